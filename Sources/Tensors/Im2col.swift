@@ -1,0 +1,103 @@
+// Dimension legend: N batch, C input channels, H×W input size, KH×KW kernel,
+// OH×OW output size, S stride, P zero padding.
+//
+// The batched column matrix has C·KH·KW rows and N·OH·OW columns: row r = (c, ki, kj),
+// column q = (n, oh, ow). One sgemm over the whole batch then computes every output
+// (weights K×(C·KH·KW) times columns), which keeps the GEMM large even for small
+// images (cifar3's first conv has only 27 rows).
+
+/// Geometry of a 2-D convolution or pooling window.
+public struct ConvGeometry: Equatable, Sendable {
+    public var channels: Int, height: Int, width: Int
+    public var kernelH: Int, kernelW: Int
+    public var stride: Int, padding: Int
+
+    public init(channels: Int, height: Int, width: Int, kernelH: Int, kernelW: Int, stride: Int = 1, padding: Int = 0) {
+        self.channels = channels; self.height = height; self.width = width
+        self.kernelH = kernelH; self.kernelW = kernelW; self.stride = stride; self.padding = padding
+    }
+
+    public var outHeight: Int { (height + 2 * padding - kernelH) / stride + 1 }
+    public var outWidth: Int { (width + 2 * padding - kernelW) / stride + 1 }
+    public var rows: Int { channels * kernelH * kernelW }
+}
+
+/// Writes the batched column matrix of `x` (N×C×H×W) into `col` (rows × N·OH·OW).
+public func im2col(_ x: UnsafePointer<Float>, batch n: Int, _ g: ConvGeometry, into col: UnsafeMutablePointer<Float>) {
+    let oh = g.outHeight, ow = g.outWidth
+    let plane = oh * ow, cols = n * plane
+    let hw = g.height * g.width
+    for c in 0..<g.channels {
+        for ki in 0..<g.kernelH {
+            for kj in 0..<g.kernelW {
+                let row = (c * g.kernelH + ki) * g.kernelW + kj
+                let dst = col + row * cols
+                for b in 0..<n {
+                    let src = x + (b * g.channels + c) * hw
+                    let d = dst + b * plane
+                    for i in 0..<oh {
+                        let ih = i * g.stride - g.padding + ki
+                        let drow = d + i * ow
+                        if ih < 0 || ih >= g.height {
+                            drow.update(repeating: 0, count: ow)
+                            continue
+                        }
+                        let srow = src + ih * g.width
+                        if g.stride == 1 {
+                            // Contiguous run; zero the padded ends.
+                            let lo = max(0, g.padding - kj)
+                            let hi = min(ow, g.width + g.padding - kj)
+                            if lo > 0 { drow.update(repeating: 0, count: lo) }
+                            if hi > lo { (drow + lo).update(from: srow + (lo - g.padding + kj), count: hi - lo) }
+                            if hi < ow { (drow + max(hi, 0)).update(repeating: 0, count: ow - max(hi, 0)) }
+                        } else {
+                            for j in 0..<ow {
+                                let iw = j * g.stride - g.padding + kj
+                                drow[j] = (iw >= 0 && iw < g.width) ? srow[iw] : 0
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Adds the batched column matrix `col` back into `dx` (N×C×H×W): the adjoint of
+/// `im2col`. `dx` must be zeroed by the caller when it should not accumulate.
+public func col2im(_ col: UnsafePointer<Float>, batch n: Int, _ g: ConvGeometry, into dx: UnsafeMutablePointer<Float>) {
+    let oh = g.outHeight, ow = g.outWidth
+    let plane = oh * ow, cols = n * plane
+    let hw = g.height * g.width
+    for c in 0..<g.channels {
+        for ki in 0..<g.kernelH {
+            for kj in 0..<g.kernelW {
+                let row = (c * g.kernelH + ki) * g.kernelW + kj
+                let src = col + row * cols
+                for b in 0..<n {
+                    let dst = dx + (b * g.channels + c) * hw
+                    let s = src + b * plane
+                    for i in 0..<oh {
+                        let ih = i * g.stride - g.padding + ki
+                        if ih < 0 || ih >= g.height { continue }
+                        let drow = dst + ih * g.width
+                        let srow = s + i * ow
+                        if g.stride == 1 {
+                            let lo = max(0, g.padding - kj)
+                            let hi = min(ow, g.width + g.padding - kj)
+                            if hi > lo {
+                                let d = drow + (lo - g.padding + kj)
+                                for j in 0..<(hi - lo) { d[j] += srow[lo + j] }
+                            }
+                        } else {
+                            for j in 0..<ow {
+                                let iw = j * g.stride - g.padding + kj
+                                if iw >= 0 && iw < g.width { drow[iw] += srow[j] }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
