@@ -1,0 +1,134 @@
+import Tensors
+import Quantization
+
+/// Fully connected layer: y[N, out] = x[N, in] · Q(W)ᵀ + b, with W [out, in].
+/// Any per-sample input shape is read as a flat vector of `in` features.
+public final class Dense: WeightedLayer {
+    public var name: String
+    public let inputFeatures: Int, outputFeatures: Int
+    public let weight: Parameter          // [out, in]
+    public let bias: Parameter?           // [out]
+    public var weightQuantizer: WeightQuantizer = FloatWeights()
+    public var activationQuantizer: ActivationQuantizer = FloatActivations()
+    private var qweight: [Float] = []
+    private var dq: [Float] = []
+
+    /// Wraps given tensors: weight [out, in], bias [out] or nil.
+    public init(name: String = "dense", weight: Tensor, bias: Tensor?) {
+        precondition(weight.rank == 2, "Dense: weight must be [out, in], got \(weight.shape)")
+        precondition(bias == nil || bias!.shape == [weight.shape[0]], "Dense: bias must be [\(weight.shape[0])]")
+        self.name = name
+        outputFeatures = weight.shape[0]; inputFeatures = weight.shape[1]
+        self.weight = Parameter(name: name + ".weight", value: weight)
+        self.bias = bias.map { Parameter(name: name + ".bias", value: $0, decays: false) }
+    }
+
+    /// He-normal weights (std √(2/in)), zero bias.
+    public convenience init(name: String = "dense", inputFeatures: Int, outputFeatures: Int, useBias: Bool = true,
+                            rng: inout SplitMix64) {
+        let w = Initializer.heNormal(shape: [outputFeatures, inputFeatures], fanIn: inputFeatures, rng: &rng)
+        self.init(name: name, weight: w, bias: useBias ? Tensor(zeros: [outputFeatures]) : nil)
+    }
+
+    public var spec: String { "dense \(outputFeatures)" + (bias == nil ? " nobias" : "") }
+    public var parameters: [Parameter] { bias.map { [weight, $0] } ?? [weight] }
+    public var outputChannels: Int { outputFeatures }
+
+    public func outputShape(for input: [Int]) throws -> [Int] {
+        let features = input.reduce(1, *)
+        guard features == inputFeatures else {
+            throw ModelError("\(name) (\(spec)): expects \(inputFeatures) input features, got \(shapeText(input)) = \(features)")
+        }
+        return [outputFeatures]
+    }
+
+    public func macs(inputShape: [Int]) -> Int { inputFeatures * outputFeatures }
+
+    private func quantizedWeights() -> Bool {
+        if weightQuantizer.precision == .float { return false }
+        let n = weight.value.count
+        if qweight.count != n { qweight = [Float](repeating: 0, count: n) }
+        weight.value.data.withUnsafeBufferPointer { w in
+            qweight.withUnsafeMutableBufferPointer { q in
+                weightQuantizer.quantize(w.baseAddress!, into: q.baseAddress!, count: n, channels: outputFeatures)
+            }
+        }
+        return true
+    }
+
+    public func forward(_ x: Tensor, into y: inout Tensor, training: Bool) {
+        let n = x.shape[0]
+        y.reshapeForOverwrite([n, outputFeatures])
+        let quantized = quantizedWeights()
+        let wsrc = quantized ? qweight : weight.value.data
+        if let bias {
+            bias.value.data.withUnsafeBufferPointer { bp in
+                y.data.withUnsafeMutableBufferPointer { yp in
+                    for i in 0..<n { (yp.baseAddress! + i * outputFeatures).update(from: bp.baseAddress!, count: outputFeatures) }
+                }
+            }
+        }
+        x.data.withUnsafeBufferPointer { xp in
+            wsrc.withUnsafeBufferPointer { wp in
+                y.data.withUnsafeMutableBufferPointer { yp in
+                    sgemm(transB: true, m: n, n: outputFeatures, k: inputFeatures, a: xp.baseAddress!, lda: inputFeatures,
+                          b: wp.baseAddress!, ldb: inputFeatures, beta: bias == nil ? 0 : 1,
+                          c: yp.baseAddress!, ldc: outputFeatures)
+                }
+            }
+        }
+    }
+
+    public func backward(input x: Tensor, output y: Tensor, gradient dy: Tensor,
+                         into dx: inout Tensor, needsInputGradient: Bool) {
+        let n = x.shape[0]
+        if let bias {
+            dy.data.withUnsafeBufferPointer { dp in
+                bias.grad.data.withUnsafeMutableBufferPointer { bp in
+                    for i in 0..<n {
+                        let row = dp.baseAddress! + i * outputFeatures
+                        for o in 0..<outputFeatures { bp[o] += row[o] }
+                    }
+                }
+            }
+        }
+        let quantized = weightQuantizer.precision != .float
+        if quantized && dq.count != weight.value.count { dq = [Float](repeating: 0, count: weight.value.count) }
+        dy.data.withUnsafeBufferPointer { dp in
+            x.data.withUnsafeBufferPointer { xp in
+                if quantized {
+                    dq.withUnsafeMutableBufferPointer { qp in
+                        sgemm(transA: true, m: outputFeatures, n: inputFeatures, k: n, a: dp.baseAddress!, lda: outputFeatures,
+                              b: xp.baseAddress!, ldb: inputFeatures, c: qp.baseAddress!, ldc: inputFeatures)
+                    }
+                } else {
+                    weight.grad.data.withUnsafeMutableBufferPointer { gp in
+                        sgemm(transA: true, m: outputFeatures, n: inputFeatures, k: n, a: dp.baseAddress!, lda: outputFeatures,
+                              b: xp.baseAddress!, ldb: inputFeatures, beta: 1, c: gp.baseAddress!, ldc: inputFeatures)
+                    }
+                }
+            }
+        }
+        if quantized {
+            weight.value.data.withUnsafeBufferPointer { w in
+                dq.withUnsafeBufferPointer { q in
+                    weight.grad.data.withUnsafeMutableBufferPointer { gp in
+                        weightQuantizer.backward(w.baseAddress!, gradient: q.baseAddress!, addInto: gp.baseAddress!,
+                                                 count: weight.value.count, channels: outputFeatures)
+                    }
+                }
+            }
+        }
+        guard needsInputGradient else { return }
+        dx.reshapeForOverwrite(x.shape)
+        let wsrc = quantized ? qweight : weight.value.data
+        dy.data.withUnsafeBufferPointer { dp in
+            wsrc.withUnsafeBufferPointer { wp in
+                dx.data.withUnsafeMutableBufferPointer { xp in
+                    sgemm(m: n, n: inputFeatures, k: outputFeatures, a: dp.baseAddress!, lda: outputFeatures,
+                          b: wp.baseAddress!, ldb: inputFeatures, c: xp.baseAddress!, ldc: inputFeatures)
+                }
+            }
+        }
+    }
+}
