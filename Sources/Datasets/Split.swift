@@ -58,6 +58,7 @@ public struct Split: Sendable, Equatable {
 
     private static func gather<T>(_ src: [T], _ indices: [Int], _ size: Int) -> [T] {
         let n = indices.count * size
+        if n == 0 { return [] }
         return [T](unsafeUninitializedCapacity: n) { dst, initialized in
             src.withUnsafeBufferPointer { s in
                 for (k, i) in indices.enumerated() {

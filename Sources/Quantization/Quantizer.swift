@@ -8,44 +8,97 @@ import Tensors
 public protocol WeightQuantizer: AnyObject {
     var precision: Precision { get }
     /// q = Q(w), elementwise into `q` (same layout). Remembers what backward and
-    /// export need (scales).
-    func quantize(_ w: UnsafePointer<Float>, into q: UnsafeMutablePointer<Float>, count: Int, channels: Int)
+    /// export need (scales). `training` only matters for stochastic rounding, which
+    /// rounds to nearest when false.
+    func quantize(_ w: UnsafePointer<Float>, into q: UnsafeMutablePointer<Float>, count: Int, channels: Int, training: Bool)
     /// Straight-through estimator: dw += mask(w) · dq.
     func backward(_ w: UnsafePointer<Float>, gradient dq: UnsafePointer<Float>, addInto dw: UnsafeMutablePointer<Float>, count: Int, channels: Int)
+    /// Scales of the last `quantize` call: one per tensor, or one per output channel.
+    /// Empty for float.
+    var scales: [Float] { get }
+    /// The integer codes and scales of Q(w), for export: Q(w)[i] = scales[group(i)] · codes[i].
+    /// Always rounds to nearest (stochastic rounding is a training device). Nil for float.
+    func codes(_ w: UnsafePointer<Float>, count: Int, channels: Int) -> WeightCodes?
+    /// What the optimizer should run on the latent weights after each update
+    /// (BinaryConnect clips them to [−1, 1]); nil when nothing.
+    var latentWeightUpdate: ((inout Tensor) -> Void)? { get }
+}
+
+extension WeightQuantizer {
+    /// Training-mode quantization (the signature layers used before `training:` existed).
+    public func quantize(_ w: UnsafePointer<Float>, into q: UnsafeMutablePointer<Float>, count: Int, channels: Int) {
+        quantize(w, into: q, count: count, channels: channels, training: true)
+    }
+    public var scales: [Float] { [] }
+    public func codes(_ w: UnsafePointer<Float>, count: Int, channels: Int) -> WeightCodes? { nil }
+    public var latentWeightUpdate: ((inout Tensor) -> Void)? { nil }
+
+    /// Convenience over arrays (tests, export, teaching views; allocates).
+    public func quantized(_ w: [Float], channels: Int = 1, training: Bool = false) -> [Float] {
+        var q = [Float](repeating: 0, count: w.count)
+        w.withUnsafeBufferPointer { wp in
+            q.withUnsafeMutableBufferPointer { qp in
+                quantize(wp.baseAddress!, into: qp.baseAddress!, count: w.count, channels: channels, training: training)
+            }
+        }
+        return q
+    }
+
+    /// Codes over an array.
+    public func codes(_ w: [Float], channels: Int = 1) -> WeightCodes? {
+        w.withUnsafeBufferPointer { codes($0.baseAddress!, count: w.count, channels: channels) }
+    }
+}
+
+/// Sets (or clears) `parameter.afterUpdate` to what `quantizer` needs on its latent
+/// weights: the model builder calls this whenever it gives a layer a weight quantizer.
+public func installLatentWeightUpdate(of quantizer: WeightQuantizer, on parameter: Parameter) {
+    parameter.afterUpdate = quantizer.latentWeightUpdate
 }
 
 /// Quantizes the activation that follows a layer (after its nonlinearity).
 public protocol ActivationQuantizer: AnyObject {
     var precision: Precision { get }
-    /// y = Q(x). In training, updates running statistics (the clip).
+    /// y = Q(x). In training, updates running statistics (the clip). `y` may be `x`.
     func forward(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int, training: Bool)
-    /// dx = STE mask(x) · dy (overwrites dx).
+    /// dx = STE mask(x) · dy (overwrites dx; `dx` may be `dy`). Adds into the
+    /// gradients of learned parameters.
     func backward(_ x: UnsafePointer<Float>, gradient dy: UnsafePointer<Float>, into dx: UnsafeMutablePointer<Float>, count: Int)
     /// Learned parameters (a PACT clip), empty otherwise.
     var parameters: [Parameter] { get }
+    /// The clip c of the range [0, c], once known (after the first training batch or a
+    /// restore); nil for quantizers without one. Setting it freezes that value in.
+    var clip: Float? { get set }
 }
 
-/// The identity weight quantizer (32-bit float).
-public final class FloatWeights: WeightQuantizer {
-    public init() {}
-    public var precision: Precision { .float }
-    public func quantize(_ w: UnsafePointer<Float>, into q: UnsafeMutablePointer<Float>, count: Int, channels: Int) {
-        q.update(from: w, count: count)
+extension ActivationQuantizer {
+    public var clip: Float? {
+        get { nil }
+        set {}
     }
-    public func backward(_ w: UnsafePointer<Float>, gradient dq: UnsafePointer<Float>, addInto dw: UnsafeMutablePointer<Float>, count: Int, channels: Int) {
-        for i in 0..<count { dw[i] += dq[i] }
-    }
-}
 
-/// The identity activation quantizer (32-bit float).
-public final class FloatActivations: ActivationQuantizer {
-    public init() {}
-    public var precision: Precision { .float }
-    public var parameters: [Parameter] { [] }
-    public func forward(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int, training: Bool) {
-        if UnsafePointer(y) != x { y.update(from: x, count: count) }
+    /// Convenience over arrays (tests, teaching views; allocates).
+    public func forward(_ x: [Float], training: Bool) -> [Float] {
+        var y = [Float](repeating: 0, count: x.count)
+        x.withUnsafeBufferPointer { xp in
+            y.withUnsafeMutableBufferPointer { yp in
+                forward(xp.baseAddress!, into: yp.baseAddress!, count: x.count, training: training)
+            }
+        }
+        return y
     }
-    public func backward(_ x: UnsafePointer<Float>, gradient dy: UnsafePointer<Float>, into dx: UnsafeMutablePointer<Float>, count: Int) {
-        if UnsafePointer(dx) != dy { dx.update(from: dy, count: count) }
+
+    /// Backward over arrays.
+    public func backward(_ x: [Float], gradient dy: [Float]) -> [Float] {
+        precondition(x.count == dy.count, "ActivationQuantizer.backward: x has \(x.count) values, dy \(dy.count)")
+        var dx = [Float](repeating: 0, count: x.count)
+        x.withUnsafeBufferPointer { xp in
+            dy.withUnsafeBufferPointer { dp in
+                dx.withUnsafeMutableBufferPointer { gp in
+                    backward(xp.baseAddress!, gradient: dp.baseAddress!, into: gp.baseAddress!, count: x.count)
+                }
+            }
+        }
+        return dx
     }
 }

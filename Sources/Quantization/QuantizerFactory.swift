@@ -1,6 +1,6 @@
 /// Options that choose among quantizer variants.
-public struct QuantizerOptions: Hashable, Sendable {
-    /// Weight scales per output channel instead of per tensor (k-bit weights).
+public struct QuantizerOptions: Hashable, Sendable, Codable {
+    /// Weight scales per output channel instead of per tensor (k-bit and ternary weights).
     public var perChannel = false
     /// Binary weights: XNOR-Net (α = mean|w| per channel) or BinaryConnect (α = 1, clipped latent weights).
     public var binaryConnect = false
@@ -15,12 +15,36 @@ public struct QuantizerOptions: Hashable, Sendable {
     public init() {}
 }
 
-/// The weight quantizer for a precision. (Placeholder: float until the quantizers land.)
+/// The weight quantizer for a precision:
+/// `32` → `FloatWeights`; `k` → `UniformWeightQuantizer` (per channel, stochastic as
+/// the options say); `t` → `TernaryWeightQuantizer`; `1` → `BinaryWeightQuantizer`
+/// (XNOR-Net, or BinaryConnect with `options.binaryConnect`).
 public func makeWeightQuantizer(_ p: Precision, options: QuantizerOptions = QuantizerOptions()) -> WeightQuantizer {
-    FloatWeights()
+    switch p {
+    case .float:
+        return FloatWeights()
+    case .bits(let k):
+        return UniformWeightQuantizer(bits: k, perChannel: options.perChannel, stochastic: options.stochastic, seed: options.seed)
+    case .ternary:
+        return TernaryWeightQuantizer(perChannel: options.perChannel)
+    case .binary:
+        return BinaryWeightQuantizer(variant: options.binaryConnect ? .binaryConnect : .xnor)
+    }
 }
 
-/// The activation quantizer for a precision. (Placeholder: float until the quantizers land.)
+/// The activation quantizer for a precision:
+/// `32` → `FloatActivations`; `k` → `UniformActivationQuantizer` (moving-average clip
+/// with `options.clipMomentum`, or a learned PACT clip with `options.pact`);
+/// `1` → `BinaryActivationQuantizer`. Ternary activations are not defined.
 public func makeActivationQuantizer(_ p: Precision, options: QuantizerOptions = QuantizerOptions()) -> ActivationQuantizer {
-    FloatActivations()
+    switch p {
+    case .float:
+        return FloatActivations()
+    case .bits(let k):
+        return UniformActivationQuantizer(bits: k, momentum: options.clipMomentum, learnedClip: options.pact)
+    case .binary:
+        return BinaryActivationQuantizer()
+    case .ternary:
+        preconditionFailure("makeActivationQuantizer: ternary activations are not defined (Precision(token:weights: false) rejects `t`)")
+    }
 }

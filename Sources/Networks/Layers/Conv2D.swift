@@ -79,13 +79,13 @@ public final class Conv2D: WeightedLayer {
     }
 
     /// Q(W) into `qweight` (skipped for float weights).
-    private func quantizedWeights() -> Bool {
+    private func quantizedWeights(training: Bool) -> Bool {
         if weightQuantizer.precision == .float { return false }
         let n = weight.value.count
         if qweight.count != n { qweight = [Float](repeating: 0, count: n) }
         weight.value.data.withUnsafeBufferPointer { w in
             qweight.withUnsafeMutableBufferPointer { q in
-                weightQuantizer.quantize(w.baseAddress!, into: q.baseAddress!, count: n, channels: filters)
+                weightQuantizer.quantize(w.baseAddress!, into: q.baseAddress!, count: n, channels: filters, training: training)
             }
         }
         return true
@@ -98,7 +98,7 @@ public final class Conv2D: WeightedLayer {
         if cols.count != r * np { cols = [Float](repeating: 0, count: r * np) }
         if kmajor.count != filters * np { kmajor = [Float](repeating: 0, count: filters * np) }
         y.reshapeForOverwrite([n, filters, g.outHeight, g.outWidth])
-        let quantized = quantizedWeights()
+        let quantized = quantizedWeights(training: training)
         x.data.withUnsafeBufferPointer { xp in
             cols.withUnsafeMutableBufferPointer { cp in
                 im2col(xp.baseAddress!, batch: n, g, into: cp.baseAddress!)

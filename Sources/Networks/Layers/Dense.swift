@@ -44,13 +44,13 @@ public final class Dense: WeightedLayer {
 
     public func macs(inputShape: [Int]) -> Int { inputFeatures * outputFeatures }
 
-    private func quantizedWeights() -> Bool {
+    private func quantizedWeights(training: Bool) -> Bool {
         if weightQuantizer.precision == .float { return false }
         let n = weight.value.count
         if qweight.count != n { qweight = [Float](repeating: 0, count: n) }
         weight.value.data.withUnsafeBufferPointer { w in
             qweight.withUnsafeMutableBufferPointer { q in
-                weightQuantizer.quantize(w.baseAddress!, into: q.baseAddress!, count: n, channels: outputFeatures)
+                weightQuantizer.quantize(w.baseAddress!, into: q.baseAddress!, count: n, channels: outputFeatures, training: training)
             }
         }
         return true
@@ -59,7 +59,7 @@ public final class Dense: WeightedLayer {
     public func forward(_ x: Tensor, into y: inout Tensor, training: Bool) {
         let n = x.shape[0]
         y.reshapeForOverwrite([n, outputFeatures])
-        let quantized = quantizedWeights()
+        let quantized = quantizedWeights(training: training)
         let wsrc = quantized ? qweight : weight.value.data
         if let bias {
             bias.value.data.withUnsafeBufferPointer { bp in

@@ -1,0 +1,133 @@
+/// Layout of a terminal chart within `width` × `height` characters:
+///
+///     title                      (centred; omitted when empty)
+///     y label                    (omitted when empty)
+///     0.9 +      *               ← `rows` plot rows, y tick labels at the left
+///         |   *
+///     0.8 +--+----+----+         ← x axis with tick marks
+///         1  2    3    4         ← x tick labels
+///             epoch              (x label, centred; omitted when empty)
+///     * fp   o w4a4              ← legend, wrapped to the width
+///
+/// The plot rows take whatever height the other lines leave (at least 3), so the
+/// chart is exactly `height` lines unless that is too small; no line is longer than
+/// `width`. Trailing spaces are trimmed.
+struct TextFrame {
+    let width: Int
+    let title: String, xLabel: String, yLabel: String
+    let legendLines: [String]
+    let xScale: AxisScale, yScale: AxisScale
+    let rows: Int, columns: Int
+    let labelWidth: Int
+    let yTickLabels: [Int: String]
+    let glyphs: Glyphs
+
+    struct Glyphs {
+        let vertical: Character, yTick: Character, corner: Character, horizontal: Character, xTick: Character
+        static let ascii = Glyphs(vertical: "|", yTick: "+", corner: "+", horizontal: "-", xTick: "+")
+        static let unicode = Glyphs(vertical: "│", yTick: "┤", corner: "└", horizontal: "─", xTick: "┬")
+    }
+
+    init(title: String, xLabel: String, yLabel: String, legend: [(marker: Character, name: String)],
+         xValues: [Double], yValues: [Double], logX: Bool, width: Int, height: Int, style: TextPlot.Style) {
+        precondition(width >= 20 && height >= 5, "a text plot needs at least 20×5 characters")
+        self.width = width
+        self.title = title
+        self.xLabel = xLabel
+        self.yLabel = yLabel
+        self.glyphs = style == .ascii ? .ascii : .unicode
+        legendLines = TextFrame.wrap(legend.map { "\($0.marker) \($0.name)" }, width: width)
+        let overhead = (title.isEmpty ? 0 : 1) + (yLabel.isEmpty ? 0 : 1) + 2
+            + (xLabel.isEmpty ? 0 : 1) + legendLines.count
+        rows = max(3, height - overhead)
+        let y = AxisScale.linear(yValues, targetTicks: max(2, min(6, rows / 3 + 1)))
+        yScale = y
+        var labels: [Int: String] = [:]
+        for tick in y.ticks {
+            let r = Int(((1 - y.fraction(tick)!) * Double(rows - 1)).rounded())
+            if labels[r] == nil { labels[r] = y.label(tick) }
+        }
+        yTickLabels = labels
+        labelWidth = labels.values.map(\.count).max() ?? 0
+        columns = max(10, width - labelWidth - 2)
+        let target = max(2, min(10, columns / 10))
+        xScale = logX ? .logarithmic(xValues, targetTicks: target) : .linear(xValues, targetTicks: target)
+    }
+
+    /// Column of the cell for x, nil when x cannot be shown.
+    func column(_ x: Double) -> Int? {
+        xScale.fraction(x).map { Int(($0 * Double(columns - 1)).rounded()) }
+    }
+
+    /// Row of the cell for y (0 at the top), nil when y cannot be shown.
+    func row(_ y: Double) -> Int? {
+        yScale.fraction(y).map { Int(((1 - $0) * Double(rows - 1)).rounded()) }
+    }
+
+    func cell(_ x: Double, _ y: Double) -> (column: Int, row: Int)? {
+        guard let c = column(x), let r = row(y) else { return nil }
+        return (c, r)
+    }
+
+    func makeCanvas() -> TextCanvas { TextCanvas(columns: columns, rows: rows) }
+
+    /// The finished chart around a drawn canvas.
+    func render(_ canvas: TextCanvas) -> String {
+        var lines: [String] = []
+        if !title.isEmpty { lines.append(TextFrame.centred(title, in: width, offset: 0)) }
+        if !yLabel.isEmpty { lines.append(String(yLabel.prefix(width))) }
+        for r in 0..<rows {
+            let label = yTickLabels[r] ?? ""
+            let pad = String(repeating: " ", count: labelWidth - label.count)
+            let axis = yTickLabels[r] == nil ? glyphs.vertical : glyphs.yTick
+            lines.append(pad + label + " " + String(axis) + canvas.line(r))
+        }
+        var axis = Array(repeating: glyphs.horizontal, count: columns)
+        var tickLine = Array(repeating: Character(" "), count: width)
+        var nextFree = 0
+        for tick in xScale.ticks {
+            guard let c = column(tick) else { continue }
+            axis[c] = glyphs.xTick
+            let text = Array(xScale.label(tick))
+            var start = labelWidth + 2 + c - text.count / 2
+            start = max(0, min(start, width - text.count))
+            guard start >= nextFree else { continue }
+            for (i, ch) in text.enumerated() where start + i < width { tickLine[start + i] = ch }
+            nextFree = start + text.count + 1
+        }
+        lines.append(String(repeating: " ", count: labelWidth + 1) + String(glyphs.corner) + String(axis))
+        lines.append(String(tickLine))
+        if !xLabel.isEmpty { lines.append(TextFrame.centred(xLabel, in: columns, offset: labelWidth + 2)) }
+        lines += legendLines
+        return lines.map { String(TextFrame.trimmed($0).prefix(width)) }.joined(separator: "\n")
+    }
+
+    /// Greedy wrap of legend entries, three spaces apart.
+    static func wrap(_ entries: [String], width: Int) -> [String] {
+        var lines: [String] = [], current = ""
+        for entry in entries {
+            if current.isEmpty {
+                current = entry
+            } else if current.count + 3 + entry.count <= width {
+                current += "   " + entry
+            } else {
+                lines.append(current)
+                current = entry
+            }
+        }
+        if !current.isEmpty { lines.append(current) }
+        return lines.map { String($0.prefix(width)) }
+    }
+
+    static func centred(_ text: String, in span: Int, offset: Int) -> String {
+        let t = String(text.prefix(span + offset))
+        let start = offset + max(0, (span - t.count) / 2)
+        return String(repeating: " ", count: max(0, min(start, span + offset - t.count))) + t
+    }
+
+    static func trimmed(_ s: String) -> String {
+        var s = s
+        while s.last == " " { s.removeLast() }
+        return s
+    }
+}

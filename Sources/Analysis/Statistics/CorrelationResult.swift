@@ -1,0 +1,18 @@
+/// A correlation coefficient with its significance and, optionally, a bootstrap interval.
+public struct CorrelationResult: Equatable, Sendable {
+    /// The coefficient, in [−1, 1]: Pearson's r, Spearman's ρ or Kendall's τ-b.
+    public var r: Double
+    /// Two-sided p-value for "no association", or nil when it is undefined (n ≤ 2).
+    public var pValue: Double?
+    /// Number of (x, y) pairs.
+    public var n: Int
+    /// Percentile bootstrap confidence interval, when one was asked for and defined.
+    public var ci: ClosedRange<Double>?
+
+    public init(r: Double, pValue: Double?, n: Int, ci: ClosedRange<Double>? = nil) {
+        self.r = r
+        self.pValue = pValue
+        self.n = n
+        self.ci = ci
+    }
+}

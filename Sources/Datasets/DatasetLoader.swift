@@ -1,0 +1,58 @@
+/// Loads a dataset by its built-in name.
+///
+/// | name            | path                          | files                                   |
+/// |-----------------|-------------------------------|-----------------------------------------|
+/// | `fashion-mnist` | default /usr/share/datasets/fashion-mnist | IDX (`IDXLoader`), gzipped or not |
+/// | `mnist`         | required                      | IDX                                     |
+/// | `cifar10`       | required                      | CIFAR-10 binary (`CIFARLoader`)         |
+/// | `cifar100`      | required                      | CIFAR-100 binary; option labels=coarse  |
+/// | `svhn`          | required                      | `train_32x32.mat`, `test_32x32.mat`     |
+/// | `csv`           | required (file or directory)  | CSV (`CSVLoader`); option label=COLUMN  |
+///
+/// Options: `labels` = `fine` (default) or `coarse` for cifar100; `label`, `test`,
+/// `seed` for csv (see `CSVLoader`). Unknown options are an error, so a typo is not
+/// silently ignored.
+public enum DatasetLoader {
+    public static let builtinNames = ["fashion-mnist", "mnist", "cifar10", "cifar100", "svhn", "csv"]
+    /// Where Debian's `dataset-fashion-mnist` package installs Fashion-MNIST.
+    public static let fashionMNISTPath = "/usr/share/datasets/fashion-mnist"
+    /// The dataset loaded when none is named.
+    public static let defaultName = "fashion-mnist"
+
+    static let aliases = ["fashion_mnist": "fashion-mnist", "fmnist": "fashion-mnist", "fashionmnist": "fashion-mnist",
+                          "cifar-10": "cifar10", "cifar-100": "cifar100"]
+    static let knownOptions: [String: Set<String>] = ["cifar100": ["labels"], "csv": ["label", "test", "seed", "name"]]
+
+    public static func load(_ name: String, path: String? = nil, options: [String: String] = [:]) throws -> Dataset {
+        let key = aliases[name.lowercased()] ?? name.lowercased()
+        guard builtinNames.contains(key) else {
+            throw DatasetError(file: name, expected: "a dataset name (\(builtinNames.joined(separator: ", ")))", found: "'\(name)'")
+        }
+        if let bad = options.keys.sorted().first(where: { !(knownOptions[key] ?? []).contains($0) }) {
+            let allowed = knownOptions[key].map { $0.sorted().joined(separator: ", ") } ?? "none"
+            throw DatasetError(file: key, expected: "an option \(key) takes (\(allowed))", found: "'\(bad)'")
+        }
+        if key == "fashion-mnist" {
+            return try IDXLoader.load(name: key, path: path ?? fashionMNISTPath, classNames: IDXLoader.fashionMNISTClassNames)
+        }
+        guard let path else {
+            throw DatasetError(file: key, expected: "a path to the \(key) files (only fashion-mnist is built in)", found: "no path")
+        }
+        switch key {
+        case "mnist":
+            return try IDXLoader.load(name: key, path: path, classNames: IDXLoader.mnistClassNames)
+        case "cifar10":
+            return try CIFARLoader.loadCIFAR10(path: path)
+        case "cifar100":
+            let labels = options["labels"] ?? "fine"
+            guard labels == "fine" || labels == "coarse" else {
+                throw DatasetError(file: path, expected: "labels=fine or labels=coarse", found: "labels=\(labels)")
+            }
+            return try CIFARLoader.loadCIFAR100(path: path, coarse: labels == "coarse")
+        case "svhn":
+            return try SVHNLoader.load(path: path)
+        default:
+            return try CSVLoader.load(path: path, options: options)
+        }
+    }
+}

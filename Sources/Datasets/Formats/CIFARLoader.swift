@@ -1,0 +1,100 @@
+/// Loads CIFAR-10 and CIFAR-100 in their binary versions (Krizhevsky 2009).
+///
+/// A batch file is a sequence of fixed-size records, nothing else:
+/// ```
+/// CIFAR-10   [label u8 0…9] [3072 pixel bytes]                    3073 bytes
+/// CIFAR-100  [coarse u8 0…19] [fine u8 0…99] [3072 pixel bytes]   3074 bytes
+/// ```
+/// The 3072 pixel bytes are channel-planar: 1024 red, 1024 green, 1024 blue, each
+/// 32×32 row-major — already the [3, 32, 32] layout of a sample.
+///
+/// CIFAR-10: `data_batch_1.bin` … `data_batch_5.bin` (train), `test_batch.bin`,
+/// class names in `batches.meta.txt`. CIFAR-100: `train.bin`, `test.bin`, names in
+/// `fine_label_names.txt` / `coarse_label_names.txt`. Files are looked for in the
+/// given directory and in the folder the archive unpacks to (`cifar-10-batches-bin`,
+/// `cifar-100-binary`); meta files are optional (default names are used).
+public enum CIFARLoader {
+    public static let cifar10ClassNames = ["airplane", "automobile", "bird", "cat", "deer",
+                                           "dog", "frog", "horse", "ship", "truck"]
+    static let imageBytes = 3072
+    static let shape = [3, 32, 32]
+
+    public static func loadCIFAR10(path: String) throws -> Dataset {
+        let dir = try FileLocator.directory(path)
+        let sub = ["cifar-10-batches-bin"]
+        let trainFiles = try (1...5).map { try FileLocator.find(["data_batch_\($0).bin"], in: dir, subfolders: sub) }
+        let testFile = try FileLocator.find(["test_batch.bin"], in: dir, subfolders: sub)
+        var files = trainFiles + [testFile]
+        var names = cifar10ClassNames
+        if let meta = FileLocator.optional(["batches.meta.txt"], in: dir, subfolders: sub) {
+            names = try classNames(meta, count: 10)
+            files.append(meta)
+        }
+        let train = try readBatches(trainFiles, labelBytes: 1, labelByte: 0, classes: [10])
+        let test = try readBatches([testFile], labelBytes: 1, labelByte: 0, classes: [10])
+        return Dataset(name: "cifar10", train: train, test: test, classNames: names, sampleShape: shape,
+                       files: files, fingerprint: try FNV1a64.ofFiles(files))
+    }
+
+    /// CIFAR-100 with the 100 fine labels, or the 20 coarse (superclass) labels when
+    /// `coarse` is true.
+    public static func loadCIFAR100(path: String, coarse: Bool = false) throws -> Dataset {
+        let dir = try FileLocator.directory(path)
+        let sub = ["cifar-100-binary"]
+        let trainFile = try FileLocator.find(["train.bin"], in: dir, subfolders: sub)
+        let testFile = try FileLocator.find(["test.bin"], in: dir, subfolders: sub)
+        var files = [trainFile, testFile]
+        let classes = coarse ? 20 : 100
+        var names = (0..<classes).map(String.init)
+        if let meta = FileLocator.optional([coarse ? "coarse_label_names.txt" : "fine_label_names.txt"], in: dir, subfolders: sub) {
+            names = try classNames(meta, count: classes)
+            files.append(meta)
+        }
+        let which = coarse ? 0 : 1
+        let train = try readBatches([trainFile], labelBytes: 2, labelByte: which, classes: [20, 100])
+        let test = try readBatches([testFile], labelBytes: 2, labelByte: which, classes: [20, 100])
+        return Dataset(name: "cifar100", train: train, test: test, classNames: names, sampleShape: shape,
+                       files: files, fingerprint: try FNV1a64.ofFiles(files))
+    }
+
+    /// Reads the records of `paths` into one split. `classes[k]` bounds label byte k
+    /// (all label bytes are checked); `labelByte` is the one kept.
+    static func readBatches(_ paths: [String], labelBytes: Int, labelByte: Int, classes: [Int]) throws -> Split {
+        let record = labelBytes + imageBytes
+        var pixels: [UInt8] = []
+        var labels: [Int32] = []
+        for path in paths {
+            let bytes = try GzipReader(path: path).readToEnd()
+            let n = bytes.count / record
+            if bytes.count % record != 0 || n == 0 {
+                let what = labelBytes == 1 ? "1 label byte" : "\(labelBytes) label bytes"
+                throw DatasetError(file: path, location: .byte(n * record),
+                                   expected: "a whole number (at least 1) of \(record)-byte records (\(what) + \(imageBytes) pixel bytes)",
+                                   found: "\(bytes.count) bytes: \(n) records and \(bytes.count % record) bytes left over")
+            }
+            pixels.reserveCapacity(pixels.count + n * imageBytes)
+            labels.reserveCapacity(labels.count + n)
+            try bytes.withUnsafeBufferPointer { p in
+                for i in 0..<n {
+                    let base = i * record
+                    for k in 0..<labelBytes where Int(p[base + k]) >= classes[k] {
+                        throw DatasetError(file: path, location: .byte(base + k),
+                                           expected: "a label 0…\(classes[k] - 1) (record \(i))", found: "\(p[base + k])")
+                    }
+                    labels.append(Int32(p[base + labelByte]))
+                    pixels.append(contentsOf: UnsafeBufferPointer(rebasing: p[(base + labelBytes)..<(base + record)]))
+                }
+            }
+        }
+        return Split(storage: .uint8(pixels), labels: labels, sampleShape: shape)
+    }
+
+    /// Exactly `count` non-empty lines of class names.
+    static func classNames(_ path: String, count: Int) throws -> [String] {
+        let names = try FileLocator.lines(path)
+        guard names.count == count else {
+            throw DatasetError(file: path, expected: "\(count) class names, one per line", found: "\(names.count)")
+        }
+        return names
+    }
+}

@@ -1,0 +1,109 @@
+/// A CSV file of numeric features and one label column, parsed and checked.
+///
+/// Format: UTF-8 text, one record per line (`\n` or `\r\n`), fields separated by
+/// commas, optionally double-quoted (`"a, b"`, `""` for a quote; a quoted field may
+/// not span lines). The first non-blank line is the header naming the columns; blank
+/// lines are skipped. Every record has as many fields as the header; every field
+/// other than the label is a finite number.
+struct CSVTable {
+    let path: String
+    var columns: [String]
+    var labelColumn: String
+    /// Feature column names, in file order.
+    var featureNames: [String]
+    /// rows × featureNames.count, row-major.
+    var features: [Float]
+    /// The label field of each row, trimmed.
+    var labels: [String]
+
+    var rows: Int { labels.count }
+
+    /// Parses `path`, taking the column named `label` as the label (default: the
+    /// column named "label", else the last column).
+    init(path: String, label: String?) throws {
+        self.path = path
+        let bytes = try GzipReader(path: path).readToEnd()
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw DatasetError(file: path, expected: "UTF-8 text", found: "bytes that are not valid UTF-8")
+        }
+        var header: [String]? = nil
+        var labelIndex = 0
+        columns = []; labelColumn = ""; featureNames = []; features = []; labels = []
+        var lineNumber = 0
+        for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            lineNumber += 1
+            let line = rawLine.hasSuffix("\r") ? rawLine.dropLast() : rawLine
+            if line.allSatisfy({ $0 == " " || $0 == "\t" }) { continue }
+            let fields = try Self.fields(line, path: path, line: lineNumber)
+            guard let header else {
+                header = fields
+                columns = fields
+                let wanted = label ?? (fields.contains("label") ? "label" : fields.last ?? "")
+                guard let i = fields.firstIndex(of: wanted) else {
+                    throw DatasetError(file: path, location: .line(lineNumber),
+                                       expected: "a header with a column named '\(wanted)' (the label column)",
+                                       found: "columns \(fields.map { "'\($0)'" }.joined(separator: ", "))")
+                }
+                labelIndex = i
+                labelColumn = wanted
+                featureNames = fields.enumerated().filter { $0.offset != i }.map(\.element)
+                continue
+            }
+            guard fields.count == header.count else {
+                throw DatasetError(file: path, location: .line(lineNumber),
+                                   expected: "\(header.count) fields as in the header", found: "\(fields.count)")
+            }
+            for (k, field) in fields.enumerated() where k != labelIndex {
+                guard let v = Float(field), v.isFinite else {
+                    throw DatasetError(file: path, location: .line(lineNumber),
+                                       expected: "a finite number in column '\(header[k])'",
+                                       found: field.isEmpty ? "an empty field" : "'\(field)'")
+                }
+                features.append(v)
+            }
+            labels.append(fields[labelIndex])
+        }
+        if header == nil {
+            throw DatasetError(file: path, location: .line(1), expected: "a header row naming the columns", found: "an empty file")
+        }
+    }
+
+    /// Splits one line into trimmed fields, honouring double quotes.
+    static func fields(_ line: Substring, path: String, line number: Int) throws -> [String] {
+        var result: [String] = []
+        var field = ""
+        var quoted = false, wasQuoted = false
+        var chars = line.makeIterator()
+        while let ch = chars.next() {
+            if quoted {
+                if ch == "\"" {
+                    var look = chars
+                    if look.next() == "\"" { field.append("\""); chars = look } else { quoted = false }
+                } else {
+                    field.append(ch)
+                }
+            } else if ch == "," {
+                result.append(wasQuoted ? field : field.trimmingWhitespace())
+                field = ""; wasQuoted = false
+            } else if ch == "\"" && field.allSatisfy({ $0 == " " || $0 == "\t" }) {
+                field = ""; quoted = true; wasQuoted = true
+            } else {
+                field.append(ch)
+            }
+        }
+        if quoted {
+            throw DatasetError(file: path, location: .line(number), expected: "a closing double quote", found: "the end of the line")
+        }
+        result.append(wasQuoted ? field : field.trimmingWhitespace())
+        return result
+    }
+}
+
+extension String {
+    /// Without leading and trailing spaces and tabs.
+    func trimmingWhitespace() -> String {
+        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" }
+        guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else { return "" }
+        return String(self[first...last])
+    }
+}

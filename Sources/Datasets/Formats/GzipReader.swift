@@ -1,0 +1,154 @@
+import CZlib
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Reads a file that may be gzip-compressed, through zlib's `gzopen`/`gzread`.
+///
+/// zlib reads an uncompressed file transparently, so every loader accepts `name` and
+/// `name.gz` alike. Reads go straight into the caller's buffer in large chunks
+/// (zlib inflates directly into it when a request is larger than its own 256 KiB
+/// buffer), which is what lets Fashion-MNIST load without an intermediate copy.
+///
+/// Errors name the file and the offset in the decompressed stream: zlib's data
+/// errors (`invalid distance too far back`, `incorrect data check`, …) and a stream
+/// that ends early (`unexpected end of file`) become `DatasetError`s.
+final class GzipReader {
+    let path: String
+    /// Size of the file on disk.
+    let fileSize: Int
+    /// True when the file is gzip data, false when zlib reads it as is.
+    let isCompressed: Bool
+    /// Bytes delivered so far (offset in the decompressed stream).
+    private(set) var offset = 0
+    private let handle: gzFile
+
+    /// The largest deflate expansion ratio is 1032:1; a claimed size beyond this
+    /// bound cannot be in the file, whatever its header says.
+    static let maxDeflateRatio = 1032
+
+    init(path: String) throws {
+        self.path = path
+        var st = stat()
+        guard stat(path, &st) == 0 else {
+            throw DatasetError(file: path, expected: "a readable file", found: "no such file (\(String(cString: strerror(errno))))")
+        }
+        guard (st.st_mode & S_IFMT) == S_IFREG else {
+            throw DatasetError(file: path, expected: "a regular file", found: "a directory or special file")
+        }
+        guard let h = gzopen(path, "rb") else {
+            throw DatasetError(file: path, expected: "a readable file", found: "it cannot be opened (\(String(cString: strerror(errno))))")
+        }
+        handle = h
+        fileSize = Int(st.st_size)
+        gzbuffer(h, 1 << 18)
+        isCompressed = gzdirect(h) == 0
+    }
+
+    deinit { gzclose(handle) }
+
+    /// Location of decompressed offset `o`, as errors report it.
+    func location(_ o: Int) -> DatasetError.Location { isCompressed ? .decompressedByte(o) : .byte(o) }
+
+    /// An upper bound on the bytes still to come (exact for an uncompressed file).
+    var maxRemaining: Int {
+        isCompressed ? fileSize * Self.maxDeflateRatio + 65_536 : max(0, fileSize - offset)
+    }
+
+    /// Reads up to `buffer.count` bytes; returns how many were read (fewer only at the
+    /// end of the data).
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        guard let base = buffer.baseAddress, buffer.count > 0 else { return 0 }
+        var done = 0
+        while done < buffer.count {
+            let want = min(buffer.count - done, 1 << 30)
+            let got = Int(gzread(handle, base + done, UInt32(want)))
+            if got < 0 { throw zlibError(at: offset + done) }
+            done += got
+            if got < want { break }
+        }
+        offset += done
+        if done < buffer.count { try checkEnd() }
+        return done
+    }
+
+    /// Reads exactly `buffer.count` bytes of `what`, or throws naming the shortfall.
+    func readExactly(into buffer: UnsafeMutableRawBufferPointer, what: String) throws {
+        let start = offset
+        let n = try read(into: buffer)
+        if n < buffer.count {
+            throw DatasetError(file: path, location: location(start + n),
+                               expected: "\(buffer.count) bytes of \(what) starting at offset \(start)",
+                               found: "the end of the data after \(n) bytes")
+        }
+    }
+
+    /// Reads `count` bytes into a new array.
+    func readBytes(_ count: Int, what: String) throws -> [UInt8] {
+        if count > maxRemaining {
+            throw DatasetError(file: path, location: location(offset),
+                               expected: "\(count) bytes of \(what)",
+                               found: "a file of \(fileSize) bytes, too small to hold them")
+        }
+        var failure: Error?
+        let bytes = [UInt8](unsafeUninitializedCapacity: count) { buf, initialized in
+            do { try readExactly(into: UnsafeMutableRawBufferPointer(buf), what: what) } catch { failure = error }
+            // On failure the buffer is discarded; mark it initialized only when fully read.
+            initialized = failure == nil ? count : 0
+        }
+        if let failure { throw failure }
+        return bytes
+    }
+
+    /// Reads everything that is left.
+    func readToEnd() throws -> [UInt8] {
+        if !isCompressed {
+            var bytes = try readBytes(maxRemaining, what: "file contents")
+            // The file may have grown since stat; take the rest too.
+            bytes += try readChunks()
+            return bytes
+        }
+        return try readChunks()
+    }
+
+    /// True when no bytes are left (reads one byte ahead if needed).
+    func atEnd() throws -> Bool {
+        var byte: UInt8 = 0
+        let n = try withUnsafeMutableBytes(of: &byte) { try read(into: $0) }
+        return n == 0
+    }
+
+    private func readChunks() throws -> [UInt8] {
+        var result: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 22)
+        while true {
+            let n = try chunk.withUnsafeMutableBytes { try read(into: $0) }
+            result += chunk[0..<n]
+            if n < chunk.count { return result }
+        }
+    }
+
+    /// After a short read: a clean end of stream is fine, anything else is an error.
+    private func checkEnd() throws {
+        var code: Int32 = 0
+        _ = gzerror(handle, &code)
+        if code != Z_OK { throw zlibError(at: offset) }
+    }
+
+    private func zlibError(at o: Int) -> DatasetError {
+        var code: Int32 = 0
+        let message = gzerror(handle, &code).map { String(cString: $0) } ?? "unknown error"
+        if code == Z_BUF_ERROR {
+            return DatasetError(file: path, location: location(o), expected: "a complete gzip stream",
+                                found: "the compressed data ends early (zlib: \(message))")
+        }
+        if code == Z_ERRNO {
+            return DatasetError(file: path, location: location(o), expected: "a readable file",
+                                found: "a read error (\(String(cString: strerror(errno))))")
+        }
+        return DatasetError(file: path, location: location(o), expected: "valid gzip data",
+                            found: "corrupt compressed data (zlib: \(message))")
+    }
+}

@@ -1,0 +1,65 @@
+import Tensors
+
+/// Inverted dropout, elementwise on any shape.
+///
+/// Training, with rate p and m_i ~ Bernoulli(1 − p) drawn from the layer's own
+/// seeded generator:
+///   y = x · m / (1 − p)          dx = dy · m / (1 − p)
+/// Evaluation: y = x, dx = dy. Scaling in training (rather than by 1 − p in
+/// evaluation) keeps the evaluation pass free of any dropout arithmetic.
+/// Element i is dropped when u_i < p, u_i the generator's next `nextFloat()`;
+/// one draw per element in row-major order, so a run is a function of the seed.
+public final class Dropout: Layer {
+    public var name: String
+    /// Probability of dropping an element, 0 ≤ p < 1.
+    public let rate: Float
+    /// The layer's generator; reseed it to replay a run.
+    public var rng: SplitMix64
+    /// 0 or 1/(1 − p) per element of the last training batch.
+    private var mask: [Float] = []
+    private var lastTraining = false
+
+    public init(name: String = "dropout", rate: Float, seed: UInt64 = 0) {
+        precondition(rate >= 0 && rate < 1, "Dropout: rate must be in [0, 1), got \(rate)")
+        self.name = name
+        self.rate = rate
+        self.rng = SplitMix64(seed: seed)
+    }
+
+    /// `dropout 0.5` (a whole rate prints without ".0": `dropout 0`).
+    public var spec: String {
+        var r = "\(rate)"
+        if r.hasSuffix(".0") { r.removeLast(2) }
+        return "dropout " + r
+    }
+
+    public func outputShape(for input: [Int]) throws -> [Int] { input }
+
+    public func forward(_ x: Tensor, into y: inout Tensor, training: Bool) {
+        y.reshapeForOverwrite(x.shape)
+        lastTraining = training && rate > 0
+        guard lastTraining else {
+            LayerBuffers.copy(x.data, into: &y.data)
+            return
+        }
+        if mask.count != x.count { mask = [Float](repeating: 0, count: x.count) }
+        let keep = 1 / (1 - rate), p = rate
+        var g = rng
+        mask.withUnsafeMutableBufferPointer { mp in
+            for i in 0..<mp.count { mp[i] = g.nextFloat() < p ? 0 : keep }
+        }
+        rng = g
+        LayerBuffers.multiply(x.data, by: mask, into: &y.data)
+    }
+
+    public func backward(input x: Tensor, output y: Tensor, gradient dy: Tensor,
+                         into dx: inout Tensor, needsInputGradient: Bool) {
+        guard needsInputGradient else { return }
+        dx.reshapeForOverwrite(x.shape)
+        if lastTraining {
+            LayerBuffers.multiply(dy.data, by: mask, into: &dx.data)
+        } else {
+            LayerBuffers.copy(dy.data, into: &dx.data)
+        }
+    }
+}

@@ -1,0 +1,41 @@
+import Tensors
+
+/// Hard tanh: clips to [−1, 1], elementwise on any shape. The activation of
+/// binary networks (BinaryNet), where it bounds what the sign quantizer sees.
+///
+///   y = min(max(x, −1), 1)          dx = dy · 1{−1 < x < 1}
+/// The gradient is 0 at exactly ±1, as in PyTorch's `hardtanh_backward`.
+public final class HardTanh: Layer {
+    public var name: String
+
+    public init(name: String = "htanh") { self.name = name }
+
+    public var spec: String { "htanh" }
+
+    public func outputShape(for input: [Int]) throws -> [Int] { input }
+
+    public func forward(_ x: Tensor, into y: inout Tensor, training: Bool) {
+        y.reshapeForOverwrite(x.shape)
+        x.data.withUnsafeBufferPointer { xp in
+            y.data.withUnsafeMutableBufferPointer { yp in
+                for i in 0..<xp.count { yp[i] = Swift.min(Swift.max(xp[i], -1), 1) }
+            }
+        }
+    }
+
+    public func backward(input x: Tensor, output y: Tensor, gradient dy: Tensor,
+                         into dx: inout Tensor, needsInputGradient: Bool) {
+        guard needsInputGradient else { return }
+        dx.reshapeForOverwrite(x.shape)
+        x.data.withUnsafeBufferPointer { xp in
+            dy.data.withUnsafeBufferPointer { gp in
+                dx.data.withUnsafeMutableBufferPointer { dp in
+                    for i in 0..<xp.count {
+                        let v = xp[i]
+                        dp[i] = (v > -1 && v < 1) ? gp[i] : 0
+                    }
+                }
+            }
+        }
+    }
+}

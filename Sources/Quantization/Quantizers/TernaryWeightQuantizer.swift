@@ -1,0 +1,60 @@
+/// Ternary weights (TWN, Li & Liu 2016):
+///
+///     Δ = 0.7 · mean|w|,   α = mean{ |w| : |w| > Δ },   q(w) = α · sign(w) · 1{|w| > Δ}
+///
+/// over the whole tensor (or each output channel when `perChannel`, an extension of
+/// the paper). No weight above Δ (an all-zero tensor) gives α = 0 and q = 0.
+/// Backward straight through: dw += dq. Means accumulate in Double, so quantizing
+/// q again finds the same α (idempotence): mean|q| ≤ α makes every nonzero exceed Δ.
+public final class TernaryWeightQuantizer: WeightQuantizer {
+    /// The factor of mean|w| that gives the threshold Δ (0.7 in the paper).
+    public static let thresholdFactor = 0.7
+    public let perChannel: Bool
+    public private(set) var scales: [Float] = []
+    /// Δ of the last quantization, per group.
+    public private(set) var thresholds: [Float] = []
+
+    public init(perChannel: Bool = false) {
+        self.perChannel = perChannel
+    }
+
+    public var precision: Precision { .ternary }
+
+    public func quantize(_ w: UnsafePointer<Float>, into q: UnsafeMutablePointer<Float>, count: Int, channels: Int, training: Bool) {
+        let groups = perChannel ? channels : 1
+        precondition(groups > 0 && count % groups == 0, "TernaryWeightQuantizer: \(count) weights do not split into \(groups) channels")
+        if scales.count != groups {
+            scales = [Float](repeating: 0, count: groups)
+            thresholds = [Float](repeating: 0, count: groups)
+        }
+        let rowLength = count / groups
+        for g in 0..<groups {
+            let src = w + g * rowLength, dst = q + g * rowLength
+            let delta = rowLength == 0 ? 0 : Float(Self.thresholdFactor * Kernels.absSum(src, count: rowLength) / Double(rowLength))
+            var sum = 0.0, above = 0
+            for i in 0..<rowLength {
+                let a = abs(src[i])
+                if a > delta { sum += Double(a); above += 1 }
+            }
+            let alpha = above == 0 ? 0 : Float(sum / Double(above))
+            scales[g] = alpha
+            thresholds[g] = delta
+            let negative = -alpha
+            for i in 0..<rowLength {
+                let v = src[i]
+                dst[i] = v > delta ? alpha : (v < -delta ? negative : 0)
+            }
+        }
+    }
+
+    public func backward(_ w: UnsafePointer<Float>, gradient dq: UnsafePointer<Float>, addInto dw: UnsafeMutablePointer<Float>, count: Int, channels: Int) {
+        Kernels.addInto(dw, dq, count: count)
+    }
+
+    public func codes(_ w: UnsafePointer<Float>, count: Int, channels: Int) -> WeightCodes? {
+        var q = [Float](repeating: 0, count: count)
+        q.withUnsafeMutableBufferPointer { quantize(w, into: $0.baseAddress!, count: count, channels: channels, training: false) }
+        let codes = q.map { $0 > 0 ? Int32(1) : ($0 < 0 ? Int32(-1) : 0) }
+        return WeightCodes(scheme: .ternary, codes: codes, scales: scales)
+    }
+}

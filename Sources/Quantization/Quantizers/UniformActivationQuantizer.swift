@@ -1,0 +1,120 @@
+import Tensors
+
+/// k-bit unsigned activations on [0, c] (k = 2…16):
+///
+///     L = 2^k − 1,   q(x) = (c / L) · round(clamp(x, 0, c) · L / c)      (half to even)
+///     backward:      dx = dy · 1{0 ≤ x ≤ c}
+///
+/// The clip c, by default a moving average of the batch maximum: the first training
+/// batch sets c = max x, later ones c ← m·c + (1 − m)·max x; evaluation uses c frozen
+/// (before any training batch it uses the batch's own maximum, without keeping it).
+///
+/// With `learnedClip` (PACT, Choi et al. 2018) c is a `Parameter` trained with the
+/// network: initialised to the first training batch's maximum, then
+/// ∂L/∂c = Σ dy over x ≥ c (added into `clipParameter.grad`). A clip that training
+/// drives to c ≤ 0 quantizes everything to 0.
+public final class UniformActivationQuantizer: ActivationQuantizer {
+    public let bits: Int
+    public let momentum: Float
+    /// The learned PACT clip (one value), or nil for the moving-average clip.
+    public let clipParameter: Parameter?
+    /// The moving-average clip (unused with a learned clip).
+    public private(set) var runningClip: Float = 0
+    /// Whether a training batch (or `clip = …`) has set the clip.
+    public private(set) var initialized = false
+    /// The clip the last forward used; backward masks with it.
+    public private(set) var lastClip: Float = 0
+
+    public init(bits: Int, momentum: Float = 0.9, learnedClip: Bool = false) {
+        precondition((2...16).contains(bits), "UniformActivationQuantizer: bits must be 2…16, got \(bits)")
+        precondition((0...1).contains(momentum), "UniformActivationQuantizer: momentum must be in [0, 1], got \(momentum)")
+        self.bits = bits
+        self.momentum = momentum
+        clipParameter = learnedClip ? Parameter(name: "clip", value: Tensor(zeros: [1]), decays: false) : nil
+    }
+
+    public var precision: Precision { .bits(bits) }
+    public var parameters: [Parameter] { clipParameter.map { [$0] } ?? [] }
+    /// L = 2^k − 1: the largest code.
+    public var maxCode: Int { (1 << bits) - 1 }
+
+    public var clip: Float? {
+        get {
+            guard initialized else { return nil }
+            return clipParameter?.value.data[0] ?? runningClip
+        }
+        set {
+            guard let c = newValue else { initialized = false; return }
+            if let p = clipParameter { p.value.data[0] = c } else { runningClip = c }
+            initialized = true
+        }
+    }
+
+    /// Chooses c for this batch, updating the running statistics in training.
+    private func clipForBatch(_ x: UnsafePointer<Float>, count: Int, training: Bool) -> Float {
+        if let p = clipParameter {
+            if !initialized {
+                let m = Kernels.maximum(x, count: count)
+                guard training else { return m }
+                p.value.data[0] = m
+                initialized = true
+            }
+            return p.value.data[0]
+        }
+        if training {
+            let m = Kernels.maximum(x, count: count)
+            runningClip = initialized ? momentum * runningClip + (1 - momentum) * m : m
+            initialized = true
+            return runningClip
+        }
+        return initialized ? runningClip : Kernels.maximum(x, count: count)
+    }
+
+    public func forward(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int, training: Bool) {
+        let c = clipForBatch(x, count: count, training: training)
+        lastClip = c
+        guard c > 0 else {                       // also catches NaN
+            y.update(repeating: 0, count: count)
+            return
+        }
+        let levels = Float(maxCode)
+        let inv = levels / c, step = c / levels
+        for i in 0..<count {
+            var v = x[i]
+            v = v < 0 ? 0 : v
+            v = v > c ? c : v
+            y[i] = step * Kernels.roundEven(v * inv)
+        }
+    }
+
+    public func backward(_ x: UnsafePointer<Float>, gradient dy: UnsafePointer<Float>, into dx: UnsafeMutablePointer<Float>, count: Int) {
+        let c = lastClip
+        if let p = clipParameter {
+            p.grad.data[0] += Float(Self.maskAndSumAbove(x, dy, dx, count: count, clip: c))
+            return
+        }
+        for i in 0..<count {
+            let v = x[i]
+            let inside = v >= 0 && v <= c
+            dx[i] = inside ? dy[i] : 0
+        }
+    }
+
+    /// dx = dy · 1{0 ≤ x ≤ c}; returns Σ dy over x ≥ c (the PACT clip gradient).
+    private static func maskAndSumAbove(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>,
+                                        count: Int, clip c: Float) -> Double {
+        var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
+        var i = 0
+        @inline(__always) func step(_ k: Int) -> Double {
+            let v = x[k], g = dy[k]
+            dx[k] = v >= 0 && v <= c ? g : 0
+            return v >= c ? Double(g) : 0
+        }
+        while i + 4 <= count {
+            s0 += step(i); s1 += step(i + 1); s2 += step(i + 2); s3 += step(i + 3)
+            i += 4
+        }
+        while i < count { s0 += step(i); i += 1 }
+        return (s0 + s1) + (s2 + s3)
+    }
+}

@@ -1,0 +1,65 @@
+/// The bookkeeping both searches share: epochs trained per configuration, the
+/// epoch budget, the latest score of each configuration, and the rungs so far.
+final class SearchLedger {
+    let evaluator: SearchEvaluator
+    let penalty: [Int: Double]
+    let budget: Int?
+    private var trained: [Int: Int] = [:]
+    private var latest: [Int: (epochs: Int, score: Double?)] = [:]
+    private(set) var spent = 0
+    private(set) var rungs: [Rung] = []
+    private(set) var stoppedByBudget = false
+
+    init(evaluator: SearchEvaluator, penalty: [Int: Double], budget: Int?) {
+        self.evaluator = evaluator
+        self.penalty = penalty
+        self.budget = budget
+    }
+
+    /// Trains each candidate, in order, to `epochs`, records the rung, and returns
+    /// the `keep` best survivors (diverged ones never survive), best first.
+    /// Returns nil, keeping nothing, when the budget cannot pay for the next advance.
+    func rung(bracket: Int?, epochs: Int, candidates: [Int], keep: Int) throws -> [Int]? {
+        var evaluated: [Evaluation] = []
+        for config in candidates {
+            let cost = max(0, epochs - trained[config, default: 0])
+            if let budget, spent + cost > budget {
+                stoppedByBudget = true
+                break
+            }
+            let raw = try evaluator.advance(config: config, toEpochs: epochs)
+            let metric = raw.flatMap { $0.isFinite ? $0 : nil }
+            spent += cost
+            trained[config] = max(epochs, trained[config, default: 0])
+            let score = metric.map { $0 - penalty[config, default: 0] }
+            latest[config] = (epochs, score)
+            evaluated.append(Evaluation(config: config, metric: metric, score: score))
+        }
+        let survivors = evaluated.filter { $0.score != nil }
+            .sorted { Self.better(($0.config, $0.score!), than: ($1.config, $1.score!)) }
+            .map(\.config)
+        let kept = stoppedByBudget ? [] : Array(survivors.prefix(keep))
+        rungs.append(Rung(bracket: bracket, epochs: epochs, evaluated: evaluated, kept: kept))
+        return stoppedByBudget ? nil : kept
+    }
+
+    /// Higher score first; equal scores go to the lower configuration number.
+    static func better(_ a: (config: Int, score: Double), than b: (config: Int, score: Double)) -> Bool {
+        a.score != b.score ? a.score > b.score : a.config < b.config
+    }
+
+    /// The report: ranking by (epochs trained, score, number), diverged last.
+    func report(eligible: [Int], excluded: [Int], maxEpochs: Int) -> SearchReport {
+        let alive = latest.filter { $0.value.score != nil }
+        let ranking = alive.keys.sorted { a, b in
+            let (ea, eb) = (alive[a]!.epochs, alive[b]!.epochs)
+            if ea != eb { return ea > eb }
+            return Self.better((a, alive[a]!.score!), than: (b, alive[b]!.score!))
+        }
+        let diverged = latest.keys.filter { latest[$0]!.score == nil }.sorted()
+        return SearchReport(
+            rungs: rungs, chosen: ranking.first, ranking: ranking + diverged,
+            excluded: excluded, diverged: diverged, epochsSpent: spent,
+            epochsFullTraining: eligible.count * maxEpochs, stoppedByBudget: stoppedByBudget)
+    }
+}

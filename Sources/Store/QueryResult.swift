@@ -1,0 +1,94 @@
+import Foundation
+
+/// One value of a query result, as SQLite typed it.
+public enum QueryValue: Equatable, Sendable {
+    case null
+    case integer(Int64)
+    case real(Double)
+    case text(String)
+    case blob([UInt8])
+
+    /// The value as text, nil for NULL. Reals use Swift's shortest round-trip form
+    /// (`0.1`, `1e-05`); blobs are shown as SQL hex literals (`x'00ff'`).
+    public var text: String? {
+        switch self {
+        case .null: return nil
+        case .integer(let value): return String(value)
+        case .real(let value): return "\(value)"
+        case .text(let value): return value
+        case .blob(let bytes): return "x'" + bytes.map(Self.hex).joined() + "'"
+        }
+    }
+
+    /// Whether the value is a number (integer or real).
+    public var isNumber: Bool {
+        switch self {
+        case .integer, .real: return true
+        default: return false
+        }
+    }
+
+    private static func hex(_ byte: UInt8) -> String {
+        let digits = Array("0123456789abcdef")
+        return String([digits[Int(byte >> 4)], digits[Int(byte & 15)]])
+    }
+}
+
+/// The columns and rows a read-only query returned, with text renderings.
+public struct QueryResult: Equatable, Sendable {
+    public var columns: [String]
+    public var rows: [[QueryValue]]
+
+    public init(columns: [String], rows: [[QueryValue]]) {
+        self.columns = columns
+        self.rows = rows
+    }
+
+    /// The rows as text, NULL as nil.
+    public var textRows: [[String?]] { rows.map { $0.map(\.text) } }
+
+    /// The result as an aligned text table, as the `sql` command prints it:
+    ///
+    /// ```
+    /// id  name  val_acc
+    /// --  ----  -------
+    ///  1  fp     0.9123
+    ///  2  w4a4     NULL
+    /// (2 rows)
+    /// ```
+    ///
+    /// Columns whose values are all numbers (or NULL) are right-aligned; NULL is
+    /// shown as `NULL`; newlines and tabs inside text are shown as `\n` and `\t`.
+    /// Lines carry no trailing spaces.
+    public func renderTable() -> String {
+        let count = rows.count == 1 ? "(1 row)" : "(\(rows.count) rows)"
+        guard !columns.isEmpty else { return count + "\n" }
+        let cells = rows.map { row in
+            row.map { value in
+                (value.text ?? "NULL")
+                    .replacingOccurrences(of: "\n", with: "\\n")
+                    .replacingOccurrences(of: "\t", with: "\\t")
+            }
+        }
+        let numeric = columns.indices.map { column in
+            rows.contains { $0[column].isNumber }
+                && rows.allSatisfy { $0[column].isNumber || $0[column] == .null }
+        }
+        let widths = columns.indices.map { column in
+            cells.reduce(columns[column].count) { max($0, $1[column].count) }
+        }
+        func line(_ fields: [String]) -> String {
+            var parts: [String] = []
+            for (column, field) in fields.enumerated() {
+                let pad = String(repeating: " ", count: widths[column] - field.count)
+                let isLast = column == fields.count - 1
+                parts.append(numeric[column] ? pad + field : (isLast ? field : field + pad))
+            }
+            return parts.joined(separator: "  ")
+        }
+        var lines = [line(columns), line(widths.map { String(repeating: "-", count: $0) })]
+        lines += cells.map(line)
+        lines.append(count)
+        return lines.joined(separator: "\n") + "\n"
+    }
+}

@@ -1,0 +1,128 @@
+import Foundation
+import GRDB
+
+/// The gate in front of ``ResultsStore/query(_:)``: one statement that only reads.
+///
+/// Three locks, each enough for most cases, together for all of them:
+/// 1. the first keyword must be SELECT, WITH, VALUES, EXPLAIN or PRAGMA, and a
+///    PRAGMA must be one that only reads (no `=`, names from a fixed list);
+///    this is what stops ATTACH, DETACH, BEGIN, VACUUM and settings changes,
+///    which SQLite itself counts as read-only;
+/// 2. SQLite must report the compiled statement read-only
+///    (`sqlite3_stmt_readonly`), which catches `WITH … DELETE`;
+/// 3. the statement runs in GRDB's read-only access (`PRAGMA query_only`), so a
+///    write that slipped through would still fail.
+enum ReadOnlySQL {
+    static let statementKeywords: Set<String> = ["SELECT", "WITH", "VALUES", "EXPLAIN", "PRAGMA"]
+
+    /// Pragmas that only report, and may take an argument in parentheses.
+    static let pragmasWithArgument: Set<String> = [
+        "table_info", "table_xinfo", "table_list", "index_list", "index_info", "index_xinfo",
+        "foreign_key_list", "foreign_key_check", "integrity_check", "quick_check",
+    ]
+
+    /// Pragmas that only report when written without an argument.
+    static let pragmasWithoutArgument: Set<String> = [
+        "application_id", "collation_list", "compile_options", "data_version",
+        "database_list", "encoding", "foreign_keys", "freelist_count", "function_list",
+        "journal_mode", "module_list", "page_count", "page_size", "pragma_list",
+        "schema_version", "user_version",
+    ]
+
+    /// Throws ``StoreError`` unless `sql` starts like a reading statement.
+    static func checkKeyword(_ sql: String) throws {
+        let body = skipComments(sql)
+        let keyword = String(body.prefix { $0.isLetter }).uppercased()
+        if keyword.isEmpty {
+            throw StoreError("sql: empty query")
+        }
+        guard statementKeywords.contains(keyword) else {
+            throw StoreError("sql: only reading statements are allowed (SELECT, WITH, "
+                + "VALUES, EXPLAIN, PRAGMA name); found \(keyword)")
+        }
+        if keyword == "PRAGMA" { try checkPragma(body.dropFirst(keyword.count)) }
+    }
+
+    private static func checkPragma(_ rest: Substring) throws {
+        var text = rest.trimmingCharacters(in: .whitespacesAndNewlines)
+        while text.hasSuffix(";") { text = String(text.dropLast()).trimmingCharacters(in: .whitespaces) }
+        guard !text.contains("=") else {
+            throw StoreError("sql: PRAGMA assignments change settings; only reading pragmas are allowed")
+        }
+        var name = String(text.prefix { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "." })
+        if let dot = name.lastIndex(of: ".") { name = String(name[name.index(after: dot)...]) }
+        name = name.lowercased()
+        let hasArgument = text.contains("(")
+        let allowed = pragmasWithArgument.contains(name)
+            || (!hasArgument && pragmasWithoutArgument.contains(name))
+        guard allowed else {
+            throw StoreError("sql: PRAGMA \(name)\(hasArgument ? "(…)" : "") is not a reading pragma here; "
+                + "allowed: " + (pragmasWithArgument.union(pragmasWithoutArgument)).sorted()
+                .joined(separator: ", "))
+        }
+    }
+
+    /// `sql` without leading whitespace, `-- …` line comments and `/* … */` comments.
+    static func skipComments(_ sql: String) -> Substring {
+        var rest = Substring(sql)
+        while true {
+            rest = rest.drop { $0.isWhitespace }
+            if rest.hasPrefix("--") {
+                rest = rest.drop { $0 != "\n" }
+            } else if rest.hasPrefix("/*") {
+                guard let end = rest.range(of: "*/") else { return "" }
+                rest = rest[end.upperBound...]
+            } else {
+                return rest
+            }
+        }
+    }
+}
+
+extension ResultsStore {
+    /// Runs one reading statement and returns its columns and rows.
+    ///
+    /// Anything that could change the database or the connection is refused with a
+    /// ``StoreError`` before it runs (see ``ReadOnlySQL``); errors SQLite reports
+    /// (syntax, unknown column …) come back as `sql: <SQLite's message>`.
+    public func query(_ sql: String) throws -> QueryResult {
+        try ReadOnlySQL.checkKeyword(sql)
+        do {
+            return try dbQueue.read { db in
+                let statements = try db.allStatements(sql: sql)
+                guard let statement = try statements.next() else {
+                    throw StoreError("sql: empty query")
+                }
+                let more: Bool
+                do { more = try statements.next() != nil } catch { more = true }
+                if more {
+                    throw StoreError("sql: one statement at a time (found more after the first ';')")
+                }
+                guard statement.isReadonly else {
+                    throw StoreError("sql: this statement would change the database; "
+                        + "only reading statements are allowed")
+                }
+                var rows: [[QueryValue]] = []
+                let cursor = try Row.fetchCursor(statement)
+                while let row = try cursor.next() {
+                    rows.append((0..<row.count).map { QueryValue(row[$0] as DatabaseValue) })
+                }
+                return QueryResult(columns: statement.columnNames, rows: rows)
+            }
+        } catch {
+            throw StoreError.sqlite("sql", error)
+        }
+    }
+}
+
+extension QueryValue {
+    init(_ value: DatabaseValue) {
+        switch value.storage {
+        case .null: self = .null
+        case .int64(let integer): self = .integer(integer)
+        case .double(let real): self = .real(real)
+        case .string(let string): self = .text(string)
+        case .blob(let data): self = .blob([UInt8](data))
+        }
+    }
+}

@@ -1,0 +1,239 @@
+import GRDB
+
+/// The results database: configurations, runs and per-epoch metrics in one SQLite file.
+///
+/// Opening a file creates it if needed (a zero-byte file counts as empty), switches
+/// it to WAL mode and applies any pending ``Schema`` migration. Every write is one
+/// transaction, so a process killed mid-run leaves a consistent file: finished
+/// epochs are all there, the run itself stays `running` until the next session
+/// calls ``markInterrupted()``.
+///
+/// The store is safe to share between threads (trials run side by side): all access
+/// goes through one serialized GRDB `DatabaseQueue`. A second process may open the
+/// same file; writers wait up to 5 s for each other's transactions.
+public final class ResultsStore: Sendable {
+    /// The file name used when none is given, relative to the working directory.
+    public static let defaultPath = "quantlab.db"
+
+    /// The path as given (`:memory:` for ``inMemory()``); errors start with it.
+    public let path: String
+    let dbQueue: DatabaseQueue
+
+    /// Opens or creates the results database at `path` and migrates it.
+    ///
+    /// - Throws: ``StoreError`` naming the file when it cannot be opened, is not an
+    ///   SQLite database, belongs to another program, or was written by a newer quantlab.
+    public convenience init(path: String = ResultsStore.defaultPath) throws {
+        var configuration = Configuration()
+        configuration.journalMode = .wal
+        configuration.busyMode = .timeout(5)
+        let queue: DatabaseQueue
+        do {
+            queue = try DatabaseQueue(path: path, configuration: configuration)
+        } catch {
+            throw Self.openError(path, error)
+        }
+        try self.init(queue: queue, path: path)
+    }
+
+    /// A fresh database in memory, for tests and throwaway notebooks.
+    public static func inMemory() throws -> ResultsStore {
+        do {
+            return try ResultsStore(queue: DatabaseQueue(), path: ":memory:")
+        } catch {
+            throw Self.openError(":memory:", error)
+        }
+    }
+
+    private init(queue: DatabaseQueue, path: String) throws {
+        self.dbQueue = queue
+        self.path = path
+        do {
+            try Self.checkOwnership(queue, path: path)
+            try Schema.migrator.migrate(queue)
+        } catch {
+            throw Self.openError(path, error)
+        }
+    }
+
+    /// Refuses files that hold other programs' tables or a newer quantlab's schema,
+    /// before a migration could write into them.
+    private static func checkOwnership(_ queue: DatabaseQueue, path: String) throws {
+        try queue.read { db in
+            let tables = try String.fetchAll(db, sql: """
+                SELECT name FROM sqlite_master
+                WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name
+                """)
+            if !tables.isEmpty && !tables.contains("grdb_migrations") {
+                let shown = tables.prefix(5).joined(separator: ", ")
+                    + (tables.count > 5 ? ", …" : "")
+                throw StoreError("\(path): not a quantlab results database "
+                    + "(it is an SQLite database with other tables: \(shown))")
+            }
+            let unknown = try Schema.migrator.appliedIdentifiers(db)
+                .subtracting(Schema.migrator.migrations).sorted()
+            if !unknown.isEmpty {
+                throw StoreError("\(path): written by a newer quantlab (schema "
+                    + "\(unknown.joined(separator: ", ")); this build knows up to "
+                    + "\(Schema.latest)")
+            }
+        }
+    }
+
+    /// Turns an error met while opening into one sentence naming the file.
+    static func openError(_ path: String, _ error: Error) -> StoreError {
+        if let error = error as? StoreError { return error }
+        guard let db = error as? DatabaseError else { return StoreError("\(path): \(error)") }
+        let reason = db.message ?? "\(db.resultCode)"
+        switch db.resultCode.primaryResultCode {
+        case .SQLITE_NOTADB:
+            return StoreError("\(path): not a quantlab results database (\(reason))")
+        case .SQLITE_CORRUPT:
+            return StoreError("\(path): damaged database (\(reason))")
+        case .SQLITE_CANTOPEN:
+            return StoreError("\(path): cannot open (\(reason); does the folder exist?)")
+        default:
+            return StoreError("\(path): \(reason)")
+        }
+    }
+
+    /// Runs `body` in one write transaction; errors name the operation.
+    func write<T>(_ operation: String, _ body: (Database) throws -> T) throws -> T {
+        do {
+            return try dbQueue.write(body)
+        } catch {
+            throw StoreError.sqlite("\(path): \(operation)", error)
+        }
+    }
+
+    /// Runs `body` in one read-only transaction; errors name the operation.
+    func read<T>(_ operation: String, _ body: (Database) throws -> T) throws -> T {
+        do {
+            return try dbQueue.read(body)
+        } catch {
+            throw StoreError.sqlite("\(path): \(operation)", error)
+        }
+    }
+
+    // MARK: - Writing
+
+    /// Inserts the configuration, or updates the row with the same name (keeping its
+    /// id and `created`), and returns the row id.
+    @discardableResult
+    public func upsertConfiguration(_ configuration: ConfigurationRecord) throws -> Int64 {
+        try write("upsertConfiguration") { db in
+            var record = configuration
+            if let existing = try ConfigurationRecord
+                .filter(Column("name") == configuration.name).fetchOne(db) {
+                record.id = existing.id
+                record.created = existing.created
+                try record.update(db)
+            } else {
+                record.id = nil
+                try record.insert(db)
+            }
+            return record.id!
+        }
+    }
+
+    /// Inserts a new run with status `running` (whatever `run.status` says) and
+    /// returns its id.
+    public func beginRun(_ run: RunRecord) throws -> Int64 {
+        try write("beginRun") { db in
+            guard try ConfigurationRecord.exists(db, key: run.configurationID) else {
+                throw StoreError("\(path): beginRun: no configuration with id \(run.configurationID)")
+            }
+            var record = run
+            record.id = nil
+            record.status = .running
+            record.finished = nil
+            try record.insert(db)
+            return record.id!
+        }
+    }
+
+    /// Records one epoch in its own transaction; recording an epoch again replaces it.
+    public func recordEpoch(_ epoch: EpochRecord) throws {
+        try write("recordEpoch") { db in
+            guard try RunRecord.exists(db, key: epoch.runID) else {
+                throw StoreError("\(path): recordEpoch: no run with id \(epoch.runID)")
+            }
+            try epoch.insert(db, onConflict: .replace)
+        }
+    }
+
+    /// Ends a run: sets its final status, the epoch it diverged at, test metrics and
+    /// the `finished` time.
+    public func finishRun(id: Int64, status: RunStatus, divergedEpoch: Int? = nil,
+                          testAcc: Double? = nil, testLoss: Double? = nil) throws {
+        guard status != .running else {
+            throw StoreError("\(path): finishRun: a finished run needs a status other than running")
+        }
+        try write("finishRun") { db in
+            try db.execute(sql: """
+                UPDATE runs SET status = ?, diverged_epoch = ?, test_acc = ?, test_loss = ?,
+                       finished = ? WHERE id = ?
+                """, arguments: [status.rawValue, divergedEpoch, testAcc, testLoss,
+                                 Timestamp.now(), id])
+            if db.changesCount == 0 {
+                throw StoreError("\(path): finishRun: no run with id \(id)")
+            }
+        }
+    }
+
+    /// Marks every `running` run as `interrupted` and returns how many there were.
+    ///
+    /// Call it once after opening, when this process is the only writer: runs left
+    /// `running` then belong to a process that died. Their epochs stay as recorded.
+    @discardableResult
+    public func markInterrupted() throws -> Int {
+        try write("markInterrupted") { db in
+            try db.execute(sql: "UPDATE runs SET status = 'interrupted' WHERE status = 'running'")
+            return db.changesCount
+        }
+    }
+
+    // MARK: - Reading
+
+    /// All configurations, by id.
+    public func configurations() throws -> [ConfigurationRecord] {
+        try read("configurations") { db in
+            try ConfigurationRecord.order(Column("id")).fetchAll(db)
+        }
+    }
+
+    /// The configuration with this name, if any.
+    public func configuration(named name: String) throws -> ConfigurationRecord? {
+        try read("configuration") { db in
+            try ConfigurationRecord.filter(Column("name") == name).fetchOne(db)
+        }
+    }
+
+    /// Runs of one kind (all runs when `kind` is nil), by id.
+    public func runs(kind: RunKind? = nil) throws -> [RunRecord] {
+        try read("runs") { db in
+            var request = RunRecord.order(Column("id"))
+            if let kind { request = request.filter(Column("kind") == kind.rawValue) }
+            return try request.fetchAll(db)
+        }
+    }
+
+    /// The run with this id, if any.
+    public func run(id: Int64) throws -> RunRecord? {
+        try read("run") { db in try RunRecord.fetchOne(db, key: id) }
+    }
+
+    /// The recorded epochs of one run, in epoch order.
+    public func epochs(runID: Int64) throws -> [EpochRecord] {
+        try read("epochs") { db in
+            try EpochRecord.filter(Column("run_id") == runID).order(Column("epoch")).fetchAll(db)
+        }
+    }
+
+    /// The journal mode SQLite reports (`wal` for files, `memory` in memory).
+    public func journalMode() throws -> String {
+        try read("journalMode") { db in
+            try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? ""
+        }
+    }
+}

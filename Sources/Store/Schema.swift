@@ -1,0 +1,76 @@
+import GRDB
+
+/// The results database schema, as a list of GRDB migrations.
+///
+/// Each migration is applied once, in order, inside a transaction, and recorded in
+/// GRDB's `grdb_migrations` table. To change the schema, append a migration
+/// (`"v2"`, …) — never edit one that has shipped: existing files have already run it.
+enum Schema {
+    /// Identifier of the newest migration this build knows.
+    static let latest = "v1"
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in try v1(db) }
+        return migrator
+    }
+
+    /// Tables every quantlab database has; used to tell our files from others.
+    static let tables = ["configurations", "runs", "epochs"]
+
+    /// v1: configurations, runs (trials, final runs, search runs) and per-epoch metrics.
+    ///
+    /// `spec` is the configuration's canonical text form; `weight_bits` the packed
+    /// weight memory in bits; `settings` a JSON object of training settings.
+    /// Timestamps are ISO 8601 text in UTC. Epoch metrics may be NULL: SQLite stores
+    /// a NaN (a diverged loss) as NULL, and a run without a validation split has none.
+    private static func v1(_ db: Database) throws {
+        try db.execute(sql: """
+            CREATE TABLE configurations (
+                id          INTEGER PRIMARY KEY,
+                name        TEXT NOT NULL UNIQUE,
+                model       TEXT NOT NULL,
+                spec        TEXT NOT NULL,
+                precision   TEXT NOT NULL,
+                params      INTEGER NOT NULL,
+                weight_bits INTEGER NOT NULL,
+                macs        INTEGER NOT NULL,
+                bops        INTEGER NOT NULL,
+                energy_pj   REAL NOT NULL,
+                created     TEXT NOT NULL
+            );
+            CREATE TABLE runs (
+                id               INTEGER PRIMARY KEY,
+                configuration_id INTEGER NOT NULL REFERENCES configurations(id),
+                kind             TEXT NOT NULL CHECK (kind IN ('trial', 'final', 'search')),
+                dataset          TEXT NOT NULL,
+                fingerprint      TEXT NOT NULL,
+                train_count      INTEGER NOT NULL,
+                settings         TEXT NOT NULL,
+                seed             INTEGER NOT NULL,
+                status           TEXT NOT NULL
+                                 CHECK (status IN ('running', 'done', 'diverged', 'interrupted')),
+                diverged_epoch   INTEGER,
+                session          TEXT,
+                session_line     INTEGER,
+                started          TEXT NOT NULL,
+                finished         TEXT,
+                test_acc         REAL,
+                test_loss        REAL
+            );
+            CREATE INDEX runs_configuration ON runs(configuration_id);
+            CREATE INDEX runs_kind ON runs(kind);
+            CREATE TABLE epochs (
+                run_id            INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+                epoch             INTEGER NOT NULL,
+                train_loss        REAL,
+                train_acc         REAL,
+                val_loss          REAL,
+                val_acc           REAL,
+                seconds           REAL NOT NULL,
+                images_per_second REAL NOT NULL,
+                PRIMARY KEY (run_id, epoch)
+            );
+            """)
+    }
+}

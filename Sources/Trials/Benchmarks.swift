@@ -1,0 +1,108 @@
+import Foundation
+import Tensors
+import Networks
+import Quantization
+import Datasets
+
+/// `quantlab bench`: throughput figures, one `name value unit` line each, so runs
+/// can be compared with `diff` or a spreadsheet.
+///
+/// Training figures use random images shaped like the dataset (as the PyTorch peer
+/// script does), batch 64, SGD with momentum, one BLAS thread per trial. "x2" runs
+/// two independent trials side by side and reports their combined images/s.
+public enum Benchmarks {
+    public static let names = ["sgemm", "cifar3", "fmnist2", "seedcnn"]
+
+    /// Runs the named benchmarks (all when empty); `quick` shortens them.
+    public static func run(names: [String], quick: Bool, output: (String) -> Void) {
+        BLAS.setThreads(1)
+        BLAS.warmUp()
+        let chosen = names.isEmpty ? Self.names : names
+        output("# quantlab bench: cpu \(cpuModel()), OpenBLAS core \(BLAS.coreName), \(ProcessInfo.processInfo.activeProcessorCount) cores")
+        for name in chosen {
+            switch name {
+            case "sgemm": sgemmFigures(quick: quick, output: output)
+            case "cifar3", "fmnist2", "seedcnn":
+                let precisions = ["w32a32", "w4a4", "w1a1", "wta8"]
+                for p in precisions {
+                    trainingFigure(net: name, precision: p, quick: quick, output: output)
+                }
+            default: output("# unknown benchmark '\(name)'; benchmarks are \(Self.names.joined(separator: ", "))")
+            }
+        }
+    }
+
+    static func sgemmFigures(quick: Bool, output: (String) -> Void) {
+        // 512³ (the warm-up size) and the GEMMs of cifar3's convolutions at batch 64.
+        let sizes: [(String, Int, Int, Int)] = [
+            ("512x512x512", 512, 512, 512),
+            ("cifar3.conv2.fwd_64x16384x288", 64, 16384, 288),
+            ("cifar3.conv3.fwd_128x4096x576", 128, 4096, 576),
+        ]
+        for (label, m, n, k) in sizes {
+            let a = [Float](repeating: 0.01, count: m * k), b = [Float](repeating: 0.02, count: k * n)
+            var c = [Float](repeating: 0, count: m * n)
+            let reps = quick ? 3 : 10
+            let t0 = monotonicSeconds()
+            for _ in 0..<reps {
+                a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in c.withUnsafeMutableBufferPointer { cp in
+                    sgemm(m: m, n: n, k: k, a: ap.baseAddress!, lda: k, b: bp.baseAddress!, ldb: n, c: cp.baseAddress!, ldc: n)
+                } } }
+            }
+            let dt = monotonicSeconds() - t0
+            output("sgemm.\(label).1thread \(format(2.0 * Double(m * n * k) * Double(reps) / dt / 1e9)) GFLOP/s")
+        }
+    }
+
+    /// A configuration of a preset with one precision on every weighted layer except
+    /// cifar3's dense layer, kept float as in the seed paper.
+    static func configuration(net: String, precision: String) -> Configuration {
+        let spec = Presets.spec(net)!
+        let input = Presets.inputShape(net)!
+        var rng = SplitMix64(seed: 0)
+        let names = try! Sequential(spec: spec, inputShape: input, rng: &rng).weightedLayers.map(\.name)
+        let p = LayerPrecision(precision)!
+        let ps = names.map { net == "cifar3" && $0.hasPrefix("dense") ? LayerPrecision.float : p }
+        return Configuration(name: "\(net)-\(precision)", modelName: net, spec: spec, inputShape: input, layerNames: names, precisions: ps)
+    }
+
+    static func trainingFigure(net: String, precision: String, quick: Bool, output: (String) -> Void) {
+        let config = configuration(net: net, precision: precision)
+        let input = config.inputShape
+        let classes = net == "cifar3" ? 100 : 10
+        let batches = quick ? 6 : 30
+        let batch = 64
+        var rng = SplitMix64(seed: 7)
+        let count = batch * batches
+        let size = input.reduce(1, *)
+        let pixels = (0..<(count * size)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+        let labels = (0..<count).map { _ in Int32(rng.nextInt(below: classes)) }
+        let split = Split(storage: .uint8(pixels), labels: labels, sampleShape: input)
+        let norm = Normalization(mean: Array(repeating: 0.5, count: input[0]), std: Array(repeating: 0.25, count: input[0]))
+        var settings = TrainingSettings()
+        settings.optimizer = "sgd"; settings.learningRate = 0.01; settings.batchSize = batch
+        func makeTrainer(_ seed: UInt64) -> Trainer { try! Trainer(configuration: config, settings: settings, seed: seed) }
+        // Warm-up epoch on a slice, then the timed epoch.
+        let warm = split.subset(Array(0..<(batch * 2)))
+        for workers in [1, 2] {
+            let trainers = (0..<workers).map { makeTrainer(UInt64($0)) }
+            parallelFor(workers, workers: workers) { i in _ = trainers[i].trainEpoch(on: warm, normalization: norm) }
+            let t0 = monotonicSeconds()
+            parallelFor(workers, workers: workers) { i in _ = trainers[i].trainEpoch(on: split, normalization: norm) }
+            let dt = monotonicSeconds() - t0
+            let ips = Double(count * workers) / dt
+            output("train.\(net).\(precision).\(workers == 1 ? "1trial" : "2trials") \(format(ips)) images/s")
+        }
+    }
+
+    static func format(_ x: Double) -> String { String(format: "%.1f", x) }
+
+    /// The CPU model from /proc/cpuinfo.
+    public static func cpuModel() -> String {
+        guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return "unknown" }
+        for line in text.split(separator: "\n") where line.hasPrefix("model name") {
+            if let colon = line.firstIndex(of: ":") { return line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces) }
+        }
+        return "unknown"
+    }
+}

@@ -1,0 +1,127 @@
+import Tensors
+import Networks
+import Datasets
+
+/// Metrics of one epoch.
+public struct EpochMetrics: Sendable, Equatable {
+    public var epoch: Int
+    public var trainLoss: Double, trainAccuracy: Double
+    public var validationLoss: Double?, validationAccuracy: Double?
+    public var testLoss: Double?, testAccuracy: Double?
+    public var seconds: Double
+    public var imagesPerSecond: Double
+}
+
+/// Progress inside an epoch, for the live display.
+public struct BatchProgress: Sendable {
+    public var epoch: Int, batch: Int, batches: Int
+    public var runningAccuracy: Double
+    public var imagesPerSecond: Double
+}
+
+/// Trains one configuration: owns its model, optimizer and seeded random streams,
+/// so a trial is a function of (configuration, data, settings, seed) alone — the
+/// same whichever thread runs it, and whatever runs beside it.
+public final class Trainer {
+    public let configuration: Configuration
+    public let settings: TrainingSettings
+    public let model: Sequential
+    private let optimizer: Optimizer
+    private let schedule: LRSchedule
+    private var orderRNG: SplitMix64
+    private var augmentRNG: SplitMix64
+    public private(set) var epochsDone = 0
+    private var labels: [Int32] = []
+
+    /// Weights come from `seed` alone (not from the configuration), so every
+    /// configuration of an architecture starts from the same weights and sees the
+    /// same batches: differences between trials are the precision's.
+    public init(configuration: Configuration, settings: TrainingSettings, seed: UInt64) throws {
+        self.configuration = configuration
+        var s = settings
+        try s.apply(configuration.overrides)
+        self.settings = s
+        let root = SplitMix64(seed: seed)
+        model = try configuration.buildModel(seed: root.fork(1).state)
+        orderRNG = root.fork(2)
+        augmentRNG = root.fork(3)
+        switch s.optimizer {
+        case "sgd": optimizer = SGD(momentum: s.momentum, weightDecay: s.weightDecay)
+        default: optimizer = Adam(weightDecay: s.weightDecay)
+        }
+        switch s.schedule {
+        case "cosine": schedule = .cosine(total: s.epochs, minLR: 0)
+        case "step": schedule = .step(every: max(1, s.epochs / 3), gamma: 0.1)
+        default: schedule = .constant
+        }
+    }
+
+    /// One epoch over `split` in a seeded random order. Returns nil when
+    /// `shouldStop` interrupted it (the epoch is then not counted).
+    public func trainEpoch(on split: Split, normalization: Normalization, totalEpochs: Int? = nil,
+                           shouldStop: () -> Bool = { false },
+                           onBatch: (BatchProgress) -> Void = { _ in }) -> (loss: Double, accuracy: Double, seconds: Double)? {
+        let epoch = epochsDone + 1
+        let order = orderRNG.permutation(split.count)
+        let batch = settings.batchSize
+        let batches = (split.count + batch - 1) / batch
+        let lr = schedule.rate(base: settings.learningRate, epoch: epochsDone, totalEpochs: totalEpochs ?? settings.epochs)
+        let params = model.parameters
+        let augmentation: Augmentation? = settings.augment && split.sampleShape.count == 3 && split.sampleShape[1] == 32
+            ? Augmentation(cropPadding: 4, flip: true) : nil
+        var lossSum = 0.0, correct = 0, seen = 0
+        let start = monotonicSeconds()
+        for b in 0..<batches {
+            if shouldStop() { return nil }
+            let lo = b * batch, hi = min(split.count, lo + batch)
+            model.withInput { x in
+                fillBatch(split, indices: order[lo..<hi], normalization: normalization, augmentation: augmentation,
+                          rng: &augmentRNG, x: &x, labels: &labels)
+            }
+            model.zeroGrad()
+            let logits = model.forward(training: true)
+            let (loss, right) = model.withLogitGradient { g in
+                SoftmaxCrossEntropy.lossAndGradient(logits: logits, labels: labels, gradient: &g)
+            }
+            model.backward()
+            optimizer.step(params, learningRate: lr)
+            lossSum += loss * Double(hi - lo)
+            correct += right
+            seen += hi - lo
+            if !loss.isFinite { break }
+            let elapsed = monotonicSeconds() - start
+            onBatch(BatchProgress(epoch: epoch, batch: b + 1, batches: batches,
+                                  runningAccuracy: Double(correct) / Double(seen),
+                                  imagesPerSecond: Double(seen) / max(elapsed, 1e-9)))
+        }
+        epochsDone += 1
+        return (lossSum / Double(max(seen, 1)), Double(correct) / Double(max(seen, 1)), monotonicSeconds() - start)
+    }
+
+    /// Mean loss and accuracy on `split`, in evaluation mode.
+    public func evaluate(on split: Split, normalization: Normalization, batchSize: Int = 500) -> (loss: Double, accuracy: Double) {
+        evaluateModel(model, on: split, normalization: normalization, batchSize: batchSize)
+    }
+}
+
+/// Mean loss and accuracy of `model` on `split`, in evaluation mode.
+public func evaluateModel(_ model: Sequential, on split: Split, normalization: Normalization, batchSize: Int = 500) -> (loss: Double, accuracy: Double) {
+    guard split.count > 0 else { return (.nan, .nan) }
+    var labels: [Int32] = []
+    var rng = SplitMix64(seed: 0)
+    var lossSum = 0.0, correct = 0
+    let all = Array(0..<split.count)
+    var lo = 0
+    while lo < split.count {
+        let hi = min(split.count, lo + batchSize)
+        model.withInput { x in
+            fillBatch(split, indices: all[lo..<hi], normalization: normalization, augmentation: nil, rng: &rng, x: &x, labels: &labels)
+        }
+        let logits = model.forward(training: false)
+        let (loss, right) = SoftmaxCrossEntropy.loss(logits: logits, labels: labels)
+        lossSum += loss * Double(hi - lo)
+        correct += right
+        lo = hi
+    }
+    return (lossSum / Double(split.count), Double(correct) / Double(split.count))
+}

@@ -1,0 +1,130 @@
+import Foundation
+import Tensors
+import Datasets
+
+/// What a run reports as it goes; the progress display, the results store and the
+/// statistics consume these, never the other way round.
+public enum TrialEvent: Sendable {
+    case started(job: Int, name: String, epochs: Int)
+    case batch(job: Int, BatchProgress)
+    case epochEnd(job: Int, EpochMetrics)
+    case finished(job: Int, TrialOutcome)
+}
+
+public enum TrialStatus: String, Sendable, Equatable {
+    case done, diverged, interrupted
+}
+
+/// The record of one configuration's run.
+public struct TrialOutcome: Sendable {
+    public var name: String
+    public var status: TrialStatus
+    public var divergedEpoch: Int?
+    public var epochs: [EpochMetrics]
+    public var testLoss: Double?, testAccuracy: Double?
+    public var last: EpochMetrics? { epochs.last }
+}
+
+/// The data a run trains and evaluates on.
+public struct TrialData: Sendable {
+    public var train: Split
+    public var validation: Split?
+    public var test: Split?
+    public var normalization: Normalization
+    public init(train: Split, validation: Split?, test: Split?, normalization: Normalization) {
+        self.train = train; self.validation = validation; self.test = test; self.normalization = normalization
+    }
+}
+
+/// One unit of work: bring `trainer` to `epochs` total epochs.
+public struct TrialJob {
+    public var trainer: Trainer
+    public var epochs: Int
+    /// Evaluate on the test split after the last epoch (final runs).
+    public var evaluateTest: Bool
+    public init(trainer: Trainer, epochs: Int, evaluateTest: Bool) {
+        self.trainer = trainer; self.epochs = epochs; self.evaluateTest = evaluateTest
+    }
+}
+
+/// Runs jobs side by side, one per worker thread, each with one BLAS thread.
+/// Results do not depend on the number of workers or on scheduling.
+public enum TrialRunner {
+    public static func run(_ jobs: [TrialJob], data: TrialData, workers: Int,
+                           shouldStop: @escaping @Sendable () -> Bool = { false },
+                           events: @escaping (TrialEvent) -> Void = { _ in }) -> [TrialOutcome] {
+        let lock = NSLock()
+        let emit: (TrialEvent) -> Void = { e in lock.lock(); events(e); lock.unlock() }
+        var outcomes = [TrialOutcome?](repeating: nil, count: jobs.count)
+        parallelFor(jobs.count, workers: workers) { j in
+            let outcome = runOne(jobs[j], index: j, data: data, shouldStop: shouldStop, emit: emit)
+            lock.lock(); outcomes[j] = outcome; lock.unlock()
+        }
+        return outcomes.map { $0! }
+    }
+
+    static func runOne(_ job: TrialJob, index j: Int, data: TrialData, shouldStop: () -> Bool,
+                       emit: (TrialEvent) -> Void) -> TrialOutcome {
+        let t = job.trainer
+        var outcome = TrialOutcome(name: t.configuration.name, status: .done, divergedEpoch: nil, epochs: [])
+        emit(.started(job: j, name: t.configuration.name, epochs: job.epochs))
+        while t.epochsDone < job.epochs {
+            guard let r = t.trainEpoch(on: data.train, normalization: data.normalization, totalEpochs: job.epochs,
+                                       shouldStop: shouldStop, onBatch: { emit(.batch(job: j, $0)) }) else {
+                outcome.status = .interrupted
+                break
+            }
+            var m = EpochMetrics(epoch: t.epochsDone, trainLoss: r.loss, trainAccuracy: r.accuracy,
+                                 seconds: r.seconds, imagesPerSecond: Double(data.train.count) / max(r.seconds, 1e-9))
+            if !r.loss.isFinite {
+                outcome.status = .diverged
+                outcome.divergedEpoch = t.epochsDone
+                outcome.epochs.append(m)
+                emit(.epochEnd(job: j, m))
+                break
+            }
+            if let v = data.validation {
+                let e = t.evaluate(on: v, normalization: data.normalization)
+                m.validationLoss = e.loss; m.validationAccuracy = e.accuracy
+            }
+            if job.evaluateTest && t.epochsDone == job.epochs, let test = data.test {
+                let e = t.evaluate(on: test, normalization: data.normalization)
+                m.testLoss = e.loss; m.testAccuracy = e.accuracy
+                outcome.testLoss = e.loss; outcome.testAccuracy = e.accuracy
+            }
+            outcome.epochs.append(m)
+            emit(.epochEnd(job: j, m))
+        }
+        emit(.finished(job: j, outcome))
+        return outcome
+    }
+}
+
+/// Runs body(0..<count) on `workers` threads pulling indices in order.
+public func parallelFor(_ count: Int, workers: Int, _ body: @escaping (Int) -> Void) {
+    let n = max(1, min(workers, count))
+    if n == 1 { for i in 0..<count { body(i) }; return }
+    let counter = Counter()
+    let group = DispatchGroup()
+    for _ in 0..<n {
+        group.enter()
+        let thread = Thread {
+            while true {
+                let i = counter.take()
+                if i >= count { break }
+                body(i)
+            }
+            group.leave()
+        }
+        thread.stackSize = 8 << 20
+        thread.start()
+    }
+    group.wait()
+}
+
+/// A shared index handed out under a lock.
+private final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var next = 0
+    func take() -> Int { lock.lock(); defer { lock.unlock() }; let i = next; next += 1; return i }
+}

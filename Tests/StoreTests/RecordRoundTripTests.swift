@@ -1,0 +1,96 @@
+import Foundation
+import Testing
+@testable import Store
+
+@Suite struct RecordRoundTripTests {
+    @Test func configurationRoundTrip() throws {
+        let store = try ResultsStore.inMemory()
+        let id = try store.upsertConfiguration(sampleConfiguration())
+        var expected = sampleConfiguration()
+        expected.id = id
+        #expect(try store.configurations() == [expected])
+        #expect(try store.configuration(named: "w4a4") == expected)
+        #expect(try store.configuration(named: "nope") == nil)
+    }
+
+    @Test func upsertUpdatesByNameAndKeepsIdAndCreated() throws {
+        let store = try ResultsStore.inMemory()
+        let first = try store.upsertConfiguration(sampleConfiguration(energy: 1))
+        let other = try store.upsertConfiguration(sampleConfiguration(name: "fp", energy: 9))
+        var changed = sampleConfiguration(energy: 2)
+        changed.created = "2030-01-01T00:00:00Z"
+        let again = try store.upsertConfiguration(changed)
+        #expect(again == first)
+        #expect(other != first)
+        let row = try #require(try store.configuration(named: "w4a4"))
+        #expect(row.energyPJ == 2)
+        #expect(row.created == "2025-11-23T11:40:00Z")
+        #expect(try store.configurations().count == 2)
+    }
+
+    @Test func runRoundTripThroughBeginAndFinish() throws {
+        let store = try ResultsStore.inMemory()
+        let configuration = try store.upsertConfiguration(sampleConfiguration())
+        var begun = sampleRun(configurationID: configuration, kind: .final)
+        begun.status = .done  // beginRun always starts as running
+        let id = try store.beginRun(begun)
+        var expected = sampleRun(configurationID: configuration, kind: .final)
+        expected.id = id
+        #expect(try store.run(id: id) == expected)
+
+        try store.finishRun(id: id, status: .diverged, divergedEpoch: 3, testAcc: 0.8125, testLoss: 0.5)
+        let finished = try #require(try store.run(id: id))
+        expected.status = .diverged
+        expected.divergedEpoch = 3
+        expected.testAcc = 0.8125
+        expected.testLoss = 0.5
+        expected.finished = finished.finished
+        #expect(finished == expected)
+        #expect(finished.finished?.hasSuffix("Z") == true)
+    }
+
+    @Test func runsFilterByKindInIdOrder() throws {
+        let store = try ResultsStore.inMemory()
+        let configuration = try store.upsertConfiguration(sampleConfiguration())
+        let a = try store.beginRun(sampleRun(configurationID: configuration, kind: .trial))
+        let b = try store.beginRun(sampleRun(configurationID: configuration, kind: .final))
+        let c = try store.beginRun(sampleRun(configurationID: configuration, kind: .trial))
+        #expect(try store.runs(kind: .trial).map(\.id) == [a, c])
+        #expect(try store.runs(kind: .final).map(\.id) == [b])
+        #expect(try store.runs(kind: .search).isEmpty)
+        #expect(try store.runs().map(\.id) == [a, b, c])
+    }
+
+    @Test func epochRoundTripIncludingNaNAndReplace() throws {
+        let store = try ResultsStore.inMemory()
+        let configuration = try store.upsertConfiguration(sampleConfiguration())
+        let run = try store.beginRun(sampleRun(configurationID: configuration))
+        try store.recordEpoch(sampleEpoch(runID: run, epoch: 2))
+        try store.recordEpoch(sampleEpoch(runID: run, epoch: 1))
+        // A diverged epoch: NaN losses are stored as NULL and come back as nil.
+        var diverged = sampleEpoch(runID: run, epoch: 3)
+        diverged.trainLoss = .nan
+        diverged.valLoss = nil
+        try store.recordEpoch(diverged)
+        // Recording epoch 1 again replaces it.
+        var redo = sampleEpoch(runID: run, epoch: 1)
+        redo.valAcc = 0.3
+        try store.recordEpoch(redo)
+
+        diverged.trainLoss = nil
+        #expect(try store.epochs(runID: run) == [redo, sampleEpoch(runID: run, epoch: 2), diverged])
+        #expect(try store.epochs(runID: run + 1).isEmpty)
+    }
+
+    @Test func writesNamingMissingRowsFailClearly() throws {
+        let store = try ResultsStore.inMemory()
+        #expect(storeErrorMessage { _ = try store.beginRun(sampleRun(configurationID: 7)) }
+            == ":memory: beginRun: no configuration with id 7")
+        #expect(storeErrorMessage { try store.recordEpoch(sampleEpoch(runID: 3, epoch: 1)) }
+            == ":memory: recordEpoch: no run with id 3")
+        #expect(storeErrorMessage { try store.finishRun(id: 5, status: .done) }
+            == ":memory: finishRun: no run with id 5")
+        #expect(storeErrorMessage { try store.finishRun(id: 5, status: .running) }
+            == ":memory: finishRun: a finished run needs a status other than running")
+    }
+}

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs the Debian packages quantlab needs, when missing. Safe to re-run.
+set -euo pipefail
+packages=(libopenblas-dev libedit-dev zlib1g-dev libsqlite3-dev dataset-fashion-mnist tmux pkg-config)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+command -v swift >/dev/null || { echo "swift is not on PATH (expected Swift 6.x, e.g. /opt/swift/usr/bin)"; exit 1; }
