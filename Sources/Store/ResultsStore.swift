@@ -15,8 +15,10 @@ public final class ResultsStore: Sendable {
     /// The file name used when none is given, relative to the working directory.
     public static let defaultPath = "quantlab.db"
 
-    /// The path as given (`:memory:` for ``inMemory()``); errors start with it.
+    /// The path as given (`:memory:` for ``inMemory()``).
     public let path: String
+    /// How errors name this database: the path, or `in-memory database`.
+    var label: String { path == ":memory:" ? "in-memory database" : path }
     let dbQueue: DatabaseQueue
 
     /// Opens or creates the results database at `path` and migrates it.
@@ -41,7 +43,7 @@ public final class ResultsStore: Sendable {
         do {
             return try ResultsStore(queue: DatabaseQueue(), path: ":memory:")
         } catch {
-            throw Self.openError(":memory:", error)
+            throw Self.openError("in-memory database", error)
         }
     }
 
@@ -73,9 +75,9 @@ public final class ResultsStore: Sendable {
             let unknown = try Schema.migrator.appliedIdentifiers(db)
                 .subtracting(Schema.migrator.migrations).sorted()
             if !unknown.isEmpty {
-                throw StoreError("\(path): written by a newer quantlab (schema "
-                    + "\(unknown.joined(separator: ", ")); this build knows up to "
-                    + "\(Schema.latest)")
+                let names = unknown.joined(separator: ", ")
+                throw StoreError("\(path): written by a newer quantlab (schema \(names)); "
+                    + "this build knows up to \(Schema.latest)")
             }
         }
     }
@@ -102,7 +104,7 @@ public final class ResultsStore: Sendable {
         do {
             return try dbQueue.write(body)
         } catch {
-            throw StoreError.sqlite("\(path): \(operation)", error)
+            throw StoreError.sqlite("\(label): \(operation)", error)
         }
     }
 
@@ -111,7 +113,7 @@ public final class ResultsStore: Sendable {
         do {
             return try dbQueue.read(body)
         } catch {
-            throw StoreError.sqlite("\(path): \(operation)", error)
+            throw StoreError.sqlite("\(label): \(operation)", error)
         }
     }
 
@@ -141,7 +143,7 @@ public final class ResultsStore: Sendable {
     public func beginRun(_ run: RunRecord) throws -> Int64 {
         try write("beginRun") { db in
             guard try ConfigurationRecord.exists(db, key: run.configurationID) else {
-                throw StoreError("\(path): beginRun: no configuration with id \(run.configurationID)")
+                throw StoreError("\(label): beginRun: no configuration with id \(run.configurationID)")
             }
             var record = run
             record.id = nil
@@ -156,7 +158,7 @@ public final class ResultsStore: Sendable {
     public func recordEpoch(_ epoch: EpochRecord) throws {
         try write("recordEpoch") { db in
             guard try RunRecord.exists(db, key: epoch.runID) else {
-                throw StoreError("\(path): recordEpoch: no run with id \(epoch.runID)")
+                throw StoreError("\(label): recordEpoch: no run with id \(epoch.runID)")
             }
             try epoch.insert(db, onConflict: .replace)
         }
@@ -167,7 +169,7 @@ public final class ResultsStore: Sendable {
     public func finishRun(id: Int64, status: RunStatus, divergedEpoch: Int? = nil,
                           testAcc: Double? = nil, testLoss: Double? = nil) throws {
         guard status != .running else {
-            throw StoreError("\(path): finishRun: a finished run needs a status other than running")
+            throw StoreError("\(label): finishRun: a finished run needs a status other than running")
         }
         try write("finishRun") { db in
             try db.execute(sql: """
@@ -176,7 +178,7 @@ public final class ResultsStore: Sendable {
                 """, arguments: [status.rawValue, divergedEpoch, testAcc, testLoss,
                                  Timestamp.now(), id])
             if db.changesCount == 0 {
-                throw StoreError("\(path): finishRun: no run with id \(id)")
+                throw StoreError("\(label): finishRun: no run with id \(id)")
             }
         }
     }

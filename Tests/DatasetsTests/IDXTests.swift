@@ -74,7 +74,6 @@ import Testing
         let e = try #require(loadError { dir in
             TestFiles.write(TestFiles.idxLabels([1, 2]), dir + "/train-images-idx3-ubyte")
         })
-        #expect(e.description.hasPrefix(" ".isEmpty ? "" : "/"))
         #expect(e.description.contains("train-images-idx3-ubyte: expected magic number 0x00000803"))
         #expect(e.description.contains("found 0x00000801 at byte offset 0."))
     }
@@ -84,8 +83,7 @@ import Testing
             let p = dir + "/train-images-idx3-ubyte"
             TestFiles.write(Array(TestFiles.read(p).dropLast(5)), p)
         })
-        #expect(e.description.contains("train-images-idx3-ubyte: expected 240 bytes of pixels"))
-        #expect(e.description.contains("too small"))
+        #expect(e.description.hasSuffix("train-images-idx3-ubyte: expected 20 images of 4×3 bytes as the header says, found a file of 251 bytes, too small to hold them at byte offset 16."))
     }
 
     @Test func truncatedGzipStream() throws {

@@ -85,12 +85,12 @@ import Testing
     @Test func writesNamingMissingRowsFailClearly() throws {
         let store = try ResultsStore.inMemory()
         #expect(storeErrorMessage { _ = try store.beginRun(sampleRun(configurationID: 7)) }
-            == ":memory: beginRun: no configuration with id 7")
+            == "in-memory database: beginRun: no configuration with id 7")
         #expect(storeErrorMessage { try store.recordEpoch(sampleEpoch(runID: 3, epoch: 1)) }
-            == ":memory: recordEpoch: no run with id 3")
+            == "in-memory database: recordEpoch: no run with id 3")
         #expect(storeErrorMessage { try store.finishRun(id: 5, status: .done) }
-            == ":memory: finishRun: no run with id 5")
+            == "in-memory database: finishRun: no run with id 5")
         #expect(storeErrorMessage { try store.finishRun(id: 5, status: .running) }
-            == ":memory: finishRun: a finished run needs a status other than running")
+            == "in-memory database: finishRun: a finished run needs a status other than running")
     }
 }

@@ -40,7 +40,7 @@ struct TextFrame {
         let overhead = (title.isEmpty ? 0 : 1) + (yLabel.isEmpty ? 0 : 1) + 2
             + (xLabel.isEmpty ? 0 : 1) + legendLines.count
         rows = max(3, height - overhead)
-        let y = AxisScale.linear(yValues, targetTicks: max(2, min(6, rows / 3 + 1)))
+        let y = AxisScale.linear(yValues, targetTicks: max(3, min(6, rows / 3 + 1)))
         yScale = y
         var labels: [Int: String] = [:]
         for tick in y.ticks {
@@ -50,13 +50,14 @@ struct TextFrame {
         yTickLabels = labels
         labelWidth = labels.values.map(\.count).max() ?? 0
         columns = max(10, width - labelWidth - 2)
-        let target = max(2, min(10, columns / 10))
+        let target = max(3, min(10, columns / 8))
         xScale = logX ? .logarithmic(xValues, targetTicks: target) : .linear(xValues, targetTicks: target)
     }
 
-    /// Column of the cell for x, nil when x cannot be shown.
+    /// Column of the cell for x, nil when x cannot be shown. Column 0 stays empty,
+    /// so points at the lowest x do not merge into the y axis.
     func column(_ x: Double) -> Int? {
-        xScale.fraction(x).map { Int(($0 * Double(columns - 1)).rounded()) }
+        xScale.fraction(x).map { 1 + Int(($0 * Double(columns - 2)).rounded()) }
     }
 
     /// Row of the cell for y (0 at the top), nil when y cannot be shown.

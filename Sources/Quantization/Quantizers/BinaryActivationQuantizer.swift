@@ -16,8 +16,8 @@ public final class BinaryActivationQuantizer: ActivationQuantizer {
 
     public func backward(_ x: UnsafePointer<Float>, gradient dy: UnsafePointer<Float>, into dx: UnsafeMutablePointer<Float>, count: Int) {
         for i in 0..<count {
-            let inside = abs(x[i]) <= 1
-            dx[i] = inside ? dy[i] : 0
+            let v = x[i], g = dy[i]               // both loaded: a select, so it vectorises
+            dx[i] = abs(v) <= 1 ? g : 0
         }
     }
 }

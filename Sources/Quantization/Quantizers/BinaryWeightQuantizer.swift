@@ -47,8 +47,8 @@ public final class BinaryWeightQuantizer: WeightQuantizer {
             Kernels.addInto(dw, dq, count: count)
         case .binaryConnect:
             for i in 0..<count {
-                let inside = abs(w[i]) <= 1
-                dw[i] += inside ? dq[i] : 0
+                let v = w[i], g = dq[i]
+                dw[i] += abs(v) <= 1 ? g : 0
             }
         }
     }

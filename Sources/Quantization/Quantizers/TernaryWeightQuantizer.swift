@@ -31,11 +31,7 @@ public final class TernaryWeightQuantizer: WeightQuantizer {
         for g in 0..<groups {
             let src = w + g * rowLength, dst = q + g * rowLength
             let delta = rowLength == 0 ? 0 : Float(Self.thresholdFactor * Kernels.absSum(src, count: rowLength) / Double(rowLength))
-            var sum = 0.0, above = 0
-            for i in 0..<rowLength {
-                let a = abs(src[i])
-                if a > delta { sum += Double(a); above += 1 }
-            }
+            let (sum, above) = Self.sumAbove(src, count: rowLength, threshold: delta)
             let alpha = above == 0 ? 0 : Float(sum / Double(above))
             scales[g] = alpha
             thresholds[g] = delta
@@ -45,6 +41,24 @@ public final class TernaryWeightQuantizer: WeightQuantizer {
                 dst[i] = v > delta ? alpha : (v < -delta ? negative : 0)
             }
         }
+    }
+
+    /// (Σ |w| over |w| > Δ, how many), in Double with four accumulators and selects.
+    private static func sumAbove(_ p: UnsafePointer<Float>, count: Int, threshold delta: Float) -> (Double, Int) {
+        var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
+        var n0 = 0, n1 = 0, n2 = 0, n3 = 0
+        var i = 0
+        @inline(__always) func take(_ k: Int, _ s: inout Double, _ n: inout Int) {
+            let a = abs(p[k])
+            s += a > delta ? Double(a) : 0
+            n += a > delta ? 1 : 0
+        }
+        while i + 4 <= count {
+            take(i, &s0, &n0); take(i + 1, &s1, &n1); take(i + 2, &s2, &n2); take(i + 3, &s3, &n3)
+            i += 4
+        }
+        while i < count { take(i, &s0, &n0); i += 1 }
+        return ((s0 + s1) + (s2 + s3), n0 + n1 + n2 + n3)
     }
 
     public func backward(_ w: UnsafePointer<Float>, gradient dq: UnsafePointer<Float>, addInto dw: UnsafeMutablePointer<Float>, count: Int, channels: Int) {

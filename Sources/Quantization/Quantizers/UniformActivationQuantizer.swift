@@ -94,9 +94,9 @@ public final class UniformActivationQuantizer: ActivationQuantizer {
             return
         }
         for i in 0..<count {
-            let v = x[i]
-            let inside = v >= 0 && v <= c
-            dx[i] = inside ? dy[i] : 0
+            let v = x[i], g = dy[i]               // both loaded: selects, not branches, so it vectorises
+            let low = v >= 0 ? g : 0
+            dx[i] = v <= c ? low : 0
         }
     }
 
@@ -107,8 +107,9 @@ public final class UniformActivationQuantizer: ActivationQuantizer {
         var i = 0
         @inline(__always) func step(_ k: Int) -> Double {
             let v = x[k], g = dy[k]
-            dx[k] = v >= 0 && v <= c ? g : 0
-            return v >= c ? Double(g) : 0
+            let low = v >= 0 ? g : 0
+            dx[k] = v <= c ? low : 0
+            return Double(v >= c ? g : 0)
         }
         while i + 4 <= count {
             s0 += step(i); s1 += step(i + 1); s2 += step(i + 2); s3 += step(i + 3)

@@ -1,0 +1,121 @@
+import Foundation
+
+/// The interpreter: tokenizes a line, finds the command in the table, checks
+/// its options, runs it and records it. No terminal I/O: text goes to `output`.
+///
+///     let notebook = Notebook(output: { print($0) })
+///     notebook.execute("seed 7")
+///
+/// A failing command never ends the session: every error is caught and
+/// rendered by `QuantlabError.render`.
+public final class Notebook {
+    /// Version written into session headers.
+    public static let version = "0.1.0"
+
+    public private(set) var registry = CommandRegistry()
+    public let workspace: Workspace
+    /// Where top-level commands are recorded; nil when not recording.
+    public var recorder: SessionRecorder?
+    /// Receives the text of every command (one call per command, no trailing newline).
+    public var output: (String) -> Void
+    /// Nesting depth of `source`; only depth 0 is recorded.
+    var depth = 0
+    static let maxSourceDepth = 16
+
+    /// A notebook with the built-in commands and, unless `domainCommands` is
+    /// false (tests of the shell machinery), the domain commands.
+    public init(workspace: Workspace = Workspace(), domainCommands: Bool = true,
+                output: @escaping (String) -> Void = { print($0) }) {
+        self.workspace = workspace
+        self.output = output
+        registry.register(BuiltinCommands.specs(for: self))
+        if domainCommands { registerDomainCommands(&registry) }
+    }
+
+    /// Adds commands to the table (tests, plug-ins).
+    public func register(_ specs: [CommandSpec]) {
+        registry.register(specs)
+    }
+
+    /// Runs one line: prints its text, records it (top level only) and never throws.
+    @discardableResult
+    public func execute(_ line: String, lineNumber: Int? = nil) -> LineOutcome {
+        if depth == 0 { workspace.interrupted = false }
+        do {
+            guard let result = try run(line, lineNumber: lineNumber) else {
+                record { try $0.recordComment(line) }
+                return .blank
+            }
+            if !result.text.isEmpty { output(result.text) }
+            record { try $0.record(line: line, results: result.results) }
+            return .success(result)
+        } catch {
+            let message = QuantlabError.render(error)
+            record { try $0.recordFailure(line: line, message: message) }
+            return .failure(message)
+        }
+    }
+
+    /// Records at top level; a failing recorder is dropped with a warning, never fatal.
+    private func record(_ body: (SessionRecorder) throws -> Void) {
+        guard depth == 0, let recorder else { return }
+        do {
+            try body(recorder)
+        } catch {
+            output("warning: recording stopped: " + QuantlabError.render(error))
+            self.recorder = nil
+        }
+    }
+
+    /// Tokenizes, dispatches and runs one line without printing or recording.
+    /// Returns nil for blank and comment-only lines.
+    public func run(_ line: String, lineNumber: Int? = nil) throws -> CommandOutput? {
+        let tokens = try Tokenizer.tokenize(line)
+        guard let first = tokens.first else { return nil }
+        var nameWords: [String] = []
+        for token in tokens.prefix(2) {
+            guard case .word(quoted: false) = token.kind else { break }
+            nameWords.append(token.text)
+        }
+        if nameWords.isEmpty {
+            throw QuantlabError.syntax(column: first.column,
+                message: "expected a command name, found '\(first.text)'; type 'help' for the list of commands")
+        }
+        let (spec, consumed) = try registry.resolve(nameWords)
+        let invocation = try bind(spec, arguments: Array(tokens.dropFirst(consumed)), line: line, lineNumber: lineNumber)
+        return try spec.run(invocation, workspace)
+    }
+
+    /// Builds the invocation and checks option keys against the spec.
+    private func bind(_ spec: CommandSpec, arguments: [Token], line: String, lineNumber: Int?) throws -> Invocation {
+        var words: [String] = [], options: [String: String] = [:], order: [String] = []
+        let usage = { (message: String) in QuantlabError.usage(command: spec.name, synopsis: spec.synopsis, message: message) }
+        for token in arguments {
+            switch token.kind {
+            case .word, .pipe:
+                words.append(token.text)
+            case .option(let key):
+                if options[key] != nil { throw usage("option '\(key)' given twice") }
+                if !spec.freeForm && !spec.options.contains(key) {
+                    if spec.options.isEmpty { throw usage("takes no options, found '\(key)=\(token.text)'") }
+                    let hint = EditDistance.nearest(to: key, in: spec.options).map { "did you mean '\($0)'? " } ?? ""
+                    throw usage("unknown option '\(key)'; \(hint)valid options: \(spec.options.joined(separator: ", "))")
+                }
+                options[key] = token.text
+                order.append(key)
+            }
+        }
+        var rest = ""
+        if let firstArgument = arguments.first, let last = arguments.last {
+            let chars = Array(line)
+            rest = String(chars[firstArgument.range.lowerBound..<last.range.upperBound])
+        }
+        return Invocation(command: spec.name, synopsis: spec.synopsis, words: words, options: options,
+                          optionOrder: order, rest: rest, line: line, lineNumber: lineNumber)
+    }
+
+    /// Candidates for the word being typed at the end of `line` (TAB completion).
+    public func completions(for line: String) -> [String] {
+        Completer(registry: registry, workspace: workspace).completions(for: line)
+    }
+}

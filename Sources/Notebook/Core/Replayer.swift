@@ -1,0 +1,98 @@
+/// Re-runs a recorded session and, with `verify`, checks its results.
+///
+/// Every command line runs in order; comments (including failed commands
+/// recorded as `# failed:`) are skipped. With `verify`, each command's new key
+/// results are compared in order with the `#=` lines that follow it, and the
+/// replay stops at the first difference, reported as
+/// `FILE:LINE: expected '…' found '…'`. When the header's cpu or BLAS kernel
+/// differs from this machine, numbers are compared within `tolerance`
+/// (relative) and the report says so.
+public struct Replayer {
+    public var verify: Bool
+    public var machine: MachineInfo
+    /// Relative tolerance used when the recording machine differs.
+    public var tolerance: Double
+
+    public init(verify: Bool, machine: MachineInfo = .current, tolerance: Double = 1e-3) {
+        self.verify = verify
+        self.machine = machine
+        self.tolerance = tolerance
+    }
+
+    /// One command of the file with the `#=` lines recorded after it.
+    struct Entry {
+        var lineNumber: Int
+        var line: String
+        var recorded: [(lineNumber: Int, value: String)]
+    }
+
+    /// Replays `text` (the contents of `file`) on `notebook`, which should not be recording.
+    public func replay(_ text: String, file: String, on notebook: Notebook) -> ReplayReport {
+        let lines = Notebook.lines(of: text).map { $0.hasSuffix("\r") ? String($0.dropLast()) : $0 }
+        var report = ReplayReport(file: file, verified: verify)
+        let header = SessionHeader.fields(of: lines)
+        if let seed = header["seed"].flatMap(UInt64.init) { notebook.workspace.seed = seed }
+        if let threads = header["threads"].flatMap(Int.init), (1...2).contains(threads) { notebook.workspace.threads = threads }
+        var comparator = ResultComparator()
+        if verify, let cpu = header["cpu"], let blas = header["blas"] {
+            let recorded = MachineInfo(cpu: cpu, blas: blas)
+            if recorded != machine {
+                comparator.relative = tolerance
+                report.note = "note: recorded on \(recorded.summary); replaying on \(machine.summary); "
+                    + "comparing numbers within relative \(tolerance)"
+            }
+        }
+        for entry in entries(lines) {
+            report.commands += 1
+            let produced: [String]
+            switch notebook.execute(entry.line, lineNumber: entry.lineNumber) {
+            case .blank: continue
+            case .failure(let message):
+                report.failure = "\(file):\(entry.lineNumber): \(message)"
+                return report
+            case .success(let output):
+                produced = SessionRecorder.resultLines(output.results)
+            }
+            guard verify else { continue }
+            if let difference = compare(entry, produced, comparator, file: file) {
+                report.failure = difference
+                return report
+            }
+            report.resultsChecked += entry.recorded.count
+        }
+        return report
+    }
+
+    /// The first difference between recorded and produced results, if any.
+    func compare(_ entry: Entry, _ produced: [String], _ comparator: ResultComparator, file: String) -> String? {
+        for i in 0..<max(entry.recorded.count, produced.count) {
+            if i < entry.recorded.count {
+                let (lineNumber, expected) = entry.recorded[i]
+                guard i < produced.count else { return "\(file):\(lineNumber): expected '\(expected)' found nothing" }
+                if !comparator.matches(expected: expected, found: produced[i]) {
+                    return "\(file):\(lineNumber): expected '\(expected)' found '\(produced[i])'"
+                }
+            } else {
+                let lineNumber = entry.recorded.last?.lineNumber ?? entry.lineNumber
+                return "\(file):\(lineNumber): expected no more results found '\(produced[i])'"
+            }
+        }
+        return nil
+    }
+
+    /// Commands of the file, each with the `#=` lines that follow it.
+    func entries(_ lines: [String]) -> [Entry] {
+        var entries: [Entry] = []
+        for (index, line) in lines.enumerated() {
+            let trimmed = line.drop { $0 == " " || $0 == "\t" }
+            if trimmed.hasPrefix("#=") {
+                var value = trimmed.dropFirst(2)
+                if value.first == " " { value = value.dropFirst() }
+                if !entries.isEmpty { entries[entries.count - 1].recorded.append((index + 1, String(value))) }
+            } else if !trimmed.isEmpty && !trimmed.hasPrefix("#") {
+                entries.append(Entry(lineNumber: index + 1, line: line, recorded: []))
+            }
+        }
+        return entries
+    }
+}

@@ -1,0 +1,70 @@
+import Foundation
+
+/// Compares a recorded `#=` result with a new one, exactly or within a
+/// relative tolerance on every number in it.
+///
+/// In tolerant mode both strings are split into text and number pieces
+/// (`val_acc 0.8712 after 3 epochs` → text, 0.8712, text, 3, text); text must
+/// match exactly and each pair of numbers must satisfy
+/// `|a - b| <= relative * max(|a|, |b|)`.
+public struct ResultComparator: Sendable {
+    /// nil: exact comparison.
+    public var relative: Double?
+
+    public init(relative: Double? = nil) {
+        self.relative = relative
+    }
+
+    public func matches(expected: String, found: String) -> Bool {
+        if expected == found { return true }
+        guard let relative else { return false }
+        let a = ResultComparator.pieces(expected), b = ResultComparator.pieces(found)
+        guard a.count == b.count else { return false }
+        for (x, y) in zip(a, b) {
+            switch (x, y) {
+            case let (.text(s), .text(t)) where s == t: continue
+            case let (.number(u), .number(v)):
+                if u == v || (u.isNaN && v.isNaN) { continue }
+                if abs(u - v) <= relative * max(abs(u), abs(v)) { continue }
+                return false
+            default: return false
+            }
+        }
+        return true
+    }
+
+    enum Piece: Equatable {
+        case text(String)
+        case number(Double)
+    }
+
+    /// Splits into maximal runs of text and decimal numbers (`-1.5e-3`, `42`, `0.87`).
+    static func pieces(_ s: String) -> [Piece] {
+        let chars = Array(s)
+        var result: [Piece] = []
+        var text = ""
+        var i = 0
+        func isDigit(_ k: Int) -> Bool { k < chars.count && chars[k].isASCII && chars[k].isNumber }
+        while i < chars.count {
+            let startsNumber = isDigit(i)
+                || ((chars[i] == "-" || chars[i] == "+") && (isDigit(i + 1) || (i + 2 < chars.count && chars[i + 1] == "." && isDigit(i + 2)))
+                    && (i == 0 || !(chars[i - 1].isLetter || chars[i - 1].isNumber)))
+                || (chars[i] == "." && isDigit(i + 1) && (i == 0 || !chars[i - 1].isNumber))
+            guard startsNumber else { text.append(chars[i]); i += 1; continue }
+            var j = i
+            if chars[j] == "-" || chars[j] == "+" { j += 1 }
+            while isDigit(j) { j += 1 }
+            if j < chars.count, chars[j] == ".", isDigit(j + 1) { j += 1; while isDigit(j) { j += 1 } }
+            if j < chars.count, chars[j] == "e" || chars[j] == "E" {
+                var k = j + 1
+                if k < chars.count, chars[k] == "-" || chars[k] == "+" { k += 1 }
+                if isDigit(k) { j = k; while isDigit(j) { j += 1 } }
+            }
+            if !text.isEmpty { result.append(.text(text)); text = "" }
+            result.append(.number(Double(String(chars[i..<j])) ?? .nan))
+            i = j
+        }
+        if !text.isEmpty { result.append(.text(text)) }
+        return result
+    }
+}

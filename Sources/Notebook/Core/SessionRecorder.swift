@@ -1,0 +1,109 @@
+import Foundation
+
+/// Writes a session file as the session goes: the header, then each command as
+/// typed with its key results as `#= ` lines; failed commands become comments
+/// (`# failed: LINE`, `# error: MESSAGE`).
+///
+/// Every command is appended with one `write` and then `fsync`ed, so a killed
+/// shell leaves a file that replays up to the last finished command.
+public final class SessionRecorder {
+    /// Path of the session file (changes on `rename(to:)`).
+    public private(set) var path: String
+    private let fd: Int32
+
+    /// Opens (creating or appending to) the file at `path`; writes `header`
+    /// when the file is new or empty.
+    public init(path: String, header: SessionHeader) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw QuantlabError.runtime("cannot record to '\(path)': \(String(cString: strerror(errno)))") }
+        self.fd = fd
+        self.path = path
+        if lseek(fd, 0, SEEK_END) == 0 { try append(header.lines) }
+    }
+
+    /// Starts a new file `directory/NAME.qlab`, NAME defaulting to the local
+    /// date and time (`2025-11-23-140509`). An existing file is never
+    /// overwritten: `-2`, `-3`, … is added to the name instead.
+    public static func start(directory: String, name: String? = nil, header: SessionHeader) throws -> SessionRecorder {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let base = fileName(name ?? SessionHeader.now(format: "%Y-%m-%d-%H%M%S"))
+        let stem = String(base.dropLast(".qlab".count))
+        for n in 1...1000 {
+            let candidate = directory + "/" + (n == 1 ? base : "\(stem)-\(n).qlab")
+            let fd = open(candidate, O_WRONLY | O_CREAT | O_EXCL, 0o644)
+            if fd >= 0 {
+                close(fd)
+                return try SessionRecorder(path: candidate, header: header)
+            }
+            guard errno == EEXIST else {
+                throw QuantlabError.runtime("cannot create '\(candidate)': \(String(cString: strerror(errno)))")
+            }
+        }
+        throw QuantlabError.runtime("too many sessions named '\(stem)' in \(directory)")
+    }
+
+    deinit { close(fd) }
+
+    /// A successful command and its key results.
+    public func record(line: String, results: [String]) throws {
+        try append([clean(line)] + SessionRecorder.resultLines(results).map { "#= " + $0 })
+    }
+
+    /// A failed command, as comments, so replay skips it.
+    public func recordFailure(line: String, message: String) throws {
+        let errors = message.split(separator: "\n", omittingEmptySubsequences: false).map { "# error: " + $0 }
+        try append(["# failed: " + clean(line)] + errors)
+    }
+
+    /// A comment typed at the prompt (blank lines and `#=` lines are skipped).
+    public func recordComment(_ line: String) throws {
+        let text = clean(line)
+        guard text.hasPrefix("#"), !text.hasPrefix("#=") else { return }
+        try append([text])
+    }
+
+    /// Renames the file to `NAME.qlab` in the same directory and goes on recording there.
+    public func rename(to name: String) throws {
+        guard !name.isEmpty, !name.contains("/") else {
+            throw QuantlabError.runtime("session name '\(name)' must be a plain file name")
+        }
+        let directory = (path as NSString).deletingLastPathComponent
+        let target = (directory.isEmpty ? "" : directory + "/") + SessionRecorder.fileName(name)
+        if target == path { return }
+        if FileManager.default.fileExists(atPath: target) {
+            throw QuantlabError.runtime("'\(target)' exists; choose another name")
+        }
+        guard Foundation.rename(path, target) == 0 else {
+            throw QuantlabError.runtime("cannot rename '\(path)' to '\(target)': \(String(cString: strerror(errno)))")
+        }
+        path = target
+    }
+
+    /// Results as file lines: a result with newlines becomes several lines.
+    public static func resultLines(_ results: [String]) -> [String] {
+        results.flatMap { $0.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) }
+    }
+
+    static func fileName(_ name: String) -> String {
+        name.hasSuffix(".qlab") ? name : name + ".qlab"
+    }
+
+    private func clean(_ line: String) -> String {
+        line.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// One write for the whole group of lines, then fsync.
+    private func append(_ lines: [String]) throws {
+        let bytes = Array((lines.joined(separator: "\n") + "\n").utf8)
+        var written = 0
+        while written < bytes.count {
+            let n = bytes[written...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw QuantlabError.runtime("cannot write '\(path)': \(String(cString: strerror(errno)))")
+            }
+            written += n
+        }
+        fsync(fd)
+    }
+}

@@ -1,0 +1,74 @@
+/// The values a quantizer can produce on a given tensor, for teaching: the
+/// representable levels (per scale group) and which of them Q(w) actually uses.
+///
+/// k-bit weights: s · j, j = −n…n (2n + 1 = 2^k − 1 levels per scale); ternary
+/// {−α, 0, α}; binary {−α, α}; k-bit activations (c/L) · j, j = 0…L (2^k levels);
+/// binary activations {−1, 1}; float: every Float32, so no list.
+public struct QuantizationLevels: Equatable, Sendable, CustomStringConvertible {
+    public var precision: Precision
+    /// Representable values, ascending, one list per scale group (one group per
+    /// tensor, or per output channel). Empty for float.
+    public var groups: [[Float]]
+    /// Distinct values occurring in Q(w), ascending (empty for activations).
+    public var used: [Float]
+
+    /// Representable values per group (2^k − 1, 3, 2, 2^k…); nil for float.
+    public var count: Int? { groups.first?.count }
+    /// The levels of the first (or only) group.
+    public var values: [Float] { groups.first ?? [] }
+
+    public var description: String {
+        guard let count else {
+            return "\(precision.token)-bit float: every Float32 value is representable" +
+                (used.isEmpty ? "" : "; \(used.count) distinct values in this tensor")
+        }
+        var s = "\(count) levels"
+        if groups.count > 1 { s += " per channel × \(groups.count) channels" }
+        s += ": " + Self.abbreviated(values)
+        if !used.isEmpty {
+            let total = groups.count > 1 ? Set(groups.joined()).count : count
+            s += "\n\(used.count) of \(total) used in this tensor"
+        }
+        return s
+    }
+
+    /// "−0.3 −0.2 … 0.2 0.3": at most 4 values at each end.
+    static func abbreviated(_ v: [Float]) -> String {
+        let text = { (x: Float) in String(format: "%.4g", Double(x)) }
+        if v.count <= 9 { return v.map(text).joined(separator: " ") }
+        return (v.prefix(4).map(text) + ["…"] + v.suffix(4).map(text)).joined(separator: " ")
+    }
+}
+
+/// The levels of a weight quantizer on `weights` (`channels` rows).
+public func levels(_ quantizer: WeightQuantizer, weights: [Float], channels: Int = 1) -> QuantizationLevels {
+    let q = quantizer.quantized(weights, channels: channels)
+    let used = Set(q.map { $0 == 0 ? 0 : $0 }).sorted()        // −0 and +0 count once
+    guard let codes = quantizer.codes(weights, channels: channels) else {
+        return QuantizationLevels(precision: quantizer.precision, groups: [], used: used)
+    }
+    let representable = codes.representableCodes
+    let groups = codes.scales.map { s in
+        Array(Set(representable.map { s * Float($0) }).map { $0 == 0 ? 0 : $0 }).sorted()
+    }
+    return QuantizationLevels(precision: quantizer.precision, groups: groups, used: used)
+}
+
+/// The levels of an activation quantizer with its current clip; nil for a k-bit
+/// quantizer whose clip is not known yet (no training batch seen).
+public func levels(_ quantizer: ActivationQuantizer) -> QuantizationLevels? {
+    switch quantizer.precision {
+    case .float:
+        return QuantizationLevels(precision: .float, groups: [], used: [])
+    case .binary:
+        return QuantizationLevels(precision: .binary, groups: [[-1, 1]], used: [])
+    case .bits(let k):
+        guard let c = quantizer.clip else { return nil }
+        let top = (1 << k) - 1
+        let step = c / Float(top)
+        let values = c > 0 ? (0...top).map { step * Float($0) } : [0]
+        return QuantizationLevels(precision: .bits(k), groups: [values], used: [])
+    case .ternary:
+        return nil
+    }
+}

@@ -1,0 +1,50 @@
+/// Vectorised elementwise kernels for the training hot loops.
+///
+/// Written over `SIMD8<Float>` because the scalar forms with a data-dependent
+/// select (`y > 0 ? g : 0`) compile to a compare-and-branch per element, which
+/// mispredicts on ReLU masks and ran 4× slower than memory bandwidth (perf, fmnist2).
+public enum Kernels {
+    /// dx[i] = y[i] > 0 ? dy[i] : 0  (ReLU backward from its output).
+    @inline(__always)
+    public static func maskPositive(_ y: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
+                                    _ dx: UnsafeMutablePointer<Float>, count n: Int) {
+        let zero = SIMD8<Float>(repeating: 0)
+        var i = 0
+        while i + 8 <= n {
+            let yv = UnsafeRawPointer(y + i).loadUnaligned(as: SIMD8<Float>.self)
+            let gv = UnsafeRawPointer(dy + i).loadUnaligned(as: SIMD8<Float>.self)
+            UnsafeMutableRawPointer(dx + i).storeBytes(of: zero.replacing(with: gv, where: yv .> zero), as: SIMD8<Float>.self)
+            i += 8
+        }
+        while i < n { dx[i] = y[i] > 0 ? dy[i] : 0; i += 1 }
+    }
+
+    /// dx[i] = lo ≤ x[i] ≤ hi ? dy[i] : 0  (straight-through estimator of a clip).
+    @inline(__always)
+    public static func maskInRange(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
+                                   _ dx: UnsafeMutablePointer<Float>, count n: Int, lo: Float, hi: Float) {
+        let zero = SIMD8<Float>(repeating: 0), l = SIMD8<Float>(repeating: lo), h = SIMD8<Float>(repeating: hi)
+        var i = 0
+        while i + 8 <= n {
+            let xv = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
+            let gv = UnsafeRawPointer(dy + i).loadUnaligned(as: SIMD8<Float>.self)
+            let keep = (xv .>= l) .& (xv .<= h)
+            UnsafeMutableRawPointer(dx + i).storeBytes(of: zero.replacing(with: gv, where: keep), as: SIMD8<Float>.self)
+            i += 8
+        }
+        while i < n { dx[i] = (x[i] >= lo && x[i] <= hi) ? dy[i] : 0; i += 1 }
+    }
+
+    /// y[i] = max(x[i], 0).
+    @inline(__always)
+    public static func relu(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count n: Int) {
+        let zero = SIMD8<Float>(repeating: 0)
+        var i = 0
+        while i + 8 <= n {
+            let xv = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
+            UnsafeMutableRawPointer(y + i).storeBytes(of: xv.replacing(with: zero, where: xv .< zero), as: SIMD8<Float>.self)
+            i += 8
+        }
+        while i < n { y[i] = Swift.max(x[i], 0); i += 1 }
+    }
+}

@@ -1,0 +1,50 @@
+import Testing
+@testable import Quantization
+
+@Suite struct TeachingViewTests {
+    @Test func uniformLevels() {
+        // k = 3, s = 1 (max 3): levels −3…3, 7 = 2^3 − 1; Q(w) = [0, −2, 3, 2, 0, 1] uses 5 of them.
+        let l = levels(UniformWeightQuantizer(bits: 3), weights: [0.5, -1.5, 3.0, 2.5, -0.25, 1.0])
+        #expect(l.values == [-3, -2, -1, 0, 1, 2, 3] && l.count == 7)
+        #expect(l.used == [-2, 0, 1, 2, 3])
+        #expect(l.description == "7 levels: -3 -2 -1 0 1 2 3\n5 of 7 used in this tensor")
+    }
+
+    @Test func otherWeightLevels() {
+        let w = randomWeights(200, seed: 1)
+        #expect(levels(TernaryWeightQuantizer(), weights: w).count == 3)
+        let b = levels(BinaryWeightQuantizer(), weights: w, channels: 4)
+        #expect(b.count == 2 && b.groups.count == 4 && b.used.count <= 8)
+        let f = levels(FloatWeights(), weights: w)
+        #expect(f.count == nil && f.used.count == Set(w).count)
+        #expect(levels(UniformWeightQuantizer(bits: 8), weights: w).description.hasPrefix("255 levels: "))
+    }
+
+    @Test func activationLevels() {
+        let a = UniformActivationQuantizer(bits: 2)
+        #expect(levels(a) == nil)
+        _ = a.forward([0, 3], training: true)
+        #expect(levels(a)?.values == [0, 1, 2, 3])
+        #expect(levels(BinaryActivationQuantizer())?.values == [-1, 1])
+        #expect(levels(FloatActivations())?.count == nil)
+    }
+
+    @Test func histogramBeforeAfter() {
+        // Range [−1, 1] in 4 bins of 0.5: before has one value per bin but two in the last
+        // (1.0 joins the closed last bin); after (k = 2, s = 1) maps to −1, 0, 0, 1, 1.
+        let w: [Float] = [-1, -0.4, 0.2, 0.7, 1]
+        let h = weightHistogram(name: "conv1.weight", weights: w, channels: 1, quantizer: UniformWeightQuantizer(bits: 2),
+                                bins: 4, barWidth: 4)
+        #expect(h.before == [1, 1, 1, 2])
+        #expect(h.after == [1, 0, 2, 2])
+        let expected = """
+        conv1.weight: 5 weights, w2 (3 distinct values after)
+        bin  from       to         before       after
+          1  -1         -0.5            1 ##         1 ##
+          2  -0.5       0               1 ##         0
+          3  0          0.5             1 ##         2 ####
+          4  0.5        1               2 ####       2 ####
+        """
+        #expect(h.description == expected, "\n\(h.description)")
+    }
+}
