@@ -19,6 +19,8 @@ public final class Workspace {
     public var progress: (ProgressFrame) -> Void = { _ in }
     /// Set by the SIGINT handler while a command runs; cleared before each command.
     public let interrupt = InterruptFlag()
+    /// Datasets, models, configurations and results of this session (Commands/).
+    public let state = SessionState()
 
     public init(workingDirectory: String = FileManager.default.currentDirectoryPath) {
         self.workingDirectory = workingDirectory
@@ -45,6 +47,6 @@ public final class Workspace {
     /// Names defined in this session, for TAB completion of arguments of `kind`.
     /// Domain commands fill this from their state (models, configurations, …).
     public func names(_ kind: ArgKind) -> [String] {
-        []
+        state.names(kind)
     }
 }

@@ -9,11 +9,16 @@ public protocol SearchEvaluator: AnyObject {
     /// total epochs and return the metric (higher is better, e.g. validation
     /// accuracy), or nil if it diverged. A non-finite metric counts as diverged.
     func advance(config: Int, toEpochs epochs: Int) throws -> Double?
+
+    /// Train several configurations to `epochs` and return their metrics in the
+    /// same order. The searches call this once per rung, so an evaluator that can
+    /// train configurations side by side (one per core) should implement it; the
+    /// default trains them one after another with ``advance(config:toEpochs:)``.
+    func advance(configs: [Int], toEpochs epochs: Int) throws -> [Double?]
 }
 
-/// A search parameter or input that cannot work, worded for the `search` command.
-public struct SearchError: Error, Equatable, CustomStringConvertible, Sendable {
-    public var message: String
-    public init(_ message: String) { self.message = message }
-    public var description: String { message }
+extension SearchEvaluator {
+    public func advance(configs: [Int], toEpochs epochs: Int) throws -> [Double?] {
+        try configs.map { try advance(config: $0, toEpochs: epochs) }
+    }
 }

@@ -16,20 +16,31 @@ final class SearchLedger {
         self.budget = budget
     }
 
-    /// Trains each candidate, in order, to `epochs`, records the rung, and returns
-    /// the `keep` best survivors (diverged ones never survive), best first.
-    /// Returns nil, keeping nothing, when the budget cannot pay for the next advance.
+    /// Trains the candidates to `epochs` (one batch, in order), records the rung,
+    /// and returns the `keep` best survivors (diverged ones never survive), best
+    /// first. When the budget cannot pay for every candidate, only those before the
+    /// first one it cannot pay for train, nothing is kept, and the result is nil.
     func rung(bracket: Int?, epochs: Int, candidates: [Int], keep: Int) throws -> [Int]? {
-        var evaluated: [Evaluation] = []
+        var batch: [Int] = []
+        var cost = 0
         for config in candidates {
-            let cost = max(0, epochs - trained[config, default: 0])
-            if let budget, spent + cost > budget {
+            let extra = max(0, epochs - trained[config, default: 0])
+            if let budget, spent + cost + extra > budget {
                 stoppedByBudget = true
                 break
             }
-            let raw = try evaluator.advance(config: config, toEpochs: epochs)
+            batch.append(config)
+            cost += extra
+        }
+        let metrics = batch.isEmpty ? [] : try evaluator.advance(configs: batch, toEpochs: epochs)
+        guard metrics.count == batch.count else {
+            throw SearchError("search: the evaluator returned \(metrics.count) metrics "
+                + "for \(batch.count) configurations")
+        }
+        spent += cost
+        var evaluated: [Evaluation] = []
+        for (config, raw) in zip(batch, metrics) {
             let metric = raw.flatMap { $0.isFinite ? $0 : nil }
-            spent += cost
             trained[config] = max(epochs, trained[config, default: 0])
             let score = metric.map { $0 - penalty[config, default: 0] }
             latest[config] = (epochs, score)
@@ -39,7 +50,9 @@ final class SearchLedger {
             .sorted { Self.better(($0.config, $0.score!), than: ($1.config, $1.score!)) }
             .map(\.config)
         let kept = stoppedByBudget ? [] : Array(survivors.prefix(keep))
-        rungs.append(Rung(bracket: bracket, epochs: epochs, evaluated: evaluated, kept: kept))
+        if !(stoppedByBudget && evaluated.isEmpty) {
+            rungs.append(Rung(bracket: bracket, epochs: epochs, evaluated: evaluated, kept: kept))
+        }
         return stoppedByBudget ? nil : kept
     }
 

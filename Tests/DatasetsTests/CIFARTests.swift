@@ -55,14 +55,17 @@ import Testing
         let dir = TestFiles.directory(); defer { TestFiles.remove(dir) }
         Self.writeCIFAR100(dir)
         let fine = try DatasetLoader.load("cifar100", path: dir)
-        #expect(fine.train.labels == (0..<6).map { Int32((7 * $0) % 100) })
-        #expect(fine.test.labels == (0..<4).map { Int32((50 + 7 * $0) % 100) })
+        let trainFine: [Int32] = (0..<6).map { k in Int32(7 * k % 100) }
+        let testFine: [Int32] = (0..<4).map { k in Int32((50 + 7 * k) % 100) }
+        #expect(fine.train.labels == trainFine)
+        #expect(fine.test.labels == testFine)
         #expect(fine.classNames.count == 100 && fine.classNames[42] == "fine42")
         guard case .uint8(let px) = fine.test.storage else { Issue.record("storage"); return }
         #expect(px == (0..<4).flatMap { k in (0..<3072).map { TestFiles.pattern(50 + k, $0) } })
 
         let coarse = try DatasetLoader.load("cifar100", path: dir, options: ["labels": "coarse"])
-        #expect(coarse.train.labels == (0..<6).map { Int32($0 % 20) })
+        let trainCoarse: [Int32] = (0..<6).map { k in Int32(k % 20) }
+        #expect(coarse.train.labels == trainCoarse)
         #expect(coarse.classNames.count == 20 && coarse.classNames[3] == "coarse3")
         #expect(coarse.train.storage == fine.train.storage)
         #expect(throws: DatasetError.self) { try DatasetLoader.load("cifar100", path: dir, options: ["labels": "medium"]) }

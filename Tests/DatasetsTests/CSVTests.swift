@@ -31,7 +31,9 @@ import Testing
             guard case .float(let v) = s.storage else { continue }
             for i in 0..<s.count { seen[v[i * 2]] = s.labels[i] }
         }
-        #expect(seen == Dictionary(uniqueKeysWithValues: (0..<10).map { (Float($0), Int32($0 % 3 == 0 ? 4 : 1)) }))
+        var expected: [Float: Int32] = [:]
+        for k in 0..<10 { expected[Float(k)] = k % 3 == 0 ? 4 : 1 }
+        #expect(seen == expected)
     }
 
     @Test func quotedFieldsAndTrainTestDirectory() throws {

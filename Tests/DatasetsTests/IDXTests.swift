@@ -107,6 +107,15 @@ import Testing
         #expect(e.description.contains("of the decompressed data"))
     }
 
+    @Test func gzipHeaderClaimingMoreThanTheStreamHolds() throws {
+        // 2000 images claimed, 20 present: the reader must not trust the claim.
+        let e = try #require(loadError(gzip: true) { dir in
+            let pixels = (0..<20).flatMap { i in (0..<12).map { TestFiles.pattern(i, $0) } }
+            TestFiles.writeGzip(TestFiles.idxImages(count: 2000, rows: 4, cols: 3, pixels: pixels), dir + "/train-images-idx3-ubyte.gz")
+        })
+        #expect(e.description.hasSuffix("train-images-idx3-ubyte.gz: expected 24000 bytes of pixels (2000 images of 4×3) starting at offset 16, found the end of the data after 240 bytes at byte offset 256 of the decompressed data."))
+    }
+
     @Test func labelOutOfRange() throws {
         let e = try #require(loadError { dir in
             TestFiles.write(TestFiles.idxLabels((0..<20).map { $0 == 7 ? 10 : UInt8($0 % 10) }), dir + "/train-labels-idx1-ubyte")

@@ -69,10 +69,20 @@ import Testing
         #expect(e.hasSuffix("train_32x32.mat: expected y as a real 2×1 array, one label per image in X, found 3×1."))
     }
 
+    /// Offset 56 in the inflated element: its tag (8), array flags (16), dimensions
+    /// (8 + 16), the name "X" as a small element (8).
     @Test func realPartSizeMismatchInsideCompressedElement() throws {
         let x = MATWriter.matrix(name: "X", classID: 9, dims: [32, 32, 3, 2], storageType: 2, data: [UInt8](repeating: 0, count: 6000))
         let e = try #require(error(MATWriter.header() + MATWriter.compressed(x)))
-        #expect(e.hasSuffix("expected 6144 values of 1 bytes for 'X' (32×32×3×2), found 6000 bytes at byte offset 48 of the decompressed data of the compressed element at byte offset 128."))
+        #expect(e.hasSuffix("expected 6144 values of 1 bytes for 'X' (32×32×3×2), found 6000 bytes at byte offset 56 of the decompressed data of the compressed element at byte offset 128."))
+    }
+
+    @Test func compressedTagClaimingMoreThanTheStreamHolds() throws {
+        var y = MATWriter.matrix(name: "y", classID: 6, dims: [1, 1], storageType: 9, data: MATWriter.doubles([1]))
+        y[4] = 200   // the miMATRIX size field: 56 → 200 (element: 8-byte tag + 56)
+        let x = MATWriter.matrix(name: "X", classID: 9, dims: [32, 32, 3, 1], storageType: 2, data: [UInt8](repeating: 0, count: 3072))
+        let e = try #require(error(MATWriter.header() + MATWriter.compressed(x) + MATWriter.compressed(y)))
+        #expect(e.contains("train_32x32.mat: expected 208 bytes of decompressed data (as the element's tag says), found the compressed stream ends after 64 at byte offset 64 of the decompressed data of the compressed element at byte offset "))
     }
 
     @Test func corruptCompressedElement() throws {

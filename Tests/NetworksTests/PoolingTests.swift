@@ -64,15 +64,25 @@ func naivePool(_ x: Tensor, window k: Int, stride s: Int, max: Bool) -> (y: Tens
         GradientCheck().check(MaxPool(window: c.window, stride: c.stride), input: distinctTensor([2, 2, c.height, c.width], seed: 54))
     }
 
-    /// Ties go to the first maximum in row-major window order; NaN propagates.
-    @Test func maxPoolTiesAndNaN() {
-        let layer = MaxPool(window: 2)
-        let x = Tensor(shape: [1, 1, 2, 4], data: [1, 5, .nan, 0,
-                                                   5, 2, 3, 9])
+    /// Ties go to the first maximum in row-major window order (as PyTorch), in both
+    /// the 2×2 fast path and the general path.
+    @Test(arguments: [(2, 2), (2, 1), (3, 1)])
+    func maxPoolTiesGoToFirstMaximum(window: Int, stride: Int) {
+        let layer = MaxPool(window: window, stride: stride)
+        var x = Tensor(zeros: [1, 1, 4, 4])
+        x.data = [1, 5, 0, 0,
+                  5, 2, 5, 0,
+                  0, 0, 0, 0,
+                  0, 0, 0, 0]
         let y = run(layer, x)
-        #expect(y.data[0] == 5 && y.data[1].isNaN)
-        let dx = inputGradient(layer, x, Tensor(shape: [1, 1, 1, 2], data: [1, 1]))
-        #expect(dx.data == [0, 1, 1, 0, 0, 0, 0, 0])
+        let dy = Tensor(repeating: 1, shape: y.shape)
+        let dx = inputGradient(layer, x, dy)
+        // Windows holding several 5s (or only zeros) send their gradient to the first.
+        let ref = naivePool(x, window: window, stride: stride, max: true)
+        var expected = [Float](repeating: 0, count: x.count)
+        for at in ref.argmax { expected[at] += 1 }
+        #expect(y.data == ref.y.data)
+        #expect(dx.data == expected)
     }
 
     @Test(arguments: cases)

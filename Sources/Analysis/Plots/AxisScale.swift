@@ -14,21 +14,42 @@ public struct AxisScale: Equatable, Sendable {
     public var step: Double
 
     /// A linear axis over the finite `values` with about `targetTicks` ticks:
-    /// step = nice(nice(max − min) / (targetTicks − 1)), bounds rounded out to it.
+    /// step = nice((max − min) / (targetTicks − 1)), bounds rounded out to it.
+    /// (Heckbert also rounds the range first; skipping that keeps 1…4 epochs at
+    /// step 1 rather than 2.)
     /// No values gives [0, 1]; a single value v is padded by |v|/10 (1 when v = 0).
-    public static func linear(_ values: [Double], targetTicks: Int = 5) -> AxisScale {
+    ///
+    /// With `integral` (x values that count epochs), the step is at least 1, so no
+    /// tick falls between two epochs.
+    public static func linear(_ values: [Double], targetTicks: Int = 5, integral: Bool = false) -> AxisScale {
         let finite = values.filter(\.isFinite)
         var lo = finite.min() ?? 0, hi = finite.max() ?? 1
         if lo == hi {
-            let pad = lo == 0 ? 1 : abs(lo) * 0.1
+            let pad = integral ? 1 : lo == 0 ? 1 : abs(lo) * 0.1
             lo -= pad
             hi += pad
         }
-        let range = niceNumber(hi - lo, round: false)
-        let step = niceNumber(range / Double(max(targetTicks - 1, 1)), round: true)
+        var step = niceNumber((hi - lo) / Double(max(targetTicks - 1, 1)), round: true)
+        if integral { step = max(step, 1) }
         let first = (lo / step + 1e-9).rounded(.down), last = (hi / step - 1e-9).rounded(.up)
         let ticks = stride(from: first, through: last, by: 1).map { clean($0 * step, step: step) }
         return AxisScale(lower: ticks.first!, upper: ticks.last!, ticks: ticks, isLogarithmic: false, step: step)
+    }
+
+    /// The linear axis with the most ticks, starting from `targetTicks` and going
+    /// down, that passes `fits` (e.g. "the labels do not overlap"); when none does,
+    /// only the two end ticks are kept. Rounding to 1-2-5 steps can give up to about twice the
+    /// target, which is why the result is checked rather than predicted.
+    static func linear(_ values: [Double], targetTicks: Int, integral: Bool, fits: (AxisScale) -> Bool) -> AxisScale {
+        var target = max(targetTicks, 2)
+        while target > 2 {
+            let scale = linear(values, targetTicks: target, integral: integral)
+            if fits(scale) { return scale }
+            target -= 1
+        }
+        var scale = linear(values, targetTicks: 2, integral: integral)
+        if !fits(scale) { scale.ticks = [scale.lower, scale.upper] }
+        return scale
     }
 
     /// A log₁₀ axis over the positive finite `values`, from the decade at or below
@@ -44,6 +65,11 @@ public struct AxisScale: Equatable, Sendable {
         hi = (hi / Double(every)).rounded(.up) * Double(every)
         let ticks = stride(from: lo, through: hi, by: Double(every)).map { pow(10, $0) }
         return AxisScale(lower: ticks.first!, upper: ticks.last!, ticks: ticks, isLogarithmic: true, step: Double(every))
+    }
+
+    /// True when every finite value is a whole number (epochs, counts).
+    static func allIntegral(_ values: [Double]) -> Bool {
+        values.allSatisfy { !$0.isFinite || $0 == $0.rounded() }
     }
 
     /// Position of v along the axis: 0 at `lower`, 1 at `upper`; nil for values a

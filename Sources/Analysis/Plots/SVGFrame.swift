@@ -19,11 +19,11 @@ struct SVGFrame {
     /// Plot-area edges in pixels.
     let left: Double, right: Double, top: Double, bottom: Double
 
-    static let charWidth = 7.0, legendRow = 18.0
+    static let charWidth = 7.0, legendRow = 18.0, inset = 8.0
 
     init(title: String, xLabel: String, yLabel: String, legend: [LegendEntry],
          xValues: [Double], yValues: [Double], logX: Bool, width: Int, height: Int) {
-        precondition(width >= 200 && height >= 150, "an SVG plot needs at least 200×150 pixels")
+        let width = max(width, 200), height = max(height, 150)
         self.title = title
         self.xLabel = xLabel
         self.yLabel = yLabel
@@ -41,14 +41,23 @@ struct SVGFrame {
         self.height = Int(fullHeight.rounded(.up))
         right = fullWidth - rightMargin
         bottom = fullHeight - 56
-        let target = max(2, min(10, Int((right - left) / 80)))
-        xScale = logX ? .logarithmic(xValues, targetTicks: target) : .linear(xValues, targetTicks: target)
+        let span = right - left
+        xScale = logX ? .logarithmic(xValues, targetTicks: max(2, Int(span / 70)))
+            : .linear(xValues, targetTicks: 10, integral: AxisScale.allIntegral(xValues)) { scale in
+                let widest = Double(scale.ticks.map { scale.label($0).count }.max() ?? 1)
+                return Double(scale.ticks.count) * max(60, (widest + 3) * SVGFrame.charWidth) <= span
+            }
     }
 
-    /// Pixel x of a data x, nil if it cannot be shown.
-    func px(_ x: Double) -> Double? { xScale.fraction(x).map { left + $0 * (right - left) } }
+    /// Pixel x of a data x, nil if it cannot be shown. The scale spans the plot area
+    /// less `inset` on each side, so points on the first or last tick clear the axes.
+    func px(_ x: Double) -> Double? {
+        xScale.fraction(x).map { left + SVGFrame.inset + $0 * (right - left - 2 * SVGFrame.inset) }
+    }
     /// Pixel y of a data y (SVG y grows downwards), nil if it cannot be shown.
-    func py(_ y: Double) -> Double? { yScale.fraction(y).map { bottom - $0 * (bottom - top) } }
+    func py(_ y: Double) -> Double? {
+        yScale.fraction(y).map { bottom - SVGFrame.inset - $0 * (bottom - top - 2 * SVGFrame.inset) }
+    }
 
     func point(_ x: Double, _ y: Double) -> (x: String, y: String)? {
         guard let a = px(x), let b = py(y) else { return nil }

@@ -1,8 +1,10 @@
+import Foundation
+
 /// The terminal charts as standalone SVG files (returned as strings; the caller
 /// writes them). Well-formed XML, every label escaped, one `<path class="series">`
 /// per series in line charts and one `<circle class="point">` per scatter point,
-/// so tests and scripts can find the data. Sizes are in pixels (default 640 × 400);
-/// the image grows when a long legend needs room.
+/// so tests and scripts can find the data. Sizes are in pixels (default 640 × 400,
+/// at least 200 × 150); the image grows when a long legend needs room.
 public enum SVGPlot {
     /// Series colours (Tableau 10). After ten series the colours repeat with dashes.
     public static let palette = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
@@ -86,7 +88,7 @@ public enum SVGPlot {
         frame.drawChrome(into: &doc)
         func tooltip(_ i: Int) -> String {
             let name = labels.flatMap { i < $0.count ? $0[i] : nil } ?? "#\(i)"
-            return "\(name): accuracy \(SVGDocument.number(accuracy[i])), cost \(frame.xScale.isLogarithmic ? "\(cost[i])" : SVGDocument.number(cost[i]))"
+            return "\(name): accuracy \(String(format: "%.4g", accuracy[i])), cost \(String(format: "%.4g", cost[i]))"
         }
         doc.group("g", [("class", "data")]) { g in
             let corners = front.compactMap { i in frame.px(cost[i]).flatMap { x in frame.py(accuracy[i]).map { (x, $0) } } }

@@ -30,7 +30,7 @@ struct TextFrame {
 
     init(title: String, xLabel: String, yLabel: String, legend: [(marker: Character, name: String)],
          xValues: [Double], yValues: [Double], logX: Bool, width: Int, height: Int, style: TextPlot.Style) {
-        precondition(width >= 20 && height >= 5, "a text plot needs at least 20×5 characters")
+        let width = max(width, 20), height = max(height, 5)  // smaller cannot hold the axes
         self.width = width
         self.title = title
         self.xLabel = xLabel
@@ -40,7 +40,8 @@ struct TextFrame {
         let overhead = (title.isEmpty ? 0 : 1) + (yLabel.isEmpty ? 0 : 1) + 2
             + (xLabel.isEmpty ? 0 : 1) + legendLines.count
         rows = max(3, height - overhead)
-        let y = AxisScale.linear(yValues, targetTicks: max(3, min(6, rows / 3 + 1)))
+        let plotRows = rows
+        let y = AxisScale.linear(yValues, targetTicks: 6, integral: false) { $0.ticks.count <= (plotRows + 1) / 2 + 1 }
         yScale = y
         var labels: [Int: String] = [:]
         for tick in y.ticks {
@@ -50,8 +51,12 @@ struct TextFrame {
         yTickLabels = labels
         labelWidth = labels.values.map(\.count).max() ?? 0
         columns = max(10, width - labelWidth - 2)
-        let target = max(3, min(10, columns / 8))
-        xScale = logX ? .logarithmic(xValues, targetTicks: target) : .linear(xValues, targetTicks: target)
+        let plotColumns = columns
+        xScale = logX ? .logarithmic(xValues, targetTicks: max(2, columns / 10))
+            : .linear(xValues, targetTicks: 10, integral: AxisScale.allIntegral(xValues)) { scale in
+                let widest = scale.ticks.map { scale.label($0).count }.max() ?? 1
+                return scale.ticks.count * (widest + 2) <= plotColumns
+            }
     }
 
     /// Column of the cell for x, nil when x cannot be shown. Column 0 stays empty,

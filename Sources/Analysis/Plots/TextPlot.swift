@@ -4,12 +4,14 @@
 ///
 /// `width` × `height` is the whole chart in characters (default 72 × 20): every line
 /// is at most `width` long and there are exactly `height` lines when the legend
-/// leaves at least 3 plot rows. Output is deterministic and has no final newline.
+/// leaves at least 3 plot rows; sizes below 20 × 5 are raised to it. Output is
+/// deterministic and has no final newline.
 public enum TextPlot {
     public enum Style: Sendable { case ascii, unicode }
 
-    /// Marker characters by series index; they repeat after the last one.
-    public static let asciiMarkers = Array("*o+x#@%&=$ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+    /// Marker characters by series index; they repeat after the last one. The ASCII
+    /// set avoids `+`, `-` and `|`, which draw the axes.
+    public static let asciiMarkers = Array("*ox#@%&=$~^ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
     public static let unicodeMarkers = Array("●○■□▲△◆◇★☆") + Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 
     /// The marker of series `i`.

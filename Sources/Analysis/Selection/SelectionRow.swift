@@ -49,7 +49,7 @@ public struct SelectionRow: Equatable, Sendable {
 ///     as worse than any number. Epochs run to the shortest row.
 ///   - final: final accuracy per configuration. Configurations whose final value is
 ///     NaN or infinite are left out (as if never trained to the end).
-///   - k: size of the top sets compared; clamped to the number of configurations.
+///   - k: size of the top sets compared; clamped to 1…(number of configurations).
 ///   - epochs: labels for the epoch columns; default 1, 2, 3, ….
 /// - Returns: one row per epoch; empty when no configuration has a final value.
 public func selectionQuality(early: [[Double]], final: [Double], k: Int, epochs: [Int]? = nil) -> [SelectionRow] {
@@ -59,11 +59,10 @@ public func selectionQuality(early: [[Double]], final: [Double], k: Int, epochs:
 
 /// Selection among `members` only (a group); indices stay global.
 func selectionRows(early: [[Double]], final: [Double], k: Int, members: [Int], epochs: [Int]?) -> [SelectionRow] {
-    precondition(k >= 1, "selectionQuality needs k ≥ 1")
     let candidates = members.filter { final[$0].isFinite }
     guard let best = ranked(candidates, by: { final[$0] }).first else { return [] }
     let count = candidates.map { early[$0].count }.min() ?? 0
-    let kk = min(k, candidates.count)
+    let kk = min(max(k, 1), candidates.count)
     let topFinal = Set(ranked(candidates, by: { final[$0] }).prefix(kk))
     return (0..<count).map { e in
         let order = ranked(candidates, by: { early[$0][e] })

@@ -8,15 +8,16 @@ extension Statistics {
     /// undefined (a resample that repeats one configuration) are dropped.
     ///
     /// Deterministic for a seed: indices come from a local SplitMix64 with Lemire's
-    /// bounded integers. Returns nil when the coefficient is undefined on the data,
-    /// or when fewer than half the resamples give a defined coefficient.
+    /// bounded integers. Returns nil for n < 3 (two points always correlate ±1),
+    /// when the coefficient is undefined on the data, or when fewer than half the
+    /// resamples give a defined coefficient.
     public static func bootstrapCI(
         _ x: [Double], _ y: [Double], method: CorrelationMethod,
         resamples: Int = 1000, level: Double = 0.95, seed: UInt64
     ) -> ClosedRange<Double>? {
         precondition(resamples > 0, "bootstrapCI needs at least one resample")
         precondition(level > 0 && level < 1, "bootstrapCI needs 0 < level < 1")
-        guard validate(x, y) == nil, coefficient(x, y, method: method) != nil else { return nil }
+        guard x.count >= 3, validate(x, y) == nil, coefficient(x, y, method: method) != nil else { return nil }
         let n = x.count
         var rng = SplitMix64(seed: seed)
         var xs = [Double](repeating: 0, count: n), ys = xs

@@ -1,6 +1,6 @@
 /// A CSV file of numeric features and one label column, parsed and checked.
 ///
-/// Format: UTF-8 text, one record per line (`\n` or `\r\n`), fields separated by
+/// Format: UTF-8 text, one record per line (`\n`, `\r\n` or `\r`), fields separated by
 /// commas, optionally double-quoted (`"a, b"`, `""` for a quote; a quoted field may
 /// not span lines). The first non-blank line is the header naming the columns; blank
 /// lines are skipped. Every record has as many fields as the header; every field
@@ -30,9 +30,9 @@ struct CSVTable {
         var labelIndex = 0
         columns = []; labelColumn = ""; featureNames = []; features = []; labels = []
         var lineNumber = 0
-        for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        // "\r\n" is one Character in Swift, so split on each line-break form.
+        for line in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" }) {
             lineNumber += 1
-            let line = rawLine.hasSuffix("\r") ? rawLine.dropLast() : rawLine
             if line.allSatisfy({ $0 == " " || $0 == "\t" }) { continue }
             let fields = try Self.fields(line, path: path, line: lineNumber)
             guard let header else {

@@ -23,6 +23,8 @@ final class GzipReader {
     let isCompressed: Bool
     /// Bytes delivered so far (offset in the decompressed stream).
     private(set) var offset = 0
+    /// The decompressed size the gzip trailer records (the file size when not gzip).
+    let trailerSize: Int
     private let handle: gzFile
 
     /// The largest deflate expansion ratio is 1032:1; a claimed size beyond this
@@ -45,6 +47,17 @@ final class GzipReader {
         fileSize = Int(st.st_size)
         gzbuffer(h, 1 << 18)
         isCompressed = gzdirect(h) == 0
+        trailerSize = isCompressed ? Self.gzipTrailerSize(path) : fileSize
+    }
+
+    /// ISIZE, the last 4 bytes of a gzip file: the uncompressed size (of the last
+    /// member) modulo 2^32. A hint only.
+    private static func gzipTrailerSize(_ path: String) -> Int {
+        guard let f = fopen(path, "rb") else { return 0 }
+        defer { fclose(f) }
+        var b = [UInt8](repeating: 0, count: 4)
+        guard fseek(f, -4, SEEK_END) == 0, fread(&b, 1, 4, f) == 4 else { return 0 }
+        return Int(b[0]) | Int(b[1]) << 8 | Int(b[2]) << 16 | Int(b[3]) << 24
     }
 
     deinit { gzclose(handle) }
@@ -74,31 +87,33 @@ final class GzipReader {
         return done
     }
 
-    /// Reads exactly `buffer.count` bytes of `what`, or throws naming the shortfall.
-    func readExactly(into buffer: UnsafeMutableRawBufferPointer, what: String) throws {
-        let start = offset
-        let n = try read(into: buffer)
-        if n < buffer.count {
-            throw DatasetError(file: path, location: location(start + n),
-                               expected: "\(buffer.count) bytes of \(what) starting at offset \(start)",
-                               found: "the end of the data after \(n) bytes")
-        }
-    }
-
     /// Reads `count` bytes into a new array.
+    ///
+    /// `count` comes from a header and may be damaged. For an uncompressed file it
+    /// is checked against the file size; for a gzip file the buffer is allocated up
+    /// to the size the gzip trailer records (ISIZE) and grows only as data actually
+    /// arrives, so a damaged header cannot make the reader allocate gigabytes.
     func readBytes(_ count: Int, what: String) throws -> [UInt8] {
+        let start = offset
         if count > maxRemaining {
             throw DatasetError(file: path, location: location(offset),
                                expected: "\(count) bytes of \(what)",
                                found: "a file of \(fileSize) bytes, too small to hold them")
         }
-        var failure: Error?
-        let bytes = [UInt8](unsafeUninitializedCapacity: count) { buf, initialized in
-            do { try readExactly(into: UnsafeMutableRawBufferPointer(buf), what: what) } catch { failure = error }
-            // On failure the buffer is discarded; mark it initialized only when fully read.
-            initialized = failure == nil ? count : 0
+        var filled = min(count, isCompressed ? max(0, trailerSize - offset) + 65_536 : count)
+        var bytes = [UInt8](repeating: 0, count: filled)
+        var got = try bytes.withUnsafeMutableBytes { try read(into: $0) }
+        while got == filled && filled < count {
+            let more = min(count - filled, max(filled, 1 << 20))
+            bytes += repeatElement(0, count: more)
+            got += try bytes.withUnsafeMutableBytes { try read(into: UnsafeMutableRawBufferPointer(rebasing: $0[filled...])) }
+            filled += more
         }
-        if let failure { throw failure }
+        if got < count {
+            throw DatasetError(file: path, location: location(start + got),
+                               expected: "\(count) bytes of \(what) starting at offset \(start)",
+                               found: "the end of the data after \(got) bytes")
+        }
         return bytes
     }
 

@@ -4,10 +4,11 @@ import CZlib
 ///
 /// The output size is not stored outside the stream, so the first `prefixCount`
 /// bytes are inflated first and `size(prefix)` returns the total output size (for a
-/// MAT element: 8 + the size in its tag); the output is then allocated once and
-/// filled. `size` should reject totals that `input` cannot hold (deflate expands at
-/// most 1032:1). Returns the output, or throws what `fail(expected, found, outOffset)`
-/// builds.
+/// MAT element: 8 + the size in its tag). That size comes from untrusted data, so
+/// the output grows towards it (first 8× the input, then doubling) instead of being
+/// allocated at once: a damaged tag costs at most about twice the real output.
+/// Returns exactly `size` bytes, or throws what `fail(expected, found, outOffset)`
+/// builds (corrupt data, a stream shorter or longer than the size, a bad checksum).
 func inflateZlib(_ input: ArraySlice<UInt8>, prefixCount: Int,
                  size: ([UInt8]) throws -> Int,
                  fail: (String, String, Int) -> DatasetError) throws -> [UInt8] {
@@ -21,59 +22,62 @@ func inflateZlib(_ input: ArraySlice<UInt8>, prefixCount: Int,
         strm.next_in = UnsafeMutablePointer(mutating: base.assumingMemoryBound(to: Bytef.self))
         strm.avail_in = UInt32(clamping: inp.count)
 
-        /// Inflates into `out` from `from`; returns the bytes written in total and the last zlib code.
-        func run(_ out: UnsafeMutableBufferPointer<UInt8>, from: Int) -> (Int, Int32) {
-            strm.next_out = out.baseAddress! + from
-            strm.avail_out = UInt32(out.count - from)
-            var code = Z_OK
-            while strm.avail_out > 0 {
-                code = inflate(&strm, Z_NO_FLUSH)
-                if code != Z_OK { break }
+        /// Inflates into out[from..<to]; returns the new end of output and the last zlib code.
+        func run(_ out: inout [UInt8], from: Int, to: Int) -> (Int, Int32) {
+            out.withUnsafeMutableBufferPointer { p in
+                strm.next_out = p.baseAddress! + from
+                strm.avail_out = UInt32(to - from)
+                var code = Z_OK
+                while strm.avail_out > 0 {
+                    code = inflate(&strm, Z_NO_FLUSH)
+                    if code != Z_OK { break }
+                }
+                return (to - Int(strm.avail_out), code)
             }
-            return (out.count - Int(strm.avail_out), code)
         }
-        func message(_ code: Int32) -> String {
-            strm.msg.map { String(cString: $0) } ?? "zlib error \(code)"
+        func corrupt(_ code: Int32, at n: Int) -> DatasetError {
+            let message = strm.msg.map { String(cString: $0) } ?? "zlib error \(code)"
+            return fail("valid zlib-compressed data", "corrupt data (zlib: \(message))", n)
         }
 
-        var prefix = [UInt8](repeating: 0, count: prefixCount)
-        let (got, code) = prefix.withUnsafeMutableBufferPointer { run($0, from: 0) }
-        if got < prefixCount {
-            if code == Z_DATA_ERROR || code == Z_MEM_ERROR || code == Z_NEED_DICT {
-                throw fail("valid zlib-compressed data", "corrupt data (zlib: \(message(code)))", got)
+        var out = [UInt8](repeating: 0, count: prefixCount)
+        var (n, code) = run(&out, from: 0, to: prefixCount)
+        if n < prefixCount {
+            if code == Z_STREAM_END || code == Z_BUF_ERROR {
+                throw fail("at least \(prefixCount) bytes of decompressed data", "\(n) bytes", n)
             }
-            throw fail("at least \(prefixCount) bytes of decompressed data", "\(got) bytes", got)
+            throw corrupt(code, at: n)
         }
-        let total = max(try size(prefix), prefixCount)
-        var failure: DatasetError?
-        let output = [UInt8](unsafeUninitializedCapacity: total) { out, initialized in
-            out.baseAddress!.initialize(from: prefix, count: prefixCount)
-            initialized = total
-            if total > prefixCount {
-                let (n, code) = run(out, from: prefixCount)
-                if n < total {
-                    // Keep the memory defined even though the array is thrown away.
-                    (out.baseAddress! + n).initialize(repeating: 0, count: total - n)
-                    failure = code == Z_STREAM_END || code == Z_BUF_ERROR
-                        ? fail("\(total) bytes of decompressed data (as the element's tag says)", "the compressed stream ends after \(n)", n)
-                        : fail("valid zlib-compressed data", "corrupt data (zlib: \(message(code)))", n)
-                    return
+        let total = max(try size(out), prefixCount)
+        var capacity = min(total, max(8 * inp.count, 1 << 20))
+        while n < total {
+            out += repeatElement(0, count: capacity - out.count)
+            (n, code) = run(&out, from: n, to: capacity)
+            if n < capacity {
+                if code == Z_STREAM_END || code == Z_BUF_ERROR {
+                    throw fail("\(total) bytes of decompressed data (as the element's tag says)",
+                               "the compressed stream ends after \(n)", n)
                 }
+                throw corrupt(code, at: n)
             }
-            // The stream must end exactly here (this also checks its Adler-32).
-            var extra: UInt8 = 0
-            let code = withUnsafeMutablePointer(to: &extra) { p -> Int32 in
-                strm.next_out = p
-                strm.avail_out = 1
-                return inflate(&strm, Z_FINISH)
-            }
-            if code != Z_STREAM_END {
-                failure = strm.avail_out == 0
-                    ? fail("the compressed stream to end after \(total) bytes (as the element's tag says)", "more data", total)
-                    : fail("a complete zlib stream with a valid checksum", "zlib: \(code == Z_BUF_ERROR ? "the stream is truncated" : message(code))", total)
-            }
+            capacity = min(total, capacity * 2)
         }
-        if let failure { throw failure }
-        return output
+        // The stream must end exactly here (this also checks its Adler-32).
+        var extra: UInt8 = 0
+        let last = withUnsafeMutablePointer(to: &extra) { p -> Int32 in
+            strm.next_out = p
+            strm.avail_out = 1
+            return inflate(&strm, Z_FINISH)
+        }
+        if last != Z_STREAM_END {
+            if strm.avail_out == 0 {
+                throw fail("the compressed stream to end after \(total) bytes (as the element's tag says)", "more data", total)
+            }
+            if last == Z_BUF_ERROR {
+                throw fail("a complete zlib stream", "the stream is truncated", total)
+            }
+            throw corrupt(last, at: total)
+        }
+        return out
     }
 }

@@ -19,7 +19,9 @@ import Tensors
 /// and in evaluation (statistics are constants) dx = γ/√(σ² + ε) · dy.
 /// x̂ is recomputed from x and the saved μ, 1/√(σ² + ε) instead of being stored:
 /// one more multiply-add per value saves a buffer the size of the activation.
-/// Sums run in Float along a plane and in Double across planes.
+/// Sums run in Float (eight SIMD lanes) along a plane and in Double across planes;
+/// a [F] input (planes of one value) is reduced row by row instead, vectorised
+/// across features.
 public final class BatchNorm: ParameterizedLayer {
     public var name: String
     public let features: Int
@@ -34,6 +36,8 @@ public final class BatchNorm: ParameterizedLayer {
     private var savedMean: [Float]        // μ used by the last forward
     private var savedInvStd: [Float]      // 1/√(σ² + ε) used by the last forward
     private var usedBatchStatistics = false
+    // Per-channel scratch: sums, then the affine coefficients of the pass.
+    private var sum0: [Float], sum1: [Float], coefA: [Float], coefB: [Float], coefC: [Float]
 
     /// Wraps given tensors: gamma and beta [C]; running statistics [C] (0 and 1 by default).
     public init(name: String = "bn", gamma: Tensor, beta: Tensor, runningMean: [Float]? = nil,
@@ -52,6 +56,7 @@ public final class BatchNorm: ParameterizedLayer {
         self.eps = eps
         savedMean = [Float](repeating: 0, count: c)
         savedInvStd = [Float](repeating: 1, count: c)
+        sum0 = savedMean; sum1 = savedMean; coefA = savedMean; coefB = savedMean; coefC = savedMean
     }
 
     /// γ = 1, β = 0, running mean 0, running variance 1.
@@ -82,53 +87,33 @@ public final class BatchNorm: ParameterizedLayer {
 
     public func forward(_ x: Tensor, into y: inout Tensor, training: Bool) {
         let (n, inner) = layout(x)
-        let m = n * inner
         y.reshapeForOverwrite(x.shape)
         usedBatchStatistics = training
-        x.data.withUnsafeBufferPointer { xb in
-            let xp = xb.baseAddress!
+        if training {
+            x.data.withUnsafeBufferPointer { statistics($0.baseAddress!, n: n, inner: inner) }
+            let m = Double(n * inner)
             for c in 0..<features {
-                let mean: Float, variance: Float
-                if training {
-                    var s = 0.0
-                    for i in 0..<n {
-                        let row = xp + (i * features + c) * inner
-                        var t: Float = 0
-                        for j in 0..<inner { t += row[j] }
-                        s += Double(t)
-                    }
-                    mean = Float(s / Double(m))
-                    var q = 0.0
-                    for i in 0..<n {
-                        let row = xp + (i * features + c) * inner
-                        var t: Float = 0
-                        for j in 0..<inner { let d = row[j] - mean; t += d * d }
-                        q += Double(t)
-                    }
-                    variance = Float(q / Double(m))
-                    let unbiased = m > 1 ? q / Double(m - 1) : q
-                    runningMean[c] = (1 - momentum) * runningMean[c] + momentum * mean
-                    runningVar[c] = (1 - momentum) * runningVar[c] + momentum * Float(unbiased)
-                } else {
-                    mean = runningMean[c]
-                    variance = runningVar[c]
-                }
-                savedMean[c] = mean
-                savedInvStd[c] = 1 / (variance + eps).squareRoot()
+                // sum1 holds Σ(x − μ)²; running σ² takes the unbiased M/(M − 1) form.
+                let unbiased = m > 1 ? Double(sum1[c]) / (m - 1) : Double(sum1[c])
+                runningMean[c] = (1 - momentum) * runningMean[c] + momentum * savedMean[c]
+                runningVar[c] = (1 - momentum) * runningVar[c] + momentum * Float(unbiased)
+                savedInvStd[c] = 1 / (Float(Double(sum1[c]) / m) + eps).squareRoot()
+            }
+        } else {
+            for c in 0..<features {
+                savedMean[c] = runningMean[c]
+                savedInvStd[c] = 1 / (runningVar[c] + eps).squareRoot()
             }
         }
         // y = a·x + b with a = γ/√(σ² + ε), b = β − μ·a.
+        for c in 0..<features {
+            coefA[c] = gamma.value.data[c] * savedInvStd[c]
+            coefB[c] = beta.value.data[c] - savedMean[c] * coefA[c]
+            coefC[c] = 0
+        }
         x.data.withUnsafeBufferPointer { xb in
             y.data.withUnsafeMutableBufferPointer { yb in
-                for c in 0..<features {
-                    let a = gamma.value.data[c] * savedInvStd[c]
-                    let b = beta.value.data[c] - savedMean[c] * a
-                    for i in 0..<n {
-                        let off = (i * features + c) * inner
-                        let src = xb.baseAddress! + off, dst = yb.baseAddress! + off
-                        for j in 0..<inner { dst[j] = src[j] * a + b }
-                    }
-                }
+                apply(xb.baseAddress!, yb.baseAddress!, gradient: nil, n: n, inner: inner)
             }
         }
     }
@@ -137,31 +122,102 @@ public final class BatchNorm: ParameterizedLayer {
                          into dx: inout Tensor, needsInputGradient: Bool) {
         let (n, inner) = layout(x)
         let m = Float(n * inner)
-        if needsInputGradient { dx.reshapeForOverwrite(x.shape) }
+        // sum0 = Σ dy, sum1 = Σ dy·(x − μ); Σ dy·x̂ = sum1 · inv.
+        x.data.withUnsafeBufferPointer { xb in
+            dy.data.withUnsafeBufferPointer { gb in
+                gradientSums(gb.baseAddress!, xb.baseAddress!, n: n, inner: inner)
+            }
+        }
+        for c in 0..<features {
+            let inv = savedInvStd[c], sdyx = sum1[c] * inv
+            gamma.grad.data[c] += sdyx
+            beta.grad.data[c] += sum0[c]
+            // dx = k·dy − k·Σdy/M − k·x̂·Σdy·x̂/M = A·dy + B + C·x,  k = γ·inv.
+            let k = gamma.value.data[c] * inv
+            let c0 = usedBatchStatistics ? k * sum0[c] / m : 0
+            let c1 = usedBatchStatistics ? k * sdyx / m * inv : 0
+            coefA[c] = k
+            coefB[c] = -c0 + c1 * savedMean[c]
+            coefC[c] = -c1
+        }
+        guard needsInputGradient else { return }
+        dx.reshapeForOverwrite(x.shape)
         x.data.withUnsafeBufferPointer { xb in
             dy.data.withUnsafeBufferPointer { gb in
                 dx.data.withUnsafeMutableBufferPointer { db in
-                    for c in 0..<features {
-                        let mean = savedMean[c], inv = savedInvStd[c]
-                        var sdy = 0.0, sdyx = 0.0
+                    apply(xb.baseAddress!, db.baseAddress!, gradient: gb.baseAddress!, n: n, inner: inner)
+                }
+            }
+        }
+    }
+
+    /// savedMean = μ and sum1 = Σ (x − μ)² per channel (two passes: no cancellation).
+    private func statistics(_ x: UnsafePointer<Float>, n: Int, inner: Int) {
+        let c = features, m = Double(n * inner)
+        if inner == 1 {
+            for f in 0..<c { sum0[f] = 0; sum1[f] = 0 }
+            for i in 0..<n { let row = x + i * c; for f in 0..<c { sum0[f] += row[f] } }
+            for f in 0..<c { savedMean[f] = Float(Double(sum0[f]) / m) }
+            for i in 0..<n { let row = x + i * c; for f in 0..<c { let d = row[f] - savedMean[f]; sum1[f] += d * d } }
+            return
+        }
+        for ch in 0..<c {
+            var s = 0.0
+            for i in 0..<n { s += Double(LayerBuffers.sum(x + (i * c + ch) * inner, count: inner)) }
+            let mean = Float(s / m)
+            var q = 0.0
+            for i in 0..<n { q += Double(LayerBuffers.sumOfSquares(x + (i * c + ch) * inner, about: mean, count: inner)) }
+            savedMean[ch] = mean
+            sum1[ch] = Float(q)
+        }
+    }
+
+    /// sum0 = Σ g, sum1 = Σ g·(x − μ) per channel.
+    private func gradientSums(_ g: UnsafePointer<Float>, _ x: UnsafePointer<Float>, n: Int, inner: Int) {
+        let c = features
+        if inner == 1 {
+            for f in 0..<c { sum0[f] = 0; sum1[f] = 0 }
+            for i in 0..<n {
+                let gr = g + i * c, xr = x + i * c
+                for f in 0..<c { sum0[f] += gr[f]; sum1[f] += gr[f] * (xr[f] - savedMean[f]) }
+            }
+            return
+        }
+        for ch in 0..<c {
+            var s0 = 0.0, s1 = 0.0
+            for i in 0..<n {
+                let off = (i * c + ch) * inner
+                let (a, b) = LayerBuffers.sumAndMoment(g + off, x + off, about: savedMean[ch], count: inner)
+                s0 += Double(a); s1 += Double(b)
+            }
+            sum0[ch] = Float(s0); sum1[ch] = Float(s1)
+        }
+    }
+
+    /// out = A·v + B + C·x per channel, v = g (backward) or x (forward, C = 0).
+    private func apply(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>,
+                       gradient g: UnsafePointer<Float>?, n: Int, inner: Int) {
+        let c = features, v = g ?? x
+        coefA.withUnsafeBufferPointer { a in
+            coefB.withUnsafeBufferPointer { b in
+                coefC.withUnsafeBufferPointer { k in
+                    if inner == 1 {
                         for i in 0..<n {
-                            let off = (i * features + c) * inner
-                            let xr = xb.baseAddress! + off, gr = gb.baseAddress! + off
-                            var t: Float = 0, u: Float = 0
-                            for j in 0..<inner { t += gr[j]; u += gr[j] * (xr[j] - mean) * inv }
-                            sdy += Double(t); sdyx += Double(u)
+                            let vr = v + i * c, xr = x + i * c, o = out + i * c
+                            for f in 0..<c { o[f] = a[f] * vr[f] + b[f] + k[f] * xr[f] }
                         }
-                        gamma.grad.data[c] += Float(sdyx)
-                        beta.grad.data[c] += Float(sdy)
-                        guard needsInputGradient else { continue }
-                        let k = gamma.value.data[c] * inv
-                        // dx = k·dy − k·Σdy/M − k·x̂·Σdy·x̂/M, x̂ = (x − μ)·inv.
-                        let c0 = usedBatchStatistics ? k * Float(sdy) / m : 0
-                        let c1 = usedBatchStatistics ? k * Float(sdyx) / m * inv : 0
-                        for i in 0..<n {
-                            let off = (i * features + c) * inner
-                            let xr = xb.baseAddress! + off, gr = gb.baseAddress! + off, dr = db.baseAddress! + off
-                            for j in 0..<inner { dr[j] = k * gr[j] - c0 - c1 * (xr[j] - mean) }
+                        return
+                    }
+                    for i in 0..<n {
+                        for ch in 0..<c {
+                            let off = (i * c + ch) * inner
+                            let vr = v + off, xr = x + off, o = out + off
+                            let ac = a[ch], bc = b[ch], kc = k[ch]
+                            if kc == 0 {
+                                for j in 0..<inner { o[j] = ac * vr[j] + bc }
+                            } else {
+                                for j in 0..<inner { o[j] = ac * vr[j] + bc + kc * xr[j] }
+                            }
                         }
                     }
                 }

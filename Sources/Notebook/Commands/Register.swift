@@ -1,5 +1,13 @@
-/// Registers the domain commands (data, model, precision, config, trial, search,
-/// correlate, plot, cost, export, sql). Called by `Notebook.init` after the
-/// built-ins. Placeholder: the integrator fills it in.
+/// Registers the domain commands (data, model, precision, config, cost, trial,
+/// search, correlate, pareto, plot, quantizer, export, sql, store). Called by
+/// `Notebook.init` after the built-ins.
 func registerDomainCommands(_ registry: inout CommandRegistry) {
+    registry.register(DataCommands.specs)
+    registry.register(ModelCommands.specs)
+    registry.register(ConfigCommands.specs)
+    registry.register(TrialCommands.specs)
+    registry.register(SearchCommands.specs)
+    registry.register(AnalysisCommands.specs)
+    registry.register(StoreCommands.specs)
+    registry.register(QuantizerCommands.specs)
 }

@@ -4,11 +4,11 @@
 /// (`help`), the interpreter (`source`) and the recorder (`session`).
 enum BuiltinCommands {
     static func specs(for notebook: Notebook) -> [CommandSpec] {
-        weak var nb = notebook
+        weak let nb = notebook
         return [
             CommandSpec(
                 verb: "help", synopsis: "help [COMMAND | WORD]",
-                abstract: "Show the command list, one command in full, or the commands mentioning WORD.",
+                abstract: "Show all commands, one in full, or those mentioning WORD.",
                 discussion: "Prefixes work: 'help tr ru' shows 'trial run'.",
                 completes: [.command]
             ) { inv, _ in

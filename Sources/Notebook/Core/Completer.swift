@@ -82,7 +82,7 @@ public struct Completer {
         return names.filter { $0.hasPrefix(base) && (base.hasPrefix(".") || !$0.hasPrefix(".")) }
             .map { name in
                 var isDirectory: ObjCBool = false
-                FileManager.default.fileExists(atPath: directory + "/" + name, isDirectory: &isDirectory)
+                _ = FileManager.default.fileExists(atPath: directory + "/" + name, isDirectory: &isDirectory)
                 return directoryPart + name + (isDirectory.boolValue ? "/" : "")
             }
             .sorted()

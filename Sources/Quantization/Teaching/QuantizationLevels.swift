@@ -1,3 +1,5 @@
+import Foundation
+
 /// The values a quantizer can produce on a given tensor, for teaching: the
 /// representable levels (per scale group) and which of them Q(w) actually uses.
 ///

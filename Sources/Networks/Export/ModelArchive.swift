@@ -1,0 +1,140 @@
+import Foundation
+import Tensors
+import Quantization
+
+/// Saves a trained configuration as a `.qlm` file and loads it back ready for
+/// evaluation. The byte layout is `QLMContainer`'s; this type maps a `Sequential`
+/// to and from its records:
+///
+///     <layer>.weight         packed codes at the layer's bit width (Float32 for w32)
+///     <layer>.bias           Float32
+///     <layer>.act.clip       Float32 [1], the activation clip (k-bit activations, once known)
+///     <bn>.gamma, <bn>.beta, <bn>.running_mean, <bn>.running_var     Float32
+///     other parameters       Float32, under their parameter names
+///
+/// A quantized layer is loaded with latent weights Q(w) rebuilt from the codes;
+/// quantizers are idempotent, so the loaded model computes what the saved one did.
+public enum ModelArchive {
+    /// What `read` returns.
+    public struct Loaded {
+        public var model: Sequential
+        public var header: ModelArchiveHeader
+        public var classNames: [String]? { header.classNames }
+    }
+
+    /// The container for `model`. `options` default to what the model's quantizers say.
+    public static func container(model: Sequential, options: QuantizerOptions? = nil, classNames: [String]? = nil) -> QLMContainer {
+        let header = ModelArchiveHeader(
+            spec: model.spec.text, inputShape: model.inputShape,
+            layers: model.weightedLayers.map {
+                .init(name: $0.name, precision: LayerPrecision(weight: $0.weightQuantizer.precision,
+                                                               activation: $0.activationQuantizer.precision).description)
+            },
+            options: options ?? inferredOptions(model), classNames: classNames)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let json = Array(try! encoder.encode(header))        // plain value types: encoding cannot fail
+        var records: [ArchiveRecord] = []
+        for layer in model.layers {
+            if let w = layer as? WeightedLayer {
+                let value = w.weight.value
+                let codes = value.data.withUnsafeBufferPointer {
+                    w.weightQuantizer.codes($0.baseAddress!, count: value.count, channels: w.outputChannels)
+                }
+                records.append(ArchiveRecord(name: w.name + ".weight", shape: value.shape,
+                                             payload: codes.map { .packed(PackedTensor($0)) } ?? .float(value.data)))
+                if let b = w.bias { records.append(ArchiveRecord(name: w.name + ".bias", shape: b.value.shape, values: b.value.data)) }
+                if let c = w.activationQuantizer.clip { records.append(ArchiveRecord(name: w.name + ".act.clip", shape: [1], values: [c])) }
+            } else if let bn = layer as? BatchNorm {
+                for p in bn.parameters { records.append(ArchiveRecord(name: p.name, shape: p.value.shape, values: p.value.data)) }
+                records.append(ArchiveRecord(name: bn.name + ".running_mean", shape: [bn.features], values: bn.runningMean))
+                records.append(ArchiveRecord(name: bn.name + ".running_var", shape: [bn.features], values: bn.runningVar))
+            } else if let p = layer as? ParameterizedLayer {
+                for q in p.parameters { records.append(ArchiveRecord(name: q.name, shape: q.value.shape, values: q.value.data)) }
+            }
+        }
+        return QLMContainer(header: json, records: records)
+    }
+
+    /// Writes `model` to `path` (atomically).
+    public static func write(model: Sequential, options: QuantizerOptions? = nil, classNames: [String]? = nil,
+                             to path: String) throws(ArchiveError) {
+        let bytes = container(model: model, options: options, classNames: classNames).encode()
+        do {
+            try Data(bytes).write(to: URL(fileURLWithPath: path), options: .atomic)
+        } catch {
+            throw ArchiveError(.io, file: path, offset: nil, expected: "a writable file", found: "\(error.localizedDescription)")
+        }
+    }
+
+    /// Reads the model in `path`, ready for `forward(training: false)`.
+    public static func read(from path: String) throws(ArchiveError) -> Loaded {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ArchiveError(.io, file: path, offset: nil, expected: "a readable file", found: "none (missing or unreadable)")
+        }
+        return try load(QLMContainer.decode(Array(data), file: path), file: path)
+    }
+
+    /// Rebuilds the model from a decoded container; `file` names it in errors.
+    public static func load(_ c: QLMContainer, file: String) throws(ArchiveError) -> Loaded {
+        func bad(_ expected: String, _ found: String) -> ArchiveError {
+            ArchiveError(.malformed, file: file, offset: nil, expected: expected, found: found)
+        }
+        let header: ModelArchiveHeader
+        do { header = try JSONDecoder().decode(ModelArchiveHeader.self, from: Data(c.header)) } catch {
+            throw ArchiveError(.malformed, file: file, offset: 20, expected: "a JSON model header", found: "\(error)")
+        }
+        guard header.format == "quantlab model" else { throw bad("header format \"quantlab model\"", "\"\(header.format)\"") }
+        guard let precisions = header.precisions() else {
+            throw bad("layer precisions like w4a8", header.layers.map(\.precision).joined(separator: ", "))
+        }
+        let model: Sequential
+        do {
+            var rng = SplitMix64(seed: 0)                    // weights are overwritten below
+            model = try Sequential(spec: ModelSpec(parsing: header.spec), inputShape: header.inputShape,
+                                   precision: { precisions[$0] ?? .float }, options: header.options, rng: &rng)
+        } catch {
+            throw bad("a model spec that builds for input \(shapeText(header.inputShape))", "\"\(header.spec)\": \(error)")
+        }
+        guard model.weightedLayers.map(\.name) == header.layers.map(\.name) else {
+            throw bad("weighted layers \(model.weightedLayers.map(\.name)) for this spec", "\(header.layers.map(\.name))")
+        }
+        func values(_ name: String, _ shape: [Int]) throws(ArchiveError) -> [Float] {
+            guard let r = c.record(name) else { throw bad("a record \(name)", "none") }
+            guard r.shape == shape else { throw bad("\(name) of shape \(shapeText(shape))", "shape \(shapeText(r.shape))") }
+            do { return try r.values() } catch { throw bad("valid codes in \(name)", error.description) }
+        }
+        for layer in model.layers {
+            if let w = layer as? WeightedLayer {
+                w.weight.value.data = try values(w.name + ".weight", w.weight.value.shape)
+                if let b = w.bias { b.value.data = try values(w.name + ".bias", b.value.shape) }
+                if c.record(w.name + ".act.clip") != nil { w.activationQuantizer.clip = try values(w.name + ".act.clip", [1])[0] }
+            } else if let bn = layer as? BatchNorm {
+                for p in bn.parameters { p.value.data = try values(p.name, p.value.shape) }
+                bn.runningMean = try values(bn.name + ".running_mean", [bn.features])
+                bn.runningVar = try values(bn.name + ".running_var", [bn.features])
+            } else if let p = layer as? ParameterizedLayer {
+                for q in p.parameters { q.value.data = try values(q.name, q.value.shape) }
+            }
+        }
+        return Loaded(model: model, header: header)
+    }
+
+    /// The options a model's quantizers were built with, as far as they show it.
+    public static func inferredOptions(_ model: Sequential) -> QuantizerOptions {
+        var o = QuantizerOptions()
+        for w in model.weightedLayers {
+            switch w.weightQuantizer {
+            case let q as UniformWeightQuantizer: o.perChannel = o.perChannel || q.perChannel; o.stochastic = o.stochastic || q.stochastic
+            case let q as TernaryWeightQuantizer: o.perChannel = o.perChannel || q.perChannel
+            case let q as BinaryWeightQuantizer: o.binaryConnect = o.binaryConnect || q.variant == .binaryConnect
+            default: break
+            }
+            if let a = w.activationQuantizer as? UniformActivationQuantizer {
+                o.pact = o.pact || a.clipParameter != nil
+                o.clipMomentum = a.momentum
+            }
+        }
+        return o
+    }
+}

@@ -1,0 +1,32 @@
+import Quantization
+
+extension CostReport {
+    /// The cost of `model` as built (its layers' quantizers say the precisions):
+    /// the first weighted layer reads `networkInputBits`-bit data, each later one
+    /// the previous weighted layer's activation precision.
+    public init(model: Sequential, networkInputBits: Int = 8) {
+        var inputs: [LayerCostInput] = []
+        var bits = networkInputBits
+        for w in model.weightedLayers {
+            let k = w.outputChannels
+            inputs.append(LayerCostInput(
+                name: w.name, kind: w is Conv2D ? "conv" : (w is Dense ? "dense" : "layer"),
+                weights: w.weight.value.count, biases: w.bias?.value.count ?? 0,
+                scales: Self.storedScales(w.weightQuantizer, outputChannels: k),
+                macs: w.macs(inputShape: model.inputShape(of: w)), fanIn: w.weight.value.count / max(k, 1),
+                weightPrecision: w.weightQuantizer.precision, inputBits: bits))
+            bits = w.activationQuantizer.precision.storageBits
+        }
+        self.init(inputs)
+    }
+
+    /// Float scales a weight quantizer stores (see `LayerCostInput.scaleCount`).
+    static func storedScales(_ q: WeightQuantizer, outputChannels k: Int) -> Int {
+        switch q {
+        case let u as UniformWeightQuantizer: return u.perChannel ? k : 1
+        case let t as TernaryWeightQuantizer: return t.perChannel ? k : 1
+        case let b as BinaryWeightQuantizer: return b.variant == .xnor ? k : 0
+        default: return 0
+        }
+    }
+}

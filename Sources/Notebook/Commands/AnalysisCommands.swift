@@ -1,0 +1,208 @@
+import Foundation
+import Analysis
+import Trials
+
+/// `correlate`, `pareto`, `plot curves | scatter | pareto`.
+enum AnalysisCommands {
+    static let metrics = ["val_acc", "val_loss", "train_acc", "train_loss"]
+
+    static var specs: [CommandSpec] {
+        [
+            CommandSpec(
+                verb: "correlate", synopsis: "correlate [metric=val_acc|val_loss|train_acc|train_loss] [threshold=R] [k=N] [bootstrap=N] [csv=FILE]",
+                abstract: "How well the early trial metric at each epoch predicts final test accuracy.",
+                discussion: """
+                Across the configurations that have both a trial and a final run: Pearson r, Spearman ρ and
+                Kendall τ-b with p-values and seeded bootstrap 95% intervals, n; the earliest epoch at which
+                ρ reaches threshold= (default 0.8); and selection quality: the final accuracy of the configuration
+                the early metric picks versus the true best (regret) and top-k overlap (k=3), overall and by
+                quantizer family. Loss metrics are negated so that higher always predicts better.
+                """,
+                options: ["metric", "threshold", "k", "bootstrap", "csv"], optionValues: ["metric": .choice(metrics), "csv": .path]
+            ) { inv, ws in
+                try inv.expectWords(0...0)
+                let metric = inv.string("metric", default: "val_acc")
+                guard metrics.contains(metric) else { throw inv.usageError("option 'metric' expects \(metrics.joined(separator: ", ")), found '\(metric)'") }
+                let threshold = try inv.double("threshold", default: 0.8, in: -1...1)
+                let k = try inv.int("k", default: 3, in: 1...100)
+                let resamples = try inv.int("bootstrap", default: 1000, in: 0...100_000)
+                let pairs = try paired(ws, metric: metric)
+                let early = pairs.map(\.early), final = pairs.map(\.final)
+                var out = "early \(metric) (trial epochs) vs final test accuracy, n = \(pairs.count) configurations\n"
+                var results: [String] = []
+                var table = TextTable(header: ["epoch", "n", "pearson r", "p", "spearman ρ", "p", "95% CI (ρ)", "kendall τ", "p"],
+                                      alignments: Array(repeating: .right, count: 9))
+                let methods: [CorrelationMethod] = [.pearson, .spearman, .kendall]
+                let per = methods.map { EpochCorrelations(early: early, final: final, method: $0, resamples: resamples,
+                                                          seed: resamples > 0 ? ws.seed : nil) }
+                for e in per[0].rows.indices {
+                    var row = [String(per[0].rows[e].epoch), String(pairs.count)]
+                    var rtext = "correlate \(metric) epoch \(per[0].rows[e].epoch)"
+                    for (mi, m) in methods.enumerated() {
+                        switch per[mi].rows[e].result {
+                        case .success(let c):
+                            row.append(String(format: "%.3f", c.r)); row.append(c.pValue.map { String(format: "%.3g", $0) } ?? "—")
+                            if m == .spearman { row.append(c.ci.map { String(format: "[%.2f, %.2f]", $0.lowerBound, $0.upperBound) } ?? "—") }
+                            rtext += " \(m.rawValue) \(f6(c.r))"
+                        case .failure(let why):
+                            row.append("undefined"); row.append("—")
+                            if m == .spearman { row.append("—") }
+                            rtext += " \(m.rawValue) undefined"
+                            if mi == 0 { out += "epoch \(per[0].rows[e].epoch): \(why)\n" }
+                        }
+                    }
+                    table.add(row)
+                    results.append(rtext)
+                }
+                out += table.render() + "\n"
+                if let first = per[1].earliestEpoch(threshold: threshold) {
+                    out += "earliest epoch with spearman ρ ≥ \(threshold): \(first)\n"
+                    results.append("earliest spearman>=\(threshold) epoch \(first)")
+                } else {
+                    out += "spearman ρ never reaches \(threshold) in the recorded epochs\n"
+                    results.append("earliest spearman>=\(threshold) none")
+                }
+                let names = pairs.map(\.name)
+                let rows = selectionQuality(early: early, final: final, k: k)
+                out += "\nselection by early \(metric): the configuration it picks vs the true best (final test accuracy)\n"
+                out += SelectionRow.table(rows, names: names).render() + "\n"
+                for r in rows { results.append("select epoch \(r.epoch) picked \(names[r.pickedIndex]) regret \(f6(r.regret)) top\(k) \(f4(r.topKOverlap))") }
+                let families = pairs.map(\.family)
+                if Set(families).count > 1 {
+                    out += "\nby quantizer family (pick and best within each family):\n"
+                    for g in selectionQuality(early: early, final: final, k: k, groups: families) where g.members.count > 1 {
+                        out += "[\(g.group), \(g.members.count) configurations]\n" + SelectionRow.table(g.rows, names: names).render() + "\n"
+                    }
+                }
+                if let path = inv.string("csv") { try writeFile(table.csv(), ws.resolve(path: path)) }
+                return CommandOutput(text: out, results: results)
+            },
+            CommandSpec(
+                verb: "pareto", synopsis: "pareto [cost=memory|bops|energy] [accuracy=final|trial] [svg=FILE]",
+                abstract: "The Pareto front of accuracy against weight memory, bit operations or estimated energy.",
+                options: ["cost", "accuracy", "svg"], optionValues: ["cost": .choice(["memory", "bops", "energy"]), "svg": .path]
+            ) { inv, ws in
+                try inv.expectWords(0...0)
+                let (names, acc, cost, label) = try accuracyAndCost(inv, ws)
+                let front = paretoFront(accuracy: acc, cost: cost)
+                var t = TextTable(header: ["config", label, "accuracy", "on front"], alignments: [.left, .right, .right, .left])
+                for i in cost.indices.sorted(by: { cost[$0] < cost[$1] }) {
+                    t.add([names[i], String(format: "%.4g", cost[i]), f4(acc[i]), front.contains(i) ? "*" : ""])
+                }
+                var text = TextPlot.pareto(accuracy: acc, cost: cost, title: "Pareto front: accuracy vs \(label)", xLabel: label, logCost: true)
+                text += "\n" + t.render()
+                if let svg = inv.string("svg") {
+                    try writeFile(SVGPlot.pareto(accuracy: acc, cost: cost, labels: names, title: "Accuracy vs \(label)", xLabel: label, logCost: true), ws.resolve(path: svg))
+                    text += "\nwrote \(svg)"
+                }
+                return CommandOutput(text: text, results: ["pareto \(label) front " + front.map { names[$0] }.joined(separator: ",")])
+            },
+            CommandSpec(
+                group: "plot", verb: "curves", synopsis: "plot curves [metric=val_acc|val_loss|train_acc|train_loss] [run=trial|final] [svg=FILE]",
+                abstract: "Line chart of a metric per epoch, one series per configuration (the seed paper's figure).",
+                options: ["metric", "run", "svg"], optionValues: ["metric": .choice(metrics), "run": .choice(["trial", "final"]), "svg": .path]
+            ) { inv, ws in
+                try inv.expectWords(0...0)
+                let metric = inv.string("metric", default: "val_acc")
+                guard metrics.contains(metric) else { throw inv.usageError("option 'metric' expects \(metrics.joined(separator: ", ")), found '\(metric)'") }
+                let kind = inv.string("run", default: "trial")
+                let runs = kind == "final" ? ws.state.results.finals : ws.state.results.trials
+                let series = ws.state.configs.compactMap { c -> Series? in
+                    guard let o = runs[c.name], !o.epochs.isEmpty else { return nil }
+                    let ys = o.epochs.map { value($0, metric) }
+                    return Series(name: c.name, x: o.epochs.map { Double($0.epoch) }, y: ys)
+                }
+                guard !series.isEmpty else { throw QuantlabError.runtime("no \(kind) results to plot; try: trial \(kind == "final" ? "final" : "run") all") }
+                let title = "\(metric) per epoch (\(kind) runs)"
+                var text = TextPlot.lines(series, title: title, xLabel: "epoch", yLabel: metric)
+                if let svg = inv.string("svg") {
+                    try writeFile(SVGPlot.lines(series, title: title, xLabel: "epoch", yLabel: metric), ws.resolve(path: svg))
+                    text += "\nwrote \(svg)"
+                }
+                return CommandOutput(text)
+            },
+            CommandSpec(
+                group: "plot", verb: "scatter", synopsis: "plot scatter [epoch=K] [metric=val_acc] [svg=FILE]",
+                abstract: "Scatter of the early metric at epoch K against final test accuracy, one point per configuration.",
+                options: ["epoch", "metric", "svg"], optionValues: ["metric": .choice(metrics), "svg": .path]
+            ) { inv, ws in
+                try inv.expectWords(0...0)
+                let metric = inv.string("metric", default: "val_acc")
+                let pairs = try paired(ws, metric: metric)
+                let maxEpoch = pairs.map(\.early.count).min() ?? 1
+                let k = try inv.int("epoch", default: maxEpoch, in: 1...maxEpoch)
+                let series = pairs.map { Series(name: $0.name, x: [$0.early[k - 1]], y: [$0.final]) }
+                let title = "early \(metric) at epoch \(k) vs final test accuracy"
+                var text = TextPlot.scatter(series, title: title, xLabel: "\(metric) at epoch \(k)", yLabel: "final test acc")
+                if let svg = inv.string("svg") {
+                    try writeFile(SVGPlot.scatter(series, title: title, xLabel: "\(metric) at epoch \(k)", yLabel: "final test accuracy"), ws.resolve(path: svg))
+                    text += "\nwrote \(svg)"
+                }
+                return CommandOutput(text)
+            },
+            CommandSpec(
+                group: "plot", verb: "pareto", synopsis: "plot pareto [cost=memory|bops|energy] [accuracy=final|trial] [svg=FILE]",
+                abstract: "The Pareto front as a picture (same as pareto).",
+                options: ["cost", "accuracy", "svg"], optionValues: ["cost": .choice(["memory", "bops", "energy"]), "svg": .path]
+            ) { inv, ws in
+                try inv.expectWords(0...0)
+                let (names, acc, cost, label) = try accuracyAndCost(inv, ws)
+                var text = TextPlot.pareto(accuracy: acc, cost: cost, title: "Pareto front: accuracy vs \(label)", xLabel: label, logCost: true)
+                if let svg = inv.string("svg") {
+                    try writeFile(SVGPlot.pareto(accuracy: acc, cost: cost, labels: names, title: "Accuracy vs \(label)", xLabel: label, logCost: true), ws.resolve(path: svg))
+                    text += "\nwrote \(svg)"
+                }
+                return CommandOutput(text)
+            },
+        ]
+    }
+
+    static func value(_ m: EpochMetrics, _ metric: String) -> Double {
+        switch metric {
+        case "val_loss": return m.validationLoss ?? .nan
+        case "train_acc": return m.trainAccuracy
+        case "train_loss": return m.trainLoss
+        default: return m.validationAccuracy ?? .nan
+        }
+    }
+
+    struct Pair { var name: String; var family: String; var early: [Double]; var final: Double }
+
+    /// Configurations with a trial and a final test accuracy, the early metric per epoch
+    /// (losses negated so that higher predicts better).
+    static func paired(_ ws: Workspace, metric: String) throws -> [Pair] {
+        let sign = metric.hasSuffix("loss") ? -1.0 : 1.0
+        let pairs = ws.state.configs.compactMap { c -> Pair? in
+            guard let t = ws.state.results.trials[c.name], t.status == .done,
+                  let f = ws.state.results.finals[c.name], let acc = f.testAccuracy else { return nil }
+            return Pair(name: c.name, family: c.family, early: t.epochs.map { sign * value($0, metric) }, final: acc)
+        }
+        guard pairs.count >= 2 else {
+            throw QuantlabError.runtime("correlation needs at least 2 configurations with both a trial run and a final run; found \(pairs.count) (try: trial run all, then trial final all)")
+        }
+        return pairs
+    }
+
+    static func accuracyAndCost(_ inv: Invocation, _ ws: Workspace) throws -> ([String], [Double], [Double], String) {
+        let costKind = inv.string("cost", default: "memory")
+        let accKind = inv.string("accuracy", default: "final")
+        var names: [String] = [], acc: [Double] = [], cost: [Double] = []
+        for c in ws.state.configs {
+            let a: Double?
+            if accKind == "final" { a = ws.state.results.finals[c.name]?.testAccuracy }
+            else { a = ws.state.results.trials[c.name]?.epochs.last?.validationAccuracy }
+            guard let a else { continue }
+            let r = try c.costReport()
+            switch costKind {
+            case "memory": cost.append(Double(r.weightBits) / 8192)
+            case "bops": cost.append(Double(r.bops))
+            case "energy": cost.append(r.energyPJ / 1e6)
+            default: throw inv.usageError("option 'cost' expects memory, bops or energy, found '\(costKind)'")
+            }
+            names.append(c.name); acc.append(a)
+        }
+        guard !names.isEmpty else { throw QuantlabError.runtime("no \(accKind) accuracies yet; try: trial \(accKind == "final" ? "final" : "run") all") }
+        let label = ["memory": "weight memory (KiB)", "bops": "bit operations", "energy": "energy (µJ, estimate)"][costKind]!
+        return (names, acc, cost, label)
+    }
+}

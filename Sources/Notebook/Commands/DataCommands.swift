@@ -1,0 +1,105 @@
+import Foundation
+import Datasets
+import Tensors
+
+/// `data load | split | sample | info | show`.
+enum DataCommands {
+    static var specs: [CommandSpec] {
+        [
+            CommandSpec(
+                group: "data", verb: "load", synopsis: "data load NAME [PATH] [labels=fine|coarse] [label=COLUMN] [val=N]",
+                abstract: "Load a dataset: fashion-mnist (default, installed), mnist, cifar10, cifar100, svhn or csv from PATH.",
+                discussion: """
+                fashion-mnist reads /usr/share/datasets/fashion-mnist (Debian package dataset-fashion-mnist).
+                The others read the files as distributed: IDX (.gz or not), CIFAR binary batches,
+                SVHN .mat (v5), or a CSV file with a header and a label column (label=COLUMN).
+                A stratified validation set of val=N images (default 5000, 10% for small sets) is held
+                out of the training split, seeded. Normalisation statistics come from the training split.
+                """,
+                options: ["labels", "label", "val"], completes: [.dataset, .path]
+            ) { inv, ws in
+                try inv.expectWords(0...2)
+                let name = inv.words.first ?? "fashion-mnist"
+                let path = inv.words.count > 1 ? ws.resolve(path: inv.words[1]) : nil
+                var options: [String: String] = [:]
+                if let l = inv.string("labels") { options["labels"] = l }
+                if let l = inv.string("label") { options["label"] = l }
+                let d = try DatasetLoader.load(name, path: path, options: options)
+                let defaultVal = min(5000, d.train.count / 10)
+                let val = try inv.int("val", default: defaultVal, in: 0...max(0, d.train.count - d.classNames.count))
+                ws.state.data = makeDataState(d, holdOut: val, seed: ws.seed)
+                let s = ws.state.data!
+                return CommandOutput(text: summary(d) + "validation: \(s.validation.count) held out of train (stratified, seed \(ws.seed)); training on \(s.train.count)",
+                                     results: ["dataset \(d.name) fingerprint \(d.fingerprint) train \(s.train.count) val \(s.validation.count) test \(d.test.count)"])
+            },
+            CommandSpec(
+                group: "data", verb: "sample", synopsis: "data sample N | P% | all",
+                abstract: "Choose the representative trial sample: N images or P% of the training split, stratified by class, seeded.",
+                completes: [.choice(["all", "10%"])]
+            ) { inv, ws in
+                try inv.expectWords(1...1)
+                guard var s = ws.state.data else { throw QuantlabError.runtime("no dataset loaded; try: data load fashion-mnist") }
+                let text = inv.words[0]
+                if text == "all" {
+                    s.sample = s.train; s.sampleText = "all"
+                } else if text.hasSuffix("%") {
+                    guard let p = Double(text.dropLast()), p > 0, p <= 100 else {
+                        throw inv.usageError("expects a percentage in (0, 100], found '\(text)'")
+                    }
+                    s.sample = stratifiedSample(s.train, fraction: p / 100, classes: s.classes, seed: ws.seed)
+                    s.sampleText = text
+                } else {
+                    guard let n = Int(text), n >= s.classes, n <= s.train.count else {
+                        throw inv.usageError("expects a count from \(s.classes) to \(s.train.count), a percentage like 10%, or all; found '\(text)'")
+                    }
+                    s.sample = stratifiedSample(s.train, count: n, classes: s.classes, seed: ws.seed)
+                    s.sampleText = text
+                }
+                ws.state.data = s
+                let h = s.sample.classHistogram(classes: s.classes)
+                return CommandOutput(text: sampleReport(s.sample, classNames: s.dataset.classNames),
+                                     results: ["sample \(s.sample.count) per-class \(h.map(String.init).joined(separator: ","))"])
+            },
+            CommandSpec(
+                group: "data", verb: "info", synopsis: "data info",
+                abstract: "Summarise the loaded dataset: splits, classes, shape, files and fingerprint."
+            ) { inv, ws in
+                try inv.expectWords(0...0)
+                let s = try ws.state.requireData()
+                let norm = s.normalization.mean.indices.map { "\(f4(Double(s.normalization.mean[$0])))±\(f4(Double(s.normalization.std[$0])))" }
+                return CommandOutput(summary(s.dataset) + """
+                  in use: train \(s.train.count), validation \(s.validation.count), test \(s.dataset.test.count), trial sample \(s.sample.count) (\(s.sampleText))
+                  normalisation (train split, per channel): \(norm.joined(separator: ", "))
+                """)
+            },
+            CommandSpec(
+                group: "data", verb: "show", synopsis: "data show INDEX [split=train|test|sample]",
+                abstract: "Draw one image as text, with its label.",
+                options: ["split"]
+            ) { inv, ws in
+                try inv.expectWords(1...1)
+                let s = try ws.state.requireData()
+                let which = inv.string("split", default: "train")
+                let split: Split
+                switch which {
+                case "train": split = s.train
+                case "test": split = s.dataset.test
+                case "sample": split = s.sample
+                case "validation", "val": split = s.validation
+                default: throw inv.usageError("option 'split' expects train, test, sample or validation, found '\(which)'")
+                }
+                let i = try inv.intWord(0, "INDEX", in: 0...max(0, split.count - 1))
+                return CommandOutput(renderImage(split, index: i, classNames: s.dataset.classNames))
+            },
+        ]
+    }
+
+    static func makeDataState(_ d: Dataset, holdOut: Int, seed: UInt64) -> DataState {
+        let classes = d.classNames.count
+        let (train, val) = holdOut > 0
+            ? stratifiedSplit(d.train, holdOut: holdOut, classes: classes, seed: seed)
+            : (d.train, Split.empty(sampleShape: d.sampleShape))
+        return DataState(dataset: d, train: train, validation: val, sample: train, sampleText: "all",
+                         normalization: Normalization.compute(train))
+    }
+}

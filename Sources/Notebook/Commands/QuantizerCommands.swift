@@ -1,0 +1,97 @@
+import Foundation
+import Tensors
+import Networks
+import Quantization
+import Trials
+import Datasets
+
+/// `quantizer levels | histogram`, `export`, `evaluate`.
+enum QuantizerCommands {
+    static var specs: [CommandSpec] {
+        [
+            CommandSpec(
+                group: "quantizer", verb: "levels", synopsis: "quantizer levels wWaA [config=NAME layer=LAYER] [perchannel=yes]",
+                abstract: "Show the values a weight quantizer can produce for a layer's weights (teaching view).",
+                discussion: "Without config=, uses a fresh He-initialised conv 16×1×3×3 tensor from the session seed.",
+                options: ["config", "layer", "perchannel"], completes: [.choice(["w1a32", "wta32", "w2a32", "w4a32", "w8a32"])]
+            ) { inv, ws in
+                try inv.expectWords(1...1)
+                guard let p = LayerPrecision(inv.words[0]) else { throw inv.usageError("expects a precision like w4a8, found '\(inv.words[0])'") }
+                var o = QuantizerOptions()
+                o.perChannel = try inv.bool("perchannel", default: false)
+                let (weights, channels, source) = try layerWeights(inv, ws)
+                let q = makeWeightQuantizer(p.weight, options: o)
+                let l = levels(q, weights: weights, channels: channels)
+                return CommandOutput(text: "weights of \(source), \(p.weight.family) \(p.weight.token)-bit:\n\(l.description)",
+                                     results: ["levels \(p.weight.token) count \(l.count.map(String.init) ?? "?")"])
+            },
+            CommandSpec(
+                group: "quantizer", verb: "histogram", synopsis: "quantizer histogram wWaA [config=NAME layer=LAYER] [bins=N]",
+                abstract: "Text histograms of a layer's weights before and after quantization (teaching view).",
+                options: ["config", "layer", "bins"]
+            ) { inv, ws in
+                try inv.expectWords(1...1)
+                guard let p = LayerPrecision(inv.words[0]) else { throw inv.usageError("expects a precision like w4a8, found '\(inv.words[0])'") }
+                let bins = try inv.int("bins", default: 16, in: 2...64)
+                let (weights, channels, source) = try layerWeights(inv, ws)
+                let q = makeWeightQuantizer(p.weight, options: QuantizerOptions())
+                var out = [Float](repeating: 0, count: weights.count)
+                weights.withUnsafeBufferPointer { w in out.withUnsafeMutableBufferPointer { o in
+                    q.quantize(w.baseAddress!, into: o.baseAddress!, count: weights.count, channels: channels)
+                } }
+                return CommandOutput(WeightHistogram(title: "\(source): float vs \(p.weight.token)-bit", before: weights, after: out, bins: bins).description)
+            },
+            CommandSpec(
+                verb: "export", synopsis: "export CONFIG FILE.qlm",
+                abstract: "Save a configuration trained by trial final, weights packed at their bit width, with a checksum.",
+                completes: [.config, .path]
+            ) { inv, ws in
+                try inv.expectWords(2...2)
+                let name = inv.words[0]
+                guard let trainer = ws.state.results.trainers[name] else {
+                    throw QuantlabError.runtime("configuration '\(name)' has no trained model in this session; run: trial final \(name)")
+                }
+                let path = ws.resolve(path: inv.words[1])
+                do { try ModelArchive.write(model: trainer.model, options: trainer.configuration.options,
+                                            classNames: ws.state.data?.dataset.classNames, to: path) }
+                catch { throw QuantlabError.runtime("\(error)") }
+                let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+                let cost = try trainer.configuration.costReport()
+                let packed = (cost.weightBits + 7) / 8
+                return CommandOutput(text: "wrote \(inv.words[1]): \(size) bytes (packed weights, biases and scales: \(packed) bytes; float would be \(cost.parameters * 4))",
+                                     results: ["export \(name) bytes \(size)"])
+            },
+            CommandSpec(
+                verb: "evaluate", synopsis: "evaluate FILE.qlm [split=test|validation]",
+                abstract: "Load an exported model and measure its accuracy on the loaded dataset.",
+                options: ["split"], completes: [.path]
+            ) { inv, ws in
+                try inv.expectWords(1...1)
+                let data = try ws.state.requireData()
+                let loaded: ModelArchive.Loaded
+                do { loaded = try ModelArchive.read(from: ws.resolve(path: inv.words[0])) }
+                catch { throw QuantlabError.runtime("\(error)") }
+                let split = inv.string("split", default: "test") == "test" ? data.dataset.test : data.validation
+                let r = evaluateModel(loaded.model, on: split, normalization: data.normalization)
+                return CommandOutput(text: "\(inv.words[0]): \(loaded.model.spec.text)\naccuracy \(f4(r.accuracy)), loss \(f4(r.loss)) on \(split.count) images",
+                                     results: ["evaluate \(inv.words[0]) acc \(f6(r.accuracy))"])
+            },
+        ]
+    }
+
+    /// Weights of `layer=` in `config=`'s final-run model, else a fresh He-initialised conv tensor.
+    static func layerWeights(_ inv: Invocation, _ ws: Workspace) throws -> ([Float], Int, String) {
+        if let cname = inv.string("config") {
+            let c = try ws.state.config(cname)
+            let model = try ws.state.results.trainers[cname]?.model ?? c.buildModel(seed: ws.seed)
+            let lname = inv.string("layer", default: c.layerNames[0])
+            guard let layer = model.layer(named: lname) as? WeightedLayer else {
+                throw inv.usageError("no weighted layer '\(lname)' in \(cname); layers are \(c.layerNames.joined(separator: ", "))")
+            }
+            return (layer.weight.value.data, layer.outputChannels, "\(cname).\(lname)")
+        }
+        var rng = SplitMix64(seed: ws.seed)
+        let t = Initializer.heNormal(shape: [16, 1, 3, 3], fanIn: 9, rng: &rng)
+        return (t.data, 16, "a He-initialised 16×1×3×3 conv")
+    }
+}

@@ -1,0 +1,88 @@
+import Foundation
+import Tensors
+import Datasets
+import Store
+import Trials
+
+/// Runs trial jobs for a command: side by side on `ws.threads` workers, with live
+/// progress frames, every epoch written to the results store as it ends, and
+/// Ctrl-C stopping cleanly (finished epochs are kept).
+struct RunDriver {
+    let ws: Workspace
+    let kind: RunKind
+    let data: TrialData
+    let datasetName: String
+    let fingerprint: String
+
+    func run(_ jobs: [TrialJob], settingsText: String, line: Int?) throws -> [TrialOutcome] {
+        let store = try ws.state.store(ws)
+        var runIDs: [Int64] = []
+        for job in jobs {
+            let c = job.trainer.configuration
+            let r = try c.costReport()
+            let cid = try store.upsertConfiguration(ConfigurationRecord(
+                name: c.name, model: c.modelName, spec: c.canonicalText, precision: c.precisionText, params: r.parameters,
+                weightBits: r.weightBits, macs: r.macs, bops: r.bops, energyPJ: r.energyPJ))
+            runIDs.append(try store.beginRun(RunRecord(
+                configurationID: cid, kind: kind, dataset: datasetName, fingerprint: fingerprint, trainCount: data.train.count,
+                settings: job.trainer.settings.text, seed: Int(truncatingIfNeeded: ws.seed), status: .running,
+                session: ws.state.sessionName, sessionLine: line)))
+        }
+        let names = jobs.map { $0.trainer.configuration.name }
+        let width = names.map(\.count).max() ?? 4
+        var lines = names.map { $0.padding(toLength: width, withPad: " ", startingAt: 0) + "  waiting" }
+        var lastDraw = 0.0
+        var storeError: Error?
+        let progress = ws.progress
+        let events: (TrialEvent) -> Void = { e in
+            switch e {
+            case let .started(j, name, epochs):
+                lines[j] = name.padding(toLength: width, withPad: " ", startingAt: 0) + "  starting (\(epochs) epochs)"
+            case let .batch(j, b):
+                let left = Double(b.batches - b.batch) / max(b.imagesPerSecond, 1) * Double(data.train.count) / Double(max(b.batches, 1))
+                lines[j] = names[j].padding(toLength: width, withPad: " ", startingAt: 0)
+                    + String(format: "  epoch %d  batch %d/%d  acc %.3f  %.0f img/s  %.0fs left in epoch",
+                             b.epoch, b.batch, b.batches, b.runningAccuracy, b.imagesPerSecond, left)
+                let now = monotonicSeconds()
+                if now - lastDraw > 0.25 { lastDraw = now; progress(ProgressFrame(lines: lines)) }
+            case let .epochEnd(j, m):
+                do {
+                    try store.recordEpoch(EpochRecord(runID: runIDs[j], epoch: m.epoch, trainLoss: m.trainLoss, trainAcc: m.trainAccuracy,
+                                                      valLoss: m.validationLoss, valAcc: m.validationAccuracy,
+                                                      seconds: m.seconds, imagesPerSecond: m.imagesPerSecond))
+                } catch { storeError = error }
+                lines[j] = names[j].padding(toLength: width, withPad: " ", startingAt: 0)
+                    + "  epoch \(m.epoch)  train loss \(f4(m.trainLoss))"
+                    + (m.validationAccuracy.map { "  val acc \(f4($0))" } ?? "")
+                    + (m.testAccuracy.map { "  test acc \(f4($0))" } ?? "")
+                    + String(format: "  %.0f img/s", m.imagesPerSecond)
+                progress(ProgressFrame(lines: lines, final: true))
+            case let .finished(j, o):
+                do {
+                    let status: RunStatus = o.status == .done ? .done : o.status == .diverged ? .diverged : .interrupted
+                    try store.finishRun(id: runIDs[j], status: status, divergedEpoch: o.divergedEpoch,
+                                        testAcc: o.testAccuracy, testLoss: o.testLoss)
+                } catch { storeError = error }
+                if o.status != .done {
+                    lines[j] = names[j].padding(toLength: width, withPad: " ", startingAt: 0) + "  \(o.status.rawValue)"
+                        + (o.divergedEpoch.map { " at epoch \($0)" } ?? "")
+                }
+            }
+        }
+        let interrupt = ws.interrupt
+        let outcomes = TrialRunner.run(jobs, data: data, workers: ws.threads, shouldStop: { interrupt.isSet }, events: events)
+        if let storeError { throw QuantlabError.runtime("results store \(store.path): \(storeError)") }
+        return outcomes
+    }
+}
+
+extension DataState {
+    /// Trials train on the representative sample and validate on the hold-out.
+    var trialData: TrialData {
+        TrialData(train: sample, validation: validation.count > 0 ? validation : nil, test: nil, normalization: normalization)
+    }
+    /// Final runs train on the whole training split and are tested on the test split.
+    var finalData: TrialData {
+        TrialData(train: train, validation: validation.count > 0 ? validation : nil, test: dataset.test, normalization: normalization)
+    }
+}

@@ -1,0 +1,141 @@
+import Foundation
+import Search
+import Trials
+import Store
+import Analysis
+
+/// `search halving | hyperband`: the seed paper's adaptive search.
+enum SearchCommands {
+    static let options = ["eta", "min", "max", "budget", "objective", "cost", "limit", "lambda", "on", "final"] + TrainingSettings.keys
+
+    static var specs: [CommandSpec] {
+        [
+            CommandSpec(
+                group: "search", verb: "halving", synopsis: "search halving CONFIG… | all [eta=3] [min=1] [max=9] [budget=EPOCHS] [objective=accuracy|limit|weighted] [cost=memory|bops|energy] [limit=X] [lambda=X] [on=sample|train] [final=yes]",
+                abstract: "Successive halving: train all briefly, keep the best 1/eta by validation accuracy, train those longer, repeat.",
+                discussion: """
+                Rungs train on the trial sample (on=sample, default) or the full training split, continuing
+                where the previous rung stopped. objective=limit keeps only configurations with cost ≤ limit=
+                (cost= memory in KiB, bops, or energy in µJ); objective=weighted ranks by accuracy − lambda ×
+                cost/max cost. final=yes then trains the chosen configuration as a final run (epochs=).
+                Compute is reported in epochs and as a share of training every configuration to the end
+                (final runs of epochs= on the full training split), counted in images.
+                """,
+                options: options, completes: [.config]
+            ) { inv, ws in try search(inv, ws, hyperband: false) },
+            CommandSpec(
+                group: "search", verb: "hyperband", synopsis: "search hyperband CONFIG… | all [eta=3] [min=1] [max=9] [SAME OPTIONS AS search halving]",
+                abstract: "Hyperband: several successive-halving brackets trading breadth for depth (Li et al. 2018).",
+                options: options, completes: [.config]
+            ) { inv, ws in try search(inv, ws, hyperband: true) },
+        ]
+    }
+
+    /// Trains configurations for the search through the run driver (side by side,
+    /// stored, interruptible).
+    final class Evaluator: SearchEvaluator {
+        let configs: [Configuration]
+        let settings: TrainingSettings
+        let driver: RunDriver
+        let seed: UInt64
+        let line: Int?
+        var trainers: [Int: Trainer] = [:]
+        var images = 0
+        var lastMetric: [Int: Double?] = [:]
+
+        init(configs: [Configuration], settings: TrainingSettings, driver: RunDriver, seed: UInt64, line: Int?) {
+            self.configs = configs; self.settings = settings; self.driver = driver; self.seed = seed; self.line = line
+        }
+
+        func advance(config: Int, toEpochs epochs: Int) throws -> Double? {
+            try advance(configs: [config], toEpochs: epochs)[0]
+        }
+
+        func advance(configs ids: [Int], toEpochs epochs: Int) throws -> [Double?] {
+            let jobs = try ids.map { i -> TrialJob in
+                if trainers[i] == nil { trainers[i] = try Trainer(configuration: configs[i], settings: settings, seed: seed) }
+                images += (epochs - trainers[i]!.epochsDone) * driver.data.train.count
+                return TrialJob(trainer: trainers[i]!, epochs: epochs, evaluateTest: false)
+            }
+            let outcomes = try driver.run(jobs, settingsText: settings.text, line: line)
+            if outcomes.contains(where: { $0.status == .interrupted }) { throw QuantlabError.interrupted }
+            return outcomes.map { o in o.status == .diverged ? nil : o.last?.validationAccuracy }
+        }
+    }
+
+    static func search(_ inv: Invocation, _ ws: Workspace, hyperband: Bool) throws -> CommandOutput {
+        let data = try ws.state.requireData()
+        let configs = try ws.state.configs(inv.words)
+        var settings = ws.state.settings
+        try settings.apply(inv.options.filter { TrainingSettings.keys.contains($0.key) })
+        let eta = try inv.int("eta", default: 3, in: 2...10)
+        let minE = try inv.int("min", default: 1, in: 1...1000)
+        let maxE = try inv.int("max", default: 9, in: minE...1000)
+        let budget = try inv.int("budget")
+        let on = inv.string("on", default: "sample")
+        guard on == "sample" || on == "train" else { throw inv.usageError("option 'on' expects sample or train, found '\(on)'") }
+        let costKind = inv.string("cost", default: "memory")
+        let costs = try configs.map { c -> Double in
+            let r = try c.costReport()
+            switch costKind {
+            case "memory": return Double(r.weightBits) / 8192
+            case "bops": return Double(r.bops)
+            case "energy": return r.energyPJ / 1e6
+            default: throw inv.usageError("option 'cost' expects memory, bops or energy, found '\(costKind)'")
+            }
+        }
+        let objective: Objective
+        switch inv.string("objective", default: "accuracy") {
+        case "accuracy": objective = .accuracy
+        case "limit": objective = .costLimit(try inv.double("limit") ?? { throw inv.usageError("objective=limit needs limit=X (in \(costKind) units)") }())
+        case "weighted": objective = .weighted(lambda: try inv.double("lambda", default: 0.05, in: 0...100))
+        case let other: throw inv.usageError("option 'objective' expects accuracy, limit or weighted, found '\(other)'")
+        }
+        let trainData = on == "sample" ? data.trialData : TrialData(train: data.train, validation: data.trialData.validation, test: nil, normalization: data.normalization)
+        let driver = RunDriver(ws: ws, kind: .search, data: trainData, datasetName: data.dataset.name, fingerprint: data.dataset.fingerprint)
+        let evaluator = Evaluator(configs: configs, settings: settings, driver: driver, seed: ws.seed, line: inv.lineNumber)
+        let ids = Array(configs.indices)
+        let report: SearchReport
+        do {
+            report = hyperband
+                ? try Hyperband(eta: eta, minEpochs: minE, maxEpochs: maxE, objective: objective, budget: budget).run(configs: ids, costs: costs, evaluator: evaluator)
+                : try SuccessiveHalving(eta: eta, minEpochs: minE, maxEpochs: maxE, objective: objective, budget: budget).run(configs: ids, costs: costs, evaluator: evaluator)
+        } catch let e as SearchError { throw QuantlabError.runtime(e.message) }
+        var out = "\(hyperband ? "hyperband" : "successive halving") over \(configs.count) configurations on the \(on == "sample" ? "trial sample (\(data.sample.count))" : "training split (\(data.train.count))"), eta \(eta), epochs \(minE)…\(maxE)\n"
+        var results: [String] = []
+        for (i, r) in report.rungs.enumerated() {
+            let evaluated = r.evaluated.map { e in "\(configs[e.config].name) \(e.metric.map(f4) ?? "diverged")" }.joined(separator: ", ")
+            out += "rung \(i + 1)\(r.bracket.map { " (bracket \($0 + 1))" } ?? ""): \(r.epochs) epochs: \(evaluated)\n  kept: \(r.kept.map { configs[$0].name }.joined(separator: ", "))\n"
+            results.append("rung \(i + 1) epochs \(r.epochs) kept " + r.kept.map { configs[$0].name }.joined(separator: ","))
+        }
+        if !report.excluded.isEmpty { out += "excluded by the cost limit: \(report.excluded.map { configs[$0].name }.joined(separator: ", "))\n" }
+        out += "ranking: \(report.ranking.map { configs[$0].name }.joined(separator: " > "))\n"
+        var chosenName = "none"
+        if let c = report.chosen { chosenName = configs[c].name }
+        out += "chosen: \(chosenName)\n"
+        results.append("search chosen \(chosenName) epochs \(report.epochsSpent) of \(report.epochsFullTraining)")
+        var images = evaluator.images
+        if let c = report.chosen, try inv.bool("final", default: false) {
+            let fd = RunDriver(ws: ws, kind: .final, data: data.finalData, datasetName: data.dataset.name, fingerprint: data.dataset.fingerprint)
+            let trainer = try Trainer(configuration: configs[c], settings: settings, seed: ws.seed)
+            let o = try fd.run([TrialJob(trainer: trainer, epochs: settings.epochs, evaluateTest: true)], settingsText: settings.text, line: inv.lineNumber)[0]
+            images += settings.epochs * data.train.count
+            ws.state.results.finals[configs[c].name] = o
+            ws.state.results.trainers[configs[c].name] = trainer
+            out += "final run of \(chosenName): \(settings.epochs) epochs on \(data.train.count), test accuracy \(o.testAccuracy.map(f4) ?? "—")\n"
+            results.append("search final \(chosenName) test_acc \(o.testAccuracy.map(f6) ?? "none")")
+        }
+        let full = configs.count * settings.epochs * data.train.count
+        out += String(format: "compute: %d epochs of %d on the search data; %d images trained vs %d to train every configuration for %d epochs on the full training split (%.1f%%)\n",
+                      report.epochsSpent, report.epochsFullTraining, images, full, settings.epochs, 100 * Double(images) / Double(full))
+        results.append(String(format: "search images %d of %d (%.4f)", images, full, Double(images) / Double(full)))
+        // With final runs of every configuration in the session, how good was the pick?
+        let finals = configs.compactMap { c in ws.state.results.finals[c.name]?.testAccuracy.map { (c.name, $0) } }
+        if finals.count == configs.count, let best = finals.max(by: { $0.1 < $1.1 }),
+           let picked = finals.first(where: { $0.0 == chosenName }) {
+            out += "against the final runs: chosen \(picked.0) \(f4(picked.1)), best \(best.0) \(f4(best.1)), regret \(String(format: "%.2f", 100 * (best.1 - picked.1))) points\n"
+            results.append("search regret \(f6(best.1 - picked.1))")
+        }
+        return CommandOutput(text: out, results: results)
+    }
+}

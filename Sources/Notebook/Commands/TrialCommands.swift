@@ -1,0 +1,121 @@
+import Foundation
+import Trials
+import Store
+import Analysis
+
+/// `trial run | final | show | set`.
+enum TrialCommands {
+    static var specs: [CommandSpec] {
+        [
+            CommandSpec(
+                group: "trial", verb: "run", synopsis: "trial run CONFIG… | all [epochs=N] [batch=N] [optimizer=adam|sgd] [lr=X] [momentum=X] [wd=X] [schedule=constant|cosine|step] [augment=yes]",
+                abstract: "Short trials: train configurations side by side on the trial sample, validating every epoch.",
+                discussion: """
+                Each configuration starts from the same seeded weights and sees the same batches, so
+                differences are the precision's. One configuration runs per thread (see threads), each
+                with one BLAS thread: results do not depend on the thread count. Every epoch is stored in
+                the results database as it ends; Ctrl-C stops the run and keeps the finished epochs.
+                A configuration whose loss becomes NaN or infinite is marked diverged; the others go on.
+                """,
+                options: TrialSettingsKeys.all, completes: [.config]
+            ) { inv, ws in
+                try run(inv, ws, final: false)
+            },
+            CommandSpec(
+                group: "trial", verb: "final", synopsis: "trial final CONFIG… | all [epochs=N] [SETTING=VALUE …]",
+                abstract: "Final runs: train configurations on the full training split and measure test accuracy.",
+                discussion: "The ground truth that early trial accuracy is compared with (see correlate).",
+                options: TrialSettingsKeys.all, completes: [.config]
+            ) { inv, ws in
+                try run(inv, ws, final: true)
+            },
+            CommandSpec(
+                group: "trial", verb: "set", synopsis: "trial set [SETTING=VALUE …]",
+                abstract: "Show or change the default training settings of later runs.",
+                options: TrialSettingsKeys.all
+            ) { inv, ws in
+                try inv.expectWords(0...0)
+                try ws.state.settings.apply(settingsOptions(inv))
+                return CommandOutput(text: ws.state.settings.text, results: ["settings \(ws.state.settings.text)"])
+            },
+            CommandSpec(
+                group: "trial", verb: "show", synopsis: "trial show [CONFIG…]",
+                abstract: "Show the session's trial and final results per configuration and epoch.",
+                completes: [.config]
+            ) { inv, ws in
+                let names = inv.words.isEmpty ? ws.state.configs.map(\.name) : try ws.state.configs(inv.words).map(\.name)
+                var t = TextTable(header: ["config", "run", "epoch", "train loss", "train acc", "val acc", "test acc", "img/s", "status"],
+                                  alignments: [.left, .left, .right, .right, .right, .right, .right, .right, .left])
+                for n in names {
+                    for (kind, o) in [("trial", ws.state.results.trials[n]), ("final", ws.state.results.finals[n])] {
+                        guard let o else { continue }
+                        for m in o.epochs {
+                            t.add([n, kind, String(m.epoch), f4(m.trainLoss), f4(m.trainAccuracy),
+                                   m.validationAccuracy.map(f4) ?? "", m.testAccuracy.map(f4) ?? "",
+                                   String(format: "%.0f", m.imagesPerSecond), o.status.rawValue])
+                        }
+                    }
+                }
+                return CommandOutput(t.rows.isEmpty ? "no results yet; try: trial run all epochs=2" : t.render())
+            },
+        ]
+    }
+
+    static func settingsOptions(_ inv: Invocation) -> [String: String] {
+        var o = inv.options
+        if let b = o.removeValue(forKey: "batch") { o["batch"] = b }
+        if let a = o["augment"] { o["augment"] = ["yes", "on", "1", "true"].contains(a.lowercased()) ? "true" : (["no", "off", "0", "false"].contains(a.lowercased()) ? "false" : a) }
+        return o
+    }
+
+    static func run(_ inv: Invocation, _ ws: Workspace, final: Bool) throws -> CommandOutput {
+        let data = try ws.state.requireData()
+        let configs = try ws.state.configs(inv.words)
+        var settings = ws.state.settings
+        try settings.apply(settingsOptions(inv))
+        let jobs = try configs.map { c in
+            TrialJob(trainer: try Trainer(configuration: c, settings: settings, seed: ws.seed),
+                     epochs: (try? { var s = settings; try s.apply(c.overrides); return s.epochs }()) ?? settings.epochs,
+                     evaluateTest: final)
+        }
+        let driver = RunDriver(ws: ws, kind: final ? .final : .trial, data: final ? data.finalData : data.trialData,
+                               datasetName: data.dataset.name, fingerprint: data.dataset.fingerprint)
+        let t0 = Date()
+        let outcomes = try driver.run(jobs, settingsText: settings.text, line: inv.lineNumber)
+        let seconds = Date().timeIntervalSince(t0)
+        var results: [String] = []
+        var table = TextTable(header: ["config", "precision", "epochs", "train loss", "val acc", final ? "test acc" : "best val", "img/s", "status"],
+                              alignments: [.left, .left, .right, .right, .right, .right, .right, .left])
+        for (job, o) in zip(jobs, outcomes) {
+            let c = job.trainer.configuration
+            if final {
+                ws.state.results.finals[c.name] = o
+                ws.state.results.trainers[c.name] = job.trainer
+            } else {
+                ws.state.results.trials[c.name] = o
+            }
+            for m in o.epochs {
+                var r = "\(final ? "final" : "trial") \(c.name) epoch \(m.epoch) train_loss \(f6(m.trainLoss))"
+                if let v = m.validationAccuracy { r += " val_acc \(f6(v))" }
+                if let t = m.testAccuracy { r += " test_acc \(f6(t))" }
+                results.append(r)
+            }
+            if o.status != .done { results.append("\(c.name) \(o.status.rawValue)" + (o.divergedEpoch.map { " epoch \($0)" } ?? "")) }
+            let best = o.epochs.compactMap(\.validationAccuracy).max()
+            let ips = o.epochs.map(\.imagesPerSecond).reduce(0, +) / Double(max(o.epochs.count, 1))
+            table.add([c.name, c.precisionSummary, String(o.epochs.count), o.last.map { f4($0.trainLoss) } ?? "",
+                       o.last?.validationAccuracy.map(f4) ?? "", final ? (o.testAccuracy.map(f4) ?? "") : (best.map(f4) ?? ""),
+                       String(format: "%.0f", ips), o.status.rawValue + (o.divergedEpoch.map { " at epoch \($0)" } ?? "")])
+        }
+        let interrupted = outcomes.contains { $0.status == .interrupted }
+        let what = final ? "final runs on \(data.train.count) images, tested on \(data.dataset.test.count)"
+                         : "trials on a sample of \(data.sample.count), validated on \(data.validation.count)"
+        var text = table.render() + "\n\(configs.count) configurations, \(what); \(String(format: "%.1f", seconds)) s on \(ws.threads) thread(s); stored in \(ws.state.storePath)"
+        if interrupted { text += "\ninterrupted: finished epochs were kept and stored" }
+        return CommandOutput(text: text, results: results)
+    }
+}
+
+enum TrialSettingsKeys {
+    static let all = TrainingSettings.keys
+}

@@ -1,0 +1,50 @@
+import Foundation
+import Notebook
+
+/// Shows progress frames: redrawn in place on a terminal (cursor up, clear
+/// line), only final frames as plain lines otherwise. Thread-safe: trials call
+/// it from their own threads.
+final class ProgressPrinter: @unchecked Sendable {
+    let terminal: Bool
+    private let lock = NSLock()
+    /// Lines of the frame currently on screen (0: nothing to overwrite).
+    private var drawn = 0
+
+    init(terminal: Bool) {
+        self.terminal = terminal
+    }
+
+    func show(_ frame: ProgressFrame) {
+        lock.lock()
+        defer { lock.unlock() }
+        guard terminal else {
+            if frame.final { for line in frame.lines { print(line) } }
+            return
+        }
+        let width = ProgressPrinter.columns()
+        var out = drawn > 0 ? "\u{1B}[\(drawn)A" : ""
+        for line in frame.lines {
+            out += "\r\u{1B}[2K" + String(line.prefix(max(1, width - 1))) + "\n"
+        }
+        if drawn > frame.lines.count {
+            let extra = drawn - frame.lines.count
+            out += String(repeating: "\r\u{1B}[2K\n", count: extra) + "\u{1B}[\(extra)A"
+        }
+        drawn = frame.final ? 0 : frame.lines.count
+        fputs(out, stdout)
+        fflush(stdout)
+    }
+
+    /// Forget the frame on screen (after a command ends, its output follows it).
+    func reset() {
+        lock.lock()
+        drawn = 0
+        lock.unlock()
+    }
+
+    static func columns() -> Int {
+        var size = winsize()
+        if ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 { return Int(size.ws_col) }
+        return 80
+    }
+}

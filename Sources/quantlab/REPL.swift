@@ -1,0 +1,68 @@
+import Foundation
+import Notebook
+
+/// The read–run loop of the interactive shell.
+///
+/// Reads with libedit when stdin and stdout are both terminals, with plain
+/// `readLine()` otherwise; runs each line on the notebook; prints errors to
+/// stderr; never ends on a failed command. Ctrl-C abandons the line at the
+/// prompt and interrupts a running command; Ctrl-D (or `quit`) leaves.
+final class REPL {
+    let notebook: Notebook
+    let reader: LineReader
+    let progress: ProgressPrinter
+    static let prompt = "qlab> "
+
+    init(sessionName: String?, record: Bool) throws {
+        let interactive = isatty(STDIN_FILENO) == 1 && isatty(STDOUT_FILENO) == 1
+        notebook = Notebook(output: Console.out)
+        let workspace = notebook.workspace
+        progress = ProgressPrinter(terminal: isatty(STDOUT_FILENO) == 1)
+        Startup.connect(workspace, progress: progress)
+        if interactive {
+            let notebook = self.notebook
+            reader = EditLineReader(historyPath: REPL.historyPath(), interrupt: workspace.interrupt,
+                                    completer: { notebook.completions(for: $0) })
+        } else {
+            reader = PlainLineReader(interrupt: workspace.interrupt)
+        }
+        if record {
+            let header = SessionHeader(seed: workspace.seed, threads: workspace.threads)
+            notebook.recorder = try SessionRecorder.start(directory: workspace.resolve(path: "sessions"),
+                                                          name: sessionName, header: header)
+        }
+    }
+
+    func run() {
+        if isatty(STDIN_FILENO) == 1 {
+            Console.out("quantlab \(Notebook.version): type 'help' for commands, Ctrl-D to leave")
+            if let recorder = notebook.recorder { Console.out("recording to \(relative(recorder.path))") }
+        }
+        while true {
+            notebook.workspace.interrupted = false
+            switch reader.read(prompt: REPL.prompt) {
+            case .end:
+                return
+            case .interrupted:
+                continue
+            case .line(let line):
+                reader.remember(line)
+                let word = line.trimmingCharacters(in: .whitespaces)
+                if word == "quit" || word == "exit" { return }
+                if case .failure(let message) = notebook.execute(line) { Console.err(message) }
+                progress.reset()
+            }
+        }
+    }
+
+    /// `~/.quantlab_history`.
+    static func historyPath() -> String {
+        let home = ProcessInfo.processInfo.environment["HOME"] ?? NSHomeDirectory()
+        return home + "/.quantlab_history"
+    }
+
+    private func relative(_ path: String) -> String {
+        let cwd = notebook.workspace.workingDirectory + "/"
+        return path.hasPrefix(cwd) ? String(path.dropFirst(cwd.count)) : path
+    }
+}

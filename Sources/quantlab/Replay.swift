@@ -1,0 +1,44 @@
+import ArgumentParser
+import Notebook
+
+/// `quantlab replay FILE [--verify]`: re-runs a recorded session.
+struct Replay: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Re-run a recorded session; with --verify, check its results.",
+        discussion: """
+            With --verify every '#=' line is compared with the new result, and the first
+            difference is reported as FILE:LINE: expected '…' found '…' (exit status 1).
+            When the session was recorded on another cpu or BLAS kernel, numbers are
+            compared within a relative tolerance instead of exactly.
+            """)
+
+    @Argument(help: "The session file (.qlab).", completion: .file(extensions: ["qlab"]))
+    var file: String
+
+    @Flag(name: .long, help: "Compare results with the recorded '#=' lines.")
+    var verify = false
+
+    @Option(name: .long, help: "Relative tolerance for numbers when the recording machine differs.")
+    var tolerance: Double = 1e-3
+
+    func run() throws {
+        Startup.prepare()
+        let notebook = Notebook(output: Console.out)
+        Startup.connect(notebook.workspace)
+        let text: String
+        do {
+            text = try Notebook.readScript(at: file, shownAs: file)
+        } catch {
+            Console.err(QuantlabError.render(error))
+            throw ExitCode(1)
+        }
+        let report = Replayer(verify: verify, tolerance: tolerance).replay(text, file: file, on: notebook)
+        if let note = report.note { Console.err(note) }
+        if report.passed {
+            Console.out(report.summary)
+        } else {
+            Console.err(report.summary)
+            throw ExitCode(1)
+        }
+    }
+}

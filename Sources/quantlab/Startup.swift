@@ -1,0 +1,37 @@
+import Foundation
+import Notebook
+import Tensors
+
+/// What every entry point does first.
+enum Startup {
+    /// UTF-8 locale (or libedit drops non-ASCII input), line-buffered stdout,
+    /// one BLAS thread (trials run side by side instead, for bit-identical
+    /// results) and the 512³ warm-up sgemm (OpenBLAS stays slow for the whole
+    /// process if its first sgemm is small).
+    static func prepare() {
+        setUTF8Locale()
+        setvbuf(stdout, nil, _IOLBF, 0)
+        BLAS.setThreads(1)
+        BLAS.warmUp()
+    }
+
+    /// The user's locale if it is UTF-8, else C.UTF-8 for character handling.
+    static func setUTF8Locale() {
+        if setlocale(LC_ALL, "") == nil || !isUTF8() {
+            if setlocale(LC_ALL, "C.UTF-8") == nil { setlocale(LC_CTYPE, "C.UTF-8") }
+        }
+    }
+
+    private static func isUTF8() -> Bool {
+        guard let codeset = nl_langinfo(CODESET) else { return false }
+        let name = String(cString: codeset).uppercased()
+        return name == "UTF-8" || name == "UTF8"
+    }
+
+    /// Ctrl-C sets the workspace's interrupt flag; progress frames go to the terminal.
+    static func connect(_ workspace: Workspace, progress: ProgressPrinter? = nil) {
+        InterruptHandler.install(workspace.interrupt)
+        let printer = progress ?? ProgressPrinter(terminal: isatty(STDOUT_FILENO) == 1)
+        workspace.progress = { printer.show($0) }
+    }
+}

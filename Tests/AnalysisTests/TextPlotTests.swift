@@ -1,0 +1,97 @@
+import Testing
+@testable import Analysis
+
+@Suite struct TextPlotTests {
+    static let curves = [
+        Series(name: "fp", y: [0.62, 0.74, 0.81, 0.85]),
+        Series(name: "w4a4", y: [0.55, 0.70, 0.78, 0.80]),
+        Series(name: "w2a2", y: [0.40, 0.52, 0.58, 0.61]),
+        Series(name: "w1a1", y: [0.20, 0.31, 0.33, 0.36]),
+    ]
+
+    func checkDimensions(_ text: String, width: Int, height: Int, sourceLocation: SourceLocation = #_sourceLocation) {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        #expect(lines.count == height, "\(lines.count) lines:\n\(text)", sourceLocation: sourceLocation)
+        #expect(lines.allSatisfy { $0.count <= width }, "a line is wider than \(width):\n\(text)", sourceLocation: sourceLocation)
+        #expect(lines.allSatisfy { $0.last != " " }, "trailing spaces", sourceLocation: sourceLocation)
+    }
+
+    /// The plot rows: lines that start with a y tick label or the axis bar.
+    func plotArea(_ text: String) -> String {
+        text.split(separator: "\n").filter { $0.contains("|") || $0.contains("+ ") }.joined(separator: "\n")
+    }
+
+    @Test func lineChartDimensionsAndMarkers() {
+        let text = TextPlot.lines(Self.curves, title: "Validation accuracy", xLabel: "epoch", yLabel: "val_acc")
+        checkDimensions(text, width: 72, height: 20)
+        for (i, s) in Self.curves.enumerated() {
+            let m = TextPlot.marker(i)
+            #expect(plotArea(text).contains(m), "marker \(m) of \(s.name) not drawn:\n\(text)")
+            #expect(text.contains("\(m) \(s.name)"), "legend entry for \(s.name) missing")
+        }
+        #expect(Set((0..<4).map { TextPlot.marker($0) }).count == 4, "markers must differ")
+        #expect(text.hasPrefix(String(repeating: " ", count: 26) + "Validation accuracy"))
+        #expect(text.contains("epoch") && text.contains("val_acc"))
+        #expect(text == TextPlot.lines(Self.curves, title: "Validation accuracy", xLabel: "epoch", yLabel: "val_acc"))
+    }
+
+    @Test func otherSizesAndStyles() {
+        for (w, h) in [(40, 12), (100, 30), (72, 20)] {
+            checkDimensions(TextPlot.lines(Self.curves, title: "t", xLabel: "x", yLabel: "y", width: w, height: h), width: w, height: h)
+            checkDimensions(TextPlot.scatter(Self.curves, title: "t", xLabel: "x", yLabel: "y", width: w, height: h), width: w, height: h)
+            checkDimensions(TextPlot.pareto(accuracy: [0.9, 0.8, 0.7], cost: [3e9, 1e8, 2e6], title: "t", logCost: true,
+                                            width: w, height: h), width: w, height: h)
+        }
+        let unicode = TextPlot.lines(Self.curves, title: "t", xLabel: "x", yLabel: "y", style: .unicode)
+        checkDimensions(unicode, width: 72, height: 20)
+        #expect(unicode.contains("└") && unicode.contains("●"))
+        #expect(TextPlot.lines(Self.curves, title: "t", xLabel: "x", yLabel: "y").unicodeScalars.allSatisfy { $0.isASCII })
+    }
+
+    @Test func scatterMarksEverySeries() {
+        let groups = [Series(name: "k-bit", x: [0.6, 0.7, 0.8], y: [0.85, 0.88, 0.90]),
+                      Series(name: "binary", x: [0.3, 0.4], y: [0.60, 0.65])]
+        let text = TextPlot.scatter(groups, title: "early vs final", xLabel: "val_acc", yLabel: "test_acc")
+        checkDimensions(text, width: 72, height: 20)
+        #expect(plotArea(text).filter { $0 == "*" }.count == 3)
+        #expect(plotArea(text).filter { $0 == "o" }.count == 2)
+    }
+
+    @Test func paretoHighlightsTheFront() {
+        let text = TextPlot.pareto(accuracy: [0.9, 0.8, 0.7, 0.75], cost: [8, 2, 1, 4], title: "front")
+        #expect(text.contains("* Pareto front (3)") && text.contains("o dominated (1)"))
+        #expect(plotArea(text).filter { $0 == "*" }.count == 3)
+        #expect(plotArea(text).filter { $0 == "o" }.count == 1)
+    }
+
+    @Test func emptyAndGappySeries() {
+        let empty = TextPlot.lines([], title: "none", xLabel: "x", yLabel: "y", width: 40, height: 10)
+        checkDimensions(empty, width: 40, height: 10)
+        #expect(empty.contains("(no data)"))
+        let gap = TextPlot.lines([Series(name: "a", y: [0.5, .nan, 0.7])], title: "", xLabel: "", yLabel: "", width: 40, height: 10)
+        checkDimensions(gap, width: 40, height: 10)
+    }
+
+    /// Golden output, checked by eye once: rows map y by round((1 − f)·(rows − 1)),
+    /// columns map x by 1 + round(f·(columns − 2)); epochs 1…4 land on columns 1, 11,
+    /// 20, 30 of a 31-column plot area.
+    @Test func golden() {
+        let text = TextPlot.lines([Self.curves[0], Self.curves[2]], title: "val acc", xLabel: "epoch", yLabel: "acc",
+                                  width: 36, height: 12)
+        let expected = """
+                          val acc
+            acc
+            1.0 +
+                |                         ******
+            0.8 +      *******************
+            0.6 + *****                   oooooo
+                |      ooooooooooooooooooo
+            0.4 + ooooo
+                +-+---------+--------+---------+
+                  1         2        3         4
+                              epoch
+            * fp   o w2a2
+            """
+        #expect(text == expected, "got:\n\(text)")
+    }
+}
