@@ -54,15 +54,14 @@ public struct QueryResult: Equatable, Sendable {
     /// --  ----  -------
     ///  1  fp     0.9123
     ///  2  w4a4     NULL
-    /// (2 rows)
     /// ```
     ///
     /// Columns whose values are all numbers (or NULL) are right-aligned; NULL is
     /// shown as `NULL`; newlines and tabs inside text are shown as `\n` and `\t`.
-    /// Lines carry no trailing spaces.
+    /// Lines carry no trailing spaces, and the last line no newline: a row count
+    /// or anything else is the caller's to add. No columns renders as "".
     public func renderTable() -> String {
-        let count = rows.count == 1 ? "(1 row)" : "(\(rows.count) rows)"
-        guard !columns.isEmpty else { return count + "\n" }
+        guard !columns.isEmpty else { return "" }
         let cells = rows.map { row in
             row.map { value in
                 (value.text ?? "NULL")
@@ -88,7 +87,6 @@ public struct QueryResult: Equatable, Sendable {
         }
         var lines = [line(columns), line(widths.map { String(repeating: "-", count: $0) })]
         lines += cells.map(line)
-        lines.append(count)
-        return lines.joined(separator: "\n") + "\n"
+        return lines.joined(separator: "\n")
     }
 }

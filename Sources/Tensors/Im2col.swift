@@ -45,7 +45,7 @@ public func im2col(_ x: UnsafePointer<Float>, batch n: Int, _ g: ConvGeometry, i
                         let srow = src + ih * g.width
                         if g.stride == 1 {
                             // Contiguous run; zero the padded ends.
-                            let lo = max(0, g.padding - kj)
+                            let lo = min(ow, max(0, g.padding - kj))
                             let hi = min(ow, g.width + g.padding - kj)
                             if lo > 0 { drow.update(repeating: 0, count: lo) }
                             if hi > lo { (drow + lo).update(from: srow + (lo - g.padding + kj), count: hi - lo) }
@@ -83,7 +83,7 @@ public func col2im(_ col: UnsafePointer<Float>, batch n: Int, _ g: ConvGeometry,
                         let drow = dst + ih * g.width
                         let srow = s + i * ow
                         if g.stride == 1 {
-                            let lo = max(0, g.padding - kj)
+                            let lo = min(ow, max(0, g.padding - kj))
                             let hi = min(ow, g.width + g.padding - kj)
                             if hi > lo {
                                 let d = drow + (lo - g.padding + kj)

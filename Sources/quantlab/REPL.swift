@@ -49,7 +49,10 @@ final class REPL {
                 reader.remember(line)
                 let word = line.trimmingCharacters(in: .whitespaces)
                 if word == "quit" || word == "exit" { return }
-                if case .failure(let message) = notebook.execute(line) { Console.err(message) }
+                if case .failure(let message) = notebook.execute(line) {
+                    // After ^C the terminal's echo leaves the cursor mid-line.
+                    Console.err(notebook.workspace.interrupted ? "\n" + message : message)
+                }
                 progress.reset()
             }
         }

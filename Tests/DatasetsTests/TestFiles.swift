@@ -15,7 +15,7 @@ enum TestFiles {
     static func remove(_ dir: String) { try? FileManager.default.removeItem(atPath: dir) }
 
     static func write(_ bytes: [UInt8], _ path: String) {
-        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
     }
 
     static func read(_ path: String) -> [UInt8] {

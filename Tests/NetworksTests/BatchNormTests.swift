@@ -76,6 +76,19 @@ func naiveBatchNorm(_ x: Tensor, gamma: [Float], beta: [Float], eps: Double = 1e
         #expect(bn.runningMean == [0.5, -1] && bn.runningVar == [4, 0.25])
     }
 
+    /// Activations far from zero (x = 100 + N(0, 1)): normalising as a·(x − μ) + β
+    /// keeps the error near Float's resolution of the O(1) result. The folded form
+    /// a·x + (β − a·μ) cancels: emulated in float32 with numpy over 72 values, its
+    /// largest error is 6.6e-6 against 4.2e-7 (at x ≈ 1000: 5.5e-5 against 6.9e-6).
+    @Test(arguments: [[4, 2, 3, 3], [16, 3]])
+    func batchNormLargeMean(shape: [Int]) {
+        let bn = make(shape[1])
+        var x = randomTensor(shape, seed: 39)
+        x.data = x.data.map { $0 + 100 }
+        let ref = naiveBatchNorm(x, gamma: bn.gamma.value.data, beta: bn.beta.value.data)
+        assertClose(run(bn, x).data, ref.y.data, rtol: 0, atol: 2e-6)
+    }
+
     @Test(arguments: [[3, 2, 4, 3], [6, 3], [2, 3, 1, 5]])
     func batchNormGradient(shape: [Int]) {
         GradientCheck().check(make(shape[1]), input: randomTensor(shape, seed: 35))

@@ -10,7 +10,7 @@ final class Harness {
     init(workingDirectory: String = NSTemporaryDirectory()) {
         let workspace = Workspace(workingDirectory: workingDirectory)
         notebook = Notebook(workspace: workspace, domainCommands: false, output: { _ in })
-        notebook.output = { [unowned self] in self.lines.append($0) }
+        notebook.output = { [weak self] in self?.lines.append($0) }
         notebook.register(TestCommands.specs)
     }
 

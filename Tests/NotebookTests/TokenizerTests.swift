@@ -56,7 +56,7 @@ import Testing
         #expect(try shapes("# only a comment") == [])
         #expect(try shapes("seed 42 # the default") == ["w:seed", "w:42"])
         #expect(try shapes("seed 42# tight") == ["w:seed", "w:42"])
-        #expect(try shapes(#"echo "# not a comment""#) == ["w:echo", "q:# not a comment"])
+        #expect(try shapes(##"echo "# not a comment""##) == ["w:echo", "q:# not a comment"])
     }
 
     @Test func columnsAndRanges() throws {

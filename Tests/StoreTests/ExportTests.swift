@@ -68,7 +68,7 @@ import Testing
         let sql = "SELECT id, name FROM configurations WHERE 0"
         #expect(try store.exportCSV(query: sql) == "id,name\n")
         #expect(try store.exportJSON(query: sql) == "[]\n")
-        #expect(try store.query(sql).renderTable() == "id  name\n--  ----\n(0 rows)\n")
+        #expect(try store.query(sql).renderTable() == "id  name\n--  ----")
     }
 
     @Test func renderTableAlignsNumbersRightAndShowsNULL() throws {
@@ -82,20 +82,17 @@ import Testing
             ----  -----  -----  -------  --------
             w4a4  trial      1    0.625      1.25
             w4a4  trial      2    0.875      NULL
-            (2 rows)
-
             """)
     }
 
-    @Test func renderTableSingleRowAndEscapes() {
+    @Test func renderTableEscapesAndEmptyColumns() {
         let result = QueryResult(columns: ["note", "n"], rows: [[.text("a\tb\nc"), .null]])
         #expect(result.renderTable() == """
             note     n
             -------  ----
             a\\tb\\nc  NULL
-            (1 row)
-
             """)
+        #expect(QueryResult(columns: [], rows: []).renderTable() == "")
     }
 
     @Test func unknownTableIsNamed() throws {

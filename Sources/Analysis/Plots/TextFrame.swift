@@ -2,10 +2,11 @@
 ///
 ///     title                      (centred; omitted when empty)
 ///     y label                    (omitted when empty)
-///     0.9 +      *               ← `rows` plot rows, y tick labels at the left
-///         |   *
-///     0.8 +--+----+----+         ← x axis with tick marks
-///         1  2    3    4         ← x tick labels
+///     0.9 +          *           ← `rows` plot rows, y tick labels at the left
+///         |     *
+///     0.8 + *
+///         +-+----+----+----+     ← x axis with tick marks (column 0 left empty)
+///           1    2    3    4     ← x tick labels
 ///             epoch              (x label, centred; omitted when empty)
 ///     * fp   o w4a4              ← legend, wrapped to the width
 ///

@@ -23,7 +23,8 @@ public enum ModelArchive {
     }
 
     /// The container for `model`. `options` default to what the model's quantizers say.
-    public static func container(model: Sequential, options: QuantizerOptions? = nil, classNames: [String]? = nil) -> QLMContainer {
+    public static func container(model: Sequential, options: QuantizerOptions? = nil, classNames: [String]? = nil,
+                                 file: String = "model") throws(ArchiveError) -> QLMContainer {
         let header = ModelArchiveHeader(
             spec: model.spec.text, inputShape: model.inputShape,
             layers: model.weightedLayers.map {
@@ -33,7 +34,10 @@ public enum ModelArchive {
             options: options ?? inferredOptions(model), classNames: classNames)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        let json = Array(try! encoder.encode(header))        // plain value types: encoding cannot fail
+        let json: [UInt8]
+        do { json = Array(try encoder.encode(header)) } catch {    // only non-finite option values can fail
+            throw ArchiveError(.malformed, file: file, offset: nil, expected: "a header JSON can hold", found: "\(error)")
+        }
         var records: [ArchiveRecord] = []
         for layer in model.layers {
             if let w = layer as? WeightedLayer {
@@ -59,7 +63,7 @@ public enum ModelArchive {
     /// Writes `model` to `path` (atomically).
     public static func write(model: Sequential, options: QuantizerOptions? = nil, classNames: [String]? = nil,
                              to path: String) throws(ArchiveError) {
-        let bytes = container(model: model, options: options, classNames: classNames).encode()
+        let bytes = try container(model: model, options: options, classNames: classNames, file: path).encode()
         do {
             try Data(bytes).write(to: URL(fileURLWithPath: path), options: .atomic)
         } catch {

@@ -105,11 +105,11 @@ public final class BatchNorm: ParameterizedLayer {
                 savedInvStd[c] = 1 / (runningVar[c] + eps).squareRoot()
             }
         }
-        // y = a·x + b with a = γ/√(σ² + ε), b = β − μ·a.
+        // y = a·(x − μ) + β with a = γ/√(σ² + ε). Not a·x + (β − a·μ): that
+        // cancels when |μ| ≫ σ.
         for c in 0..<features {
             coefA[c] = gamma.value.data[c] * savedInvStd[c]
-            coefB[c] = beta.value.data[c] - savedMean[c] * coefA[c]
-            coefC[c] = 0
+            coefB[c] = beta.value.data[c]
         }
         x.data.withUnsafeBufferPointer { xb in
             y.data.withUnsafeMutableBufferPointer { yb in
@@ -132,13 +132,11 @@ public final class BatchNorm: ParameterizedLayer {
             let inv = savedInvStd[c], sdyx = sum1[c] * inv
             gamma.grad.data[c] += sdyx
             beta.grad.data[c] += sum0[c]
-            // dx = k·dy − k·Σdy/M − k·x̂·Σdy·x̂/M = A·dy + B + C·x,  k = γ·inv.
+            // dx = k·dy − k·Σdy/M − k·x̂·Σdy·x̂/M = A·dy + B + C·(x − μ),  k = γ·inv.
             let k = gamma.value.data[c] * inv
-            let c0 = usedBatchStatistics ? k * sum0[c] / m : 0
-            let c1 = usedBatchStatistics ? k * sdyx / m * inv : 0
             coefA[c] = k
-            coefB[c] = -c0 + c1 * savedMean[c]
-            coefC[c] = -c1
+            coefB[c] = usedBatchStatistics ? -k * sum0[c] / m : 0
+            coefC[c] = usedBatchStatistics ? -k * sdyx / m * inv : 0
         }
         guard needsInputGradient else { return }
         dx.reshapeForOverwrite(x.shape)
@@ -155,10 +153,18 @@ public final class BatchNorm: ParameterizedLayer {
     private func statistics(_ x: UnsafePointer<Float>, n: Int, inner: Int) {
         let c = features, m = Double(n * inner)
         if inner == 1 {
-            for f in 0..<c { sum0[f] = 0; sum1[f] = 0 }
-            for i in 0..<n { let row = x + i * c; for f in 0..<c { sum0[f] += row[f] } }
-            for f in 0..<c { savedMean[f] = Float(Double(sum0[f]) / m) }
-            for i in 0..<n { let row = x + i * c; for f in 0..<c { let d = row[f] - savedMean[f]; sum1[f] += d * d } }
+            // Row by row, vectorised across features, through local buffers (a class's
+            // array property costs an access check per element).
+            sum0.withUnsafeMutableBufferPointer { s0 in
+                sum1.withUnsafeMutableBufferPointer { s1 in
+                    savedMean.withUnsafeMutableBufferPointer { mu in
+                        for f in 0..<c { s0[f] = 0; s1[f] = 0 }
+                        for i in 0..<n { let row = x + i * c; for f in 0..<c { s0[f] += row[f] } }
+                        for f in 0..<c { mu[f] = Float(Double(s0[f]) / m) }
+                        for i in 0..<n { let row = x + i * c; for f in 0..<c { let d = row[f] - mu[f]; s1[f] += d * d } }
+                    }
+                }
+            }
             return
         }
         for ch in 0..<c {
@@ -176,10 +182,16 @@ public final class BatchNorm: ParameterizedLayer {
     private func gradientSums(_ g: UnsafePointer<Float>, _ x: UnsafePointer<Float>, n: Int, inner: Int) {
         let c = features
         if inner == 1 {
-            for f in 0..<c { sum0[f] = 0; sum1[f] = 0 }
-            for i in 0..<n {
-                let gr = g + i * c, xr = x + i * c
-                for f in 0..<c { sum0[f] += gr[f]; sum1[f] += gr[f] * (xr[f] - savedMean[f]) }
+            sum0.withUnsafeMutableBufferPointer { s0 in
+                sum1.withUnsafeMutableBufferPointer { s1 in
+                    savedMean.withUnsafeBufferPointer { mu in
+                        for f in 0..<c { s0[f] = 0; s1[f] = 0 }
+                        for i in 0..<n {
+                            let gr = g + i * c, xr = x + i * c
+                            for f in 0..<c { s0[f] += gr[f]; s1[f] += gr[f] * (xr[f] - mu[f]) }
+                        }
+                    }
+                }
             }
             return
         }
@@ -194,29 +206,35 @@ public final class BatchNorm: ParameterizedLayer {
         }
     }
 
-    /// out = A·v + B + C·x per channel, v = g (backward) or x (forward, C = 0).
+    /// Per channel: forward (g nil) out = A·(x − μ) + B; backward out = A·g + B + C·(x − μ).
     private func apply(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>,
                        gradient g: UnsafePointer<Float>?, n: Int, inner: Int) {
-        let c = features, v = g ?? x
+        let c = features
         coefA.withUnsafeBufferPointer { a in
             coefB.withUnsafeBufferPointer { b in
                 coefC.withUnsafeBufferPointer { k in
-                    if inner == 1 {
+                    savedMean.withUnsafeBufferPointer { mu in
                         for i in 0..<n {
-                            let vr = v + i * c, xr = x + i * c, o = out + i * c
-                            for f in 0..<c { o[f] = a[f] * vr[f] + b[f] + k[f] * xr[f] }
-                        }
-                        return
-                    }
-                    for i in 0..<n {
-                        for ch in 0..<c {
-                            let off = (i * c + ch) * inner
-                            let vr = v + off, xr = x + off, o = out + off
-                            let ac = a[ch], bc = b[ch], kc = k[ch]
-                            if kc == 0 {
-                                for j in 0..<inner { o[j] = ac * vr[j] + bc }
-                            } else {
-                                for j in 0..<inner { o[j] = ac * vr[j] + bc + kc * xr[j] }
+                            if inner == 1 {
+                                let xr = x + i * c, o = out + i * c
+                                if let g {
+                                    let gr = g + i * c
+                                    for f in 0..<c { o[f] = a[f] * gr[f] + b[f] + k[f] * (xr[f] - mu[f]) }
+                                } else {
+                                    for f in 0..<c { o[f] = a[f] * (xr[f] - mu[f]) + b[f] }
+                                }
+                                continue
+                            }
+                            for ch in 0..<c {
+                                let off = (i * c + ch) * inner
+                                let xr = x + off, o = out + off
+                                let ac = a[ch], bc = b[ch], kc = k[ch], m = mu[ch]
+                                if let g {
+                                    let gr = g + off
+                                    for j in 0..<inner { o[j] = ac * gr[j] + bc + kc * (xr[j] - m) }
+                                } else {
+                                    for j in 0..<inner { o[j] = ac * (xr[j] - m) + bc }
+                                }
                             }
                         }
                     }

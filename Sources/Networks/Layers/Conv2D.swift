@@ -91,81 +91,109 @@ public final class Conv2D: WeightedLayer {
         return true
     }
 
+    /// Images per GEMM: as many as keep the column matrix within ~1 MiB, so it stays
+    /// in the core's L2 between im2col and the GEMM. Whole-batch columns (18 MB for
+    /// cifar3's conv2 at batch 64) made training memory-bound: two trials side by side
+    /// ran no faster than one (bench, EPYC, 2 cores).
+    func chunkSize(batch n: Int, rows r: Int, plane p: Int) -> Int {
+        max(1, min(n, (1 << 18) / max(1, r * p)))
+    }
+
     public func forward(_ x: Tensor, into y: inout Tensor, training: Bool) {
         let n = x.shape[0]
         let g = geometry(Array(x.shape.dropFirst()))
-        let p = g.outHeight * g.outWidth, r = g.rows, np = n * p
-        if cols.count != r * np { cols = [Float](repeating: 0, count: r * np) }
-        if kmajor.count != filters * np { kmajor = [Float](repeating: 0, count: filters * np) }
+        let p = g.outHeight * g.outWidth, r = g.rows
+        let chunk = chunkSize(batch: n, rows: r, plane: p)
+        if cols.count < r * chunk * p { cols = [Float](repeating: 0, count: r * chunk * p) }
+        if kmajor.count < filters * chunk * p { kmajor = [Float](repeating: 0, count: filters * chunk * p) }
         y.reshapeForOverwrite([n, filters, g.outHeight, g.outWidth])
         let quantized = quantizedWeights(training: training)
-        x.data.withUnsafeBufferPointer { xp in
-            cols.withUnsafeMutableBufferPointer { cp in
-                im2col(xp.baseAddress!, batch: n, g, into: cp.baseAddress!)
-            }
-        }
+        let inSize = g.channels * g.height * g.width
         let wsrc = quantized ? qweight : weight.value.data
-        wsrc.withUnsafeBufferPointer { wp in
-            cols.withUnsafeBufferPointer { cp in
-                kmajor.withUnsafeMutableBufferPointer { kp in
-                    sgemm(m: filters, n: np, k: r, a: wp.baseAddress!, lda: r, b: cp.baseAddress!, ldb: np,
-                          c: kp.baseAddress!, ldc: np)
-                }
-            }
-        }
-        // [K, N, P] → [N, K, P], adding the bias.
         let biasData = bias?.value.data
-        kmajor.withUnsafeBufferPointer { kp in
-            y.data.withUnsafeMutableBufferPointer { yp in
+        x.data.withUnsafeBufferPointer { xp in
+        wsrc.withUnsafeBufferPointer { wp in
+        cols.withUnsafeMutableBufferPointer { cp in
+        kmajor.withUnsafeMutableBufferPointer { kp in
+        y.data.withUnsafeMutableBufferPointer { yp in
+            var start = 0
+            while start < n {
+                let m = min(chunk, n - start), np = m * p
+                im2col(xp.baseAddress! + start * inSize, batch: m, g, into: cp.baseAddress!)
+                sgemm(m: filters, n: np, k: r, a: wp.baseAddress!, lda: r, b: cp.baseAddress!, ldb: np,
+                      c: kp.baseAddress!, ldc: np)
+                // [K, m, P] → [m, K, P], adding the bias.
                 for k in 0..<filters {
                     let b = biasData?[k] ?? 0
-                    for i in 0..<n {
+                    for i in 0..<m {
                         let src = kp.baseAddress! + k * np + i * p
-                        let dst = yp.baseAddress! + (i * filters + k) * p
+                        let dst = yp.baseAddress! + ((start + i) * filters + k) * p
                         for j in 0..<p { dst[j] = src[j] + b }
                     }
                 }
+                start += m
             }
-        }
+        } } } } }
     }
 
     public func backward(input x: Tensor, output y: Tensor, gradient dy: Tensor,
                          into dx: inout Tensor, needsInputGradient: Bool) {
         let n = x.shape[0]
         let g = geometry(Array(x.shape.dropFirst()))
-        let p = g.outHeight * g.outWidth, r = g.rows, np = n * p
-        // dY: [N, K, P] → [K, N·P]; bias gradient on the way.
+        let p = g.outHeight * g.outWidth, r = g.rows
+        let chunk = chunkSize(batch: n, rows: r, plane: p)
+        let inSize = g.channels * g.height * g.width
+        let quantized = weightQuantizer.precision != .float
+        if quantized && dq.count != filters * r { dq = [Float](repeating: 0, count: filters * r) }
+        if quantized { dq.withUnsafeMutableBufferPointer { $0.update(repeating: 0) } }
+        if needsInputGradient {
+            dx.reshapeForOverwrite(x.shape)
+            dx.fill(0)
+        }
+        let wsrc = quantized ? qweight : weight.value.data
+        var biasGrad = [Float](repeating: 0, count: filters)
+        var target = quantized ? dq : weight.grad.data
+        if !quantized { weight.grad.data = [] }   // hand the buffer to `target` without a copy
+        var dxData = needsInputGradient ? dx.data : []
+        if needsInputGradient { dx.data = [] }
+        x.data.withUnsafeBufferPointer { xp in
         dy.data.withUnsafeBufferPointer { dp in
-            kmajor.withUnsafeMutableBufferPointer { kp in
+        wsrc.withUnsafeBufferPointer { wp in
+        cols.withUnsafeMutableBufferPointer { cp in
+        kmajor.withUnsafeMutableBufferPointer { kp in
+        target.withUnsafeMutableBufferPointer { tp in
+        dxData.withUnsafeMutableBufferPointer { dxp in
+        biasGrad.withUnsafeMutableBufferPointer { bg in
+            var start = 0
+            while start < n {
+                let m = min(chunk, n - start), np = m * p
+                // dY chunk: [m, K, P] → [K, m·P]; bias gradient on the way.
                 for k in 0..<filters {
                     var s: Float = 0
-                    for i in 0..<n {
-                        let src = dp.baseAddress! + (i * filters + k) * p
+                    for i in 0..<m {
+                        let src = dp.baseAddress! + ((start + i) * filters + k) * p
                         let dst = kp.baseAddress! + k * np + i * p
                         for j in 0..<p { dst[j] = src[j]; s += src[j] }
                     }
-                    if let bias { bias.grad.data[k] += s }
+                    bg[k] += s
                 }
-            }
-        }
-        // Weight gradient: ∂L/∂Q(W) = dY · colsᵀ, then through the STE.
-        let quantized = weightQuantizer.precision != .float
-        kmajor.withUnsafeBufferPointer { kp in
-            cols.withUnsafeBufferPointer { cp in
-                if quantized {
-                    if dq.count != filters * r { dq = [Float](repeating: 0, count: filters * r) }
-                    dq.withUnsafeMutableBufferPointer { qp in
-                        sgemm(transB: true, m: filters, n: r, k: np, a: kp.baseAddress!, lda: np,
-                              b: cp.baseAddress!, ldb: np, c: qp.baseAddress!, ldc: r)
-                    }
-                } else {
-                    weight.grad.data.withUnsafeMutableBufferPointer { gp in
-                        sgemm(transB: true, m: filters, n: r, k: np, a: kp.baseAddress!, lda: np,
-                              b: cp.baseAddress!, ldb: np, beta: 1, c: gp.baseAddress!, ldc: r)
-                    }
+                // Columns again (cheaper than keeping the batch's: they are L2-sized).
+                im2col(xp.baseAddress! + start * inSize, batch: m, g, into: cp.baseAddress!)
+                // ∂L/∂Q(W) += dY · colsᵀ
+                sgemm(transB: true, m: filters, n: r, k: np, a: kp.baseAddress!, lda: np,
+                      b: cp.baseAddress!, ldb: np, beta: 1, c: tp.baseAddress!, ldc: r)
+                if needsInputGradient {
+                    // dcols = Q(W)ᵀ · dY, folded back into dx.
+                    sgemm(transA: true, m: r, n: np, k: filters, a: wp.baseAddress!, lda: r,
+                          b: kp.baseAddress!, ldb: np, c: cp.baseAddress!, ldc: np)
+                    col2im(cp.baseAddress!, batch: m, g, into: dxp.baseAddress! + start * inSize)
                 }
+                start += m
             }
-        }
+        } } } } } } } }
+        if quantized { dq = target } else { weight.grad.data = target }
+        if needsInputGradient { dx.data = dxData }
+        if let bias { for k in 0..<filters { bias.grad.data[k] += biasGrad[k] } }
         if quantized {
             weight.value.data.withUnsafeBufferPointer { w in
                 dq.withUnsafeBufferPointer { q in
@@ -174,24 +202,6 @@ public final class Conv2D: WeightedLayer {
                                                  count: filters * r, channels: filters)
                     }
                 }
-            }
-        }
-        guard needsInputGradient else { return }
-        // dcols = Q(W)ᵀ · dY (reusing the column buffer), then fold back.
-        let wsrc = quantized ? qweight : weight.value.data
-        wsrc.withUnsafeBufferPointer { wp in
-            kmajor.withUnsafeBufferPointer { kp in
-                cols.withUnsafeMutableBufferPointer { cp in
-                    sgemm(transA: true, m: r, n: np, k: filters, a: wp.baseAddress!, lda: r,
-                          b: kp.baseAddress!, ldb: np, c: cp.baseAddress!, ldc: np)
-                }
-            }
-        }
-        dx.reshapeForOverwrite(x.shape)
-        dx.fill(0)
-        cols.withUnsafeBufferPointer { cp in
-            dx.data.withUnsafeMutableBufferPointer { dp in
-                col2im(cp.baseAddress!, batch: n, g, into: dp.baseAddress!)
             }
         }
     }

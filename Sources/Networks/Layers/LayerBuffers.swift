@@ -4,6 +4,8 @@
 /// dependent add per element (the compiler may not reorder it), which held
 /// BatchNorm at ~1.6 GB/s on a [128, 32, 32, 32] batch; eight lanes reach memory
 /// bandwidth. Lane order makes results differ from a serial sum in the last bits.
+/// Products are `a * b` then `+=`, never `addProduct`: without FMA in the target
+/// features (generic x86-64) `addProduct` becomes a libm `fmaf` call per lane.
 enum LayerBuffers {
     /// dst[i] = src[i]; the counts must agree.
     static func copy(_ src: [Float], into dst: inout [Float]) {
@@ -50,7 +52,7 @@ enum LayerBuffers {
         let cv = SIMD8<Float>(repeating: c)
         var acc = SIMD8<Float>(repeating: 0)
         var i = 0
-        while i + 8 <= n { let d = load(x + i) - cv; acc.addProduct(d, d); i += 8 }
+        while i + 8 <= n { let d = load(x + i) - cv; acc += d * d; i += 8 }
         var s = acc.sum()
         while i < n { let d = x[i] - c; s += d * d; i += 1 }
         return s
@@ -66,7 +68,7 @@ enum LayerBuffers {
         while i + 8 <= n {
             let gv = load(g + i)
             s0 += gv
-            s1.addProduct(gv, load(x + i) - cv)
+            s1 += gv * (load(x + i) - cv)
             i += 8
         }
         var a = s0.sum(), b = s1.sum()

@@ -52,7 +52,7 @@ public struct CommandRegistry {
     /// for an unknown, ambiguous or incomplete name, with a suggestion.
     public func resolve(_ words: [String]) throws -> (spec: CommandSpec, consumed: Int) {
         guard let first = words.first else { throw QuantlabError.usage(command: nil, synopsis: nil, message: "empty command") }
-        let head = try match(first, among: heads, what: "command") {
+        let head = try match(first, among: heads, what: "command", otherwise: "type 'help' for the list of commands") {
             let verbs = commands.filter { $0.verb == first && $0.group != nil }.map(\.name)
             if !verbs.isEmpty { return verbs }
             return EditDistance.nearest(to: first, in: heads).map { [$0] } ?? []
@@ -66,7 +66,8 @@ public struct CommandRegistry {
             throw QuantlabError.usage(command: nil, synopsis: nil,
                 message: "'\(head)' needs a verb: \(verbs.joined(separator: ", ")); see 'help \(head)'")
         }
-        let verb = try match(words[1], among: verbs, what: "\(head) command", prefix: "\(head) ") {
+        let verb = try match(words[1], among: verbs, what: "\(head) command", prefix: "\(head) ",
+                             otherwise: "\(head) commands: \(verbs.joined(separator: ", "))") {
             EditDistance.nearest(to: words[1], in: verbs).map { ["\(head) \($0)"] } ?? []
         }
         return (members.first { $0.verb == verb }!, 2)
@@ -74,7 +75,7 @@ public struct CommandRegistry {
 
     /// Exact match, else unique prefix, else an error with suggestions.
     private func match(_ word: String, among names: [String], what: String, prefix: String = "",
-                       suggest: () -> [String]) throws -> String {
+                       otherwise hint: String, suggest: () -> [String]) throws -> String {
         if names.contains(word) { return word }
         let candidates = names.filter { $0.hasPrefix(word) }
         if candidates.count == 1 { return candidates[0] }
@@ -86,7 +87,7 @@ public struct CommandRegistry {
         let suggestions = suggest()
         if suggestions.isEmpty {
             throw QuantlabError.usage(command: nil, synopsis: nil,
-                message: "unknown \(what) \(shown); type 'help' for the list of commands")
+                message: "unknown \(what) \(shown); \(hint)")
         }
         let list = suggestions.map { "'\($0)'" }.joined(separator: " or ")
         throw QuantlabError.usage(command: nil, synopsis: nil, message: "unknown \(what) \(shown); did you mean \(list)?")

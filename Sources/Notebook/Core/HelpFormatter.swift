@@ -41,12 +41,15 @@ public struct HelpFormatter {
         return parts.joined(separator: "\n\n")
     }
 
-    /// Commands whose name, synopsis, abstract, discussion or options mention `word`.
+    /// Commands whose name, synopsis, abstract, discussion or options mention
+    /// `word`; those whose name starts with it come first.
     public func search(_ word: String) -> String {
         let needle = word.lowercased()
-        let found = registry.commands.filter { spec in
-            ([spec.name, spec.synopsis, spec.abstract, spec.discussion] + spec.options)
-                .contains { $0.lowercased().contains(needle) }
+        let named = registry.commands.filter { $0.name.hasPrefix(needle) || $0.verb.hasPrefix(needle) }
+        let found = named + registry.commands.filter { spec in
+            !named.contains { $0.name == spec.name }
+                && ([spec.name, spec.synopsis, spec.abstract, spec.discussion] + spec.options)
+                    .contains { $0.lowercased().contains(needle) }
         }
         if found.isEmpty { return "nothing matches '\(word)'; type 'help' for the list of commands" }
         return (["commands mentioning '\(word)':"] + rows(found)).joined(separator: "\n")

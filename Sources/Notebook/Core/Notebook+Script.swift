@@ -10,10 +10,9 @@ extension Notebook {
     @discardableResult
     public func runScript(_ text: String, file: String, echo: Bool = false) throws -> [String] {
         var results: [String] = []
-        for (index, raw) in Notebook.lines(of: text).enumerated() {
-            let line = raw.hasSuffix("\r") ? String(raw.dropLast()) : raw
-            try workspace.checkInterrupted()
+        for (index, line) in Notebook.lines(of: text).enumerated() {
             do {
+                try workspace.checkInterrupted()
                 if echo, !line.trimmingCharacters(in: .whitespaces).isEmpty { output("qlab> \(line)") }
                 guard let result = try run(line, lineNumber: index + 1) else { continue }
                 if !result.text.isEmpty { output(result.text) }
@@ -51,9 +50,11 @@ extension Notebook {
         return text
     }
 
-    /// Lines of a script, without a final empty line after the last newline.
+    /// Lines of a script (`\n` or `\r\n` endings), without a final empty line
+    /// after the last newline.
     static func lines(of text: String) -> [String] {
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        var lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
+            .map(String.init)
         if lines.last == "" { lines.removeLast() }
         return lines
     }

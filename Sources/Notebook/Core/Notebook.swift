@@ -78,8 +78,9 @@ public final class Notebook {
             nameWords.append(token.text)
         }
         if nameWords.isEmpty {
+            let typed = String(Array(line)[first.range])
             throw QuantlabError.syntax(column: first.column,
-                message: "expected a command name, found '\(first.text)'; type 'help' for the list of commands")
+                message: "expected a command name, found '\(typed)'; type 'help' for the list of commands")
         }
         let (spec, consumed) = try registry.resolve(nameWords)
         let invocation = try bind(spec, arguments: Array(tokens.dropFirst(consumed)), line: line, lineNumber: lineNumber)

@@ -28,7 +28,7 @@ public struct Replayer {
 
     /// Replays `text` (the contents of `file`) on `notebook`, which should not be recording.
     public func replay(_ text: String, file: String, on notebook: Notebook) -> ReplayReport {
-        let lines = Notebook.lines(of: text).map { $0.hasSuffix("\r") ? String($0.dropLast()) : $0 }
+        let lines = Notebook.lines(of: text)
         var report = ReplayReport(file: file, verified: verify)
         let header = SessionHeader.fields(of: lines)
         if let seed = header["seed"].flatMap(UInt64.init) { notebook.workspace.seed = seed }

@@ -49,9 +49,11 @@ public final class SessionRecorder {
         try append([clean(line)] + SessionRecorder.resultLines(results).map { "#= " + $0 })
     }
 
-    /// A failed command, as comments, so replay skips it.
+    /// A failed command, as comments, so replay skips it. The rendered
+    /// message's leading `error: ` is not repeated.
     public func recordFailure(line: String, message: String) throws {
-        let errors = message.split(separator: "\n", omittingEmptySubsequences: false).map { "# error: " + $0 }
+        let text = message.hasPrefix("error: ") ? String(message.dropFirst("error: ".count)) : message
+        let errors = text.split(separator: "\n", omittingEmptySubsequences: false).map { "# error: " + $0 }
         try append(["# failed: " + clean(line)] + errors)
     }
 

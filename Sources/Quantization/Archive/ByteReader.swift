@@ -1,57 +1,58 @@
 /// Reads little-endian fields from a byte buffer, bounds-checked: running past the
 /// end throws an `ArchiveError` naming the field and the offset, never traps.
-public struct ByteReader {
-    public let bytes: [UInt8]
-    public let file: String
-    public private(set) var offset: Int
+/// Internal, so it does not clash with Datasets' public `ByteReader`.
+struct ByteReader {
+    let bytes: [UInt8]
+    let file: String
+    private(set) var offset: Int
     /// Reads stop here (the checksum follows).
-    public let end: Int
+    let end: Int
 
-    public init(_ bytes: [UInt8], file: String, offset: Int = 0, end: Int? = nil) {
+    init(_ bytes: [UInt8], file: String, offset: Int = 0, end: Int? = nil) {
         self.bytes = bytes; self.file = file; self.offset = offset; self.end = end ?? bytes.count
     }
 
-    public var remaining: Int { end - offset }
+    var remaining: Int { end - offset }
 
     /// Throws unless `n` more bytes remain for `what`.
-    public func need(_ n: Int, _ what: String) throws(ArchiveError) {
+    func need(_ n: Int, _ what: String) throws(ArchiveError) {
         guard n >= 0, n <= remaining else {
             throw ArchiveError(.truncated, file: file, offset: offset,
                                expected: "\(n) bytes of \(what)", found: "\(max(0, remaining)) before the data ends at byte \(end)")
         }
     }
 
-    public mutating func u8(_ what: String) throws(ArchiveError) -> UInt8 {
+    mutating func u8(_ what: String) throws(ArchiveError) -> UInt8 {
         try need(1, what)
         defer { offset += 1 }
         return bytes[offset]
     }
 
-    public mutating func u16(_ what: String) throws(ArchiveError) -> UInt16 {
+    mutating func u16(_ what: String) throws(ArchiveError) -> UInt16 {
         try need(2, what)
         defer { offset += 2 }
         return UInt16(bytes[offset]) | UInt16(bytes[offset + 1]) << 8
     }
 
-    public mutating func u32(_ what: String) throws(ArchiveError) -> UInt32 {
+    mutating func u32(_ what: String) throws(ArchiveError) -> UInt32 {
         try need(4, what)
         defer { offset += 4 }
         return (0..<4).reduce(UInt32(0)) { $0 | UInt32(bytes[offset + $1]) << UInt32(8 * $1) }
     }
 
-    public mutating func u64(_ what: String) throws(ArchiveError) -> UInt64 {
+    mutating func u64(_ what: String) throws(ArchiveError) -> UInt64 {
         try need(8, what)
         defer { offset += 8 }
         return (0..<8).reduce(UInt64(0)) { $0 | UInt64(bytes[offset + $1]) << UInt64(8 * $1) }
     }
 
-    public mutating func raw(_ n: Int, _ what: String) throws(ArchiveError) -> [UInt8] {
+    mutating func raw(_ n: Int, _ what: String) throws(ArchiveError) -> [UInt8] {
         try need(n, what)
         defer { offset += n }
         return Array(bytes[offset..<offset + n])
     }
 
-    public mutating func f32s(_ n: Int, _ what: String) throws(ArchiveError) -> [Float] {
+    mutating func f32s(_ n: Int, _ what: String) throws(ArchiveError) -> [Float] {
         guard n >= 0, n <= remaining / 4 else {
             throw ArchiveError(.truncated, file: file, offset: offset, expected: "\(n) × 4 bytes of \(what)",
                                found: "\(max(0, remaining)) before the data ends at byte \(end)")
@@ -66,7 +67,7 @@ public struct ByteReader {
     }
 
     /// u16 length, then UTF-8.
-    public mutating func string(_ what: String) throws(ArchiveError) -> String {
+    mutating func string(_ what: String) throws(ArchiveError) -> String {
         let start = offset
         let n = Int(try u16("length of \(what)"))
         let utf8 = try raw(n, what)
@@ -77,7 +78,7 @@ public struct ByteReader {
     }
 
     /// A malformed-content error at `offset` (the current one by default).
-    public func malformed(at offset: Int? = nil, expected: String, found: String) -> ArchiveError {
+    func malformed(at offset: Int? = nil, expected: String, found: String) -> ArchiveError {
         ArchiveError(.malformed, file: file, offset: offset ?? self.offset, expected: expected, found: found)
     }
 }

@@ -1,0 +1,108 @@
+import Foundation
+import Testing
+
+/// The real binary in a real terminal (tmux): line editing, history, TAB
+/// completion, Ctrl-C and Ctrl-D, and a killed shell's session file.
+@Suite(.enabled(if: Tmux.available, "tmux is not installed; skipping terminal transcript tests"))
+struct TranscriptTests {
+    let prompt = "qlab> "
+
+    /// Starts the shell with a temporary HOME and working directory.
+    func startShell(_ arguments: String, in directory: String) throws -> Tmux {
+        let binary = try #require(quantlabBinary(), "quantlab binary not found next to the test bundle; set QUANTLAB_BIN")
+        let shell = try Tmux("exec env HOME='\(directory)/home' TERM=tmux-256color '\(binary)' \(arguments)", in: directory)
+        #expect(try shell.wait { $0.hasSuffix(prompt.trimmingCharacters(in: .whitespaces)) }, "no prompt: \(shell.shown)")
+        return shell
+    }
+
+    @Test func lineEditingHistoryCompletionAndKeys() throws {
+        let dir = scratchDirectory("transcript")
+        let shell = try startShell("--no-record", in: dir)
+
+        // Type, move left, insert, go to the end, delete backwards, type.
+        try shell.type("echo wrld")
+        try shell.press("Left", "Left", "Left")
+        try shell.type("o")
+        try shell.press("End", "BSpace")
+        try shell.type("d!")
+        #expect(try shell.wait { $0.hasSuffix("qlab> echo world!") }, "\(shell.shown)")
+        try shell.press("Enter")
+        #expect(try shell.wait { $0.hasSuffix("world!\nqlab>") }, "\(shell.shown)")
+
+        // Up recalls the previous line.
+        try shell.press("Up")
+        #expect(try shell.wait { $0.hasSuffix("qlab> echo world!") }, "\(shell.shown)")
+        try shell.press("Enter")
+        #expect(try shell.wait { $0.components(separatedBy: "\nworld!\n").count == 3 }, "\(shell.shown)")
+
+        // TAB completes a unique command and lists ambiguous ones.
+        try shell.type("he")
+        try shell.press("Tab")
+        #expect(try shell.wait { $0.hasSuffix("qlab> help") }, "\(shell.shown)")
+        try shell.press("Enter")
+        #expect(try shell.wait { $0.contains("quantlab commands;") && $0.hasSuffix("qlab>") }, "\(shell.shown)")
+        try shell.type("se")
+        try shell.press("Tab")
+        try shell.press("Tab")
+        #expect(try shell.wait { $0.contains("seed") && $0.contains("session") && $0.hasSuffix("qlab> se") },
+                "\(shell.shown)")
+        try shell.press("C-u")
+
+        // Ctrl-C abandons the line; the shell goes on.
+        try shell.type("echo abandoned")
+        try shell.press("C-c")
+        try shell.type("echo after")
+        try shell.press("Enter")
+        #expect(try shell.wait { $0.hasSuffix("after\nqlab>") }, "\(shell.shown)")
+        #expect(try !shell.screen().split(separator: "\n").contains("abandoned"))
+
+        // Non-ASCII input survives (UTF-8 locale).
+        try shell.type("echo née ✓")
+        try shell.press("Enter")
+        #expect(try shell.wait { $0.hasSuffix("née ✓\nqlab>") }, "\(shell.shown)")
+
+        // Errors are shown and the shell stays up.
+        try shell.type("sed 3")
+        try shell.press("Enter")
+        #expect(try shell.wait { $0.contains("error: unknown command 'sed'; did you mean 'seed'?") }, "\(shell.shown)")
+
+        // Ctrl-D leaves; the history was saved.
+        try shell.press("C-d")
+        #expect(try shell.wait(timeout: 5) { _ in (try? shell.isRunning()) == false })
+        let history = contents(dir + "/home/.quantlab_history")
+        #expect(history.contains("echo\\040world!"), "\(history)")
+        #expect(!history.contains("abandoned"))
+    }
+
+    @Test func killedShellLeavesAReplayableSession() throws {
+        let dir = scratchDirectory("killed")
+        let shell = try startShell("--session killed", in: dir)
+        #expect(try shell.screen().contains("recording to sessions/killed.qlab"))
+        for line in ["seed 7", "echo one", "nonsense", "threads 1", "echo two"] {
+            try shell.type(line)
+            try shell.press("Enter")
+        }
+        #expect(try shell.wait { $0.hasSuffix("two\nqlab>") }, "\(shell.shown)")
+        let pid = try shell.panePID()
+        #expect(pid > 0)
+        kill(pid, SIGKILL)
+        #expect(try shell.wait(timeout: 5) { _ in (try? shell.isRunning()) == false })
+
+        let session = contents(dir + "/sessions/killed.qlab")
+        #expect(session.hasSuffix("""
+            seed 7
+            echo one
+            #= one
+            # failed: nonsense
+            # error: unknown command 'nonsense'; type 'help' for the list of commands
+            threads 1
+            echo two
+            #= two
+
+            """), "\(session)")
+        let binary = try #require(quantlabBinary())
+        let replay = try execute([binary, "replay", "sessions/killed.qlab", "--verify"], in: dir)
+        #expect(replay.status == 0, "\(replay.stderr)")
+        #expect(replay.stdout.hasSuffix("sessions/killed.qlab: 4 commands replayed, 2 results verified\n"), "\(replay.stdout)")
+    }
+}
