@@ -10,7 +10,12 @@ swift build -c release --product quantlab
 status=0
 for s in sessions/*.qlab; do
   case "$s" in sessions/experiment-*) continue ;; esac   # long experiments: scripts/verify-experiments.sh
-  echo "== replay --verify $s"
-  .build/release/quantlab replay "$s" --verify --quiet || status=1
+  log=$(mktemp)
+  if .build/release/quantlab replay "$s" --verify >"$log" 2>&1; then
+    echo "replay --verify $s: $(tail -n 1 "$log")"
+  else
+    echo "replay --verify $s FAILED:"; tail -n 20 "$log"; status=1
+  fi
+  rm -f "$log"
 done
 exit $status

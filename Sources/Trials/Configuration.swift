@@ -46,11 +46,11 @@ public struct Configuration: Hashable, Sendable {
         return parts.joined(separator: " ")
     }
 
-    /// A short summary of precisions: `w4a4` when uniform, else per layer `8/4/4/32:8/4/4/32`.
+    /// A short summary of precisions: `w4a4` when uniform, else per layer `w8,4,4,32 a8,4,4,32`.
     public var precisionSummary: String {
         let set = Set(precisions)
         if set.count == 1 { return precisions[0].description }
-        return "w" + precisions.map(\.weight.token).joined(separator: "/") + "a" + precisions.map(\.activation.token).joined(separator: "/")
+        return "w" + precisions.map(\.weight.token).joined(separator: ",") + " a" + precisions.map(\.activation.token).joined(separator: ",")
     }
 
     /// The dominant quantizer family of the weights (the lowest precision present), for breakdowns.

@@ -2,13 +2,16 @@ import Foundation
 import Notebook
 
 /// Shows progress frames: redrawn in place on a terminal (cursor up, clear
-/// line), only final frames as plain lines otherwise. Thread-safe: trials call
+/// line; the last frame stays on screen), and otherwise the lines of final frames
+/// that changed since the previous one, so a log gets one line per epoch. Thread-safe: trials call
 /// it from their own threads.
 final class ProgressPrinter: @unchecked Sendable {
     let terminal: Bool
     private let lock = NSLock()
     /// Lines of the frame currently on screen (0: nothing to overwrite).
     private var drawn = 0
+    /// Lines of the last final frame printed as plain lines (not a terminal).
+    private var printed: [String] = []
 
     init(terminal: Bool) {
         self.terminal = terminal
@@ -18,7 +21,11 @@ final class ProgressPrinter: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         guard terminal else {
-            if frame.final { for line in frame.lines { print(line) } }
+            // Plain lines: only what changed since the last final frame.
+            if frame.final {
+                for (i, line) in frame.lines.enumerated() where i >= printed.count || printed[i] != line { print(line) }
+                printed = frame.lines
+            }
             return
         }
         let width = ProgressPrinter.columns()
@@ -30,7 +37,7 @@ final class ProgressPrinter: @unchecked Sendable {
             let extra = drawn - frame.lines.count
             out += String(repeating: "\r\u{1B}[2K\n", count: extra) + "\u{1B}[\(extra)A"
         }
-        drawn = frame.final ? 0 : frame.lines.count
+        drawn = frame.lines.count
         fputs(out, stdout)
         fflush(stdout)
     }
@@ -39,6 +46,7 @@ final class ProgressPrinter: @unchecked Sendable {
     func reset() {
         lock.lock()
         drawn = 0
+        printed = []
         lock.unlock()
     }
 

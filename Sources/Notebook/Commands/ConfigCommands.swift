@@ -49,7 +49,8 @@ enum ConfigCommands {
                 group: "config", verb: "grid", synopsis: "config grid MODEL w=LIST a=LIST [layers=PATTERN] [ends=8|32] [prefix=TEXT] [perchannel=yes] [binary=xnor|connect]",
                 abstract: "Add one configuration per weight × activation precision pair (e.g. w=1,t,2,4,8,32 a=2,4,8,32).",
                 discussion: """
-                The pair applies to the layers matching layers= (default *); others keep the model's default.
+                The pair applies to the layers matching layers= (names or patterns, comma-separated; default *);
+                others keep the model's default.
                 ends=8 or ends=32 keeps the first and last weighted layers at w8a8 or w32a32 (the common
                 convention). Names are wWaA, prefixed by prefix= when given.
                 """,
@@ -59,7 +60,7 @@ enum ConfigCommands {
                 let m = try ws.state.model(inv.words[0])
                 let ws_ = try inv.list("w") ?? { throw inv.usageError("missing option w=LIST, e.g. w=1,t,2,4,8,32") }()
                 let as_ = inv.list("a") ?? ["32"]
-                let pattern = inv.string("layers", default: "*")
+                let patterns = inv.list("layers") ?? ["*"]
                 let ends = inv.string("ends")
                 var options = QuantizerOptions()
                 for k in quantizerOptions { if let v = inv.string(k) { try applyOption(k, v, &options, inv) } }
@@ -71,7 +72,7 @@ enum ConfigCommands {
                         guard LayerPrecision(text) != nil else {
                             throw inv.usageError("'\(w)' × '\(a)' is not a precision: w takes 32, 2…16, t, 1 and a takes 32, 2…16, 1")
                         }
-                        var pairs = [(pattern, text)]
+                        var pairs = patterns.map { ($0, text) }
                         if let ends {
                             guard ends == "8" || ends == "32" else { throw inv.usageError("option 'ends' expects 8 or 32, found '\(ends)'") }
                             pairs += [("first", "w\(ends)a\(ends)"), ("last", "w\(ends)a\(ends)")]
@@ -190,7 +191,12 @@ enum ConfigCommands {
     }
 }
 
+/// Writes `text` to `path` atomically, creating missing folders.
 func writeFile(_ text: String, _ path: String) throws {
-    do { try text.write(toFile: path, atomically: true, encoding: .utf8) }
+    do {
+        let dir = (path as NSString).deletingLastPathComponent
+        if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+    }
     catch { throw QuantlabError.runtime("\(path): cannot write (\(error.localizedDescription))") }
 }

@@ -71,7 +71,7 @@ struct RunDriver {
         }
         let interrupt = ws.interrupt
         let outcomes = TrialRunner.run(jobs, data: data, workers: ws.threads, shouldStop: { interrupt.isSet }, events: events)
-        if let storeError { throw QuantlabError.runtime("results store \(store.path): \(storeError)") }
+        if let storeError { throw QuantlabError.runtime("\(storeError)") }
         return outcomes
     }
 }

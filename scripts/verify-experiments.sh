@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Replays the long experiment sessions (sessions/experiment-*.qlab) with --verify.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-deps.sh
+swift build -c release --product quantlab
+for s in sessions/experiment-*.qlab; do
+  echo "== replay --verify $s"
+  .build/release/quantlab replay "$s" --verify
+done
