@@ -11,3 +11,16 @@ static inline void ql_set_word_break_characters(const char *chars) {
     rl_basic_word_break_characters = chars;
     rl_completer_word_break_characters = (char *)chars;
 }
+
+#include <signal.h>
+#include <sys/select.h>
+
+/// Waits until `fd` is readable with the signal mask `mask` in force, atomically
+/// (pselect): -1 with errno EINTR when a signal arrived. FD_SET is a macro, so
+/// Swift cannot build the fd_set itself.
+static inline int ql_wait_readable(int fd, const sigset_t *mask) {
+    fd_set set;
+    FD_ZERO(&set);
+    FD_SET(fd, &set);
+    return pselect(fd + 1, &set, NULL, NULL, NULL, mask);
+}

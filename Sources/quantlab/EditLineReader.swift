@@ -13,7 +13,7 @@ nonisolated(unsafe) private var activeInterrupt: UnsafeMutablePointer<Atomic<Boo
 /// would be swallowed. We give libedit our own `rl_getc_function`, which
 /// returns end-of-input when `read` fails with `EINTR` after our SIGINT handler
 /// set the flag; `readline` then returns NULL and `read(prompt:)` reports
-/// `.interrupted` rather than `.end`. The function decodes UTF-8 itself, because
+/// `.interrupted` rather than `.end` (see `readByte`). The function decodes UTF-8 itself, because
 /// libedit takes each returned value as one character.
 final class EditLineReader: LineReader {
     private let historyPath: String
@@ -60,14 +60,33 @@ final class EditLineReader: LineReader {
 }
 
 /// One byte from stdin: -1 at end of input or on error, -2 after Ctrl-C.
+///
+/// Ctrl-C may arrive while we are not blocked in `read` (keys typed quickly),
+/// so the flag is checked with SIGINT blocked, and `pselect` waits with it
+/// unblocked: a Ctrl-C either is seen by the check or interrupts the wait.
 private func readByte() -> Int32 {
     var byte: UInt8 = 0
+    var sigint = sigset_t(), previous = sigset_t()
+    sigemptyset(&sigint)
+    sigaddset(&sigint, SIGINT)
     while true {
+        pthread_sigmask(SIG_BLOCK, &sigint, &previous)
+        if let flag = activeInterrupt, flag.pointee.load(ordering: .acquiring) {
+            pthread_sigmask(SIG_SETMASK, &previous, nil)
+            return -2
+        }
+        var waitMask = previous
+        sigdelset(&waitMask, SIGINT)
+        let ready = ql_wait_readable(STDIN_FILENO, &waitMask)
+        pthread_sigmask(SIG_SETMASK, &previous, nil)
+        if ready < 0 {
+            if errno == EINTR { continue }
+            return -1
+        }
         let n = read(STDIN_FILENO, &byte, 1)
         if n == 1 { return Int32(byte) }
         if n == 0 { return -1 }
         if errno != EINTR { return -1 }
-        if let flag = activeInterrupt, flag.pointee.load(ordering: .acquiring) { return -2 }
     }
 }
 

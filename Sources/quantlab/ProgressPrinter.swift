@@ -2,19 +2,26 @@ import Foundation
 import Notebook
 
 /// Shows progress frames: redrawn in place on a terminal (cursor up, clear
-/// line; the last frame stays on screen), and otherwise the lines of final frames
-/// that changed since the previous one, so a log gets one line per epoch. Thread-safe: trials call
-/// it from their own threads.
+/// line; the last frame stays on screen), and otherwise the lines of final
+/// frames that changed since the previous one, so a log gets one line per
+/// epoch. Thread-safe: trials call it from their own threads.
 final class ProgressPrinter: @unchecked Sendable {
     let terminal: Bool
+    /// Where the text goes (stdout, flushed); tests capture it.
+    let write: (String) -> Void
+    /// Terminal width; long lines are cut so the cursor arithmetic stays right.
+    let columns: () -> Int
     private let lock = NSLock()
     /// Lines of the frame currently on screen (0: nothing to overwrite).
     private var drawn = 0
     /// Lines of the last final frame printed as plain lines (not a terminal).
     private var printed: [String] = []
 
-    init(terminal: Bool) {
+    init(terminal: Bool, columns: @escaping () -> Int = ProgressPrinter.columns,
+         write: @escaping (String) -> Void = { fputs($0, stdout); fflush(stdout) }) {
         self.terminal = terminal
+        self.columns = columns
+        self.write = write
     }
 
     func show(_ frame: ProgressFrame) {
@@ -23,12 +30,13 @@ final class ProgressPrinter: @unchecked Sendable {
         guard terminal else {
             // Plain lines: only what changed since the last final frame.
             if frame.final {
-                for (i, line) in frame.lines.enumerated() where i >= printed.count || printed[i] != line { print(line) }
+                let changed = frame.lines.enumerated().filter { $0.offset >= printed.count || printed[$0.offset] != $0.element }
+                write(changed.map { $0.element + "\n" }.joined())
                 printed = frame.lines
             }
             return
         }
-        let width = ProgressPrinter.columns()
+        let width = columns()
         var out = drawn > 0 ? "\u{1B}[\(drawn)A" : ""
         for line in frame.lines {
             out += "\r\u{1B}[2K" + String(line.prefix(max(1, width - 1))) + "\n"
@@ -38,8 +46,7 @@ final class ProgressPrinter: @unchecked Sendable {
             out += String(repeating: "\r\u{1B}[2K\n", count: extra) + "\u{1B}[\(extra)A"
         }
         drawn = frame.lines.count
-        fputs(out, stdout)
-        fflush(stdout)
+        write(out)
     }
 
     /// Forget the frame on screen (after a command ends, its output follows it).

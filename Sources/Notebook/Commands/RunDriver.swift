@@ -30,7 +30,10 @@ struct RunDriver {
         }
         let names = jobs.map { $0.trainer.configuration.name }
         let width = names.map(\.count).max() ?? 4
+        // Live lines (redrawn on a terminal) and epoch summaries (final frames: a log
+        // gets one line per finished epoch).
         var lines = names.map { $0.padding(toLength: width, withPad: " ", startingAt: 0) + "  waiting" }
+        var summaries = lines
         var lastDraw = 0.0
         var storeError: Error?
         let progress = ws.progress
@@ -56,7 +59,8 @@ struct RunDriver {
                     + (m.validationAccuracy.map { "  val acc \(f4($0))" } ?? "")
                     + (m.testAccuracy.map { "  test acc \(f4($0))" } ?? "")
                     + String(format: "  %.0f img/s", m.imagesPerSecond)
-                progress(ProgressFrame(lines: lines, final: true))
+                summaries[j] = lines[j]
+                progress(ProgressFrame(lines: summaries, final: true))
             case let .finished(j, o):
                 do {
                     let status: RunStatus = o.status == .done ? .done : o.status == .diverged ? .diverged : .interrupted
@@ -66,6 +70,8 @@ struct RunDriver {
                 if o.status != .done {
                     lines[j] = names[j].padding(toLength: width, withPad: " ", startingAt: 0) + "  \(o.status.rawValue)"
                         + (o.divergedEpoch.map { " at epoch \($0)" } ?? "")
+                    summaries[j] = lines[j]
+                    progress(ProgressFrame(lines: summaries, final: true))
                 }
             }
         }
