@@ -81,7 +81,33 @@ public final class MaxPool: Layer {
                                 // Disjoint 2×2 blocks: the gradient goes to the first match, by selects.
                                 for i in 0..<oh {
                                     let r0 = 2 * i * w, r1 = r0 + w
-                                    for j in 0..<ow {
+                                    var j = 0
+                                    // Four windows at a time: deinterleave the two input rows into the
+                                    // window corners a b / c d, route dy to the first corner equal to
+                                    // the maximum with vector selects (the scalar form branched per
+                                    // element: 13% of cifar3 training in perf).
+                                    let zero = SIMD4<Float>(repeating: 0)
+                                    while j + 4 <= ow {
+                                        let top = UnsafeRawPointer(src + r0 + 2 * j).loadUnaligned(as: SIMD8<Float>.self)
+                                        let bottom = UnsafeRawPointer(src + r1 + 2 * j).loadUnaligned(as: SIMD8<Float>.self)
+                                        let m = UnsafeRawPointer(out + i * ow + j).loadUnaligned(as: SIMD4<Float>.self)
+                                        let gv = UnsafeRawPointer(g + i * ow + j).loadUnaligned(as: SIMD4<Float>.self)
+                                        let ea = top.evenHalf .== m, eb = top.oddHalf .== m
+                                        let ec = bottom.evenHalf .== m, ed = bottom.oddHalf .== m
+                                        let ga = zero.replacing(with: gv, where: ea)
+                                        var rest = gv.replacing(with: zero, where: ea)
+                                        let gb = zero.replacing(with: rest, where: eb)
+                                        rest = rest.replacing(with: zero, where: eb)
+                                        let gc = zero.replacing(with: rest, where: ec)
+                                        rest = rest.replacing(with: zero, where: ec)
+                                        let gd = zero.replacing(with: rest, where: ed)
+                                        UnsafeMutableRawPointer(dst + r0 + 2 * j).storeBytes(
+                                            of: SIMD8(ga[0], gb[0], ga[1], gb[1], ga[2], gb[2], ga[3], gb[3]), as: SIMD8<Float>.self)
+                                        UnsafeMutableRawPointer(dst + r1 + 2 * j).storeBytes(
+                                            of: SIMD8(gc[0], gd[0], gc[1], gd[1], gc[2], gd[2], gc[3], gd[3]), as: SIMD8<Float>.self)
+                                        j += 4
+                                    }
+                                    while j < ow {
                                         let m = out[i * ow + j], gv = g[i * ow + j]
                                         let a = r0 + 2 * j, b = a + 1, c = r1 + 2 * j, d = c + 1
                                         var rest = gv
@@ -89,6 +115,7 @@ public final class MaxPool: Layer {
                                         let eb = src[b] == m; dst[b] = eb ? rest : 0; rest = eb ? 0 : rest
                                         let ec = src[c] == m; dst[c] = ec ? rest : 0; rest = ec ? 0 : rest
                                         dst[d] = src[d] == m ? rest : 0
+                                        j += 1
                                     }
                                 }
                                 continue
