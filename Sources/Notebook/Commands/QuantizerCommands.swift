@@ -52,6 +52,8 @@ enum QuantizerCommands {
                     throw QuantlabError.runtime("configuration '\(name)' has no trained model in this session; run: trial final \(name)")
                 }
                 let path = ws.resolve(path: inv.words[1])
+                let dir = (path as NSString).deletingLastPathComponent
+                if !dir.isEmpty { try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
                 do { try ModelArchive.write(model: trainer.model, options: trainer.configuration.options,
                                             classNames: ws.state.data?.dataset.classNames, to: path) }
                 catch { throw QuantlabError.runtime("\(error)") }
