@@ -80,15 +80,7 @@ public final class Conv2D: WeightedLayer {
 
     /// Q(W) into `qweight` (skipped for float weights).
     private func quantizedWeights(training: Bool) -> Bool {
-        if weightQuantizer.precision == .float { return false }
-        let n = weight.value.count
-        if qweight.count != n { qweight = [Float](repeating: 0, count: n) }
-        weight.value.data.withUnsafeBufferPointer { w in
-            qweight.withUnsafeMutableBufferPointer { q in
-                weightQuantizer.quantize(w.baseAddress!, into: q.baseAddress!, count: n, channels: filters, training: training)
-            }
-        }
-        return true
+        quantizeWeights(weight, with: weightQuantizer, channels: filters, training: training, into: &qweight)
     }
 
     /// Images per GEMM: as many as keep the column matrix within ~1 MiB, so it stays

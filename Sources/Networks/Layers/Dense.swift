@@ -44,16 +44,9 @@ public final class Dense: WeightedLayer {
 
     public func macs(inputShape: [Int]) -> Int { inputFeatures * outputFeatures }
 
+    /// Q(W) into `qweight` (skipped for float weights).
     private func quantizedWeights(training: Bool) -> Bool {
-        if weightQuantizer.precision == .float { return false }
-        let n = weight.value.count
-        if qweight.count != n { qweight = [Float](repeating: 0, count: n) }
-        weight.value.data.withUnsafeBufferPointer { w in
-            qweight.withUnsafeMutableBufferPointer { q in
-                weightQuantizer.quantize(w.baseAddress!, into: q.baseAddress!, count: n, channels: outputFeatures, training: training)
-            }
-        }
-        return true
+        quantizeWeights(weight, with: weightQuantizer, channels: outputFeatures, training: training, into: &qweight)
     }
 
     public func forward(_ x: Tensor, into y: inout Tensor, training: Bool) {

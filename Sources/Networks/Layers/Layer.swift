@@ -54,3 +54,18 @@ public struct ModelError: Error, CustomStringConvertible, Equatable {
 
 /// Shape helper: "1×28×28".
 public func shapeText(_ s: [Int]) -> String { s.map(String.init).joined(separator: "×") }
+
+/// Q(W) of `weight` into `buffer` (resized as needed), output-channel rows.
+/// Returns false for float weights, whose values are used directly.
+func quantizeWeights(_ weight: Parameter, with quantizer: WeightQuantizer, channels: Int, training: Bool,
+                     into buffer: inout [Float]) -> Bool {
+    if quantizer.precision == .float { return false }
+    let n = weight.value.count
+    if buffer.count != n { buffer = [Float](repeating: 0, count: n) }
+    weight.value.data.withUnsafeBufferPointer { w in
+        buffer.withUnsafeMutableBufferPointer { q in
+            quantizer.quantize(w.baseAddress!, into: q.baseAddress!, count: n, channels: channels, training: training)
+        }
+    }
+    return true
+}

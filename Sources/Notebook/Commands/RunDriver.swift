@@ -14,7 +14,7 @@ struct RunDriver {
     let datasetName: String
     let fingerprint: String
 
-    func run(_ jobs: [TrialJob], settingsText: String, line: Int?) throws -> [TrialOutcome] {
+    func run(_ jobs: [TrialJob], line: Int?) throws -> [TrialOutcome] {
         let store = try ws.state.store(ws)
         var runIDs: [Int64] = []
         for job in jobs {

@@ -57,7 +57,7 @@ enum SearchCommands {
                 images += (epochs - trainers[i]!.epochsDone) * driver.data.train.count
                 return TrialJob(trainer: trainers[i]!, epochs: epochs, evaluateTest: false)
             }
-            let outcomes = try driver.run(jobs, settingsText: settings.text, line: line)
+            let outcomes = try driver.run(jobs, line: line)
             if outcomes.contains(where: { $0.status == .interrupted }) { throw QuantlabError.interrupted }
             return outcomes.map { o in o.status == .diverged ? nil : o.last?.validationAccuracy }
         }
@@ -67,7 +67,7 @@ enum SearchCommands {
         let data = try ws.state.requireData()
         let configs = try ws.state.configs(inv.words)
         var settings = ws.state.settings
-        try settings.apply(inv.options.filter { TrainingSettings.keys.contains($0.key) })
+        try settings.apply(TrialCommands.settingsOptions(inv))
         let eta = try inv.int("eta", default: 3, in: 2...10)
         let minE = try inv.int("min", default: 1, in: 1...1000)
         let maxE = try inv.int("max", default: 9, in: minE...1000)
@@ -118,7 +118,7 @@ enum SearchCommands {
         if let c = report.chosen, try inv.bool("final", default: false) {
             let fd = RunDriver(ws: ws, kind: .final, data: data.finalData, datasetName: data.dataset.name, fingerprint: data.dataset.fingerprint)
             let trainer = try Trainer(configuration: configs[c], settings: settings, seed: ws.seed)
-            let o = try fd.run([TrialJob(trainer: trainer, epochs: settings.epochs, evaluateTest: true)], settingsText: settings.text, line: inv.lineNumber)[0]
+            let o = try fd.run([TrialJob(trainer: trainer, epochs: settings.epochs, evaluateTest: true)], line: inv.lineNumber)[0]
             images += settings.epochs * data.train.count
             ws.state.results.finals[configs[c].name] = o
             ws.state.results.trainers[configs[c].name] = trainer

@@ -17,7 +17,7 @@ enum TrialCommands {
                 the results database as it ends; Ctrl-C stops the run and keeps the finished epochs.
                 A configuration whose loss becomes NaN or infinite is marked diverged; the others go on.
                 """,
-                options: TrialSettingsKeys.all, completes: [.config]
+                options: TrainingSettings.keys, completes: [.config]
             ) { inv, ws in
                 try run(inv, ws, final: false)
             },
@@ -25,14 +25,14 @@ enum TrialCommands {
                 group: "trial", verb: "final", synopsis: "trial final CONFIG… | all [epochs=N] [SETTING=VALUE …]",
                 abstract: "Final runs: train configurations on the full training split and measure test accuracy.",
                 discussion: "The ground truth that early trial accuracy is compared with (see correlate).",
-                options: TrialSettingsKeys.all, completes: [.config]
+                options: TrainingSettings.keys, completes: [.config]
             ) { inv, ws in
                 try run(inv, ws, final: true)
             },
             CommandSpec(
                 group: "trial", verb: "set", synopsis: "trial set [SETTING=VALUE …]",
                 abstract: "Show or change the default training settings of later runs.",
-                options: TrialSettingsKeys.all
+                options: TrainingSettings.keys
             ) { inv, ws in
                 try inv.expectWords(0...0)
                 try ws.state.settings.apply(settingsOptions(inv))
@@ -61,9 +61,9 @@ enum TrialCommands {
         ]
     }
 
+    /// The invocation's training settings, with yes/no spellings of `augment` normalised.
     static func settingsOptions(_ inv: Invocation) -> [String: String] {
-        var o = inv.options
-        if let b = o.removeValue(forKey: "batch") { o["batch"] = b }
+        var o = inv.options.filter { TrainingSettings.keys.contains($0.key) }
         if let a = o["augment"] { o["augment"] = ["yes", "on", "1", "true"].contains(a.lowercased()) ? "true" : (["no", "off", "0", "false"].contains(a.lowercased()) ? "false" : a) }
         return o
     }
@@ -74,14 +74,13 @@ enum TrialCommands {
         var settings = ws.state.settings
         try settings.apply(settingsOptions(inv))
         let jobs = try configs.map { c in
-            TrialJob(trainer: try Trainer(configuration: c, settings: settings, seed: ws.seed),
-                     epochs: (try? { var s = settings; try s.apply(c.overrides); return s.epochs }()) ?? settings.epochs,
-                     evaluateTest: final)
+            let trainer = try Trainer(configuration: c, settings: settings, seed: ws.seed)
+            return TrialJob(trainer: trainer, epochs: trainer.settings.epochs, evaluateTest: final)
         }
         let driver = RunDriver(ws: ws, kind: final ? .final : .trial, data: final ? data.finalData : data.trialData,
                                datasetName: data.dataset.name, fingerprint: data.dataset.fingerprint)
         let t0 = Date()
-        let outcomes = try driver.run(jobs, settingsText: settings.text, line: inv.lineNumber)
+        let outcomes = try driver.run(jobs, line: inv.lineNumber)
         let seconds = Date().timeIntervalSince(t0)
         var results: [String] = []
         var table = TextTable(header: ["config", "precision", "epochs", "train loss", "val acc", final ? "test acc" : "best val", "img/s", "status"],
@@ -114,8 +113,4 @@ enum TrialCommands {
         if interrupted { text += "\ninterrupted: finished epochs were kept and stored" }
         return CommandOutput(text: text, results: results)
     }
-}
-
-enum TrialSettingsKeys {
-    static let all = TrainingSettings.keys
 }
