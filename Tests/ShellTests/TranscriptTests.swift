@@ -106,4 +106,39 @@ struct TranscriptTests {
         #expect(replay.status == 0, "\(replay.stderr)")
         #expect(replay.stdout.hasSuffix("sessions/killed.qlab: 4 commands replayed, 2 results verified\n"), "\(replay.stdout)")
     }
+
+    /// Killed in the middle of a trial: the session file holds every finished command
+    /// and replays; the results store keeps the finished epochs, and the next open
+    /// marks the run interrupted.
+    @Test func killedDuringATrialKeepsFinishedWork() throws {
+        let dir = scratchDirectory("killed-trial")
+        var csv = "a,b,c,d,label\n"
+        for i in 0..<3000 {
+            let c = i % 3
+            csv += "\(c == 0 ? 1 : 0).\(i % 7),\(c == 1 ? 1 : 0).\(i % 5),\(c == 2 ? 1 : 0).\(i % 3),0.\(i % 9),k\(c)\n"
+        }
+        try csv.write(toFile: dir + "/toy.csv", atomically: true, encoding: .utf8)
+        let shell = try startShell("--session trial", in: dir)
+        for line in ["data load csv toy.csv label=label", "model define m = dense 16 | relu | dense 3",
+                     "config add q m w4a4", "trial run all epochs=1000 batch=8"] {
+            try shell.type(line)
+            try shell.press("Enter")
+        }
+        #expect(try shell.wait(timeout: 60) { $0.contains("epoch 3 ") }, "\(shell.shown)")
+        kill(try shell.panePID(), SIGKILL)
+        #expect(try shell.wait(timeout: 5) { _ in (try? shell.isRunning()) == false })
+
+        let session = contents(dir + "/sessions/trial.qlab")
+        #expect(session.contains("config add q m w4a4\n#= config q"), "\(session)")
+        #expect(!session.contains("trial run"), "\(session)")
+        let binary = try #require(quantlabBinary())
+        let replay = try execute([binary, "replay", "sessions/trial.qlab", "--verify"], in: dir)
+        #expect(replay.status == 0, "\(replay.stdout)\(replay.stderr)")
+
+        try "sql \"select status, count(*) > 0 from runs r join epochs e on e.run_id = r.id group by r.id\"\n"
+            .write(toFile: dir + "/check.qlab", atomically: true, encoding: .utf8)
+        let check = try execute([binary, "run", "check.qlab"], in: dir)
+        #expect(check.status == 0, "\(check.stderr)")
+        #expect(check.stdout.contains("interrupted"), "\(check.stdout)")
+    }
 }
