@@ -120,11 +120,11 @@ struct TranscriptTests {
         try csv.write(toFile: dir + "/toy.csv", atomically: true, encoding: .utf8)
         let shell = try startShell("--session trial", in: dir)
         for line in ["data load csv toy.csv label=label", "model define m = dense 16 | relu | dense 3",
-                     "config add q m w4a4", "trial run all epochs=1000 batch=8"] {
+                     "config add q m w4a4", "trial run all epochs=1000 batch=1"] {
             try shell.type(line)
             try shell.press("Enter")
         }
-        #expect(try shell.wait(timeout: 60) { $0.contains("epoch 3 ") }, "\(shell.shown)")
+        #expect(try shell.wait(timeout: 60) { $0.contains("epoch 2 ") }, "\(shell.shown)")
         kill(try shell.panePID(), SIGKILL)
         #expect(try shell.wait(timeout: 5) { _ in (try? shell.isRunning()) == false })
 
