@@ -53,12 +53,10 @@ enum ModelCommands {
                 guard let spec = Presets.spec(preset), let shape = Presets.inputShape(preset) else {
                     throw inv.usageError("unknown preset '\(preset)'; presets are \(Presets.all.map(\.name).joined(separator: ", "))")
                 }
-                var input = shape
                 if let d = ws.state.data?.dataset, d.sampleShape != shape {
                     throw QuantlabError.runtime("preset \(preset) takes \(shapeText(shape)) inputs but \(d.name) has \(shapeText(d.sampleShape)); use model define with your own layers")
                 }
-                if let d = ws.state.data?.dataset { input = d.sampleShape }
-                return try define(name: inv.string("as", default: preset), spec: spec, input: input, ws)
+                return try define(name: inv.string("as", default: preset), spec: spec, input: shape, ws)
             },
             CommandSpec(
                 group: "model", verb: "show", synopsis: "model show NAME",
