@@ -23,14 +23,15 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         // MARK: - Modules, bottom to top
-        .target(name: "Tensors", dependencies: ["COpenBLAS"], swiftSettings: fast),
+        .target(name: "Random", dependencies: []),    // the one seeded RNG (SplitMix64), below Tensors and Analysis
+        .target(name: "Tensors", dependencies: ["Random", "COpenBLAS"], swiftSettings: fast),
         .target(name: "Quantization", dependencies: ["Tensors"], swiftSettings: fast),
         .target(name: "Networks", dependencies: ["Tensors", "Quantization"], swiftSettings: fast),
         .target(name: "Datasets", dependencies: ["Tensors", "CZlib"], swiftSettings: fast),
         .target(name: "Store", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "Search", dependencies: []),
         .target(name: "Trials", dependencies: ["Tensors", "Quantization", "Networks", "Datasets", "Search"], swiftSettings: fast),
-        .target(name: "Analysis", dependencies: []),
+        .target(name: "Analysis", dependencies: ["Random"]),
         .target(name: "Notebook", dependencies: ["Tensors", "Quantization", "Networks", "Datasets", "Store", "Search", "Trials", "Analysis"]),
         .executableTarget(name: "quantlab", dependencies: [
             "Notebook", "CEditLine",
@@ -39,6 +40,7 @@ let package = Package(
 
 
         // MARK: - Tests
+        .testTarget(name: "RandomTests", dependencies: ["Random"]),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors"]),
         .testTarget(name: "QuantizationTests", dependencies: ["Quantization", "Tensors"]),
         .testTarget(name: "NetworksTests", dependencies: ["Networks", "Quantization", "Tensors"]),
@@ -46,7 +48,7 @@ let package = Package(
         .testTarget(name: "StoreTests", dependencies: ["Store"]),
         .testTarget(name: "SearchTests", dependencies: ["Search"]),
         .testTarget(name: "TrialsTests", dependencies: ["Trials", "Networks", "Datasets", "Tensors"]),
-        .testTarget(name: "AnalysisTests", dependencies: ["Analysis"]),
+        .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Random"]),
         .testTarget(name: "NotebookTests", dependencies: ["Notebook"]),
         .testTarget(name: "ShellTests", dependencies: ["quantlab"]),  // builds the binary the transcript tests drive
     ],

@@ -119,21 +119,22 @@ public final class ResultsStore: Sendable {
 
     // MARK: - Writing
 
-    /// Inserts the configuration, or updates the row with the same name (keeping its
-    /// id and `created`), and returns the row id.
+    /// Returns the id of the row with this configuration's name and definition, or
+    /// inserts it as the next version of the name. A row is never rewritten: runs
+    /// recorded against an earlier definition keep it (schema v2).
     @discardableResult
-    public func upsertConfiguration(_ configuration: ConfigurationRecord) throws -> Int64 {
-        try write("upsertConfiguration") { db in
-            var record = configuration
+    public func recordConfiguration(_ configuration: ConfigurationRecord) throws -> Int64 {
+        try write("recordConfiguration") { db in
             if let existing = try ConfigurationRecord
-                .filter(Column("name") == configuration.name).fetchOne(db) {
-                record.id = existing.id
-                record.created = existing.created
-                try record.update(db)
-            } else {
-                record.id = nil
-                try record.insert(db)
+                .filter(Column("name") == configuration.name && Column("definition") == configuration.definition)
+                .fetchOne(db) {
+                return existing.id!
             }
+            var record = configuration
+            record.id = nil
+            record.version = 1 + (try Int.fetchOne(db, sql: "SELECT max(version) FROM configurations WHERE name = ?",
+                                                   arguments: [configuration.name]) ?? 0)
+            try record.insert(db)
             return record.id!
         }
     }
@@ -204,10 +205,17 @@ public final class ResultsStore: Sendable {
         }
     }
 
-    /// The configuration with this name, if any.
+    /// The newest version of the configuration with this name, if any.
     public func configuration(named name: String) throws -> ConfigurationRecord? {
         try read("configuration") { db in
-            try ConfigurationRecord.filter(Column("name") == name).fetchOne(db)
+            try ConfigurationRecord.filter(Column("name") == name).order(Column("version").desc).fetchOne(db)
+        }
+    }
+
+    /// Every recorded version of the configuration with this name, oldest first.
+    public func configurationVersions(named name: String) throws -> [ConfigurationRecord] {
+        try read("configurationVersions") { db in
+            try ConfigurationRecord.filter(Column("name") == name).order(Column("version")).fetchAll(db)
         }
     }
 

@@ -12,6 +12,7 @@ enum Schema {
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { db in try v1(db) }
+        migrator.registerMigration("v2") { db in try v2(db) }
         return migrator
     }
 
@@ -71,6 +72,52 @@ enum Schema {
                 images_per_second REAL NOT NULL,
                 PRIMARY KEY (run_id, epoch)
             );
+            """)
+    }
+
+    /// v2: configuration rows are immutable versions, so a run keeps what it trained.
+    ///
+    /// In v1 `name` was unique and a later run of the same name with another model or
+    /// precision rewrote the row, relabelling every earlier run of that name (issue
+    /// "Trust", item 2). Now a row is identified by (`name`, `definition`): `definition`
+    /// is everything that determines the result, including the model's layers and input
+    /// shape, and a changed definition under an old name is a new row with the next
+    /// `version`. Runs keep pointing at the row they trained. A trigger refuses any
+    /// UPDATE of a configuration row.
+    ///
+    /// v1 rows migrate unchanged (same ids, so every run keeps its configuration), as
+    /// version 1, with `definition` = their `spec` (v1 did not record the layers).
+    /// The table is rebuilt (SQLite cannot drop a column's UNIQUE constraint); GRDB runs
+    /// migrations with foreign keys off and checks them after, so `runs` stays valid.
+    private static func v2(_ db: Database) throws {
+        try db.execute(sql: """
+            CREATE TABLE configurations_v2 (
+                id          INTEGER PRIMARY KEY,
+                name        TEXT NOT NULL,
+                version     INTEGER NOT NULL CHECK (version >= 1),
+                model       TEXT NOT NULL,
+                definition  TEXT NOT NULL,
+                spec        TEXT NOT NULL,
+                precision   TEXT NOT NULL,
+                params      INTEGER NOT NULL,
+                weight_bits INTEGER NOT NULL,
+                macs        INTEGER NOT NULL,
+                bops        INTEGER NOT NULL,
+                energy_pj   REAL NOT NULL,
+                created     TEXT NOT NULL,
+                UNIQUE (name, version),
+                UNIQUE (name, definition)
+            );
+            INSERT INTO configurations_v2
+                (id, name, version, model, definition, spec, precision, params, weight_bits, macs, bops, energy_pj, created)
+                SELECT id, name, 1, model, spec, spec, precision, params, weight_bits, macs, bops, energy_pj, created
+                FROM configurations;
+            DROP TABLE configurations;
+            ALTER TABLE configurations_v2 RENAME TO configurations;
+            CREATE TRIGGER configurations_immutable BEFORE UPDATE ON configurations
+            BEGIN
+                SELECT RAISE(ABORT, 'configuration rows are immutable: a changed definition is a new version');
+            END;
             """)
     }
 }

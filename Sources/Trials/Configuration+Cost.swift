@@ -3,11 +3,20 @@ import Quantization
 import Tensors
 
 extension Configuration {
-    /// The cost report of this configuration per inference: parameters, packed weight
-    /// memory, MACs, bit operations and estimated energy, per weighted layer.
+    /// The cost report of this configuration per inference, from a model built for
+    /// the purpose (`config list`, `cost`). A run takes it from its trainer's model
+    /// instead (``Trainer/cost``), so nothing is built twice.
     public func costReport() throws -> CostReport {
         var rng = SplitMix64(seed: 0)
-        let model = try Sequential(spec: spec, inputShape: inputShape, rng: &rng)
+        return costReport(of: try Sequential(spec: spec, inputShape: inputShape, rng: &rng))
+    }
+
+    /// Parameters, packed weight memory, MACs, bit operations and estimated energy per
+    /// weighted layer of `model`, which must be built from this configuration's spec.
+    /// Costs depend on shapes and precisions only, never on the weights' values.
+    public func costReport(of model: Sequential) -> CostReport {
+        precondition(model.spec == spec && model.inputShape == inputShape,
+                     "costReport(of:): the model is not built from configuration \(name)")
         var inputBits = 8          // the network input is 8-bit data
         var rows: [LayerCostInput] = []
         for (i, layer) in model.weightedLayers.enumerated() {

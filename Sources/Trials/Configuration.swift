@@ -46,6 +46,15 @@ public struct Configuration: Hashable, Sendable {
         return parts.joined(separator: " ")
     }
 
+    /// Everything that determines the trained result, including what `canonicalText`
+    /// only names: the model's layers and input shape. Two configurations with the same
+    /// name and definition train the same network; the results store keys its rows on it.
+    ///
+    ///     net = conv 16 k3 | relu | dense 10 input=1x28x28; net conv1=w4a4 dense1=w4a4
+    public var definition: String {
+        "\(modelName) = \(spec.text) input=\(inputShape.map(String.init).joined(separator: "x")); \(canonicalText)"
+    }
+
     /// A short summary of precisions: `w4a4` when uniform, else per layer `w8,4,4,32 a8,4,4,32`.
     public var precisionSummary: String {
         let set = Set(precisions)

@@ -1,6 +1,7 @@
 import Tensors
 import Networks
 import Datasets
+import Quantization
 
 /// Metrics of one epoch.
 public struct EpochMetrics: Sendable, Equatable {
@@ -28,6 +29,8 @@ public final class Trainer {
     public let model: Sequential
     private let optimizer: Optimizer
     private let schedule: LRSchedule
+    /// The number of epochs the learning-rate schedule spans (see ``init(configuration:settings:seed:scheduleEpochs:)``).
+    public let scheduleEpochs: Int
     private var orderRNG: SplitMix64
     private var augmentRNG: SplitMix64
     public private(set) var epochsDone = 0
@@ -36,7 +39,14 @@ public final class Trainer {
     /// Weights come from `seed` alone (not from the configuration), so every
     /// configuration of an architecture starts from the same weights and sees the
     /// same batches: differences between trials are the precision's.
-    public init(configuration: Configuration, settings: TrainingSettings, seed: UInt64) throws {
+    ///
+    /// The schedule (`cosine`, `step`) spans the epochs this trainer will train:
+    /// `scheduleEpochs`, by default the `epochs` setting (after the configuration's
+    /// overrides). A search passes the most epochs a configuration can reach (its
+    /// `max`), so its rungs continue one schedule instead of decaying to rate 0 at
+    /// the `epochs` setting and training on at 0.
+    public init(configuration: Configuration, settings: TrainingSettings, seed: UInt64,
+                scheduleEpochs: Int? = nil) throws {
         self.configuration = configuration
         var s = settings
         try s.apply(configuration.overrides)
@@ -49,23 +59,33 @@ public final class Trainer {
         case "sgd": optimizer = SGD(momentum: s.momentum, weightDecay: s.weightDecay)
         default: optimizer = Adam(weightDecay: s.weightDecay)
         }
+        let span = max(1, scheduleEpochs ?? s.epochs)
+        self.scheduleEpochs = span
         switch s.schedule {
-        case "cosine": schedule = .cosine(total: s.epochs, minLR: 0)
-        case "step": schedule = .step(every: max(1, s.epochs / 3), gamma: 0.1)
+        case "cosine": schedule = .cosine(total: span, minLR: 0)
+        case "step": schedule = .step(every: max(1, span / 3), gamma: 0.1)
         default: schedule = .constant
         }
     }
 
+    /// The learning rate of epoch `epoch` (counted from 0).
+    public func learningRate(epoch: Int) -> Float {
+        schedule.rate(base: settings.learningRate, epoch: epoch, totalEpochs: scheduleEpochs)
+    }
+
+    /// The cost report of the configuration, from this trainer's own model.
+    public private(set) lazy var cost: CostReport = configuration.costReport(of: model)
+
     /// One epoch over `split` in a seeded random order. Returns nil when
     /// `shouldStop` interrupted it (the epoch is then not counted).
-    public func trainEpoch(on split: Split, normalization: Normalization, totalEpochs: Int? = nil,
+    public func trainEpoch(on split: Split, normalization: Normalization,
                            shouldStop: () -> Bool = { false },
                            onBatch: (BatchProgress) -> Void = { _ in }) -> (loss: Double, accuracy: Double, seconds: Double)? {
         let epoch = epochsDone + 1
         let order = orderRNG.permutation(split.count)
         let batch = settings.batchSize
         let batches = (split.count + batch - 1) / batch
-        let lr = schedule.rate(base: settings.learningRate, epoch: epochsDone, totalEpochs: totalEpochs ?? settings.epochs)
+        let lr = learningRate(epoch: epochsDone)
         let params = model.parameters
         let augmentation: Augmentation? = settings.augment && split.sampleShape.count == 3 && split.sampleShape[1] == 32
             ? Augmentation(cropPadding: 4, flip: true) : nil

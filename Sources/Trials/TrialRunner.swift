@@ -69,7 +69,7 @@ public enum TrialRunner {
         var outcome = TrialOutcome(name: t.configuration.name, status: .done, divergedEpoch: nil, epochs: [])
         emit(.started(job: j, name: t.configuration.name, epochs: job.epochs))
         while t.epochsDone < job.epochs {
-            guard let r = t.trainEpoch(on: data.train, normalization: data.normalization, totalEpochs: job.epochs,
+            guard let r = t.trainEpoch(on: data.train, normalization: data.normalization,
                                        shouldStop: shouldStop, onBatch: { emit(.batch(job: j, $0)) }) else {
                 outcome.status = .interrupted
                 break

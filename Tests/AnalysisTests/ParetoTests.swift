@@ -1,4 +1,5 @@
 import Testing
+import Random
 @testable import Analysis
 
 @Suite struct ParetoTests {
@@ -23,9 +24,9 @@ import Testing
     @Test func agreesWithDefinition() {
         var rng = SplitMix64(seed: 5)
         for _ in 0..<50 {
-            let n = 1 + rng.index(below: 12)
-            let acc = (0..<n).map { _ in Double(rng.index(below: 4)) / 4 }
-            let cost = (0..<n).map { _ in Double(1 + rng.index(below: 4)) }
+            let n = 1 + rng.nextInt(below: 12)
+            let acc = (0..<n).map { _ in Double(rng.nextInt(below: 4)) / 4 }
+            let cost = (0..<n).map { _ in Double(1 + rng.nextInt(below: 4)) }
             let expected = (0..<n).filter { p in
                 !(0..<n).contains { q in
                     acc[q] >= acc[p] && cost[q] <= cost[p] && (acc[q] > acc[p] || cost[q] < cost[p])

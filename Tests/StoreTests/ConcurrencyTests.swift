@@ -8,7 +8,7 @@ import Testing
     @Test func epochsFromSeveralThreadsAllLand() throws {
         let path = try makeTemporaryFolder().appendingPathComponent("quantlab.db").path
         let store = try ResultsStore(path: path)
-        let configuration = try store.upsertConfiguration(sampleConfiguration())
+        let configuration = try store.recordConfiguration(sampleConfiguration())
         let runs = try (0..<4).map { _ in try store.beginRun(sampleRun(configurationID: configuration)) }
         let failures = Failures()
         DispatchQueue.concurrentPerform(iterations: runs.count) { index in
@@ -25,7 +25,7 @@ import Testing
         let path = try makeTemporaryFolder().appendingPathComponent("quantlab.db").path
         let first = try ResultsStore(path: path)
         let second = try ResultsStore(path: path)
-        let configuration = try first.upsertConfiguration(sampleConfiguration())
+        let configuration = try first.recordConfiguration(sampleConfiguration())
         let run = try second.beginRun(sampleRun(configurationID: configuration))
         try first.recordEpoch(sampleEpoch(runID: run, epoch: 1))
         try second.recordEpoch(sampleEpoch(runID: run, epoch: 2))

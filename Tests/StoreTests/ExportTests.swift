@@ -6,7 +6,7 @@ import Testing
 @Suite struct ExportTests {
     private func tinyStore() throws -> ResultsStore {
         let store = try ResultsStore.inMemory()
-        let configuration = try store.upsertConfiguration(sampleConfiguration())
+        let configuration = try store.recordConfiguration(sampleConfiguration())
         let run = try store.beginRun(sampleRun(configurationID: configuration))
         try store.recordEpoch(EpochRecord(runID: run, epoch: 1, trainLoss: 1.5, trainAcc: 0.5, valLoss: 1.25,
                                           valAcc: 0.625, seconds: 2.5, imagesPerSecond: 2400))
@@ -38,9 +38,9 @@ import Testing
 
     @Test func configurationsTableAsCSV() throws {
         #expect(try tinyStore().exportCSV(table: "configurations") == """
-            id,name,model,spec,precision,params,weight_bits,macs,bops,energy_pj,created
-            1,w4a4,fmnist2,conv1=w4a4 conv2=w4a4 dense1=w4a4 dense2=w32a32,w4a4,421642,1709344,\
-            10817920,173086720,12.5,2025-11-23T11:40:00Z
+            id,name,version,model,definition,spec,precision,params,weight_bits,macs,bops,energy_pj,created
+            1,w4a4,1,fmnist2,conv1=w4a4 conv2=w4a4 dense1=w4a4 dense2=w32a32,conv1=w4a4 conv2=w4a4 dense1=w4a4 dense2=w32a32,\
+            w4a4,421642,1709344,10817920,173086720,12.5,2025-11-23T11:40:00Z
 
             """)
     }

@@ -11,13 +11,13 @@ import Testing
             """).textRows.map { $0[0]! }
     }
 
-    @Test func zeroByteFileIsMigratedToV1InWALMode() throws {
+    @Test func zeroByteFileIsMigratedToV2InWALMode() throws {
         let folder = try makeTemporaryFolder()
         let path = folder.appendingPathComponent("quantlab.db").path
         #expect(FileManager.default.createFile(atPath: path, contents: Data()))
         let store = try ResultsStore(path: path)
         #expect(try tableNames(store) == ["configurations", "epochs", "grdb_migrations", "runs"])
-        #expect(try store.query("SELECT identifier FROM grdb_migrations").textRows == [["v1"]])
+        #expect(try store.query("SELECT identifier FROM grdb_migrations ORDER BY identifier").textRows == [["v1"], ["v2"]])
         #expect(try store.journalMode() == "wal")
         #expect(try store.query("PRAGMA table_info(epochs)").rows.count == 8)
     }
@@ -32,11 +32,11 @@ import Testing
         let path = try makeTemporaryFolder().appendingPathComponent("quantlab.db").path
         do {
             let store = try ResultsStore(path: path)
-            try store.upsertConfiguration(sampleConfiguration())
+            try store.recordConfiguration(sampleConfiguration())
         }
         let store = try ResultsStore(path: path)
         #expect(try store.configurations().map(\.name) == ["w4a4"])
-        #expect(try store.query("SELECT count(*) FROM grdb_migrations").textRows == [["1"]])
+        #expect(try store.query("SELECT count(*) FROM grdb_migrations").textRows == [["2"]])
     }
 
     /// A store dropped without finishRun: the run stays running, its epochs are whole.
@@ -45,7 +45,7 @@ import Testing
         var run: Int64 = 0
         do {
             let store = try ResultsStore(path: path)
-            let configuration = try store.upsertConfiguration(sampleConfiguration())
+            let configuration = try store.recordConfiguration(sampleConfiguration())
             run = try store.beginRun(sampleRun(configurationID: configuration))
             try store.recordEpoch(sampleEpoch(runID: run, epoch: 1))
             try store.recordEpoch(sampleEpoch(runID: run, epoch: 2))
@@ -65,7 +65,7 @@ import Testing
         let folder = try makeTemporaryFolder()
         let path = folder.appendingPathComponent("quantlab.db").path
         let store = try ResultsStore(path: path)
-        let configuration = try store.upsertConfiguration(sampleConfiguration())
+        let configuration = try store.recordConfiguration(sampleConfiguration())
         let run = try store.beginRun(sampleRun(configurationID: configuration))
         for epoch in 1...3 { try store.recordEpoch(sampleEpoch(runID: run, epoch: epoch)) }
         #expect(FileManager.default.fileExists(atPath: path + "-wal"))
@@ -113,9 +113,9 @@ import Testing
         let path = try makeTemporaryFolder().appendingPathComponent("future.db").path
         _ = try ResultsStore(path: path)
         let raw = try DatabaseQueue(path: path)
-        try raw.write { try $0.execute(sql: "INSERT INTO grdb_migrations VALUES ('v2')") }
+        try raw.write { try $0.execute(sql: "INSERT INTO grdb_migrations VALUES ('v3')") }
         #expect(storeErrorMessage { _ = try ResultsStore(path: path) }
-            == "\(path): written by a newer quantlab (schema v2); this build knows up to v1")
+            == "\(path): written by a newer quantlab (schema v3); this build knows up to v2")
     }
 
     @Test func missingFolderSaysSo() throws {
@@ -128,5 +128,58 @@ import Testing
         let store = try ResultsStore.inMemory()
         #expect(store.path == ":memory:")
         #expect(try store.journalMode() == "memory")
+    }
+
+    /// A file written by the v1 schema as it shipped (text copied from Schema.v1),
+    /// with one configuration, a run and an epoch: opening migrates it to v2 and
+    /// every number stays, the configuration as version 1 of its name.
+    @Test func v1FileMigratesAndKeepsItsNumbers() throws {
+        let path = try makeTemporaryFolder().appendingPathComponent("v1.db").path
+        let raw = try DatabaseQueue(path: path)
+        try raw.write { db in
+            try db.execute(sql: """
+                CREATE TABLE grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY);
+                INSERT INTO grdb_migrations VALUES ('v1');
+                CREATE TABLE configurations (
+                    id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, model TEXT NOT NULL, spec TEXT NOT NULL,
+                    precision TEXT NOT NULL, params INTEGER NOT NULL, weight_bits INTEGER NOT NULL,
+                    macs INTEGER NOT NULL, bops INTEGER NOT NULL, energy_pj REAL NOT NULL, created TEXT NOT NULL);
+                CREATE TABLE runs (
+                    id INTEGER PRIMARY KEY, configuration_id INTEGER NOT NULL REFERENCES configurations(id),
+                    kind TEXT NOT NULL CHECK (kind IN ('trial', 'final', 'search')), dataset TEXT NOT NULL,
+                    fingerprint TEXT NOT NULL, train_count INTEGER NOT NULL, settings TEXT NOT NULL,
+                    seed INTEGER NOT NULL,
+                    status TEXT NOT NULL CHECK (status IN ('running', 'done', 'diverged', 'interrupted')),
+                    diverged_epoch INTEGER, session TEXT, session_line INTEGER, started TEXT NOT NULL,
+                    finished TEXT, test_acc REAL, test_loss REAL);
+                CREATE INDEX runs_configuration ON runs(configuration_id);
+                CREATE INDEX runs_kind ON runs(kind);
+                CREATE TABLE epochs (
+                    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE, epoch INTEGER NOT NULL,
+                    train_loss REAL, train_acc REAL, val_loss REAL, val_acc REAL, seconds REAL NOT NULL,
+                    images_per_second REAL NOT NULL, PRIMARY KEY (run_id, epoch));
+                INSERT INTO configurations VALUES (7, 'w2a32', 'net', 'net conv1=w2a32 dense1=w2a32', 'conv1=w2a32 dense1=w2a32',
+                    3950, 9184, 98000, 6272000, 123.5, '2025-11-23T11:40:00Z');
+                INSERT INTO runs VALUES (3, 7, 'trial', 'fashion-mnist', 'fm-1', 6000, '{}', 42, 'done', NULL,
+                    'sessions/a.qlab', 4, '2025-11-23T11:41:00Z', '2025-11-23T11:42:00Z', NULL, NULL);
+                INSERT INTO epochs VALUES (3, 1, 0.75, 0.625, 0.5, 0.8125, 2.5, 2400);
+                """)
+        }
+        let store = try ResultsStore(path: path)
+        #expect(try store.query("SELECT identifier FROM grdb_migrations ORDER BY identifier").textRows == [["v1"], ["v2"]])
+        let c = try #require(try store.configuration(named: "w2a32"))
+        #expect(c == ConfigurationRecord(id: 7, name: "w2a32", version: 1, model: "net",
+                                         definition: "net conv1=w2a32 dense1=w2a32", spec: "net conv1=w2a32 dense1=w2a32",
+                                         precision: "conv1=w2a32 dense1=w2a32", params: 3950, weightBits: 9184,
+                                         macs: 98000, bops: 6_272_000, energyPJ: 123.5, created: "2025-11-23T11:40:00Z"))
+        #expect(try store.run(id: 3)?.configurationID == 7)
+        #expect(try store.epochs(runID: 3).map(\.valAcc) == [0.8125])
+        // The same name on another model is now a second version; run 3 keeps version 1.
+        var other = c
+        other.definition = "net = conv 12 k3 | dense 10 input=1x28x28; conv1=w2a32 dense1=w2a32"
+        other.params = 11_926
+        let id = try store.recordConfiguration(other)
+        #expect(id != 7)
+        #expect(try store.query("SELECT c.params FROM runs r JOIN configurations c ON c.id = r.configuration_id WHERE r.id = 3").textRows == [["3950"]])
     }
 }

@@ -4,7 +4,7 @@ import Testing
 @Suite struct ReadOnlyQueryTests {
     private func storeWithOneConfiguration() throws -> ResultsStore {
         let store = try ResultsStore.inMemory()
-        try store.upsertConfiguration(sampleConfiguration())
+        try store.recordConfiguration(sampleConfiguration())
         return store
     }
 
@@ -59,7 +59,7 @@ import Testing
 
     @Test func acceptsReadingPragmasExplainAndValues() throws {
         let store = try storeWithOneConfiguration()
-        #expect(try store.query("PRAGMA table_info(configurations)").rows.count == 11)
+        #expect(try store.query("PRAGMA table_info(configurations)").rows.count == 13)
         #expect(try store.query("PRAGMA user_version").textRows == [["0"]])
         #expect(try !store.query("EXPLAIN QUERY PLAN SELECT * FROM runs WHERE kind = 'trial'").rows.isEmpty)
         #expect(try store.query("VALUES (1, 'a'), (2, NULL)").textRows == [["1", "a"], ["2", nil]])

@@ -5,7 +5,7 @@ import Testing
 @Suite struct RecordRoundTripTests {
     @Test func configurationRoundTrip() throws {
         let store = try ResultsStore.inMemory()
-        let id = try store.upsertConfiguration(sampleConfiguration())
+        let id = try store.recordConfiguration(sampleConfiguration())
         var expected = sampleConfiguration()
         expected.id = id
         #expect(try store.configurations() == [expected])
@@ -13,24 +13,55 @@ import Testing
         #expect(try store.configuration(named: "nope") == nil)
     }
 
-    @Test func upsertUpdatesByNameAndKeepsIdAndCreated() throws {
+    @Test func sameNameAndDefinitionIsOneRow() throws {
         let store = try ResultsStore.inMemory()
-        let first = try store.upsertConfiguration(sampleConfiguration(energy: 1))
-        let other = try store.upsertConfiguration(sampleConfiguration(name: "fp", energy: 9))
-        var changed = sampleConfiguration(energy: 2)
-        changed.created = "2030-01-01T00:00:00Z"
-        let again = try store.upsertConfiguration(changed)
-        #expect(again == first)
+        let first = try store.recordConfiguration(sampleConfiguration(energy: 1))
+        let other = try store.recordConfiguration(sampleConfiguration(name: "fp", energy: 9))
+        var again = sampleConfiguration(energy: 1)
+        again.created = "2030-01-01T00:00:00Z"
+        #expect(try store.recordConfiguration(again) == first)
         #expect(other != first)
         let row = try #require(try store.configuration(named: "w4a4"))
-        #expect(row.energyPJ == 2)
         #expect(row.created == "2025-11-23T11:40:00Z")
+        #expect(row.version == 1)
         #expect(try store.configurations().count == 2)
+    }
+
+    /// Issue "Trust", item 2: a second session reusing a name on another model used to
+    /// rewrite the row, so every earlier run reported the new model's parameters.
+    @Test func changedDefinitionIsANewVersionAndOldRunsKeepTheirs() throws {
+        let store = try ResultsStore.inMemory()
+        var small = sampleConfiguration()
+        small.params = 3_950
+        small.definition = "net = conv 4 k3 | dense 10 input=1x28x28; conv1=w2a32 dense1=w2a32"
+        let a = try store.recordConfiguration(small)
+        let runA = try store.beginRun(sampleRun(configurationID: a))
+        var big = small
+        big.params = 11_926
+        big.definition = "net = conv 12 k3 | dense 10 input=1x28x28; conv1=w2a32 dense1=w2a32"
+        let b = try store.recordConfiguration(big)
+        #expect(b != a)
+        #expect(try store.configurationVersions(named: "w4a4").map(\.version) == [1, 2])
+        #expect(try store.configuration(named: "w4a4")?.params == 11_926)
+        let joined = try store.query("""
+            SELECT c.params, c.version FROM runs r JOIN configurations c ON c.id = r.configuration_id WHERE r.id = \(runA)
+            """).textRows
+        #expect(joined == [["3950", "1"]])
+    }
+
+    @Test func configurationRowsRefuseUpdates() throws {
+        let store = try ResultsStore.inMemory()
+        try store.recordConfiguration(sampleConfiguration())
+        let message = storeErrorMessage {
+            _ = try store.write("test") { db in try db.execute(sql: "UPDATE configurations SET params = 1") }
+        }
+        #expect(message.contains("configuration rows are immutable"), "\(message)")
+        #expect(try store.configurations()[0].params == 421_642)
     }
 
     @Test func runRoundTripThroughBeginAndFinish() throws {
         let store = try ResultsStore.inMemory()
-        let configuration = try store.upsertConfiguration(sampleConfiguration())
+        let configuration = try store.recordConfiguration(sampleConfiguration())
         var begun = sampleRun(configurationID: configuration, kind: .final)
         begun.status = .done  // beginRun always starts as running
         let id = try store.beginRun(begun)
@@ -51,7 +82,7 @@ import Testing
 
     @Test func runsFilterByKindInIdOrder() throws {
         let store = try ResultsStore.inMemory()
-        let configuration = try store.upsertConfiguration(sampleConfiguration())
+        let configuration = try store.recordConfiguration(sampleConfiguration())
         let a = try store.beginRun(sampleRun(configurationID: configuration, kind: .trial))
         let b = try store.beginRun(sampleRun(configurationID: configuration, kind: .final))
         let c = try store.beginRun(sampleRun(configurationID: configuration, kind: .trial))
@@ -63,7 +94,7 @@ import Testing
 
     @Test func epochRoundTripIncludingNaNAndReplace() throws {
         let store = try ResultsStore.inMemory()
-        let configuration = try store.upsertConfiguration(sampleConfiguration())
+        let configuration = try store.recordConfiguration(sampleConfiguration())
         let run = try store.beginRun(sampleRun(configurationID: configuration))
         try store.recordEpoch(sampleEpoch(runID: run, epoch: 2))
         try store.recordEpoch(sampleEpoch(runID: run, epoch: 1))

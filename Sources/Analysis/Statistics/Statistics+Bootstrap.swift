@@ -1,3 +1,5 @@
+import Random
+
 extension Statistics {
     /// Percentile bootstrap confidence interval for a correlation coefficient.
     ///
@@ -7,8 +9,8 @@ extension Statistics {
     /// statistics (numpy's default `percentile`). Resamples where the coefficient is
     /// undefined (a resample that repeats one configuration) are dropped.
     ///
-    /// Deterministic for a seed: indices come from a local SplitMix64 with Lemire's
-    /// bounded integers. Returns nil for n < 3 (two points always correlate ±1),
+    /// Deterministic for a seed: indices come from `Random.SplitMix64` (Lemire's
+    /// bounded integers, written out). Returns nil for n < 3 (two points always correlate ±1),
     /// when the coefficient is undefined on the data, or when fewer than half the
     /// resamples give a defined coefficient.
     public static func bootstrapCI(
@@ -25,7 +27,7 @@ extension Statistics {
         values.reserveCapacity(resamples)
         for _ in 0..<resamples {
             for i in 0..<n {
-                let j = rng.index(below: n)
+                let j = rng.nextInt(below: n)
                 xs[i] = x[j]
                 ys[i] = y[j]
             }

@@ -41,9 +41,14 @@ public struct ModelSpec: Hashable, Sendable, CustomStringConvertible {
             var nobias = false
             for w in rest {
                 if w == "nobias" && allowed.contains("b") { nobias = true; continue }
-                guard let c = w.first, allowed.contains(c), let v = Int(w.dropFirst()), v >= (c == "p" ? 0 : 1) else {
+                guard let c = w.first, allowed.contains(c), c != "b", let v = Int(w.dropFirst()) else {
                     let options = allowed.map { $0 == "b" ? "nobias" : "\($0)N" }.joined(separator: ", ")
                     throw fail("unexpected '\(w)'; options are \(options)")
+                }
+                let least = c == "p" ? 0 : 1
+                guard v >= least else {
+                    let what = ["k": "kernel size", "s": "stride", "p": "padding"][c] ?? "\(c)"
+                    throw fail("\(what) must be ≥ \(least), found '\(w)'")
                 }
                 out[c] = v
             }

@@ -21,8 +21,7 @@ enum AnalysisCommands {
                 options: ["metric", "threshold", "k", "bootstrap", "csv"], optionValues: ["metric": .choice(metrics), "csv": .path]
             ) { inv, ws in
                 try inv.expectWords(0...0)
-                let metric = inv.string("metric", default: "val_acc")
-                guard metrics.contains(metric) else { throw inv.usageError("option 'metric' expects \(metrics.joined(separator: ", ")), found '\(metric)'") }
+                let metric = try inv.choice("metric", metrics, default: "val_acc")
                 let threshold = try inv.double("threshold", default: 0.8, in: -1...1)
                 let k = try inv.int("k", default: 3, in: 1...100)
                 let resamples = try inv.int("bootstrap", default: 1000, in: 0...100_000)
@@ -103,9 +102,8 @@ enum AnalysisCommands {
                 options: ["metric", "run", "svg"], optionValues: ["metric": .choice(metrics), "run": .choice(["trial", "final"]), "svg": .path]
             ) { inv, ws in
                 try inv.expectWords(0...0)
-                let metric = inv.string("metric", default: "val_acc")
-                guard metrics.contains(metric) else { throw inv.usageError("option 'metric' expects \(metrics.joined(separator: ", ")), found '\(metric)'") }
-                let kind = inv.string("run", default: "trial")
+                let metric = try inv.choice("metric", metrics, default: "val_acc")
+                let kind = try inv.choice("run", ["trial", "final"], default: "trial")
                 let runs = kind == "final" ? ws.state.results.finals : ws.state.results.trials
                 let series = ws.state.configs.compactMap { c -> Series? in
                     guard let o = runs[c.name], !o.epochs.isEmpty else { return nil }
@@ -127,7 +125,7 @@ enum AnalysisCommands {
                 options: ["epoch", "metric", "svg"], optionValues: ["metric": .choice(metrics), "svg": .path]
             ) { inv, ws in
                 try inv.expectWords(0...0)
-                let metric = inv.string("metric", default: "val_acc")
+                let metric = try inv.choice("metric", metrics, default: "val_acc")
                 let pairs = try paired(ws, metric: metric)
                 let maxEpoch = pairs.map(\.early.count).min() ?? 1
                 let k = try inv.int("epoch", default: maxEpoch, in: 1...maxEpoch)
@@ -184,20 +182,20 @@ enum AnalysisCommands {
     }
 
     static func accuracyAndCost(_ inv: Invocation, _ ws: Workspace) throws -> ([String], [Double], [Double], String) {
-        let costKind = inv.string("cost", default: "memory")
-        let accKind = inv.string("accuracy", default: "final")
+        // Options first: a misspelt option is the error even before any accuracy exists.
+        let costKind = try inv.choice("cost", ["memory", "bops", "energy"], default: "memory")
+        let accKind = try inv.choice("accuracy", ["final", "trial"], default: "final")
         var names: [String] = [], acc: [Double] = [], cost: [Double] = []
         for c in ws.state.configs {
             let a: Double?
             if accKind == "final" { a = ws.state.results.finals[c.name]?.testAccuracy }
             else { a = ws.state.results.trials[c.name]?.epochs.last?.validationAccuracy }
             guard let a else { continue }
-            let r = try c.costReport()
+            let r = try ws.state.cost(c)
             switch costKind {
             case "memory": cost.append(Double(r.weightBits) / 8192)
             case "bops": cost.append(Double(r.bops))
-            case "energy": cost.append(r.energyPJ / 1e6)
-            default: throw inv.usageError("option 'cost' expects memory, bops or energy, found '\(costKind)'")
+            default: cost.append(r.energyPJ / 1e6)
             }
             names.append(c.name); acc.append(a)
         }

@@ -7,7 +7,7 @@ import Analysis
 
 /// `config add | grid | random | list | show | remove` and `cost`.
 enum ConfigCommands {
-    static let quantizerOptions = ["perchannel", "binary", "stochastic", "pact"]
+    static let quantizerOptionKeys = ["perchannel", "binary", "stochastic", "pact"]
 
     static var specs: [CommandSpec] {
         [
@@ -31,13 +31,10 @@ enum ConfigCommands {
                     }
                     base = Array(repeating: p, count: m.layerNames.count)
                 }
-                var layerPairs: [(String, String)] = [], overrides: [String: String] = [:]
-                var options = QuantizerOptions()
-                for (k, v) in inv.orderedOptions {
-                    if quantizerOptions.contains(k) { try applyOption(k, v, &options, inv) }
-                    else if TrainingSettings.keys.contains(k) { overrides[k] = v }
-                    else { layerPairs.append((k, v)) }
-                }
+                let options = try quantizerOptions(inv)
+                let overrides = try TrialCommands.settingsOptions(inv)
+                let layerPairs = inv.orderedOptions.filter { !quantizerOptionKeys.contains($0.key) && !TrainingSettings.keys.contains($0.key) }
+                    .map { ($0.key, $0.value) }
                 var check = TrainingSettings()
                 try check.apply(overrides)
                 let precisions = try PrecisionAssignment.resolve(layerPairs, layers: m.layerNames, base: base)
@@ -54,16 +51,15 @@ enum ConfigCommands {
                 ends=8 or ends=32 keeps the first and last weighted layers at w8a8 or w32a32 (the common
                 convention). Names are wWaA, prefixed by prefix= when given.
                 """,
-                options: ["w", "a", "layers", "ends", "prefix"] + quantizerOptions, completes: [.model]
+                options: ["w", "a", "layers", "ends", "prefix"] + quantizerOptionKeys, completes: [.model]
             ) { inv, ws in
                 try inv.expectWords(1...1)
                 let m = try ws.state.model(inv.words[0])
                 let ws_ = try inv.list("w") ?? { throw inv.usageError("missing option w=LIST, e.g. w=1,t,2,4,8,32") }()
-                let as_ = inv.list("a") ?? ["32"]
-                let patterns = inv.list("layers") ?? ["*"]
-                let ends = inv.string("ends")
-                var options = QuantizerOptions()
-                for k in quantizerOptions { if let v = inv.string(k) { try applyOption(k, v, &options, inv) } }
+                let as_ = try inv.list("a") ?? ["32"]
+                let patterns = try inv.list("layers") ?? ["*"]
+                let ends = try inv.string("ends").map { _ in try inv.choice("ends", ["8", "32"], default: "8") }
+                let options = try quantizerOptions(inv)
                 let prefix = inv.string("prefix", default: "")
                 var made: [Configuration] = []
                 for w in ws_ {
@@ -74,7 +70,6 @@ enum ConfigCommands {
                         }
                         var pairs = patterns.map { ($0, text) }
                         if let ends {
-                            guard ends == "8" || ends == "32" else { throw inv.usageError("option 'ends' expects 8 or 32, found '\(ends)'") }
                             pairs += [("first", "w\(ends)a\(ends)"), ("last", "w\(ends)a\(ends)")]
                         }
                         let ps = try PrecisionAssignment.resolve(pairs, layers: m.layerNames, base: m.precisions)
@@ -92,8 +87,8 @@ enum ConfigCommands {
                 try inv.expectWords(1...1)
                 let m = try ws.state.model(inv.words[0])
                 let n = try inv.int("n", default: 8, in: 1...1000)
-                let wl = inv.list("w") ?? ["1", "t", "2", "4", "8", "32"]
-                let al = inv.list("a") ?? ["2", "4", "8", "32"]
+                let wl = try inv.list("w") ?? ["1", "t", "2", "4", "8", "32"]
+                let al = try inv.list("a") ?? ["2", "4", "8", "32"]
                 let wp = try wl.map { t in try Precision(token: t, weights: true) ?? { throw inv.usageError("w: '\(t)' is not a weight precision") }() }
                 let ap = try al.map { t in try Precision(token: t, weights: false) ?? { throw inv.usageError("a: '\(t)' is not an activation precision") }() }
                 var rng = SplitMix64(seed: ws.seed).fork(0x5EED)
@@ -111,7 +106,7 @@ enum ConfigCommands {
                 options: ["csv"], optionValues: ["csv": .path]
             ) { inv, ws in
                 try inv.expectWords(0...0)
-                let table = try costTable(ws.state.configs)
+                let table = try costTable(ws.state.configs, ws)
                 if let path = inv.string("csv") { try writeFile(table.csv(), ws.resolve(path: path)) }
                 return CommandOutput(table.render() + "\n" + footer)
             },
@@ -122,17 +117,35 @@ enum ConfigCommands {
             ) { inv, ws in
                 try inv.expectWords(1...1)
                 let c = try ws.state.config(inv.words[0])
-                return CommandOutput("\(c.name): \(c.canonicalText)\n" + (try c.costReport()).render())
+                return CommandOutput("\(c.name): \(c.canonicalText)\n" + (try ws.state.cost(c)).render())
             },
             CommandSpec(
                 group: "config", verb: "remove", synopsis: "config remove NAME… | all",
-                abstract: "Remove configurations from the set.",
+                abstract: "Remove configurations from the set (their stored runs stay in the results database).",
                 completes: [.config]
             ) { inv, ws in
                 try inv.expectWords(1...Int.max)
                 let gone = Set(try ws.state.configs(inv.words).map(\.name))
                 ws.state.configs.removeAll { gone.contains($0.name) }
                 return CommandOutput(text: "removed \(gone.count); \(ws.state.configs.count) left", results: ["configs \(ws.state.configs.count)"])
+            },
+            CommandSpec(
+                group: "config", verb: "rename", synopsis: "config rename OLD NEW",
+                abstract: "Rename a configuration; its results in this session move with it.",
+                discussion: """
+                Runs already stored keep the name they were trained under; later runs are stored under NEW.
+                """,
+                completes: [.config]
+            ) { inv, ws in
+                try inv.expectWords(2...2)
+                let (old, new) = (inv.words[0], inv.words[1])
+                let c = try ws.state.config(old)
+                guard isName(new) else { throw inv.usageError("NEW must be letters, digits, '_', '-' or '.', found '\(new)'") }
+                if new != old, let other = ws.state.configs.first(where: { $0.name == new }) {
+                    throw QuantlabError.runtime("a configuration named '\(new)' exists already (\(other.canonicalText)); remove it first (config remove \(new)) or choose another name")
+                }
+                ws.state.rename(configuration: c.name, to: new)
+                return CommandOutput(text: "renamed \(old) to \(new)", results: ["config rename \(old) \(new)"])
             },
             CommandSpec(
                 verb: "cost", synopsis: "cost CONFIG… | all",
@@ -142,48 +155,67 @@ enum ConfigCommands {
             ) { inv, ws in
                 let cs = try ws.state.configs(inv.words)
                 if cs.count == 1 {
-                    let r = try cs[0].costReport()
+                    let r = try ws.state.cost(cs[0])
                     return CommandOutput(text: "\(cs[0].name): \(cs[0].precisionText)\n" + r.render(),
                                          results: ["cost \(cs[0].name) params \(r.parameters) bits \(r.weightBits) macs \(r.macs) bops \(r.bops) energy_pj \(f4(r.energyPJ))"])
                 }
-                return CommandOutput(try costTable(cs).render() + "\n" + footer)
+                return CommandOutput(try costTable(cs, ws).render() + "\n" + footer)
             },
         ]
     }
 
     static let footer = "Energy: an estimate per inference, " + EnergyModel.source + "."
 
-    static func applyOption(_ k: String, _ v: String, _ o: inout QuantizerOptions, _ inv: Invocation) throws {
-        func yes() throws -> Bool {
-            switch v.lowercased() { case "yes", "true", "1", "on": return true; case "no", "false", "0", "off": return false
-            default: throw inv.usageError("option '\(k)' expects yes or no, found '\(v)'") }
-        }
-        switch k {
-        case "perchannel": o.perChannel = try yes()
-        case "stochastic": o.stochastic = try yes()
-        case "pact": o.pact = try yes()
-        case "binary":
-            guard v == "xnor" || v == "connect" else { throw inv.usageError("option 'binary' expects xnor or connect, found '\(v)'") }
-            o.binaryConnect = v == "connect"
-        default: break
-        }
-    }
-
+    /// Adds configurations to the set. A name already in the set is an error unless
+    /// the definition is the same (then nothing changes): a name stands for one
+    /// definition, so results recorded under it never change meaning.
     static func add(_ made: [Configuration], _ ws: Workspace) throws -> CommandOutput {
-        for c in made where ws.state.configs.contains(where: { $0.name == c.name }) {
-            throw QuantlabError.runtime("a configuration named '\(c.name)' exists already; remove it first (config remove \(c.name)) or choose another name")
+        var seen: [String: Configuration] = [:]
+        for c in made {
+            if let twin = seen[c.name], twin.definition != c.definition {
+                throw QuantlabError.runtime("the command makes two different configurations named '\(c.name)'; use prefix= or other names")
+            }
+            seen[c.name] = c
+            guard let old = ws.state.configs.first(where: { $0.name == c.name }), old.definition != c.definition else { continue }
+            throw QuantlabError.runtime("""
+                a configuration named '\(c.name)' exists already with another definition: \(old.canonicalText) \
+                (model \(old.modelName) = \(old.spec.text), input \(shapeText(old.inputShape))); \
+                remove it first (config remove \(c.name)), rename it (config rename \(c.name) NEWNAME), or choose another name
+                """)
         }
-        ws.state.configs += made
-        let table = try costTable(made)
-        return CommandOutput(text: table.render(),
-                             results: made.map { "config \($0.name) \($0.canonicalText)" })
+        var added: [Configuration] = []
+        for c in made where !ws.state.configs.contains(where: { $0.name == c.name }) && !added.contains(where: { $0.name == c.name }) {
+            added.append(c)
+        }
+        ws.state.configs += added
+        let table = try costTable(made.filter { c in added.contains { $0.name == c.name } }, ws)
+        let unchanged = made.count - added.count
+        var text = added.isEmpty ? "" : table.render()
+        if unchanged > 0 { text += (text.isEmpty ? "" : "\n") + "\(unchanged) already defined identically, unchanged" }
+        return CommandOutput(text: text, results: made.map { "config \($0.name) \($0.canonicalText)" })
     }
 
-    static func costTable(_ cs: [Configuration]) throws -> TextTable {
+    /// Quantizer options of config add and grid: `perchannel=`, `stochastic=`, `pact=`
+    /// (yes/no) and `binary=xnor|connect`.
+    static func quantizerOptions(_ inv: Invocation) throws -> QuantizerOptions {
+        var o = QuantizerOptions()
+        o.perChannel = try inv.bool("perchannel", default: false)
+        o.stochastic = try inv.bool("stochastic", default: false)
+        o.pact = try inv.bool("pact", default: false)
+        o.binaryConnect = try inv.choice("binary", ["xnor", "connect"], default: "xnor") == "connect"
+        return o
+    }
+
+    /// Configuration names: letters, digits, `_`, `-`, `.`.
+    static func isName(_ s: String) -> Bool {
+        !s.isEmpty && s != "all" && s.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" || $0 == "." }
+    }
+
+    static func costTable(_ cs: [Configuration], _ ws: Workspace) throws -> TextTable {
         var t = TextTable(header: ["config", "precision", "params", "weights KiB", "compression", "MACs", "BOPs", "energy µJ"],
                           alignments: [.left, .left, .right, .right, .right, .right, .right, .right])
         for c in cs {
-            let r = try c.costReport()
+            let r = try ws.state.cost(c)
             t.add([c.name, c.precisionSummary, String(r.parameters), String(format: "%.1f", Double(r.weightBits) / 8192),
                    String(format: "%.1f×", r.compression), String(r.macs), String(r.bops), String(format: "%.3f", r.energyPJ / 1e6)])
         }

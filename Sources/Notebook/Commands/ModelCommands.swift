@@ -112,6 +112,16 @@ enum ModelCommands {
         guard let shape = input ?? ws.state.data?.dataset.sampleShape else {
             throw QuantlabError.runtime("no input shape: load a dataset first, or add input=1x28x28")
         }
+        if let old = ws.state.models[name], old.spec != spec || old.inputShape != shape {
+            let users = ws.state.configurations(using: name).map(\.name)
+            if !users.isEmpty {
+                throw QuantlabError.runtime("""
+                    model \(name) is used by configuration\(users.count == 1 ? "" : "s") \(users.joined(separator: ", ")) \
+                    (defined as \(old.spec.text), input \(shapeText(old.inputShape))); \
+                    redefining it would change what they mean: choose another name, or remove them first (config remove \(users.joined(separator: " ")))
+                    """)
+            }
+        }
         var rng = SplitMix64(seed: 0)
         let built = try Sequential(spec: spec, inputShape: shape, rng: &rng)
         if let classes = ws.state.data?.classes, built.outputShape != [classes] {

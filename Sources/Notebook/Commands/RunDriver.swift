@@ -14,15 +14,20 @@ struct RunDriver {
     let datasetName: String
     let fingerprint: String
 
+    /// The dataset's class count, for the fit check (nil: the largest label decides).
+    var classes: Int? = nil
+
     func run(_ jobs: [TrialJob], line: Int?) throws -> [TrialOutcome] {
+        // Before anything is stored or trained: every model must take these samples
+        // and end in one output per class (a mismatch used to corrupt memory).
+        for job in jobs {
+            do { try data.checkFits(job.trainer.model, configuration: job.trainer.configuration, classes: classes) }
+            catch let e as TrialError { throw QuantlabError.runtime(e.message) }
+        }
         let store = try ws.state.store(ws)
         var runIDs: [Int64] = []
         for job in jobs {
-            let c = job.trainer.configuration
-            let r = try c.costReport()
-            let cid = try store.upsertConfiguration(ConfigurationRecord(
-                name: c.name, model: c.modelName, spec: c.canonicalText, precision: c.precisionText, params: r.parameters,
-                weightBits: r.weightBits, macs: r.macs, bops: r.bops, energyPJ: r.energyPJ))
+            let cid = try ws.state.recordConfiguration(job.trainer, in: store)
             runIDs.append(try store.beginRun(RunRecord(
                 configurationID: cid, kind: kind, dataset: datasetName, fingerprint: fingerprint, trainCount: data.train.count,
                 settings: job.trainer.settings.text, seed: Int(truncatingIfNeeded: ws.seed), status: .running,

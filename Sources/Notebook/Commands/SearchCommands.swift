@@ -39,12 +39,15 @@ enum SearchCommands {
         let driver: RunDriver
         let seed: UInt64
         let line: Int?
+        /// The schedule of every trainer spans the most epochs a configuration can reach.
+        let scheduleEpochs: Int
         var trainers: [Int: Trainer] = [:]
         var images = 0
         var lastMetric: [Int: Double?] = [:]
 
-        init(configs: [Configuration], settings: TrainingSettings, driver: RunDriver, seed: UInt64, line: Int?) {
+        init(configs: [Configuration], settings: TrainingSettings, driver: RunDriver, seed: UInt64, line: Int?, scheduleEpochs: Int) {
             self.configs = configs; self.settings = settings; self.driver = driver; self.seed = seed; self.line = line
+            self.scheduleEpochs = scheduleEpochs
         }
 
         func advance(config: Int, toEpochs epochs: Int) throws -> Double? {
@@ -53,7 +56,7 @@ enum SearchCommands {
 
         func advance(configs ids: [Int], toEpochs epochs: Int) throws -> [Double?] {
             let jobs = try ids.map { i -> TrialJob in
-                if trainers[i] == nil { trainers[i] = try Trainer(configuration: configs[i], settings: settings, seed: seed) }
+                if trainers[i] == nil { trainers[i] = try Trainer(configuration: configs[i], settings: settings, seed: seed, scheduleEpochs: scheduleEpochs) }
                 images += (epochs - trainers[i]!.epochsDone) * driver.data.train.count
                 return TrialJob(trainer: trainers[i]!, epochs: epochs, evaluateTest: false)
             }
@@ -64,36 +67,54 @@ enum SearchCommands {
     }
 
     static func search(_ inv: Invocation, _ ws: Workspace, hyperband: Bool) throws -> CommandOutput {
-        let data = try ws.state.requireData()
-        let configs = try ws.state.configs(inv.words)
         var settings = ws.state.settings
-        try settings.apply(TrialCommands.settingsOptions(inv))
+        try settings.apply(try TrialCommands.settingsOptions(inv))
+        // Every option is checked before anything trains (and before the data is needed).
         let eta = try inv.int("eta", default: 3, in: 2...10)
         let minE = try inv.int("min", default: 1, in: 1...1000)
         let maxE = try inv.int("max", default: 9, in: minE...1000)
-        let budget = try inv.int("budget")
-        let on = inv.string("on", default: "sample")
-        guard on == "sample" || on == "train" else { throw inv.usageError("option 'on' expects sample or train, found '\(on)'") }
-        let costKind = inv.string("cost", default: "memory")
+        let on = try inv.choice("on", ["sample", "train"], default: "sample")
+        let costKind = try inv.choice("cost", ["memory", "bops", "energy"], default: "memory")
+        let objectiveKind = try inv.choice("objective", ["accuracy", "limit", "weighted"], default: "accuracy")
+        let final = try inv.bool("final", default: false)
+        let data = try ws.state.requireData()
+        let configs = try ws.state.configs(inv.words)
+        let unit = ["memory": "KiB of weights", "bops": "bit operations", "energy": "µJ"][costKind]!
         let costs = try configs.map { c -> Double in
-            let r = try c.costReport()
+            let r = try ws.state.cost(c)
             switch costKind {
             case "memory": return Double(r.weightBits) / 8192
             case "bops": return Double(r.bops)
-            case "energy": return r.energyPJ / 1e6
-            default: throw inv.usageError("option 'cost' expects memory, bops or energy, found '\(costKind)'")
+            default: return r.energyPJ / 1e6
             }
         }
         let objective: Objective
-        switch inv.string("objective", default: "accuracy") {
-        case "accuracy": objective = .accuracy
-        case "limit": objective = .costLimit(try inv.double("limit") ?? { throw inv.usageError("objective=limit needs limit=X (in \(costKind) units)") }())
+        switch objectiveKind {
+        case "limit":
+            let cheapest = costs.min() ?? 0
+            guard let limit = try inv.double("limit", in: cheapest...Double.greatestFiniteMagnitude) else {
+                throw inv.usageError("objective=limit needs limit=X (in \(unit), cost=\(costKind)); the cheapest configuration costs \(cheapest)")
+            }
+            objective = .costLimit(limit)
         case "weighted": objective = .weighted(lambda: try inv.double("lambda", default: 0.05, in: 0...100))
-        case let other: throw inv.usageError("option 'objective' expects accuracy, limit or weighted, found '\(other)'")
+        default: objective = .accuracy
         }
+        // The first rung must fit the budget, or the search trains nothing and ends
+        // "chosen: none": halving trains every eligible configuration for min epochs,
+        // Hyperband's first bracket its first rung.
+        let eligible = objectiveKind == "limit" ? costs.filter { $0 <= (try? inv.double("limit")) ?? 0 }.count : configs.count
+        let firstRung: Int
+        if hyperband, let rung = Hyperband(eta: eta, minEpochs: minE, maxEpochs: maxE).brackets().first?.rungs.first {
+            firstRung = min(rung.configs, eligible) * rung.epochs
+        } else {
+            firstRung = eligible * minE
+        }
+        let budget = try inv.int("budget", in: max(1, firstRung)...Int.max)
         let trainData = on == "sample" ? data.trialData : TrialData(train: data.train, validation: data.trialData.validation, test: nil, normalization: data.normalization)
-        let driver = RunDriver(ws: ws, kind: .search, data: trainData, datasetName: data.dataset.name, fingerprint: data.dataset.fingerprint)
-        let evaluator = Evaluator(configs: configs, settings: settings, driver: driver, seed: ws.seed, line: inv.lineNumber)
+        let driver = RunDriver(ws: ws, kind: .search, data: trainData, datasetName: data.dataset.name, fingerprint: data.dataset.fingerprint,
+                               classes: data.classes)
+        let evaluator = Evaluator(configs: configs, settings: settings, driver: driver, seed: ws.seed, line: inv.lineNumber,
+                                  scheduleEpochs: maxE)
         let ids = Array(configs.indices)
         let report: SearchReport
         do {
@@ -115,8 +136,9 @@ enum SearchCommands {
         out += "chosen: \(chosenName)\n"
         results.append("search chosen \(chosenName) epochs \(report.epochsSpent) of \(report.epochsFullTraining)")
         var images = evaluator.images
-        if let c = report.chosen, try inv.bool("final", default: false) {
-            let fd = RunDriver(ws: ws, kind: .final, data: data.finalData, datasetName: data.dataset.name, fingerprint: data.dataset.fingerprint)
+        if let c = report.chosen, final {
+            let fd = RunDriver(ws: ws, kind: .final, data: data.finalData, datasetName: data.dataset.name, fingerprint: data.dataset.fingerprint,
+                               classes: data.classes)
             let trainer = try Trainer(configuration: configs[c], settings: settings, seed: ws.seed)
             let o = try fd.run([TrialJob(trainer: trainer, epochs: settings.epochs, evaluateTest: true)], line: inv.lineNumber)[0]
             images += settings.epochs * data.train.count

@@ -45,6 +45,10 @@ public final class SessionState {
     var storePath = "quantlab.db"
     var sessionName: String?
     private var openStore: ResultsStore?
+    /// Cost reports by configuration definition: computed once per definition.
+    private var costs: [String: CostReport] = [:]
+    /// Row ids in the open store by configuration definition (see ``recordConfiguration(_:in:)``).
+    private var recorded: [String: Int64] = [:]
 
     init() {}
 
@@ -77,7 +81,51 @@ public final class SessionState {
             guard !configs.isEmpty else { throw QuantlabError.runtime("no configurations yet; try: config grid MODEL w=2,4,8,32 a=32") }
             return configs
         }
-        return try words.map { try config($0) }
+        let unknown = words.filter { w in !configs.contains { $0.name == w } }.uniqued()
+        if unknown.count > 1 {
+            let known = configs.map(\.name)
+            throw QuantlabError.runtime("no configurations named \(unknown.map { "'\($0)'" }.joined(separator: ", ")) (configurations: \(known.isEmpty ? "none; try: config add" : known.joined(separator: ", ")))")
+        }
+        return try words.uniqued().map { try config($0) }
+    }
+
+    /// Renames a configuration and moves its session results with it.
+    func rename(configuration old: String, to new: String) {
+        guard old != new, let i = configs.firstIndex(where: { $0.name == old }) else { return }
+        configs[i].name = new
+        if let o = results.trials.removeValue(forKey: old) { results.trials[new] = o }
+        if let o = results.finals.removeValue(forKey: old) { results.finals[new] = o }
+        if let t = results.trainers.removeValue(forKey: old) { results.trainers[new] = t }
+    }
+
+    /// Configurations built on the model named `name`.
+    func configurations(using model: String) -> [Configuration] {
+        configs.filter { $0.modelName == model }
+    }
+
+    /// The cost report of a configuration: from a trainer's model when one was built,
+    /// else from a model built once for the purpose; cached by definition, so a search
+    /// does not rebuild a model per rung to learn what it already knows.
+    func cost(_ c: Configuration, trainer: Trainer? = nil) throws -> CostReport {
+        if let known = costs[c.definition] { return known }
+        let r = try trainer.map { $0.cost } ?? c.costReport()
+        costs[c.definition] = r
+        return r
+    }
+
+    /// The store row of the trainer's configuration: the existing row with this name
+    /// and definition, or a new version of the name. Rows are never rewritten, so a
+    /// run keeps the model, precision and cost it actually trained.
+    func recordConfiguration(_ trainer: Trainer, in store: ResultsStore) throws -> Int64 {
+        let c = trainer.configuration
+        let key = store.path + "\u{0}" + c.name + "\u{0}" + c.definition
+        if let id = recorded[key] { return id }
+        let r = try cost(c, trainer: trainer)
+        let id = try store.recordConfiguration(ConfigurationRecord(
+            name: c.name, model: c.modelName, definition: c.definition, spec: c.canonicalText, precision: c.precisionText,
+            params: r.parameters, weightBits: r.weightBits, macs: r.macs, bops: r.bops, energyPJ: r.energyPJ))
+        recorded[key] = id
+        return id
     }
 
     /// The results database, opened on first use.

@@ -35,7 +35,7 @@ enum TrialCommands {
                 options: TrainingSettings.keys
             ) { inv, ws in
                 try inv.expectWords(0...0)
-                try ws.state.settings.apply(settingsOptions(inv))
+                try ws.state.settings.apply(try settingsOptions(inv))
                 return CommandOutput(text: ws.state.settings.text, results: ["settings \(ws.state.settings.text)"])
             },
             CommandSpec(
@@ -61,10 +61,12 @@ enum TrialCommands {
         ]
     }
 
-    /// The invocation's training settings, with yes/no spellings of `augment` normalised.
-    static func settingsOptions(_ inv: Invocation) -> [String: String] {
+    /// The invocation's training settings as `key=value` text, through the one option
+    /// parser: `augment` takes every yes/no spelling; numbers and names are checked
+    /// by ``TrainingSettings/apply(_:)``.
+    static func settingsOptions(_ inv: Invocation) throws -> [String: String] {
         var o = inv.options.filter { TrainingSettings.keys.contains($0.key) }
-        if let a = o["augment"] { o["augment"] = ["yes", "on", "1", "true"].contains(a.lowercased()) ? "true" : (["no", "off", "0", "false"].contains(a.lowercased()) ? "false" : a) }
+        if let a = try inv.bool("augment") { o["augment"] = String(a) }
         return o
     }
 
@@ -72,13 +74,13 @@ enum TrialCommands {
         let data = try ws.state.requireData()
         let configs = try ws.state.configs(inv.words)
         var settings = ws.state.settings
-        try settings.apply(settingsOptions(inv))
+        try settings.apply(try settingsOptions(inv))
         let jobs = try configs.map { c in
             let trainer = try Trainer(configuration: c, settings: settings, seed: ws.seed)
             return TrialJob(trainer: trainer, epochs: trainer.settings.epochs, evaluateTest: final)
         }
         let driver = RunDriver(ws: ws, kind: final ? .final : .trial, data: final ? data.finalData : data.trialData,
-                               datasetName: data.dataset.name, fingerprint: data.dataset.fingerprint)
+                               datasetName: data.dataset.name, fingerprint: data.dataset.fingerprint, classes: data.classes)
         let t0 = Date()
         let outcomes = try driver.run(jobs, line: inv.lineNumber)
         let seconds = Date().timeIntervalSince(t0)

@@ -1,6 +1,17 @@
-/// Typed access to arguments. Each helper throws a usage error that names the
-/// option (or argument), the expected type and what was found.
+/// Typed access to arguments: the one option parser of the command language. Each
+/// helper throws a usage error that names the option (or argument), what is accepted
+/// and what was found. Yes/no, lists, integers and numbers with ranges, and choices are
+/// parsed here and nowhere else, so every command accepts the same spellings.
 extension Invocation {
+    /// The yes/no vocabulary: `yes/no`, `true/false`, `on/off`, `1/0`, any case.
+    public static func yesNo(_ text: String) -> Bool? {
+        switch text.lowercased() {
+        case "yes", "true", "on", "1": return true
+        case "no", "false", "off", "0": return false
+        default: return nil
+        }
+    }
+
     // MARK: Options
 
     /// The option's text, or nil when it was not given.
@@ -20,12 +31,16 @@ extension Invocation {
         return value
     }
 
-    public func int(_ key: String, default value: Int, in range: ClosedRange<Int>? = nil) throws -> Int {
-        let v = try int(key) ?? value
-        if let range, !range.contains(v) {
-            throw usageError("option '\(key)' expects an integer from \(range.lowerBound) to \(range.upperBound), found '\(v)'")
-        }
+    /// The option as an integer within `range`, or nil when not given.
+    public func int(_ key: String, in range: ClosedRange<Int>) throws -> Int? {
+        guard let v = try int(key) else { return nil }
+        guard range.contains(v) else { throw usageError("option '\(key)' expects \(Self.describe(range)), found '\(v)'") }
         return v
+    }
+
+    public func int(_ key: String, default value: Int, in range: ClosedRange<Int>? = nil) throws -> Int {
+        if let range { return try int(key, in: range) ?? value }
+        return try int(key) ?? value
     }
 
     public func double(_ key: String) throws -> Double? {
@@ -36,27 +51,63 @@ extension Invocation {
         return value
     }
 
-    public func double(_ key: String, default value: Double, in range: ClosedRange<Double>? = nil) throws -> Double {
-        let v = try double(key) ?? value
-        if let range, !range.contains(v) {
-            throw usageError("option '\(key)' expects a number from \(range.lowerBound) to \(range.upperBound), found '\(v)'")
+    /// The option as a finite number within `range`, or nil when not given.
+    public func double(_ key: String, in range: ClosedRange<Double>) throws -> Double? {
+        guard let v = try double(key) else { return nil }
+        guard range.contains(v) else {
+            throw usageError("option '\(key)' expects a number from \(Self.number(range.lowerBound)) to \(Self.number(range.upperBound)), found '\(options[key]!)'")
         }
         return v
     }
 
-    /// `yes/no`, `true/false`, `on/off`, `1/0`.
-    public func bool(_ key: String, default value: Bool) throws -> Bool {
-        guard let text = options[key] else { return value }
-        switch text.lowercased() {
-        case "yes", "true", "on", "1": return true
-        case "no", "false", "off", "0": return false
-        default: throw usageError("option '\(key)' expects yes or no, found '\(text)'")
-        }
+    public func double(_ key: String, default value: Double, in range: ClosedRange<Double>? = nil) throws -> Double {
+        if let range { return try double(key, in: range) ?? value }
+        return try double(key) ?? value
     }
 
-    /// A comma-separated option (`w=1,t,2,4`), or nil when not given.
-    public func list(_ key: String) -> [String]? {
-        options[key].map { $0.split(separator: ",").map { String($0) } }
+    /// `yes/no`, `true/false`, `on/off`, `1/0`; nil when not given.
+    public func bool(_ key: String) throws -> Bool? {
+        guard let text = options[key] else { return nil }
+        guard let value = Self.yesNo(text) else { throw usageError("option '\(key)' expects yes or no, found '\(text)'") }
+        return value
+    }
+
+    public func bool(_ key: String, default value: Bool) throws -> Bool {
+        try bool(key) ?? value
+    }
+
+    /// One of `choices`, or `value` when not given.
+    public func choice(_ key: String, _ choices: [String], default value: String) throws -> String {
+        guard let text = options[key] else { return value }
+        guard choices.contains(text) else {
+            throw usageError("option '\(key)' expects \(Self.alternatives(choices)), found '\(text)'")
+        }
+        return text
+    }
+
+    /// A comma-separated option (`w=1,t,2,4`), or nil when not given. An empty list or
+    /// an empty item (`w=`, `w=,`, `w=2,,4`) is a usage error.
+    public func list(_ key: String) throws -> [String]? {
+        guard let text = options[key] else { return nil }
+        let items = text.split(separator: ",", omittingEmptySubsequences: false).map { String($0) }
+        guard !items.contains(where: \.isEmpty) else {
+            throw usageError("option '\(key)' expects a comma-separated list of one or more values, e.g. \(key)=2,4,8, found '\(text)'")
+        }
+        return items
+    }
+
+    /// `a`, `a or b`, `a, b or c`.
+    static func alternatives(_ choices: [String]) -> String {
+        choices.count <= 1 ? (choices.first ?? "") : choices.dropLast().joined(separator: ", ") + " or " + choices.last!
+    }
+
+    static func describe(_ range: ClosedRange<Int>) -> String {
+        if range.upperBound == Int.max { return "an integer ≥ \(range.lowerBound)" }
+        return "an integer from \(range.lowerBound) to \(range.upperBound)"
+    }
+
+    private static func number(_ x: Double) -> String {
+        x == x.rounded() && abs(x) < 1e15 ? String(Int(x)) : String(x)
     }
 
     // MARK: Positional arguments
