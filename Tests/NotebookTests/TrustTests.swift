@@ -1,0 +1,203 @@
+import Foundation
+import Testing
+@testable import Notebook
+import Store
+
+/// A notebook with the domain commands in its own folder (its own quantlab.db),
+/// on a tiny CSV dataset: 4 features, 3 classes, 120 rows.
+private final class Bench {
+    let dir: String
+    let notebook: Notebook
+
+    init(dir: String? = nil, load: Bool = true) {
+        self.dir = dir ?? temporaryDirectory("trust")
+        var csv = "f1,f2,f3,f4,label\n"
+        for i in 0..<120 {
+            let c = i % 3
+            csv += "\(c == 0 ? 1 : 0).\(i % 7),\(c == 1 ? 1 : 0).\(i % 5),\(c == 2 ? 1 : 0).\(i % 3),0.\(i % 9),k\(c)\n"
+        }
+        try! csv.write(toFile: self.dir + "/toy.csv", atomically: true, encoding: .utf8)
+        notebook = Notebook(workspace: Workspace(workingDirectory: self.dir), domainCommands: true, output: { _ in })
+        notebook.workspace.threads = 1
+        if load { ok("data load csv toy.csv label=label") }
+    }
+
+    /// Runs a line that must succeed and returns its key results.
+    @discardableResult
+    func ok(_ line: String, sourceLocation: SourceLocation = #_sourceLocation) -> [String] {
+        switch notebook.execute(line) {
+        case .success(let out): return out.results
+        case .failure(let message):
+            Issue.record("\(line) → \(message)", sourceLocation: sourceLocation); return []
+        case .blank: return []
+        }
+    }
+
+    /// Runs a line that must fail and returns its message.
+    func fails(_ line: String, sourceLocation: SourceLocation = #_sourceLocation) -> String {
+        switch notebook.execute(line) {
+        case .failure(let message): return message
+        default: Issue.record("\(line) succeeded", sourceLocation: sourceLocation); return ""
+        }
+    }
+
+}
+
+@Suite(.serialized) struct TrustTests {
+    // MARK: Item 2: a name keeps what it trained
+
+    /// Session A trains w2a32 and w4a32 on a small model; session B, same store, the
+    /// same names on a bigger one. A's runs must keep A's parameter count.
+    @Test func reusedNamesInASecondSessionDoNotRelabelTheFirst() throws {
+        let a = Bench()
+        a.ok("model define net = dense 4 | relu | dense 3")
+        a.ok("config grid net w=2,4")
+        a.ok("trial run all epochs=1")
+        let b = Bench(dir: a.dir)
+        b.ok("model define net = dense 16 | relu | dense 3")
+        b.ok("config grid net w=2,4")
+        b.ok("trial run all epochs=1")
+        // dense 4→4 + 4→3 = 20 + 15 = 35 parameters; dense 4→16 + 16→3 = 80 + 51 = 131.
+        let rows = try ResultsStoreProbe(a.dir).rows("""
+            SELECT r.id, c.name, c.version, c.params FROM runs r JOIN configurations c ON c.id = r.configuration_id ORDER BY r.id
+            """)
+        #expect(rows == [["1", "w2a32", "1", "35"], ["2", "w4a32", "1", "35"],
+                         ["3", "w2a32", "2", "131"], ["4", "w4a32", "2", "131"]])
+    }
+
+    @Test func configAddOfAnExistingNameWithAnotherDefinitionIsRefused() {
+        let s = Bench()
+        s.ok("model define m = dense 8 | relu | dense 3")
+        s.ok("config add c m w4a4")
+        let message = s.fails("config add c m w2a2")
+        #expect(message == """
+            error: a configuration named 'c' exists already with another definition: m dense1=w4a4 dense2=w4a4 \
+            (model m = dense 8 | relu | dense 3, input 4); remove it first (config remove c), rename it \
+            (config rename c NEWNAME), or choose another name
+            """)
+        // The same definition again is not a change: accepted, nothing added.
+        #expect(s.ok("config add c m w4a4") == ["config c m dense1=w4a4 dense2=w4a4"])
+        s.ok("config rename c old")
+        s.ok("config add c m w2a2")
+        #expect(s.ok("config remove old c") == ["configs 0"])
+    }
+
+    @Test func configRenameMovesResults() {
+        let s = Bench()
+        s.ok("model define m = dense 8 | relu | dense 3")
+        s.ok("config add c m w8a8")
+        s.ok("trial run c epochs=1")
+        #expect(s.ok("config rename c d") == ["config rename c d"])
+        #expect(s.fails("config show c").hasPrefix("error: no configuration named 'c'"))
+        s.ok("config add e m w4a4")
+        #expect(s.fails("config rename d e").hasPrefix("error: a configuration named 'e' exists already"))
+        #expect(s.fails("config rename d all").hasPrefix("error: config rename: NEW must be"))
+        guard case .success(let out) = s.notebook.execute("trial show d") else { Issue.record("trial show d"); return }
+        #expect(out.text.split(separator: "\n").contains { $0.hasPrefix("d ") && $0.contains("trial") }, "\(out.text)")
+    }
+
+    @Test func modelDefineOfANameConfigurationsUseIsRefused() {
+        let s = Bench()
+        s.ok("model define net = dense 8 | relu | dense 3")
+        s.ok("config grid net w=2,4")
+        #expect(s.fails("model define net = dense 16 | relu | dense 3") == """
+            error: model net is used by configurations w2a32, w4a32 (defined as dense 8 | relu | dense 3, input 4); \
+            redefining it would change what they mean: choose another name, or remove them first (config remove w2a32 w4a32)
+            """)
+        s.ok("model define net = dense 8 | relu | dense 3")      // the same definition is fine
+        s.ok("config remove all")
+        s.ok("model define net = dense 16 | relu | dense 3")
+    }
+
+    // MARK: Item 4: a model that does not fit the data
+
+    @Test func inputShapeMismatchIsAnErrorBeforeTraining() throws {
+        let s = Bench()
+        s.ok("model define m = conv 2 k3 | relu | dense 3 input=3x4x4")
+        s.ok("config add c m w8a8")
+        let expected = "error: configuration c: model m takes 3×4×4 inputs but the data has 4 samples; define the model for 4 (or leave out input=)"
+        #expect(s.fails("trial run c epochs=1") == expected)
+        #expect(s.fails("trial final c epochs=1") == expected)
+        #expect(s.fails("search halving all max=2") == expected)
+        #expect(try ResultsStoreProbe(s.dir).rows("SELECT count(*) FROM runs") == [["0"]], "nothing stored, nothing trained")
+    }
+
+    @Test func outputWidthMismatchIsAnErrorBeforeTraining() {
+        let s = Bench(load: false)
+        s.ok("model define m = dense 7 input=4")            // defined before the data: no check possible then
+        s.ok("data load csv toy.csv label=label")
+        s.ok("config add c m w8a8")
+        #expect(s.fails("trial run c epochs=1")
+            == "error: configuration c: model m ends in 7 outputs but the data has 3 classes: end with dense 3")
+    }
+
+    // MARK: Item 5 and the one option parser
+
+    @Test func emptyListsAreUsageErrors() {
+        let s = Bench()
+        s.ok("model define m = dense 8 | relu | dense 3")
+        #expect(s.fails("config random m w=,").hasPrefix(
+            "error: config random: option 'w' expects a comma-separated list of one or more values, e.g. w=2,4,8, found ','"))
+        #expect(s.fails("config random m a=,4").contains("option 'a' expects a comma-separated list"))
+        #expect(s.fails("config grid m w=2,,4").contains("found '2,,4'"))
+        #expect(s.fails("config grid m w=4 layers=dense1,").contains("option 'layers' expects a comma-separated list"))
+        #expect(s.fails("config random m a=").contains("option 'a' has no value"))  // the tokenizer's word
+    }
+
+    @Test func yesNoIsTheSameEverywhere() {
+        let s = Bench()
+        s.ok("model define m = dense 8 | relu | dense 3")
+        #expect(s.ok("config add c m w8a8 augment=yes perchannel=on") == ["config c m dense1=w8a8 dense2=w8a8 perchannel=true augment=true"])
+        s.ok("trial run all epochs=1 augment=no")
+        #expect(s.fails("config add d m w8a8 augment=maybe").contains("option 'augment' expects yes or no, found 'maybe'"))
+        #expect(s.fails("config add d m w8a8 pact=maybe").contains("option 'pact' expects yes or no, found 'maybe'"))
+        #expect(s.fails("config grid m w=4 binary=both").contains("option 'binary' expects xnor or connect, found 'both'"))
+    }
+
+    // MARK: Items 14/15: options refused with what is accepted
+
+    @Test func searchOptionsOutOfRangeAreRefused() {
+        let s = Bench()
+        s.ok("model define m = dense 8 | relu | dense 3")
+        s.ok("config grid m w=2,4,8")
+        #expect(s.fails("search halving all budget=0").hasPrefix(
+            "error: search halving: option 'budget' expects an integer ≥ 3, found '0'"))
+        #expect(s.fails("search halving all min=2 budget=5").contains("option 'budget' expects an integer ≥ 6, found '5'"))
+        let limit = s.fails("search halving all objective=limit limit=-1")
+        #expect(limit.hasPrefix("error: search halving: option 'limit' expects a number from 0.0"), "\(limit)")
+        #expect(s.fails("search halving all cost=latency").hasPrefix(
+            "error: search halving: option 'cost' expects memory, bops or energy, found 'latency'"))
+    }
+
+    @Test func paretoValidatesOptionsFirst() {
+        let s = Bench()
+        #expect(s.fails("pareto cost=latency").hasPrefix("error: pareto: option 'cost' expects memory, bops or energy, found 'latency'"))
+        #expect(s.fails("pareto accuracy=best").hasPrefix("error: pareto: option 'accuracy' expects final or trial, found 'best'"))
+    }
+
+    @Test func strideZeroSaysStrideMustBePositive() {
+        let s = Bench()
+        #expect(s.fails("model define m = conv 16 k3 s0 | dense 3")
+            == "error: layer 1 'conv 16 k3 s0': stride must be ≥ 1, found 's0'")
+        #expect(s.fails("model define m = conv 16 k0 | dense 3")
+            == "error: layer 1 'conv 16 k0': kernel size must be ≥ 1, found 'k0'")
+    }
+
+    @Test func removeNamesEveryUnknownConfiguration() {
+        let s = Bench()
+        s.ok("model define m = dense 8 | relu | dense 3")
+        s.ok("config add a m w8a8")
+        s.ok("config add g m w4a4")
+        #expect(s.fails("config remove a g i j") == "error: no configurations named 'i', 'j' (configurations: a, g)")
+    }
+}
+
+/// Reads the quantlab.db of a folder directly.
+private struct ResultsStoreProbe {
+    let path: String
+    init(_ dir: String) { path = dir + "/quantlab.db" }
+    func rows(_ sql: String) throws -> [[String]] {
+        let store = try ResultsStore(path: path)
+        return try store.query(sql).textRows.map { $0.map { $0 ?? "NULL" } }
+    }
+}
