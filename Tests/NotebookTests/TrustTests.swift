@@ -82,6 +82,19 @@ private final class Bench {
         #expect(s.ok("config remove old c") == ["configs 0"])
     }
 
+    /// Removing a configuration and adding another under its name must not pair the
+    /// new definition with the old one's results (correlate, pareto, trial show).
+    @Test func aNameAddedAgainStartsWithoutTheOldResults() {
+        let s = Bench()
+        s.ok("model define m = dense 8 | relu | dense 3")
+        s.ok("config add c m w8a8")
+        s.ok("trial run c epochs=1")
+        s.ok("config remove c")
+        s.ok("config add c m w2a2")
+        guard case .success(let out) = s.notebook.execute("trial show c") else { Issue.record("trial show c"); return }
+        #expect(out.text == "no results yet; try: trial run all epochs=2")
+    }
+
     @Test func configRenameMovesResults() {
         let s = Bench()
         s.ok("model define m = dense 8 | relu | dense 3")

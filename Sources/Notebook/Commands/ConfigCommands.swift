@@ -126,7 +126,7 @@ enum ConfigCommands {
             ) { inv, ws in
                 try inv.expectWords(1...Int.max)
                 let gone = Set(try ws.state.configs(inv.words).map(\.name))
-                ws.state.configs.removeAll { gone.contains($0.name) }
+                ws.state.remove(configurations: gone)
                 return CommandOutput(text: "removed \(gone.count); \(ws.state.configs.count) left", results: ["configs \(ws.state.configs.count)"])
             },
             CommandSpec(

@@ -98,6 +98,18 @@ public final class SessionState {
         if let t = results.trainers.removeValue(forKey: old) { results.trainers[new] = t }
     }
 
+    /// Removes configurations and their session results: a name added again later may
+    /// stand for another definition, and must not inherit these results (they stay in
+    /// the results store, with the configuration they trained).
+    func remove(configurations names: Set<String>) {
+        configs.removeAll { names.contains($0.name) }
+        for n in names {
+            results.trials[n] = nil
+            results.finals[n] = nil
+            results.trainers[n] = nil
+        }
+    }
+
     /// Configurations built on the model named `name`.
     func configurations(using model: String) -> [Configuration] {
         configs.filter { $0.modelName == model }
