@@ -13,8 +13,12 @@ extension TrialData {
     ///   present in the splits decides.
     /// - Throws: ``TrialError`` naming the configuration, the model and both shapes.
     public func checkFits(_ model: Sequential, configuration c: Configuration, classes: Int? = nil) throws {
+        try checkFits(model, label: "configuration \(c.name): model \(c.modelName)", classes: classes)
+    }
+
+    /// The same check for any model (`evaluate` of a loaded file); `label` starts the message.
+    public func checkFits(_ model: Sequential, label what: String, classes: Int? = nil) throws {
         let sample = train.sampleShape
-        let what = "configuration \(c.name): model \(c.modelName)"
         if model.inputShape.reduce(1, *) != sample.reduce(1, *) {
             throw TrialError("\(what) takes \(shapeText(model.inputShape)) inputs but the data has \(shapeText(sample)) samples; "
                 + "define the model for \(shapeText(sample)) (or leave out input=)")

@@ -18,6 +18,8 @@ enum ConfigCommands {
                 A bare wWaA applies to every weighted layer; then LAYER=wWaA pairs refine it (see help precision).
                 Without either, the model's default precision is used. Settings (epochs, batch, optimizer, lr,
                 momentum, wd, schedule, augment) given here override the run's for this configuration only.
+                A name stands for one definition: adding it again with another is an error (config remove, config
+                rename); the same definition again changes nothing. Stored runs keep the definition they trained.
                 """,
                 completes: [.named("new"), .model], freeForm: true
             ) { inv, ws in

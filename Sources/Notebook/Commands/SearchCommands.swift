@@ -20,6 +20,8 @@ enum SearchCommands {
                 cost/max cost. final=yes then trains the chosen configuration as a final run (epochs=).
                 Compute is reported in epochs and as a share of training every configuration to the end
                 (final runs of epochs= on the full training split), counted in images.
+                A learning-rate schedule (schedule=cosine|step) spans max= epochs, so rungs continue one schedule.
+                budget= must pay for the first rung (configurations × min epochs); limit= must admit the cheapest.
                 """,
                 options: options, completes: [.config]
             ) { inv, ws in try search(inv, ws, hyperband: false) },

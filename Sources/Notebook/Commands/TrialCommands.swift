@@ -16,6 +16,8 @@ enum TrialCommands {
                 with one BLAS thread: results do not depend on the thread count. Every epoch is stored in
                 the results database as it ends; Ctrl-C stops the run and keeps the finished epochs.
                 A configuration whose loss becomes NaN or infinite is marked diverged; the others go on.
+                schedule=cosine or step spans the epochs the run trains (a configuration's own epochs= counts).
+                Before anything trains, every model is checked against the data: input shape and one output per class.
                 """,
                 options: TrainingSettings.keys, completes: [.config]
             ) { inv, ws in
