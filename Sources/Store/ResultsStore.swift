@@ -166,7 +166,9 @@ public final class ResultsStore: Sendable {
     }
 
     /// Ends a run: sets its final status, the epoch it diverged at, test metrics and
-    /// the `finished` time.
+    /// the `finished` time. A run that ended (`done`, `diverged`) is never rewritten;
+    /// one marked `interrupted` may still finish (another process that opened the file
+    /// meanwhile took it for dead).
     public func finishRun(id: Int64, status: RunStatus, divergedEpoch: Int? = nil,
                           testAcc: Double? = nil, testLoss: Double? = nil) throws {
         guard status != .running else {
@@ -175,10 +177,13 @@ public final class ResultsStore: Sendable {
         try write("finishRun") { db in
             try db.execute(sql: """
                 UPDATE runs SET status = ?, diverged_epoch = ?, test_acc = ?, test_loss = ?,
-                       finished = ? WHERE id = ?
+                       finished = ? WHERE id = ? AND status IN ('running', 'interrupted')
                 """, arguments: [status.rawValue, divergedEpoch, testAcc, testLoss,
                                  Timestamp.now(), id])
             if db.changesCount == 0 {
+                if let done = try String.fetchOne(db, sql: "SELECT status FROM runs WHERE id = ?", arguments: [id]) {
+                    throw StoreError("\(label): finishRun: run \(id) is already \(done); a recorded result is not rewritten")
+                }
                 throw StoreError("\(label): finishRun: no run with id \(id)")
             }
         }

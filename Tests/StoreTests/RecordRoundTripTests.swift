@@ -49,6 +49,15 @@ import Testing
         #expect(joined == [["3950", "1"]])
     }
 
+    @Test func aFinishedRunIsNotFinishedAgain() throws {
+        let store = try ResultsStore.inMemory()
+        let id = try store.beginRun(sampleRun(configurationID: try store.recordConfiguration(sampleConfiguration())))
+        try store.finishRun(id: id, status: .done, testAcc: 0.75)
+        #expect(storeErrorMessage { try store.finishRun(id: id, status: .diverged, testAcc: 0.25) }
+            == "in-memory database: finishRun: run \(id) is already done; a recorded result is not rewritten")
+        #expect(try store.run(id: id)?.testAcc == 0.75)
+    }
+
     @Test func configurationRowsRefuseUpdates() throws {
         let store = try ResultsStore.inMemory()
         try store.recordConfiguration(sampleConfiguration())
