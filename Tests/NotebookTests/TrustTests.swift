@@ -177,7 +177,12 @@ private final class Bench {
             "error: search halving: option 'budget' expects an integer ≥ 3, found '0'"))
         #expect(s.fails("search halving all min=2 budget=5").contains("option 'budget' expects an integer ≥ 6, found '5'"))
         let limit = s.fails("search halving all objective=limit limit=-1")
-        #expect(limit.hasPrefix("error: search halving: option 'limit' expects a number from 0.0"), "\(limit)")
+        // dense 4→8 and 8→3 at 2 bits: 56 weights × 2 bits + 11 float biases × 32 bits + 2 float scales × 32 bits
+        // = 112 + 352 + 64 = 528 bits = 0.06445 KiB.
+        #expect(limit.hasPrefix("""
+            error: search halving: option 'limit' expects a number ≥ 0.06445 (KiB of weights, cost=memory): \
+            limit=-1 excludes every configuration, the cheapest costs 0.06445
+            """), "\(limit)")
         #expect(s.fails("search halving all cost=latency").hasPrefix(
             "error: search halving: option 'cost' expects memory, bops or energy, found 'latency'"))
     }

@@ -94,8 +94,13 @@ enum SearchCommands {
         switch objectiveKind {
         case "limit":
             let cheapest = costs.min() ?? 0
-            guard let limit = try inv.double("limit", in: cheapest...Double.greatestFiniteMagnitude) else {
-                throw inv.usageError("objective=limit needs limit=X (in \(unit), cost=\(costKind)); the cheapest configuration costs \(cheapest)")
+            let floor = Invocation.number(cheapest)
+            guard let limit = try inv.double("limit") else {
+                throw inv.usageError("objective=limit needs limit=X (in \(unit), cost=\(costKind)); the cheapest configuration costs \(floor)")
+            }
+            // A limit below the cheapest excludes everything and would end "chosen: none".
+            guard limit >= cheapest else {
+                throw inv.usageError("option 'limit' expects a number ≥ \(floor) (\(unit), cost=\(costKind)): limit=\(inv.string("limit")!) excludes every configuration, the cheapest costs \(floor)")
             }
             objective = .costLimit(limit)
         case "weighted": objective = .weighted(lambda: try inv.double("lambda", default: 0.05, in: 0...100))

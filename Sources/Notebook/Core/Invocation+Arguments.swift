@@ -55,7 +55,9 @@ extension Invocation {
     public func double(_ key: String, in range: ClosedRange<Double>) throws -> Double? {
         guard let v = try double(key) else { return nil }
         guard range.contains(v) else {
-            throw usageError("option '\(key)' expects a number from \(Self.number(range.lowerBound)) to \(Self.number(range.upperBound)), found '\(options[key]!)'")
+            let accepted = range.upperBound == .greatestFiniteMagnitude ? "a number ≥ \(Self.number(range.lowerBound))"
+                : "a number from \(Self.number(range.lowerBound)) to \(Self.number(range.upperBound))"
+            throw usageError("option '\(key)' expects \(accepted), found '\(options[key]!)'")
         }
         return v
     }
@@ -106,8 +108,9 @@ extension Invocation {
         return "an integer from \(range.lowerBound) to \(range.upperBound)"
     }
 
-    private static func number(_ x: Double) -> String {
-        x == x.rounded() && abs(x) < 1e15 ? String(Int(x)) : String(x)
+    /// `3`, `0.5`, `0.06445` (at most 4 significant digits after the point).
+    static func number(_ x: Double) -> String {
+        x == x.rounded() && abs(x) < 1e15 ? String(Int(x)) : String(format: "%.4g", x)
     }
 
     // MARK: Positional arguments
