@@ -38,9 +38,12 @@ extension Invocation {
         return v
     }
 
+    /// The option as an integer, or `value` when not given; with a range, the default is
+    /// checked too (a default out of range is reported as found).
     public func int(_ key: String, default value: Int, in range: ClosedRange<Int>? = nil) throws -> Int {
-        if let range { return try int(key, in: range) ?? value }
-        return try int(key) ?? value
+        let v = try int(key) ?? value
+        if let range, !range.contains(v) { throw usageError("option '\(key)' expects \(Self.describe(range)), found '\(v)'") }
+        return v
     }
 
     public func double(_ key: String) throws -> Double? {
@@ -63,8 +66,12 @@ extension Invocation {
     }
 
     public func double(_ key: String, default value: Double, in range: ClosedRange<Double>? = nil) throws -> Double {
-        if let range { return try double(key, in: range) ?? value }
-        return try double(key) ?? value
+        guard let range else { return try double(key) ?? value }
+        if options[key] != nil { return try double(key, in: range)! }
+        guard range.contains(value) else {
+            throw usageError("option '\(key)' expects a number from \(Self.number(range.lowerBound)) to \(Self.number(range.upperBound)), found '\(Self.number(value))'")
+        }
+        return value
     }
 
     /// `yes/no`, `true/false`, `on/off`, `1/0`; nil when not given.
