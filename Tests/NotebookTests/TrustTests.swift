@@ -95,6 +95,16 @@ private final class Bench {
         #expect(out.text == "no results yet; try: trial run all epochs=2")
     }
 
+    /// `all` means every configuration: a configuration named all could never be named alone.
+    @Test func configurationNamesAreWords() {
+        let s = Bench()
+        s.ok("model define m = dense 8 | relu | dense 3")
+        #expect(s.fails("config add all m w4a4")
+            == "error: 'all' cannot name a configuration: use letters, digits, '_', '-' or '.', and not 'all' (which means every configuration)")
+        #expect(s.fails("config grid m w=4 prefix=a/b").hasPrefix("error: 'a/bw4a32' cannot name a configuration"))
+        s.ok("config add c2-w4a4.v1 m w4a4")
+    }
+
     @Test func configRenameMovesResults() {
         let s = Bench()
         s.ok("model define m = dense 8 | relu | dense 3")

@@ -173,6 +173,9 @@ enum ConfigCommands {
     /// definition, so results recorded under it never change meaning.
     static func add(_ made: [Configuration], _ ws: Workspace) throws -> CommandOutput {
         var seen: [String: Configuration] = [:]
+        for c in made where !isName(c.name) {
+            throw QuantlabError.runtime("'\(c.name)' cannot name a configuration: use letters, digits, '_', '-' or '.', and not 'all' (which means every configuration)")
+        }
         for c in made {
             if let twin = seen[c.name], twin.definition != c.definition {
                 throw QuantlabError.runtime("the command makes two different configurations named '\(c.name)'; use prefix= or other names")
