@@ -132,6 +132,26 @@ private final class Bench {
         s.ok("model define net = dense 16 | relu | dense 3")
     }
 
+    // MARK: Item 16: the schedule spans what the run trains
+
+    /// A search's rungs continue one schedule over max= epochs; a trial's spans its epochs.
+    /// The stored settings say which span each run trained with.
+    @Test func storedRunsRecordTheScheduleSpan() throws {
+        let s = Bench()
+        s.ok("model define m = dense 8 | relu | dense 3")
+        s.ok("config grid m w=2,4")
+        s.ok("config add e m w8a8 epochs=2")
+        s.ok("trial run all epochs=1 schedule=cosine")
+        s.ok("search halving w2a32 w4a32 eta=2 max=4 schedule=cosine")   // one rung of 1 epoch: keeps 1 of 2
+        let rows = try ResultsStoreProbe(s.dir).rows("""
+            SELECT r.kind, c.name, substr(r.settings, instr(r.settings, 'schedule_epochs')) FROM runs r
+            JOIN configurations c ON c.id = r.configuration_id ORDER BY r.id
+            """)
+        #expect(rows == [["trial", "w2a32", "schedule_epochs=1"], ["trial", "w4a32", "schedule_epochs=1"],
+                         ["trial", "e", "schedule_epochs=2"],
+                         ["search", "w2a32", "schedule_epochs=4"], ["search", "w4a32", "schedule_epochs=4"]], "\(rows)")
+    }
+
     // MARK: Item 4: a model that does not fit the data
 
     @Test func inputShapeMismatchIsAnErrorBeforeTraining() throws {

@@ -30,7 +30,7 @@ struct RunDriver {
             let cid = try ws.state.recordConfiguration(job.trainer, in: store)
             runIDs.append(try store.beginRun(RunRecord(
                 configurationID: cid, kind: kind, dataset: datasetName, fingerprint: fingerprint, trainCount: data.train.count,
-                settings: job.trainer.settings.text, seed: Int(truncatingIfNeeded: ws.seed), status: .running,
+                settings: job.trainer.settings.text + " schedule_epochs=\(job.trainer.scheduleEpochs)", seed: Int(truncatingIfNeeded: ws.seed), status: .running,
                 session: ws.state.sessionName, sessionLine: line)))
         }
         let names = jobs.map { $0.trainer.configuration.name }

@@ -15,8 +15,8 @@ public enum RunStatus: String, Codable, Sendable, CaseIterable {
 
 /// One training run of one configuration.
 ///
-/// `settings` is a JSON object (epochs, batch, learning rate …) as the trainer wrote
-/// it; `fingerprint` identifies the exact data the run saw; `session` and
+/// `settings` is the training settings as the trainer wrote them (`epochs=3 batch=64 …
+/// schedule_epochs=9`, the last being the epochs the learning-rate schedule spans); `fingerprint` identifies the exact data the run saw; `session` and
 /// `sessionLine` point at the command in `sessions/NAME.qlab` that started it
 /// (nil when nothing was recording). `seed` is stored as a signed 64-bit integer:
 /// pass a `UInt64` seed as `Int(truncatingIfNeeded:)`.
