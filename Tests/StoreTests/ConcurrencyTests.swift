@@ -32,6 +32,33 @@ import Testing
         #expect(try first.epochs(runID: run).count == 2)
         #expect(try second.query("SELECT count(*) FROM epochs").textRows == [["2"]])
     }
+
+    /// Two processes recording the same new versions at once: each (name, definition)
+    /// gets one row and both see its id; versions stay 1, 2, … without a gap or clash.
+    @Test func twoConnectionsRecordingTheSameVersionsAgree() throws {
+        let path = try makeTemporaryFolder().appendingPathComponent("quantlab.db").path
+        let stores = [try ResultsStore(path: path), try ResultsStore(path: path)]
+        let failures = Failures()
+        let ids = IDs()
+        DispatchQueue.concurrentPerform(iterations: 2) { index in
+            for k in 0..<20 {
+                var c = sampleConfiguration()
+                c.definition = "net = dense \(k) | dense 10; w4a4"
+                do { ids.add(k, try stores[index].recordConfiguration(c)) } catch { failures.add("\(error)") }
+            }
+        }
+        #expect(failures.all.isEmpty, "\(failures.all.prefix(2))")
+        #expect(ids.agree)
+        #expect(try stores[0].configurationVersions(named: "w4a4").map(\.version) == Array(1...20))
+    }
+}
+
+/// Row ids seen per key from several threads.
+private final class IDs: @unchecked Sendable {
+    private let lock = NSLock()
+    private var seen: [Int: Set<Int64>] = [:]
+    func add(_ key: Int, _ id: Int64) { lock.lock(); seen[key, default: []].insert(id); lock.unlock() }
+    var agree: Bool { lock.lock(); defer { lock.unlock() }; return seen.count == 20 && seen.values.allSatisfy { $0.count == 1 } }
 }
 
 /// Collects error texts from several threads.
