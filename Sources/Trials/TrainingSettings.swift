@@ -13,19 +13,24 @@ public struct TrainingSettings: Hashable, Sendable, Codable {
     public init() {}
 
     public static let keys = ["epochs", "batch", "optimizer", "lr", "momentum", "wd", "schedule", "augment"]
+    /// Accepted values, shared with the notebook's option parser so both say the same.
+    public static let epochRange = 1...1000
+    public static let batchRange = 1...65536
+    public static let optimizers = ["adam", "sgd"]
+    public static let schedules = ["constant", "cosine", "step"]
 
     /// Applies `key=value` pairs; throws a message naming the key, expected and found.
     public mutating func apply(_ options: [String: String]) throws {
         for (key, value) in options.sorted(by: { $0.key < $1.key }) {
             func bad(_ expected: String) -> TrialError { TrialError("\(key)=\(value): expected \(expected)") }
             switch key {
-            case "epochs": guard let v = Int(value), (1...1000).contains(v) else { throw bad("an integer 1…1000") }; epochs = v
-            case "batch": guard let v = Int(value), (1...65536).contains(v) else { throw bad("an integer 1…65536") }; batchSize = v
-            case "optimizer": guard ["adam", "sgd"].contains(value) else { throw bad("adam or sgd") }; optimizer = value
+            case "epochs": guard let v = Int(value), Self.epochRange.contains(v) else { throw bad("an integer 1…1000") }; epochs = v
+            case "batch": guard let v = Int(value), Self.batchRange.contains(v) else { throw bad("an integer 1…65536") }; batchSize = v
+            case "optimizer": guard Self.optimizers.contains(value) else { throw bad("adam or sgd") }; optimizer = value
             case "lr": guard let v = Float(value), v > 0, v.isFinite else { throw bad("a positive number") }; learningRate = v
             case "momentum": guard let v = Float(value), (0..<1).contains(v) else { throw bad("a number in [0, 1)") }; momentum = v
             case "wd": guard let v = Float(value), v >= 0, v.isFinite else { throw bad("a number ≥ 0") }; weightDecay = v
-            case "schedule": guard ["constant", "cosine", "step"].contains(value) else { throw bad("constant, cosine or step") }; schedule = value
+            case "schedule": guard Self.schedules.contains(value) else { throw bad("constant, cosine or step") }; schedule = value
             case "augment": guard let v = Bool(value) else { throw bad("true or false") }; augment = v
             default: throw TrialError("unknown setting '\(key)'; settings are \(Self.keys.joined(separator: ", "))")
             }

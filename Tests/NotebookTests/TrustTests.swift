@@ -197,6 +197,20 @@ private final class Bench {
         #expect(s.fails("config grid m w=4 binary=both").contains("option 'binary' expects xnor or connect, found 'both'"))
     }
 
+    /// Settings give the option parser's errors wherever they are typed.
+    @Test func settingsAreParsedOnceForEveryCommand() {
+        let s = Bench()
+        s.ok("model define m = dense 8 | relu | dense 3")
+        #expect(s.fails("config add c m w8a8 epochs=0").hasPrefix("error: config add: option 'epochs' expects an integer from 1 to 1000, found '0'"))
+        #expect(s.fails("trial set epochs=0").hasPrefix("error: trial set: option 'epochs' expects an integer from 1 to 1000, found '0'"))
+        #expect(s.fails("trial set lr=0").hasPrefix("error: trial set: option 'lr' expects a number > 0, found '0'"))
+        #expect(s.fails("trial set momentum=1").hasPrefix("error: trial set: option 'momentum' expects a number in [0, 1), found '1'"))
+        #expect(s.fails("trial set wd=-1").hasPrefix("error: trial set: option 'wd' expects a number ≥ 0, found '-1'"))
+        #expect(s.fails("trial set schedule=linear").hasPrefix("error: trial set: option 'schedule' expects constant, cosine or step, found 'linear'"))
+        #expect(s.fails("trial set optimizer=rmsprop").hasPrefix("error: trial set: option 'optimizer' expects adam or sgd, found 'rmsprop'"))
+        #expect(s.ok("trial set augment=on lr=0.01") == ["settings epochs=3 batch=64 optimizer=adam lr=0.01 momentum=0.9 wd=0.0 schedule=constant augment=true"])
+    }
+
     // MARK: Items 14/15: options refused with what is accepted
 
     @Test func searchOptionsOutOfRangeAreRefused() {

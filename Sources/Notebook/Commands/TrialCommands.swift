@@ -63,12 +63,26 @@ enum TrialCommands {
         ]
     }
 
-    /// The invocation's training settings as `key=value` text, through the one option
-    /// parser: `augment` takes every yes/no spelling; numbers and names are checked
-    /// by ``TrainingSettings/apply(_:)``.
+    /// The invocation's training settings as canonical `key=value` text, through the one
+    /// option parser: every command that takes settings (trial run/final/set, config
+    /// add, searches) accepts the same spellings and gives the same errors.
     static func settingsOptions(_ inv: Invocation) throws -> [String: String] {
-        var o = inv.options.filter { TrainingSettings.keys.contains($0.key) }
-        if let a = try inv.bool("augment") { o["augment"] = String(a) }
+        typealias S = TrainingSettings
+        var o: [String: String] = [:]
+        if let v = try inv.int("epochs", in: S.epochRange) { o["epochs"] = String(v) }
+        if let v = try inv.int("batch", in: S.batchRange) { o["batch"] = String(v) }
+        if inv.string("optimizer") != nil { o["optimizer"] = try inv.choice("optimizer", S.optimizers, default: "adam") }
+        if inv.string("schedule") != nil { o["schedule"] = try inv.choice("schedule", S.schedules, default: "constant") }
+        if let v = try inv.bool("augment") { o["augment"] = String(v) }
+        if let v = try inv.double("lr") {
+            guard v > 0 else { throw inv.usageError("option 'lr' expects a number > 0, found '\(inv.string("lr")!)'") }
+            o["lr"] = inv.string("lr")
+        }
+        if let v = try inv.double("momentum") {
+            guard v >= 0 && v < 1 else { throw inv.usageError("option 'momentum' expects a number in [0, 1), found '\(inv.string("momentum")!)'") }
+            o["momentum"] = inv.string("momentum")
+        }
+        if try inv.double("wd", in: 0...Double.greatestFiniteMagnitude) != nil { o["wd"] = inv.string("wd") }
         return o
     }
 
