@@ -30,7 +30,7 @@ public func activationCodes(_ x: UnsafePointer<Float>, count: Int, grid: Activat
     for i in 0..<count {
         let v = x[i]
         var r = (v * inv + roundingMagic) - roundingMagic
-        r = r < 0 ? 0 : r
+        r = r >= 0 ? r : 0          // NaN → 0 (and rejected below)
         r = r > top ? top : r
         bad |= r * step == v ? 0 : 1
         codes[i] = UInt8(r)
@@ -52,7 +52,7 @@ public func activationCodesNHWC(_ x: UnsafePointer<Float>, batch n: Int, channel
             for i in 0..<hw {
                 let v = src[i]
                 var r = (v * inv + roundingMagic) - roundingMagic
-                r = r < 0 ? 0 : r
+                r = r >= 0 ? r : 0          // NaN → 0 (and rejected below)
                 r = r > top ? top : r
                 bad |= r * step == v ? 0 : 1
                 dst[i * c] = UInt8(r)

@@ -18,20 +18,28 @@ public enum Benchmarks {
         BLAS.setThreads(1)
         BLAS.warmUp()
         let chosen = names.isEmpty ? Self.names : names
-        output("# quantlab bench: cpu \(cpuModel()), OpenBLAS core \(BLAS.coreName), \(ProcessInfo.processInfo.activeProcessorCount) cores")
+        output("# quantlab bench: cpu \(cpuModel()), \(BLAS.coreName), \(ProcessInfo.processInfo.activeProcessorCount) cores")
         for name in chosen {
             switch name {
             case "sgemm": sgemmFigures(quick: quick, output: output)
             case "cifar3", "fmnist2", "seedcnn":
-                let precisions = ["w32a32", "w4a4", "w1a1", "wta8"]
+                // "+float-forward": the same precision with the integer forward off
+                // (fake-quantized float GEMMs), to show what the integer path gains.
+                let precisions = ["w32a32", "w8a8", "w8a8+float-forward", "w4a4", "w1a1", "wta8"]
                 for p in precisions {
+                    let floatForward = p.hasSuffix("+float-forward")
+                    IntegerForward.enabled = !floatForward
                     trainingFigure(net: name, precision: p, quick: quick, output: output)
+                    IntegerForward.enabled = true
                 }
             default: output("# unknown benchmark '\(name)'; benchmarks are \(Self.names.joined(separator: ", "))")
             }
         }
     }
 
+    /// GEMM throughput per library, one thread. The three GEMMs of a shape are timed
+    /// in turn, repetition by repetition, so that load from other processes falls on
+    /// all of them alike: OpenBLAS sgemm, oneDNN sgemm, oneDNN u8×s8→s32.
     static func sgemmFigures(quick: Bool, output: (String) -> Void) {
         // 512³ (the warm-up size) and the GEMMs of cifar3's convolutions at batch 64.
         let sizes: [(String, Int, Int, Int)] = [
@@ -41,16 +49,29 @@ public enum Benchmarks {
         ]
         for (label, m, n, k) in sizes {
             let a = [Float](repeating: 0.01, count: m * k), b = [Float](repeating: 0.02, count: k * n)
-            var c = [Float](repeating: 0, count: m * n)
+            let a8 = [UInt8](repeating: 3, count: m * k), b8 = [Int8](repeating: -2, count: k * n)
+            var c = [Float](repeating: 0, count: m * n), c32 = [Int32](repeating: 0, count: m * n)
             let reps = quick ? 3 : 10
-            let t0 = monotonicSeconds()
+            var seconds = [0.0, 0.0, 0.0]
             for _ in 0..<reps {
                 a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in c.withUnsafeMutableBufferPointer { cp in
+                    var t0 = monotonicSeconds()
+                    openBLASSgemm(m: m, n: n, k: k, a: ap.baseAddress!, lda: k, b: bp.baseAddress!, ldb: n, c: cp.baseAddress!, ldc: n)
+                    seconds[0] += monotonicSeconds() - t0
+                    t0 = monotonicSeconds()
                     sgemm(m: m, n: n, k: k, a: ap.baseAddress!, lda: k, b: bp.baseAddress!, ldb: n, c: cp.baseAddress!, ldc: n)
+                    seconds[1] += monotonicSeconds() - t0
+                } } }
+                a8.withUnsafeBufferPointer { ap in b8.withUnsafeBufferPointer { bp in c32.withUnsafeMutableBufferPointer { cp in
+                    let t0 = monotonicSeconds()
+                    gemmU8S8S32(m: m, n: n, k: k, a: ap.baseAddress!, lda: k, b: bp.baseAddress!, ldb: n, c: cp.baseAddress!, ldc: n)
+                    seconds[2] += monotonicSeconds() - t0
                 } } }
             }
-            let dt = monotonicSeconds() - t0
-            output("sgemm.\(label).1thread \(format(2.0 * Double(m * n * k) * Double(reps) / dt / 1e9)) GFLOP/s")
+            let ops = 2.0 * Double(m * n * k) * Double(reps) / 1e9
+            output("sgemm.\(label).openblas.1thread \(format(ops / seconds[0])) GFLOP/s")
+            output("sgemm.\(label).onednn.1thread \(format(ops / seconds[1])) GFLOP/s")
+            output("gemm_u8s8s32.\(label).onednn.1thread \(format(ops / seconds[2])) GOP/s")
         }
     }
 
@@ -61,7 +82,7 @@ public enum Benchmarks {
         let input = Presets.inputShape(net)!
         var rng = SplitMix64(seed: 0)
         let names = try! Sequential(spec: spec, inputShape: input, rng: &rng).weightedLayers.map(\.name)
-        let p = LayerPrecision(precision)!
+        let p = LayerPrecision(String(precision.prefix { $0 != "+" }))!
         let ps = names.map { net == "cifar3" && $0.hasPrefix("dense") ? LayerPrecision.float : p }
         return Configuration(name: "\(net)-\(precision)", modelName: net, spec: spec, inputShape: input, layerNames: names, precisions: ps)
     }

@@ -16,6 +16,13 @@ import Quantization
 // s_w·code); anything else keeps the float path, as do float inputs (the first
 // layer on images), > 8-bit weights and binary (±1) activations.
 
+/// Process-wide switch for the integer forward, on by default. `quantlab bench`
+/// turns it off to time the fake-quantized float forward in the same run; set it
+/// only while no model is running.
+public enum IntegerForward {
+    nonisolated(unsafe) public static var enabled = true
+}
+
 /// Signed 8-bit weight codes of Q(W) and one scale per output row, in the column
 /// order the integer GEMM reads.
 final class IntegerWeights {
@@ -63,7 +70,7 @@ final class IntegerWeights {
 /// The grid of a layer's input, when the integer forward may use it.
 @inline(__always)
 func integerInputGrid(_ quantizer: UniformActivationQuantizer?, weightPrecision: Precision, rowLength: Int) -> ActivationGrid? {
-    guard let quantizer, let maxW = IntegerWeights.maxCode(of: weightPrecision) else { return nil }
+    guard IntegerForward.enabled, let quantizer, let maxW = IntegerWeights.maxCode(of: weightPrecision) else { return nil }
     let grid = ActivationGrid(clip: quantizer.lastClip, maxCode: quantizer.maxCode)
     guard grid.isUsable, CPUDispatch.int8GEMMIsExact(maxA: grid.maxCode, maxB: maxW, k: rowLength) else { return nil }
     return grid
