@@ -7,7 +7,10 @@ import CDNNL
 /// set and thread count; the session header and `quantlab bench` name it.
 public enum CPUDispatch {
     /// oneDNN's raw ISA value (`dnnl_cpu_isa_t`).
-    public static var isa: UInt32 { dnnl_get_effective_cpu_isa().rawValue }
+    public static var isa: UInt32 {
+        _ = BLAS.isaChosen
+        return dnnl_get_effective_cpu_isa().rawValue
+    }
 
     /// "avx512_core_bf16", "avx512_core_vnni", "avx2", … .
     public static var isaName: String {

@@ -39,7 +39,9 @@ public enum Benchmarks {
 
     /// GEMM throughput per library, one thread. The three GEMMs of a shape are timed
     /// in turn, repetition by repetition, so that load from other processes falls on
-    /// all of them alike: OpenBLAS sgemm, oneDNN sgemm, oneDNN u8×s8→s32.
+    /// all of them alike: OpenBLAS sgemm, oneDNN sgemm, oneDNN u8×s8→s32. Timed in
+    /// CPU seconds of the calling thread (on a busy machine wall time mostly
+    /// measures the other processes).
     static func sgemmFigures(quick: Bool, output: (String) -> Void) {
         // 512³ (the warm-up size) and the GEMMs of cifar3's convolutions at batch 64.
         let sizes: [(String, Int, Int, Int)] = [
@@ -55,17 +57,17 @@ public enum Benchmarks {
             var seconds = [0.0, 0.0, 0.0]
             for _ in 0..<reps {
                 a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in c.withUnsafeMutableBufferPointer { cp in
-                    var t0 = monotonicSeconds()
+                    var t0 = threadCPUSeconds()
                     openBLASSgemm(m: m, n: n, k: k, a: ap.baseAddress!, lda: k, b: bp.baseAddress!, ldb: n, c: cp.baseAddress!, ldc: n)
-                    seconds[0] += monotonicSeconds() - t0
-                    t0 = monotonicSeconds()
+                    seconds[0] += threadCPUSeconds() - t0
+                    t0 = threadCPUSeconds()
                     sgemm(m: m, n: n, k: k, a: ap.baseAddress!, lda: k, b: bp.baseAddress!, ldb: n, c: cp.baseAddress!, ldc: n)
-                    seconds[1] += monotonicSeconds() - t0
+                    seconds[1] += threadCPUSeconds() - t0
                 } } }
                 a8.withUnsafeBufferPointer { ap in b8.withUnsafeBufferPointer { bp in c32.withUnsafeMutableBufferPointer { cp in
-                    let t0 = monotonicSeconds()
+                    let t0 = threadCPUSeconds()
                     gemmU8S8S32(m: m, n: n, k: k, a: ap.baseAddress!, lda: k, b: bp.baseAddress!, ldb: n, c: cp.baseAddress!, ldc: n)
-                    seconds[2] += monotonicSeconds() - t0
+                    seconds[2] += threadCPUSeconds() - t0
                 } } }
             }
             let ops = 2.0 * Double(m * n * k) * Double(reps) / 1e9
@@ -108,11 +110,13 @@ public enum Benchmarks {
         for workers in [1, 2] {
             let trainers = (0..<workers).map { makeTrainer(UInt64($0)) }
             parallelFor(workers, workers: workers) { i in _ = trainers[i].trainEpoch(on: warm, normalization: norm) }
-            let t0 = monotonicSeconds()
+            let t0 = monotonicSeconds(), c0 = processCPUSeconds()
             parallelFor(workers, workers: workers) { i in _ = trainers[i].trainEpoch(on: split, normalization: norm) }
-            let dt = monotonicSeconds() - t0
-            let ips = Double(count * workers) / dt
-            output("train.\(net).\(precision).\(workers == 1 ? "1trial" : "2trials") \(format(ips)) images/s")
+            let dt = monotonicSeconds() - t0, cpu = processCPUSeconds() - c0
+            let label = "train.\(net).\(precision).\(workers == 1 ? "1trial" : "2trials")"
+            output("\(label) \(format(Double(count * workers) / dt)) images/s")
+            // Per CPU second: what a trial costs when the machine is shared.
+            output("\(label).cpu \(format(Double(count * workers) / cpu)) images/cpu-s")
         }
     }
 
