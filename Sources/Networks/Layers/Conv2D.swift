@@ -169,9 +169,8 @@ public final class Conv2D: WeightedLayer {
         let chunk = max(1, min(n, (1 << 19) / max(1, r * p)))
         if rowsU8.count < chunk * p * r { rowsU8 = [UInt8](repeating: 0, count: chunk * p * r) }
         if acc.count < chunk * p * filters { acc = [Int32](repeating: 0, count: chunk * p * filters) }
-        let step = grid.step
-        let scales = integerWeights.rowScales.map { $0 * step }
-        let biasData = bias?.value.data ?? [Float](repeating: 0, count: filters)
+        integerWeights.setScales(step: grid.step, bias: bias?.value.data)
+        let scales = integerWeights.scaled, biasData = integerWeights.bias
         let k = filters
         codes.withUnsafeBufferPointer { cp in
         integerWeights.codes.withUnsafeBufferPointer { wp in

@@ -104,9 +104,8 @@ public final class Dense: WeightedLayer {
             codes.withUnsafeMutableBufferPointer { activationCodes(xp.baseAddress!, count: n * k, grid: grid, into: $0.baseAddress!) }
         }
         guard onGrid else { return false }
-        let step = grid.step
-        let scales = integerWeights.rowScales.map { $0 * step }
-        let biasData = bias?.value.data ?? [Float](repeating: 0, count: o)
+        integerWeights.setScales(step: grid.step, bias: bias?.value.data)
+        let scales = integerWeights.scaled, biasData = integerWeights.bias
         codes.withUnsafeBufferPointer { cp in
         integerWeights.codes.withUnsafeBufferPointer { wp in
         acc.withUnsafeMutableBufferPointer { ap in

@@ -28,6 +28,18 @@ public enum IntegerForward {
 final class IntegerWeights {
     private(set) var codes: [Int8] = []
     private(set) var rowScales: [Float] = []
+    /// s_x · s_w per row and the bias (zeros without one), for the output pass;
+    /// kept here so that a step allocates nothing.
+    private(set) var scaled: [Float] = []
+    private(set) var bias: [Float] = []
+
+    func setScales(step: Float, bias b: [Float]?) {
+        let rows = rowScales.count
+        if scaled.count != rows { scaled = [Float](repeating: 0, count: rows) }
+        if bias.count != rows { bias = [Float](repeating: 0, count: rows) }
+        for k in 0..<rows { scaled[k] = rowScales[k] * step }
+        if let b { for k in 0..<rows { bias[k] = b[k] } }
+    }
 
     /// The largest |code| the quantizer can produce, if ≤ 127.
     static func maxCode(of precision: Precision) -> Int? {
