@@ -11,7 +11,7 @@ import Datasets
 /// script does), batch 64, SGD with momentum, one BLAS thread per trial. "x2" runs
 /// two independent trials side by side and reports their combined images/s.
 public enum Benchmarks {
-    public static let names = ["sgemm", "cifar3", "fmnist2", "seedcnn"]
+    public static let names = ["sgemm", "layers", "cifar3", "fmnist2", "seedcnn"]
 
     /// Runs the named benchmarks (all when empty); `quick` shortens them.
     public static func run(names: [String], quick: Bool, output: (String) -> Void) {
@@ -22,6 +22,7 @@ public enum Benchmarks {
         for name in chosen {
             switch name {
             case "sgemm": sgemmFigures(quick: quick, output: output)
+            case "layers": layerFigures(quick: quick, output: output)
             case "cifar3", "fmnist2", "seedcnn":
                 // "+float-forward": the same precision with the integer forward off
                 // (fake-quantized float GEMMs), to show what the integer path gains.
@@ -74,6 +75,35 @@ public enum Benchmarks {
             output("sgemm.\(label).openblas.1thread \(format(ops / seconds[0])) GFLOP/s")
             output("sgemm.\(label).onednn.1thread \(format(ops / seconds[1])) GFLOP/s")
             output("gemm_u8s8s32.\(label).onednn.1thread \(format(ops / seconds[2])) GOP/s")
+        }
+    }
+
+    /// Forward time of cifar3's conv2 and conv3 at batch 64 with w8 weights on a8
+    /// input: the fake-quantized float forward against the integer forward, timed in
+    /// turn (thread CPU seconds), milliseconds per batch.
+    static func layerFigures(quick: Bool, output: (String) -> Void) {
+        for (label, c, k, hw) in [("cifar3.conv2", 32, 64, 16), ("cifar3.conv3", 64, 128, 8)] {
+            var rng = SplitMix64(seed: 5)
+            let conv = Conv2D(name: label, inputChannels: c, filters: k, kernel: 3, padding: 1, rng: &rng)
+            conv.weightQuantizer = UniformWeightQuantizer(bits: 8)
+            let act = UniformActivationQuantizer(bits: 8)
+            conv.integerInput = act
+            let shape = [64, c, hw, hw]
+            let raw = (0..<shape.reduce(1, *)).map { _ in rng.nextNormal() }
+            let x = Tensor(shape: shape, data: act.forward(raw, training: true))
+            var y = Tensor(zeros: [0])
+            var seconds = [0.0, 0.0]
+            let reps = quick ? 5 : 30
+            for rep in 0...reps {
+                for (i, integer) in [false, true].enumerated() {
+                    conv.integerForward = integer
+                    let t0 = threadCPUSeconds()
+                    conv.forward(x, into: &y, training: true)
+                    if rep > 0 { seconds[i] += threadCPUSeconds() - t0 }   // rep 0 warms up
+                }
+            }
+            output("layer.\(label).fwd.w8a8.float \(String(format: "%.3f", seconds[0] / Double(reps) * 1e3)) ms")
+            output("layer.\(label).fwd.w8a8.int8 \(String(format: "%.3f", seconds[1] / Double(reps) * 1e3)) ms")
         }
     }
 
