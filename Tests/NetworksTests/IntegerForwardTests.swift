@@ -6,16 +6,24 @@ import Quantization
 /// The integer forward (u8 activation codes × s8 weight codes → int32, then the
 /// scales) against the fake-quantized float forward it replaces: equal up to float
 /// summation order. Tolerance: |Δ| ≤ 1e-5 · max|y| (float sums of up to 576
-/// products, relative rounding ~1e-7 each, far below).
+/// products, relative rounding ~1e-7 each, far below). Whether the integer path is
+/// taken depends on the instruction set: everything here with VNNI; without it
+/// (`DNNL_MAX_CPU_ISA=AVX2`) only codes whose int16 pair sums cannot saturate.
 @Suite struct IntegerForwardTests {
-    static let weightQuantizers: [(String, () -> WeightQuantizer)] = [
-        ("w8", { UniformWeightQuantizer(bits: 8) }),
-        ("w8 per channel", { UniformWeightQuantizer(bits: 8, perChannel: true) }),
-        ("w4", { UniformWeightQuantizer(bits: 4) }),
-        ("w2", { UniformWeightQuantizer(bits: 2) }),
-        ("ternary", { TernaryWeightQuantizer() }),
-        ("binary (XNOR, per channel α)", { BinaryWeightQuantizer() }),
+    /// (label, largest |weight code|, quantizer)
+    static let weightQuantizers: [(String, Int, () -> WeightQuantizer)] = [
+        ("w8", 127, { UniformWeightQuantizer(bits: 8) }),
+        ("w8 per channel", 127, { UniformWeightQuantizer(bits: 8, perChannel: true) }),
+        ("w4", 7, { UniformWeightQuantizer(bits: 4) }),
+        ("w2", 1, { UniformWeightQuantizer(bits: 2) }),
+        ("ternary", 1, { TernaryWeightQuantizer() }),
+        ("binary (XNOR, per channel α)", 1, { BinaryWeightQuantizer() }),
     ]
+
+    /// Whether this CPU takes the integer path for these codes.
+    static func expectInteger(activationBits a: Int, maxWeightCode w: Int, k: Int) -> Bool {
+        CPUDispatch.int8GEMMIsExact(maxA: (1 << a) - 1, maxB: w, k: k)
+    }
 
     static func close(_ a: [Float], _ b: [Float], _ what: String, sourceLocation: SourceLocation = #_sourceLocation) {
         let scale = b.reduce(Float(0)) { max($0, abs($1)) }
@@ -31,7 +39,7 @@ import Quantization
 
     @Test(arguments: 0..<weightQuantizers.count, [8, 4])
     func conv2DIntegerForwardMatchesFakeQuantized(_ wq: Int, activationBits: Int) {
-        let (label, make) = Self.weightQuantizers[wq]
+        let (label, maxW, make) = Self.weightQuantizers[wq]
         let (x, aq) = Self.quantizedInput([3, 5, 7, 6], bits: activationBits, seed: 11)
         let conv = Conv2D(name: "c", weight: randomTensor([4, 5, 3, 3], seed: 12, scale: 0.3),
                           bias: randomTensor([4], seed: 13), stride: 1, padding: 1)
@@ -39,7 +47,8 @@ import Quantization
         conv.integerInput = aq
         var yInt = Tensor(zeros: [0]), yFake = Tensor(zeros: [0])
         conv.forward(x, into: &yInt, training: true)
-        #expect(conv.lastForwardWasInteger, "\(label) a\(activationBits): integer path not taken")
+        #expect(conv.lastForwardWasInteger == Self.expectInteger(activationBits: activationBits, maxWeightCode: maxW, k: 45),
+                "\(label) a\(activationBits): integer path \(conv.lastForwardWasInteger ? "" : "not ")taken (\(CPUDispatch.isaName))")
         conv.integerForward = false
         conv.forward(x, into: &yFake, training: true)
         #expect(!conv.lastForwardWasInteger)
@@ -48,9 +57,9 @@ import Quantization
     }
 
     @Test func stridedConvIntegerForward() {
-        let (x, aq) = Self.quantizedInput([2, 3, 9, 8], bits: 8, seed: 21)
+        let (x, aq) = Self.quantizedInput([2, 3, 9, 8], bits: 6, seed: 21)
         let conv = Conv2D(name: "c", weight: randomTensor([5, 3, 3, 3], seed: 22), bias: nil, stride: 2, padding: 0)
-        conv.weightQuantizer = UniformWeightQuantizer(bits: 8)
+        conv.weightQuantizer = UniformWeightQuantizer(bits: 8)     // 2·63·127 < 32767: any ISA
         conv.integerInput = aq
         var yInt = Tensor(zeros: [0]), yFake = Tensor(zeros: [0])
         conv.forward(x, into: &yInt, training: false)
@@ -62,14 +71,15 @@ import Quantization
 
     @Test(arguments: 0..<weightQuantizers.count)
     func denseIntegerForwardMatchesFakeQuantized(_ wq: Int) {
-        let (label, make) = Self.weightQuantizers[wq]
+        let (label, maxW, make) = Self.weightQuantizers[wq]
         let (x, aq) = Self.quantizedInput([6, 40], bits: 8, seed: 31)
         let dense = Dense(name: "d", weight: randomTensor([7, 40], seed: 32), bias: randomTensor([7], seed: 33))
         dense.weightQuantizer = make()
         dense.integerInput = aq
         var yInt = Tensor(zeros: [0]), yFake = Tensor(zeros: [0])
         dense.forward(x, into: &yInt, training: true)
-        #expect(dense.lastForwardWasInteger, "\(label): integer path not taken")
+        #expect(dense.lastForwardWasInteger == Self.expectInteger(activationBits: 8, maxWeightCode: maxW, k: 40),
+                "\(label): integer path \(dense.lastForwardWasInteger ? "" : "not ")taken (\(CPUDispatch.isaName))")
         dense.integerForward = false
         dense.forward(x, into: &yFake, training: true)
         Self.close(yInt.data, yFake.data, "dense \(label)")
@@ -78,7 +88,7 @@ import Quantization
     /// Off-grid input (a value the quantizer cannot produce), float weights and
     /// 16-bit weights keep the float path.
     @Test func nonQualifyingInputsKeepFloat() {
-        var (x, aq) = Self.quantizedInput([2, 12], bits: 8, seed: 41)
+        var (x, aq) = Self.quantizedInput([2, 12], bits: 6, seed: 41)   // w8a6 qualifies on any ISA
         let dense = Dense(name: "d", weight: randomTensor([3, 12], seed: 42), bias: nil)
         dense.integerInput = aq
         var y = Tensor(zeros: [0])
@@ -88,6 +98,8 @@ import Quantization
         dense.forward(x, into: &y, training: false)
         #expect(!dense.lastForwardWasInteger, "16-bit weights")
         dense.weightQuantizer = UniformWeightQuantizer(bits: 8)
+        dense.forward(x, into: &y, training: false)
+        #expect(dense.lastForwardWasInteger, "w8a6 on the grid")
         x.data[5] += 1e-3
         dense.forward(x, into: &y, training: false)
         #expect(!dense.lastForwardWasInteger, "off-grid input")
@@ -142,10 +154,15 @@ import Quantization
             m.backward()
             sgd.step(m.parameters, learningRate: 0.05)
         }
-        #expect((m.weightedLayers[1] as! Conv2D).lastForwardWasInteger, "conv2 trained on the integer path")
+        let p = LayerPrecision(precision)!
+        let maxW: Int
+        switch p.weight { case .bits(let k): maxW = (1 << (k - 1)) - 1; default: maxW = 1 }
+        guard case .bits(let a) = p.activation else { Issue.record("unsigned activations expected"); return }
+        let integer = Self.expectInteger(activationBits: a, maxWeightCode: maxW, k: 72)
+        #expect((m.weightedLayers[1] as! Conv2D).lastForwardWasInteger == integer, "conv2 trained on the integer path")
         let integerLogits = m.forward(training: false).data
-        #expect((m.weightedLayers[1] as! Conv2D).lastForwardWasInteger)
-        #expect((m.weightedLayers[2] as! Dense).lastForwardWasInteger)
+        #expect((m.weightedLayers[1] as! Conv2D).lastForwardWasInteger == integer)
+        #expect((m.weightedLayers[2] as! Dense).lastForwardWasInteger == integer)
         #expect(!(m.weightedLayers[0] as! Conv2D).lastForwardWasInteger, "the first layer sees float images")
         for l in m.weightedLayers {
             (l as? Conv2D)?.integerForward = false
