@@ -17,14 +17,16 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
-        // MARK: - System libraries (Debian: libopenblas-dev, libedit-dev, zlib1g-dev)
+        // MARK: - System libraries (Debian: libopenblas-dev, libedit-dev, zlib1g-dev, libdnnl-dev)
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CEditLine", pkgConfig: "libedit", providers: [.apt(["libedit-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // Debian's libdnnl-dev ships no pkg-config file: the module map links dnnl and gomp.
+        .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
 
         // MARK: - Modules, bottom to top
         .target(name: "Random", dependencies: []),    // the one seeded RNG (SplitMix64), below Tensors and Analysis
-        .target(name: "Tensors", dependencies: ["Random", "COpenBLAS"], swiftSettings: fast),
+        .target(name: "Tensors", dependencies: ["Random", "COpenBLAS", "CDNNL"], swiftSettings: fast),
         .target(name: "Quantization", dependencies: ["Tensors"], swiftSettings: fast),
         .target(name: "Networks", dependencies: ["Tensors", "Quantization"], swiftSettings: fast),
         .target(name: "Datasets", dependencies: ["Tensors", "CZlib"], swiftSettings: fast),

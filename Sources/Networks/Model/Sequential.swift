@@ -70,6 +70,7 @@ public final class Sequential {
             }
             if quantizeOutput { try append(QuantizeActivation(owner: w)) }
         }
+        linkIntegerInputs(built)
         layers = built
         weightedLayers = weighted
         self.shapes = shapes
