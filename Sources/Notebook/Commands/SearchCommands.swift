@@ -65,6 +65,7 @@ enum SearchCommands {
 
     static func search(_ inv: Invocation, _ ws: Workspace, hyperband: Bool) throws -> CommandOutput {
         let data = try ws.state.requireData()
+        if try inv.bool("final", default: false) { _ = try data.requireTest(for: "search … final=yes") }
         let configs = try ws.state.configs(inv.words)
         var settings = ws.state.settings
         try settings.apply(TrialCommands.settingsOptions(inv))
@@ -122,6 +123,7 @@ enum SearchCommands {
             images += settings.epochs * data.train.count
             ws.state.results.finals[configs[c].name] = o
             ws.state.results.trainers[configs[c].name] = trainer
+            ws.state.results.trainedWith[configs[c].name] = data.normalization
             out += "final run of \(chosenName): \(settings.epochs) epochs on \(data.train.count), test accuracy \(o.testAccuracy.map(f4) ?? "—")\n"
             results.append("search final \(chosenName) test_acc \(o.testAccuracy.map(f6) ?? "none")")
         }
