@@ -151,6 +151,23 @@ import Networks
         #expect(error(badNorm) == "m.qlm: expected an input normalisation of 1 finite means and positive standard deviations, found 1 means, 1 standard deviations")
     }
 
+    /// A header that contradicts its records (a CRC-valid edit) is refused, not loaded as another model.
+    @Test func headerContradictingRecordsIsRefused() throws {
+        let model = try Self.trainedModel(["conv1": "w4a4", "dense3": "w2a32"])
+        let good = try ModelArchive.container(model: model, normalization: Self.norm)
+        let json = String(decoding: good.header, as: UTF8.self)
+        func error(_ header: String) -> String {
+            do { _ = try ModelArchive.load(QLMContainer(header: Array(header.utf8), records: good.records), file: "m.qlm"); return "loaded" }
+            catch { return "\(error)" }
+        }
+        #expect(error(json) == "loaded")
+        #expect(error(json.replacingOccurrences(of: #""precision":"w4a4""#, with: #""precision":"w8a4""#))
+                == "m.qlm: expected conv1.weight as the header's w8a4 (and its options) store it, found 4-bit codes with 1 scale that do not match")
+        #expect(error(json.replacingOccurrences(of: #""precision":"w2a32""#, with: #""precision":"w32a32""#))
+                == "m.qlm: expected dense3.weight as the header's w32a32 (and its options) store it, found 2-bit codes with 1 scale that do not match")
+        #expect(error(json.replacingOccurrences(of: #""perChannel":false"#, with: #""perChannel":true"#)).hasPrefix("m.qlm: expected conv1.weight as the header's w4a4"))
+    }
+
     @Test func costReportOfAModel() throws {
         let model = try Self.trainedModel(["conv1": "w4a2", "conv2": "w32a32"])
         let r = CostReport(model: model)

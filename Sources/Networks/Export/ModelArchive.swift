@@ -129,6 +129,7 @@ public enum ModelArchive {
         for layer in model.layers {
             if let w = layer as? WeightedLayer {
                 w.weight.value.data = try values(w.name + ".weight", w.weight.value.shape)
+                try checkCodes(w, c.record(w.name + ".weight")!, precision: header.layers.first { $0.name == w.name }?.precision ?? "", file: file)
                 if let b = w.bias { b.value.data = try values(w.name + ".bias", b.value.shape) }
                 if c.record(w.name + ".act.clip") != nil { w.activationQuantizer.clip = try values(w.name + ".act.clip", [1])[0] }
             } else if let bn = layer as? BatchNorm {
@@ -140,6 +141,40 @@ public enum ModelArchive {
             }
         }
         return Loaded(model: model, header: header)
+    }
+
+    /// The weight record must hold what the header's precision and options produce:
+    /// Float32 for w32, else codes that the layer's quantizer gives back unchanged from
+    /// the dequantized weights (quantizers are idempotent). So a header edited to say
+    /// w8 over 4-bit codes, or per-channel over one scale, is refused, not loaded as a
+    /// different model.
+    static func checkCodes(_ w: WeightedLayer, _ r: ArchiveRecord, precision: String, file: String) throws(ArchiveError) {
+        let stored: WeightCodes?
+        switch r.payload {
+        case .float: stored = nil
+        case .packed(let p): stored = try? p.codes()
+        }
+        let value = w.weight.value
+        let again = value.data.withUnsafeBufferPointer {
+            w.weightQuantizer.codes($0.baseAddress!, count: value.count, channels: w.outputChannels)
+        }
+        let same: Bool
+        switch (stored, again) {
+        case (nil, nil): same = true
+        case let (a?, b?):
+            same = a.scheme == b.scheme && a.codes == b.codes && a.scales.count == b.scales.count
+                && zip(a.scales, b.scales).allSatisfy { abs($0 - $1) <= 1e-6 * max(abs($0), abs($1)) }
+        default: same = false
+        }
+        guard same else {
+            let what: String
+            switch r.payload {
+            case .float: what = "Float32 values"
+            case .packed(let p): what = "\(p.bits)-bit codes with \(p.scales.count) scale\(p.scales.count == 1 ? "" : "s")"
+            }
+            throw ArchiveError(.malformed, file: file, offset: nil,
+                               expected: "\(w.name).weight as the header's \(precision) (and its options) store it", found: what + " that do not match")
+        }
     }
 
     /// Largest per-sample input and activation a file may describe (values).
