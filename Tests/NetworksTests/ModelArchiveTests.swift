@@ -166,6 +166,18 @@ import Networks
         #expect(error(json.replacingOccurrences(of: #""precision":"w2a32""#, with: #""precision":"w32a32""#))
                 == "m.qlm: expected dense3.weight as the header's w32a32 (and its options) store it, found 2-bit codes with 1 scale that do not match")
         #expect(error(json.replacingOccurrences(of: #""perChannel":false"#, with: #""perChannel":true"#)).hasPrefix("m.qlm: expected conv1.weight as the header's w4a4"))
+        // A renamed optional record (the clip) is not silently ignored.
+        var renamed = good.records
+        let i = renamed.firstIndex { $0.name == "conv1.act.clip" }!
+        renamed[i].name = "conv1.act.clap"
+        #expect(throws: ArchiveError.self) { try ModelArchive.load(QLMContainer(header: good.header, records: renamed), file: "m.qlm") }
+        do { _ = try ModelArchive.load(QLMContainer(header: good.header, records: renamed), file: "m.qlm") } catch {
+            #expect("\(error)" == "m.qlm: expected only records of this model's layers (\(Self.spec)), found a record 'conv1.act.clap' it does not use")
+        }
+        var negative = good.records
+        let v = negative.firstIndex { $0.name == "bn1.running_var" }!
+        negative[v] = ArchiveRecord(name: "bn1.running_var", shape: [4], values: [1, -2, 1, 1])
+        #expect(throws: ArchiveError.self) { try ModelArchive.load(QLMContainer(header: good.header, records: negative), file: "m.qlm") }
     }
 
     @Test func costReportOfAModel() throws {

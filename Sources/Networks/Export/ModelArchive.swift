@@ -121,24 +121,42 @@ public enum ModelArchive {
         guard model.weightedLayers.map(\.name) == header.layers.map(\.name) else {
             throw bad("weighted layers \(model.weightedLayers.map(\.name)) for this spec", "\(header.layers.map(\.name))")
         }
-        func values(_ name: String, _ shape: [Int]) throws(ArchiveError) -> [Float] {
+        var used = Set<String>()
+        func values(_ name: String, _ shape: [Int], _ valid: (Float) -> Bool = { $0.isFinite },
+                    _ what: String = "finite values") throws(ArchiveError) -> [Float] {
             guard let r = c.record(name) else { throw bad("a record \(name)", "none") }
             guard r.shape == shape else { throw bad("\(name) of shape \(shapeText(shape))", "shape \(shapeText(r.shape))") }
-            do { return try r.values() } catch { throw bad("valid codes in \(name)", error.description) }
+            used.insert(name)
+            let v: [Float]
+            do { v = try r.values() } catch { throw bad("valid codes in \(name)", error.description) }
+            if let i = v.firstIndex(where: { !valid($0) }) { throw bad("\(what) in \(name)", "\(v[i]) at index \(i)") }
+            return v
         }
         for layer in model.layers {
             if let w = layer as? WeightedLayer {
                 w.weight.value.data = try values(w.name + ".weight", w.weight.value.shape)
                 try checkCodes(w, c.record(w.name + ".weight")!, precision: header.layers.first { $0.name == w.name }?.precision ?? "", file: file)
                 if let b = w.bias { b.value.data = try values(w.name + ".bias", b.value.shape) }
-                if c.record(w.name + ".act.clip") != nil { w.activationQuantizer.clip = try values(w.name + ".act.clip", [1])[0] }
+                if c.record(w.name + ".act.clip") != nil {
+                    w.activationQuantizer.clip = try values(w.name + ".act.clip", [1], { $0.isFinite && $0 >= 0 }, "a clip ≥ 0")[0]
+                }
             } else if let bn = layer as? BatchNorm {
                 for p in bn.parameters { p.value.data = try values(p.name, p.value.shape) }
                 bn.runningMean = try values(bn.name + ".running_mean", [bn.features])
-                bn.runningVar = try values(bn.name + ".running_var", [bn.features])
+                bn.runningVar = try values(bn.name + ".running_var", [bn.features], { $0.isFinite && $0 >= 0 }, "variances ≥ 0")
             } else if let p = layer as? ParameterizedLayer {
                 for q in p.parameters { q.value.data = try values(q.name, q.value.shape) }
             }
+        }
+        // Every record must belong to the model: a renamed or duplicated record (or a
+        // clip of an activation the header no longer quantizes) is damage, not extra data.
+        if let extra = c.records.first(where: { !used.contains($0.name) }) {
+            throw bad("only records of this model's layers (\(header.spec))", "a record '\(extra.name)' it does not use")
+        }
+        // A duplicate name: c.record(name) finds the first, the second is never read.
+        var seen = Set<String>()
+        if let dup = c.records.first(where: { !seen.insert($0.name).inserted }) {
+            throw bad("one record per name", "two records '\(dup.name)'")
         }
         return Loaded(model: model, header: header)
     }
