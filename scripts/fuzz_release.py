@@ -564,7 +564,12 @@ def random_line(r):
     else:
         line = r.choice(VALID)
         for _ in range(r.randint(1, 4)):
-            op = r.randrange(6)
+            op = r.randrange(7)
+            if op == 6 and re.search(r"\d+", line):
+                spans = [m.span() for m in re.finditer(r"\d+", line)]
+                a, b = r.choice(spans)
+                line = line[:a] + r.choice(NUMBERS + ["65536", "4000000000", "1048576", "99999"]) + line[b:]
+                continue
             words = line.split(" ")
             i = r.randrange(len(words))
             if op == 0:

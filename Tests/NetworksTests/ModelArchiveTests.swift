@@ -145,8 +145,8 @@ import Networks
             #expect(!e.contains("DecodingError") && !e.contains("CodingKeys") && e.hasPrefix("m.qlm: at byte 20: expected "), "\(e)")
         }
         // A spec that would allocate far more than the file holds is refused before anything is built.
-        let huge = json.replacingOccurrences(of: "dense 8 |", with: "dense 800000000 |")
-        #expect(error(huge).hasPrefix("m.qlm: expected dense1.weight of shape 800000000×96 (spec dense 800000000 on input 6×4×4), found shape 8×96"))
+        let huge = json.replacingOccurrences(of: "dense 8 |", with: "dense 800000 |")
+        #expect(error(huge).hasPrefix("m.qlm: expected dense1.weight of shape 800000×96 (spec dense 800000 on input 6×4×4), found shape 8×96"))
         let badNorm = json.replacingOccurrences(of: #""std":[0.35302424]"#, with: #""std":[0]"#)
         #expect(error(badNorm) == "m.qlm: expected an input normalisation of 1 finite means and positive standard deviations, found 1 means, 1 standard deviations")
     }
