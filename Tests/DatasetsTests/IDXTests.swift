@@ -160,6 +160,16 @@ import Testing
         #expect(e.description.hasSuffix("/train-images-idx3-ubyte: expected a training split of at least 1 sample, found none (0 samples)."), "\(e)")
     }
 
+    /// Whole-file reads (CSV, .mat, class names) stop at a limit instead of inflating a
+    /// gzip bomb into memory.
+    @Test func wholeFileReadsHaveALimit() throws {
+        let dir = TestFiles.directory(); defer { TestFiles.remove(dir) }
+        TestFiles.writeGzip([UInt8](repeating: 0, count: 5000), dir + "/z.csv.gz")
+        let e = #expect(throws: DatasetError.self) { try GzipReader(path: dir + "/z.csv.gz").readToEnd(limit: 1000, what: "CSV text") }
+        #expect(e?.description.hasSuffix("z.csv.gz: expected CSV text of at most 1000 bytes, found more when decompressed at byte offset 1000 of the decompressed data.") == true, "\(String(describing: e))")
+        #expect(try GzipReader(path: dir + "/z.csv.gz").readToEnd(limit: 5000).count == 5000)
+    }
+
     @Test func missingFile() throws {
         let e = try #require(loadError { dir in try? FileManager.default.removeItem(atPath: dir + "/t10k-labels-idx1-ubyte") })
         #expect(e.description.contains("expected a file named t10k-labels-idx1-ubyte.gz, t10k-labels-idx1-ubyte, t10k-labels.idx1-ubyte.gz or t10k-labels.idx1-ubyte, found none in this directory."))

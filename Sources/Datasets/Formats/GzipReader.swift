@@ -126,14 +126,14 @@ final class GzipReader {
             guard maxRemaining <= limit else { throw tooLarge(limit, what) }
             var bytes = try readBytes(maxRemaining, what: what)
             // The file may have grown since stat; take the rest too.
-            bytes += try readChunks(limit: limit - bytes.count, what: what)
+            bytes += try readChunks(limit: limit, already: bytes.count, what: what)
             return bytes
         }
-        return try readChunks(limit: limit, what: what)
+        return try readChunks(limit: limit, already: 0, what: what)
     }
 
     private func tooLarge(_ limit: Int, _ what: String) -> DatasetError {
-        DatasetError(file: path, location: location(offset), expected: "\(what) of at most \(limit) bytes",
+        DatasetError(file: path, location: location(limit), expected: "\(what) of at most \(limit) bytes",
                      found: isCompressed ? "more when decompressed" : "a file of \(fileSize) bytes")
     }
 
@@ -144,12 +144,14 @@ final class GzipReader {
         return n == 0
     }
 
-    private func readChunks(limit: Int, what: String) throws -> [UInt8] {
+    /// The rest of the data, in chunks; `already` bytes were read before (they count
+    /// towards `limit`).
+    private func readChunks(limit: Int, already: Int, what: String) throws -> [UInt8] {
         var result: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 1 << 22)
         while true {
             let n = try chunk.withUnsafeMutableBytes { try read(into: $0) }
-            if result.count + n > limit { throw tooLarge(limit, what) }
+            if already + result.count + n > limit { throw tooLarge(limit, what) }
             result += chunk[0..<n]
             if n < chunk.count { return result }
         }
