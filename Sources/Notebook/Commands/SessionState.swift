@@ -33,6 +33,7 @@ struct RunResults {
     var trials: [String: TrialOutcome] = [:]
     var finals: [String: TrialOutcome] = [:]
     var trainers: [String: Trainer] = [:]     // final-run models, for export
+    var trainedWith: [String: Normalization] = [:]   // the input normalisation each was trained with
 }
 
 /// Domain state of a notebook session: datasets, models, configurations, results.
