@@ -15,12 +15,14 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // MARK: - System libraries (Debian: libopenblas-dev, libedit-dev, zlib1g-dev)
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CEditLine", pkgConfig: "libedit", providers: [.apt(["libedit-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CZMQ", pkgConfig: "libzmq", providers: [.apt(["libzmq3-dev"])]),
 
         // MARK: - Modules, bottom to top
         .target(name: "Tensors", dependencies: ["COpenBLAS"], swiftSettings: fast),
@@ -32,8 +34,9 @@ let package = Package(
         .target(name: "Trials", dependencies: ["Tensors", "Quantization", "Networks", "Datasets", "Search"], swiftSettings: fast),
         .target(name: "Analysis", dependencies: []),
         .target(name: "Notebook", dependencies: ["Tensors", "Quantization", "Networks", "Datasets", "Store", "Search", "Trials", "Analysis"]),
+        .target(name: "Kernel", dependencies: ["Notebook", "CZMQ", .product(name: "Crypto", package: "swift-crypto")]),
         .executableTarget(name: "quantlab", dependencies: [
-            "Notebook", "CEditLine",
+            "Notebook", "CEditLine", "Kernel",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -48,6 +51,7 @@ let package = Package(
         .testTarget(name: "TrialsTests", dependencies: ["Trials", "Networks", "Datasets", "Tensors"]),
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis"]),
         .testTarget(name: "NotebookTests", dependencies: ["Notebook"]),
+        .testTarget(name: "KernelTests", dependencies: ["Kernel", "Notebook", "CZMQ"]),
         .testTarget(name: "ShellTests", dependencies: ["quantlab"]),  // builds the binary the transcript tests drive
     ],
     swiftLanguageModes: [.v5]
