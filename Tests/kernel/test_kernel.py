@@ -1,0 +1,121 @@
+"""The quantlab Jupyter kernel against jupyter_kernel_test, plus progress and interrupt.
+
+Run by scripts/test-kernel.sh (which builds the release binary, installs the kernel
+spec into the virtual environment and runs this file from a scratch directory, so
+the kernel's sessions/ and quantlab.db land there).
+"""
+import glob
+import os
+import subprocess
+import time
+import unittest
+
+import jupyter_kernel_test
+
+# A cell that trains a tiny float model for two epochs on 500 images, then plots.
+TRAIN_AND_PLOT = """seed 1
+data load fashion-mnist
+data sample 500
+model define tiny = conv 4 k3 | relu | maxpool 4 | dense 10
+config add tiny32 tiny w32a32
+trial run all epochs=2 batch=50
+plot curves"""
+
+
+class QuantlabKernelTests(jupyter_kernel_test.KernelTests):
+    kernel_name = "quantlab"
+    language_name = "quantlab"
+    file_extension = ".qlab"
+
+    code_hello_world = "echo hello, world"
+
+    completion_samples = [
+        {"text": "trial r", "matches": {"run"}},
+        {"text": "plot c", "matches": {"curves"}},
+        {"text": "trial run all ep", "matches": {"epochs="}},
+        {"text": "plot curves metric=val_a", "matches": {"metric=val_acc"}},
+    ]
+
+    complete_code_samples = ["seed 7", 'echo "two words"', "echo a \\\n b", "# a comment", ""]
+    incomplete_code_samples = ['echo "open', "model define net = dense 10 \\"]
+    invalid_code_samples = ["frobnicate 3", 'echo "bad \\q escape"']
+
+    code_inspect_sample = "trial run"
+    code_generate_error = "frobnicate 3"
+
+    code_display_data = [{"code": TRAIN_AND_PLOT, "mime": "image/svg+xml"}]
+
+    # The last command's table is the cell's result (text/plain, text/html, text/markdown).
+    code_execute_result = [
+        {"code": "model define m = dense 10\nconfig add c m w8a8\nconfig list", "mime": "text/html"},
+        {"code": "config list", "mime": "text/markdown"},
+    ]
+    code_history_pattern = "config*"
+    supported_history_operations = ("tail", "range", "search")
+
+    def run_cell(self, code, timeout=60):
+        self.flush_channels()
+        msg_id = self.kc.execute(code)
+        reply = self.kc.get_shell_msg(timeout=timeout)
+        messages = []
+        while True:
+            msg = self.kc.get_iopub_msg(timeout=timeout)
+            if msg["parent_header"].get("msg_id") != msg_id:
+                continue
+            messages.append(msg)
+            if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+                break
+        return reply, messages
+
+    def test_zz_progress_is_one_display_updated_in_place(self):
+        reply, messages = self.run_cell(TRAIN_AND_PLOT.replace("epochs=2", "epochs=3"))
+        self.assertEqual(reply["content"]["status"], "ok")
+        opened = [m for m in messages if m["msg_type"] == "display_data" and m["content"].get("transient", {}).get("display_id")]
+        updates = [m for m in messages if m["msg_type"] == "update_display_data"]
+        self.assertEqual(len(opened), 1)
+        self.assertGreaterEqual(len(updates), 1)
+        display_id = opened[0]["content"]["transient"]["display_id"]
+        self.assertTrue(all(m["content"]["transient"]["display_id"] == display_id for m in updates))
+        self.assertIn("epoch", updates[-1]["content"]["data"]["text/plain"])
+
+    def test_zz_interrupt_keeps_finished_epochs(self):
+        self.run_cell("data sample 2000\nconfig add long tiny w32a32")
+        self.flush_channels()
+        msg_id = self.kc.execute("trial run long epochs=200 batch=50")
+        # Wait until a progress frame reports a finished epoch, then interrupt.
+        deadline = time.time() + 60
+        seen_epoch = False
+        while time.time() < deadline and not seen_epoch:
+            msg = self.kc.get_iopub_msg(timeout=60)
+            if msg["parent_header"].get("msg_id") != msg_id:
+                continue
+            text = msg["content"].get("data", {}).get("text/plain", "")
+            seen_epoch = msg["msg_type"] in ("display_data", "update_display_data") and "epoch 2/" in text
+        self.assertTrue(seen_epoch, "no progress frame after the first epoch")
+        self.km.interrupt_kernel()
+        reply = self.kc.get_shell_msg(timeout=60)
+        self.assertEqual(reply["content"]["status"], "error")
+        self.assertEqual(reply["content"]["ename"], "Interrupted")
+        reply, messages = self.run_cell("trial show long")
+        self.assertEqual(reply["content"]["status"], "ok", messages)
+        shown = "".join(m["content"].get("text", "") + m["content"].get("data", {}).get("text/plain", "") for m in messages)
+        self.assertIn("long", shown)
+        self.assertIn("interrupted", shown)
+
+
+class SessionReplayTests(unittest.TestCase):
+    """Runs after the kernel tests (alphabetical): their recorded session replays with --verify."""
+
+    def test_recorded_sessions_replay(self):
+        quantlab = os.environ["QUANTLAB"]
+        sessions = sorted(glob.glob("sessions/*.qlab"))
+        self.assertTrue(sessions, "the kernel recorded no session")
+        for path in sessions:
+            text = open(path).read()
+            self.assertIn("# cell 1", text)
+            result = subprocess.run([quantlab, "replay", path, "--verify"], capture_output=True, text=True)
+            self.assertEqual(result.returncode, 0, path + "\n" + result.stdout + result.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
