@@ -18,6 +18,9 @@ export PATH="$venv/bin:$PATH" QUANTLAB="$quantlab"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
+echo "== start-up"
+python "$root/Tests/kernel/measure_startup.py" "$quantlab" 5 300
+
 echo "== jupyter_kernel_test (in $work)"
 (cd "$work" && python "$root/Tests/kernel/test_kernel.py")
 

@@ -111,7 +111,7 @@ extension KernelServer {
         }.map(\.text)
         if words.first == "help", words.count > 1 { words.removeFirst() }
         let registry = notebook.registry
-        guard !words.isEmpty, let (spec, _) = try? registry.resolve(Array(words.prefix(2))) else {
+        guard !words.isEmpty, let spec = (try? registry.resolve(Array(words.prefix(2))))?.spec else {
             return ["status": "ok", "found": false, "data": [String: Any](), "metadata": [String: Any]()]
         }
         let text = HelpFormatter(registry: registry).command(spec)
@@ -137,13 +137,13 @@ extension KernelServer {
             cells = cells.filter { fnmatch(pattern, $0.code, 0) == 0 }
             if content["unique"] as? Bool ?? false {
                 var seen = Set<String>()
-                cells = cells.reversed().filter { seen.insert($0.code).inserted }.reversed()
+                cells = Array(cells.reversed().filter { seen.insert($0.code).inserted }.reversed())
             }
             if let n = content["n"] as? Int, n >= 0 { cells = Array(cells.suffix(n)) }
         default:
             if let n = content["n"] as? Int, n >= 0 { cells = Array(cells.suffix(n)) }
         }
-        let entries: [[Any]] = cells.map { cell in
+        let entries: [[Any]] = cells.map { cell -> [Any] in
             output ? [0, cell.count, [cell.code, cell.output]] : [0, cell.count, cell.code]
         }
         return ["status": "ok", "history": entries]

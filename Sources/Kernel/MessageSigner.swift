@@ -6,7 +6,7 @@ import Foundation
 ///
 /// An empty key means the connection file asked for no signing (`signature`
 /// frame empty, nothing checked), as the protocol allows.
-public struct MessageSigner: Sendable {
+public struct MessageSigner {
     private let key: SymmetricKey?
 
     public init(key: String) {

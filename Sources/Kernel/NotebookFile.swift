@@ -29,7 +29,7 @@ public enum NotebookFile {
         let (header, blocks) = split(text)
         var cells: [JSONObject] = []
         for (index, block) in blocks.enumerated() {
-            let id = String(format: "cell-%03d", index + 1)
+            let id = String(format: "cell-%03d", Int32(index + 1))
             switch block {
             case .markdown(let lines):
                 cells.append(["cell_type": "markdown", "id": id, "metadata": [String: Any](), "source": sourceLines(lines)])
@@ -38,7 +38,7 @@ public enum NotebookFile {
                 let results = commands.flatMap(\.results)
                 var outputs: [JSONObject] = []
                 if !results.isEmpty {
-                    outputs.append(["output_type": "stream", "name": "stdout", "text": sourceLines(results.map { "#= " + $0 })])
+                    outputs.append(["output_type": "stream", "name": "stdout", "text": results.map { "#= " + $0 + "\n" }])
                 }
                 cells.append(["cell_type": "code", "id": id, "execution_count": NSNull(), "source": sourceLines(source),
                               "outputs": outputs, "metadata": ["quantlab": ["results": commands.map(\.results)]]])
