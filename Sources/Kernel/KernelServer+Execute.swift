@@ -58,6 +58,11 @@ extension KernelServer {
                 transcript += chunks + [message]
                 failure = message
             }
+            // A command that handles Ctrl-C itself (training keeps its finished
+            // epochs) still ends the cell: the rest of it does not run.
+            if failure == nil, notebook.workspace.interrupted {
+                failure = "interrupted" + (index < lines.count - 1 ? "; the rest of the cell did not run" : "")
+            }
             if failure != nil { break }
         }
         if store { history.append((count, code, transcript.joined(separator: "\n"))) }

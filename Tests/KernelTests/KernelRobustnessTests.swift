@@ -17,6 +17,15 @@ private func slowCommand() -> CommandSpec {
     }
 }
 
+/// Like `trial run`: stops at Ctrl-C and returns what it finished, without an error.
+private func gentleCommand() -> CommandSpec {
+    CommandSpec(verb: "gentle", synopsis: "gentle", abstract: "Runs until interrupted, then reports.") { _, ws in
+        var steps = 0
+        while !ws.interrupted { usleep(10_000); steps += 1 }
+        return CommandOutput("stopped, steps kept")
+    }
+}
+
 @Suite(.serialized) struct KernelRobustnessTests {
     /// 1,000 mutated messages (bytes flipped, frames dropped or added, bad and
     /// missing signatures, re-signed garbage JSON, wrong field types) on shell
@@ -97,6 +106,24 @@ private func slowCommand() -> CommandSpec {
         #expect(!types.contains("stream"))  // 'echo after' did not run
         let next = try #require(client.request("execute_request", ["code": "echo still here"]))
         #expect(next.content["status"] as? String == "ok")
+    }
+}
+
+extension KernelRobustnessTests {
+    @Test func interruptedCommandThatReturnsStillEndsTheCell() throws {
+        let notebook = Notebook(output: { _ in })
+        notebook.register([gentleCommand()])
+        let client = try TestClient(notebook: notebook)
+        defer { client.stop() }
+        client.waitForIOPub()
+        let id = client.send("execute_request", ["code": "gentle\necho after"], on: client.shell)
+        usleep(200_000)
+        _ = client.request("interrupt_request", on: client.control)
+        let reply = try #require(client.reply(to: id, on: client.shell))
+        #expect(reply.content["ename"] as? String == "Interrupted")
+        #expect(reply.content["evalue"] as? String == "interrupted; the rest of the cell did not run")
+        let texts = client.iopubMessages(for: id).compactMap { $0.content["text"] as? String }
+        #expect(texts == ["stopped, steps kept\n"])
     }
 }
 

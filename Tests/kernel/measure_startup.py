@@ -39,7 +39,7 @@ def once(quantlab, workdir):
 
 
 def main():
-    quantlab = sys.argv[1]
+    quantlab = os.path.abspath(sys.argv[1])
     runs = int(sys.argv[2]) if len(sys.argv) > 2 else 5
     limit = float(sys.argv[3]) if len(sys.argv) > 3 else 300
     with tempfile.TemporaryDirectory() as workdir:
