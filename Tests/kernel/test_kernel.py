@@ -92,6 +92,80 @@ class QuantlabKernelTests(jupyter_kernel_test.KernelTests):
         self.assertIn("epoch", updates[-1]["content"]["data"]["text/plain"])
 
 
+class FuzzTests(unittest.TestCase):
+    """1,000 mutated messages against the release binary: bytes flipped, frames dropped or
+    duplicated, signatures missing or wrong, re-signed garbage JSON. The kernel still answers
+    kernel_info afterwards (the Swift suite runs the same kind of test in process)."""
+
+    def test_thousand_mutated_messages(self):
+        import hashlib
+        import hmac
+        import json
+        import random
+        import zmq
+
+        km = jupyter_client.KernelManager(kernel_name="quantlab")
+        km.start_kernel(extra_arguments=["--no-record"])
+        kc = km.client()
+        kc.start_channels()
+        try:
+            kc.wait_for_ready(timeout=30)
+            info = km.get_connection_info()
+            key = info["key"] if isinstance(info["key"], bytes) else info["key"].encode()
+            context = zmq.Context.instance()
+            sockets = []
+            for port in (info["shell_port"], info["control_port"]):
+                sock = context.socket(zmq.DEALER)
+                sock.linger = 0
+                sock.connect("tcp://%s:%d" % (info["ip"], port))
+                sockets.append(sock)
+            rng = random.Random(13)
+            kinds = ["kernel_info_request", "execute_request", "complete_request", "inspect_request",
+                     "is_complete_request", "history_request", "interrupt_request", "nonsense_request"]
+            odd = [5, -1, 10**12, "", None, [1], {"a": 1}, True, 1.5e300, "\u0000"]
+
+            def sign(parts):
+                return hmac.new(key, b"".join(parts), hashlib.sha256).hexdigest().encode()
+
+            for i in range(1000):
+                header = {"msg_id": "fuzz-%d" % i, "session": "fuzz", "username": "fuzz", "date": "2026-01-01T00:00:00Z",
+                          "msg_type": rng.choice(kinds), "version": "5.3"}
+                content = {"code": "echo x", "cursor_pos": rng.choice(odd), "hist_access_type": rng.choice(["tail", "range", "search", 3]),
+                           "n": rng.choice(odd)}
+                if rng.random() < 0.2:
+                    content["code"] = rng.choice(odd)
+                parts = [json.dumps(x).encode() for x in (header, {}, {}, content)]
+                frames = [b"<IDS|MSG>", sign(parts)] + parts
+                mutation = rng.randrange(5)
+                if mutation == 0:
+                    f = rng.randrange(len(frames))
+                    if frames[f]:
+                        b = bytearray(frames[f]); b[rng.randrange(len(b))] ^= rng.randrange(1, 256); frames[f] = bytes(b)
+                elif mutation == 1:
+                    f = 2 + rng.randrange(4)
+                    frames[f] = frames[f][: rng.randrange(len(frames[f]) + 1)]
+                    frames[1] = sign(frames[2:6])
+                elif mutation == 2:
+                    del frames[rng.randrange(len(frames))]
+                elif mutation == 3:
+                    frames[1] = rng.choice([b"", b"0" * 64, b"zz"])
+                else:
+                    frames = [bytes(rng.randrange(256) for _ in range(rng.randrange(40))) for _ in range(rng.randrange(1, 8))]
+                sockets[i % 2].send_multipart(frames)
+            for sock in sockets:
+                sock.close()
+            kc.kernel_info()
+            while True:
+                reply = kc.get_shell_msg(timeout=60)
+                if reply["msg_type"] == "kernel_info_reply":
+                    break
+            self.assertEqual(reply["content"]["status"], "ok")
+            self.assertTrue(km.is_alive())
+        finally:
+            kc.stop_channels()
+            km.shutdown_kernel(now=True)
+
+
 class InterruptTests(unittest.TestCase):
     """Interrupting a training cell (interrupt_mode signal) keeps the kernel and the finished epochs.
 
