@@ -77,12 +77,18 @@ public final class KernelServer: @unchecked Sendable {
 
     /// Serves until `shutdown_request`. Returns after the shutdown reply was sent.
     public func run() {
-        let hb = Thread { [unowned self] in self.heartbeatLoop() }
-        hb.name = "quantlab-heartbeat"
-        hb.start()
-        let ctl = Thread { [unowned self] in self.controlLoop() }
-        ctl.name = "quantlab-control"
-        ctl.start()
+        let helpers = DispatchGroup()
+        for (name, loop) in [("quantlab-heartbeat", heartbeatLoop), ("quantlab-control", controlLoop)] {
+            helpers.enter()
+            let thread = Thread {
+                loop()
+                helpers.leave()
+            }
+            thread.name = name
+            thread.start()
+        }
+        // The helper threads use the sockets: they must be done before the server can go.
+        defer { helpers.wait() }
         publish("status", ["execution_state": "starting"], parent: [:])
         while !stopping.load(ordering: .acquiring) {
             let ready = ZMQSocket.poll([shell, stdin], timeoutMilliseconds: 200)
