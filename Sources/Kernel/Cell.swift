@@ -33,16 +33,13 @@ public enum Cell {
         for (line, _) in lines(code) {
             if hasOpenQuote(line) { return "incomplete" }
             guard let tokens = try? Tokenizer.tokenize(line) else { return "invalid" }
-            guard let first = tokens.first else { continue }
+            if tokens.isEmpty { continue }
             var words: [String] = []
             for token in tokens.prefix(2) {
                 guard case .word(quoted: false) = token.kind else { break }
                 words.append(token.text)
             }
-            if words.isEmpty || (try? registry.resolve(words)) == nil {
-                _ = first
-                return "invalid"
-            }
+            if words.isEmpty || (try? registry.resolve(words)) == nil { return "invalid" }
         }
         return "complete"
     }

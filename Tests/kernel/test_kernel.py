@@ -5,6 +5,7 @@ spec into the virtual environment and runs this file from a scratch directory, s
 the kernel's sessions/ and quantlab.db land there).
 """
 import glob
+import json
 import os
 import subprocess
 import time
@@ -235,6 +236,15 @@ class SessionReplayTests(unittest.TestCase):
             self.assertIn("# cell 1", text)
             result = subprocess.run([quantlab, "replay", path, "--verify"], capture_output=True, text=True)
             self.assertEqual(result.returncode, 0, path + "\n" + result.stdout + result.stderr)
+            # The same session as a notebook (one cell per recorded cell) replays too.
+            notebook = path[:-len(".qlab")] + ".ipynb"
+            subprocess.run([quantlab, "notebook", path, "-o", notebook], check=True, capture_output=True)
+            with open(notebook) as f:
+                cells = [c for c in json.load(f)["cells"] if c["cell_type"] == "code"]
+            self.assertEqual(len(cells), text.count("# cell "))
+            result = subprocess.run([quantlab, "replay", notebook, "--verify"], capture_output=True, text=True)
+            self.assertEqual(result.returncode, 0, notebook + "\n" + result.stdout + result.stderr)
+            self.assertIn("results verified", result.stdout)
 
 
 if __name__ == "__main__":
