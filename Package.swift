@@ -17,6 +17,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // MARK: - System libraries (Debian: libopenblas-dev, libedit-dev, zlib1g-dev, libdnnl-dev)
@@ -25,6 +26,7 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // Debian's libdnnl-dev ships no pkg-config file: the module map links dnnl and gomp.
         .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
+        .systemLibrary(name: "CZMQ", pkgConfig: "libzmq", providers: [.apt(["libzmq3-dev"])]),
 
         // MARK: - Modules, bottom to top
         .target(name: "Random", dependencies: []),    // the one seeded RNG (SplitMix64), below Tensors and Analysis
@@ -37,8 +39,9 @@ let package = Package(
         .target(name: "Trials", dependencies: ["Tensors", "Quantization", "Networks", "Datasets", "Search"]),
         .target(name: "Analysis", dependencies: ["Random"]),
         .target(name: "Notebook", dependencies: ["Tensors", "Quantization", "Networks", "Datasets", "Store", "Search", "Trials", "Analysis"]),
+        .target(name: "Kernel", dependencies: ["Notebook", "CZMQ", .product(name: "Crypto", package: "swift-crypto")]),
         .executableTarget(name: "quantlab", dependencies: [
-            "Notebook", "CEditLine",
+            "Notebook", "CEditLine", "Kernel",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -54,6 +57,7 @@ let package = Package(
         .testTarget(name: "TrialsTests", dependencies: ["Trials", "Networks", "Datasets", "Tensors"]),
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Random"]),
         .testTarget(name: "NotebookTests", dependencies: ["Notebook", "Store"]),
+        .testTarget(name: "KernelTests", dependencies: ["Kernel", "Notebook", "CZMQ"]),
         .testTarget(name: "ShellTests", dependencies: ["quantlab"]),  // builds the binary the transcript tests drive
     ],
     swiftLanguageModes: [.v5]

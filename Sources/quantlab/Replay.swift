@@ -1,4 +1,6 @@
 import ArgumentParser
+import Foundation
+import Kernel
 import Notebook
 
 /// `quantlab replay FILE [--verify]`: re-runs a recorded session.
@@ -12,7 +14,7 @@ struct Replay: ParsableCommand {
             compared within a relative tolerance instead of exactly.
             """)
 
-    @Argument(help: "The session file (.qlab).", completion: .file(extensions: ["qlab"]))
+    @Argument(help: "The session file (.qlab) or notebook (.ipynb: its code cells).", completion: .file(extensions: ["qlab", "ipynb"]))
     var file: String
 
     @Flag(name: .long, help: "Compare results with the recorded '#=' lines.")
@@ -27,7 +29,8 @@ struct Replay: ParsableCommand {
         Startup.connect(notebook.workspace)
         let text: String
         do {
-            text = try Notebook.readScript(at: file, shownAs: file)
+            text = file.hasSuffix(".ipynb") ? try NotebookFile.session(fromNotebook: notebookData(), name: file)
+                : try Notebook.readScript(at: file, shownAs: file)
         } catch {
             Console.err(QuantlabError.render(error))
             throw ExitCode(1)
@@ -40,5 +43,10 @@ struct Replay: ParsableCommand {
             Console.err(report.summary)
             throw ExitCode(1)
         }
+    }
+
+    private func notebookData() throws -> Data {
+        guard let data = FileManager.default.contents(atPath: file) else { throw QuantlabError.runtime("cannot read '\(file)'") }
+        return data
     }
 }
