@@ -34,7 +34,7 @@ import Testing
         let path = dir + "/sessions/s.qlab"
         let ok = try execute([binary(), "replay", path, "--verify"], in: dir)
         #expect(ok.status == 0, "\(ok.stderr)")
-        #expect(ok.stdout == "alpha\nbeta\n\(path): 2 commands replayed, 2 results verified\n")
+        #expect(ok.stdout == "alpha\nbeta\n\(path): 2 commands replayed, 2 results verified (exact comparison)\n")
 
         let text = contents(path)
         try text.replacingOccurrences(of: "#= beta", with: "#= gamma").write(toFile: path, atomically: true, encoding: .utf8)
@@ -55,7 +55,7 @@ import Testing
         #expect(sessions.count == 1)
         let text = contents(dir + "/sessions/" + sessions[0])
         #expect(text.hasPrefix("# quantlab session\n# version: "))
-        #expect(text.hasSuffix("seed 5\nhelp seed\n# failed: bogus\n# error: unknown command 'bogus'; type 'help' for the list of commands\n"))
+        #expect(text.hasSuffix("seed 5\nhelp seed\n# failed: bogus\n# error: unknown command 'bogus'; type 'help' for the list of commands\n# end: end of input\n"))
     }
 
     @Test func noRecordWritesNothing() throws {

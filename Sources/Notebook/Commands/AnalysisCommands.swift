@@ -74,7 +74,7 @@ enum AnalysisCommands {
                         out += "[\(g.group), \(g.members.count) configurations]\n" + SelectionRow.table(g.rows, names: names).render() + "\n"
                     }
                 }
-                if let path = inv.string("csv") { try writeFile(table.csv(), ws.resolve(path: path)) }
+                if let path = inv.string("csv") { out += try ws.writeFile(table.csv(), to: path) + "\n" }
                 return CommandOutput(text: out, results: results)
             },
             CommandSpec(
@@ -92,8 +92,7 @@ enum AnalysisCommands {
                 var text = TextPlot.pareto(accuracy: acc, cost: cost, title: "Pareto front: accuracy vs \(label)", xLabel: label, logCost: true)
                 text += "\n" + t.render()
                 if let svg = inv.string("svg") {
-                    try writeFile(SVGPlot.pareto(accuracy: acc, cost: cost, labels: names, title: "Accuracy vs \(label)", xLabel: label, logCost: true), ws.resolve(path: svg))
-                    text += "\nwrote \(svg)"
+                    text += "\n" + (try ws.writeFile(SVGPlot.pareto(accuracy: acc, cost: cost, labels: names, title: "Accuracy vs \(label)", xLabel: label, logCost: true), to: svg))
                 }
                 return CommandOutput(text: text, results: ["pareto \(label) front " + front.map { names[$0] }.joined(separator: ",")])
             },
@@ -116,8 +115,7 @@ enum AnalysisCommands {
                 let title = "\(metric) per epoch (\(kind) runs)"
                 var text = TextPlot.lines(series, title: title, xLabel: "epoch", yLabel: metric)
                 if let svg = inv.string("svg") {
-                    try writeFile(SVGPlot.lines(series, title: title, xLabel: "epoch", yLabel: metric), ws.resolve(path: svg))
-                    text += "\nwrote \(svg)"
+                    text += "\n" + (try ws.writeFile(SVGPlot.lines(series, title: title, xLabel: "epoch", yLabel: metric), to: svg))
                 }
                 return CommandOutput(text)
             },
@@ -135,8 +133,7 @@ enum AnalysisCommands {
                 let title = "early \(metric) at epoch \(k) vs final test accuracy"
                 var text = TextPlot.scatter(series, title: title, xLabel: "\(metric) at epoch \(k)", yLabel: "final test acc")
                 if let svg = inv.string("svg") {
-                    try writeFile(SVGPlot.scatter(series, title: title, xLabel: "\(metric) at epoch \(k)", yLabel: "final test accuracy"), ws.resolve(path: svg))
-                    text += "\nwrote \(svg)"
+                    text += "\n" + (try ws.writeFile(SVGPlot.scatter(series, title: title, xLabel: "\(metric) at epoch \(k)", yLabel: "final test accuracy"), to: svg))
                 }
                 return CommandOutput(text)
             },
@@ -149,8 +146,7 @@ enum AnalysisCommands {
                 let (names, acc, cost, label) = try accuracyAndCost(inv, ws)
                 var text = TextPlot.pareto(accuracy: acc, cost: cost, title: "Pareto front: accuracy vs \(label)", xLabel: label, logCost: true)
                 if let svg = inv.string("svg") {
-                    try writeFile(SVGPlot.pareto(accuracy: acc, cost: cost, labels: names, title: "Accuracy vs \(label)", xLabel: label, logCost: true), ws.resolve(path: svg))
-                    text += "\nwrote \(svg)"
+                    text += "\n" + (try ws.writeFile(SVGPlot.pareto(accuracy: acc, cost: cost, labels: names, title: "Accuracy vs \(label)", xLabel: label, logCost: true), to: svg))
                 }
                 return CommandOutput(text)
             },
