@@ -104,6 +104,8 @@ import Testing
               help [COMMAND | WORD]  Show all commands, one in full, or those mentioning WORD.
               threads [N]            Show or set how many trials run side by side (1 or 2).
               source FILE            Run the commands in FILE, stopping at the first error.
+              quit                   Leave the shell (Ctrl-D too); in a script, end the script.
+              exit                   The same as quit.
             """)
         #expect(help("help zzz") == "nothing matches 'zzz'; type 'help' for the list of commands")
     }
