@@ -118,7 +118,7 @@ case_6() {   # A runaway read-only query cannot be stopped
 
 case_8() {   # A run stopped with Ctrl-C breaks its own replay
     local d; d=$(fresh interrupted)
-    printf '%s\nthreads 2\nconfig add a m w4a4\nconfig add b m w32a32\ntrial run all epochs=100000 batch=4\ntrial show\n' "$toy_setup" > "$d/in"
+    printf '%s\nthreads 2\nconfig add a m w4a4\nconfig add b m w32a32\ntrial run all epochs=1000 batch=1\ntrial show\n' "$toy_setup" > "$d/in"
     (cd "$d" && HOME="$d/home" exec "$BIN" --session s < in > out 2> err) &
     local pid=$!
     # Once the run has stored a few epochs, press Ctrl-C.

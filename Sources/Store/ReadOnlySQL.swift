@@ -138,11 +138,13 @@ extension ResultsStore {
 }
 
 /// Polls `isCancelled` on a background thread while a query runs and interrupts
-/// the connection when it turns true. `stop()` waits until the poller can no
-/// longer interrupt, so a later statement is never hit by a stale interrupt.
+/// the connection when it turns true. `stop()` wakes the poller and waits until it
+/// can no longer interrupt, so a later statement is never hit by a stale interrupt
+/// (and a quick query does not wait for the next poll).
 final class InterruptWatcher: @unchecked Sendable {
     private let lock = NSLock()
     private var done = false
+    private let wake = DispatchSemaphore(value: 0)
     private let finished = DispatchSemaphore(value: 0)
 
     init(queue: DatabaseQueue, isCancelled: @escaping @Sendable () -> Bool) {
@@ -152,7 +154,7 @@ final class InterruptWatcher: @unchecked Sendable {
                 if done { lock.unlock(); break }
                 if isCancelled() { queue.interrupt(); lock.unlock(); break }
                 lock.unlock()
-                usleep(50_000)
+                _ = wake.wait(timeout: .now() + .milliseconds(50))
             }
             finished.signal()
         }
@@ -163,6 +165,7 @@ final class InterruptWatcher: @unchecked Sendable {
         lock.lock()
         done = true
         lock.unlock()
+        wake.signal()
         finished.wait()
     }
 }
