@@ -52,7 +52,15 @@ public struct OutputTarget {
         do {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         } catch {
-            throw QuantlabError.runtime("\(typed): cannot create the folder '\(folder)'")
+            // Name the part of the path that is a file, the usual reason.
+            var blocker = folder
+            var isDirectory: ObjCBool = false
+            while !blocker.isEmpty && blocker != "/" {
+                if FileManager.default.fileExists(atPath: blocker, isDirectory: &isDirectory) { break }
+                blocker = (blocker as NSString).deletingLastPathComponent
+            }
+            let reason = isDirectory.boolValue ? "" : " ('\(blocker)' is a file)"
+            throw QuantlabError.runtime("\(typed): cannot create the folder '\(folder)'\(reason)")
         }
         var template = Array((folder + "/." + (path as NSString).lastPathComponent + ".tmp-XXXXXX").utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
