@@ -11,7 +11,10 @@ struct Replay: ParsableCommand {
             With --verify every '#=' line is compared with the new result, and the first
             difference is reported as FILE:LINE: expected '…' found '…' (exit status 1).
             When the session was recorded on another cpu or BLAS kernel, numbers are
-            compared within a relative tolerance instead of exactly.
+            compared within a relative tolerance instead of exactly; the summary says which.
+            --verify fails when there was nothing to compare. Replaying runs someone's
+            script: commands may write files (and source files) only below the current
+            folder unless --allow-writes-anywhere is given.
             """)
 
     @Argument(help: "The session file (.qlab) or notebook (.ipynb: its code cells).", completion: .file(extensions: ["qlab", "ipynb"]))
@@ -22,6 +25,9 @@ struct Replay: ParsableCommand {
 
     @Option(name: .long, help: "Relative tolerance for numbers when the recording machine differs.")
     var tolerance: Double = 1e-3
+
+    @Flag(name: .long, help: "Let the session write files outside the current folder.")
+    var allowWritesAnywhere = false
 
     func run() throws {
         Startup.prepare()
@@ -35,7 +41,7 @@ struct Replay: ParsableCommand {
             Console.err(QuantlabError.render(error))
             throw ExitCode(1)
         }
-        let report = Replayer(verify: verify, tolerance: tolerance).replay(text, file: file, on: notebook)
+        let report = Replayer(verify: verify, tolerance: tolerance, writesAnywhere: allowWritesAnywhere).replay(text, file: file, on: notebook)
         if let note = report.note { Console.err(note) }
         if report.passed {
             Console.out(report.summary)

@@ -73,7 +73,7 @@ enum AnalysisCommands {
                         out += "[\(g.group), \(g.members.count) configurations]\n" + SelectionRow.table(g.rows, names: names).render() + "\n"
                     }
                 }
-                if let path = inv.string("csv") { try writeFile(table.csv(), ws.resolve(path: path)) }
+                if let path = inv.string("csv") { out += try ws.writeFile(table.csv(), to: path) + "\n" }
                 return CommandOutput(text: out, results: results)
             },
             CommandSpec(
@@ -92,8 +92,7 @@ enum AnalysisCommands {
                 text += "\n" + t.render()
                 let plot = SVGPlot.pareto(accuracy: acc, cost: cost, labels: names, title: "Accuracy vs \(label)", xLabel: label, logCost: true)
                 if let svg = inv.string("svg") {
-                    try writeFile(plot, ws.resolve(path: svg))
-                    text += "\nwrote \(svg)"
+                    text += "\n" + (try ws.writeFile(plot, to: svg))
                 }
                 var output = CommandOutput(text: text, results: ["pareto \(label) front " + front.map { names[$0] }.joined(separator: ",")])
                 output.displays = [["image/svg+xml": plot]]
@@ -118,8 +117,7 @@ enum AnalysisCommands {
                 var text = TextPlot.lines(series, title: title, xLabel: "epoch", yLabel: metric)
                 let plot = SVGPlot.lines(series, title: title, xLabel: "epoch", yLabel: metric)
                 if let svg = inv.string("svg") {
-                    try writeFile(plot, ws.resolve(path: svg))
-                    text += "\nwrote \(svg)"
+                    text += "\n" + (try ws.writeFile(plot, to: svg))
                 }
                 var output = CommandOutput(text)
                 output.displays = [["image/svg+xml": plot]]
@@ -140,8 +138,7 @@ enum AnalysisCommands {
                 var text = TextPlot.scatter(series, title: title, xLabel: "\(metric) at epoch \(k)", yLabel: "final test acc")
                 let plot = SVGPlot.scatter(series, title: title, xLabel: "\(metric) at epoch \(k)", yLabel: "final test accuracy")
                 if let svg = inv.string("svg") {
-                    try writeFile(plot, ws.resolve(path: svg))
-                    text += "\nwrote \(svg)"
+                    text += "\n" + (try ws.writeFile(plot, to: svg))
                 }
                 var output = CommandOutput(text)
                 output.displays = [["image/svg+xml": plot]]
@@ -157,8 +154,7 @@ enum AnalysisCommands {
                 var text = TextPlot.pareto(accuracy: acc, cost: cost, title: "Pareto front: accuracy vs \(label)", xLabel: label, logCost: true)
                 let plot = SVGPlot.pareto(accuracy: acc, cost: cost, labels: names, title: "Accuracy vs \(label)", xLabel: label, logCost: true)
                 if let svg = inv.string("svg") {
-                    try writeFile(plot, ws.resolve(path: svg))
-                    text += "\nwrote \(svg)"
+                    text += "\n" + (try ws.writeFile(plot, to: svg))
                 }
                 var output = CommandOutput(text)
                 output.displays = [["image/svg+xml": plot]]

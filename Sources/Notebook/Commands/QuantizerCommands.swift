@@ -51,20 +51,20 @@ enum QuantizerCommands {
                 guard let trainer = ws.state.results.trainers[name] else {
                     throw QuantlabError.runtime("configuration '\(name)' has no trained model in this session; run: trial final \(name)")
                 }
-                let path = ws.resolve(path: inv.words[1])
-                let dir = (path as NSString).deletingLastPathComponent
-                if !dir.isEmpty { try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
                 guard let norm = ws.state.results.trainedWith[name] ?? ws.state.data?.normalization else {
                     throw QuantlabError.runtime("configuration '\(name)' has no record of its training data; run: trial final \(name)")
                 }
-                do { try ModelArchive.write(model: trainer.model, normalization: .init(mean: norm.mean, std: norm.std),
-                                            options: trainer.configuration.options,
-                                            classNames: ws.state.data?.dataset.classNames, to: path) }
-                catch { throw QuantlabError.runtime("\(error)") }
-                let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+                let target = try ws.outputPath(inv.words[1])
+                let wrote = try target.write { path in
+                    do { try ModelArchive.write(model: trainer.model, normalization: .init(mean: norm.mean, std: norm.std),
+                                                options: trainer.configuration.options,
+                                                classNames: ws.state.data?.dataset.classNames, to: path) }
+                    catch { throw QuantlabError.runtime("\(inv.words[1]): \(error)") }
+                }
+                let size = (try? FileManager.default.attributesOfItem(atPath: target.path)[.size] as? Int) ?? 0
                 let cost = try trainer.configuration.costReport()
                 let packed = (cost.weightBits + 7) / 8
-                return CommandOutput(text: "wrote \(inv.words[1]): \(size) bytes (packed weights, biases and scales: \(packed) bytes; float would be \(cost.parameters * 4))",
+                return CommandOutput(text: "\(wrote): \(size) bytes (packed weights, biases and scales: \(packed) bytes; float would be \(cost.parameters * 4))",
                                      results: ["export \(name) bytes \(size)"])
             },
             CommandSpec(
