@@ -29,7 +29,7 @@ let package = Package(
         .target(name: "Networks", dependencies: ["Tensors", "Quantization"], swiftSettings: fast),
         .target(name: "Datasets", dependencies: ["Tensors", "CZlib"], swiftSettings: fast),
         .target(name: "Store", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
-        .target(name: "Search", dependencies: []),
+        .target(name: "Search", dependencies: ["Random"]),  // Random: the evolution's seeded draws
         .target(name: "Trials", dependencies: ["Tensors", "Quantization", "Networks", "Datasets", "Search"], swiftSettings: fast),
         .target(name: "Analysis", dependencies: ["Random"]),
         .target(name: "Notebook", dependencies: ["Tensors", "Quantization", "Networks", "Datasets", "Store", "Search", "Trials", "Analysis"]),
