@@ -33,6 +33,11 @@ struct RunResults {
     var trials: [String: TrialOutcome] = [:]
     var finals: [String: TrialOutcome] = [:]
     var trainers: [String: Trainer] = [:]     // final-run models, for export
+    /// Per-seed outcomes of `trial run|final seeds=K` (K ≥ 2); `trials`/`finals` then hold their means.
+    var seedTrials: [String: [TrialOutcome]] = [:]
+    var seedFinals: [String: [TrialOutcome]] = [:]
+    /// Differences in accuracy (fraction) below this are not resolvable: from the last seeds=K run.
+    var noiseFloor: Double?
 }
 
 /// Domain state of a notebook session: datasets, models, configurations, results.
