@@ -38,6 +38,8 @@ struct RunResults {
     var seedFinals: [String: [TrialOutcome]] = [:]
     /// Differences in accuracy (fraction) below this are not resolvable: from the last seeds=K run.
     var noiseFloor: Double?
+    /// Weighted layers of a model, least sensitive first, from its last `sensitivity` run.
+    var layerOrder: [String: [String]] = [:]
 }
 
 /// Domain state of a notebook session: datasets, models, configurations, results.
