@@ -15,7 +15,8 @@ enum PerLayerSearchCommands {
         model's precision). The cost (cost=bops|memory|energy, default bops) must end ≤ limit=X, or ≤ fraction=F
         (default 0.5) of the most precise assignment. Proposals train on the trial sample with successive halving:
         rungs at min= (1), ×eta (3), … max= (3) epochs, keeping ⌊n/eta⌋. budget=EPOCHS or images=N caps the
-        compute. The chosen assignment becomes configuration name= (default the search's name), ready for
+        compute. The chosen assignment becomes configuration name= (an unused name; default greedy, greedy2, …
+        or evolved, evolved2, …), ready for
         trial final; every trial is stored in the results database.
         """
 
@@ -56,8 +57,16 @@ enum PerLayerSearchCommands {
         let eta = try inv.int("eta", default: 3, in: 2...10)
         let minE = try inv.int("min", default: 1, in: 1...1000)
         let maxE = try inv.int("max", default: 3, in: minE...1000)
-        let name = inv.string("name", default: evolve ? "evolved" : "greedy")
-        guard ConfigCommands.isName(name) else { throw inv.usageError("name=: '\(name)' cannot name a configuration (letters, digits, '_', '-', '.')") }
+        let used = Set(ws.state.configs.map(\.name))
+        let name: String
+        if let n = inv.string("name") {
+            guard ConfigCommands.isName(n) else { throw inv.usageError("name=: '\(n)' cannot name a configuration (letters, digits, '_', '-', '.')") }
+            guard !used.contains(n) else { throw inv.usageError("name=: a configuration named '\(n)' exists already; choose an unused name") }
+            name = n
+        } else {
+            let stem = evolve ? "evolved" : "greedy"
+            name = ([stem] + (2...1000).map { "\(stem)\($0)" }).first { !used.contains($0) } ?? stem
+        }
         let unit = ["memory": "KiB", "bops": "bit operations", "energy": "µJ"][costKind]!
         let counts = Array(repeating: space.choices.count, count: space.layers.count)
         let top = try PerLayerSpace.cost(space.configuration(counts.map { _ in 0 }), kind: costKind, ws)
@@ -127,13 +136,7 @@ enum PerLayerSearchCommands {
         out += table.render() + "\n"
         if let c = report.chosen {
             let config = space.configuration(space.precisions(c.assignment), name: name)
-            if let old = ws.state.configs.firstIndex(where: { $0.name == name }) {
-                guard ws.state.configs[old].definition == config.definition else {
-                    throw QuantlabError.runtime("the search chose \(space.name(c.assignment)), but a configuration named '\(name)' exists with another definition; rerun with name=OTHER")
-                }
-            } else {
-                ws.state.configs.append(config)
-            }
+            ws.state.configs.append(config)
             out += "chosen: \(name) = \(config.precisionText); cost \(Invocation.number(c.cost)) \(unit) (\(String(format: "%.1f", 100 * c.cost / top))% of the most precise), val acc \(c.score.map(f4) ?? "—") after \(c.epochs) epochs\n"
             results.append("search chosen \(space.name(c.assignment)) cost \(Invocation.number(c.cost)) val_acc \(c.score.map(f6) ?? "none")")
         } else {
