@@ -17,9 +17,10 @@ enum SensitivityCommands {
                 model's precision) and one configuration per layer (layers=, default all) and precision (precisions=,
                 default w4a4,w2a2) with only that layer lowered. A layer's sensitivity is its mean validation
                 accuracy lost (points) per kbit of weight memory saved (cost=memory) or per million bit operations
-                saved (cost=bops). Next to it, a proxy with no training of its own: the relative weight quantization
-                error ‖q(w) − w‖²/‖w‖² of the base run's trained weights at each precision, and the spearman ρ between
-                proxy and measured ranking. The ranking (least sensitive first) guides search greedy order=sensitivity.
+                saved (cost=bops). Next to it, two proxies with no training of their own, on the base run's trained
+                model: the relative weight quantization error ‖q(w) − w‖²/‖w‖² at each precision, and the validation
+                loss increase when only that layer's weights are quantized after training (post-training, weights
+                only); and the spearman ρ between each proxy's layer ranking and the measured one. The ranking (least sensitive first) guides search greedy order=sensitivity.
                 """,
                 options: ["layers", "precisions", "base", "cost"] + TrainingSettings.keys, completes: [.model]
             ) { inv, ws in try run(inv, ws) },
@@ -60,10 +61,13 @@ enum SensitivityCommands {
         }
         let unit = costKind == "memory" ? "kbit" : "M bit ops"
         let trained = jobs[0].trainer.model.weightedLayers
-        var table = TextTable(header: ["layer", "precision", "val acc", "lost (points)", "saved (\(unit))", "points per \(unit)", "weight q-error"],
-                              alignments: [.left, .left, .right, .right, .right, .right, .right])
+        var table = TextTable(header: ["layer", "precision", "val acc", "lost (points)", "saved (\(unit))", "points per \(unit)", "weight q-error", "PTQ Δloss"],
+                              alignments: [.left, .left, .right, .right, .right, .right, .right, .right])
+        let model = jobs[0].trainer.model
+        let evalSplit = data.validation.count > 0 ? data.validation : data.sample
+        let baseLoss = evaluateModel(model, on: evalSplit, normalization: data.normalization).loss
         var results: [String] = []
-        var score: [Int: [Double]] = [:], proxy: [Int: [Double]] = [:]
+        var score: [Int: [Double]] = [:], proxy: [Int: [Double]] = [:], ptq: [Int: [Double]] = [:]
         for (k, v) in variant.enumerated() {
             let c = configs[k + 1], o = outcomes[k + 1]
             let acc = o.status == .done ? o.last?.validationAccuracy : nil
@@ -76,12 +80,19 @@ enum SensitivityCommands {
             let num = zip(q, w).reduce(0.0) { $0 + Double($1.0 - $1.1) * Double($1.0 - $1.1) }
             let den = w.reduce(0.0) { $0 + Double($1) * Double($1) }
             let qerr = den > 0 ? num / den : 0
+            // Post-training: only this layer's weights quantized, the trained model otherwise as is.
+            var target = layer
+            let kept = target.weightQuantizer
+            target.weightQuantizer = makeWeightQuantizer(v.precision.weight)
+            let dloss = evaluateModel(model, on: evalSplit, normalization: data.normalization).loss - baseLoss
+            target.weightQuantizer = kept
+            ptq[v.layer, default: []].append(dloss)
             if s > 0 { score[v.layer, default: []].append(perBit) }
             proxy[v.layer, default: []].append(qerr)
             let name = space.model.layerNames[v.layer]
             table.add([name, v.precision.description, acc.map(f4) ?? o.status.rawValue, String(format: "%.2f", lost),
-                       Invocation.number(s), perBit.isNaN ? "—" : String(format: "%.4f", perBit), String(format: "%.4g", qerr)])
-            results.append("sensitivity \(name) \(v.precision) val_acc \(acc.map(f6) ?? "diverged") lost \(f4(lost)) per_\(costKind) \(perBit.isNaN ? "none" : f6(perBit)) qerr \(f6(qerr))")
+                       Invocation.number(s), perBit.isNaN ? "—" : String(format: "%.4f", perBit), String(format: "%.4g", qerr), String(format: "%.4f", dloss)])
+            results.append("sensitivity \(name) \(v.precision) val_acc \(acc.map(f6) ?? "diverged") lost \(f4(lost)) per_\(costKind) \(perBit.isNaN ? "none" : f6(perBit)) qerr \(f6(qerr)) ptq_dloss \(f6(dloss))")
         }
         func mean(_ v: [Double]?) -> Double { guard let v, !v.isEmpty else { return .infinity }; return v.reduce(0, +) / Double(v.count) }
         let ranked = space.layers.sorted { a, b in
@@ -94,13 +105,16 @@ enum SensitivityCommands {
         out += "least sensitive first (mean points lost per \(unit) saved): "
             + ranked.map { "\(space.model.layerNames[$0]) \(mean(score[$0]).isFinite ? String(format: "%.4f", mean(score[$0])) : "—")" }.joined(separator: ", ") + "\n"
         results.append("sensitivity order " + ranked.map { space.model.layerNames[$0] }.joined(separator: ","))
-        let measured = space.layers.map { mean(score[$0]) }, proxied = space.layers.map { mean(proxy[$0]) }
-        if measured.allSatisfy(\.isFinite), case .success(let rho) = Statistics.spearman(proxied, measured) {
-            out += String(format: "proxy (weight quantization error) vs measured, spearman ρ over %d layers: %.3f%@\n", space.layers.count, rho.r,
-                          space.layers.count < 8 ? " (few layers: indicative only)" : "")
-            results.append("sensitivity proxy qerr spearman \(f6(rho.r))")
-        } else {
-            out += "proxy vs measured: undefined (fewer than 2 layers or a constant ranking)\n"
+        let measured = space.layers.map { mean(score[$0]) }
+        for (label, key, values) in [("weight quantization error", "qerr", proxy), ("post-training loss increase", "ptq_dloss", ptq)] {
+            let proxied = space.layers.map { mean(values[$0]) }
+            if measured.allSatisfy(\.isFinite), case .success(let rho) = Statistics.spearman(proxied, measured) {
+                out += String(format: "proxy (%@) vs measured, spearman ρ over %d layers: %.3f%@\n", label, space.layers.count, rho.r,
+                              space.layers.count < 8 ? " (few layers: indicative only)" : "")
+                results.append("sensitivity proxy \(key) spearman \(f6(rho.r))")
+            } else {
+                out += "proxy (\(label)) vs measured: undefined (fewer than 2 layers, or a ranking that is constant)\n"
+            }
         }
         return CommandOutput(text: out, results: results)
     }
