@@ -21,7 +21,7 @@ enum AnalysisCommands {
                 approximation (scipy's default); intervals are BCa and not computed below n = 6. A warning is
                 printed when n < 8 or k ≥ n; a tie for the top early value goes to the first configuration listed
                 and is shown. predictors=yes adds one table per epoch ranking the predictors of final accuracy
-                (raw val_acc, −val_loss, learning-curve extrapolation of val_acc to the final run's epochs:
+                (raw val_acc, −val_loss, learning-curve extrapolation of val_acc to the final run's training in sample epochs:
                 power law, exponential, and the better-fitting of the two) by spearman ρ, kendall τ and regret;
                 regrets below the noise floor (noise=POINTS, or the seed-to-seed spread of trial run seeds=K) are
                 marked as ties.

@@ -130,7 +130,7 @@ enum PerLayerSearchCommands {
             for r in step {
                 let text = zip(layerNames, r.assignment).map { "\($0)=\(space.choices[$1])" }.joined(separator: " ")
                 table.add([evolve ? (i == 0 ? "init" : "\(i)") : "\(i + 1)", text, Invocation.number(r.cost), r.score.map(f4) ?? "diverged", "\(r.epochs)"])
-                results.append("\(evolve ? "generation" : "step") \(i) \(space.name(r.assignment)) cost \(Invocation.number(r.cost)) val_acc \(r.score.map(f6) ?? "diverged")")
+                results.append("\(evolve ? "generation" : "step") \(evolve ? i : i + 1) \(space.name(r.assignment)) cost \(Invocation.number(r.cost)) val_acc \(r.score.map(f6) ?? "diverged")")
             }
         }
         out += table.render() + "\n"

@@ -34,7 +34,11 @@ extension AnalysisCommands {
     static func predictorTable(_ ws: Workspace, pairs: [Pair], metric: String, noiseFloor: Double) -> (String, [String]) {
         let names = pairs.map(\.name)
         let trials = pairs.map { ws.state.results.trials[$0.name]!.epochs }
-        let finalEpochs = Double(pairs.compactMap { ws.state.results.finals[$0.name]?.epochs.count }.max() ?? 1)
+        // The horizon: the final runs' training in sample-epochs (final epochs × training split / sample),
+        // so a curve fitted to trial epochs is read where the final run's training ends.
+        let finalEpochCount = Double(pairs.compactMap { ws.state.results.finals[$0.name]?.epochs.count }.max() ?? 1)
+        let data = ws.state.data
+        let finalEpochs = max(1, (finalEpochCount * Double(data?.train.count ?? 1) / Double(max(1, data?.sample.count ?? 1))).rounded())
         let valAcc = trials.map { $0.map { $0.validationAccuracy ?? .nan } }
         let negLoss = trials.map { $0.map { -($0.validationLoss ?? .nan) } }
         func curve(_ families: [LearningCurve.Family]) -> [[Double]] {
@@ -46,7 +50,7 @@ extension AnalysisCommands {
             ("val_acc", valAcc), ("-val_loss", negLoss),
             ("curve power", curve([.power])), ("curve exp", curve([.exponential])), ("curve best", curve(LearningCurve.Family.allCases)),
         ], final: pairs.map(\.final), noiseFloor: noiseFloor)
-        var text = "\npredictors of final test accuracy, ranked per epoch (curves: fitted to val_acc epochs 1…e, read at epoch \(Int(finalEpochs)); need 3 epochs)\n"
+        var text = "\npredictors of final test accuracy, ranked per epoch (curves: fitted to val_acc epochs 1…e, read at epoch \(Int(finalEpochs)) = final epochs × training split / sample; need 3 epochs)\n"
         if noiseFloor > 0 { text += String(format: "noise floor %.2f points: regrets below it are ties\n", 100 * noiseFloor) }
         text += comparison.table(names: names).render() + "\n"
         let lines = comparison.rows.map { r in

@@ -20,7 +20,8 @@ enum SensitivityCommands {
                 saved (cost=bops). Next to it, two proxies with no training of their own, on the base run's trained
                 model: the relative weight quantization error ‖q(w) − w‖²/‖w‖² at each precision, and the validation
                 loss increase when only that layer's weights are quantized after training (post-training, weights
-                only); and the spearman ρ between each proxy's layer ranking and the measured one. The ranking (least sensitive first) guides search greedy order=sensitivity.
+                only); and the spearman ρ between each proxy's layer ranking (per unit saved, like the measurement) and the
+                measured one. The ranking (least sensitive first) guides search greedy order=sensitivity.
                 """,
                 options: ["layers", "precisions", "base", "cost"] + TrainingSettings.keys, completes: [.model]
             ) { inv, ws in try run(inv, ws) },
@@ -86,9 +87,10 @@ enum SensitivityCommands {
             target.weightQuantizer = makeWeightQuantizer(v.precision.weight)
             let dloss = evaluateModel(model, on: evalSplit, normalization: data.normalization).loss - baseLoss
             target.weightQuantizer = kept
-            ptq[v.layer, default: []].append(dloss)
+            // Proxies are ranked per unit saved, as the measurement is.
+            if s > 0 { ptq[v.layer, default: []].append(dloss / s) }
             if s > 0 { score[v.layer, default: []].append(perBit) }
-            proxy[v.layer, default: []].append(qerr)
+            if s > 0 { proxy[v.layer, default: []].append(qerr / s) }
             let name = space.model.layerNames[v.layer]
             table.add([name, v.precision.description, acc.map(f4) ?? o.status.rawValue, String(format: "%.2f", lost),
                        Invocation.number(s), perBit.isNaN ? "—" : String(format: "%.4f", perBit), String(format: "%.4g", qerr), String(format: "%.4f", dloss)])
