@@ -28,8 +28,10 @@ import Testing
 
     @Test func sensitivityThenGuidedGreedyThenEvolution() throws {
         let (nb, _) = try notebook("perlayer-a")
-        let s = results(nb, "sensitivity m epochs=2 batch=16")
+        let s = results(nb, "sensitivity m epochs=2 batch=16 hessian=yes")
         #expect(s.filter { $0.hasPrefix("sensitivity dense") }.count == 6, "3 layers × 2 precisions")
+        #expect(s.filter { $0.hasPrefix("sensitivity hessian dense") }.count == 3)
+        #expect(s.contains { $0.hasPrefix("sensitivity proxy hawq spearman ") })
         let order = try #require(s.first { $0.hasPrefix("sensitivity order ") })
         #expect(Set(order.dropFirst("sensitivity order ".count).split(separator: ",")) == ["dense1", "dense2", "dense3"])
         let g = results(nb, "search greedy m batch=16 fraction=0.4 order=sensitivity width=1")

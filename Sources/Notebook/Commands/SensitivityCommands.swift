@@ -10,7 +10,7 @@ enum SensitivityCommands {
         [
             CommandSpec(
                 verb: "sensitivity",
-                synopsis: "sensitivity MODEL [layers=LIST] [precisions=LIST] [base=wWaA] [cost=memory|bops] [epochs=N] [SETTING=VALUE …]",
+                synopsis: "sensitivity MODEL [layers=LIST] [precisions=LIST] [base=wWaA] [cost=memory|bops] [hessian=yes] [epochs=N] [SETTING=VALUE …]",
                 abstract: "Per-layer sensitivity: lower one layer at a time in short trials, rank layers by accuracy lost per bit saved.",
                 discussion: """
                 Trains, side by side on the trial sample, the base configuration (every layer at base=, default the
@@ -21,9 +21,11 @@ enum SensitivityCommands {
                 model: the relative weight quantization error ‖q(w) − w‖²/‖w‖² at each precision, and the validation
                 loss increase when only that layer's weights are quantized after training (post-training, weights
                 only); and the spearman ρ between each proxy's layer ranking (per unit saved, like the measurement) and the
-                measured one. The ranking (least sensitive first) guides search greedy order=sensitivity.
+                measured one. hessian=yes adds HAWQ's proxy: a Hutchinson estimate of each layer's Hessian trace
+                (8 Rademacher probes, Hessian-vector products by central differences of gradients on 256 samples)
+                times ‖q(w) − w‖² per weight. The ranking (least sensitive first) guides search greedy order=sensitivity.
                 """,
-                options: ["layers", "precisions", "base", "cost"] + TrainingSettings.keys, completes: [.model]
+                options: ["layers", "precisions", "base", "cost", "hessian"] + TrainingSettings.keys, completes: [.model]
             ) { inv, ws in try run(inv, ws) },
         ]
     }
@@ -33,6 +35,7 @@ enum SensitivityCommands {
         try settings.apply(try TrialCommands.settingsOptions(inv))
         let space = try PerLayerSpace(inv, ws, settings: settings, choicesKey: "precisions")
         let costKind = try inv.choice("cost", ["memory", "bops"], default: "memory")
+        let hessian = try inv.bool("hessian", default: false)
         let data = try ws.state.requireData()
         let base = space.configuration(space.base, name: "sens-base")
         var configs = [base]
@@ -69,6 +72,7 @@ enum SensitivityCommands {
         let baseLoss = evaluateModel(model, on: evalSplit, normalization: data.normalization).loss
         var results: [String] = []
         var score: [Int: [Double]] = [:], proxy: [Int: [Double]] = [:], ptq: [Int: [Double]] = [:]
+        var squaredErrors: [(layer: Int, error: Double, saved: Double)] = []
         for (k, v) in variant.enumerated() {
             let c = configs[k + 1], o = outcomes[k + 1]
             let acc = o.status == .done ? o.last?.validationAccuracy : nil
@@ -91,6 +95,7 @@ enum SensitivityCommands {
             if s > 0 { ptq[v.layer, default: []].append(dloss / s) }
             if s > 0 { score[v.layer, default: []].append(perBit) }
             if s > 0 { proxy[v.layer, default: []].append(qerr / s) }
+            squaredErrors.append((v.layer, num, s))
             let name = space.model.layerNames[v.layer]
             table.add([name, v.precision.description, acc.map(f4) ?? o.status.rawValue, String(format: "%.2f", lost),
                        Invocation.number(s), perBit.isNaN ? "—" : String(format: "%.4f", perBit), String(format: "%.4g", qerr), String(format: "%.4f", dloss)])
@@ -107,8 +112,21 @@ enum SensitivityCommands {
         out += "least sensitive first (mean points lost per \(unit) saved): "
             + ranked.map { "\(space.model.layerNames[$0]) \(mean(score[$0]).isFinite ? String(format: "%.4f", mean(score[$0])) : "—")" }.joined(separator: ", ") + "\n"
         results.append("sensitivity order " + ranked.map { space.model.layerNames[$0] }.joined(separator: ","))
+        var proxies = [("weight quantization error", "qerr", proxy), ("post-training loss increase", "ptq_dloss", ptq)]
+        if hessian {
+            // Last: its training-mode forwards move batch-norm statistics and activation clips.
+            let traces = hessianTraces(model: model, split: evalSplit, normalization: data.normalization, seed: ws.seed)
+            var hawq: [Int: [Double]] = [:]
+            for e in squaredErrors where e.saved > 0 {
+                hawq[e.layer, default: []].append(traces[e.layer] / Double(trained[e.layer].weight.value.count) * e.error / e.saved)
+            }
+            out += "Hessian trace (Hutchinson, 8 probes): "
+                + space.layers.map { "\(space.model.layerNames[$0]) \(String(format: "%.4g", traces[$0]))" }.joined(separator: ", ") + "\n"
+            for l in space.layers { results.append("sensitivity hessian \(space.model.layerNames[l]) trace \(String(format: "%.6g", traces[l]))") }
+            proxies.append(("Hessian trace × ‖q(w) − w‖² per weight", "hawq", hawq))
+        }
         let measured = space.layers.map { mean(score[$0]) }
-        for (label, key, values) in [("weight quantization error", "qerr", proxy), ("post-training loss increase", "ptq_dloss", ptq)] {
+        for (label, key, values) in proxies {
             let proxied = space.layers.map { mean(values[$0]) }
             if measured.allSatisfy(\.isFinite), case .success(let rho) = Statistics.spearman(proxied, measured) {
                 out += String(format: "proxy (%@) vs measured, spearman ρ over %d layers: %.3f%@\n", label, space.layers.count, rho.r,
