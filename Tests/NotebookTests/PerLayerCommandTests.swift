@@ -77,4 +77,19 @@ import Testing
             #expect(message.hasPrefix("error: ") && message.contains(words), "\(line) → \(message)")
         }
     }
+
+    /// The new commands are in the command table with their synopses.
+    @Test func helpListsTheNewCommands() throws {
+        let (nb, text) = try notebook("perlayer-d")
+        for (line, usage) in [
+            ("help search greedy", "usage: search greedy MODEL [layers=LIST] [choices=LIST] [base=wWaA]"),
+            ("help search evolve", "usage: search evolve MODEL [layers=LIST] [choices=LIST] [SAME OPTIONS AS search greedy] [population=6]"),
+            ("help sensitivity", "usage: sensitivity MODEL [layers=LIST] [precisions=LIST] [base=wWaA] [cost=memory|bops] [hessian=yes]"),
+            ("help trial run", "[augment=yes] [seeds=K]"),
+            ("help correlate", "[predictors=yes] [noise=POINTS]"),
+        ] {
+            guard case .success = nb.execute(line) else { Issue.record("failed: \(line)"); continue }
+            #expect(text().last?.contains(usage) == true, "\(line): \(text().last ?? "")")
+        }
+    }
 }

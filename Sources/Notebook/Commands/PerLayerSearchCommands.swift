@@ -15,9 +15,8 @@ enum PerLayerSearchCommands {
         model's precision). The cost (cost=bops|memory|energy, default bops) must end ≤ limit=X, or ≤ fraction=F
         (default 0.5) of the most precise assignment. Proposals train on the trial sample with successive halving:
         rungs at min= (1), ×eta (3), … max= (3) epochs, keeping ⌊n/eta⌋. budget=EPOCHS or images=N caps the
-        compute. The chosen assignment becomes configuration name= (an unused name; default greedy, greedy2, …
-        or evolved, evolved2, …), ready for
-        trial final; every trial is stored in the results database.
+        compute. The chosen assignment becomes configuration name= (an unused name; default greedy, greedy2,
+        … or evolved, evolved2, …), ready for trial final; every trial is stored in the results database.
         """
 
     static var specs: [CommandSpec] {
@@ -26,8 +25,7 @@ enum PerLayerSearchCommands {
                 group: "search", verb: "greedy",
                 synopsis: "search greedy MODEL [layers=LIST] [choices=LIST] [base=wWaA] [cost=bops|memory|energy] [limit=X | fraction=F] [order=layers|sensitivity] [width=N] [eta=3] [min=1] [max=3] [budget=EPOCHS | images=N] [name=NAME]",
                 abstract: "Per-layer search: lower one layer's precision at a time, the best of the proposals by short trials, until the cost fits.",
-                discussion: commonText + """
-
+                discussion: commonText + "\n" + """
                 Each step proposes lowering each lowerable layer one choice and adopts the halving's winner.
                 order=sensitivity proposes only the width= (default 2) least sensitive lowerable layers, from the
                 model's last sensitivity run.
@@ -38,8 +36,7 @@ enum PerLayerSearchCommands {
                 group: "search", verb: "evolve",
                 synopsis: "search evolve MODEL [layers=LIST] [choices=LIST] [SAME OPTIONS AS search greedy] [population=6] [sample=3] [children=3] [generations=4]",
                 abstract: "Per-layer search by regularized evolution: mutate one layer of a tournament winner, oldest member retires.",
-                discussion: commonText + """
-
+                discussion: commonText + "\n" + """
                 population= assignments within the limit are drawn and trained to max=; each of generations=
                 proposes children= mutants of the best of sample= random members; the halving's survivors join
                 the population and as many of the oldest leave (Real et al. 2019). Deterministic from the seed.
@@ -144,7 +141,9 @@ enum PerLayerSearchCommands {
             results.append("search chosen none")
         }
         out += "compute: \(report.epochsSpent) epochs, \(evaluator.images) images, \(report.assignmentsTrained) assignments trained of \(Invocation.number(spaceSize))"
-            + (report.stoppedByBudget ? "; stopped by the budget" : "") + "\n"
+            + (report.stoppedByBudget ? "; stopped by the budget" : "")
+            + String(format: "; training every assignment to %d epochs would take %@ epochs (%.1f%% spent)\n", maxE,
+                     Invocation.number(spaceSize * Double(maxE)), 100 * Double(report.epochsSpent) / (spaceSize * Double(maxE)))
         results.append("search compute epochs \(report.epochsSpent) images \(evaluator.images) assignments \(report.assignmentsTrained)")
         return CommandOutput(text: out, results: results)
     }
