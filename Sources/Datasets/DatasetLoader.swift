@@ -23,9 +23,29 @@ public enum DatasetLoader {
                           "cifar-10": "cifar10", "cifar-100": "cifar100"]
     static let knownOptions: [String: Set<String>] = ["cifar100": ["labels"], "csv": ["label", "test", "seed", "name"]]
 
-    public static func load(_ name: String, path: String? = nil, options: [String: String] = [:]) throws -> Dataset {
+    /// The built-in name `name` stands for (case and aliases folded), or nil.
+    public static func canonicalName(_ name: String) -> String? {
         let key = aliases[name.lowercased()] ?? name.lowercased()
-        guard builtinNames.contains(key) else {
+        return builtinNames.contains(key) ? key : nil
+    }
+
+    /// Every name `load` accepts, built-in names first.
+    public static var acceptedNames: [String] { builtinNames + aliases.keys.sorted() }
+
+    /// Loads and checks the dataset: a training split with no samples is refused
+    /// (naming the training file); an empty test split is allowed, and commands that
+    /// need test data say so.
+    public static func load(_ name: String, path: String? = nil, options: [String: String] = [:]) throws -> Dataset {
+        let d = try loadUnchecked(name, path: path, options: options)
+        if d.train.count == 0 {
+            throw DatasetError(file: d.files.first ?? d.name, expected: "a training split of at least 1 sample",
+                               found: "none (0 samples)")
+        }
+        return d
+    }
+
+    static func loadUnchecked(_ name: String, path: String?, options: [String: String]) throws -> Dataset {
+        guard let key = canonicalName(name) else {
             throw DatasetError(file: name, expected: "a dataset name (\(builtinNames.joined(separator: ", ")))", found: "'\(name)'")
         }
         if let bad = options.keys.sorted().first(where: { !(knownOptions[key] ?? []).contains($0) }) {

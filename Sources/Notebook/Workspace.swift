@@ -21,6 +21,23 @@ public final class Workspace {
     public let interrupt = InterruptFlag()
     /// Datasets, models, configurations and results of this session (Commands/).
     public let state = SessionState()
+    /// Where commands may write files: anywhere (the shell, `run`), or only
+    /// below `workingDirectory` (`replay`, unless `--allow-writes-anywhere`).
+    public var writePolicy: WritePolicy = .anywhere
+    /// The session file being recorded (set by `Notebook`), never an output.
+    public var recordingPath: () -> String? = { nil }
+    /// The session file being replayed, never an output.
+    public var replayingPath: String?
+    /// Session name and line of the command now running, stored with its runs
+    /// (`runs.session`, `runs.session_line`); nil when neither recording nor replaying.
+    public var sessionName: String?
+    public var sessionLine: Int?
+    /// Set by a run that Ctrl-C stopped (finished epochs per configuration);
+    /// the recorder writes it after the command. Cleared before each command.
+    public var runStop: RunStop?
+    /// Set by replay for a command recorded with a `# stopped:` line: the run
+    /// stops each configuration after the recorded epochs.
+    public var replayStop: RunStop?
 
     public init(workingDirectory: String = FileManager.default.currentDirectoryPath) {
         self.workingDirectory = workingDirectory
@@ -44,9 +61,79 @@ public final class Workspace {
         return workingDirectory.hasSuffix("/") ? workingDirectory + path : workingDirectory + "/" + path
     }
 
+    /// Checks a path a command will write and returns where to write it.
+    ///
+    /// Refused, with an error naming the path: the results store and its
+    /// `-wal`, `-shm` and `-journal` files, the session file being recorded or
+    /// replayed (compared after resolving symbolic links, and by inode for hard
+    /// links), a folder, and during replay anything not below the working
+    /// directory. Every command that writes a file goes through here.
+    public func outputPath(_ typed: String) throws -> OutputTarget {
+        guard !typed.isEmpty else { throw QuantlabError.runtime("empty output file name") }
+        try checkBelowWorkingDirectory(typed, purpose: "write")
+        let path = CanonicalPath.of(resolve(path: typed))
+        var isDirectory: ObjCBool = false
+        let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
+        if exists && isDirectory.boolValue {
+            throw QuantlabError.runtime("\(typed): is a folder; give a file name")
+        }
+        let identity = CanonicalPath.identity(path)
+        for (protected, what) in protectedFiles() {
+            let canonical = CanonicalPath.of(protected)
+            let sameFile = identity != nil && CanonicalPath.identity(canonical).map { $0 == identity! } == true
+            if canonical == path || sameFile {
+                throw QuantlabError.runtime("\(typed): refusing to write over \(what); choose another file name")
+            }
+        }
+        return OutputTarget(typed: typed, path: path, replaces: exists)
+    }
+
+    /// Writes `text` to the checked output path `typed`; returns `wrote FILE`
+    /// or `replaced FILE` for the command's output.
+    @discardableResult
+    public func writeFile(_ text: String, to typed: String) throws -> String {
+        try outputPath(typed).write(text)
+    }
+
+    /// During replay (`writePolicy` restricted), throws unless `typed` is a
+    /// relative path without `..` whose resolved location stays below the
+    /// working directory. `purpose` names the access in the message.
+    public func checkBelowWorkingDirectory(_ typed: String, purpose: String) throws {
+        guard case .belowWorkingDirectory = writePolicy else { return }
+        let shown = QuantlabError.clip(typed)
+        let hint = "during replay, commands \(purpose) only below the current folder (replay --allow-writes-anywhere allows more)"
+        if typed.hasPrefix("/") || typed.hasPrefix("~") {
+            throw QuantlabError.runtime("'\(shown)' is an absolute path; \(hint)")
+        }
+        if typed.split(separator: "/").contains("..") {
+            throw QuantlabError.runtime("'\(shown)' leads outside with '..'; \(hint)")
+        }
+        let folder = CanonicalPath.of(workingDirectory)
+        if !CanonicalPath.isBelow(CanonicalPath.of(resolve(path: typed)), folder) {
+            throw QuantlabError.runtime("'\(shown)' leads outside through a symbolic link; \(hint)")
+        }
+    }
+
+    /// Files no command may write over, with how messages name them.
+    func protectedFiles() -> [(String, String)] {
+        let store = resolve(path: state.storePath)
+        var files = [(store, "the results store")]
+        for suffix in ["-wal", "-shm", "-journal"] { files.append((store + suffix, "the results store's \(suffix) file")) }
+        if let recording = recordingPath() { files.append((recording, "the session file being recorded")) }
+        if let replaying = replayingPath { files.append((resolve(path: replaying), "the session file being replayed")) }
+        return files
+    }
+
     /// Names defined in this session, for TAB completion of arguments of `kind`.
     /// Domain commands fill this from their state (models, configurations, …).
     public func names(_ kind: ArgKind) -> [String] {
         state.names(kind)
     }
+}
+
+/// Where commands may write files.
+public enum WritePolicy: Equatable, Sendable {
+    case anywhere
+    /// Replay of a session file: only below the working directory.
+    case belowWorkingDirectory
 }

@@ -1,3 +1,5 @@
+import GRDB
+
 /// CSV and JSON renderings of query results and whole tables.
 extension QueryResult {
     /// RFC 4180 CSV with a header line and `\n` line ends. NULL is an empty field;
@@ -67,13 +69,28 @@ extension QueryResult {
 
 extension ResultsStore {
     /// The rows of one of quantlab's tables, in primary-key order.
-    public func table(_ name: String) throws -> QueryResult {
+    public func table(_ name: String, keep: Int = Int.max, count: Int = Int.max,
+                      isCancelled: (@Sendable () -> Bool)? = nil) throws -> QueryResult {
         let order = ["configurations": "id", "runs": "id", "epochs": "run_id, epoch"]
         guard let key = order[name] else {
             throw StoreError("export: no table named \(name) (tables: "
                 + Schema.tables.joined(separator: ", ") + ")")
         }
-        return try query("SELECT * FROM \(name) ORDER BY \(key)")
+        return try query("SELECT * FROM \(name) ORDER BY \(key)", keep: keep, count: count, isCancelled: isCancelled)
+    }
+
+    /// The `CREATE` statements of the store's tables (all, or the one named),
+    /// as SQLite keeps them.
+    public func schema(table: String? = nil) throws -> [(name: String, sql: String)] {
+        try read("schema") { db in
+            try Row.fetchAll(db, sql: """
+                SELECT name, sql FROM sqlite_master
+                WHERE type IN ('table', 'index', 'view') AND sql IS NOT NULL
+                  AND name NOT LIKE 'sqlite_%' AND name <> 'grdb_migrations'
+                  AND (? IS NULL OR tbl_name = ?)
+                ORDER BY CASE type WHEN 'table' THEN 0 ELSE 1 END, name
+                """, arguments: [table, table]).map { ($0["name"], $0["sql"]) }
+        }
     }
 
     /// CSV of a reading query (see ``query(_:)``).

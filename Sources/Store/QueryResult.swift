@@ -37,12 +37,22 @@ public enum QueryValue: Equatable, Sendable {
 /// The columns and rows a read-only query returned, with text renderings.
 public struct QueryResult: Equatable, Sendable {
     public var columns: [String]
+    /// The rows kept (see ``ResultsStore/query(_:keep:count:isCancelled:)``).
     public var rows: [[QueryValue]]
+    /// Rows the statement produced, counted up to the query's limit.
+    public var totalRows: Int
+    /// False when counting stopped at the limit: there were more rows.
+    public var complete: Bool
 
-    public init(columns: [String], rows: [[QueryValue]]) {
+    public init(columns: [String], rows: [[QueryValue]], totalRows: Int? = nil, complete: Bool = true) {
         self.columns = columns
         self.rows = rows
+        self.totalRows = totalRows ?? rows.count
+        self.complete = complete
     }
+
+    /// True when every row the statement produced is in `rows`.
+    public var isWhole: Bool { complete && rows.count == totalRows }
 
     /// The rows as text, NULL as nil.
     public var textRows: [[String?]] { rows.map { $0.map(\.text) } }

@@ -33,8 +33,13 @@ enum ReadOnlySQL {
     static func checkKeyword(_ sql: String) throws {
         let body = skipComments(sql)
         let keyword = String(body.prefix { $0.isLetter }).uppercased()
-        if keyword.isEmpty {
+        if body.isEmpty {
             throw StoreError("sql: empty query")
+        }
+        if keyword.isEmpty {
+            let shown = body.count > 40 ? body.prefix(40) + "…" : body
+            throw StoreError("sql: expected a statement starting with SELECT, WITH, VALUES, EXPLAIN or PRAGMA; "
+                + "found '\(shown)' (put the query in double quotes: sql \"select …\")")
         }
         guard statementKeywords.contains(keyword) else {
             throw StoreError("sql: only reading statements are allowed (SELECT, WITH, "
@@ -85,8 +90,19 @@ extension ResultsStore {
     /// Anything that could change the database or the connection is refused with a
     /// ``StoreError`` before it runs (see ``ReadOnlySQL``); errors SQLite reports
     /// (syntax, unknown column …) come back as `sql: <SQLite's message>`.
-    public func query(_ sql: String) throws -> QueryResult {
+    ///
+    /// - Parameters:
+    ///   - keep: at most this many rows are kept in memory (`rows`);
+    ///   - count: rows are counted up to this number (`totalRows`); the statement
+    ///     stops there and `complete` is false, so an endless query ends;
+    ///   - isCancelled: polled every 50 ms from another thread while the statement
+    ///     runs; when it returns true the statement is interrupted
+    ///     (`sqlite3_interrupt`) and the query throws `sql: interrupted`.
+    public func query(_ sql: String, keep: Int = Int.max, count: Int = Int.max,
+                      isCancelled: (@Sendable () -> Bool)? = nil) throws -> QueryResult {
         try ReadOnlySQL.checkKeyword(sql)
+        let watcher = isCancelled.map { InterruptWatcher(queue: dbQueue, isCancelled: $0) }
+        defer { watcher?.stop() }
         do {
             return try dbQueue.read { db in
                 let statements = try db.allStatements(sql: sql)
@@ -103,15 +119,54 @@ extension ResultsStore {
                         + "only reading statements are allowed")
                 }
                 var rows: [[QueryValue]] = []
+                var seen = 0
                 let cursor = try Row.fetchCursor(statement)
-                while let row = try cursor.next() {
-                    rows.append((0..<row.count).map { QueryValue(row[$0] as DatabaseValue) })
+                while seen < count, let row = try cursor.next() {
+                    seen += 1
+                    if rows.count < keep {
+                        rows.append((0..<row.count).map { QueryValue(row[$0] as DatabaseValue) })
+                    }
                 }
-                return QueryResult(columns: statement.columnNames, rows: rows)
+                let complete = try seen < count || cursor.next() == nil
+                return QueryResult(columns: statement.columnNames, rows: rows, totalRows: seen, complete: complete)
             }
         } catch {
+            if isCancelled?() == true { throw StoreError("sql: interrupted") }
             throw StoreError.sqlite("sql", error)
         }
+    }
+}
+
+/// Polls `isCancelled` on a background thread while a query runs and interrupts
+/// the connection when it turns true. `stop()` wakes the poller and waits until it
+/// can no longer interrupt, so a later statement is never hit by a stale interrupt
+/// (and a quick query does not wait for the next poll).
+final class InterruptWatcher: @unchecked Sendable {
+    private let lock = NSLock()
+    private var done = false
+    private let wake = DispatchSemaphore(value: 0)
+    private let finished = DispatchSemaphore(value: 0)
+
+    init(queue: DatabaseQueue, isCancelled: @escaping @Sendable () -> Bool) {
+        let thread = Thread { [self] in
+            while true {
+                lock.lock()
+                if done { lock.unlock(); break }
+                if isCancelled() { queue.interrupt(); lock.unlock(); break }
+                lock.unlock()
+                _ = wake.wait(timeout: .now() + .milliseconds(50))
+            }
+            finished.signal()
+        }
+        thread.start()
+    }
+
+    func stop() {
+        lock.lock()
+        done = true
+        lock.unlock()
+        wake.signal()
+        finished.wait()
     }
 }
 

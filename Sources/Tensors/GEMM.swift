@@ -1,9 +1,16 @@
 import COpenBLAS
+import CDNNL
+import Foundation
 
-/// C = alpha · op(A) · op(B) + beta · C, row-major, through OpenBLAS `cblas_sgemm`.
+/// C = alpha · op(A) · op(B) + beta · C, row-major, through oneDNN `dnnl_sgemm`.
 ///
 /// op(A) is m×k, op(B) is k×n, C is m×n. `lda`, `ldb`, `ldc` are the row strides of
 /// the stored (untransposed) matrices.
+///
+/// oneDNN rather than OpenBLAS: the environment pins OpenBLAS to its Haswell (AVX2)
+/// kernels, oneDNN dispatches to AVX-512 itself. One thread, this machine (EPYC,
+/// `quantlab bench sgemm`): 512³ 122 → 238 GFLOP/s, cifar3 conv2 64×16384×288
+/// 103 → 203, conv3 128×4096×576 116 → 212 (DESIGN.md).
 @inline(__always)
 public func sgemm(transA: Bool = false, transB: Bool = false,
                   m: Int, n: Int, k: Int, alpha: Float = 1,
@@ -11,6 +18,23 @@ public func sgemm(transA: Bool = false, transB: Bool = false,
                   b: UnsafePointer<Float>, ldb: Int,
                   beta: Float = 0,
                   c: UnsafeMutablePointer<Float>, ldc: Int) {
+    if m == 0 || n == 0 { return }
+    BLAS.prepareThread()
+    let status = dnnl_sgemm(transA ? 0x54 : 0x4E, transB ? 0x54 : 0x4E,   // "T" / "N"
+                            Int64(m), Int64(n), Int64(k), alpha, a, Int64(lda), b, Int64(ldb),
+                            beta, c, Int64(ldc))
+    precondition(status == dnnl_success, "sgemm: oneDNN status \(status.rawValue) for \(m)×\(n)×\(k), lda \(lda) ldb \(ldb) ldc \(ldc)")
+}
+
+/// The same contract as `sgemm`, through OpenBLAS `cblas_sgemm` (Haswell kernels):
+/// kept for `quantlab bench sgemm`, which compares the two libraries.
+@inline(__always)
+public func openBLASSgemm(transA: Bool = false, transB: Bool = false,
+                          m: Int, n: Int, k: Int, alpha: Float = 1,
+                          a: UnsafePointer<Float>, lda: Int,
+                          b: UnsafePointer<Float>, ldb: Int,
+                          beta: Float = 0,
+                          c: UnsafeMutablePointer<Float>, ldc: Int) {
     cblas_sgemm(CblasRowMajor,
                 transA ? CblasTrans : CblasNoTrans,
                 transB ? CblasTrans : CblasNoTrans,
@@ -40,17 +64,43 @@ public func naiveGemm(transA: Bool = false, transB: Bool = false,
     }
 }
 
-/// Process-wide BLAS settings.
+/// Process-wide compute-library settings: oneDNN (GEMMs) and OpenBLAS.
 public enum BLAS {
-    /// Sets the OpenBLAS thread count (process-wide). Trials use 1.
-    public static func setThreads(_ n: Int) { openblas_set_num_threads(Int32(n)) }
-    public static var threads: Int { Int(openblas_get_num_threads()) }
+    nonisolated(unsafe) private static var dnnlThreads: Int32 = 1
+
+    /// Sets the compute thread count. OpenBLAS's is process-wide; oneDNN runs on
+    /// OpenMP, whose count is per thread: every thread applies it before its first
+    /// oneDNN call (`prepareThread`). Trials use 1, for bit-identical results.
+    public static func setThreads(_ n: Int) {
+        openblas_set_num_threads(Int32(n))
+        dnnlThreads = Int32(max(1, n))
+        prepareThread()
+    }
+    public static var threads: Int { Int(dnnlThreads) }
+
+    /// Applies the thread count to the calling thread's OpenMP settings (once per
+    /// thread and count; a thread-local compare afterwards).
+    @inline(__always)
+    public static func prepareThread() {
+        _ = isaChosen
+        quantlab_dnnl_thread_setup(dnnlThreads)
+    }
+
+    /// oneDNN's instruction set is capped at AVX-512 BF16 (unless DNNL_MAX_CPU_ISA is
+    /// set): on a Xeon with AMX its `gemm_u8s8s32` ran 2–2.5× slower with AMX than
+    /// with AVX-512 VNNI for cifar3's shapes (`quantlab bench sgemm`, both ways, three
+    /// runs each), and sgemm does not use AMX. The cap also gives that Xeon and the
+    /// EPYC (BF16, no AMX) the same kernels. Set once, before any other oneDNN call.
+    static let isaChosen: Bool = {
+        if getenv("DNNL_MAX_CPU_ISA") == nil { _ = dnnl_set_max_cpu_isa(dnnl_cpu_isa_avx512_core_bf16) }
+        return true
+    }()
 
     nonisolated(unsafe) private static var warmed = false
 
-    /// One 512×512×512 sgemm. OpenBLAS runs 1.5–3.6× slower for the whole process
-    /// if its first sgemm is small (measured on this machine, DESIGN.md), so every
-    /// entry point calls this once before training.
+    /// One 512×512×512 GEMM through each library. OpenBLAS runs 1.5–3.6× slower
+    /// for the whole process if its first sgemm is small (DESIGN.md); oneDNN
+    /// generates its kernels on first use.
     public static func warmUp() {
         if warmed { return }
         warmed = true
@@ -59,14 +109,21 @@ public enum BLAS {
         var c = [Float](repeating: 0, count: n * n)
         a.withUnsafeBufferPointer { ap in
             c.withUnsafeMutableBufferPointer { cp in
+                openBLASSgemm(m: n, n: n, k: n, a: ap.baseAddress!, lda: n, b: ap.baseAddress!, ldb: n,
+                              c: cp.baseAddress!, ldc: n)
                 sgemm(m: n, n: n, k: n, a: ap.baseAddress!, lda: n, b: ap.baseAddress!, ldb: n,
                       c: cp.baseAddress!, ldc: n)
             }
         }
     }
 
-    /// Name of the OpenBLAS kernel in use (e.g. "Haswell"), for session headers.
-    public static var coreName: String {
+    /// The compute kernels in use, for session headers and bench: oneDNN's
+    /// instruction set and the OpenBLAS kernel, e.g. "oneDNN avx512_core_bf16, OpenBLAS Haswell".
+    /// Results are bit-identical only for the same value (and thread count).
+    public static var coreName: String { "oneDNN \(CPUDispatch.isaName), OpenBLAS \(openBLASCoreName)" }
+
+    /// Name of the OpenBLAS kernel in use (e.g. "Haswell").
+    public static var openBLASCoreName: String {
         guard let p = openblas_get_corename() else { return "unknown" }
         return String(cString: p)
     }

@@ -11,27 +11,38 @@ import Datasets
 /// script does), batch 64, SGD with momentum, one BLAS thread per trial. "x2" runs
 /// two independent trials side by side and reports their combined images/s.
 public enum Benchmarks {
-    public static let names = ["sgemm", "cifar3", "fmnist2", "seedcnn"]
+    public static let names = ["sgemm", "layers", "cifar3", "fmnist2", "seedcnn"]
 
     /// Runs the named benchmarks (all when empty); `quick` shortens them.
     public static func run(names: [String], quick: Bool, output: (String) -> Void) {
         BLAS.setThreads(1)
         BLAS.warmUp()
         let chosen = names.isEmpty ? Self.names : names
-        output("# quantlab bench: cpu \(cpuModel()), OpenBLAS core \(BLAS.coreName), \(ProcessInfo.processInfo.activeProcessorCount) cores")
+        output("# quantlab bench: cpu \(cpuModel()), \(BLAS.coreName), \(ProcessInfo.processInfo.activeProcessorCount) cores")
         for name in chosen {
             switch name {
             case "sgemm": sgemmFigures(quick: quick, output: output)
+            case "layers": layerFigures(quick: quick, output: output)
             case "cifar3", "fmnist2", "seedcnn":
-                let precisions = ["w32a32", "w4a4", "w1a1", "wta8"]
+                // "+float-forward": the same precision with the integer forward off
+                // (fake-quantized float GEMMs), to show what the integer path gains.
+                let precisions = ["w32a32", "w8a8", "w8a8+float-forward", "w4a4", "w1a1", "wta8"]
                 for p in precisions {
+                    let floatForward = p.hasSuffix("+float-forward")
+                    IntegerForward.enabled = !floatForward
                     trainingFigure(net: name, precision: p, quick: quick, output: output)
+                    IntegerForward.enabled = true
                 }
             default: output("# unknown benchmark '\(name)'; benchmarks are \(Self.names.joined(separator: ", "))")
             }
         }
     }
 
+    /// GEMM throughput per library, one thread. The three GEMMs of a shape are timed
+    /// in turn, repetition by repetition, so that load from other processes falls on
+    /// all of them alike: OpenBLAS sgemm, oneDNN sgemm, oneDNN u8×s8→s32. Timed in
+    /// CPU seconds of the calling thread (on a busy machine wall time mostly
+    /// measures the other processes).
     static func sgemmFigures(quick: Bool, output: (String) -> Void) {
         // 512³ (the warm-up size) and the GEMMs of cifar3's convolutions at batch 64.
         let sizes: [(String, Int, Int, Int)] = [
@@ -41,16 +52,58 @@ public enum Benchmarks {
         ]
         for (label, m, n, k) in sizes {
             let a = [Float](repeating: 0.01, count: m * k), b = [Float](repeating: 0.02, count: k * n)
-            var c = [Float](repeating: 0, count: m * n)
+            let a8 = [UInt8](repeating: 3, count: m * k), b8 = [Int8](repeating: -2, count: k * n)
+            var c = [Float](repeating: 0, count: m * n), c32 = [Int32](repeating: 0, count: m * n)
             let reps = quick ? 3 : 10
-            let t0 = monotonicSeconds()
+            var seconds = [0.0, 0.0, 0.0]
             for _ in 0..<reps {
                 a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in c.withUnsafeMutableBufferPointer { cp in
+                    var t0 = threadCPUSeconds()
+                    openBLASSgemm(m: m, n: n, k: k, a: ap.baseAddress!, lda: k, b: bp.baseAddress!, ldb: n, c: cp.baseAddress!, ldc: n)
+                    seconds[0] += threadCPUSeconds() - t0
+                    t0 = threadCPUSeconds()
                     sgemm(m: m, n: n, k: k, a: ap.baseAddress!, lda: k, b: bp.baseAddress!, ldb: n, c: cp.baseAddress!, ldc: n)
+                    seconds[1] += threadCPUSeconds() - t0
+                } } }
+                a8.withUnsafeBufferPointer { ap in b8.withUnsafeBufferPointer { bp in c32.withUnsafeMutableBufferPointer { cp in
+                    let t0 = threadCPUSeconds()
+                    gemmU8S8S32(m: m, n: n, k: k, a: ap.baseAddress!, lda: k, b: bp.baseAddress!, ldb: n, c: cp.baseAddress!, ldc: n)
+                    seconds[2] += threadCPUSeconds() - t0
                 } } }
             }
-            let dt = monotonicSeconds() - t0
-            output("sgemm.\(label).1thread \(format(2.0 * Double(m * n * k) * Double(reps) / dt / 1e9)) GFLOP/s")
+            let ops = 2.0 * Double(m * n * k) * Double(reps) / 1e9
+            output("sgemm.\(label).openblas.1thread \(format(ops / seconds[0])) GFLOP/s")
+            output("sgemm.\(label).onednn.1thread \(format(ops / seconds[1])) GFLOP/s")
+            output("gemm_u8s8s32.\(label).onednn.1thread \(format(ops / seconds[2])) GOP/s")
+        }
+    }
+
+    /// Forward time of cifar3's conv2 and conv3 at batch 64 with w8 weights on a8
+    /// input: the fake-quantized float forward against the integer forward, timed in
+    /// turn (thread CPU seconds), milliseconds per batch.
+    static func layerFigures(quick: Bool, output: (String) -> Void) {
+        for (label, c, k, hw) in [("cifar3.conv2", 32, 64, 16), ("cifar3.conv3", 64, 128, 8)] {
+            var rng = SplitMix64(seed: 5)
+            let conv = Conv2D(name: label, inputChannels: c, filters: k, kernel: 3, padding: 1, rng: &rng)
+            conv.weightQuantizer = UniformWeightQuantizer(bits: 8)
+            let act = UniformActivationQuantizer(bits: 8)
+            conv.integerInput = act
+            let shape = [64, c, hw, hw]
+            let raw = (0..<shape.reduce(1, *)).map { _ in rng.nextNormal() }
+            let x = Tensor(shape: shape, data: act.forward(raw, training: true))
+            var y = Tensor(zeros: [0])
+            var seconds = [0.0, 0.0]
+            let reps = quick ? 5 : 30
+            for rep in 0...reps {
+                for (i, integer) in [false, true].enumerated() {
+                    conv.integerForward = integer
+                    let t0 = threadCPUSeconds()
+                    conv.forward(x, into: &y, training: true)
+                    if rep > 0 { seconds[i] += threadCPUSeconds() - t0 }   // rep 0 warms up
+                }
+            }
+            output("layer.\(label).fwd.w8a8.float \(String(format: "%.3f", seconds[0] / Double(reps) * 1e3)) ms")
+            output("layer.\(label).fwd.w8a8.int8 \(String(format: "%.3f", seconds[1] / Double(reps) * 1e3)) ms")
         }
     }
 
@@ -61,7 +114,7 @@ public enum Benchmarks {
         let input = Presets.inputShape(net)!
         var rng = SplitMix64(seed: 0)
         let names = try! Sequential(spec: spec, inputShape: input, rng: &rng).weightedLayers.map(\.name)
-        let p = LayerPrecision(precision)!
+        let p = LayerPrecision(String(precision.prefix { $0 != "+" }))!
         let ps = names.map { net == "cifar3" && $0.hasPrefix("dense") ? LayerPrecision.float : p }
         return Configuration(name: "\(net)-\(precision)", modelName: net, spec: spec, inputShape: input, layerNames: names, precisions: ps)
     }
@@ -87,11 +140,13 @@ public enum Benchmarks {
         for workers in [1, 2] {
             let trainers = (0..<workers).map { makeTrainer(UInt64($0)) }
             parallelFor(workers, workers: workers) { i in _ = trainers[i].trainEpoch(on: warm, normalization: norm) }
-            let t0 = monotonicSeconds()
+            let t0 = monotonicSeconds(), c0 = processCPUSeconds()
             parallelFor(workers, workers: workers) { i in _ = trainers[i].trainEpoch(on: split, normalization: norm) }
-            let dt = monotonicSeconds() - t0
-            let ips = Double(count * workers) / dt
-            output("train.\(net).\(precision).\(workers == 1 ? "1trial" : "2trials") \(format(ips)) images/s")
+            let dt = monotonicSeconds() - t0, cpu = processCPUSeconds() - c0
+            let label = "train.\(net).\(precision).\(workers == 1 ? "1trial" : "2trials")"
+            output("\(label) \(format(Double(count * workers) / dt)) images/s")
+            // Per CPU second: what a trial costs when the machine is shared.
+            output("\(label).cpu \(format(Double(count * workers) / cpu)) images/cpu-s")
         }
     }
 

@@ -42,8 +42,12 @@ public struct TrialJob {
     public var epochs: Int
     /// Evaluate on the test split after the last epoch (final runs).
     public var evaluateTest: Bool
-    public init(trainer: Trainer, epochs: Int, evaluateTest: Bool) {
-        self.trainer = trainer; self.epochs = epochs; self.evaluateTest = evaluateTest
+    /// Stop as interrupted once the trainer has finished this many epochs, before
+    /// starting the next one: how a replay reproduces a run that Ctrl-C stopped
+    /// (the learning-rate schedule still sees `epochs`).
+    public var stopAfterEpochs: Int?
+    public init(trainer: Trainer, epochs: Int, evaluateTest: Bool, stopAfterEpochs: Int? = nil) {
+        self.trainer = trainer; self.epochs = epochs; self.evaluateTest = evaluateTest; self.stopAfterEpochs = stopAfterEpochs
     }
 }
 
@@ -69,6 +73,10 @@ public enum TrialRunner {
         var outcome = TrialOutcome(name: t.configuration.name, status: .done, divergedEpoch: nil, epochs: [])
         emit(.started(job: j, name: t.configuration.name, epochs: job.epochs))
         while t.epochsDone < job.epochs {
+            if let limit = job.stopAfterEpochs, t.epochsDone >= limit {
+                outcome.status = .interrupted
+                break
+            }
             guard let r = t.trainEpoch(on: data.train, normalization: data.normalization,
                                        shouldStop: shouldStop, onBatch: { emit(.batch(job: j, $0)) }) else {
                 outcome.status = .interrupted

@@ -31,6 +31,10 @@ final class PlainLineReader: LineReader {
             fputs(prompt, stdout)
             fflush(stdout)
         }
+        // A Ctrl-C during the last command leaves errno at EINTR, and readLine
+        // retries getline while errno is EINTR: at end of input (sticky EOF, so
+        // no system call resets errno) it spun forever instead of returning nil.
+        errno = 0
         if let line = readLine(strippingNewline: true) { return .line(line) }
         if interrupt.isSet {
             clearerr(stdin)

@@ -6,7 +6,8 @@ import Notebook
 /// Reads with libedit when stdin and stdout are both terminals, with plain
 /// `readLine()` otherwise; runs each line on the notebook; prints errors to
 /// stderr; never ends on a failed command. Ctrl-C abandons the line at the
-/// prompt and interrupts a running command; Ctrl-D (or `quit`) leaves.
+/// prompt and interrupts a running command; Ctrl-D (or `quit`) leaves and
+/// writes the session's end marker.
 final class REPL {
     let notebook: Notebook
     let reader: LineReader
@@ -42,20 +43,28 @@ final class REPL {
             notebook.workspace.interrupted = false
             switch reader.read(prompt: REPL.prompt) {
             case .end:
+                finish("end of input")
                 return
             case .interrupted:
                 continue
             case .line(let line):
                 reader.remember(line)
-                let word = line.trimmingCharacters(in: .whitespaces)
-                if word == "quit" || word == "exit" { return }
                 if case .failure(let message) = notebook.execute(line) {
                     // After ^C the terminal's echo leaves the cursor mid-line.
                     Console.err(notebook.workspace.interrupted ? "\n" + message : message)
                 }
                 progress.reset()
+                if notebook.quitRequested {
+                    finish(line.trimmingCharacters(in: .whitespaces))
+                    return
+                }
             }
         }
+    }
+
+    /// Writes the session's end marker: a file without one was cut short.
+    private func finish(_ reason: String) {
+        try? notebook.recorder?.recordEnd(reason)
     }
 
     /// `~/.quantlab_history`.

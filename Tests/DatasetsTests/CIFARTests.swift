@@ -81,6 +81,19 @@ import Testing
         #expect(e?.description.hasSuffix("data_batch_3.bin: expected a whole number (at least 1) of 3073-byte records (1 label byte + 3072 pixel bytes), found 6149 bytes: 2 records and 3 bytes left over at byte offset 6146.") == true)
     }
 
+    /// Every batch file's size is checked before any is read: a test batch 5 bytes off
+    /// fails at once (it cost gigabytes and tens of seconds of reading the training batches).
+    @Test func sizesCheckedBeforeAnyRecordIsRead() throws {
+        let dir = TestFiles.directory(); defer { TestFiles.remove(dir) }
+        Self.writeCIFAR10(dir)
+        var b = TestFiles.read(dir + "/data_batch_1.bin")
+        b[0] = 200                                     // would fail when read
+        TestFiles.write(b, dir + "/data_batch_1.bin")
+        TestFiles.write(TestFiles.read(dir + "/test_batch.bin") + [1, 2, 3, 4, 5], dir + "/test_batch.bin")
+        let e = #expect(throws: DatasetError.self) { try DatasetLoader.load("cifar10", path: dir) }
+        #expect(e?.description.hasSuffix("test_batch.bin: expected a whole number (at least 1) of 3073-byte records (1 label byte + 3072 pixel bytes), found 9224 bytes: 3 records and 5 bytes left over at byte offset 9219.") == true, "\(String(describing: e))")
+    }
+
     @Test func labelOutOfRange() throws {
         let dir = TestFiles.directory(); defer { TestFiles.remove(dir) }
         Self.writeCIFAR100(dir)

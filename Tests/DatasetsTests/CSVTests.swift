@@ -20,11 +20,11 @@ import Testing
     }
 
     @Test func integerLabelsAreClassIndices() throws {
-        let rows = (0..<10).map { "\($0),\($0 * 2),\($0 % 3 == 0 ? 4 : 1)" }
+        let rows = (0..<10).map { "\($0),\($0 * 2),\($0 % 3 == 0 ? 2 : 1)" }
         let d = try load("x,y,label\n" + rows.joined(separator: "\n"), options: ["test": "30%", "seed": "5"])
-        #expect(d.classNames == ["0", "1", "2", "3", "4"])
+        #expect(d.classNames == ["0", "1", "2"])           // 1-based labels: class 0 is empty
         #expect(d.train.count == 7 && d.test.count == 3)
-        #expect(d.test.classHistogram(classes: 5) == [0, 2, 0, 0, 1])
+        #expect(d.test.classHistogram(classes: 3) == [0, 2, 1])
         // Every row is in exactly one split, with its own label.
         var seen: [Float: Int32] = [:]
         for s in [d.train, d.test] {
@@ -32,8 +32,51 @@ import Testing
             for i in 0..<s.count { seen[v[i * 2]] = s.labels[i] }
         }
         var expected: [Float: Int32] = [:]
-        for k in 0..<10 { expected[Float(k)] = k % 3 == 0 ? 4 : 1 }
+        for k in 0..<10 { expected[Float(k)] = k % 3 == 0 ? 2 : 1 }
         #expect(seen == expected)
+    }
+
+    /// One odd label among integer labels is refused with file and line; before, it
+    /// silently made an extra class and renumbered the others.
+    @Test(arguments: [
+        ("1.0", "'1.0', a number that is not an integer"), ("NaN", "'NaN', a number that is not an integer"),
+        ("10000", "'10000'"), ("a\u{0}b", "a label with a control character (U+0)"), ("", "an empty label"),
+        ("cat", "'cat'"), ("-1", "'-1'"),
+    ])
+    func oddLabelIsRefusedWithItsLine(label: String, found: String) throws {
+        let rows = (0..<9).map { "\($0).5,\($0 % 3)" } + ["7.5,\(label)"] + ["8.5,1"]
+        let e = #expect(throws: DatasetError.self) { try load("x,label\n" + rows.joined(separator: "\n"), options: ["test": "0"]) }
+        #expect(e?.location == .line(11), "\(String(describing: e))")
+        #expect(e?.description.contains("/data.csv: expected ") == true)
+        #expect(e?.description.hasSuffix("found \(found) on line 11.") == true, "\(String(describing: e))")
+    }
+
+    /// 9999 among 0…2 would make 10000 classes, 9996 of them empty.
+    @Test func strayLargeLabelNamesItsLine() throws {
+        let rows = (0..<9).map { "\($0).5,\($0 % 3)" } + ["7.5,9999"]
+        let e = #expect(throws: DatasetError.self) { try load("x,label\n" + rows.joined(separator: "\n"), options: ["test": "0"]) }
+        #expect(e?.description.hasSuffix("data.csv: expected class indices 0…N−1 or 1…N with every class present (class 3 has no row), found label '9999', which would make 10000 classes on line 11.") == true, "\(String(describing: e))")
+    }
+
+    @Test func testNamesMustBeTrainingClasses() throws {
+        let dir = TestFiles.directory(); defer { TestFiles.remove(dir) }
+        TestFiles.write(Array("x,label\n1,cat\n2,dog\n".utf8), dir + "/train.csv")
+        TestFiles.write(Array("x,label\n1,dog\n2,cow\n".utf8), dir + "/test.csv")
+        let e = #expect(throws: DatasetError.self) { try DatasetLoader.load("csv", path: dir) }
+        #expect(e?.description.hasSuffix("test.csv: expected a class name of the training file \(dir)/train.csv (cat, dog), found 'cow' on line 3.") == true, "\(String(describing: e))")
+    }
+
+    /// A header-only file gave runs on 0 images and `test acc nan`.
+    @Test func headerOnlyIsRefused() throws {
+        let e = #expect(throws: DatasetError.self) { try load("x,y,label\n\n") }
+        #expect(e?.description.hasSuffix("/data.csv: expected a training split of at least 1 sample, found none (0 samples).") == true, "\(String(describing: e))")
+    }
+
+    @Test func invalidUTF8NamesItsLine() throws {
+        let dir = TestFiles.directory(); defer { TestFiles.remove(dir) }
+        TestFiles.write(Array("x,label\n1,0\n2,".utf8) + [0xFF] + Array("\n".utf8), dir + "/data.csv")
+        let e = #expect(throws: DatasetError.self) { try DatasetLoader.load("csv", path: dir + "/data.csv") }
+        #expect(e?.location == .line(3))
     }
 
     @Test func quotedFieldsAndTrainTestDirectory() throws {

@@ -83,7 +83,7 @@ import Testing
             let p = dir + "/train-images-idx3-ubyte"
             TestFiles.write(Array(TestFiles.read(p).dropLast(5)), p)
         })
-        #expect(e.description.hasSuffix("train-images-idx3-ubyte: expected 20 images of 4×3 bytes as the header says, found a file of 251 bytes, too small to hold them at byte offset 16."))
+        #expect(e.description.hasSuffix("train-images-idx3-ubyte: expected a file of 256 bytes (a header of 16 bytes and 20 images of 4×3 bytes, as the header says), found 251 bytes at byte offset 251."))
     }
 
     @Test func truncatedGzipStream() throws {
@@ -112,6 +112,7 @@ import Testing
         let e = try #require(loadError(gzip: true) { dir in
             let pixels = (0..<20).flatMap { i in (0..<12).map { TestFiles.pattern(i, $0) } }
             TestFiles.writeGzip(TestFiles.idxImages(count: 2000, rows: 4, cols: 3, pixels: pixels), dir + "/train-images-idx3-ubyte.gz")
+            TestFiles.writeGzip([0, 0, 8, 1] + TestFiles.be32(2000) + (0..<20).map { UInt8($0 % 10) }, dir + "/train-labels-idx1-ubyte.gz")
         })
         #expect(e.description.hasSuffix("train-images-idx3-ubyte.gz: expected 24000 bytes of pixels (2000 images of 4×3) starting at offset 16, found the end of the data after 240 bytes at byte offset 256 of the decompressed data."))
     }
@@ -136,7 +137,37 @@ import Testing
             let p = dir + "/t10k-labels-idx1-ubyte"
             TestFiles.write(TestFiles.read(p) + [0], p)
         })
-        #expect(e.description.hasSuffix("expected the end of the file after 10 labels (as the header says), found more data at byte offset 18."))
+        #expect(e.description.hasSuffix("t10k-labels-idx1-ubyte: expected a file of 18 bytes (a header of 8 bytes and 10 one-byte labels, as the header says), found 19 bytes at byte offset 18."))
+    }
+
+    /// Every header and size is checked before any values are read: a damaged test
+    /// file is reported before the (large) training files are read.
+    @Test func sizesCheckedBeforeAnyValueIsRead() throws {
+        let e = try #require(loadError { dir in
+            TestFiles.write(TestFiles.idxLabels((0..<20).map { $0 == 3 ? 200 : UInt8($0 % 10) }), dir + "/train-labels-idx1-ubyte")
+            let p = dir + "/t10k-images-idx3-ubyte"
+            TestFiles.write(TestFiles.read(p) + [1, 2, 3, 4, 5], p)
+        })
+        #expect(e.description.hasPrefix(NSTemporaryDirectory()) && e.description.contains("/t10k-images-idx3-ubyte: expected a file of 136 bytes"), "\(e)")
+    }
+
+    /// A training split with no images is refused, naming the file (it gave runs on 0 images).
+    @Test func emptyTrainingSplitIsRefused() throws {
+        let e = try #require(loadError { dir in
+            TestFiles.write(TestFiles.idxImages(count: 0, rows: 4, cols: 3, pixels: []), dir + "/train-images-idx3-ubyte")
+            TestFiles.write(TestFiles.idxLabels([]), dir + "/train-labels-idx1-ubyte")
+        })
+        #expect(e.description.hasSuffix("/train-images-idx3-ubyte: expected a training split of at least 1 sample, found none (0 samples)."), "\(e)")
+    }
+
+    /// Whole-file reads (CSV, .mat, class names) stop at a limit instead of inflating a
+    /// gzip bomb into memory.
+    @Test func wholeFileReadsHaveALimit() throws {
+        let dir = TestFiles.directory(); defer { TestFiles.remove(dir) }
+        TestFiles.writeGzip([UInt8](repeating: 0, count: 5000), dir + "/z.csv.gz")
+        let e = #expect(throws: DatasetError.self) { try GzipReader(path: dir + "/z.csv.gz").readToEnd(limit: 1000, what: "CSV text") }
+        #expect(e?.description.hasSuffix("z.csv.gz: expected CSV text of at most 1000 bytes, found more when decompressed at byte offset 1000 of the decompressed data.") == true, "\(String(describing: e))")
+        #expect(try GzipReader(path: dir + "/z.csv.gz").readToEnd(limit: 5000).count == 5000)
     }
 
     @Test func missingFile() throws {

@@ -32,6 +32,28 @@ import Testing
         #expect(d.classNames == (0..<10).map(String.init))
     }
 
+    /// A .mat file with 0 images gave runs on 0 images and `test acc nan`.
+    @Test func zeroTrainingImagesAreRefused() throws {
+        let dir = TestFiles.directory(); defer { TestFiles.remove(dir) }
+        TestFiles.write(MATWriter.svhn(labels: [], compressed: false), dir + "/train_32x32.mat")
+        TestFiles.write(MATWriter.svhn(labels: [3], compressed: false), dir + "/test_32x32.mat")
+        let e = #expect(throws: DatasetError.self) { try DatasetLoader.load("svhn", path: dir) }
+        #expect(e?.description.hasSuffix("/train_32x32.mat: expected a training split of at least 1 sample, found none (0 samples).") == true, "\(String(describing: e))")
+    }
+
+    /// Pixels stored as doubles convert value by value (no 8-byte-per-pixel copy).
+    @Test func doublePixelsConvert() throws {
+        var values = [UInt8]()
+        for v in [0.0, 255.0, 17.0] { withUnsafeBytes(of: v.bitPattern.littleEndian) { values += $0 } }
+        let a = MATArray(name: "X", classID: 6, isComplex: false, dims: [3, 1], storageType: .double,
+                         buffer: values, range: 0..<24, bigEndian: false, element: nil)
+        #expect(a.byteValues() == [0, 255, 17])
+        var bad = values
+        withUnsafeBytes(of: (2.5).bitPattern.littleEndian) { for k in 0..<8 { bad[8 + k] = $0[k] } }
+        #expect(MATArray(name: "X", classID: 6, isComplex: false, dims: [3, 1], storageType: .double,
+                         buffer: bad, range: 0..<24, bigEndian: false, element: nil).byteValues() == nil)
+    }
+
     @Test func longNamesAndOtherVariablesAreHandled() throws {
         // A name over 4 bytes is a normal element; a char array is skipped.
         let dir = TestFiles.directory(); defer { TestFiles.remove(dir) }

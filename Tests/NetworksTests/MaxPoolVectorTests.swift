@@ -7,13 +7,16 @@ import Tensors
 /// including ties (all-zero windows after a ReLU) and odd widths (a scalar tail and
 /// an uncovered last column).
 @Suite struct MaxPoolVectorTests {
-    @Test func vectorPathEqualsNaiveRouting() {
+    /// Odd width (uncovered last column, zeroed) and even sizes (every dx written
+    /// without a zeroing pass); dx starts as NaN garbage from an earlier step.
+    @Test(arguments: [13, 12])
+    func vectorPathEqualsNaiveRouting(width w: Int) {
         var rng = SplitMix64(seed: 5)
-        let n = 2, c = 3, h = 6, w = 13            // ow = 6: one group of 4 and a tail of 2
+        let n = 2, c = 3, h = 6                     // ow = 6: one group of 4 and a tail of 2
         var x = Tensor(zeros: [n, c, h, w])
         for i in 0..<x.count { x.data[i] = rng.nextInt(below: 3) == 0 ? 0 : Float(rng.nextInt(below: 4)) }
         let pool = MaxPool(window: 2)
-        var y = Tensor(zeros: [0]), dx = Tensor(zeros: [0])
+        var y = Tensor(zeros: [0]), dx = Tensor(repeating: .nan, shape: [n, c, h, w])
         pool.forward(x, into: &y, training: true)
         var dy = Tensor(zeros: y.shape)
         for i in 0..<dy.count { dy.data[i] = rng.nextNormal() }

@@ -8,7 +8,7 @@ import Testing
     func complete(_ line: String) -> [String] { h.notebook.completions(for: line) }
 
     @Test func commandsAndVerbs() {
-        #expect(complete("") == ["calc", "echo", "help", "model", "seed", "session", "source", "threads"])
+        #expect(complete("") == ["calc", "echo", "exit", "help", "model", "quit", "seed", "session", "source", "threads"])
         #expect(complete("se") == ["seed", "session"])
         #expect(complete("he") == ["help"])
         #expect(complete("calc ") == ["add", "average", "fail"])
@@ -26,7 +26,7 @@ import Testing
     }
 
     @Test func helpCompletesCommandNames() {
-        #expect(complete("help ") == ["calc", "echo", "help", "model", "seed", "session", "source", "threads"])
+        #expect(complete("help ") == ["calc", "echo", "exit", "help", "model", "quit", "seed", "session", "source", "threads"])
         #expect(complete("help ca") == ["calc"])
         #expect(complete("help calc ") == ["add", "average", "fail"])
     }

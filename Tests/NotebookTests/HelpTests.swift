@@ -17,7 +17,9 @@ import Testing
 
             general
               echo TEXT...           Print TEXT; handy in scripts.
+              exit                   The same as quit.
               help [COMMAND | WORD]  Show all commands, one in full, or those mentioning WORD.
+              quit                   Leave the shell (Ctrl-D too); in a script, end the script.
               seed [N]               Show or set the seed of every random choice.
               session [save NAME]    Show where this session is recorded, or rename the recording.
               source FILE            Run the commands in FILE, stopping at the first error.
@@ -73,8 +75,9 @@ import Testing
 
             Run the commands in FILE, stopping at the first error.
 
-            Errors name FILE:LINE. Only the 'source' line itself is recorded;
-            its results are those of the commands in FILE.
+            Errors name FILE:LINE; 'quit' in FILE ends FILE. The session records FILE's commands
+            one by one (between '# source FILE' and '# end of source FILE'), so the session
+            file replays without FILE. During replay FILE must be below the current folder.
             """)
     }
 
@@ -101,6 +104,8 @@ import Testing
               help [COMMAND | WORD]  Show all commands, one in full, or those mentioning WORD.
               threads [N]            Show or set how many trials run side by side (1 or 2).
               source FILE            Run the commands in FILE, stopping at the first error.
+              quit                   Leave the shell (Ctrl-D too); in a script, end the script.
+              exit                   The same as quit.
             """)
         #expect(help("help zzz") == "nothing matches 'zzz'; type 'help' for the list of commands")
     }

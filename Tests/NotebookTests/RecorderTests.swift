@@ -57,13 +57,75 @@ func testHeader(seed: UInt64 = 42, threads: Int = 2, machine: MachineInfo = test
             """)
     }
 
-    @Test func sourcedCommandsAreNotRecordedOneByOne() throws {
+    /// Item 9 of "Trust": the session file alone replays, whatever happens to the sourced file.
+    @Test func sourcedCommandsAreRecordedOneByOne() throws {
         let dir = temporaryDirectory("record-source")
-        write("calc add 1 2\necho inner\n", to: dir + "/inner.qlab")
+        write("calc add 1 2\n# a comment\nsource deeper.qlab\necho inner\n", to: dir + "/inner.qlab")
+        write("echo deep\n", to: dir + "/deeper.qlab")
         let h = Harness(workingDirectory: dir)
         h.notebook.recorder = try SessionRecorder.start(directory: dir, name: "s", header: testHeader())
         h.run("source inner.qlab")
-        #expect(contents(dir + "/s.qlab") == header + "source inner.qlab\n#= sum 3.0\n#= inner\n")
+        h.run("echo after")
+        let recorded = contents(dir + "/s.qlab")
+        #expect(recorded == header + """
+            # source inner.qlab
+            calc add 1 2
+            #= sum 3.0
+            # a comment
+            # source deeper.qlab
+            echo deep
+            #= deep
+            # end of source deeper.qlab
+            echo inner
+            #= inner
+            # end of source inner.qlab
+            echo after
+            #= after
+
+            """)
+        // The file is gone: the session still replays and verifies.
+        try FileManager.default.removeItem(atPath: dir + "/inner.qlab")
+        try FileManager.default.removeItem(atPath: dir + "/deeper.qlab")
+        let report = Replayer(verify: true, machine: testMachine).replay(recorded, file: "s.qlab", on: Harness(workingDirectory: dir).notebook)
+        #expect(report.summary == "s.qlab: 4 commands replayed, 4 results verified (exact comparison)")
+    }
+
+    @Test func aFailureInASourcedFileIsRecordedWhereItHappened() throws {
+        let dir = temporaryDirectory("record-source-fail")
+        write("echo one\ncalc fail\necho never\n", to: dir + "/inner.qlab")
+        let h = Harness(workingDirectory: dir)
+        h.notebook.recorder = try SessionRecorder.start(directory: dir, name: "s", header: testHeader())
+        #expect(h.run("source inner.qlab") == "inner.qlab:2: error: calc fail failed on purpose")
+        #expect(contents(dir + "/s.qlab") == header + """
+            # source inner.qlab
+            echo one
+            #= one
+            # failed: calc fail
+            # error: inner.qlab:2: error: calc fail failed on purpose
+            # end of source inner.qlab (stopped by the error above)
+
+            """)
+    }
+
+    @Test func quitEndsASourcedFileAndIsNotRecordedAsACommand() throws {
+        let dir = temporaryDirectory("record-quit")
+        write("echo one\nquit\necho never\n", to: dir + "/inner.qlab")
+        let h = Harness(workingDirectory: dir)
+        h.notebook.recorder = try SessionRecorder.start(directory: dir, name: "s", header: testHeader())
+        h.run("source inner.qlab")
+        h.run("echo two")
+        #expect(h.lines == ["one", "two"])
+        #expect(!h.notebook.quitRequested)
+        #expect(contents(dir + "/s.qlab") == header + """
+            # source inner.qlab
+            echo one
+            #= one
+            # quit: end of inner.qlab
+            # end of source inner.qlab
+            echo two
+            #= two
+
+            """)
     }
 
     @Test func namesAreNeverReused() throws {

@@ -32,7 +32,7 @@ import Testing
         #expect(report.note == nil)
         #expect(report.commands == 6)
         #expect(report.resultsChecked == 5)
-        #expect(report.summary == "s.qlab: 6 commands replayed, 5 results verified")
+        #expect(report.summary == "s.qlab: 6 commands replayed, 5 results verified (exact comparison)")
         #expect(h.lines == ["seed 5", "1 + 2 = 3.0", "mean 2.3333333333333335", "ok", "threads 2", "3 + 3 = 0.6000000000000001"])
     }
 

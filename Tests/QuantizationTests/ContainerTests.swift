@@ -24,8 +24,8 @@ import Tensors
         #expect(try QLMContainer.decode(bytes, file: "m.qlm") == c)
         let w = randomWeights(4 * 9, seed: 2)
         #expect(try c.record("conv1.weight")!.values() == UniformWeightQuantizer(bits: 3, perChannel: true).quantized(w, channels: 4))
-        // 36 3-bit codes in 4-bit fields: 18 bytes + 4 scales.
-        #expect(c.record("conv1.weight")!.dataBytes == 18 + 16)
+        // 36 3-bit codes at 3 bits: ⌈108/8⌉ = 14 bytes + 4 scales.
+        #expect(c.record("conv1.weight")!.dataBytes == 14 + 16)
     }
 
     func error(_ bytes: [UInt8]) -> ArchiveError? {
@@ -44,7 +44,27 @@ import Tensors
     @Test func wrongVersion() {
         var b = Self.sample().encode()
         b[4] = 7
-        #expect(error(b)?.description == "m.qlm: at byte 4: expected format version 1, found version 7")
+        #expect(error(b)?.description == "m.qlm: at byte 4: expected format version 2, found version 7 (a newer quantlab wrote it; this build reads version 2 only)")
+        b[4] = 1
+        #expect(error(b)?.description == "m.qlm: at byte 4: expected format version 2, found version 1 (an older quantlab wrote it; this build reads version 2 only: export the model again)")
+    }
+
+    /// The file size follows from the records by formula: 3-bit codes cost 3 bits.
+    @Test func exactFileSize() {
+        let c = Self.sample()
+        var expected = 4 + 4 + 8 + 4 + c.header.count + 4 + 4          // magic, version, length, header, count, CRC
+        for r in c.records {
+            expected += 2 + r.name.utf8.count + 1 + 4 * r.shape.count + 1
+            switch r.payload {
+            case .float(let v): expected += 4 * v.count
+            case .packed(let p):
+                let k = PackedTensor.codeBits(p.scheme)
+                expected += 1 + 1 + 4 + 4 * p.scales.count + (r.shape.reduce(1, *) * k + 7) / 8
+            }
+        }
+        #expect(c.encode().count == expected)
+        #expect(expected == 28 + c.header.count + (2 + 12 + 1 + 16 + 1 + 6 + 16 + 14) + (2 + 10 + 1 + 4 + 1 + 16)
+                + (2 + 13 + 1 + 8 + 1 + 6 + 8 + 5) + (2 + 14 + 1 + 4 + 1 + 4) + (2 + 5 + 1 + 4 + 1))
     }
 
     @Test func truncated() {

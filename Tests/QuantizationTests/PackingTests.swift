@@ -12,7 +12,7 @@ import Tensors
     }
 
     @Test func roundTripAllWidthsAndOddLengths() throws {
-        for bits in [1, 2, 4, 8, 16] {
+        for bits in 1...16 {
             for count in [0, 1, 2, 3, 5, 7, 8, 9, 15, 17, 31, 33, 1001] {
                 let codes = Self.sampleCodes(bits: bits, count: count, seed: UInt64(bits * 10_000 + count))
                 let bytes = PackedTensor.pack(codes, bits: bits)
@@ -32,8 +32,19 @@ import Tensors
         #expect(PackedTensor.pack([-2, 300], bits: 16) == [0xFE, 0xFF, 0x2C, 0x01])
     }
 
-    @Test func containers() {
-        #expect((1...16).map(PackedTensor.containerBits(forCodeBits:)) == [1, 2, 4, 4, 8, 8, 8, 8, 16, 16, 16, 16, 16, 16, 16, 16])
+    /// Codes take their true width: 3-bit codes straddle bytes (a w3 layer is 3/4 of a w4 one).
+    @Test func trueWidthLayout() {
+        // 3-bit 1 = 001, −1 = 111, 3 = 011, −3 = 101, least significant bit first:
+        // byte 0 = bits 0…7 = 1 0 0 | 1 1 1 | 1 1 → 0b1111_1001; byte 1 = 0 | 1 0 1 → 0b0000_1010.
+        #expect(PackedTensor.pack([1, -1, 3, -3], bits: 3) == [0xF9, 0x0A])
+        // 5-bit −15 = 0b10001, 15 = 0b01111 → bits 10001 01111 → 0xF1, 0x01.
+        #expect(PackedTensor.pack([-15, 15], bits: 5) == [0xF1, 0x01])
+        #expect(PackedTensor.codeBits(.uniform(bits: 3)) == 3 && PackedTensor.codeBits(.ternary) == 2 && PackedTensor.codeBits(.binary) == 1)
+        for k in 2...16 {
+            let w = randomWeights(1000, seed: UInt64(k))
+            let p = PackedTensor(UniformWeightQuantizer(bits: k).codes(w, channels: 1)!)
+            #expect(p.bits == k && p.bytes.count == (1000 * k + 7) / 8, "w\(k): \(p.bytes.count) bytes")
+        }
     }
 
     @Test func packedTensorFromQuantizers() throws {
@@ -41,9 +52,10 @@ import Tensors
         var opts = QuantizerOptions()
         opts.perChannel = true
         let quantizers: [(WeightQuantizer, Int)] = [
-            (UniformWeightQuantizer(bits: 2), 2), (UniformWeightQuantizer(bits: 3), 4),
-            (UniformWeightQuantizer(bits: 4, perChannel: true), 4), (UniformWeightQuantizer(bits: 5), 8),
-            (UniformWeightQuantizer(bits: 8), 8), (UniformWeightQuantizer(bits: 11), 16), (UniformWeightQuantizer(bits: 16), 16),
+            (UniformWeightQuantizer(bits: 2), 2), (UniformWeightQuantizer(bits: 3), 3),
+            (UniformWeightQuantizer(bits: 4, perChannel: true), 4), (UniformWeightQuantizer(bits: 5), 5),
+            (UniformWeightQuantizer(bits: 7), 7), (UniformWeightQuantizer(bits: 8), 8), (UniformWeightQuantizer(bits: 11), 11),
+            (UniformWeightQuantizer(bits: 16), 16),
             (TernaryWeightQuantizer(), 2), (BinaryWeightQuantizer(), 1), (BinaryWeightQuantizer(variant: .binaryConnect), 1),
         ]
         for (q, container) in quantizers {
@@ -61,24 +73,25 @@ import Tensors
         let bytes = PackedTensor.pack([1, -1, 1], bits: 2)                 // 1 byte, 2 padding bits
         #expect(throws: PackingError.truncated(expectedBytes: 1, foundBytes: 0)) { try PackedTensor.unpack([], count: 3, bits: 2) }
         #expect(throws: PackingError.trailingBytes(expectedBytes: 1, foundBytes: 2)) { try PackedTensor.unpack(bytes + [0], count: 3, bits: 2) }
-        #expect(throws: PackingError.unsupportedBits(3)) { try PackedTensor.unpack(bytes, count: 3, bits: 3) }
+        #expect(throws: PackingError.unsupportedBits(17)) { try PackedTensor.unpack(bytes, count: 3, bits: 17) }
+        #expect(throws: PackingError.unsupportedBits(0)) { try PackedTensor.unpack(bytes, count: 3, bits: 0) }
         #expect(throws: PackingError.badCount(-1)) { try PackedTensor.unpack(bytes, count: -1, bits: 2) }
         #expect(throws: PackingError.nonzeroPadding(byte: 0)) { try PackedTensor.unpack([bytes[0] | 0x80], count: 3, bits: 2) }
         #expect(throws: PackingError.truncated(expectedBytes: 2, foundBytes: 1)) { try PackedTensor.unpack([0], count: 1, bits: 16) }
-        // A 3-bit uniform code range is −3…3: −4 fits the 4-bit field but not the scheme.
-        let bad = PackedTensor(scheme: .uniform(bits: 3), bits: 4, count: 2, scales: [1], bytes: PackedTensor.pack([-4, 3], bits: 4))
+        // A 3-bit uniform code range is −3…3: −4 fits the 3-bit field but not the scheme.
+        let bad = PackedTensor(scheme: .uniform(bits: 3), bits: 3, count: 2, scales: [1], bytes: PackedTensor.pack([-4, 3], bits: 3))
         #expect(throws: PackingError.codeOutOfRange(index: 0, code: -4, allowed: -3...3)) { try bad.codes() }
         let ternary = PackedTensor(scheme: .ternary, bits: 2, count: 1, scales: [1], bytes: [0b10])
         #expect(throws: PackingError.codeOutOfRange(index: 0, code: -2, allowed: -1...1)) { try ternary.codes() }
         let mismatch = PackedTensor(scheme: .uniform(bits: 8), bits: 4, count: 2, scales: [1], bytes: [0])
-        #expect(throws: PackingError.containerMismatch(codeBits: 8, containerBits: 4)) { try mismatch.codes() }
+        #expect(throws: PackingError.widthMismatch(codeBits: 8, storedBits: 4)) { try mismatch.codes() }
         let scales = PackedTensor(scheme: .ternary, bits: 2, count: 3, scales: [1, 2], bytes: [0])
         #expect(throws: PackingError.scaleCount(scales: 2, codes: 3)) { try scales.codes() }
         // Random bytes never trap.
         var g = SplitMix64(seed: 8)
         for _ in 0..<500 {
             let junk = (0..<g.nextInt(below: 12)).map { _ in UInt8(g.nextInt(below: 256)) }
-            for bits in [1, 2, 4, 8, 16] { _ = try? PackedTensor.unpack(junk, count: g.nextInt(below: 20), bits: bits) }
+            for bits in 0...17 { _ = try? PackedTensor.unpack(junk, count: g.nextInt(below: 20), bits: bits) }
         }
     }
 

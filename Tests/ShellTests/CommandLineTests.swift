@@ -34,7 +34,7 @@ import Testing
         let path = dir + "/sessions/s.qlab"
         let ok = try execute([binary(), "replay", path, "--verify"], in: dir)
         #expect(ok.status == 0, "\(ok.stderr)")
-        #expect(ok.stdout == "alpha\nbeta\n\(path): 2 commands replayed, 2 results verified\n")
+        #expect(ok.stdout == "alpha\nbeta\n\(path): 2 commands replayed, 2 results verified (exact comparison)\n")
 
         let text = contents(path)
         try text.replacingOccurrences(of: "#= beta", with: "#= gamma").write(toFile: path, atomically: true, encoding: .utf8)
@@ -55,7 +55,7 @@ import Testing
         #expect(sessions.count == 1)
         let text = contents(dir + "/sessions/" + sessions[0])
         #expect(text.hasPrefix("# quantlab session\n# version: "))
-        #expect(text.hasSuffix("seed 5\nhelp seed\n# failed: bogus\n# error: unknown command 'bogus'; type 'help' for the list of commands\n"))
+        #expect(text.hasSuffix("seed 5\nhelp seed\n# failed: bogus\n# error: unknown command 'bogus'; type 'help' for the list of commands\n# end: end of input\n"))
     }
 
     @Test func noRecordWritesNothing() throws {
@@ -63,5 +63,43 @@ import Testing
         let result = try execute([binary(), "--no-record"], in: dir, input: "echo x\n")
         #expect(result.stdout == "x\n")
         #expect(!FileManager.default.fileExists(atPath: dir + "/sessions"))
+    }
+
+    /// Items 8 and 9 of "Trust" through the binary: Ctrl-C (SIGINT) stops a run in a shell
+    /// reading a file; the shell then reads to the end of its input and leaves (it used to spin
+    /// at end of input: errno stayed EINTR), the session records where the run stopped and its
+    /// end marker, and replays with --verify in another folder.
+    @Test func ctrlCStopsARunThatThenReplaysToTheSameEpochs() throws {
+        let dir = scratchDirectory("interrupt")
+        var csv = "f1,f2,f3,f4,label\n"
+        for i in 0..<300 { let c = i % 3; csv += "\(c == 0 ? 1 : 0).\(i % 7),\(c == 1 ? 1 : 0).\(i % 5),\(c == 2 ? 1 : 0).\(i % 3),0.\(i % 9),k\(c)\n" }
+        try csv.write(toFile: dir + "/toy.csv", atomically: true, encoding: .utf8)
+        try """
+            data load csv toy.csv label=label
+            model define m = dense 8 | relu | dense 3
+            config add a m w4a4
+            config add b m w32a32
+            trial run all epochs=1000 batch=1
+            echo after
+
+            """.write(toFile: dir + "/in", atomically: true, encoding: .utf8)
+        let script = """
+            '\(try binary())' --session s < in > out 2> err & pid=$!
+            n=0; until grep -q 'config add b' sessions/s.qlab 2>/dev/null || [ $n -ge 600 ]; do sleep 0.1; n=$((n+1)); done
+            sleep 1; kill -INT $pid; wait $pid
+            """
+        let shell = try execute(["timeout", "120", "/bin/sh", "-c", script], in: dir, environment: ["HOME": dir + "/home"])
+        #expect(shell.status == 0, "\(contents(dir + "/err"))")
+        #expect(contents(dir + "/out").hasSuffix("interrupted: finished epochs were kept and stored\nafter\n"))
+        let session = contents(dir + "/sessions/s.qlab")
+        let stop = session.split(separator: "\n").first { $0.hasPrefix("# stopped: Ctrl-C after epochs a=") }
+        #expect(stop != nil && session.hasSuffix("echo after\n#= after\n# end: end of input\n"), "\(session.suffix(300))")
+
+        let other = scratchDirectory("interrupt-replay")
+        try csv.write(toFile: other + "/toy.csv", atomically: true, encoding: .utf8)
+        try session.write(toFile: other + "/s.qlab", atomically: true, encoding: .utf8)
+        let replay = try execute([binary(), "replay", "s.qlab", "--verify"], in: other)
+        #expect(replay.status == 0, "\(replay.stderr)")
+        #expect(replay.stdout.hasSuffix("results verified (exact comparison)\n"))
     }
 }

@@ -104,7 +104,7 @@ struct TranscriptTests {
         let binary = try #require(quantlabBinary())
         let replay = try execute([binary, "replay", "sessions/killed.qlab", "--verify"], in: dir)
         #expect(replay.status == 0, "\(replay.stderr)")
-        #expect(replay.stdout.hasSuffix("sessions/killed.qlab: 4 commands replayed, 2 results verified\n"), "\(replay.stdout)")
+        #expect(replay.stdout.hasSuffix("sessions/killed.qlab: 4 commands replayed, 2 results verified (exact comparison)\n"), "\(replay.stdout)")
     }
 
     /// Killed in the middle of a trial: the session file holds every finished command

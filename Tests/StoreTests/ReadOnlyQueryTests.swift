@@ -81,4 +81,30 @@ import Testing
         #expect(result.rows == [[.integer(1), .real(0.5), .text("x"), .null, .blob([0, 255])]])
         #expect(result.textRows == [["1", "0.5", "x", nil, "x'00ff'"]])
     }
+
+    static let endless = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) "
+
+    @Test func rowsAreKeptAndCountedUpToTheLimits() throws {
+        let store = try ResultsStore.inMemory()
+        let some = try store.query(Self.endless + "SELECT x FROM c LIMIT 25", keep: 10)
+        #expect(some.rows.count == 10 && some.rows.last == [.integer(10)])
+        #expect(some.totalRows == 25 && some.complete && !some.isWhole)
+        let exact = try store.query(Self.endless + "SELECT x FROM c LIMIT 25", keep: 10, count: 25)
+        #expect(exact.totalRows == 25 && exact.complete)
+        // An endless statement ends at the count limit.
+        let endless = try store.query(Self.endless + "SELECT x FROM c", keep: 3, count: 1000)
+        #expect(endless.rows == [[.integer(1)], [.integer(2)], [.integer(3)]])
+        #expect(endless.totalRows == 1000 && !endless.complete)
+    }
+
+    @Test func aCancelledQueryIsInterruptedAndTheConnectionStaysUsable() throws {
+        let store = try ResultsStore.inMemory()
+        let start = ContinuousClock.now
+        let error = #expect(throws: StoreError.self) {
+            try store.query(Self.endless + "SELECT count(*) FROM c", isCancelled: { ContinuousClock.now - start > .milliseconds(200) })
+        }
+        #expect(error?.description == "sql: interrupted")
+        #expect(try store.query("SELECT 2", isCancelled: { false }).rows == [[.integer(2)]])
+        #expect(try store.query("SELECT 3").rows == [[.integer(3)]])
+    }
 }

@@ -30,6 +30,7 @@ public enum CIFARLoader {
             names = try classNames(meta, count: 10)
             files.append(meta)
         }
+        try checkSizes(trainFiles + [testFile], labelBytes: 1)
         let train = try readBatches(trainFiles, labelBytes: 1, labelByte: 0, classes: [10])
         let test = try readBatches([testFile], labelBytes: 1, labelByte: 0, classes: [10])
         return Dataset(name: "cifar10", train: train, test: test, classNames: names, sampleShape: shape,
@@ -51,10 +52,32 @@ public enum CIFARLoader {
             files.append(meta)
         }
         let which = coarse ? 0 : 1
+        try checkSizes([trainFile, testFile], labelBytes: 2)
         let train = try readBatches([trainFile], labelBytes: 2, labelByte: which, classes: [20, 100])
         let test = try readBatches([testFile], labelBytes: 2, labelByte: which, classes: [20, 100])
         return Dataset(name: "cifar100", train: train, test: test, classNames: names, sampleShape: shape,
                        files: files, fingerprint: try FNV1a64.ofFiles(files))
+    }
+
+    /// Checks every uncompressed batch file's length before any is read: a file that
+    /// is not a whole number of records fails at once, not after gigabytes of reading.
+    /// (A gzipped batch is checked as it is read; its memory grows only with its data.)
+    static func checkSizes(_ paths: [String], labelBytes: Int) throws {
+        for path in paths {
+            let r = try GzipReader(path: path)
+            if !r.isCompressed { try checkRecords(path, size: r.fileSize, labelBytes: labelBytes) }
+        }
+    }
+
+    static func checkRecords(_ path: String, size: Int, labelBytes: Int) throws {
+        let record = labelBytes + imageBytes
+        let n = size / record
+        if size % record != 0 || n == 0 {
+            let what = labelBytes == 1 ? "1 label byte" : "\(labelBytes) label bytes"
+            throw DatasetError(file: path, location: .byte(n * record),
+                               expected: "a whole number (at least 1) of \(record)-byte records (\(what) + \(imageBytes) pixel bytes)",
+                               found: "\(size) bytes: \(n) records and \(size % record) bytes left over")
+        }
     }
 
     /// Reads the records of `paths` into one split. `classes[k]` bounds label byte k
@@ -64,14 +87,9 @@ public enum CIFARLoader {
         var pixels: [UInt8] = []
         var labels: [Int32] = []
         for path in paths {
-            let bytes = try GzipReader(path: path).readToEnd()
+            let bytes = try GzipReader(path: path).readToEnd(what: "CIFAR records")
+            try checkRecords(path, size: bytes.count, labelBytes: labelBytes)
             let n = bytes.count / record
-            if bytes.count % record != 0 || n == 0 {
-                let what = labelBytes == 1 ? "1 label byte" : "\(labelBytes) label bytes"
-                throw DatasetError(file: path, location: .byte(n * record),
-                                   expected: "a whole number (at least 1) of \(record)-byte records (\(what) + \(imageBytes) pixel bytes)",
-                                   found: "\(bytes.count) bytes: \(n) records and \(bytes.count % record) bytes left over")
-            }
             pixels.reserveCapacity(pixels.count + n * imageBytes)
             labels.reserveCapacity(labels.count + n)
             try bytes.withUnsafeBufferPointer { p in

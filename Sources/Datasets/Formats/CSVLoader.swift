@@ -1,11 +1,17 @@
 /// Loads a tabular dataset from CSV: numeric feature columns and one label column.
 ///
 /// `path` is either a directory holding `train.csv` and `test.csv`, or one CSV file,
-/// from which a stratified, seeded test split is held out (default 20%). Labels that
-/// are all non-negative integers below 10000 are class indices directly (names
-/// "0"…"max"); otherwise the distinct values, sorted (numerically when all are
-/// integers), are the class names and a label's class is its rank. Samples are
+/// from which a stratified, seeded test split is held out (default 20%). Samples are
 /// [F] float features, stored as given (normalisation is per feature).
+///
+/// Labels are either all integers or all names (the kind of the first row's label):
+/// - integers are class indices 0…N−1 (or 1…N, class 0 then empty), N ≤ 10000, and
+///   every class from 1 to the largest must occur in the training file, so a stray
+///   `10000` is an error naming its line rather than 9990 empty classes;
+/// - names are the classes, sorted; a test-file name the training file lacks is an error.
+/// A number that is not an integer (`1.0`, `NaN`, `1e3`), an empty label or one with
+/// control characters (a NUL byte) is refused, naming the file and line: it would
+/// otherwise make an extra class and renumber the others.
 public enum CSVLoader {
     /// Options: `label` (column name), `test` (held-out share for a single file:
     /// "20%" or a count), `seed` (for that hold-out, default 0).
@@ -20,14 +26,14 @@ public enum CSVLoader {
             throw DatasetError(file: t.path, location: .line(1), expected: "the feature columns of \(trainFile) (\(trainTable.featureNames.joined(separator: ", ")))",
                                found: t.featureNames.joined(separator: ", "))
         }
-        let (names, classOf) = classes(trainTable.labels + (testTable?.labels ?? []))
-        func split(_ t: CSVTable) -> Split {
-            Split(storage: .float(t.features), labels: t.labels.map { classOf[$0] ?? 0 }, sampleShape: [t.featureNames.count])
+        let (names, trainLabels, testLabels) = try classes(train: trainTable, test: testTable)
+        func split(_ t: CSVTable, _ labels: [Int32]) -> Split {
+            Split(storage: .float(t.features), labels: labels, sampleShape: [t.featureNames.count])
         }
-        var train = split(trainTable)
+        var train = split(trainTable, trainLabels)
         var test: Split
         if let testTable {
-            test = split(testTable)
+            test = split(testTable, testLabels)
         } else {
             let spec = options["test"] ?? "20%"
             guard let k = parseSampleCount(spec, of: train.count) else {
@@ -42,24 +48,86 @@ public enum CSVLoader {
                        files: files, fingerprint: try FNV1a64.ofFiles(files))
     }
 
-    /// Class names for the label strings and the class of each distinct label:
-    /// the integer itself for small non-negative integers (names "0"…"max"), else the
-    /// rank of the value among the distinct values sorted.
-    static func classes(_ labels: [String]) -> (names: [String], classOf: [String: Int32]) {
-        let distinct = Set(labels)
-        let ints = distinct.map { ($0, Int($0)) }
-        if ints.allSatisfy({ $0.1 != nil }) {
-            let values = ints.compactMap(\.1)
-            if let hi = values.max(), let lo = values.min(), lo >= 0, hi < 10_000 {
-                let classOf = Dictionary(uniqueKeysWithValues: ints.map { ($0.0, Int32($0.1 ?? 0)) })
-                return ((0...hi).map(String.init), classOf)
-            }
-            let sorted = Set(values).sorted()
-            let rank = Dictionary(uniqueKeysWithValues: sorted.enumerated().map { ($1, Int32($0)) })
-            let classOf = Dictionary(uniqueKeysWithValues: ints.map { ($0.0, rank[$0.1 ?? 0] ?? 0) })
-            return (sorted.map(String.init), classOf)
+    /// Largest number of classes integer labels may ask for.
+    static let maxClasses = 10_000
+
+    enum LabelKind { case integer, name }
+    enum LabelCheck { case success(LabelKind), failure(String) }
+
+    /// The kind of a label, or why it is not one.
+    static func kind(_ label: String) -> LabelCheck {
+        if label.isEmpty { return .failure("an empty label") }
+        if label.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+            return .failure("a label with a control character (\(label.unicodeScalars.first { $0.properties.generalCategory == .control }.map { "U+" + String($0.value, radix: 16, uppercase: true) } ?? ""))")
         }
-        let sorted = distinct.sorted()
-        return (sorted, Dictionary(uniqueKeysWithValues: sorted.enumerated().map { ($1, Int32($0)) }))
+        if Int(label) != nil { return .success(.integer) }
+        if Double(label) != nil { return .failure("'\(label)', a number that is not an integer") }
+        return .success(.name)
+    }
+
+    /// The class names and the class of every row of `train` and `test` (see the rules above).
+    static func classes(train: CSVTable, test: CSVTable?) throws -> (names: [String], train: [Int32], test: [Int32]) {
+        let tables = [train] + (test.map { [$0] } ?? [])
+        guard let first = tables.first(where: { $0.rows > 0 }) else { return ([], [], []) }
+        let firstKind: LabelKind
+        switch kind(first.labels[0]) {
+        case .success(let k): firstKind = k
+        case .failure(let why):
+            throw DatasetError(file: first.path, location: .line(first.lines[0]), expected: "a class label (an integer or a name)", found: why)
+        }
+        let reference = "like '\(first.labels[0])' on line \(first.lines[0])"
+        let expectedText = firstKind == .integer ? "an integer class label \(reference)" : "a class name \(reference)"
+        for t in tables {
+            for (i, label) in t.labels.enumerated() {
+                switch kind(label) {
+                case .success(let k) where k == firstKind: continue
+                case .success: throw DatasetError(file: t.path, location: .line(t.lines[i]), expected: expectedText, found: "'\(label)'")
+                case .failure(let why): throw DatasetError(file: t.path, location: .line(t.lines[i]), expected: expectedText, found: why)
+                }
+            }
+        }
+        if firstKind == .name {
+            let names = Set(train.labels).sorted()
+            let classOf = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, Int32($0)) })
+            var testLabels: [Int32] = []
+            if let test {
+                for (i, label) in test.labels.enumerated() {
+                    guard let c = classOf[label] else {
+                        throw DatasetError(file: test.path, location: .line(test.lines[i]),
+                                           expected: "a class name of the training file \(train.path) (\(names.prefix(10).joined(separator: ", "))\(names.count > 10 ? ", …" : ""))",
+                                           found: "'\(label)'")
+                    }
+                    testLabels.append(c)
+                }
+            }
+            return (names, train.labels.map { classOf[$0]! }, testLabels)
+        }
+        // Integer labels: class indices.
+        func values(_ t: CSVTable) throws -> [Int32] {
+            try t.labels.enumerated().map { i, label in
+                let v = Int(label)!
+                guard v >= 0, v < maxClasses else {
+                    throw DatasetError(file: t.path, location: .line(t.lines[i]),
+                                       expected: "a class index 0…\(maxClasses - 1)", found: "'\(label)'")
+                }
+                return Int32(v)
+            }
+        }
+        let trainValues = try values(train)
+        let testValues = try test.map(values) ?? []
+        guard let top = trainValues.max() else { return ([], [], testValues) }
+        var seen = [Bool](repeating: false, count: Int(top) + 1)
+        for v in trainValues { seen[Int(v)] = true }
+        if top >= 1, let gap = (1...Int(top)).first(where: { !seen[$0] }) {
+            let line = train.lines[trainValues.firstIndex(of: top)!]
+            throw DatasetError(file: train.path, location: .line(line),
+                               expected: "class indices 0…N−1 or 1…N with every class present (class \(gap) has no row)",
+                               found: "label '\(top)', which would make \(top + 1) classes")
+        }
+        if let test, let i = testValues.firstIndex(where: { $0 > top }) {
+            throw DatasetError(file: test.path, location: .line(test.lines[i]),
+                               expected: "a class index 0…\(top) as in the training file \(train.path)", found: "'\(test.labels[i])'")
+        }
+        return ((0...top).map(String.init), trainValues, testValues)
     }
 }

@@ -15,6 +15,8 @@ struct CSVTable {
     var features: [Float]
     /// The label field of each row, trimmed.
     var labels: [String]
+    /// The 1-based line number of each row, for errors.
+    var lines: [Int]
 
     var rows: Int { labels.count }
 
@@ -22,17 +24,24 @@ struct CSVTable {
     /// column named "label", else the last column).
     init(path: String, label: String?) throws {
         self.path = path
-        let bytes = try GzipReader(path: path).readToEnd()
-        guard let text = String(validating: bytes, as: UTF8.self) else {
-            throw DatasetError(file: path, expected: "UTF-8 text", found: "bytes that are not valid UTF-8")
-        }
+        let bytes = try GzipReader(path: path).readToEnd(what: "CSV text")
         var header: [String]? = nil
         var labelIndex = 0
-        columns = []; labelColumn = ""; featureNames = []; features = []; labels = []
+        columns = []; labelColumn = ""; featureNames = []; features = []; labels = []; lines = []
         var lineNumber = 0
-        // "\r\n" is one Character in Swift, so split on each line-break form.
-        for line in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" }) {
+        // Lines end at \n, \r\n or \r; each is checked to be UTF-8 on its own, so an
+        // error names the line.
+        var start = 0
+        while start < bytes.count || (start == bytes.count && lineNumber == 0) {
+            var end = start
+            while end < bytes.count && bytes[end] != 0x0A && bytes[end] != 0x0D { end += 1 }
+            let next = end < bytes.count && bytes[end] == 0x0D && end + 1 < bytes.count && bytes[end + 1] == 0x0A ? end + 2 : end + 1
+            defer { start = next }
             lineNumber += 1
+            guard let text = String(validating: bytes[start..<end], as: UTF8.self) else {
+                throw DatasetError(file: path, location: .line(lineNumber), expected: "UTF-8 text", found: "bytes that are not valid UTF-8")
+            }
+            let line = Substring(text)
             if line.allSatisfy({ $0 == " " || $0 == "\t" }) { continue }
             let fields = try Self.fields(line, path: path, line: lineNumber)
             guard let header else {
@@ -62,6 +71,7 @@ struct CSVTable {
                 features.append(v)
             }
             labels.append(fields[labelIndex])
+            lines.append(lineNumber)
         }
         if header == nil {
             throw DatasetError(file: path, location: .line(1), expected: "a header row naming the columns", found: "an empty file")

@@ -38,7 +38,7 @@ enum FileLocator {
 
     /// Non-empty lines of a small text file (class names), trimmed.
     static func lines(_ path: String) throws -> [String] {
-        let bytes = try GzipReader(path: path).readToEnd()
+        let bytes = try GzipReader(path: path).readToEnd(limit: 1 << 20, what: "a text file of names")
         guard let text = String(validating: bytes, as: UTF8.self) else {
             throw DatasetError(file: path, expected: "UTF-8 text", found: "bytes that are not valid UTF-8")
         }

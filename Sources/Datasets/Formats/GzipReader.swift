@@ -100,7 +100,9 @@ final class GzipReader {
                                expected: "\(count) bytes of \(what)",
                                found: "a file of \(fileSize) bytes, too small to hold them")
         }
-        var filled = min(count, isCompressed ? max(0, trailerSize - offset) + 65_536 : count)
+        // The first allocation trusts neither the header nor the trailer beyond what the
+        // file could plausibly inflate to; later ones double only as data arrives.
+        var filled = min(count, isCompressed ? min(max(0, trailerSize - offset) + 65_536, 16 * fileSize + (1 << 20)) : count)
         var bytes = [UInt8](repeating: 0, count: filled)
         var got = try bytes.withUnsafeMutableBytes { try read(into: $0) }
         while got == filled && filled < count {
@@ -117,15 +119,22 @@ final class GzipReader {
         return bytes
     }
 
-    /// Reads everything that is left.
-    func readToEnd() throws -> [UInt8] {
+    /// Reads everything that is left, at most `limit` bytes (decompressed): a larger
+    /// file (or a gzip stream that inflates beyond it) is an error, not an allocation.
+    func readToEnd(limit: Int = 1 << 31, what: String = "file contents") throws -> [UInt8] {
         if !isCompressed {
-            var bytes = try readBytes(maxRemaining, what: "file contents")
+            guard maxRemaining <= limit else { throw tooLarge(limit, what) }
+            var bytes = try readBytes(maxRemaining, what: what)
             // The file may have grown since stat; take the rest too.
-            bytes += try readChunks()
+            bytes += try readChunks(limit: limit, already: bytes.count, what: what)
             return bytes
         }
-        return try readChunks()
+        return try readChunks(limit: limit, already: 0, what: what)
+    }
+
+    private func tooLarge(_ limit: Int, _ what: String) -> DatasetError {
+        DatasetError(file: path, location: location(limit), expected: "\(what) of at most \(limit) bytes",
+                     found: isCompressed ? "more when decompressed" : "a file of \(fileSize) bytes")
     }
 
     /// True when no bytes are left (reads one byte ahead if needed).
@@ -135,11 +144,14 @@ final class GzipReader {
         return n == 0
     }
 
-    private func readChunks() throws -> [UInt8] {
+    /// The rest of the data, in chunks; `already` bytes were read before (they count
+    /// towards `limit`).
+    private func readChunks(limit: Int, already: Int, what: String) throws -> [UInt8] {
         var result: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 1 << 22)
         while true {
             let n = try chunk.withUnsafeMutableBytes { try read(into: $0) }
+            if already + result.count + n > limit { throw tooLarge(limit, what) }
             result += chunk[0..<n]
             if n < chunk.count { return result }
         }

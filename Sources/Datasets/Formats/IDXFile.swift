@@ -11,31 +11,49 @@
 /// So the images' magic number is 0x00000803 and the labels' 0x00000801. Nothing
 /// may follow the values.
 enum IDXFile {
-    /// Pixels of an `idx3-ubyte` image file: N images of rows × cols bytes.
-    static func readImages(_ path: String) throws -> (pixels: [UInt8], count: Int, rows: Int, cols: Int) {
+    /// Opens an IDX file and reads its header: the reader (positioned at the values)
+    /// and the dimension sizes. The value count the header implies is checked against
+    /// the file's length before anything else is read: exactly for an uncompressed
+    /// file, against the largest possible inflation for a gzip file (whose reads then
+    /// grow only as data arrives).
+    static func open(_ path: String, dimensions d: Int, what: String) throws -> (GzipReader, [Int]) {
         let r = try GzipReader(path: path)
-        let dims = try readHeader(r, dimensions: 3, what: "images")
-        let (n, rows, cols) = (dims[0], dims[1], dims[2])
-        guard rows > 0, cols > 0 else {
+        let dims = try readHeader(r, dimensions: d, what: what)
+        if d == 3, dims[1] <= 0 || dims[2] <= 0 {
             throw DatasetError(file: path, location: r.location(8), expected: "image rows and columns above 0",
-                               found: "\(rows) × \(cols)")
+                               found: "\(dims[1]) × \(dims[2])")
         }
-        let (plane, overflow1) = rows.multipliedReportingOverflow(by: cols)
-        let (size, overflow2) = n.multipliedReportingOverflow(by: plane)
-        if overflow1 || overflow2 || size > r.maxRemaining {
-            throw DatasetError(file: path, location: r.location(16),
-                               expected: "\(n) images of \(rows)×\(cols) bytes as the header says",
+        var size = 1, overflow = false
+        for v in dims where !overflow { (size, overflow) = size.multipliedReportingOverflow(by: v) }
+        let headerBytes = 4 + 4 * d
+        let values = d == 3 ? "\(dims[0]) images of \(dims[1])×\(dims[2]) bytes" : "\(dims[0]) one-byte \(what)"
+        let total: Int? = overflow || size > Int.max - headerBytes ? nil : headerBytes + size
+        if !r.isCompressed && total != r.fileSize {
+            throw DatasetError(file: path, location: .byte(min(total ?? r.fileSize, r.fileSize)),
+                               expected: "a file of \(total.map(String.init) ?? "more than 2^63") bytes (a header of \(headerBytes) bytes and \(values), as the header says)",
+                               found: "\(r.fileSize) bytes")
+        }
+        if overflow || size > r.maxRemaining {
+            throw DatasetError(file: path, location: r.location(headerBytes),
+                               expected: "\(values) as the header says",
                                found: "a file of \(r.fileSize) bytes, too small to hold them")
         }
-        let pixels = try r.readBytes(size, what: "pixels (\(n) images of \(rows)×\(cols))")
+        return (r, dims)
+    }
+
+    /// Pixels of an `idx3-ubyte` image file: N images of rows × cols bytes.
+    static func readImages(_ path: String) throws -> (pixels: [UInt8], count: Int, rows: Int, cols: Int) {
+        let (r, dims) = try open(path, dimensions: 3, what: "images")
+        let (n, rows, cols) = (dims[0], dims[1], dims[2])
+        let pixels = try r.readBytes(n * rows * cols, what: "pixels (\(n) images of \(rows)×\(cols))")
         try expectEnd(r, after: "\(n) images")
         return (pixels, n, rows, cols)
     }
 
     /// Labels of an `idx1-ubyte` file, each checked to be below `classes`.
     static func readLabels(_ path: String, classes: Int) throws -> [Int32] {
-        let r = try GzipReader(path: path)
-        let n = try readHeader(r, dimensions: 1, what: "labels")[0]
+        let (r, dims) = try open(path, dimensions: 1, what: "labels")
+        let n = dims[0]
         let bytes = try r.readBytes(n, what: "labels (\(n))")
         try expectEnd(r, after: "\(n) labels")
         var labels = [Int32](repeating: 0, count: n)

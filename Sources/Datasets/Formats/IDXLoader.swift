@@ -15,6 +15,12 @@ public enum IDXLoader {
         let trainLabels = try locate("train-labels", 1, in: dir)
         let testImages = try locate("t10k-images", 3, in: dir)
         let testLabels = try locate("t10k-labels", 1, in: dir)
+        // Every header and file size is checked before any file's values are read.
+        for (images, labels) in [(trainImages, trainLabels), (testImages, testLabels)] {
+            let n = try IDXFile.open(images, dimensions: 3, what: "images").1[0]
+            let m = try IDXFile.open(labels, dimensions: 1, what: "labels").1[0]
+            if m != n { throw countMismatch(labels: labels, m, images: images, n) }
+        }
         let train = try split(images: trainImages, labels: trainLabels, classes: classNames.count)
         let test = try split(images: testImages, labels: testLabels, classes: classNames.count)
         if train.sampleShape != test.sampleShape {
@@ -31,12 +37,13 @@ public enum IDXLoader {
     static func split(images: String, labels: String, classes: Int) throws -> Split {
         let img = try IDXFile.readImages(images)
         let lab = try IDXFile.readLabels(labels, classes: classes)
-        if lab.count != img.count {
-            throw DatasetError(file: labels, location: headerLocation(labels, 4),
-                               expected: "\(img.count) labels, one per image in \(images)",
-                               found: "\(lab.count) labels in the header")
-        }
+        if lab.count != img.count { throw countMismatch(labels: labels, lab.count, images: images, img.count) }
         return Split(storage: .uint8(img.pixels), labels: lab, sampleShape: [1, img.rows, img.cols])
+    }
+
+    static func countMismatch(labels: String, _ m: Int, images: String, _ n: Int) -> DatasetError {
+        DatasetError(file: labels, location: headerLocation(labels, 4),
+                     expected: "\(n) labels, one per image in \(images)", found: "\(m) labels in the header")
     }
 
     /// Offsets in a .gz file's header are offsets in its decompressed data.

@@ -43,35 +43,46 @@ struct MATArray {
 
     var count: Int { dims.reduce(1, *) }
 
-    /// The values as bytes; nil when one is not an integer in 0…255.
+    /// The values as bytes; nil when one is not an integer in 0…255. Converted one
+    /// value at a time (no Double copy of a whole SVHN X, which would be 8× its size).
     func byteValues() -> [UInt8]? {
         if storageType == .uint8 || storageType == .int8 && !buffer[range].contains(where: { $0 >= 128 }) {
             return Array(buffer[range])
         }
-        let d = doubleValues()
-        if d.contains(where: { !($0 >= 0 && $0 <= 255 && $0.rounded() == $0) }) { return nil }
-        return d.map { UInt8($0) }
+        let n = range.count / storageType.width
+        var out = [UInt8](repeating: 0, count: n)
+        let ok = buffer.withUnsafeBufferPointer { p -> Bool in
+            for i in 0..<n {
+                let d = value(p, i)
+                guard d >= 0, d <= 255, d.rounded() == d else { return false }
+                out[i] = UInt8(d)
+            }
+            return true
+        }
+        return ok ? out : nil
     }
 
     /// The values as Double (64-bit integers beyond 2^53 round).
     func doubleValues() -> [Double] {
-        let w = storageType.width, n = range.count / w
-        return buffer.withUnsafeBufferPointer { p in
-            (0..<n).map { i in
-                let v = ByteReader.load(p, range.lowerBound + i * w, w, bigEndian: bigEndian)
-                switch storageType {
-                case .int8: return Double(Int8(truncatingIfNeeded: v))
-                case .uint8: return Double(UInt8(truncatingIfNeeded: v))
-                case .int16: return Double(Int16(truncatingIfNeeded: v))
-                case .uint16: return Double(UInt16(truncatingIfNeeded: v))
-                case .int32: return Double(Int32(truncatingIfNeeded: v))
-                case .uint32: return Double(UInt32(truncatingIfNeeded: v))
-                case .single: return Double(Float(bitPattern: UInt32(truncatingIfNeeded: v)))
-                case .double: return Double(bitPattern: v)
-                case .int64: return Double(Int64(bitPattern: v))
-                case .uint64: return Double(v)
-                }
-            }
+        let n = range.count / storageType.width
+        return buffer.withUnsafeBufferPointer { p in (0..<n).map { value(p, $0) } }
+    }
+
+    /// Value `i` as Double.
+    private func value(_ p: UnsafeBufferPointer<UInt8>, _ i: Int) -> Double {
+        let w = storageType.width
+        let v = ByteReader.load(p, range.lowerBound + i * w, w, bigEndian: bigEndian)
+        switch storageType {
+        case .int8: return Double(Int8(truncatingIfNeeded: v))
+        case .uint8: return Double(UInt8(truncatingIfNeeded: v))
+        case .int16: return Double(Int16(truncatingIfNeeded: v))
+        case .uint16: return Double(UInt16(truncatingIfNeeded: v))
+        case .int32: return Double(Int32(truncatingIfNeeded: v))
+        case .uint32: return Double(UInt32(truncatingIfNeeded: v))
+        case .single: return Double(Float(bitPattern: UInt32(truncatingIfNeeded: v)))
+        case .double: return Double(bitPattern: v)
+        case .int64: return Double(Int64(bitPattern: v))
+        case .uint64: return Double(v)
         }
     }
 }

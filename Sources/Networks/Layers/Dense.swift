@@ -13,6 +13,17 @@ public final class Dense: WeightedLayer {
     private var qweight: [Float] = []
     private var dq: [Float] = []
 
+    /// The activation quantizer whose codes this layer's input carries (set by
+    /// `linkIntegerInputs`); with ≤ 8-bit weights the forward pass runs in integers.
+    public weak var integerInput: UniformActivationQuantizer?
+    /// Whether the integer forward may be used (tests and bench compare both paths).
+    public var integerForward = true
+    /// Whether the last forward pass ran in integers.
+    public private(set) var lastForwardWasInteger = false
+    private let integerWeights = IntegerWeights()
+    private var codes: [UInt8] = []       // [N, in]
+    private var acc: [Int32] = []         // [N, out]
+
     /// Wraps given tensors: weight [out, in], bias [out] or nil.
     public init(name: String = "dense", weight: Tensor, bias: Tensor?) {
         precondition(weight.rank == 2, "Dense: weight must be [out, in], got \(weight.shape)")
@@ -53,6 +64,13 @@ public final class Dense: WeightedLayer {
         let n = x.shape[0]
         y.reshapeForOverwrite([n, outputFeatures])
         let quantized = quantizedWeights(training: training)
+        lastForwardWasInteger = false
+        if quantized, integerForward,
+           let grid = integerInputGrid(integerInput, weightPrecision: weightQuantizer.precision, rowLength: inputFeatures),
+           integerForward(x, into: &y, grid: grid) {
+            lastForwardWasInteger = true
+            return
+        }
         let wsrc = quantized ? qweight : weight.value.data
         if let bias {
             bias.value.data.withUnsafeBufferPointer { bp in
@@ -70,6 +88,35 @@ public final class Dense: WeightedLayer {
                 }
             }
         }
+    }
+
+    /// y = (s_x·s_w[o]) · codes(x) · codes(W)ᵀ + b through `gemmU8S8S32` (see
+    /// IntegerForward.swift). False when an input or weight value is off its grid.
+    private func integerForward(_ x: Tensor, into y: inout Tensor, grid: ActivationGrid) -> Bool {
+        let n = x.shape[0], k = inputFeatures, o = outputFeatures
+        let loaded = qweight.withUnsafeBufferPointer {
+            integerWeights.load($0.baseAddress!, rows: o, channels: k, kernel: 1, scales: weightQuantizer.scales)
+        }
+        guard loaded else { return false }
+        if codes.count < n * k { codes = [UInt8](repeating: 0, count: n * k) }
+        if acc.count < n * o { acc = [Int32](repeating: 0, count: n * o) }
+        let onGrid = x.data.withUnsafeBufferPointer { xp in
+            codes.withUnsafeMutableBufferPointer { activationCodes(xp.baseAddress!, count: n * k, grid: grid, into: $0.baseAddress!) }
+        }
+        guard onGrid else { return false }
+        integerWeights.setScales(step: grid.step, bias: bias?.value.data)
+        let scales = integerWeights.scaled, biasData = integerWeights.bias
+        codes.withUnsafeBufferPointer { cp in
+        integerWeights.codes.withUnsafeBufferPointer { wp in
+        acc.withUnsafeMutableBufferPointer { ap in
+        y.data.withUnsafeMutableBufferPointer { yp in
+            gemmU8S8S32(transB: true, m: n, n: o, k: k, a: cp.baseAddress!, lda: k, b: wp.baseAddress!, ldb: k,
+                        c: ap.baseAddress!, ldc: o)
+            for i in 0..<n {
+                for j in 0..<o { yp[i * o + j] = Float(ap[i * o + j]) * scales[j] + biasData[j] }
+            }
+        } } } }
+        return true
     }
 
     public func backward(input x: Tensor, output y: Tensor, gradient dy: Tensor,

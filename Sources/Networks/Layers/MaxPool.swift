@@ -69,7 +69,9 @@ public final class MaxPool: Layer {
         let planes = x.shape[0] * x.shape[1]
         let k = window.size, s = window.stride
         dx.reshapeForOverwrite(x.shape)
-        dx.fill(0)
+        // Disjoint 2×2 blocks that tile the plane write every dx below: no zeroing
+        // (the fill was 2.4% of cifar3 training in perf).
+        if !(k == 2 && s == 2 && h == 2 * oh && w == 2 * ow) { dx.fill(0) }
         x.data.withUnsafeBufferPointer { xb in
             y.data.withUnsafeBufferPointer { yb in
                 dy.data.withUnsafeBufferPointer { db in

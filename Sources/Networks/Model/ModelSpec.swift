@@ -23,6 +23,10 @@ public struct ModelSpec: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// Largest count, size, stride or padding a layer may name: bounds the arithmetic on
+    /// shapes (no overflow) before `Sequential` checks what the layers would allocate.
+    public static let maxSize = 1 << 20
+
     public var text: String { layers.map(\.text).joined(separator: " | ") }
     public var description: String { text }
 
@@ -33,7 +37,9 @@ public struct ModelSpec: Hashable, Sendable, CustomStringConvertible {
         let args = Array(words.dropFirst())
         func positive(_ s: String?, _ what: String) throws -> Int {
             guard let s else { throw fail("expected \(what), found nothing") }
-            guard let v = Int(s), v > 0 else { throw fail("expected \(what) (a positive integer), found '\(s)'") }
+            guard let v = Int(s), v > 0, v <= Self.maxSize else {
+                throw fail("expected \(what) (an integer 1…\(Self.maxSize)), found '\(s)'")
+            }
             return v
         }
         func flags(_ allowed: [Character], from rest: ArraySlice<String>) throws -> ([Character: Int], Bool) {
@@ -41,7 +47,7 @@ public struct ModelSpec: Hashable, Sendable, CustomStringConvertible {
             var nobias = false
             for w in rest {
                 if w == "nobias" && allowed.contains("b") { nobias = true; continue }
-                guard let c = w.first, allowed.contains(c), c != "b", let v = Int(w.dropFirst()) else {
+                guard let c = w.first, allowed.contains(c), c != "b", let v = Int(w.dropFirst()), v <= Self.maxSize else {
                     let options = allowed.map { $0 == "b" ? "nobias" : "\($0)N" }.joined(separator: ", ")
                     throw fail("unexpected '\(w)'; options are \(options)")
                 }

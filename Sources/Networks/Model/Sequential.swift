@@ -30,6 +30,14 @@ public final class Sequential {
         var built: [Layer] = [], weighted: [WeightedLayer] = [], shapes: [[Int]] = []
         var counters: [String: Int] = [:]
         var shape = inputShape
+        var inputSize = 1
+        for d in inputShape {
+            let (p, o) = inputSize.multipliedReportingOverflow(by: d)
+            guard d >= 1, !o, p <= 1 << 24 else {
+                throw ModelError("input \(shapeText(inputShape)): expected sizes ≥ 1 and at most \(1 << 24) values per sample")
+            }
+            inputSize = p
+        }
         let specs = spec.layers
         let lastWeighted = specs.lastIndex(where: \.isWeighted)!
         var i = 0
@@ -37,6 +45,15 @@ public final class Sequential {
         func append(_ layer: Layer) throws {
             do { shape = try layer.outputShape(for: shape) } catch let e as ModelError {
                 throw ModelError("\(e.message) (model: \(spec.text))")
+            }
+            // Activations are allocated per batch: keep one sample's below 2^24 values.
+            var size = 1
+            for d in shape {
+                let (p, o) = size.multipliedReportingOverflow(by: d)
+                guard !o, p <= 1 << 24 else {
+                    throw ModelError("\(layer.name): output \(shapeText(shape)) is more than \(1 << 24) values per sample (model: \(spec.text))")
+                }
+                size = p
             }
             built.append(layer)
             shapes.append(shape)
@@ -70,6 +87,7 @@ public final class Sequential {
             }
             if quantizeOutput { try append(QuantizeActivation(owner: w)) }
         }
+        linkIntegerInputs(built)
         layers = built
         weightedLayers = weighted
         self.shapes = shapes

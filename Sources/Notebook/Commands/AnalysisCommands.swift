@@ -99,7 +99,7 @@ enum AnalysisCommands {
                     out += text
                     results += lines
                 }
-                if let path = inv.string("csv") { try writeFile(table.csv(), ws.resolve(path: path)) }
+                if let path = inv.string("csv") { out += try ws.writeFile(table.csv(), to: path) + "\n" }
                 return CommandOutput(text: out, results: results)
             },
             CommandSpec(
@@ -116,11 +116,13 @@ enum AnalysisCommands {
                 }
                 var text = TextPlot.pareto(accuracy: acc, cost: cost, title: "Pareto front: accuracy vs \(label)", xLabel: label, logCost: true)
                 text += "\n" + t.render()
+                let plot = SVGPlot.pareto(accuracy: acc, cost: cost, labels: names, title: "Accuracy vs \(label)", xLabel: label, logCost: true)
                 if let svg = inv.string("svg") {
-                    try writeFile(SVGPlot.pareto(accuracy: acc, cost: cost, labels: names, title: "Accuracy vs \(label)", xLabel: label, logCost: true), ws.resolve(path: svg))
-                    text += "\nwrote \(svg)"
+                    text += "\n" + (try ws.writeFile(plot, to: svg))
                 }
-                return CommandOutput(text: text, results: ["pareto \(label) front " + front.map { names[$0] }.joined(separator: ",")])
+                var output = CommandOutput(text: text, results: ["pareto \(label) front " + front.map { names[$0] }.joined(separator: ",")])
+                output.displays = [["image/svg+xml": plot]]
+                return output
             },
             CommandSpec(
                 group: "plot", verb: "curves", synopsis: "plot curves [metric=val_acc|val_loss|train_acc|train_loss] [run=trial|final] [svg=FILE]",
@@ -139,11 +141,13 @@ enum AnalysisCommands {
                 guard !series.isEmpty else { throw QuantlabError.runtime("no \(kind) results to plot; try: trial \(kind == "final" ? "final" : "run") all") }
                 let title = "\(metric) per epoch (\(kind) runs)"
                 var text = TextPlot.lines(series, title: title, xLabel: "epoch", yLabel: metric)
+                let plot = SVGPlot.lines(series, title: title, xLabel: "epoch", yLabel: metric)
                 if let svg = inv.string("svg") {
-                    try writeFile(SVGPlot.lines(series, title: title, xLabel: "epoch", yLabel: metric), ws.resolve(path: svg))
-                    text += "\nwrote \(svg)"
+                    text += "\n" + (try ws.writeFile(plot, to: svg))
                 }
-                return CommandOutput(text)
+                var output = CommandOutput(text)
+                output.displays = [["image/svg+xml": plot]]
+                return output
             },
             CommandSpec(
                 group: "plot", verb: "scatter", synopsis: "plot scatter [epoch=K] [metric=val_acc] [svg=FILE]",
@@ -158,11 +162,13 @@ enum AnalysisCommands {
                 let series = pairs.map { Series(name: $0.name, x: [$0.early[k - 1]], y: [$0.final]) }
                 let title = "early \(metric) at epoch \(k) vs final test accuracy"
                 var text = TextPlot.scatter(series, title: title, xLabel: "\(metric) at epoch \(k)", yLabel: "final test acc")
+                let plot = SVGPlot.scatter(series, title: title, xLabel: "\(metric) at epoch \(k)", yLabel: "final test accuracy")
                 if let svg = inv.string("svg") {
-                    try writeFile(SVGPlot.scatter(series, title: title, xLabel: "\(metric) at epoch \(k)", yLabel: "final test accuracy"), ws.resolve(path: svg))
-                    text += "\nwrote \(svg)"
+                    text += "\n" + (try ws.writeFile(plot, to: svg))
                 }
-                return CommandOutput(text)
+                var output = CommandOutput(text)
+                output.displays = [["image/svg+xml": plot]]
+                return output
             },
             CommandSpec(
                 group: "plot", verb: "pareto", synopsis: "plot pareto [cost=memory|bops|energy] [accuracy=final|trial] [svg=FILE]",
@@ -172,11 +178,13 @@ enum AnalysisCommands {
                 try inv.expectWords(0...0)
                 let (names, acc, cost, label) = try accuracyAndCost(inv, ws)
                 var text = TextPlot.pareto(accuracy: acc, cost: cost, title: "Pareto front: accuracy vs \(label)", xLabel: label, logCost: true)
+                let plot = SVGPlot.pareto(accuracy: acc, cost: cost, labels: names, title: "Accuracy vs \(label)", xLabel: label, logCost: true)
                 if let svg = inv.string("svg") {
-                    try writeFile(SVGPlot.pareto(accuracy: acc, cost: cost, labels: names, title: "Accuracy vs \(label)", xLabel: label, logCost: true), ws.resolve(path: svg))
-                    text += "\nwrote \(svg)"
+                    text += "\n" + (try ws.writeFile(plot, to: svg))
                 }
-                return CommandOutput(text)
+                var output = CommandOutput(text)
+                output.displays = [["image/svg+xml": plot]]
+                return output
             },
         ]
     }

@@ -109,8 +109,8 @@ enum ConfigCommands {
             ) { inv, ws in
                 try inv.expectWords(0...0)
                 let table = try costTable(ws.state.configs, ws)
-                if let path = inv.string("csv") { try writeFile(table.csv(), ws.resolve(path: path)) }
-                return CommandOutput(table.render() + "\n" + footer)
+                let wrote = try inv.string("csv").map { "\n" + (try ws.writeFile(table.csv(), to: $0)) } ?? ""
+                return CommandOutput(table.render() + "\n" + footer + wrote)
             },
             CommandSpec(
                 group: "config", verb: "show", synopsis: "config show NAME",
@@ -226,14 +226,4 @@ enum ConfigCommands {
         }
         return t
     }
-}
-
-/// Writes `text` to `path` atomically, creating missing folders.
-func writeFile(_ text: String, _ path: String) throws {
-    do {
-        let dir = (path as NSString).deletingLastPathComponent
-        if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
-        try text.write(toFile: path, atomically: true, encoding: .utf8)
-    }
-    catch { throw QuantlabError.runtime("\(path): cannot write (\(error.localizedDescription))") }
 }

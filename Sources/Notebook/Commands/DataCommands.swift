@@ -20,6 +20,11 @@ enum DataCommands {
             ) { inv, ws in
                 try inv.expectWords(0...2)
                 let name = inv.words.first ?? "fashion-mnist"
+                if DatasetLoader.canonicalName(name) == nil {
+                    let hint = EditDistance.nearest(to: name, in: DatasetLoader.acceptedNames)
+                        .map { "did you mean '\(DatasetLoader.canonicalName($0) ?? $0)'? " } ?? ""
+                    throw inv.usageError("unknown dataset '\(name)'; \(hint)(datasets: \(DatasetLoader.builtinNames.joined(separator: ", ")))")
+                }
                 let path = inv.words.count > 1 ? ws.resolve(path: inv.words[1]) : nil
                 var options: [String: String] = [:]
                 if let l = inv.string("labels") { options["labels"] = l }
@@ -35,22 +40,33 @@ enum DataCommands {
             CommandSpec(
                 group: "data", verb: "sample", synopsis: "data sample N | P% | all",
                 abstract: "Choose the representative trial sample: N images or P% of the training split, stratified by class, seeded.",
+                discussion: """
+                The sample holds at least one image per class: N (or P% of the training split, rounded)
+                must be from the number of classes to the size of the training split.
+                """,
                 completes: [.choice(["all", "10%"])]
             ) { inv, ws in
                 try inv.expectWords(1...1)
                 guard var s = ws.state.data else { throw QuantlabError.runtime("no dataset loaded; try: data load fashion-mnist") }
                 let text = inv.words[0]
+                let total = s.train.count, minimum = min(s.classes, total)
                 if text == "all" {
                     s.sample = s.train; s.sampleText = "all"
-                } else if text.hasSuffix("%") {
-                    guard let p = Double(text.dropLast()), p > 0, p <= 100 else {
-                        throw inv.usageError("expects a percentage in (0, 100], found '\(text)'")
-                    }
-                    s.sample = stratifiedSample(s.train, fraction: p / 100, classes: s.classes, seed: ws.seed)
-                    s.sampleText = text
                 } else {
-                    guard let n = Int(text), n >= s.classes, n <= s.train.count else {
-                        throw inv.usageError("expects a count from \(s.classes) to \(s.train.count), a percentage like 10%, or all; found '\(text)'")
+                    let n: Int
+                    if text.hasSuffix("%") {
+                        guard let p = Double(text.dropLast()), p > 0, p <= 100 else {
+                            throw inv.usageError("expects a percentage in (0, 100], found '\(text)'")
+                        }
+                        n = sampleCount(fraction: p / 100, of: total)
+                        guard n >= minimum else {
+                            throw inv.usageError("\(text) of the \(total) training images is \(n); the sample needs at least one image per class (\(minimum)); use at least \(percentText(minimum, of: total))")
+                        }
+                    } else {
+                        guard let v = Int(text), v >= minimum, v <= total else {
+                            throw inv.usageError("expects a count from \(minimum) (one image per class) to \(total), a percentage like 10%, or all; found '\(text)'")
+                        }
+                        n = v
                     }
                     s.sample = stratifiedSample(s.train, count: n, classes: s.classes, seed: ws.seed)
                     s.sampleText = text
@@ -94,6 +110,13 @@ enum DataCommands {
         ]
     }
 
+    /// The smallest percentage (two decimals, rounded up) of `total` that gives at least `n`.
+    static func percentText(_ n: Int, of total: Int) -> String {
+        var p = (Double(n) / Double(max(total, 1)) * 10_000).rounded(.up) / 100
+        while sampleCount(fraction: p / 100, of: total) < n && p < 100 { p += 0.01 }
+        return String(format: "%g%%", p)
+    }
+
     static func makeDataState(_ d: Dataset, holdOut: Int, seed: UInt64) -> DataState {
         let classes = d.classNames.count
         let (train, val) = holdOut > 0
@@ -101,5 +124,15 @@ enum DataCommands {
             : (d.train, Split.empty(sampleShape: d.sampleShape))
         return DataState(dataset: d, train: train, validation: val, sample: train, sampleText: "all",
                          normalization: Normalization.compute(train))
+    }
+}
+
+extension DataState {
+    /// The test split, or an error saying why a test-time command cannot run.
+    func requireTest(for command: String) throws -> Split {
+        guard dataset.test.count > 0 else {
+            throw QuantlabError.runtime("\(command) needs test data, and the loaded dataset '\(dataset.name)' has 0 test samples; load a dataset with test data, or hold some out (csv: test=20%)")
+        }
+        return dataset.test
     }
 }

@@ -51,31 +51,62 @@ enum QuantizerCommands {
                 guard let trainer = ws.state.results.trainers[name] else {
                     throw QuantlabError.runtime("configuration '\(name)' has no trained model in this session; run: trial final \(name)")
                 }
-                let path = ws.resolve(path: inv.words[1])
-                let dir = (path as NSString).deletingLastPathComponent
-                if !dir.isEmpty { try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
-                do { try ModelArchive.write(model: trainer.model, options: trainer.configuration.options,
-                                            classNames: ws.state.data?.dataset.classNames, to: path) }
-                catch { throw QuantlabError.runtime("\(error)") }
-                let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+                guard let norm = ws.state.results.trainedWith[name] ?? ws.state.data?.normalization else {
+                    throw QuantlabError.runtime("configuration '\(name)' has no record of its training data; run: trial final \(name)")
+                }
+                let target = try ws.outputPath(inv.words[1])
+                let wrote = try target.write { path in
+                    do { try ModelArchive.write(model: trainer.model, normalization: .init(mean: norm.mean, std: norm.std),
+                                                options: trainer.configuration.options,
+                                                classNames: ws.state.data?.dataset.classNames, to: path) }
+                    catch { throw QuantlabError.runtime("\(inv.words[1]): \(error)") }
+                }
+                let size = (try? FileManager.default.attributesOfItem(atPath: target.path)[.size] as? Int) ?? 0
                 let cost = try trainer.configuration.costReport()
                 let packed = (cost.weightBits + 7) / 8
-                return CommandOutput(text: "wrote \(inv.words[1]): \(size) bytes (packed weights, biases and scales: \(packed) bytes; float would be \(cost.parameters * 4))",
+                return CommandOutput(text: "\(wrote): \(size) bytes (packed weights, biases and scales: \(packed) bytes; float would be \(cost.parameters * 4))",
                                      results: ["export \(name) bytes \(size)"])
             },
             CommandSpec(
                 verb: "evaluate", synopsis: "evaluate FILE.qlm [split=test|validation]",
                 abstract: "Load an exported model and measure its accuracy on the loaded dataset.",
+                discussion: """
+                The input is normalised with the statistics stored in the file (those of the data the
+                model was trained on), so the result does not depend on how the dataset was split.
+                The dataset must match the model: same sample shape, classes within its outputs.
+                """,
                 options: ["split"], completes: [.path]
             ) { inv, ws in
                 try inv.expectWords(1...1)
                 let data = try ws.state.requireData()
+                let which = inv.string("split", default: "test")
+                guard which == "test" || which == "validation" || which == "val" else {
+                    throw inv.usageError("option 'split' expects test or validation, found '\(which)'")
+                }
                 let loaded: ModelArchive.Loaded
                 do { loaded = try ModelArchive.read(from: ws.resolve(path: inv.words[0])) }
                 catch { throw QuantlabError.runtime("\(error)") }
-                let split = inv.string("split", default: "test") == "test" ? data.dataset.test : data.validation
-                let r = evaluateModel(loaded.model, on: split, normalization: data.normalization)
-                return CommandOutput(text: "\(inv.words[0]): \(loaded.model.spec.text)\naccuracy \(f4(r.accuracy)), loss \(f4(r.loss)) on \(split.count) images",
+                let split: Split
+                if which == "test" {
+                    split = try data.requireTest(for: "evaluate")
+                } else {
+                    guard data.validation.count > 0 else {
+                        throw QuantlabError.runtime("evaluate split=validation needs a validation split; the dataset was loaded with val=0")
+                    }
+                    split = data.validation
+                }
+                guard loaded.model.inputShape == data.dataset.sampleShape else {
+                    throw QuantlabError.runtime("\(inv.words[0]) expects samples of \(loaded.model.inputShape.map(String.init).joined(separator: "×")), the loaded dataset '\(data.dataset.name)' has \(data.dataset.sampleShape.map(String.init).joined(separator: "×"))")
+                }
+                let outputs = loaded.model.outputShape.reduce(1, *)
+                guard data.classes <= outputs else {
+                    throw QuantlabError.runtime("\(inv.words[0]) has \(outputs) outputs, the loaded dataset '\(data.dataset.name)' has \(data.classes) classes")
+                }
+                let n = loaded.header.normalization
+                let perSample = loaded.model.shapes.reduce(loaded.model.inputShape.reduce(1, *)) { $0 + $1.reduce(1, *) }
+                let r = evaluateModel(loaded.model, on: split, normalization: Normalization(mean: n.mean, std: n.std),
+                                      batchSize: max(1, min(500, (1 << 24) / max(perSample, 1))))
+                return CommandOutput(text: "\(inv.words[0]): \(loaded.model.spec.text)\naccuracy \(f4(r.accuracy)), loss \(f4(r.loss)) on \(split.count) images (\(which == "test" ? "test" : "validation") split, normalised as in training)",
                                      results: ["evaluate \(inv.words[0]) acc \(f6(r.accuracy))"])
             },
         ]

@@ -26,6 +26,12 @@ struct RunDriver {
             do { try data.checkFits(job.trainer.model, configuration: job.trainer.configuration, classes: classes) }
             catch let e as TrialError { throw QuantlabError.runtime(e.message) }
         }
+        // Replay of a run Ctrl-C stopped: stop each configuration where it stopped then.
+        let jobs = jobs.map { job in
+            var job = job
+            job.stopAfterEpochs = ws.replayStop?.limit(for: job.trainer.configuration.name)
+            return job
+        }
         let store = try ws.state.store(ws)
         var runIDs: [Int64] = []
         for (j, job) in jobs.enumerated() {
@@ -34,7 +40,7 @@ struct RunDriver {
             runIDs.append(try store.beginRun(RunRecord(
                 configurationID: cid, kind: kind, dataset: datasetName, fingerprint: fingerprint, trainCount: data.train.count,
                 settings: job.trainer.settings.text + " schedule_epochs=\(job.trainer.scheduleEpochs)", seed: Int(truncatingIfNeeded: seed), status: .running,
-                session: ws.state.sessionName, sessionLine: line)))
+                session: ws.sessionName ?? ws.state.sessionName, sessionLine: ws.sessionLine ?? line)))
         }
         let names = jobs.map { $0.trainer.configuration.name }
         let width = names.map(\.count).max() ?? 4
@@ -86,6 +92,10 @@ struct RunDriver {
         let interrupt = ws.interrupt
         let outcomes = TrialRunner.run(jobs, data: data, workers: ws.threads, shouldStop: { interrupt.isSet }, events: events)
         if let storeError { throw QuantlabError.runtime("\(storeError)") }
+        let stopped = zip(jobs, outcomes).filter { $0.1.status == .interrupted }
+        if !stopped.isEmpty {
+            ws.runStop = RunStop(epochs: stopped.map { ($0.0.trainer.configuration.name, $0.0.trainer.epochsDone) })
+        }
         return outcomes
     }
 }

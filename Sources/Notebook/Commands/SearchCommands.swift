@@ -80,6 +80,7 @@ enum SearchCommands {
         let objectiveKind = try inv.choice("objective", ["accuracy", "limit", "weighted"], default: "accuracy")
         let final = try inv.bool("final", default: false)
         let data = try ws.state.requireData()
+        if final { _ = try data.requireTest(for: "search … final=yes") }
         let configs = try ws.state.configs(inv.words)
         let unit = ["memory": "KiB of weights", "bops": "bit operations", "energy": "µJ"][costKind]!
         let costs = try configs.map { c -> Double in
@@ -151,6 +152,7 @@ enum SearchCommands {
             images += settings.epochs * data.train.count
             ws.state.results.finals[configs[c].name] = o
             ws.state.results.trainers[configs[c].name] = trainer
+            ws.state.results.trainedWith[configs[c].name] = data.normalization
             out += "final run of \(chosenName): \(settings.epochs) epochs on \(data.train.count), test accuracy \(o.testAccuracy.map(f4) ?? "—")\n"
             results.append("search final \(chosenName) test_acc \(o.testAccuracy.map(f6) ?? "none")")
         }

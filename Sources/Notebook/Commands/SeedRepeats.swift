@@ -34,6 +34,7 @@ enum SeedRepeats {
                 ws.state.results.finals[c.name] = mean
                 ws.state.results.seedFinals[c.name] = runs
                 ws.state.results.trainers[c.name] = jobs[ci * k].trainer
+                ws.state.results.trainedWith[c.name] = data.normalization
             } else {
                 ws.state.results.trials[c.name] = mean
                 ws.state.results.seedTrials[c.name] = runs

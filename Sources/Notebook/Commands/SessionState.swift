@@ -33,6 +33,7 @@ struct RunResults {
     var trials: [String: TrialOutcome] = [:]
     var finals: [String: TrialOutcome] = [:]
     var trainers: [String: Trainer] = [:]     // final-run models, for export
+    var trainedWith: [String: Normalization] = [:]   // the input normalisation each was trained with
     /// Per-seed outcomes of `trial run|final seeds=K` (K ≥ 2); `trials`/`finals` then hold their means.
     var seedTrials: [String: [TrialOutcome]] = [:]
     var seedFinals: [String: [TrialOutcome]] = [:]

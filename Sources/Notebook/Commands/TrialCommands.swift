@@ -92,6 +92,7 @@ enum TrialCommands {
 
     static func run(_ inv: Invocation, _ ws: Workspace, final: Bool) throws -> CommandOutput {
         let data = try ws.state.requireData()
+        if final { _ = try data.requireTest(for: "trial final") }
         let configs = try ws.state.configs(inv.words)
         var settings = ws.state.settings
         try settings.apply(try settingsOptions(inv))
@@ -114,6 +115,7 @@ enum TrialCommands {
             if final {
                 ws.state.results.finals[c.name] = o
                 ws.state.results.trainers[c.name] = job.trainer
+                ws.state.results.trainedWith[c.name] = data.normalization
             } else {
                 ws.state.results.trials[c.name] = o
             }

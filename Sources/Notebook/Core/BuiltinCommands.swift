@@ -1,4 +1,5 @@
-/// The commands every notebook has: `help`, `seed`, `threads`, `source`, `echo`, `session`.
+/// The commands every notebook has: `help`, `seed`, `threads`, `source`, `echo`,
+/// `session`, `quit` and `exit`.
 ///
 /// They capture the notebook weakly because they need the command table
 /// (`help`), the interpreter (`source`) and the recorder (`session`).
@@ -40,7 +41,11 @@ enum BuiltinCommands {
             CommandSpec(
                 verb: "source", synopsis: "source FILE",
                 abstract: "Run the commands in FILE, stopping at the first error.",
-                discussion: "Errors name FILE:LINE. Only the 'source' line itself is recorded;\nits results are those of the commands in FILE.",
+                discussion: """
+                Errors name FILE:LINE; 'quit' in FILE ends FILE. The session records FILE's commands
+                one by one (between '# source FILE' and '# end of source FILE'), so the session
+                file replays without FILE. During replay FILE must be below the current folder.
+                """,
                 completes: [.path]
             ) { inv, _ in
                 try inv.expectWords(1...1)
@@ -67,7 +72,21 @@ enum BuiltinCommands {
                 guard let nb else { return .empty }
                 return CommandOutput(try session(inv, recorder: nb.recorder))
             },
-        ]
+        ] + ["quit", "exit"].map { verb in
+            CommandSpec(
+                verb: verb, synopsis: verb,
+                abstract: verb == "quit" ? "Leave the shell (Ctrl-D too); in a script, end the script." : "The same as quit.",
+                discussion: """
+                In the shell the session file gets its end marker ('# end: quit'). In a script run by
+                'quantlab run' or 'replay' the rest of the script is skipped; in a file run by 'source',
+                the rest of that file is skipped and the caller goes on.
+                """
+            ) { inv, _ in
+                try inv.expectWords(0...0)
+                nb?.quitRequested = true
+                return .empty
+            }
+        }
     }
 
     static func help(_ words: [String], registry: CommandRegistry) -> String {

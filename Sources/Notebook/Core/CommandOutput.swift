@@ -6,6 +6,10 @@
 public struct CommandOutput: Equatable, Sendable {
     public var text: String
     public var results: [String]
+    /// Rich renderings for front ends that show more than text (the Jupyter
+    /// kernel), one MIME bundle per display, e.g. `["image/svg+xml": svg]`.
+    /// The shell ignores them and they are not recorded.
+    public var displays: [[String: String]] = []
 
     public init(text: String = "", results: [String] = []) {
         self.text = text

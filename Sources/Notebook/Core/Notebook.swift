@@ -15,12 +15,18 @@ public final class Notebook {
     public private(set) var registry = CommandRegistry()
     public let workspace: Workspace
     /// Where top-level commands are recorded; nil when not recording.
+    /// Commands of a `source`d file are recorded one by one too (see `source`).
     public var recorder: SessionRecorder?
     /// Receives the text of every command (one call per command, no trailing newline).
     public var output: (String) -> Void
-    /// Nesting depth of `source`; only depth 0 is recorded.
+    /// Nesting depth of `source`.
     var depth = 0
     static let maxSourceDepth = 16
+    /// Set by `quit` / `exit`: the shell leaves, a script or sourced file ends.
+    public internal(set) var quitRequested = false
+    /// Set by `source` when it recorded its commands itself, so the `source`
+    /// line is not recorded again.
+    var sourceRecorded = false
 
     /// A notebook with the built-in commands and, unless `domainCommands` is
     /// false (tests of the shell machinery), the domain commands.
@@ -30,6 +36,7 @@ public final class Notebook {
         self.output = output
         registry.register(BuiltinCommands.specs(for: self))
         if domainCommands { registerDomainCommands(&registry) }
+        workspace.recordingPath = { [weak self] in self?.recorder?.path }
     }
 
     /// Adds commands to the table (tests, plug-ins).
@@ -42,23 +49,51 @@ public final class Notebook {
     public func execute(_ line: String, lineNumber: Int? = nil) -> LineOutcome {
         if depth == 0 { workspace.interrupted = false }
         do {
-            guard let result = try run(line, lineNumber: lineNumber) else {
-                record { try $0.recordComment(line) }
-                return .blank
-            }
-            if !result.text.isEmpty { output(result.text) }
-            record { try $0.record(line: line, results: result.results) }
+            guard let result = try runRecorded(line, lineNumber: lineNumber) else { return .blank }
             return .success(result)
         } catch {
-            let message = QuantlabError.render(error)
-            record { try $0.recordFailure(line: line, message: message) }
-            return .failure(message)
+            return .failure(QuantlabError.render(error))
         }
     }
 
-    /// Records at top level; a failing recorder is dropped with a warning, never fatal.
-    private func record(_ body: (SessionRecorder) throws -> Void) {
-        guard depth == 0, let recorder else { return }
+    /// Runs one line, writes its text to `output` and records it when
+    /// recording: the command and its results, or its failure as comments;
+    /// a run stopped by Ctrl-C gets a `# stopped:` line. Rethrows failures.
+    func runRecorded(_ line: String, lineNumber: Int?, file: String? = nil) throws -> CommandOutput? {
+        workspace.runStop = nil
+        sourceRecorded = false
+        if let recorder {
+            workspace.sessionName = recorder.name
+            workspace.sessionLine = recorder.nextLine
+        }
+        do {
+            guard let result = try run(line, lineNumber: lineNumber) else {
+                record { try $0.recordComment(line) }
+                return nil
+            }
+            if !result.text.isEmpty { output(result.text) }
+            if quitRequested {
+                // Not recorded: the shell writes the end marker; in a sourced file it is noted.
+                if depth > 0 { record { try $0.recordNote("quit: end of \(file ?? "the sourced file")") } }
+            } else if !sourceRecorded {
+                record { try $0.record(line: line, results: result.results) }
+                if let stop = workspace.runStop { record { try $0.recordStop(stop) } }
+            }
+            sourceRecorded = false
+            return result
+        } catch {
+            if !sourceRecorded {
+                let rendered = QuantlabError.render(file.map { QuantlabError.script(file: $0, line: lineNumber ?? 0, error: error) } ?? error)
+                record { try $0.recordFailure(line: line, message: rendered) }
+            }
+            sourceRecorded = false
+            throw error
+        }
+    }
+
+    /// Records when a recorder is set; a failing recorder is dropped with a warning, never fatal.
+    func record(_ body: (SessionRecorder) throws -> Void) {
+        guard let recorder else { return }
         do {
             try body(recorder)
         } catch {

@@ -24,7 +24,41 @@ public enum QuantlabError: Error {
     ///     usage: trial run CONFIG... [epochs=N]
     ///
     /// Errors from other modules are shown by their `description`.
+    /// Echoed input is clipped (see `clipQuoted(_:)`): a 1 MB argument
+    /// never comes back whole.
     public static func render(_ error: any Error) -> String {
+        clipQuoted(renderFull(error))
+    }
+
+    /// `text` if at most `limit` characters, else its first `limit` characters,
+    /// `…` and the full size: `select aaaa… (1048576 bytes)`.
+    public static func clip(_ text: String, limit: Int = 80) -> String {
+        guard text.count > limit else { return text }
+        return String(text.prefix(limit)) + "… (\(text.utf8.count) bytes)"
+    }
+
+    /// Clips every quoted part ('…' or "…") of a message longer than 80
+    /// characters, and any line longer than 400 characters.
+    static func clipQuoted(_ message: String) -> String {
+        guard message.count > 80 else { return message }
+        let lines = message.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
+            guard line.count > 80 else { return String(line) }
+            var out = "", quoted = "", open: Character? = nil
+            for c in line {
+                if let o = open {
+                    if c == o { out += clip(quoted) + String(c); open = nil; quoted = "" } else { quoted.append(c) }
+                } else {
+                    out.append(c)
+                    if c == "'" || c == "\"" { open = c }
+                }
+            }
+            if open != nil { out += clip(quoted) }
+            return clip(out, limit: 400)
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    static func renderFull(_ error: any Error) -> String {
         guard let error = error as? QuantlabError else {
             return "error: \(String(describing: error))"
         }
@@ -45,7 +79,7 @@ public enum QuantlabError: Error {
         case .interrupted:
             return "error: interrupted"
         case let .script(file, line, inner):
-            return "\(file):\(line): " + render(inner)
+            return "\(file):\(line): " + renderFull(inner)
         }
     }
 }

@@ -16,6 +16,8 @@ public struct ReplayReport: Equatable {
     public var failure: String?
     /// Set when numbers were compared within a tolerance, and why.
     public var note: String?
+    /// How results were compared (`exact comparison`, or the tolerance and why).
+    public var comparison: String?
 
     public var passed: Bool { failure == nil }
 
@@ -23,6 +25,7 @@ public struct ReplayReport: Equatable {
     public var summary: String {
         if let failure { return failure }
         let count = commands == 1 ? "1 command" : "\(commands) commands"
-        return "\(file): \(count) replayed" + (verified ? ", \(resultsChecked) results verified" : "")
+        return "\(file): \(count) replayed"
+            + (verified ? ", \(resultsChecked) results verified" + (comparison.map { " (\($0))" } ?? "") : "")
     }
 }

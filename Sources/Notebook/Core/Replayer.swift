@@ -1,3 +1,5 @@
+import Foundation
+
 /// Re-runs a recorded session and, with `verify`, checks its results.
 ///
 /// Every command line runs in order; comments (including failed commands
@@ -6,17 +8,26 @@
 /// replay stops at the first difference, reported as
 /// `FILE:LINE: expected '…' found '…'`. When the header's cpu or BLAS kernel
 /// differs from this machine, numbers are compared within `tolerance`
-/// (relative) and the report says so.
+/// (relative); the summary always says which comparison was used, and a
+/// verification that compared nothing fails.
+///
+/// Replaying a file is running someone's script: unless `writesAnywhere`,
+/// commands write (and `source` reads) only below the working directory.
+/// A command recorded with a `# stopped:` line (Ctrl-C) stops its run after
+/// the recorded epochs; `quit` ends the replay.
 public struct Replayer {
     public var verify: Bool
     public var machine: MachineInfo
     /// Relative tolerance used when the recording machine differs.
     public var tolerance: Double
+    /// Lift the below-the-working-directory rule for writes.
+    public var writesAnywhere: Bool
 
-    public init(verify: Bool, machine: MachineInfo = .current, tolerance: Double = 1e-3) {
+    public init(verify: Bool, machine: MachineInfo = .current, tolerance: Double = 1e-3, writesAnywhere: Bool = false) {
         self.verify = verify
         self.machine = machine
         self.tolerance = tolerance
+        self.writesAnywhere = writesAnywhere
     }
 
     /// One command of the file with the `#=` lines recorded after it.
@@ -24,26 +35,43 @@ public struct Replayer {
         var lineNumber: Int
         var line: String
         var recorded: [(lineNumber: Int, value: String)]
+        /// Where Ctrl-C stopped it when it was recorded.
+        var stop: RunStop? = nil
     }
 
     /// Replays `text` (the contents of `file`) on `notebook`, which should not be recording.
     public func replay(_ text: String, file: String, on notebook: Notebook) -> ReplayReport {
         let lines = Notebook.lines(of: text)
         var report = ReplayReport(file: file, verified: verify)
+        let ws = notebook.workspace
         let header = SessionHeader.fields(of: lines)
-        if let seed = header["seed"].flatMap(UInt64.init) { notebook.workspace.seed = seed }
-        if let threads = header["threads"].flatMap(Int.init), (1...2).contains(threads) { notebook.workspace.threads = threads }
+        if let seed = header["seed"].flatMap(UInt64.init) { ws.seed = seed }
+        if let threads = header["threads"].flatMap(Int.init), (1...2).contains(threads) { ws.threads = threads }
+        let previous = (ws.writePolicy, ws.replayingPath, ws.sessionName, ws.sessionLine)
+        ws.writePolicy = writesAnywhere ? .anywhere : .belowWorkingDirectory
+        ws.replayingPath = file
+        ws.sessionName = ((file as NSString).lastPathComponent as NSString).deletingPathExtension
+        defer {
+            (ws.writePolicy, ws.replayingPath, ws.sessionName, ws.sessionLine) = previous
+            ws.replayStop = nil
+        }
         var comparator = ResultComparator()
+        report.comparison = "exact comparison"
         if verify, let cpu = header["cpu"], let blas = header["blas"] {
             let recorded = MachineInfo(cpu: cpu, blas: blas)
             if recorded != machine {
                 comparator.relative = tolerance
                 report.note = "note: recorded on \(recorded.summary); replaying on \(machine.summary); "
                     + "comparing numbers within relative \(tolerance)"
+                report.comparison = "numbers within relative \(tolerance), because the header's cpu/BLAS differ from this machine"
             }
         }
-        for entry in entries(lines) {
+        let entries = entries(lines)
+        let expected = entries.reduce(0) { $0 + $1.recorded.count }
+        for entry in entries {
             report.commands += 1
+            ws.replayStop = entry.stop
+            ws.sessionLine = entry.lineNumber
             let produced: [String]
             switch notebook.execute(entry.line, lineNumber: entry.lineNumber) {
             case .blank: continue
@@ -53,12 +81,17 @@ public struct Replayer {
             case .success(let output):
                 produced = SessionRecorder.resultLines(output.results)
             }
-            guard verify else { continue }
-            if let difference = compare(entry, produced, comparator, file: file) {
+            if verify, let difference = compare(entry, produced, comparator, file: file) {
                 report.failure = difference
                 return report
             }
-            report.resultsChecked += entry.recorded.count
+            if verify { report.resultsChecked += entry.recorded.count }
+            if notebook.quitRequested { break }
+        }
+        if verify && report.resultsChecked == 0 {
+            report.failure = "\(file): nothing was verified: " + (expected == 0
+                ? "the file has no '#=' results to compare" : "replay ended before the first '#=' result")
+                + " (\(report.commands == 1 ? "1 command" : "\(report.commands) commands") replayed)"
         }
         return report
     }
@@ -89,6 +122,8 @@ public struct Replayer {
                 var value = trimmed.dropFirst(2)
                 if value.first == " " { value = value.dropFirst() }
                 if !entries.isEmpty { entries[entries.count - 1].recorded.append((index + 1, String(value))) }
+            } else if let stop = RunStop.parse(line) {
+                if !entries.isEmpty { entries[entries.count - 1].stop = stop }
             } else if !trimmed.isEmpty && !trimmed.hasPrefix("#") {
                 entries.append(Entry(lineNumber: index + 1, line: line, recorded: []))
             }

@@ -5,11 +5,25 @@ import Foundation
 /// (`# failed: LINE`, `# error: MESSAGE`).
 ///
 /// Every command is appended with one `write` and then `fsync`ed, so a killed
-/// shell leaves a file that replays up to the last finished command.
+/// shell leaves a file that replays up to the last finished command. A clean
+/// exit appends an end marker (`# end: quit`); a file without one was cut short.
+/// A command that Ctrl-C stopped part-way is followed by a `# stopped:` line
+/// (see `RunStop`) that replay honours.
 public final class SessionRecorder {
     /// Path of the session file (changes on `rename(to:)`).
     public private(set) var path: String
     private let fd: Int32
+    /// Lines in the file so far.
+    public private(set) var lineCount = 0
+
+    /// The session's name: the file name without `.qlab` (stored with its runs).
+    public var name: String {
+        let file = (path as NSString).lastPathComponent
+        return file.hasSuffix(".qlab") ? String(file.dropLast(".qlab".count)) : file
+    }
+
+    /// The line the next recorded command will be written at.
+    public var nextLine: Int { lineCount + 1 }
 
     /// Opens (creating or appending to) the file at `path`; writes `header`
     /// when the file is new or empty.
@@ -18,7 +32,12 @@ public final class SessionRecorder {
         guard fd >= 0 else { throw QuantlabError.runtime("cannot record to '\(path)': \(String(cString: strerror(errno)))") }
         self.fd = fd
         self.path = path
-        if lseek(fd, 0, SEEK_END) == 0 { try append(header.lines) }
+        if lseek(fd, 0, SEEK_END) == 0 {
+            try append(header.lines)
+        } else if let data = FileManager.default.contents(atPath: path) {
+            lineCount = data.reduce(0) { $0 + ($1 == 10 ? 1 : 0) }
+            if data.last != 10 { try append([""]) }   // finish a cut-off last line
+        }
     }
 
     /// Starts a new file `directory/NAME.qlab`, NAME defaulting to the local
@@ -55,6 +74,21 @@ public final class SessionRecorder {
         let text = message.hasPrefix("error: ") ? String(message.dropFirst("error: ".count)) : message
         let errors = text.split(separator: "\n", omittingEmptySubsequences: false).map { "# error: " + $0 }
         try append(["# failed: " + clean(line)] + errors)
+    }
+
+    /// Where Ctrl-C stopped the command just recorded.
+    public func recordStop(_ stop: RunStop) throws {
+        try append([stop.line])
+    }
+
+    /// The end marker of a clean exit, e.g. `# end: quit`.
+    public func recordEnd(_ reason: String) throws {
+        try append(["# end: \(reason)"])
+    }
+
+    /// A comment written by quantlab itself (e.g. around an inlined `source`).
+    public func recordNote(_ text: String) throws {
+        try append(text.split(separator: "\n", omittingEmptySubsequences: false).map { "# " + $0 })
     }
 
     /// A comment typed at the prompt (blank lines and `#=` lines are skipped).
@@ -106,6 +140,7 @@ public final class SessionRecorder {
             }
             written += n
         }
+        lineCount += lines.count
         fsync(fd)
     }
 }

@@ -3,7 +3,7 @@
 ///
 ///     offset  field
 ///     0       magic "QLM1"
-///     4       u32  format version (1)
+///     4       u32  format version (2)
 ///     8       u64  file length in bytes, checksum included
 ///     16      u32  header length H, then H bytes of UTF-8 JSON
 ///     …       u32  record count R, then R records:
@@ -11,16 +11,21 @@
 ///               u8 rank, rank × u32 dimensions
 ///               u8 payload: 0 = Float32 values (count × 4 bytes)
 ///                           1 = packed codes: u8 scheme (0 k-bit, 1 ternary, 2 binary),
-///                               u8 code bits k, u8 container bits b, u32 scale count S,
-///                               S × f32 scales, ⌈count·b/8⌉ bytes of codes
+///                               u8 code bits k, u32 scale count S, S × f32 scales,
+///                               ⌈count·k/8⌉ bytes of codes (see `PackedTensor`)
 ///     L − 4   u32  CRC-32 (zlib's) of bytes 0 ..< L − 4
+///
+/// Version 1 stored 3-bit codes in 4-bit fields and 5…7-bit codes in 8 (and no
+/// input normalisation in the header); it is refused with a message that says so.
 ///
 /// All integers and floats little-endian. Reading checks, in order: magic, version,
 /// length (a short file is "truncated"), checksum, then every field against the
 /// bytes that remain, so a damaged file gives an `ArchiveError`, never a trap.
 public struct QLMContainer: Equatable, Sendable {
     public static let magic: [UInt8] = Array("QLM1".utf8)
-    public static let formatVersion: UInt32 = 1
+    public static let formatVersion: UInt32 = 2
+    /// Where the JSON header starts (after magic, version, length and its own length).
+    public static let headerOffset = 20
 
     /// UTF-8 JSON text.
     public var header: [UInt8]
@@ -59,7 +64,6 @@ public struct QLMContainer: Equatable, Sendable {
                 case .ternary: w.u8(1); w.u8(2)
                 case .binary: w.u8(2); w.u8(1)
                 }
-                w.u8(UInt8(p.bits))
                 w.u32(UInt32(p.scales.count))
                 w.f32s(p.scales)
                 w.raw(p.bytes)
@@ -80,7 +84,9 @@ public struct QLMContainer: Equatable, Sendable {
         }
         let version = try r.u32("format version")
         guard version == formatVersion else {
-            throw ArchiveError(.unsupportedVersion, file: file, offset: 4, expected: "format version \(formatVersion)", found: "version \(version)")
+            let note = version < formatVersion ? " (an older quantlab wrote it; this build reads version \(formatVersion) only: export the model again)"
+                : version > formatVersion ? " (a newer quantlab wrote it; this build reads version \(formatVersion) only)" : ""
+            throw ArchiveError(.unsupportedVersion, file: file, offset: 4, expected: "format version \(formatVersion)", found: "version \(version)\(note)")
         }
         let length = try r.u64("file length")
         guard length == UInt64(bytes.count) else {
@@ -145,12 +151,7 @@ public struct QLMContainer: Equatable, Sendable {
                 throw r.malformed(at: schemeOffset, expected: "code scheme 0 (k-bit, 2…16), 1 (ternary, 2) or 2 (binary, 1) for \(name)",
                                   found: "scheme \(tag) with \(k) bits")
             }
-            let bitsOffset = r.offset
-            let bits = Int(try r.u8("container bits of \(name)"))
-            guard bits == PackedTensor.containerBits(forCodeBits: k) else {
-                throw r.malformed(at: bitsOffset, expected: "\(PackedTensor.containerBits(forCodeBits: k))-bit fields for \(k)-bit codes of \(name)",
-                                  found: "\(bits)")
-            }
+            let bits = k
             let scaleCount = Int(try r.u32("scale count of \(name)"))
             guard scaleCount >= 1, count % scaleCount == 0 else {
                 throw r.malformed(at: r.offset - 4, expected: "a scale count dividing the \(count) codes of \(name)", found: "\(scaleCount)")

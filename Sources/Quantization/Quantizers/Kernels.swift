@@ -21,19 +21,22 @@ enum Kernels {
         return r > x ? r - 1 : r
     }
 
+    // Index arithmetic in these loops wraps (&+): the module is built without
+    // -Ounchecked, and i ≤ count can never overflow, so the checks would only cost.
+
     /// max |p[i]|, 0 for an empty range.
     static func absMax(_ p: UnsafePointer<Float>, count: Int) -> Float {
         var m0: Float = 0, m1: Float = 0, m2: Float = 0, m3: Float = 0
         var m4: Float = 0, m5: Float = 0, m6: Float = 0, m7: Float = 0
         var i = 0
-        while i + 8 <= count {
-            let a0 = abs(p[i]), a1 = abs(p[i + 1]), a2 = abs(p[i + 2]), a3 = abs(p[i + 3])
-            let a4 = abs(p[i + 4]), a5 = abs(p[i + 5]), a6 = abs(p[i + 6]), a7 = abs(p[i + 7])
+        while i &+ 8 <= count {
+            let a0 = abs(p[i]), a1 = abs(p[i &+ 1]), a2 = abs(p[i &+ 2]), a3 = abs(p[i &+ 3])
+            let a4 = abs(p[i &+ 4]), a5 = abs(p[i &+ 5]), a6 = abs(p[i &+ 6]), a7 = abs(p[i &+ 7])
             m0 = a0 > m0 ? a0 : m0; m1 = a1 > m1 ? a1 : m1; m2 = a2 > m2 ? a2 : m2; m3 = a3 > m3 ? a3 : m3
             m4 = a4 > m4 ? a4 : m4; m5 = a5 > m5 ? a5 : m5; m6 = a6 > m6 ? a6 : m6; m7 = a7 > m7 ? a7 : m7
-            i += 8
+            i &+= 8
         }
-        while i < count { let a = abs(p[i]); m0 = a > m0 ? a : m0; i += 1 }
+        while i < count { let a = abs(p[i]); m0 = a > m0 ? a : m0; i &+= 1 }
         return max(max(max(m0, m1), max(m2, m3)), max(max(m4, m5), max(m6, m7)))
     }
 
@@ -42,14 +45,14 @@ enum Kernels {
         guard count > 0 else { return -.infinity }
         var m0 = p[0], m1 = p[0], m2 = p[0], m3 = p[0], m4 = p[0], m5 = p[0], m6 = p[0], m7 = p[0]
         var i = 0
-        while i + 8 <= count {
-            let a0 = p[i], a1 = p[i + 1], a2 = p[i + 2], a3 = p[i + 3]
-            let a4 = p[i + 4], a5 = p[i + 5], a6 = p[i + 6], a7 = p[i + 7]
+        while i &+ 8 <= count {
+            let a0 = p[i], a1 = p[i &+ 1], a2 = p[i &+ 2], a3 = p[i &+ 3]
+            let a4 = p[i &+ 4], a5 = p[i &+ 5], a6 = p[i &+ 6], a7 = p[i &+ 7]
             m0 = a0 > m0 ? a0 : m0; m1 = a1 > m1 ? a1 : m1; m2 = a2 > m2 ? a2 : m2; m3 = a3 > m3 ? a3 : m3
             m4 = a4 > m4 ? a4 : m4; m5 = a5 > m5 ? a5 : m5; m6 = a6 > m6 ? a6 : m6; m7 = a7 > m7 ? a7 : m7
-            i += 8
+            i &+= 8
         }
-        while i < count { let a = p[i]; m0 = a > m0 ? a : m0; i += 1 }
+        while i < count { let a = p[i]; m0 = a > m0 ? a : m0; i &+= 1 }
         return max(max(max(m0, m1), max(m2, m3)), max(max(m4, m5), max(m6, m7)))
     }
 
@@ -58,12 +61,12 @@ enum Kernels {
     static func absSum(_ p: UnsafePointer<Float>, count: Int) -> Double {
         var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
         var i = 0
-        while i + 4 <= count {
-            s0 += Double(abs(p[i])); s1 += Double(abs(p[i + 1]))
-            s2 += Double(abs(p[i + 2])); s3 += Double(abs(p[i + 3]))
-            i += 4
+        while i &+ 4 <= count {
+            s0 += Double(abs(p[i])); s1 += Double(abs(p[i &+ 1]))
+            s2 += Double(abs(p[i &+ 2])); s3 += Double(abs(p[i &+ 3]))
+            i &+= 4
         }
-        while i < count { s0 += Double(abs(p[i])); i += 1 }
+        while i < count { s0 += Double(abs(p[i])); i &+= 1 }
         return (s0 + s1) + (s2 + s3)
     }
 

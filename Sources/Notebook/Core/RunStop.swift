@@ -1,0 +1,46 @@
+import Foundation
+
+/// Where a run stopped by Ctrl-C left each configuration: the number of epochs
+/// it had finished. The recorder writes it after the command as
+///
+///     # stopped: Ctrl-C after epochs a=2 b=1
+///
+/// and replay stops the same configurations after the same epochs (at the
+/// epoch boundary, where the interrupted run also left them: an epoch cut
+/// short is never counted), so the replayed results match the recorded ones.
+public struct RunStop: Equatable, Sendable {
+    /// Configuration name and finished epochs, in run order.
+    public var epochs: [(name: String, epochs: Int)]
+
+    public init(epochs: [(name: String, epochs: Int)]) {
+        self.epochs = epochs
+    }
+
+    public static func == (a: RunStop, b: RunStop) -> Bool {
+        a.epochs.map(\.name) == b.epochs.map(\.name) && a.epochs.map(\.epochs) == b.epochs.map(\.epochs)
+    }
+
+    /// Finished epochs of `name`, or nil when it was not stopped.
+    public func limit(for name: String) -> Int? {
+        epochs.first { $0.name == name }?.epochs
+    }
+
+    static let prefix = "# stopped: Ctrl-C after epochs "
+
+    /// The comment line the recorder writes.
+    public var line: String {
+        RunStop.prefix + epochs.map { "\($0.name)=\($0.epochs)" }.joined(separator: " ")
+    }
+
+    /// Parses a `# stopped:` line; nil for any other line.
+    public static func parse(_ line: String) -> RunStop? {
+        let trimmed = line.trimmingCharacters(in: .whitespaces)
+        guard trimmed.hasPrefix(prefix) else { return nil }
+        var epochs: [(name: String, epochs: Int)] = []
+        for pair in trimmed.dropFirst(prefix.count).split(separator: " ") {
+            guard let eq = pair.lastIndex(of: "="), let n = Int(pair[pair.index(after: eq)...]), n >= 0 else { return nil }
+            epochs.append((String(pair[..<eq]), n))
+        }
+        return epochs.isEmpty ? nil : RunStop(epochs: epochs)
+    }
+}

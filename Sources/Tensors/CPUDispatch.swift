@@ -1,0 +1,42 @@
+import CDNNL
+
+/// The instruction set oneDNN dispatches to on this CPU, chosen by oneDNN at run
+/// time (AVX-512 with VNNI and BF16 on the EPYC these figures come from; AVX2 on
+/// older machines). `DNNL_MAX_CPU_ISA=AVX2` in the environment caps it, which is
+/// how the fallbacks are exercised. Results are bit-identical for one instruction
+/// set and thread count; the session header and `quantlab bench` name it.
+public enum CPUDispatch {
+    /// oneDNN's raw ISA value (`dnnl_cpu_isa_t`).
+    public static var isa: UInt32 {
+        _ = BLAS.isaChosen
+        return dnnl_get_effective_cpu_isa().rawValue
+    }
+
+    /// "avx512_core_bf16", "avx512_core_vnni", "avx2", … .
+    public static var isaName: String {
+        switch isa {
+        case 0x1: return "sse41"
+        case 0x3: return "avx"
+        case 0x7: return "avx2"
+        case 0x407: return "avx2_vnni"
+        case 0x27: return "avx512_core"
+        case 0x67: return "avx512_core_vnni"
+        case 0xe7: return "avx512_core_bf16"
+        case 0x3e7: return "avx512_core_amx"
+        default: return "isa 0x" + String(isa, radix: 16)
+        }
+    }
+
+    /// Whether u8×s8 products accumulate straight into int32 (VNNI `vpdpbusd`).
+    /// Without VNNI oneDNN adds pairs of products in saturating int16 first
+    /// (`vpmaddubsw`), which is exact only while 2·maxA·maxB ≤ 32767.
+    public static var hasVNNI: Bool { isa & 0x40 != 0 || isa & 0x400 != 0 }
+
+    /// Whether `gemmU8S8S32` is exact for activation codes 0…maxA, weight codes
+    /// −maxB…maxB and inner dimension k: no int16 saturation (see `hasVNNI`) and
+    /// no int32 overflow.
+    public static func int8GEMMIsExact(maxA: Int, maxB: Int, k: Int) -> Bool {
+        guard maxA <= 255, maxB <= 127, k * maxA * maxB < Int(Int32.max) else { return false }
+        return hasVNNI || 2 * maxA * maxB <= 32767
+    }
+}

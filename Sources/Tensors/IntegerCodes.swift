@@ -1,0 +1,94 @@
+// Integer forward inputs: activation codes recovered from fake-quantized floats,
+// and the im2row matrix of a convolution over 8-bit codes.
+//
+// Dimension legend: N batch, C channels, H×W input, KH×KW kernel, OH×OW output,
+// S stride, P padding; R = KH·KW·C (row length, channel fastest).
+
+/// 1.5 · 2²³: (v + m) − m rounds v half to even for |v| ≤ 2²² in two adds.
+private let roundingMagic: Float = 12_582_912
+
+/// Codes of values on the grid {step·j : j = 0…maxCode}, step = clip / maxCode
+/// (computed exactly as `UniformActivationQuantizer` computes it).
+public struct ActivationGrid: Equatable, Sendable {
+    public var clip: Float
+    public var maxCode: Int
+    public init(clip: Float, maxCode: Int) { self.clip = clip; self.maxCode = maxCode }
+    public var step: Float { clip / Float(maxCode) }
+    var inverse: Float { Float(maxCode) / clip }
+    /// Whether codes fit in u8 and the grid has a positive step.
+    public var isUsable: Bool { maxCode >= 1 && maxCode <= 255 && clip > 0 && clip.isFinite }
+}
+
+/// codes[i] = j with x[i] = step·j exactly, 0 ≤ j ≤ maxCode. Returns false (codes
+/// unspecified) when some x[i] is not on the grid: the caller keeps the float path.
+@inline(__always)
+public func activationCodes(_ x: UnsafePointer<Float>, count: Int, grid: ActivationGrid,
+                           into codes: UnsafeMutablePointer<UInt8>) -> Bool {
+    guard grid.isUsable else { return false }
+    let step = grid.step, inv = grid.inverse, top = Float(grid.maxCode)
+    var bad: UInt32 = 0
+    for i in 0..<count {
+        let v = x[i]
+        var r = (v * inv + roundingMagic) - roundingMagic
+        r = r >= 0 ? r : 0          // NaN → 0 (and rejected below)
+        r = r > top ? top : r
+        bad |= r * step == v ? 0 : 1
+        codes[i] = UInt8(r)
+    }
+    return bad == 0
+}
+
+/// `activationCodes` from NCHW floats into NHWC codes (channel fastest), the layout
+/// `im2row` reads.
+public func activationCodesNHWC(_ x: UnsafePointer<Float>, batch n: Int, channels c: Int, plane hw: Int,
+                                grid: ActivationGrid, into codes: UnsafeMutablePointer<UInt8>) -> Bool {
+    guard grid.isUsable else { return false }
+    let step = grid.step, inv = grid.inverse, top = Float(grid.maxCode)
+    var bad: UInt32 = 0
+    for b in 0..<n {
+        for ch in 0..<c {
+            let src = x + (b * c + ch) * hw
+            let dst = codes + b * hw * c + ch
+            for i in 0..<hw {
+                let v = src[i]
+                var r = (v * inv + roundingMagic) - roundingMagic
+                r = r >= 0 ? r : 0          // NaN → 0 (and rejected below)
+                r = r > top ? top : r
+                bad |= r * step == v ? 0 : 1
+                dst[i * c] = UInt8(r)
+            }
+        }
+    }
+    return bad == 0
+}
+
+/// rows[(n, oh, ow), (ki, kj, c)] = x[n, oh·S − P + ki, ow·S − P + kj, c] (NHWC codes),
+/// 0 outside the image: the transposed, channel-fastest im2col, so that the u8 codes
+/// are the GEMM's left operand (oneDNN's integer GEMM takes u8 × s8).
+public func im2row(_ x: UnsafePointer<UInt8>, batch n: Int, _ g: ConvGeometry, into rows: UnsafeMutablePointer<UInt8>) {
+    let oh = g.outHeight, ow = g.outWidth, c = g.channels
+    let kw = g.kernelW, r = g.kernelH * kw * c
+    let rowStride = g.width * c
+    for b in 0..<n {
+        let image = x + b * g.height * rowStride
+        for i in 0..<oh {
+            for j in 0..<ow {
+                var dst = rows + ((b * oh + i) * ow + j) * r
+                // Valid kj: 0 ≤ j·S − P + kj < W.
+                let w0 = j * g.stride - g.padding
+                let lo = max(0, -w0), hi = min(kw, g.width - w0)
+                for ki in 0..<g.kernelH {
+                    let ih = i * g.stride - g.padding + ki
+                    if ih < 0 || ih >= g.height || hi <= lo {
+                        dst.update(repeating: 0, count: kw * c)
+                    } else {
+                        if lo > 0 { dst.update(repeating: 0, count: lo * c) }
+                        (dst + lo * c).update(from: image + ih * rowStride + (w0 + lo) * c, count: (hi - lo) * c)
+                        if hi < kw { (dst + hi * c).update(repeating: 0, count: (kw - hi) * c) }
+                    }
+                    dst += kw * c
+                }
+            }
+        }
+    }
+}

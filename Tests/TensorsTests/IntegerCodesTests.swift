@@ -1,0 +1,85 @@
+import Testing
+import Tensors
+
+/// Activation codes recovered from fake-quantized values, and im2row over codes.
+@Suite struct IntegerCodesTests {
+    /// Values as UniformActivationQuantizer produces them: step · code.
+    static func onGrid(_ codes: [Int], _ grid: ActivationGrid) -> [Float] { codes.map { grid.step * Float($0) } }
+
+    @Test func codesRoundTrip() {
+        let grid = ActivationGrid(clip: 3.7, maxCode: 255)
+        let codes = Array(0...255) + [0, 255, 17]
+        let x = Self.onGrid(codes, grid)
+        var out = [UInt8](repeating: 9, count: x.count)
+        let ok = x.withUnsafeBufferPointer { xp in
+            out.withUnsafeMutableBufferPointer { activationCodes(xp.baseAddress!, count: x.count, grid: grid, into: $0.baseAddress!) }
+        }
+        #expect(ok)
+        #expect(out.map(Int.init) == codes)
+    }
+
+    @Test(arguments: [Float(0.5) * 3.7 / 255, -3.7 / 255, 3.7 * 2, .nan, 1.0])
+    func offGridValueIsRejected(_ bad: Float) {
+        let grid = ActivationGrid(clip: 3.7, maxCode: 255)
+        var x = Self.onGrid([0, 1, 2, 3, 200], grid)
+        x[2] = bad
+        var out = [UInt8](repeating: 0, count: x.count)
+        let ok = x.withUnsafeBufferPointer { xp in
+            out.withUnsafeMutableBufferPointer { activationCodes(xp.baseAddress!, count: x.count, grid: grid, into: $0.baseAddress!) }
+        }
+        #expect(!ok, "\(bad) accepted as a code of step \(grid.step)")
+    }
+
+    @Test func unusableGrids() {
+        #expect(!ActivationGrid(clip: 0, maxCode: 255).isUsable)
+        #expect(!ActivationGrid(clip: .nan, maxCode: 255).isUsable)
+        #expect(!ActivationGrid(clip: 1, maxCode: 511).isUsable)
+        #expect(ActivationGrid(clip: 1, maxCode: 3).isUsable)
+    }
+
+    @Test func nhwcCodesTransposeChannels() {
+        let grid = ActivationGrid(clip: 1, maxCode: 15)
+        let n = 2, c = 3, hw = 5
+        let codes = (0..<(n * c * hw)).map { ($0 * 7) % 16 }
+        let x = Self.onGrid(codes, grid)
+        var out = [UInt8](repeating: 0, count: x.count)
+        let ok = x.withUnsafeBufferPointer { xp in
+            out.withUnsafeMutableBufferPointer {
+                activationCodesNHWC(xp.baseAddress!, batch: n, channels: c, plane: hw, grid: grid, into: $0.baseAddress!)
+            }
+        }
+        #expect(ok)
+        for b in 0..<n { for ch in 0..<c { for i in 0..<hw {
+            #expect(Int(out[(b * hw + i) * c + ch]) == codes[(b * c + ch) * hw + i])
+        } } }
+    }
+
+    static let geometries: [ConvGeometry] = [
+        ConvGeometry(channels: 2, height: 5, width: 4, kernelH: 3, kernelW: 3, stride: 1, padding: 1),
+        ConvGeometry(channels: 1, height: 6, width: 7, kernelH: 3, kernelW: 3, stride: 2, padding: 0),
+        ConvGeometry(channels: 3, height: 4, width: 5, kernelH: 2, kernelW: 2, stride: 2, padding: 2),
+        ConvGeometry(channels: 2, height: 3, width: 3, kernelH: 3, kernelW: 3, stride: 1, padding: 2),
+        ConvGeometry(channels: 1, height: 1, width: 1, kernelH: 5, kernelW: 5, stride: 1, padding: 2),
+    ]
+
+    /// rows[(n, i, j), (ki, kj, c)] = x[n, i·S − P + ki, j·S − P + kj, c], 0 outside.
+    @Test(arguments: geometries.indices)
+    func im2rowMatchesDirectGather(_ index: Int) {
+        let g = Self.geometries[index], n = 2
+        let x = (0..<(n * g.height * g.width * g.channels)).map { UInt8(1 + $0 % 250) }
+        let count = n * g.outHeight * g.outWidth * g.rows
+        var rows = [UInt8](repeating: 0xEE, count: count + 8)
+        x.withUnsafeBufferPointer { xp in rows.withUnsafeMutableBufferPointer { im2row(xp.baseAddress!, batch: n, g, into: $0.baseAddress!) } }
+        var expected = [UInt8](repeating: 0, count: count)
+        for b in 0..<n { for i in 0..<g.outHeight { for j in 0..<g.outWidth {
+            for ki in 0..<g.kernelH { for kj in 0..<g.kernelW { for c in 0..<g.channels {
+                let ih = i * g.stride - g.padding + ki, iw = j * g.stride - g.padding + kj
+                guard ih >= 0, ih < g.height, iw >= 0, iw < g.width else { continue }
+                let row = (b * g.outHeight + i) * g.outWidth + j, col = (ki * g.kernelW + kj) * g.channels + c
+                expected[row * g.rows + col] = x[((b * g.height + ih) * g.width + iw) * g.channels + c]
+            } } }
+        } } }
+        #expect(Array(rows[..<count]) == expected)
+        #expect(rows[count...].allSatisfy { $0 == 0xEE }, "im2row wrote past the row matrix")
+    }
+}

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# The Jupyter kernel end to end: builds quantlab (release), creates a Python virtual
+# environment in .venv-kernel/ with jupyter_client, jupyter_kernel_test, nbconvert and
+# nbclient (no ipykernel), installs the kernel spec into it, runs Tests/kernel/test_kernel.py
+# (jupyter_kernel_test's KernelTests, progress, interrupt, session replay) and executes
+# the quickstart notebook (all notebooks with --all) with nbconvert, checking that its plot is
+# SVG display data and that the session the kernel recorded replays with --verify.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+bash scripts/install-deps.sh
+swift build -c release --product quantlab
+quantlab="$root/.build/release/quantlab"
+venv="$root/.venv-kernel"
+[ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+"$venv/bin/pip" install -q --disable-pip-version-check jupyter_client jupyter_kernel_test nbconvert nbclient nbformat
+"$quantlab" kernel install --prefix "$venv"
+export PATH="$venv/bin:$PATH" QUANTLAB="$quantlab"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+echo "== start-up"
+python "$root/Tests/kernel/measure_startup.py" "$quantlab" 5 300
+
+echo "== jupyter_kernel_test (in $work)"
+(cd "$work" && python "$root/Tests/kernel/test_kernel.py")
+
+echo "== nbconvert --execute"
+# The quickstart always (about a minute); every notebook with --all (teaching-precision takes
+# several minutes more).
+notebooks=(notebooks/quickstart.ipynb)
+[ "${1:-}" = "--all" ] && notebooks=(notebooks/*.ipynb)
+for nb in "${notebooks[@]}"; do
+  mkdir -p "$work/nb" && cp "$nb" "$work/nb/"
+  name=$(basename "$nb")
+  (cd "$work/nb" && jupyter nbconvert --to notebook --execute "$name" --output "executed-$name" --ExecutePreprocessor.timeout=1800)
+  python - "$work/nb/executed-$name" <<'PY'
+import json, sys
+nb = json.load(open(sys.argv[1]))
+outputs = [o for c in nb["cells"] if c["cell_type"] == "code" for o in c.get("outputs", [])]
+errors = [o for o in outputs if o["output_type"] == "error"]
+assert not errors, errors
+svg = [o for o in outputs if o["output_type"] == "display_data" and "image/svg+xml" in o.get("data", {})]
+if "quickstart" in sys.argv[1]:
+    assert svg, "the quickstart notebook has no SVG plot"
+print(f"{sys.argv[1]}: {len(outputs)} outputs, {len(svg)} SVG plots, no errors")
+PY
+done
+echo "== sessions recorded by nbconvert replay with --verify"
+for s in "$work"/nb/sessions/*.qlab; do
+  (cd "$work/nb" && "$quantlab" replay "$s" --verify | tail -n 1)
+done
