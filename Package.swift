@@ -35,7 +35,7 @@ let package = Package(
         .target(name: "Networks", dependencies: ["Tensors", "Quantization"]),
         .target(name: "Datasets", dependencies: ["Tensors", "CZlib"]),
         .target(name: "Store", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
-        .target(name: "Search", dependencies: []),
+        .target(name: "Search", dependencies: ["Random"]),  // Random: the evolution's seeded draws
         .target(name: "Trials", dependencies: ["Tensors", "Quantization", "Networks", "Datasets", "Search"]),
         .target(name: "Analysis", dependencies: ["Random"]),
         .target(name: "Notebook", dependencies: ["Tensors", "Quantization", "Networks", "Datasets", "Store", "Search", "Trials", "Analysis"]),

@@ -56,6 +56,16 @@ final class SearchLedger {
         return stoppedByBudget ? nil : kept
     }
 
+    /// The latest score of a configuration and the epochs it was reached at; nil
+    /// when it was never trained or diverged.
+    func latestScore(_ config: Int) -> (epochs: Int, score: Double)? {
+        guard let l = latest[config], let s = l.score else { return nil }
+        return (l.epochs, s)
+    }
+
+    /// Epochs trained so far by `config`.
+    func epochsTrained(_ config: Int) -> Int { trained[config, default: 0] }
+
     /// Higher score first; equal scores go to the lower configuration number.
     static func better(_ a: (config: Int, score: Double), than b: (config: Int, score: Double)) -> Bool {
         a.score != b.score ? a.score > b.score : a.config < b.config

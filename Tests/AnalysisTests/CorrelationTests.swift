@@ -5,6 +5,7 @@ import Testing
 ///   scipy.stats.pearsonr(x, y)
 ///   scipy.stats.spearmanr(x, y)
 ///   scipy.stats.kendalltau(x, y, variant='b', method='asymptotic')
+///   scipy.stats.kendalltau(x, y)   (method='auto': exact without ties and n ≤ 33)
 /// printed with repr(float(...)).
 @Suite struct CorrelationTests {
     // Early validation accuracy vs final test accuracy of 12 configurations, no ties.
@@ -37,32 +38,37 @@ import Testing
         }
     }
 
-    @Test func generic() {
+    @Test func generic() throws {
         let x = Self.genericX, y = Self.genericY
         check(Statistics.pearson(x, y), r: 0.9631761248434175, p: 5.012513081150161e-07, n: 12)
         check(Statistics.spearman(x, y), r: 0.9440559440559443, p: 3.927261080965947e-06, n: 12)
-        check(Statistics.kendallTauB(x, y), r: 0.8484848484848484, p: 0.0001230028939102856, n: 12)
+        check(Statistics.kendallTauB(x, y, pMethod: .asymptotic), r: 0.8484848484848484, p: 0.0001230028939102856, n: 12)
+        check(Statistics.kendallTauB(x, y), r: 0.8484848484848484, p: 1.6342325370103148e-05, n: 12)
+        #expect(try Statistics.kendallTauB(x, y).get().test == "exact permutation")
     }
 
-    @Test func ties() {
+    @Test func ties() throws {
         let x = Self.tiesX, y = Self.tiesY
         check(Statistics.pearson(x, y), r: 0.91305728641498, p: 0.00022483521855769665, n: 10)
         check(Statistics.spearman(x, y), r: 0.93812095999547, p: 5.950220707696844e-05, n: 10)
         check(Statistics.kendallTauB(x, y), r: 0.8335696394016967, p: 0.0013041918629363403, n: 10)
+        #expect(try Statistics.kendallTauB(x, y).get().test == "normal approximation", "ties: no exact test")
     }
 
     @Test func negative() {
         let x = Self.negativeX, y = Self.negativeY
         check(Statistics.pearson(x, y), r: -0.9821100561334613, p: 8.143316139129748e-05, n: 7)
         check(Statistics.spearman(x, y), r: -0.9642857142857145, p: 0.00045414916919416935, n: 7)
-        check(Statistics.kendallTauB(x, y), r: -0.9047619047619049, p: 0.004323111225531484, n: 7)
+        check(Statistics.kendallTauB(x, y, pMethod: .asymptotic), r: -0.9047619047619049, p: 0.004323111225531484, n: 7)
+        check(Statistics.kendallTauB(x, y), r: -0.9047619047619049, p: 0.002777777777777778, n: 7)
     }
 
     @Test func threePoints() {
         let x: [Double] = [1, 2, 3], y: [Double] = [2, 1, 4]
         check(Statistics.pearson(x, y), r: 0.654653670707977, p: 0.5456289483429901, n: 3)
         check(Statistics.spearman(x, y), r: 0.5, p: 0.6666666666666666, n: 3)
-        check(Statistics.kendallTauB(x, y), r: 0.33333333333333337, p: 0.6015081344405899, n: 3)
+        check(Statistics.kendallTauB(x, y, pMethod: .asymptotic), r: 0.33333333333333337, p: 0.6015081344405899, n: 3)
+        check(Statistics.kendallTauB(x, y), r: 0.33333333333333337, p: 1.0, n: 3)  // exact: 1 discordant pair of 3
     }
 
     /// n = 2: scipy gives r = ±1 with p = 1.0 (pearsonr), nan (spearmanr) or a

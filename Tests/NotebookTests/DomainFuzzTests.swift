@@ -17,11 +17,14 @@ import Testing
         "pareto", "plot curves", "plot scatter epoch=1", "plot pareto cost=bops",
         "quantizer levels w4a32", "quantizer histogram wta32 config=a", "sql \"select count(*) from runs\"",
         "export a out/a.qlm", "evaluate out/a.qlm",
+        "sensitivity m epochs=1 batch=16", "search greedy m max=2 batch=16", "search greedy m order=sensitivity width=1 max=2",
+        "search evolve m max=2 population=2 sample=1 generations=1", "trial run all epochs=2 batch=16 seeds=2",
+        "correlate predictors=yes noise=1",
     ]
     static let fragments = [
         "data", "model", "config", "trial", "search", "plot", "precision", "cost", "correlate", "sql", "export",
         "all", "a", "m", "w4a4", "w1a1", "wta4", "w0a9", "w32a32", "conv*", "=", "|", "epochs=", "epochs=0",
-        "batch=1", "lr=-1", "max=0", "eta=1", "epoch=99", "1", "-1", "nan", "1e308", "\"", "é", "dense 0", "relu",
+        "batch=1", "lr=-1", "max=0", "eta=1", "epoch=99", "seeds=1", "seeds=99", "fraction=0", "choices=w1a1,w1a1", "greedy", "evolve", "1", "-1", "nan", "1e308", "\"", "é", "dense 0", "relu",
     ]
 
     @Test func domainLinesNeverCrash() throws {

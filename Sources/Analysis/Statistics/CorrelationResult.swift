@@ -8,11 +8,15 @@ public struct CorrelationResult: Equatable, Sendable {
     public var n: Int
     /// Percentile bootstrap confidence interval, when one was asked for and defined.
     public var ci: ClosedRange<Double>?
+    /// The test behind the p-value when the method has more than one ("exact
+    /// permutation", "normal approximation"); empty otherwise.
+    public var test: String
 
-    public init(r: Double, pValue: Double?, n: Int, ci: ClosedRange<Double>? = nil) {
+    public init(r: Double, pValue: Double?, n: Int, ci: ClosedRange<Double>? = nil, test: String = "") {
         self.r = r
         self.pValue = pValue
         self.n = n
         self.ci = ci
+        self.test = test
     }
 }

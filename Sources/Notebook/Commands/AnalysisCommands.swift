@@ -9,7 +9,7 @@ enum AnalysisCommands {
     static var specs: [CommandSpec] {
         [
             CommandSpec(
-                verb: "correlate", synopsis: "correlate [metric=val_acc|val_loss|train_acc|train_loss] [threshold=R] [k=N] [bootstrap=N] [csv=FILE]",
+                verb: "correlate", synopsis: "correlate [metric=val_acc|val_loss|train_acc|train_loss] [threshold=R] [k=N] [bootstrap=N] [predictors=yes] [noise=POINTS] [csv=FILE]",
                 abstract: "How well the early trial metric at each epoch predicts final test accuracy.",
                 discussion: """
                 Across the configurations that have both a trial and a final run: Pearson r, Spearman ρ and
@@ -17,17 +17,29 @@ enum AnalysisCommands {
                 ρ reaches threshold= (default 0.8); and selection quality: the final accuracy of the configuration
                 the early metric picks versus the true best (regret) and top-k overlap (k=3), overall and by
                 quantizer family. Loss metrics are negated so that higher always predicts better.
+                Kendall's p is exact (permutation distribution) without ties for n ≤ 33, else the normal
+                approximation (scipy's default); intervals are BCa and not computed below n = 6. A warning is
+                printed when n < 8 or k ≥ n; a tie for the top early value goes to the first configuration listed
+                and is shown. predictors=yes adds one table per epoch ranking the predictors of final accuracy
+                (raw val_acc, −val_loss, learning-curve extrapolation of val_acc to the final run's training in sample epochs:
+                power law, exponential, and the better-fitting of the two) by spearman ρ, kendall τ and regret;
+                regrets below the noise floor (noise=POINTS, or the seed-to-seed spread of trial run seeds=K) are
+                marked as ties.
                 """,
-                options: ["metric", "threshold", "k", "bootstrap", "csv"], optionValues: ["metric": .choice(metrics), "csv": .path]
+                options: ["metric", "threshold", "k", "bootstrap", "predictors", "noise", "csv"],
+                optionValues: ["metric": .choice(metrics), "predictors": .choice(["yes", "no"]), "csv": .path]
             ) { inv, ws in
                 try inv.expectWords(0...0)
                 let metric = try inv.choice("metric", metrics, default: "val_acc")
                 let threshold = try inv.double("threshold", default: 0.8, in: -1...1)
                 let k = try inv.int("k", default: 3, in: 1...100)
                 let resamples = try inv.int("bootstrap", default: 1000, in: 0...100_000)
+                let predictors = try inv.bool("predictors", default: false)
+                let noisePoints = try inv.double("noise", in: 0...100)
                 let pairs = try paired(ws, metric: metric)
                 let early = pairs.map(\.early), final = pairs.map(\.final)
                 var out = "early \(metric) (trial epochs) vs final test accuracy, n = \(pairs.count) configurations\n"
+                out += correlateWarnings(n: pairs.count, k: k)
                 var results: [String] = []
                 var table = TextTable(header: ["epoch", "n", "pearson r", "p", "spearman ρ", "p", "95% CI (ρ)", "kendall τ", "p"],
                                       alignments: Array(repeating: .right, count: 9))
@@ -54,6 +66,7 @@ enum AnalysisCommands {
                     results.append(rtext)
                 }
                 out += table.render() + "\n"
+                out += testNote(per, n: pairs.count, resamples: resamples)
                 if let first = per[1].earliestEpoch(threshold: threshold) {
                     out += "earliest epoch with spearman ρ ≥ \(threshold): \(first)\n"
                     results.append("earliest spearman>=\(threshold) epoch \(first)")
@@ -72,6 +85,19 @@ enum AnalysisCommands {
                     for g in selectionQuality(early: early, final: final, k: k, groups: families) where g.members.count > 1 {
                         out += "[\(g.group), \(g.members.count) configurations]\n" + SelectionRow.table(g.rows, names: names).render() + "\n"
                     }
+                }
+                for r in rows {
+                    let x = early.map { $0[r.epoch - 1] }
+                    let tied = x.indices.filter { x[$0] == x[r.pickedIndex] }
+                    if tied.count > 1 {
+                        out += "epoch \(r.epoch): \(tied.map { names[$0] }.joined(separator: ", ")) tie at \(metric) \(f4(x[r.pickedIndex])); the tie goes to the first listed, \(names[r.pickedIndex])\n"
+                    }
+                }
+                if predictors {
+                    let floor = noisePoints.map { $0 / 100 } ?? ws.state.results.noiseFloor ?? 0
+                    let (text, lines) = predictorTable(ws, pairs: pairs, metric: metric, noiseFloor: floor)
+                    out += text
+                    results += lines
                 }
                 if let path = inv.string("csv") { out += try ws.writeFile(table.csv(), to: path) + "\n" }
                 return CommandOutput(text: out, results: results)

@@ -7,6 +7,8 @@ func registerDomainCommands(_ registry: inout CommandRegistry) {
     registry.register(ConfigCommands.specs)
     registry.register(TrialCommands.specs)
     registry.register(SearchCommands.specs)
+    registry.register(PerLayerSearchCommands.specs)
+    registry.register(SensitivityCommands.specs)
     registry.register(AnalysisCommands.specs)
     registry.register(StoreCommands.specs)
     registry.register(QuantizerCommands.specs)

@@ -16,6 +16,8 @@ struct RunDriver {
 
     /// The dataset's class count, for the fit check (nil: the largest label decides).
     var classes: Int? = nil
+    /// Each job's seed for the store when they differ (trial run seeds=K); nil: the session seed.
+    var jobSeeds: [UInt64]? = nil
 
     func run(_ jobs: [TrialJob], line: Int?) throws -> [TrialOutcome] {
         // Before anything is stored or trained: every model must take these samples
@@ -32,11 +34,12 @@ struct RunDriver {
         }
         let store = try ws.state.store(ws)
         var runIDs: [Int64] = []
-        for job in jobs {
+        for (j, job) in jobs.enumerated() {
+            let seed = jobSeeds.map { $0[j] } ?? ws.seed
             let cid = try ws.state.recordConfiguration(job.trainer, in: store)
             runIDs.append(try store.beginRun(RunRecord(
                 configurationID: cid, kind: kind, dataset: datasetName, fingerprint: fingerprint, trainCount: data.train.count,
-                settings: job.trainer.settings.text + " schedule_epochs=\(job.trainer.scheduleEpochs)", seed: Int(truncatingIfNeeded: ws.seed), status: .running,
+                settings: job.trainer.settings.text + " schedule_epochs=\(job.trainer.scheduleEpochs)", seed: Int(truncatingIfNeeded: seed), status: .running,
                 session: ws.sessionName ?? ws.state.sessionName, sessionLine: ws.sessionLine ?? line)))
         }
         let names = jobs.map { $0.trainer.configuration.name }

@@ -34,6 +34,13 @@ struct RunResults {
     var finals: [String: TrialOutcome] = [:]
     var trainers: [String: Trainer] = [:]     // final-run models, for export
     var trainedWith: [String: Normalization] = [:]   // the input normalisation each was trained with
+    /// Per-seed outcomes of `trial run|final seeds=K` (K ≥ 2); `trials`/`finals` then hold their means.
+    var seedTrials: [String: [TrialOutcome]] = [:]
+    var seedFinals: [String: [TrialOutcome]] = [:]
+    /// Differences in accuracy (fraction) below this are not resolvable: from the last seeds=K run.
+    var noiseFloor: Double?
+    /// Weighted layers of a model, least sensitive first, from its last `sensitivity` run.
+    var layerOrder: [String: [String]] = [:]
 }
 
 /// Domain state of a notebook session: datasets, models, configurations, results.

@@ -8,7 +8,7 @@ enum TrialCommands {
     static var specs: [CommandSpec] {
         [
             CommandSpec(
-                group: "trial", verb: "run", synopsis: "trial run CONFIG… | all [epochs=N] [batch=N] [optimizer=adam|sgd] [lr=X] [momentum=X] [wd=X] [schedule=constant|cosine|step] [augment=yes]",
+                group: "trial", verb: "run", synopsis: "trial run CONFIG… | all [epochs=N] [batch=N] [optimizer=adam|sgd] [lr=X] [momentum=X] [wd=X] [schedule=constant|cosine|step] [augment=yes] [seeds=K]",
                 abstract: "Short trials: train configurations side by side on the trial sample, validating every epoch.",
                 discussion: """
                 Each configuration starts from the same seeded weights and sees the same batches, so
@@ -18,16 +18,20 @@ enum TrialCommands {
                 A configuration whose loss becomes NaN or infinite is marked diverged; the others go on.
                 schedule=cosine or step spans the epochs the run trains (a configuration's own epochs= counts).
                 Before anything trains, every model is checked against the data: input shape and one output per class.
+                seeds=K (2…20) trains each configuration K times with seeds seed, seed+1, …: the table shows mean ± sd,
+                later commands (correlate, plots) use the means, and the seed-to-seed spread gives the noise floor,
+                1.96·σ·√(2/K) with σ the pooled sd of the last epoch's accuracy: two means closer than that are not
+                resolvable (correlate marks such regrets as ties).
                 """,
-                options: TrainingSettings.keys, completes: [.config]
+                options: TrainingSettings.keys + ["seeds"], completes: [.config]
             ) { inv, ws in
                 try run(inv, ws, final: false)
             },
             CommandSpec(
                 group: "trial", verb: "final", synopsis: "trial final CONFIG… | all [epochs=N] [SETTING=VALUE …]",
                 abstract: "Final runs: train configurations on the full training split and measure test accuracy.",
-                discussion: "The ground truth that early trial accuracy is compared with (see correlate).",
-                options: TrainingSettings.keys, completes: [.config]
+                discussion: "The ground truth that early trial accuracy is compared with (see correlate). seeds=K as for trial run.",
+                options: TrainingSettings.keys + ["seeds"], completes: [.config]
             ) { inv, ws in
                 try run(inv, ws, final: true)
             },
@@ -92,6 +96,8 @@ enum TrialCommands {
         let configs = try ws.state.configs(inv.words)
         var settings = ws.state.settings
         try settings.apply(try settingsOptions(inv))
+        let seeds = try inv.int("seeds", default: 1, in: 1...20)
+        if seeds > 1 { return try SeedRepeats.run(inv, ws, configs: configs, settings: settings, seeds: seeds, final: final) }
         let jobs = try configs.map { c in
             let trainer = try Trainer(configuration: c, settings: settings, seed: ws.seed)
             return TrialJob(trainer: trainer, epochs: trainer.settings.epochs, evaluateTest: final)

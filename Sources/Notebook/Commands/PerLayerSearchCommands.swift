@@ -1,0 +1,150 @@
+import Foundation
+import Search
+import Trials
+import Analysis
+
+/// `search greedy | evolve`: searches over per-layer precision assignments (the
+/// product of per-layer choices, never enumerated), with successive halving on the
+/// trials they propose.
+enum PerLayerSearchCommands {
+    static let common = PerLayerSpace.options + ["cost", "limit", "fraction", "eta", "min", "max", "budget", "images", "name"]
+        + TrainingSettings.keys
+    static let commonText = """
+        MODEL's layers matching layers= (names or patterns; default every weighted layer) each take one of
+        choices= (default w8a8,w4a4,w2a2, ordered most precise first); the other layers keep base= (default the
+        model's precision). The cost (cost=bops|memory|energy, default bops) must end ≤ limit=X, or ≤ fraction=F
+        (default 0.5) of the most precise assignment. Proposals train on the trial sample with successive halving:
+        rungs at min= (1), ×eta (3), … max= (3) epochs, keeping ⌊n/eta⌋. budget=EPOCHS or images=N caps the
+        compute. The chosen assignment becomes configuration name= (an unused name; default greedy, greedy2,
+        … or evolved, evolved2, …), ready for trial final; every trial is stored in the results database.
+        """
+
+    static var specs: [CommandSpec] {
+        [
+            CommandSpec(
+                group: "search", verb: "greedy",
+                synopsis: "search greedy MODEL [layers=LIST] [choices=LIST] [base=wWaA] [cost=bops|memory|energy] [limit=X | fraction=F] [order=layers|sensitivity] [width=N] [eta=3] [min=1] [max=3] [budget=EPOCHS | images=N] [name=NAME]",
+                abstract: "Per-layer search: lower one layer's precision at a time, the best of the proposals by short trials, until the cost fits.",
+                discussion: commonText + "\n" + """
+                Each step proposes lowering each lowerable layer one choice and adopts the halving's winner.
+                order=sensitivity proposes only the width= (default 2) least sensitive lowerable layers, from the
+                model's last sensitivity run.
+                """,
+                options: common + ["order", "width"], completes: [.model]
+            ) { inv, ws in try search(inv, ws, evolve: false) },
+            CommandSpec(
+                group: "search", verb: "evolve",
+                synopsis: "search evolve MODEL [layers=LIST] [choices=LIST] [SAME OPTIONS AS search greedy] [population=6] [sample=3] [children=3] [generations=4]",
+                abstract: "Per-layer search by regularized evolution: mutate one layer of a tournament winner, oldest member retires.",
+                discussion: commonText + "\n" + """
+                population= assignments within the limit are drawn and trained to max=; each of generations=
+                proposes children= mutants of the best of sample= random members; the halving's survivors join
+                the population and as many of the oldest leave (Real et al. 2019). Deterministic from the seed.
+                """,
+                options: common + ["population", "sample", "children", "generations"], completes: [.model]
+            ) { inv, ws in try search(inv, ws, evolve: true) },
+        ]
+    }
+
+    static func search(_ inv: Invocation, _ ws: Workspace, evolve: Bool) throws -> CommandOutput {
+        var settings = ws.state.settings
+        try settings.apply(try TrialCommands.settingsOptions(inv))
+        let space = try PerLayerSpace(inv, ws, settings: settings)
+        let costKind = try inv.choice("cost", ["bops", "memory", "energy"], default: "bops")
+        let eta = try inv.int("eta", default: 3, in: 2...10)
+        let minE = try inv.int("min", default: 1, in: 1...1000)
+        let maxE = try inv.int("max", default: 3, in: minE...1000)
+        let used = Set(ws.state.configs.map(\.name))
+        let name: String
+        if let n = inv.string("name") {
+            guard ConfigCommands.isName(n) else { throw inv.usageError("name=: '\(n)' cannot name a configuration (letters, digits, '_', '-', '.')") }
+            guard !used.contains(n) else { throw inv.usageError("name=: a configuration named '\(n)' exists already; choose an unused name") }
+            name = n
+        } else {
+            let stem = evolve ? "evolved" : "greedy"
+            name = ([stem] + (2...1000).map { "\(stem)\($0)" }).first { !used.contains($0) } ?? stem
+        }
+        let unit = ["memory": "KiB", "bops": "bit operations", "energy": "µJ"][costKind]!
+        let counts = Array(repeating: space.choices.count, count: space.layers.count)
+        let top = try PerLayerSpace.cost(space.configuration(counts.map { _ in 0 }), kind: costKind, ws)
+        let floor = try PerLayerSpace.cost(space.configuration(counts.map { $0 - 1 }), kind: costKind, ws)
+        let limit: Double
+        if let l = try inv.double("limit") {
+            guard l >= floor else {
+                throw inv.usageError("option 'limit' expects a number ≥ \(Invocation.number(floor)) (\(unit), cost=\(costKind)): the cheapest assignment costs that")
+            }
+            limit = l
+        } else {
+            limit = try inv.double("fraction", default: 0.5, in: 0...1) * top
+            guard limit >= floor else {
+                throw inv.usageError("option 'fraction' is too small: the cheapest assignment costs \(Invocation.number(floor / top)) of the most precise")
+            }
+        }
+        let data = try ws.state.requireData()
+        var budget = try inv.int("budget", in: 1...Int.max)
+        if let images = try inv.int("images", in: 1...Int.max) {
+            guard budget == nil else { throw inv.usageError("give budget= (epochs) or images=, not both") }
+            budget = max(1, images / max(1, data.sample.count))
+        }
+        let driver = RunDriver(ws: ws, kind: .search, data: data.trialData, datasetName: data.dataset.name,
+                               fingerprint: data.dataset.fingerprint, classes: data.classes)
+        let evaluator = PerLayerEvaluator(space: space, driver: driver, ws: ws, costKind: costKind, line: inv.lineNumber, scheduleEpochs: maxE)
+        let report: PerLayerReport
+        var header: String
+        do {
+            if evolve {
+                let population = try inv.int("population", default: 6, in: 2...100)
+                let sample = try inv.int("sample", default: 3, in: 1...population)
+                let children = try inv.int("children", default: 3, in: 1...100)
+                let generations = try inv.int("generations", default: 4, in: 0...1000)
+                header = "regularized evolution: population \(population), sample \(sample), \(children) children × \(generations) generations"
+                report = try RegularizedEvolution(population: population, sample: sample, children: children, generations: generations,
+                                                  eta: eta, minEpochs: minE, maxEpochs: maxE, costLimit: limit, budget: budget,
+                                                  seed: ws.seed).run(evaluator: evaluator)
+            } else {
+                let orderKind = try inv.choice("order", ["layers", "sensitivity"], default: "layers")
+                var order: [Int]? = nil, width: Int? = nil
+                if orderKind == "sensitivity" {
+                    guard let ranked = ws.state.results.layerOrder[space.model.name] else {
+                        throw QuantlabError.runtime("order=sensitivity needs a sensitivity run of \(space.model.name) first; try: sensitivity \(space.model.name)")
+                    }
+                    order = ranked.compactMap { n in space.layers.firstIndex { space.model.layerNames[$0] == n } }
+                    width = try inv.int("width", default: 2, in: 1...space.layers.count)
+                } else if let w = try inv.int("width", in: 1...max(1, space.layers.count)) { width = w }
+                header = "greedy bit lowering" + (order != nil ? " guided by sensitivity (width \(width!))" : "")
+                report = try GreedyLowering(eta: eta, minEpochs: minE, maxEpochs: maxE, costLimit: limit, order: order,
+                                            width: width, budget: budget).run(evaluator: evaluator)
+            }
+        } catch let e as SearchError { throw QuantlabError.runtime(e.message) }
+        let layerNames = space.layers.map { space.model.layerNames[$0] }
+        let spaceSize = pow(Double(space.choices.count), Double(space.layers.count))
+        var out = "\(header) over \(space.layers.count) layers (\(layerNames.joined(separator: ", "))) × \(space.choices.count) choices (\(space.choices.map(\.description).joined(separator: ", "))) = \(Invocation.number(spaceSize)) assignments\n"
+        out += "cost \(costKind): most precise \(Invocation.number(top)), limit \(Invocation.number(limit)) \(unit); trials on the sample (\(data.sample.count)), epochs \(minE)…\(maxE), eta \(eta)\n"
+        var results: [String] = []
+        var table = TextTable(header: [evolve ? "generation" : "step", "assignment", "cost", "val acc", "epochs"],
+                              alignments: [.right, .left, .right, .right, .right])
+        for (i, step) in report.steps.enumerated() {
+            for r in step {
+                let text = zip(layerNames, r.assignment).map { "\($0)=\(space.choices[$1])" }.joined(separator: " ")
+                table.add([evolve ? (i == 0 ? "init" : "\(i)") : "\(i + 1)", text, Invocation.number(r.cost), r.score.map(f4) ?? "diverged", "\(r.epochs)"])
+                results.append("\(evolve ? "generation" : "step") \(evolve ? i : i + 1) \(space.name(r.assignment)) cost \(Invocation.number(r.cost)) val_acc \(r.score.map(f6) ?? "diverged")")
+            }
+        }
+        out += table.render() + "\n"
+        if let c = report.chosen {
+            let config = space.configuration(space.precisions(c.assignment), name: name)
+            ws.state.configs.append(config)
+            out += "chosen: \(name) = \(config.precisionText); cost \(Invocation.number(c.cost)) \(unit) (\(String(format: "%.1f", 100 * c.cost / top))% of the most precise), val acc \(c.score.map(f4) ?? "—") after \(c.epochs) epochs\n"
+            results.append("search chosen \(space.name(c.assignment)) cost \(Invocation.number(c.cost)) val_acc \(c.score.map(f6) ?? "none")")
+        } else {
+            out += "chosen: none (\(report.stoppedByBudget ? "the budget ran out before the cost fitted" : "no assignment trained to the end"))\n"
+            results.append("search chosen none")
+        }
+        out += "compute: \(report.epochsSpent) epochs, \(evaluator.images) images, \(report.assignmentsTrained) assignments trained of \(Invocation.number(spaceSize))"
+            + (report.stoppedByBudget ? "; stopped by the budget" : "")
+            + String(format: "; training every assignment to %d epochs would take %@ epochs (%.1f%% spent)\n", maxE,
+                     Invocation.number(spaceSize * Double(maxE)), 100 * Double(report.epochsSpent) / (spaceSize * Double(maxE)))
+        results.append("search compute epochs \(report.epochsSpent) images \(evaluator.images) assignments \(report.assignmentsTrained)")
+        return CommandOutput(text: out, results: results)
+    }
+}
