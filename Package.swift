@@ -39,11 +39,11 @@ let package = Package(
         .target(name: "Trials", dependencies: ["Tensors", "Quantization", "Networks", "Datasets", "Search"], swiftSettings: [.swiftLanguageMode(.v6)]),
         .target(name: "Analysis", dependencies: ["Random"], swiftSettings: [.swiftLanguageMode(.v6)]),
         .target(name: "Notebook", dependencies: ["Tensors", "Quantization", "Networks", "Datasets", "Store", "Search", "Trials", "Analysis"], swiftSettings: [.swiftLanguageMode(.v6)]),
-        .target(name: "Kernel", dependencies: ["Notebook", "CZMQ", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "Kernel", dependencies: ["Notebook", "CZMQ", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: [.swiftLanguageMode(.v6)]),
         .executableTarget(name: "quantlab", dependencies: [
             "Notebook", "CEditLine", "Kernel",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        ], swiftSettings: [.swiftLanguageMode(.v6)]),
 
 
         // MARK: - Tests

@@ -1,3 +1,4 @@
+import CEditLine
 import Foundation
 import Notebook
 
@@ -18,7 +19,7 @@ final class ProgressPrinter: @unchecked Sendable {
     private var printed: [String] = []
 
     init(terminal: Bool, columns: @escaping () -> Int = ProgressPrinter.columns,
-         write: @escaping (String) -> Void = { fputs($0, stdout); fflush(stdout) }) {
+         write: @escaping (String) -> Void = { fputs($0, ql_stdout()); fflush(ql_stdout()) }) {
         self.terminal = terminal
         self.columns = columns
         self.write = write
