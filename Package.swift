@@ -29,21 +29,21 @@ let package = Package(
         .systemLibrary(name: "CZMQ", pkgConfig: "libzmq", providers: [.apt(["libzmq3-dev"])]),
 
         // MARK: - Modules, bottom to top
-        .target(name: "Random", dependencies: []),    // the one seeded RNG (SplitMix64), below Tensors and Analysis
-        .target(name: "Tensors", dependencies: ["Random", "COpenBLAS", "CDNNL"]),
-        .target(name: "Quantization", dependencies: ["Tensors"]),
-        .target(name: "Networks", dependencies: ["Tensors", "Quantization"]),
-        .target(name: "Datasets", dependencies: ["Tensors", "CZlib"]),
-        .target(name: "Store", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
-        .target(name: "Search", dependencies: ["Random"]),  // Random: the evolution's seeded draws
-        .target(name: "Trials", dependencies: ["Tensors", "Quantization", "Networks", "Datasets", "Search"]),
-        .target(name: "Analysis", dependencies: ["Random"]),
-        .target(name: "Notebook", dependencies: ["Tensors", "Quantization", "Networks", "Datasets", "Store", "Search", "Trials", "Analysis"]),
-        .target(name: "Kernel", dependencies: ["Notebook", "CZMQ", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "Random", dependencies: [], swiftSettings: [.swiftLanguageMode(.v6)]),    // the one seeded RNG (SplitMix64), below Tensors and Analysis
+        .target(name: "Tensors", dependencies: ["Random", "COpenBLAS", "CDNNL"], swiftSettings: [.swiftLanguageMode(.v6)]),
+        .target(name: "Quantization", dependencies: ["Tensors"], swiftSettings: [.swiftLanguageMode(.v6)]),
+        .target(name: "Networks", dependencies: ["Tensors", "Quantization"], swiftSettings: [.swiftLanguageMode(.v6)]),
+        .target(name: "Datasets", dependencies: ["Tensors", "CZlib"], swiftSettings: [.swiftLanguageMode(.v6)]),
+        .target(name: "Store", dependencies: [.product(name: "GRDB", package: "GRDB.swift")], swiftSettings: [.swiftLanguageMode(.v6)]),
+        .target(name: "Search", dependencies: ["Random"], swiftSettings: [.swiftLanguageMode(.v6)]),  // Random: the evolution's seeded draws
+        .target(name: "Trials", dependencies: ["Tensors", "Quantization", "Networks", "Datasets", "Search"], swiftSettings: [.swiftLanguageMode(.v6)]),
+        .target(name: "Analysis", dependencies: ["Random"], swiftSettings: [.swiftLanguageMode(.v6)]),
+        .target(name: "Notebook", dependencies: ["Tensors", "Quantization", "Networks", "Datasets", "Store", "Search", "Trials", "Analysis"], swiftSettings: [.swiftLanguageMode(.v6)]),
+        .target(name: "Kernel", dependencies: ["Notebook", "CZMQ", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: [.swiftLanguageMode(.v6)]),
         .executableTarget(name: "quantlab", dependencies: [
             "Notebook", "CEditLine", "Kernel",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        ], swiftSettings: [.swiftLanguageMode(.v6)]),
 
 
         // MARK: - Tests

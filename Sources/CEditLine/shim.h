@@ -24,3 +24,11 @@ static inline int ql_wait_readable(int fd, const sigset_t *mask) {
     FD_SET(fd, &set);
     return pselect(fd + 1, &set, NULL, NULL, NULL, mask);
 }
+
+/// The C streams, for Swift 6: glibc declares `stdin`, `stdout` and `stderr` as
+/// mutable globals, which Swift 6 rejects as shared mutable state. The C runtime sets
+/// them before `main` and nothing in quantlab reassigns them (FILE objects lock
+/// themselves), so reading them through these functions is safe.
+static inline FILE *ql_stdin(void) { return stdin; }
+static inline FILE *ql_stdout(void) { return stdout; }
+static inline FILE *ql_stderr(void) { return stderr; }

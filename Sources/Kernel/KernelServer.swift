@@ -11,6 +11,10 @@ import Synchronization
 /// iopub socket is shared: every publish takes `iopubLock` (ZeroMQ sockets
 /// may change threads only across a full memory barrier, which the lock gives).
 /// Trials publish their progress from their own threads through the same lock.
+///
+/// Still `@unchecked Sendable` (Swift 6 mode does not check it): the shell-thread state
+/// (`executionCount`, `history`) is unguarded by design and the progress state is
+/// NSLock-guarded vars; moving them into Mutexes is the remaining Swift 6 work here.
 public final class KernelServer: @unchecked Sendable {
     public let info: ConnectionInfo
     public let notebook: Notebook

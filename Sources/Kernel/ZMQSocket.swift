@@ -11,6 +11,9 @@ public struct ZMQError: Error, CustomStringConvertible {
 }
 
 /// The process's ZeroMQ context (one per kernel).
+///
+/// `@unchecked Sendable`: it wraps a C handle, and ZeroMQ contexts are thread-safe
+/// (zmq_ctx_new/zmq_socket/zmq_ctx_term may be called from any thread).
 public final class ZMQContext: @unchecked Sendable {
     let handle: UnsafeMutableRawPointer
 
@@ -24,6 +27,10 @@ public final class ZMQContext: @unchecked Sendable {
 /// One ZeroMQ socket, used from one thread at a time (callers serialize access).
 ///
 /// Frames are sent and received as `[UInt8]`; a multipart message is an array of frames.
+///
+/// `@unchecked Sendable`: ZeroMQ sockets are not thread-safe, but may move between
+/// threads across a full memory barrier; KernelServer gives each socket one thread or
+/// serialises it under a lock (iopub), which the compiler cannot see through a C handle.
 public final class ZMQSocket: @unchecked Sendable {
     public let handle: UnsafeMutableRawPointer
     /// Kept alive as long as the socket.

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import GRDB
 
 /// The gate in front of ``ResultsStore/query(_:)``: one statement that only reads.
@@ -141,19 +142,23 @@ extension ResultsStore {
 /// the connection when it turns true. `stop()` wakes the poller and waits until it
 /// can no longer interrupt, so a later statement is never hit by a stale interrupt
 /// (and a quick query does not wait for the next poll).
-final class InterruptWatcher: @unchecked Sendable {
-    private let lock = NSLock()
-    private var done = false
+final class InterruptWatcher: Sendable {
+    /// `done`, under a mutex that the poller also holds while it interrupts, so
+    /// `stop()` cannot slip between its check and `queue.interrupt()`. (It was an
+    /// NSLock-guarded var in an `@unchecked Sendable` class; now the compiler checks it.)
+    private let done = Mutex(false)
     private let wake = DispatchSemaphore(value: 0)
     private let finished = DispatchSemaphore(value: 0)
 
     init(queue: DatabaseQueue, isCancelled: @escaping @Sendable () -> Bool) {
         let thread = Thread { [self] in
             while true {
-                lock.lock()
-                if done { lock.unlock(); break }
-                if isCancelled() { queue.interrupt(); lock.unlock(); break }
-                lock.unlock()
+                let stopNow = done.withLock { done -> Bool in
+                    if done { return true }
+                    if isCancelled() { queue.interrupt(); return true }
+                    return false
+                }
+                if stopNow { break }
                 _ = wake.wait(timeout: .now() + .milliseconds(50))
             }
             finished.signal()
@@ -162,9 +167,7 @@ final class InterruptWatcher: @unchecked Sendable {
     }
 
     func stop() {
-        lock.lock()
-        done = true
-        lock.unlock()
+        done.withLock { $0 = true }
         wake.signal()
         finished.wait()
     }

@@ -1,6 +1,7 @@
 import COpenBLAS
 import CDNNL
 import Foundation
+import Synchronization
 
 /// C = alpha · op(A) · op(B) + beta · C, row-major, through oneDNN `dnnl_sgemm`.
 ///
@@ -66,24 +67,26 @@ public func naiveGemm(transA: Bool = false, transB: Bool = false,
 
 /// Process-wide compute-library settings: oneDNN (GEMMs) and OpenBLAS.
 public enum BLAS {
-    nonisolated(unsafe) private static var dnnlThreads: Int32 = 1
+    /// Read by every trial thread (`prepareThread`), written by `setThreads`: atomic,
+    /// so the compiler accepts the sharing (it was `nonisolated(unsafe)`).
+    private static let dnnlThreads = Atomic<Int32>(1)
 
     /// Sets the compute thread count. OpenBLAS's is process-wide; oneDNN runs on
     /// OpenMP, whose count is per thread: every thread applies it before its first
     /// oneDNN call (`prepareThread`). Trials use 1, for bit-identical results.
     public static func setThreads(_ n: Int) {
         openblas_set_num_threads(Int32(n))
-        dnnlThreads = Int32(max(1, n))
+        dnnlThreads.store(Int32(max(1, n)), ordering: .relaxed)
         prepareThread()
     }
-    public static var threads: Int { Int(dnnlThreads) }
+    public static var threads: Int { Int(dnnlThreads.load(ordering: .relaxed)) }
 
     /// Applies the thread count to the calling thread's OpenMP settings (once per
     /// thread and count; a thread-local compare afterwards).
     @inline(__always)
     public static func prepareThread() {
         _ = isaChosen
-        quantlab_dnnl_thread_setup(dnnlThreads)
+        quantlab_dnnl_thread_setup(dnnlThreads.load(ordering: .relaxed))
     }
 
     /// oneDNN's instruction set is capped at AVX-512 BF16 (unless DNNL_MAX_CPU_ISA is
@@ -96,14 +99,14 @@ public enum BLAS {
         return true
     }()
 
-    nonisolated(unsafe) private static var warmed = false
+    /// Set by the first `warmUp` (atomically: two threads calling it run one warm-up).
+    private static let warmed = Atomic<Bool>(false)
 
     /// One 512×512×512 GEMM through each library. OpenBLAS runs 1.5–3.6× slower
     /// for the whole process if its first sgemm is small (DESIGN.md); oneDNN
     /// generates its kernels on first use.
     public static func warmUp() {
-        if warmed { return }
-        warmed = true
+        guard warmed.compareExchange(expected: false, desired: true, ordering: .relaxed).exchanged else { return }
         let n = 512
         let a = [Float](repeating: 0.5, count: n * n)
         var c = [Float](repeating: 0, count: n * n)

@@ -138,10 +138,11 @@ public enum Benchmarks {
         // Warm-up epoch on a slice, then the timed epoch.
         let warm = split.subset(Array(0..<(batch * 2)))
         for workers in [1, 2] {
-            let trainers = (0..<workers).map { makeTrainer(UInt64($0)) }
-            parallelFor(workers, workers: workers) { i in _ = trainers[i].trainEpoch(on: warm, normalization: norm) }
+            // Lent to the workers: worker i uses trainers[i] only (see ForkJoinLoan).
+            let trainers = ForkJoinLoan((0..<workers).map { makeTrainer(UInt64($0)) })
+            parallelFor(workers, workers: workers) { i in _ = trainers.value[i].trainEpoch(on: warm, normalization: norm) }
             let t0 = monotonicSeconds(), c0 = processCPUSeconds()
-            parallelFor(workers, workers: workers) { i in _ = trainers[i].trainEpoch(on: split, normalization: norm) }
+            parallelFor(workers, workers: workers) { i in _ = trainers.value[i].trainEpoch(on: split, normalization: norm) }
             let dt = monotonicSeconds() - t0, cpu = processCPUSeconds() - c0
             let label = "train.\(net).\(precision).\(workers == 1 ? "1trial" : "2trials")"
             output("\(label) \(format(Double(count * workers) / dt)) images/s")

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Tensors
 import Datasets
 
@@ -57,14 +58,18 @@ public enum TrialRunner {
     public static func run(_ jobs: [TrialJob], data: TrialData, workers: Int,
                            shouldStop: @escaping @Sendable () -> Bool = { false },
                            events: @escaping (TrialEvent) -> Void = { _ in }) -> [TrialOutcome] {
-        let lock = NSLock()
-        let emit: (TrialEvent) -> Void = { e in lock.lock(); events(e); lock.unlock() }
-        var outcomes = [TrialOutcome?](repeating: nil, count: jobs.count)
+        // Checked by the compiler: outcomes and the event serialisation sit in mutexes.
+        // Lent (see ForkJoinLoan): the jobs (each trainer is a class, used by one worker)
+        // and `events`, which is not @Sendable and is only ever called with `emitLock` held.
+        let loan = ForkJoinLoan((jobs: jobs, events: events))
+        let emitLock = Mutex(())
+        let outcomes = Mutex([TrialOutcome?](repeating: nil, count: jobs.count))
         parallelFor(jobs.count, workers: workers) { j in
-            let outcome = runOne(jobs[j], index: j, data: data, shouldStop: shouldStop, emit: emit)
-            lock.lock(); outcomes[j] = outcome; lock.unlock()
+            let emit: (TrialEvent) -> Void = { e in emitLock.withLock { _ in loan.value.events(e) } }
+            let outcome = runOne(loan.value.jobs[j], index: j, data: data, shouldStop: shouldStop, emit: emit)
+            outcomes.withLock { $0[j] = outcome }
         }
-        return outcomes.map { $0! }
+        return outcomes.withLock { $0.map { $0! } }
     }
 
     static func runOne(_ job: TrialJob, index j: Int, data: TrialData, shouldStop: () -> Bool,
@@ -108,17 +113,20 @@ public enum TrialRunner {
     }
 }
 
-/// Runs body(0..<count) on `workers` threads pulling indices in order.
-public func parallelFor(_ count: Int, workers: Int, _ body: @escaping (Int) -> Void) {
+/// Runs body(0..<count) on `workers` threads pulling indices in order; returns once
+/// every thread has finished (fork-join). `body` runs on several threads at once, so it
+/// must be @Sendable: what it captures is checked by the compiler (or lent explicitly
+/// through ``ForkJoinLoan``).
+public func parallelFor(_ count: Int, workers: Int, _ body: @escaping @Sendable (Int) -> Void) {
     let n = max(1, min(workers, count))
     if n == 1 { for i in 0..<count { body(i) }; return }
-    let counter = Counter()
+    let next = Atomic<Int>(0)   // the shared index, handed out in order
     let group = DispatchGroup()
     for _ in 0..<n {
         group.enter()
         let thread = Thread {
             while true {
-                let i = counter.take()
+                let i = next.wrappingAdd(1, ordering: .relaxed).oldValue
                 if i >= count { break }
                 body(i)
             }
@@ -130,9 +138,19 @@ public func parallelFor(_ count: Int, workers: Int, _ body: @escaping (Int) -> V
     group.wait()
 }
 
-/// A shared index handed out under a lock.
-private final class Counter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var next = 0
-    func take() -> Int { lock.lock(); defer { lock.unlock() }; let i = next; next += 1; return i }
+/// Lends a non-Sendable value to the workers of one `parallelFor` call.
+///
+/// `@unchecked` because Swift cannot express a borrow scoped to threads that are joined
+/// before the owner continues. What makes each use safe, audited by hand:
+/// - `parallelFor` returns only after every worker has finished (`group.wait()`), so
+///   the owner's later reads (a run's trainers' `epochsDone`) happen after the workers'
+///   writes;
+/// - element `i` of a lent array is touched only by the worker that drew index `i`
+///   (each index is drawn once), and elements share no mutable state: every Trainer
+///   builds its own model, optimizer and RNGs;
+/// - a lent closure (TrialRunner's `events`) is called only with a lock held.
+/// Keep this type private to the module and each loan inside one `parallelFor` scope.
+struct ForkJoinLoan<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
 }

@@ -1,3 +1,4 @@
+import CEditLine
 import Foundation
 
 /// Where the executable writes: command text to stdout, errors to stderr.
@@ -8,7 +9,7 @@ enum Console {
 
     /// Flushes stdout first so errors appear after the output that preceded them.
     static func err(_ text: String) {
-        fflush(stdout)
-        fputs(text + "\n", stderr)
+        fflush(ql_stdout())
+        fputs(text + "\n", ql_stderr())
     }
 }

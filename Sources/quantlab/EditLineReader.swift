@@ -39,10 +39,10 @@ final class EditLineReader: LineReader {
     func read(prompt: String) -> ReadResult {
         guard let raw = readline(prompt) else {
             if interrupt.isSet {
-                fputs("\n", stdout)
+                fputs("\n", ql_stdout())
                 return .interrupted
             }
-            fputs("\n", stdout)
+            fputs("\n", ql_stdout())
             return .end
         }
         defer { free(raw) }

@@ -1,3 +1,4 @@
+import CEditLine
 import Foundation
 import Notebook
 
@@ -28,8 +29,8 @@ final class PlainLineReader: LineReader {
 
     func read(prompt: String) -> ReadResult {
         if showPrompt {
-            fputs(prompt, stdout)
-            fflush(stdout)
+            fputs(prompt, ql_stdout())
+            fflush(ql_stdout())
         }
         // A Ctrl-C during the last command leaves errno at EINTR, and readLine
         // retries getline while errno is EINTR: at end of input (sticky EOF, so
@@ -37,8 +38,8 @@ final class PlainLineReader: LineReader {
         errno = 0
         if let line = readLine(strippingNewline: true) { return .line(line) }
         if interrupt.isSet {
-            clearerr(stdin)
-            if showPrompt { fputs("\n", stdout) }
+            clearerr(ql_stdin())
+            if showPrompt { fputs("\n", ql_stdout()) }
             return .interrupted
         }
         return .end

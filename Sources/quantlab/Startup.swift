@@ -1,3 +1,4 @@
+import CEditLine
 import Foundation
 import Notebook
 import Tensors
@@ -10,7 +11,7 @@ enum Startup {
     /// process if its first sgemm is small).
     static func prepare() {
         setUTF8Locale()
-        setvbuf(stdout, nil, _IOLBF, 0)
+        setvbuf(ql_stdout(), nil, _IOLBF, 0)
         BLAS.setThreads(1)
         BLAS.warmUp()
     }

@@ -1,3 +1,4 @@
+import Synchronization
 import Tensors
 import Quantization
 
@@ -20,7 +21,12 @@ import Quantization
 /// turns it off to time the fake-quantized float forward in the same run; set it
 /// only while no model is running.
 public enum IntegerForward {
-    nonisolated(unsafe) public static var enabled = true
+    /// Atomic (it was `nonisolated(unsafe)`): trial threads read it on every forward.
+    private static let flag = Atomic<Bool>(true)
+    public static var enabled: Bool {
+        get { flag.load(ordering: .relaxed) }
+        set { flag.store(newValue, ordering: .relaxed) }
+    }
 }
 
 /// Signed 8-bit weight codes of Q(W) and one scale per output row, in the column
