@@ -19,22 +19,32 @@ public struct ActivationGrid: Equatable, Sendable {
     public var isUsable: Bool { maxCode >= 1 && maxCode <= 255 && clip > 0 && clip.isFinite }
 }
 
+/// A grid's step, inverse and top code, computed once before a loop over values.
+private struct GridCoder {
+    let step: Float, inverse: Float, top: Float
+    init(_ grid: ActivationGrid) { step = grid.step; inverse = grid.inverse; top = Float(grid.maxCode) }
+
+    /// The code of `v` rounded half to even and clamped to 0…top; sets a bit of
+    /// `offGrid` when `v` is not exactly code · step (NaN included: its code is 0).
+    @inline(__always)
+    func code(of v: Float, offGrid: inout UInt32) -> UInt8 {
+        var r = (v * inverse + roundingMagic) - roundingMagic
+        r = r >= 0 ? r : 0
+        r = r > top ? top : r
+        offGrid |= r * step == v ? 0 : 1
+        return UInt8(r)
+    }
+}
+
 /// codes[i] = j with x[i] = step·j exactly, 0 ≤ j ≤ maxCode. Returns false (codes
 /// unspecified) when some x[i] is not on the grid: the caller keeps the float path.
 @inline(__always)
 public func activationCodes(_ x: UnsafePointer<Float>, count: Int, grid: ActivationGrid,
                            into codes: UnsafeMutablePointer<UInt8>) -> Bool {
     guard grid.isUsable else { return false }
-    let step = grid.step, inv = grid.inverse, top = Float(grid.maxCode)
+    let coder = GridCoder(grid)
     var bad: UInt32 = 0
-    for i in 0..<count {
-        let v = x[i]
-        var r = (v * inv + roundingMagic) - roundingMagic
-        r = r >= 0 ? r : 0          // NaN → 0 (and rejected below)
-        r = r > top ? top : r
-        bad |= r * step == v ? 0 : 1
-        codes[i] = UInt8(r)
-    }
+    for i in 0..<count { codes[i] = coder.code(of: x[i], offGrid: &bad) }
     return bad == 0
 }
 
@@ -43,20 +53,13 @@ public func activationCodes(_ x: UnsafePointer<Float>, count: Int, grid: Activat
 public func activationCodesNHWC(_ x: UnsafePointer<Float>, batch n: Int, channels c: Int, plane hw: Int,
                                 grid: ActivationGrid, into codes: UnsafeMutablePointer<UInt8>) -> Bool {
     guard grid.isUsable else { return false }
-    let step = grid.step, inv = grid.inverse, top = Float(grid.maxCode)
+    let coder = GridCoder(grid)
     var bad: UInt32 = 0
     for b in 0..<n {
         for ch in 0..<c {
             let src = x + (b * c + ch) * hw
             let dst = codes + b * hw * c + ch
-            for i in 0..<hw {
-                let v = src[i]
-                var r = (v * inv + roundingMagic) - roundingMagic
-                r = r >= 0 ? r : 0          // NaN → 0 (and rejected below)
-                r = r > top ? top : r
-                bad |= r * step == v ? 0 : 1
-                dst[i * c] = UInt8(r)
-            }
+            for i in 0..<hw { dst[i * c] = coder.code(of: src[i], offGrid: &bad) }
         }
     }
     return bad == 0

@@ -22,11 +22,7 @@ struct KernelStart: ParsableCommand {
     @Option(name: .long, help: "The connection file Jupyter wrote.", completion: .file(extensions: ["json"]))
     var connectionFile: String
 
-    @Option(name: .long, help: ArgumentHelp("Record to sessions/NAME.qlab instead of a dated file.", valueName: "NAME"))
-    var session: String?
-
-    @Flag(name: .long, help: "Do not record this session.")
-    var noRecord = false
+    @OptionGroup var recording: RecordingOptions
 
     func run() throws {
         Startup.prepare()
@@ -37,11 +33,11 @@ struct KernelStart: ParsableCommand {
         }
         let notebook = Notebook(output: { _ in })
         InterruptHandler.install(notebook.workspace.interrupt)
-        if !noRecord {
+        if !recording.noRecord {
             let workspace = notebook.workspace
             let header = SessionHeader(seed: workspace.seed, threads: workspace.threads)
             notebook.recorder = try? SessionRecorder.start(directory: workspace.resolve(path: "sessions"),
-                                                           name: session, header: header)
+                                                           name: recording.session, header: header)
         }
         let server: KernelServer
         do { server = try KernelServer(info: info, notebook: notebook) } catch {
