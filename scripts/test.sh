@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what is missing, runs every test (debug build), then on the release build (what
-# users run): replays each shipped session with --verify, the end-to-end trust checks, the
+# users run): replays the shipped sessions with --verify (the long ones: scripts/verify-experiments.sh), the end-to-end trust checks, the
 # release fuzz (damaged files of every format, 10,000 command lines) and the Jupyter kernel
 # tests (jupyter_kernel_test, nbconvert --execute of the quickstart notebook).
 set -euo pipefail
@@ -12,18 +12,27 @@ swift build -c release --product quantlab
 status=0
 step() {  # step NAME COMMAND...: runs it, prints its last line, keeps going on failure
   local name=$1; shift
-  local log; log=$(mktemp)
+  local log; log=$(mktemp); local start=$SECONDS
   if "$@" >"$log" 2>&1; then
-    echo "$name: $(tail -n 1 "$log")"
+    echo "$name ($((SECONDS - start)) s): $(tail -n 1 "$log")"
   else
     echo "$name FAILED:"; tail -n 30 "$log"; status=1
   fi
   rm -f "$log"
 }
-for s in sessions/*.qlab; do
-  case "$s" in sessions/experiment-*) continue ;; esac   # long experiments: scripts/verify-experiments.sh
-  step "replay --verify $s" .build/release/quantlab replay "$s" --verify
+# The shipped sessions, two at a time (2 cores), except the long ones of scripts/long-sessions.txt
+# (replayed by scripts/verify-experiments.sh).
+long=$(bash scripts/sessions.sh long)
+logs=$(mktemp -d); start=$SECONDS
+for s in $(bash scripts/sessions.sh short); do echo "$s"; done |
+  xargs -P 2 -I{} sh -c 'f=$(echo {} | tr / _); if .build/release/quantlab replay {} --verify >"$0/$f.log" 2>&1; then echo ok >"$0/$f.rc"; else echo failed >"$0/$f.rc"; fi' "$logs"
+for s in $(bash scripts/sessions.sh short); do
+  f=$(echo "$s" | tr / _)
+  if [ "$(cat "$logs/$f.rc")" = ok ]; then echo "replay --verify $s: $(tail -n 1 "$logs/$f.log")"
+  else echo "replay --verify $s FAILED:"; tail -n 30 "$logs/$f.log"; status=1; fi
 done
+rm -rf "$logs"
+echo "replays took $((SECONDS - start)) s; not replayed here (scripts/verify-experiments.sh):" $long
 step "trust-e2e" bash scripts/trust-e2e.sh
 step "fuzz (release)" bash scripts/fuzz-release.sh --skip-build
 step "kernel" bash scripts/test-kernel.sh
