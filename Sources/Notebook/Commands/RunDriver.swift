@@ -66,7 +66,8 @@ struct RunDriver {
                 do {
                     try store.recordEpoch(EpochRecord(runID: runIDs[j], epoch: m.epoch, trainLoss: m.trainLoss, trainAcc: m.trainAccuracy,
                                                       valLoss: m.validationLoss, valAcc: m.validationAccuracy,
-                                                      seconds: m.seconds, imagesPerSecond: m.imagesPerSecond))
+                                                      seconds: m.seconds, imagesPerSecond: m.imagesPerSecond,
+                                                      cpuSeconds: m.cpuSeconds))
                 } catch { storeError = error }
                 lines[j] = names[j].padding(toLength: width, withPad: " ", startingAt: 0)
                     + "  epoch \(m.epoch)  train loss \(f4(m.trainLoss))"
