@@ -54,16 +54,16 @@ enum PerLayerSearchCommands {
             ) { inv, ws in try search(inv, ws, kind: .evolve) },
             CommandSpec(
                 group: "search", verb: "tpe",
-                synopsis: "search tpe MODEL [layers=LIST] [choices=LIST] [SAME OPTIONS AS search greedy] [initial=6] [rounds=4] [batch=3] [candidates=24] [gamma=0.25]",
+                synopsis: "search tpe MODEL [layers=LIST] [choices=LIST] [SAME OPTIONS AS search greedy] [initial=6] [rounds=4] [proposals=3] [candidates=24] [gamma=0.25]",
                 abstract: "Per-layer search by a Tree-structured Parzen Estimator: propose where good assignments are dense and bad ones sparse.",
                 discussion: commonText + "\n" + """
                 initial= assignments drawn uniformly within the limit go through successive halving; then each of
-                rounds= proposes batch= assignments, each the best by l(x)/g(x) of candidates= draws from l, where l and
+                rounds= proposes proposals= assignments, each the best by l(x)/g(x) of candidates= draws from l, where l and
                 g are per-layer categorical densities (one prior count per choice) of the best gamma= fraction of the
                 scores so far and of the rest (scores from the largest rung with ≥ layers+2 of them, as BOHB). The
                 proposals go through successive halving to max=. Deterministic from the seed.
                 """,
-                options: common + ["initial", "rounds", "batch", "candidates", "gamma"], completes: [.model]
+                options: common + ["initial", "rounds", "proposals", "candidates", "gamma"], completes: [.model]
             ) { inv, ws in try search(inv, ws, kind: .tpe) },
         ]
     }
@@ -124,7 +124,7 @@ enum PerLayerSearchCommands {
             if kind == .tpe {
                 let initial = try inv.int("initial", default: 6, in: 2...1000)
                 let rounds = try inv.int("rounds", default: 4, in: 0...1000)
-                let batch = try inv.int("batch", default: 3, in: 1...100)
+                let batch = try inv.int("proposals", default: 3, in: 1...100)
                 let candidates = try inv.int("candidates", default: 24, in: 1...10000)
                 let gamma = try inv.double("gamma", default: 0.25, in: 0.01...0.99)
                 header = "tree-structured Parzen estimator: \(initial) initial, \(rounds) rounds × \(batch) proposals (best of \(candidates) draws, gamma \(Invocation.number(gamma)))"

@@ -110,4 +110,14 @@ extension DataState {
     var finalData: TrialData {
         TrialData(train: train, validation: validation.count > 0 ? validation : nil, test: dataset.test, normalization: normalization)
     }
+
+    /// `trial final … train=N`: final runs on a fixed stratified subset of N training
+    /// images (stream 0x7F1A1 of the session seed, so not the trial sample's draw).
+    func finalData(_ inv: Invocation, seed: UInt64) throws -> TrialData {
+        var d = finalData
+        if let n = try inv.int("train", in: min(classes, train.count)...train.count), n < train.count {
+            d.train = stratifiedSample(train, count: n, classes: classes, seed: SplitMix64(seed: seed).fork(0x7F1A1).state)
+        }
+        return d
+    }
 }

@@ -50,30 +50,10 @@ public struct TreeParzen: Sendable {
             throw SearchError("search: tpe needs batch ≥ 1, rounds ≥ 0 and candidates ≥ 1")
         }
         guard gamma > 0, gamma < 1 else { throw SearchError("search: gamma must be between 0 and 1, not \(gamma)") }
-        let counts = evaluator.choiceCounts
-        guard !counts.isEmpty, counts.allSatisfy({ $0 >= 1 }) else {
-            throw SearchError("search: the space needs at least one layer with at least one choice")
-        }
-        if let costLimit {
-            let floor = try evaluator.cost(of: counts.map { $0 - 1 })
-            guard costLimit >= floor else {
-                throw SearchError("search: the cost limit \(costLimit) is below the cheapest assignment's cost \(floor)")
-            }
-        }
+        let book = try AssignmentBook(evaluator: evaluator, costLimit: costLimit, budget: budget)
+        let counts = book.counts
         var rng = SplitMix64(seed: seed)
-        let ledger = SearchLedger(evaluator: evaluator, penalty: [:], budget: budget)
-        var assignments: [Int: [Int]] = [:]
-        func fits(_ a: [Int]) throws -> Bool { try costLimit.map { try evaluator.cost(of: a) <= $0 } ?? true }
-        func register(_ a: [Int]) throws -> Int {
-            let c = try evaluator.configuration(for: a)
-            assignments[c] = a
-            return c
-        }
-        func result(_ c: Int) throws -> AssignmentResult {
-            let s = ledger.latestScore(c)
-            return AssignmentResult(assignment: assignments[c]!, config: c, cost: try evaluator.cost(of: assignments[c]!),
-                                    score: s?.score, epochs: s?.epochs ?? 0)
-        }
+        let ledger = book.ledger
         /// Draws per layer from `weights` (nil: uniform) until the draw fits the limit.
         func draw(_ weights: [[Double]]?) throws -> [Int] {
             var a: [Int] = []
@@ -82,7 +62,7 @@ public struct TreeParzen: Sendable {
                     guard let w = weights?[l] else { return rng.nextInt(below: counts[l]) }
                     return Self.sample(w, rng.nextDouble())
                 }
-                if try fits(a) { return a }
+                if try book.fits(a) { return a }
             }
             return counts.map { $0 - 1 }   // the cheapest fits (checked above)
         }
@@ -92,19 +72,19 @@ public struct TreeParzen: Sendable {
         var start: [Int] = []
         for _ in 0..<initial {
             let a = try draw(nil)
-            if seen.insert(a).inserted { start.append(try register(a)) }
+            if seen.insert(a).inserted { start.append(try book.register(a)) }
         }
         guard let first = try halve(ledger, candidates: start, minEpochs: minEpochs, maxEpochs: maxEpochs, eta: eta,
                                     toTheEnd: true) else {
-            return report(ledger, steps: steps, assignments: assignments, result: result)
+            return report(book, steps: steps)
         }
-        steps.append(try first.map(result))
+        steps.append(try first.map(book.result))
         var round = 0
         while round < rounds {
             round += 1
             let (good, bad) = split(ledger, layers: counts.count)
-            let l = density(good.map { assignments[$0]! }, counts: counts)
-            let g = density(bad.map { assignments[$0]! }, counts: counts)
+            let l = density(good.map { book.assignments[$0]! }, counts: counts)
+            let g = density(bad.map { book.assignments[$0]! }, counts: counts)
             var proposed: [Int] = []
             for _ in 0..<batch {
                 var best: (ratio: Double, a: [Int])?
@@ -116,23 +96,23 @@ public struct TreeParzen: Sendable {
                 }
                 guard let pick = best?.a else { continue }   // every draw was trained before
                 seen.insert(pick)
-                proposed.append(try register(pick))
+                proposed.append(try book.register(pick))
             }
             if proposed.isEmpty { break }
             guard let kept = try halve(ledger, candidates: proposed, minEpochs: minEpochs, maxEpochs: maxEpochs,
                                        eta: eta, toTheEnd: true) else { break }
-            steps.append(try kept.map(result))
+            steps.append(try kept.map(book.result))
         }
-        return report(ledger, steps: steps, assignments: assignments, result: result)
+        return report(book, steps: steps)
     }
 
-    private func report(_ ledger: SearchLedger, steps: [[AssignmentResult]], assignments: [Int: [Int]],
-                        result: (Int) throws -> AssignmentResult) -> PerLayerReport {
-        let finished = assignments.keys.filter { ledger.latestScore($0)?.epochs == maxEpochs }
+    private func report(_ book: AssignmentBook, steps: [[AssignmentResult]]) -> PerLayerReport {
+        let ledger = book.ledger
+        let finished = book.assignments.keys.filter { ledger.latestScore($0)?.epochs == maxEpochs }
         let best = finished.sorted {
             SearchLedger.better(($0, ledger.latestScore($0)!.score), than: ($1, ledger.latestScore($1)!.score))
         }.first
-        return PerLayerReport(steps: steps, chosen: best.flatMap { try? result($0) }, assignmentsTrained: assignments.count,
+        return PerLayerReport(steps: steps, chosen: best.flatMap { try? book.result($0) }, assignmentsTrained: book.assignments.count,
                               epochsSpent: ledger.spent, stoppedByBudget: ledger.stoppedByBudget, rungs: ledger.rungs)
     }
 
