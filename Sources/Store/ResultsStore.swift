@@ -201,7 +201,39 @@ public final class ResultsStore: Sendable {
         }
     }
 
+    /// Records a finished search and the compute it spent; returns its id.
+    @discardableResult
+    public func recordSearch(_ search: SearchRecord) throws -> Int64 {
+        try write("recordSearch") { db in
+            var record = search
+            record.id = nil
+            try record.insert(db)
+            return record.id!
+        }
+    }
+
     // MARK: - Reading
+
+    /// Recorded searches, by id.
+    public func searches() throws -> [SearchRecord] {
+        try read("searches") { db in try SearchRecord.order(Column("id")).fetchAll(db) }
+    }
+
+    /// Measured training CPU time of a configuration definition: the CPU seconds and
+    /// training images summed over every epoch with a measured time, of every run of
+    /// a configuration row with this `definition` (whatever its name). nil when no
+    /// epoch of it has a measured time.
+    public func trainingTime(definition: String) throws -> (cpuSeconds: Double, images: Int)? {
+        try read("trainingTime") { db in
+            let row = try Row.fetchOne(db, sql: """
+                SELECT sum(e.cpu_seconds) AS cpu, sum(r.train_count) AS images
+                FROM epochs e JOIN runs r ON r.id = e.run_id JOIN configurations c ON c.id = r.configuration_id
+                WHERE c.definition = ? AND e.cpu_seconds IS NOT NULL
+                """, arguments: [definition])
+            guard let row, let cpu = row["cpu"] as Double?, let images = row["images"] as Int?, images > 0 else { return nil }
+            return (cpu, images)
+        }
+    }
 
     /// All configurations, by id.
     public func configurations() throws -> [ConfigurationRecord] {

@@ -13,6 +13,7 @@ enum Schema {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { db in try v1(db) }
         migrator.registerMigration("v2") { db in try v2(db) }
+        migrator.registerMigration("v3") { db in try v3(db) }
         return migrator
     }
 
@@ -118,6 +119,33 @@ enum Schema {
             BEGIN
                 SELECT RAISE(ABORT, 'configuration rows are immutable: a changed definition is a new version');
             END;
+            """)
+    }
+
+    /// v3: measured training time, and the compute each search spent.
+    ///
+    /// `epochs.cpu_seconds` is the CPU time (of the training thread) one epoch's
+    /// training took; rows recorded before v3 keep NULL there (nothing recorded is
+    /// rewritten). `searches` holds one row per search command: its kind (`greedy`,
+    /// `evolve`, `tpe`, `halving`, `hyperband`), the command line, the chosen
+    /// configuration (a name, or NULL), and what it spent: epochs, images and CPU
+    /// seconds of training.
+    private static func v3(_ db: Database) throws {
+        try db.execute(sql: """
+            ALTER TABLE epochs ADD COLUMN cpu_seconds REAL;
+            CREATE TABLE searches (
+                id          INTEGER PRIMARY KEY,
+                kind        TEXT NOT NULL,
+                command     TEXT NOT NULL,
+                chosen      TEXT,
+                epochs      INTEGER NOT NULL,
+                images      INTEGER NOT NULL,
+                cpu_seconds REAL NOT NULL,
+                session     TEXT,
+                session_line INTEGER,
+                started     TEXT NOT NULL,
+                finished    TEXT NOT NULL
+            );
             """)
     }
 }

@@ -28,7 +28,9 @@ extension Configuration {
                 biases: layer.bias?.value.count ?? 0,
                 scales: LayerCostInput.scaleCount(for: p.weight, options: options, outputChannels: layer.outputChannels),
                 macs: layer.macs(inputShape: shape), fanIn: weights / layer.outputChannels,
-                weightPrecision: p.weight, inputBits: inputBits))
+                weightPrecision: p.weight, inputBits: inputBits, inputElements: shape.reduce(1, *),
+                outputElements: layer.macs(inputShape: shape) / max(1, weights / layer.outputChannels),
+                outputBits: p.activation.storageBits))
             inputBits = p.activation.storageBits
         }
         return CostReport(rows)

@@ -11,6 +11,9 @@ public struct EpochMetrics: Sendable, Equatable {
     public var testLoss: Double?, testAccuracy: Double?
     public var seconds: Double
     public var imagesPerSecond: Double
+    /// CPU time of the training thread for the epoch's training (measured; differs
+    /// between runs, so never part of a recorded result).
+    public var cpuSeconds: Double = 0
 }
 
 /// Progress inside an epoch, for the live display.

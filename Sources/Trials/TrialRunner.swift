@@ -82,13 +82,17 @@ public enum TrialRunner {
                 outcome.status = .interrupted
                 break
             }
+            // A trial owns its thread (one compute thread each), so the thread's CPU
+            // time is this configuration's training cost on this machine.
+            let cpuStart = threadCPUSeconds()
             guard let r = t.trainEpoch(on: data.train, normalization: data.normalization,
                                        shouldStop: shouldStop, onBatch: { emit(.batch(job: j, $0)) }) else {
                 outcome.status = .interrupted
                 break
             }
             var m = EpochMetrics(epoch: t.epochsDone, trainLoss: r.loss, trainAccuracy: r.accuracy,
-                                 seconds: r.seconds, imagesPerSecond: Double(data.train.count) / max(r.seconds, 1e-9))
+                                 seconds: r.seconds, imagesPerSecond: Double(data.train.count) / max(r.seconds, 1e-9),
+                                 cpuSeconds: threadCPUSeconds() - cpuStart)
             if !r.loss.isFinite {
                 outcome.status = .diverged
                 outcome.divergedEpoch = t.epochsDone

@@ -78,12 +78,68 @@ import Testing
         }
     }
 
+    /// An exhaustive ground truth (config perlayer), tpe, greedy under a cost limit and by
+    /// measured time, then search compare: regret, compute fraction and Pareto distance.
+    @Test func groundTruthThenSearchesThenCompare() throws {
+        let (nb, _) = try notebook("perlayer-e")
+        let made = results(nb, "config perlayer m layers=dense1,dense2 choices=w8a8,w4a4,w2a2")
+        #expect(made.count == 9 && made.first == "config pl-w8a8_w8a8 m dense1=w8a8 dense2=w8a8 dense3=w32a32")
+        _ = results(nb, "trial run all epochs=2 batch=16")
+        _ = results(nb, "trial final all epochs=2 batch=16")
+        let t1 = results(nb, "search tpe m layers=dense1,dense2 batch=16 max=2 initial=3 rounds=2 proposals=2 fraction=0.6")
+        let t2 = results(nb, "search tpe m layers=dense1,dense2 batch=16 max=2 initial=3 rounds=2 proposals=2 fraction=0.6")
+        #expect(t1 == t2, "same seed, same search")
+        #expect(t1.contains { $0.hasPrefix("search chosen pl-") })
+        #expect(nb.workspace.state.configs.contains { $0.name == "tpe" } && nb.workspace.state.configs.contains { $0.name == "tpe2" })
+        _ = results(nb, "search greedy m layers=dense1,dense2 batch=16 max=2 fraction=0.5")
+        // cost=time: the step costs are measurements (~X), the rest is as usual. A limit, not a fraction:
+        // measured times of the most precise and the cheapest assignment differ by noise here.
+        let timed = results(nb, "search greedy m layers=dense1,dense2 batch=16 max=2 limit=1000000 cost=time name=fast")
+        #expect(timed.contains { $0.hasPrefix("search chosen ") && $0.contains(" cost ~") })
+        let c = results(nb, "search compare")
+        #expect(c.first?.hasPrefix("compare ground 9 best pl-") == true, "\(c)")
+        // Four searches, each chosen inside the ground truth (the same per-layer names).
+        #expect(c.filter { $0.hasPrefix("compare tpe") || $0.hasPrefix("compare greedy") || $0.hasPrefix("compare fast") }.count == 4)
+        for line in c where line.contains(" regret ") && !line.hasPrefix("compare best") {
+            let f = line.split(separator: " ").map(String.init)
+            let regret = try #require(Double(f[f.firstIndex(of: "regret")! + 1]))
+            let fraction = try #require(Double(f[f.firstIndex(of: "fraction")! + 1]))
+            #expect(regret >= 0 && fraction > 0, "\(line)")
+        }
+        #expect(c.contains { $0.hasPrefix("compare best ") && $0.contains(" holds ") })
+        #expect(c.contains { $0.hasPrefix("compare pareto within 0.5000 ") })
+        // The store kept every search with its compute.
+        let searches = try nb.workspace.state.store(nb.workspace).searches()
+        #expect(searches.map(\.kind) == ["tpe", "tpe", "greedy", "greedy"])
+        #expect(searches.allSatisfy { $0.images > 0 && $0.epochs > 0 && $0.cpuSeconds > 0 })
+        // Time is a cost wherever configurations are priced.
+        #expect(results(nb, "pareto cost=time").first?.hasPrefix("~ pareto training time") == true)
+        guard case .success(let cost) = nb.execute("cost pl-w8a8_w8a8") else { Issue.record("cost failed"); return }
+        #expect(cost.text.contains("training time (measured, CPU): ") && cost.text.contains("ms per image"))
+        #expect(cost.results.first?.contains(" compute_pj ") == true && cost.results.first?.contains(" memory_pj ") == true)
+    }
+
+    @Test func timeCostNeedsMeasuredRuns() throws {
+        let (nb, _) = try notebook("perlayer-f")
+        _ = results(nb, "config add a m w4a4")
+        _ = results(nb, "config add b m w8a8")
+        guard case .failure(let message) = nb.execute("search halving all objective=limit cost=time limit=1") else {
+            Issue.record("accepted cost=time without runs"); return
+        }
+        #expect(message.contains("has no measured training time yet; train it first (trial run a)"), "\(message)")
+        guard case .failure(let m2) = nb.execute("search evolve m cost=time") else { Issue.record("evolve accepted cost=time"); return }
+        #expect(m2.contains("option 'cost' expects bops, memory or energy"), "\(m2)")
+    }
+
     /// The new commands are in the command table with their synopses.
     @Test func helpListsTheNewCommands() throws {
         let (nb, text) = try notebook("perlayer-d")
         for (line, usage) in [
             ("help search greedy", "usage: search greedy MODEL [layers=LIST] [choices=LIST] [base=wWaA]"),
             ("help search evolve", "usage: search evolve MODEL [layers=LIST] [choices=LIST] [SAME OPTIONS AS search greedy] [population=6]"),
+            ("help search tpe", "usage: search tpe MODEL [layers=LIST] [choices=LIST] [SAME OPTIONS AS search greedy] [initial=6] [rounds=4]"),
+            ("help search compare", "usage: search compare [CONFIG… | all] [tolerance=0.5] [fraction=0.2]"),
+            ("help config perlayer", "usage: config perlayer MODEL [layers=LIST] [choices=LIST] [base=wWaA]"),
             ("help sensitivity", "usage: sensitivity MODEL [layers=LIST] [precisions=LIST] [base=wWaA] [cost=memory|bops] [hessian=yes]"),
             ("help trial run", "[augment=yes] [seeds=K]"),
             ("help correlate", "[predictors=yes] [noise=POINTS]"),

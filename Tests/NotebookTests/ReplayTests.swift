@@ -112,4 +112,17 @@ import Testing
         #expect(ResultComparator.pieces("x=-1.5e-3, y 42") == [.text("x="), .number(-1.5e-3), .text(", y "), .number(42)])
         #expect(ResultComparator.pieces("w8a8") == [.text("w"), .number(8), .text("a"), .number(8)])
     }
+
+    /// Measured time is recorded but never compared: `~X` numbers and `~ ` lines.
+    @Test func measurementsAreNotCompared() {
+        let exact = ResultComparator()
+        #expect(exact.matches(expected: "search chosen a cost ~1.234 val_acc 0.5", found: "search chosen a cost ~0.98 val_acc 0.5"))
+        #expect(!exact.matches(expected: "search chosen a cost ~1.234 val_acc 0.5", found: "search chosen a cost ~0.98 val_acc 0.6"))
+        #expect(!exact.matches(expected: "search chosen a cost ~1.234", found: "search chosen b cost ~1.234"))
+        #expect(!exact.matches(expected: "cost ~1.2", found: "cost 1.2"))
+        #expect(exact.matches(expected: "~ pareto time front a,b", found: "~ pareto time front c"))
+        #expect(!exact.matches(expected: "~ pareto time front a,b", found: "pareto time front c"))
+        #expect(ResultComparator.pieces("t ~-1.5 x") == [.text("t "), .measured, .text(" x")])
+        #expect(ResultComparator(relative: 1e-3).matches(expected: "t ~5 a 1.0001", found: "t ~7 a 1.0"))
+    }
 }

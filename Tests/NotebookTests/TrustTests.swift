@@ -228,12 +228,12 @@ private final class Bench {
             limit=-1 excludes every configuration, the cheapest costs 0.06445
             """), "\(limit)")
         #expect(s.fails("search halving all cost=latency").hasPrefix(
-            "error: search halving: option 'cost' expects memory, bops or energy, found 'latency'"))
+            "error: search halving: option 'cost' expects memory, bops, energy or time, found 'latency'"))
     }
 
     @Test func paretoValidatesOptionsFirst() {
         let s = Bench()
-        #expect(s.fails("pareto cost=latency").hasPrefix("error: pareto: option 'cost' expects memory, bops or energy, found 'latency'"))
+        #expect(s.fails("pareto cost=latency").hasPrefix("error: pareto: option 'cost' expects memory, bops, energy or time, found 'latency'"))
         #expect(s.fails("pareto accuracy=best").hasPrefix("error: pareto: option 'accuracy' expects final or trial, found 'best'"))
     }
 

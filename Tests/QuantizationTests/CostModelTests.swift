@@ -46,16 +46,72 @@ import Testing
         assertClose(r.energyPJ, 274_765.0008)
     }
 
-    @Test func binaryTimesBinaryIsAnXnor() {
+    @Test func binaryTimesBinaryIsAnXor() {
         let l = LayerCost(LayerCostInput(name: "d", kind: "dense", weights: 8, biases: 0, scales: 1, macs: 8, fanIn: 8,
                                          weightPrecision: .binary, inputBits: 1))
-        assertClose(l.multiplyPJ, 0.0029948 + 0.0010417)       // b = 1
+        #expect(l.multiplier == .xor)
+        assertClose(l.multiplyPJ, 0.3 * 0.003125)              // one XOR gate: 0.3 of a 1-bit add
         #expect(l.accumulatorBits == 1 + 1 + 3)
         #expect(l.memoryBits == 8 + 32 && l.bops == 8)
         // The accumulator is capped at 32 bits.
         let wide = LayerCost(LayerCostInput(name: "d", kind: "dense", weights: 1, biases: 0, scales: 1, macs: 1,
                                             fanIn: 1 << 20, weightPrecision: .bits(16), inputBits: 16))
         #expect(wide.accumulatorBits == 32)
+    }
+
+    /// Gate counts as in QKeras qtools (`multiplier_factory.py`, `multiplier_impl.py`): a
+    /// binary or ternary operand makes the product a multiplexer whose width is the other
+    /// operand's bits, priced as gate factor × a b-bit add (0.003125 pJ per bit).
+    @Test func binaryAndTernaryAreGatesNotMultipliers() {
+        func layer(_ w: Precision, _ a: Int) -> LayerCost {
+            LayerCost(LayerCostInput(name: "d", kind: "dense", weights: 16, biases: 0, scales: 1, macs: 16, fanIn: 16,
+                                     weightPrecision: w, inputBits: a))
+        }
+        // binary weight × 8-bit input: multiplexer x / −x, 0.3 · 0.003125 · 8 = 0.0075 pJ (vs 0.2 pJ for an 8-bit multiply)
+        #expect(layer(.binary, 8).multiplier == .mux(factor: 0.3, bits: 8))
+        assertClose(layer(.binary, 8).multiplyPJ, 0.0075)
+        // ternary weight × 4-bit input: multiplexer with zero, 0.6 · 0.003125 · 4 = 0.0075 pJ
+        #expect(layer(.ternary, 4).multiplier == .mux(factor: 0.6, bits: 4))
+        assertClose(layer(.ternary, 4).multiplyPJ, 0.0075)
+        // 4-bit weight × binary (sign) input: multiplexer over the weight's 4 bits, 0.3 · 0.003125 · 4
+        assertClose(layer(.bits(4), 1).multiplyPJ, 0.00375)
+        // ternary × binary input: 0.6 · 0.003125 · 1
+        assertClose(layer(.ternary, 1).multiplyPJ, 0.001875)
+        // A float operand keeps the fp32 multiplier; k × k keeps the integer multiplier at max(w, a).
+        #expect(layer(.binary, 32).multiplier == .float)
+        assertClose(layer(.binary, 32).multiplyPJ, 3.7)
+        assertClose(layer(.bits(4), 2).multiplyPJ, 0.0029948 * 16 + 0.0010417 * 4)
+        // compute = MACs · (multiply + add): binary × 8-bit, accumulator 1 + 8 + 4 = 13 bits
+        let b = layer(.binary, 8)
+        #expect(b.accumulatorBits == 13)
+        assertClose(b.computePJ, 16 * (0.0075 + 13 * 0.003125))
+    }
+
+    /// Memory energy, apart from compute: weights read once from DRAM (20.3125 pJ/bit);
+    /// activations read and written through a 16 MiB SRAM, ⌈bits/64⌉ accesses of
+    /// 0.02455·27² − 0.2656·27 + 0.8661 = 11.59185 pJ (qtools' sram_rd fit at log₂ 2^27).
+    @Test func memoryEnergyIsWeightsPlusActivationTraffic() {
+        let perAccess = 0.02455 * 729 - 0.2656 * 27 + 0.8661
+        assertClose(perAccess, 11.59185)
+        assertClose(EnergyModel.sramAccess(bits: 64), perAccess)
+        assertClose(EnergyModel.sramAccess(bits: 65), 2 * perAccess)
+        #expect(EnergyModel.sramAccess(bits: 0) == 0)
+        // dense 100 → 10, w4, 8-bit input, 2-bit activation after it:
+        let l = LayerCost(LayerCostInput(name: "d", kind: "dense", weights: 1000, biases: 10, scales: 1, macs: 1000, fanIn: 100,
+                                         weightPrecision: .bits(4), inputBits: 8, inputElements: 100, outputElements: 10,
+                                         outputBits: 2))
+        // weights: 1000·4 + 11·32 = 4352 bits · 20.3125 = 88 400 pJ
+        #expect(l.memoryBits == 4352)
+        assertClose(l.weightMemoryPJ, 88_400)
+        // read 100·8 = 800 bits → 13 accesses; write 10·2 = 20 bits → 1 access
+        #expect(l.activationReadBits == 800 && l.activationWriteBits == 20)
+        assertClose(l.activationMemoryPJ, 14 * perAccess)
+        assertClose(l.memoryPJ, 88_400 + 14 * perAccess)
+        assertClose(l.energyPJ, l.computePJ + l.memoryPJ)
+        // At 1 bit the same layer reads 8× fewer activation bits: 100 bits → 2 accesses.
+        var binary = l.input
+        binary.inputBits = 1
+        assertClose(LayerCost(binary).activationMemoryPJ, 3 * perAccess)
     }
 
     @Test func scaleCounts() {
@@ -71,14 +127,15 @@ import Testing
 
     @Test func renderedTable() {
         let text = CostReport(Self.twoLayers).render()
+        // compute conv1 1000·0.2500008 pJ, dense1 400·4.6 pJ; memory = weight bits · 20.3125 (no activation sizes given)
         let expected = """
-        layer   kind    W  A in  params  weight bits  bytes  compr.  MACs   BOPs  energy nJ
-        -----------------------------------------------------------------------------------
-        conv1   conv    4     8      40          304     38   4.21x  1000  32000      6.425
-        dense1  dense  32     2     410        13120   1640   1.00x   400  25600    268.340
-        -----------------------------------------------------------------------------------
-        total                       450        13424   1678   1.07x  1400  57600    274.765
-        Energy is an estimate per inference (compute + one DRAM read of every stored bit): 45 nm figures from Horowitz (ISSCC 2014) as encoded in QKeras qtools.
+        layer   kind    W  A in  mult  params  weight bits  bytes  compr.  MACs   BOPs  compute nJ  memory nJ  energy nJ
+        ----------------------------------------------------------------------------------------------------------------
+        conv1   conv    4     8  mul8      40          304     38   4.21x  1000  32000       0.250      6.175      6.425
+        dense1  dense  32     2  fp32     410        13120   1640   1.00x   400  25600       1.840    266.500    268.340
+        ----------------------------------------------------------------------------------------------------------------
+        total                             450        13424   1678   1.07x  1400  57600       2.090    272.675    274.765
+        Energy is an estimate per inference: compute (multipliers, XOR/multiplexers for binary and ternary, adds) and memory (one DRAM read of every stored weight bit, activations read and written in SRAM at their bit widths); 45 nm figures from Horowitz (ISSCC 2014) as encoded in QKeras qtools.
         """
         #expect(text == expected, "\n\(text)")
     }

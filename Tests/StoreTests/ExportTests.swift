@@ -9,7 +9,7 @@ import Testing
         let configuration = try store.recordConfiguration(sampleConfiguration())
         let run = try store.beginRun(sampleRun(configurationID: configuration))
         try store.recordEpoch(EpochRecord(runID: run, epoch: 1, trainLoss: 1.5, trainAcc: 0.5, valLoss: 1.25,
-                                          valAcc: 0.625, seconds: 2.5, imagesPerSecond: 2400))
+                                          valAcc: 0.625, seconds: 2.5, imagesPerSecond: 2400, cpuSeconds: 1.5))
         try store.recordEpoch(EpochRecord(runID: run, epoch: 2, trainLoss: 0.75, trainAcc: 0.75, valLoss: nil,
                                           valAcc: 0.875, seconds: 2, imagesPerSecond: 3000))
         return store
@@ -17,9 +17,9 @@ import Testing
 
     @Test func epochsTableAsCSV() throws {
         #expect(try tinyStore().exportCSV(table: "epochs") == """
-            run_id,epoch,train_loss,train_acc,val_loss,val_acc,seconds,images_per_second
-            1,1,1.5,0.5,1.25,0.625,2.5,2400.0
-            1,2,0.75,0.75,,0.875,2.0,3000.0
+            run_id,epoch,train_loss,train_acc,val_loss,val_acc,seconds,images_per_second,cpu_seconds
+            1,1,1.5,0.5,1.25,0.625,2.5,2400.0,1.5
+            1,2,0.75,0.75,,0.875,2.0,3000.0,
 
             """)
     }
@@ -28,9 +28,9 @@ import Testing
         #expect(try tinyStore().exportJSON(table: "epochs") == """
             [
               {"run_id": 1, "epoch": 1, "train_loss": 1.5, "train_acc": 0.5, "val_loss": 1.25, \
-            "val_acc": 0.625, "seconds": 2.5, "images_per_second": 2400.0},
+            "val_acc": 0.625, "seconds": 2.5, "images_per_second": 2400.0, "cpu_seconds": 1.5},
               {"run_id": 1, "epoch": 2, "train_loss": 0.75, "train_acc": 0.75, "val_loss": null, \
-            "val_acc": 0.875, "seconds": 2.0, "images_per_second": 3000.0}
+            "val_acc": 0.875, "seconds": 2.0, "images_per_second": 3000.0, "cpu_seconds": null}
             ]
 
             """)

@@ -11,15 +11,15 @@ import Testing
             """).textRows.map { $0[0]! }
     }
 
-    @Test func zeroByteFileIsMigratedToV2InWALMode() throws {
+    @Test func zeroByteFileIsMigratedToLatestInWALMode() throws {
         let folder = try makeTemporaryFolder()
         let path = folder.appendingPathComponent("quantlab.db").path
         #expect(FileManager.default.createFile(atPath: path, contents: Data()))
         let store = try ResultsStore(path: path)
-        #expect(try tableNames(store) == ["configurations", "epochs", "grdb_migrations", "runs"])
-        #expect(try store.query("SELECT identifier FROM grdb_migrations ORDER BY identifier").textRows == [["v1"], ["v2"]])
+        #expect(try tableNames(store) == ["configurations", "epochs", "grdb_migrations", "runs", "searches"])
+        #expect(try store.query("SELECT identifier FROM grdb_migrations ORDER BY identifier").textRows == [["v1"], ["v2"], ["v3"]])
         #expect(try store.journalMode() == "wal")
-        #expect(try store.query("PRAGMA table_info(epochs)").rows.count == 8)
+        #expect(try store.query("PRAGMA table_info(epochs)").rows.count == 9)
     }
 
     @Test func missingFileIsCreated() throws {
@@ -36,7 +36,7 @@ import Testing
         }
         let store = try ResultsStore(path: path)
         #expect(try store.configurations().map(\.name) == ["w4a4"])
-        #expect(try store.query("SELECT count(*) FROM grdb_migrations").textRows == [["2"]])
+        #expect(try store.query("SELECT count(*) FROM grdb_migrations").textRows == [["3"]])
     }
 
     /// A store dropped without finishRun: the run stays running, its epochs are whole.
@@ -113,9 +113,9 @@ import Testing
         let path = try makeTemporaryFolder().appendingPathComponent("future.db").path
         _ = try ResultsStore(path: path)
         let raw = try DatabaseQueue(path: path)
-        try raw.write { try $0.execute(sql: "INSERT INTO grdb_migrations VALUES ('v3')") }
+        try raw.write { try $0.execute(sql: "INSERT INTO grdb_migrations VALUES ('v4')") }
         #expect(storeErrorMessage { _ = try ResultsStore(path: path) }
-            == "\(path): written by a newer quantlab (schema v3); this build knows up to v2")
+            == "\(path): written by a newer quantlab (schema v4); this build knows up to v3")
     }
 
     @Test func missingFolderSaysSo() throws {
@@ -166,7 +166,7 @@ import Testing
                 """)
         }
         let store = try ResultsStore(path: path)
-        #expect(try store.query("SELECT identifier FROM grdb_migrations ORDER BY identifier").textRows == [["v1"], ["v2"]])
+        #expect(try store.query("SELECT identifier FROM grdb_migrations ORDER BY identifier").textRows == [["v1"], ["v2"], ["v3"]])
         let c = try #require(try store.configuration(named: "w2a32"))
         #expect(c == ConfigurationRecord(id: 7, name: "w2a32", version: 1, model: "net",
                                          definition: "net conv1=w2a32 dense1=w2a32", spec: "net conv1=w2a32 dense1=w2a32",
@@ -174,6 +174,9 @@ import Testing
                                          macs: 98000, bops: 6_272_000, energyPJ: 123.5, created: "2025-11-23T11:40:00Z"))
         #expect(try store.run(id: 3)?.configurationID == 7)
         #expect(try store.epochs(runID: 3).map(\.valAcc) == [0.8125])
+        // v3: the old epoch keeps no measured time (NULL), so the definition has none.
+        #expect(try store.epochs(runID: 3).map(\.cpuSeconds) == [nil])
+        #expect(try store.trainingTime(definition: "net conv1=w2a32 dense1=w2a32") == nil)
         // The same name on another model is now a second version; run 3 keeps version 1.
         var other = c
         other.definition = "net = conv 12 k3 | dense 10 input=1x28x28; conv1=w2a32 dense1=w2a32"
@@ -181,5 +184,31 @@ import Testing
         let id = try store.recordConfiguration(other)
         #expect(id != 7)
         #expect(try store.query("SELECT c.params FROM runs r JOIN configurations c ON c.id = r.configuration_id WHERE r.id = 3").textRows == [["3950"]])
+    }
+
+    /// v3: measured CPU time per epoch, summed per definition over every run of any name;
+    /// searches keep what they spent.
+    @Test func measuredTrainingTimeAndSearchCompute() throws {
+        let store = try ResultsStore.inMemory()
+        let a = try store.recordConfiguration(ConfigurationRecord(name: "a", model: "m", definition: "D", spec: "m",
+            precision: "w4a4", params: 1, weightBits: 4, macs: 1, bops: 16, energyPJ: 1))
+        let b = try store.recordConfiguration(ConfigurationRecord(name: "b", model: "m", definition: "D", spec: "m",
+            precision: "w4a4", params: 1, weightBits: 4, macs: 1, bops: 16, energyPJ: 1))
+        let r1 = try store.beginRun(RunRecord(configurationID: a, kind: .trial, dataset: "d", fingerprint: "f", trainCount: 1000, seed: 1))
+        let r2 = try store.beginRun(RunRecord(configurationID: b, kind: .final, dataset: "d", fingerprint: "f", trainCount: 3000, seed: 1))
+        try store.recordEpoch(EpochRecord(runID: r1, epoch: 1, trainLoss: 1, trainAcc: 0.5, valLoss: nil, valAcc: nil,
+                                          seconds: 9, imagesPerSecond: 111, cpuSeconds: 0.5))
+        try store.recordEpoch(EpochRecord(runID: r1, epoch: 2, trainLoss: 1, trainAcc: 0.5, valLoss: nil, valAcc: nil,
+                                          seconds: 9, imagesPerSecond: 111, cpuSeconds: 0.75))
+        try store.recordEpoch(EpochRecord(runID: r2, epoch: 1, trainLoss: 1, trainAcc: 0.5, valLoss: nil, valAcc: nil,
+                                          seconds: 9, imagesPerSecond: 333, cpuSeconds: 2.75))
+        // (0.5 + 0.75 + 2.75) s over 1000 + 1000 + 3000 images = 0.8 ms per image
+        let t = try #require(try store.trainingTime(definition: "D"))
+        #expect(t.cpuSeconds == 4 && t.images == 5000)
+        #expect(try store.trainingTime(definition: "E") == nil)
+        let id = try store.recordSearch(SearchRecord(kind: "tpe", command: "search tpe m", chosen: "tpe", epochs: 12,
+                                                     images: 12_000, cpuSeconds: 3.5, started: "2026-12-01T00:00:00Z"))
+        #expect(try store.searches().map(\.id) == [id])
+        #expect(try store.searches().first?.images == 12_000)
     }
 }

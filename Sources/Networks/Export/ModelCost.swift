@@ -9,12 +9,16 @@ extension CostReport {
         var bits = networkInputBits
         for w in model.weightedLayers {
             let k = w.outputChannels
+            let shape = model.inputShape(of: w)
+            let fanIn = w.weight.value.count / max(k, 1)
             inputs.append(LayerCostInput(
                 name: w.name, kind: w is Conv2D ? "conv" : (w is Dense ? "dense" : "layer"),
                 weights: w.weight.value.count, biases: w.bias?.value.count ?? 0,
                 scales: Self.storedScales(w.weightQuantizer, outputChannels: k),
-                macs: w.macs(inputShape: model.inputShape(of: w)), fanIn: w.weight.value.count / max(k, 1),
-                weightPrecision: w.weightQuantizer.precision, inputBits: bits))
+                macs: w.macs(inputShape: shape), fanIn: fanIn,
+                weightPrecision: w.weightQuantizer.precision, inputBits: bits, inputElements: shape.reduce(1, *),
+                outputElements: w.macs(inputShape: shape) / max(1, fanIn),
+                outputBits: w.activationQuantizer.precision.storageBits))
             bits = w.activationQuantizer.precision.storageBits
         }
         self.init(inputs)

@@ -103,9 +103,10 @@ enum AnalysisCommands {
                 return CommandOutput(text: out, results: results)
             },
             CommandSpec(
-                verb: "pareto", synopsis: "pareto [cost=memory|bops|energy] [accuracy=final|trial] [svg=FILE]",
-                abstract: "The Pareto front of accuracy against weight memory, bit operations or estimated energy.",
-                options: ["cost", "accuracy", "svg"], optionValues: ["cost": .choice(["memory", "bops", "energy"]), "svg": .path]
+                verb: "pareto", synopsis: "pareto [cost=memory|bops|energy|time] [accuracy=final|trial] [svg=FILE]",
+                abstract: "The Pareto front of accuracy against weight memory, bit operations, estimated energy or measured training time.",
+                discussion: "cost=time is the training CPU time per image measured on this machine in the runs themselves (every recorded epoch of the configuration); the front is then a measurement, recorded as a `~` result that replay --verify does not compare.",
+                options: ["cost", "accuracy", "svg"], optionValues: ["cost": .choice(CostKind.allCases.map(\.rawValue)), "svg": .path]
             ) { inv, ws in
                 try inv.expectWords(0...0)
                 let (names, acc, cost, label) = try accuracyAndCost(inv, ws)
@@ -120,7 +121,8 @@ enum AnalysisCommands {
                 if let svg = inv.string("svg") {
                     text += "\n" + (try ws.writeFile(plot, to: svg))
                 }
-                var output = CommandOutput(text: text, results: ["pareto \(label) front " + front.map { names[$0] }.joined(separator: ",")])
+                let measured = try CostKind.parse(inv, default: .memory).isMeasured
+                var output = CommandOutput(text: text, results: [(measured ? "~ " : "") + "pareto \(label) front " + front.map { names[$0] }.joined(separator: ",")])
                 output.displays = [["image/svg+xml": plot]]
                 return output
             },
@@ -171,7 +173,7 @@ enum AnalysisCommands {
                 return output
             },
             CommandSpec(
-                group: "plot", verb: "pareto", synopsis: "plot pareto [cost=memory|bops|energy] [accuracy=final|trial] [svg=FILE]",
+                group: "plot", verb: "pareto", synopsis: "plot pareto [cost=memory|bops|energy|time] [accuracy=final|trial] [svg=FILE]",
                 abstract: "The Pareto front as a picture (same as pareto).",
                 options: ["cost", "accuracy", "svg"], optionValues: ["cost": .choice(["memory", "bops", "energy"]), "svg": .path]
             ) { inv, ws in
@@ -217,7 +219,7 @@ enum AnalysisCommands {
 
     static func accuracyAndCost(_ inv: Invocation, _ ws: Workspace) throws -> ([String], [Double], [Double], String) {
         // Options first: a misspelt option is the error even before any accuracy exists.
-        let costKind = try inv.choice("cost", ["memory", "bops", "energy"], default: "memory")
+        let costKind = try CostKind.parse(inv, default: .memory)
         let accKind = try inv.choice("accuracy", ["final", "trial"], default: "final")
         var names: [String] = [], acc: [Double] = [], cost: [Double] = []
         for c in ws.state.configs {
@@ -225,16 +227,10 @@ enum AnalysisCommands {
             if accKind == "final" { a = ws.state.results.finals[c.name]?.testAccuracy }
             else { a = ws.state.results.trials[c.name]?.epochs.last?.validationAccuracy }
             guard let a else { continue }
-            let r = try ws.state.cost(c)
-            switch costKind {
-            case "memory": cost.append(Double(r.weightBits) / 8192)
-            case "bops": cost.append(Double(r.bops))
-            default: cost.append(r.energyPJ / 1e6)
-            }
+            cost.append(try ws.state.cost(c, costKind, ws))
             names.append(c.name); acc.append(a)
         }
         guard !names.isEmpty else { throw QuantlabError.runtime("no \(accKind) accuracies yet; try: trial \(accKind == "final" ? "final" : "run") all") }
-        let label = ["memory": "weight memory (KiB)", "bops": "bit operations", "energy": "energy (µJ, estimate)"][costKind]!
-        return (names, acc, cost, label)
+        return (names, acc, cost, costKind.label)
     }
 }

@@ -151,22 +151,29 @@ enum ConfigCommands {
             },
             CommandSpec(
                 verb: "cost", synopsis: "cost CONFIG… | all",
-                abstract: "Cost per inference: parameters, packed weight memory, MACs, bit operations, estimated energy.",
-                discussion: "One configuration: the per-layer report. Several: one line each.\n" + footer,
+                abstract: "Cost per inference: parameters, packed weight memory, MACs, bit operations, estimated energy (compute and memory); measured training time.",
+                discussion: """
+                One configuration: the per-layer report. Several: one line each.
+                Training time is the CPU time per training image measured on this machine in the runs themselves
+                (every recorded epoch of the configuration's definition in the results store); — before any run.
+                It is a measurement, so it is shown but not part of the recorded result.
+                """ + "\n" + footer,
                 completes: [.config]
             ) { inv, ws in
                 let cs = try ws.state.configs(inv.words)
                 if cs.count == 1 {
                     let r = try ws.state.cost(cs[0])
-                    return CommandOutput(text: "\(cs[0].name): \(cs[0].precisionText)\n" + r.render(),
-                                         results: ["cost \(cs[0].name) params \(r.parameters) bits \(r.weightBits) macs \(r.macs) bops \(r.bops) energy_pj \(f4(r.energyPJ))"])
+                    let time = try ws.state.trainingMilliseconds(cs[0], ws)
+                    return CommandOutput(text: "\(cs[0].name): \(cs[0].precisionText)\n" + r.render()
+                                         + "\ntraining time (measured, CPU): " + (time.map { String(format: "%.3f ms per image", $0) } ?? "— (not trained yet)"),
+                                         results: ["cost \(cs[0].name) params \(r.parameters) bits \(r.weightBits) macs \(r.macs) bops \(r.bops) energy_pj \(f4(r.energyPJ)) compute_pj \(f4(r.computePJ)) memory_pj \(f4(r.memoryPJ))"])
                 }
-                return CommandOutput(try costTable(cs, ws).render() + "\n" + footer)
+                return CommandOutput(try costTable(cs, ws, time: true).render() + "\n" + footer)
             },
         ]
     }
 
-    static let footer = "Energy: an estimate per inference, " + EnergyModel.source + "."
+    static let footer = "Energy: an estimate per inference, compute (binary and ternary weights as XOR/multiplexer gates) plus memory (weights from DRAM, activations through SRAM at their bit widths), " + EnergyModel.source + "."
 
     /// Adds configurations to the set. A name already in the set is an error unless
     /// the definition is the same (then nothing changes): a name stands for one
@@ -216,13 +223,18 @@ enum ConfigCommands {
         !s.isEmpty && s != "all" && s.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" || $0 == "." }
     }
 
-    static func costTable(_ cs: [Configuration], _ ws: Workspace) throws -> TextTable {
-        var t = TextTable(header: ["config", "precision", "params", "weights KiB", "compression", "MACs", "BOPs", "energy µJ"],
-                          alignments: [.left, .left, .right, .right, .right, .right, .right, .right])
+    /// One line per configuration; `time` adds the measured training time (from the results store).
+    static func costTable(_ cs: [Configuration], _ ws: Workspace, time: Bool = false) throws -> TextTable {
+        var t = TextTable(header: ["config", "precision", "params", "weights KiB", "compression", "MACs", "BOPs",
+                                   "compute µJ", "memory µJ", "energy µJ"] + (time ? ["train ms/img"] : []),
+                          alignments: [.left, .left] + Array(repeating: .right, count: time ? 9 : 8))
         for c in cs {
             let r = try ws.state.cost(c)
-            t.add([c.name, c.precisionSummary, String(r.parameters), String(format: "%.1f", Double(r.weightBits) / 8192),
-                   String(format: "%.1f×", r.compression), String(r.macs), String(r.bops), String(format: "%.3f", r.energyPJ / 1e6)])
+            var row = [c.name, c.precisionSummary, String(r.parameters), String(format: "%.1f", Double(r.weightBits) / 8192),
+                       String(format: "%.1f×", r.compression), String(r.macs), String(r.bops), String(format: "%.3f", r.computePJ / 1e6),
+                       String(format: "%.3f", r.memoryPJ / 1e6), String(format: "%.3f", r.energyPJ / 1e6)]
+            if time { row.append(try ws.state.trainingMilliseconds(c, ws).map { String(format: "%.3f", $0) } ?? "—") }
+            t.add(row)
         }
         return t
     }

@@ -2,36 +2,45 @@ import Foundation
 import Search
 import Trials
 import Analysis
+import Store
 
-/// `search greedy | evolve`: searches over per-layer precision assignments (the
-/// product of per-layer choices, never enumerated), with successive halving on the
-/// trials they propose.
+/// `search greedy | evolve | tpe`: searches over per-layer precision assignments
+/// (the product of per-layer choices, never enumerated), with successive halving on
+/// the trials they propose.
 enum PerLayerSearchCommands {
+    enum Kind: String { case greedy, evolve, tpe }
+
     static let common = PerLayerSpace.options + ["cost", "limit", "fraction", "eta", "min", "max", "budget", "images", "name"]
         + TrainingSettings.keys
     static let commonText = """
         MODEL's layers matching layers= (names or patterns; default every weighted layer) each take one of
         choices= (default w8a8,w4a4,w2a2, ordered most precise first); the other layers keep base= (default the
-        model's precision). The cost (cost=bops|memory|energy, default bops) must end ≤ limit=X, or ≤ fraction=F
+        model's precision). The cost (cost=bops|memory|energy, default bops; greedy also cost=time, the training
+        CPU ms per image measured on this machine) must end ≤ limit=X, or ≤ fraction=F
         (default 0.5) of the most precise assignment. Proposals train on the trial sample with successive halving:
         rungs at min= (1), ×eta (3), … max= (3) epochs, keeping ⌊n/eta⌋. budget=EPOCHS or images=N caps the
         compute. The chosen assignment becomes configuration name= (an unused name; default greedy, greedy2,
-        … or evolved, evolved2, …), ready for trial final; every trial is stored in the results database.
+        …, evolved, … or tpe, …), ready for trial final; every trial is stored in the results database, and the
+        search's compute (epochs, images, CPU seconds) in its table searches. search compare sets the searches
+        against an exhaustive ground truth.
         """
 
     static var specs: [CommandSpec] {
         [
             CommandSpec(
                 group: "search", verb: "greedy",
-                synopsis: "search greedy MODEL [layers=LIST] [choices=LIST] [base=wWaA] [cost=bops|memory|energy] [limit=X | fraction=F] [order=layers|sensitivity] [width=N] [eta=3] [min=1] [max=3] [budget=EPOCHS | images=N] [name=NAME]",
+                synopsis: "search greedy MODEL [layers=LIST] [choices=LIST] [base=wWaA] [cost=bops|memory|energy|time] [limit=X | fraction=F] [order=layers|sensitivity] [width=N] [eta=3] [min=1] [max=3] [budget=EPOCHS | images=N] [name=NAME]",
                 abstract: "Per-layer search: lower one layer's precision at a time, the best of the proposals by short trials, until the cost fits.",
                 discussion: commonText + "\n" + """
                 Each step proposes lowering each lowerable layer one choice and adopts the halving's winner.
                 order=sensitivity proposes only the width= (default 2) least sensitive lowerable layers, from the
-                model's last sensitivity run.
+                model's last sensitivity run. With cost=time an assignment is priced by its measured training time,
+                so the most precise and the cheapest assignment train min= epochs first (counted as compute); the
+                time is a measurement, so the step costs are recorded as ~X (not compared on replay) and the steps
+                taken may differ between machines.
                 """,
                 options: common + ["order", "width"], completes: [.model]
-            ) { inv, ws in try search(inv, ws, evolve: false) },
+            ) { inv, ws in try search(inv, ws, kind: .greedy) },
             CommandSpec(
                 group: "search", verb: "evolve",
                 synopsis: "search evolve MODEL [layers=LIST] [choices=LIST] [SAME OPTIONS AS search greedy] [population=6] [sample=3] [children=3] [generations=4]",
@@ -42,15 +51,31 @@ enum PerLayerSearchCommands {
                 the population and as many of the oldest leave (Real et al. 2019). Deterministic from the seed.
                 """,
                 options: common + ["population", "sample", "children", "generations"], completes: [.model]
-            ) { inv, ws in try search(inv, ws, evolve: true) },
+            ) { inv, ws in try search(inv, ws, kind: .evolve) },
+            CommandSpec(
+                group: "search", verb: "tpe",
+                synopsis: "search tpe MODEL [layers=LIST] [choices=LIST] [SAME OPTIONS AS search greedy] [initial=6] [rounds=4] [proposals=3] [candidates=24] [gamma=0.25]",
+                abstract: "Per-layer search by a Tree-structured Parzen Estimator: propose where good assignments are dense and bad ones sparse.",
+                discussion: commonText + "\n" + """
+                initial= assignments drawn uniformly within the limit go through successive halving; then each of
+                rounds= proposes proposals= assignments, each the best by l(x)/g(x) of candidates= draws from l, where l and
+                g are per-layer categorical densities (one prior count per choice) of the best gamma= fraction of the
+                scores so far and of the rest (scores from the largest rung with ≥ layers+2 of them, as BOHB). The
+                proposals go through successive halving to max=. Deterministic from the seed.
+                """,
+                options: common + ["initial", "rounds", "proposals", "candidates", "gamma"], completes: [.model]
+            ) { inv, ws in try search(inv, ws, kind: .tpe) },
         ]
     }
 
-    static func search(_ inv: Invocation, _ ws: Workspace, evolve: Bool) throws -> CommandOutput {
+    static func search(_ inv: Invocation, _ ws: Workspace, kind: Kind) throws -> CommandOutput {
+        let started = Timestamp.now()
+        let evolve = kind == .evolve
         var settings = ws.state.settings
         try settings.apply(try TrialCommands.settingsOptions(inv))
         let space = try PerLayerSpace(inv, ws, settings: settings)
-        let costKind = try inv.choice("cost", ["bops", "memory", "energy"], default: "bops")
+        // Time is measured by training, so only greedy (which prices what it trains) takes it.
+        let costKind = try CostKind.parse(inv, default: .bops, allowed: kind == .greedy ? [.bops, .memory, .energy, .time] : [.bops, .memory, .energy])
         let eta = try inv.int("eta", default: 3, in: 2...10)
         let minE = try inv.int("min", default: 1, in: 1...1000)
         let maxE = try inv.int("max", default: 3, in: minE...1000)
@@ -61,38 +86,52 @@ enum PerLayerSearchCommands {
             guard !used.contains(n) else { throw inv.usageError("name=: a configuration named '\(n)' exists already; choose an unused name") }
             name = n
         } else {
-            let stem = evolve ? "evolved" : "greedy"
+            let stem = ["greedy": "greedy", "evolve": "evolved", "tpe": "tpe"][kind.rawValue]!
             name = ([stem] + (2...1000).map { "\(stem)\($0)" }).first { !used.contains($0) } ?? stem
         }
-        let unit = ["memory": "KiB", "bops": "bit operations", "energy": "µJ"][costKind]!
-        let counts = Array(repeating: space.choices.count, count: space.layers.count)
-        let top = try PerLayerSpace.cost(space.configuration(counts.map { _ in 0 }), kind: costKind, ws)
-        let floor = try PerLayerSpace.cost(space.configuration(counts.map { $0 - 1 }), kind: costKind, ws)
-        let limit: Double
-        if let l = try inv.double("limit") {
-            guard l >= floor else {
-                throw inv.usageError("option 'limit' expects a number ≥ \(Invocation.number(floor)) (\(unit), cost=\(costKind)): the cheapest assignment costs that")
-            }
-            limit = l
-        } else {
-            limit = try inv.double("fraction", default: 0.5, in: 0...1) * top
-            guard limit >= floor else {
-                throw inv.usageError("option 'fraction' is too small: the cheapest assignment costs \(Invocation.number(floor / top)) of the most precise")
-            }
-        }
+        let unit = costKind.unit
         let data = try ws.state.requireData()
+        let driver = RunDriver(ws: ws, kind: .search, data: data.trialData, datasetName: data.dataset.name,
+                               fingerprint: data.dataset.fingerprint, classes: data.classes)
+        let evaluator = PerLayerEvaluator(space: space, driver: driver, ws: ws, costKind: costKind, line: inv.lineNumber,
+                                          scheduleEpochs: maxE, minEpochs: minE)
+        let counts = evaluator.choiceCounts
+        // Options are checked before anything trains: with cost=time, pricing trains.
+        let limitOption = try inv.double("limit")
+        let fractionOption = try inv.double("fraction", default: 0.5, in: 0...1)
         var budget = try inv.int("budget", in: 1...Int.max)
         if let images = try inv.int("images", in: 1...Int.max) {
             guard budget == nil else { throw inv.usageError("give budget= (epochs) or images=, not both") }
             budget = max(1, images / max(1, data.sample.count))
         }
-        let driver = RunDriver(ws: ws, kind: .search, data: data.trialData, datasetName: data.dataset.name,
-                               fingerprint: data.dataset.fingerprint, classes: data.classes)
-        let evaluator = PerLayerEvaluator(space: space, driver: driver, ws: ws, costKind: costKind, line: inv.lineNumber, scheduleEpochs: maxE)
+        let top = try evaluator.cost(of: counts.map { _ in 0 })
+        let floor = try evaluator.cost(of: counts.map { $0 - 1 })
+        let limit: Double
+        if let l = limitOption {
+            guard l >= floor else {
+                throw inv.usageError("option 'limit' expects a number ≥ \(Invocation.number(floor)) (\(unit), cost=\(costKind.rawValue)): the cheapest assignment costs that")
+            }
+            limit = l
+        } else {
+            limit = fractionOption * top
+            guard limit >= floor else {
+                throw inv.usageError("option 'fraction' is too small: the cheapest assignment costs \(Invocation.number(floor / top)) of the most precise")
+            }
+        }
         let report: PerLayerReport
         var header: String
         do {
-            if evolve {
+            if kind == .tpe {
+                let initial = try inv.int("initial", default: 6, in: 2...1000)
+                let rounds = try inv.int("rounds", default: 4, in: 0...1000)
+                let batch = try inv.int("proposals", default: 3, in: 1...100)
+                let candidates = try inv.int("candidates", default: 24, in: 1...10000)
+                let gamma = try inv.double("gamma", default: 0.25, in: 0.01...0.99)
+                header = "tree-structured Parzen estimator: \(initial) initial, \(rounds) rounds × \(batch) proposals (best of \(candidates) draws, gamma \(Invocation.number(gamma)))"
+                report = try TreeParzen(initial: initial, rounds: rounds, batch: batch, candidates: candidates, gamma: gamma,
+                                        eta: eta, minEpochs: minE, maxEpochs: maxE, costLimit: limit, budget: budget,
+                                        seed: ws.seed).run(evaluator: evaluator)
+            } else if evolve {
                 let population = try inv.int("population", default: 6, in: 2...100)
                 let sample = try inv.int("sample", default: 3, in: 1...population)
                 let children = try inv.int("children", default: 3, in: 1...100)
@@ -121,13 +160,14 @@ enum PerLayerSearchCommands {
         var out = "\(header) over \(space.layers.count) layers (\(layerNames.joined(separator: ", "))) × \(space.choices.count) choices (\(space.choices.map(\.description).joined(separator: ", "))) = \(Invocation.number(spaceSize)) assignments\n"
         out += "cost \(costKind): most precise \(Invocation.number(top)), limit \(Invocation.number(limit)) \(unit); trials on the sample (\(data.sample.count)), epochs \(minE)…\(maxE), eta \(eta)\n"
         var results: [String] = []
-        var table = TextTable(header: [evolve ? "generation" : "step", "assignment", "cost", "val acc", "epochs"],
+        let stepWord = kind == .greedy ? "step" : kind == .evolve ? "generation" : "round"
+        var table = TextTable(header: [stepWord, "assignment", "cost", "val acc", "epochs"],
                               alignments: [.right, .left, .right, .right, .right])
         for (i, step) in report.steps.enumerated() {
             for r in step {
                 let text = zip(layerNames, r.assignment).map { "\($0)=\(space.choices[$1])" }.joined(separator: " ")
-                table.add([evolve ? (i == 0 ? "init" : "\(i)") : "\(i + 1)", text, Invocation.number(r.cost), r.score.map(f4) ?? "diverged", "\(r.epochs)"])
-                results.append("\(evolve ? "generation" : "step") \(evolve ? i : i + 1) \(space.name(r.assignment)) cost \(Invocation.number(r.cost)) val_acc \(r.score.map(f6) ?? "diverged")")
+                table.add([kind != .greedy ? (i == 0 ? "init" : "\(i)") : "\(i + 1)", text, Invocation.number(r.cost), r.score.map(f4) ?? "diverged", "\(r.epochs)"])
+                results.append("\(stepWord) \(kind != .greedy ? i : i + 1) \(space.name(r.assignment)) cost \(costKind.result(r.cost)) val_acc \(r.score.map(f6) ?? "diverged")")
             }
         }
         out += table.render() + "\n"
@@ -135,16 +175,24 @@ enum PerLayerSearchCommands {
             let config = space.configuration(space.precisions(c.assignment), name: name)
             ws.state.configs.append(config)
             out += "chosen: \(name) = \(config.precisionText); cost \(Invocation.number(c.cost)) \(unit) (\(String(format: "%.1f", 100 * c.cost / top))% of the most precise), val acc \(c.score.map(f4) ?? "—") after \(c.epochs) epochs\n"
-            results.append("search chosen \(space.name(c.assignment)) cost \(Invocation.number(c.cost)) val_acc \(c.score.map(f6) ?? "none")")
+            results.append("search chosen \(space.name(c.assignment)) cost \(costKind.result(c.cost)) val_acc \(c.score.map(f6) ?? "none")")
         } else {
             out += "chosen: none (\(report.stoppedByBudget ? "the budget ran out before the cost fitted" : "no assignment trained to the end"))\n"
             results.append("search chosen none")
         }
-        out += "compute: \(report.epochsSpent) epochs, \(evaluator.images) images, \(report.assignmentsTrained) assignments trained of \(Invocation.number(spaceSize))"
+        // The evaluator counts every epoch it trained, including those that priced an assignment (cost=time).
+        out += "compute: \(evaluator.epochs) epochs, \(evaluator.images) images, "
+            + String(format: "%.1f CPU s, ", evaluator.cpuSeconds)
+            + "\(report.assignmentsTrained) assignments trained of \(Invocation.number(spaceSize))"
             + (report.stoppedByBudget ? "; stopped by the budget" : "")
             + String(format: "; training every assignment to %d epochs would take %@ epochs (%.1f%% spent)\n", maxE,
-                     Invocation.number(spaceSize * Double(maxE)), 100 * Double(report.epochsSpent) / (spaceSize * Double(maxE)))
-        results.append("search compute epochs \(report.epochsSpent) images \(evaluator.images) assignments \(report.assignmentsTrained)")
+                     Invocation.number(spaceSize * Double(maxE)), 100 * Double(evaluator.epochs) / (spaceSize * Double(maxE)))
+        results.append("search compute epochs \(evaluator.epochs) images \(evaluator.images) assignments \(report.assignmentsTrained)")
+        let chosenConfig = report.chosen.map { space.configuration(space.precisions($0.assignment), name: name) }
+        try SearchComparison.record(SearchSummary(
+            name: chosenConfig == nil ? "\(kind.rawValue) (none)" : name, kind: kind.rawValue, command: inv.line,
+            chosen: chosenConfig, costKind: costKind, cost: report.chosen?.cost, epochs: evaluator.epochs,
+            images: evaluator.images, cpuSeconds: evaluator.cpuSeconds, started: started), inv, ws)
         return CommandOutput(text: out, results: results)
     }
 }

@@ -73,34 +73,66 @@ struct PerLayerSpace {
 
     func configuration(_ assignment: [Int]) -> Configuration { configuration(precisions(assignment), name: name(assignment)) }
 
-    /// Cost of a configuration in the unit of `cost=` (memory KiB, bit operations, µJ).
-    static func cost(_ c: Configuration, kind: String, _ ws: Workspace) throws -> Double {
-        let r = try ws.state.cost(c)
-        switch kind {
-        case "memory": return Double(r.weightBits) / 8192
-        case "bops": return Double(r.bops)
-        default: return r.energyPJ / 1e6
+    /// Every assignment, first layer slowest (`pl-` names, as the searches make them).
+    func allAssignments() -> [[Int]] {
+        layers.indices.reduce([[]]) { partial, _ in partial.flatMap { p in choices.indices.map { p + [$0] } } }
+    }
+
+    /// The largest space `config perlayer` enumerates.
+    static let enumerationLimit = 4096
+
+    /// `config perlayer MODEL …`: the whole per-layer space as configurations, for an
+    /// exhaustive ground truth (`search compare`).
+    static var configSpec: CommandSpec {
+        CommandSpec(
+            group: "config", verb: "perlayer",
+            synopsis: "config perlayer MODEL [layers=LIST] [choices=LIST] [base=wWaA]",
+            abstract: "Add every per-layer assignment of a small space (named pl-P1_P2_… as the per-layer searches name them).",
+            discussion: """
+            The space is the one of search greedy | evolve | tpe: the layers matching layers= each take one of
+            choices= (default w8a8,w4a4,w2a2), the others base=. At most \(enumerationLimit) assignments: it is for a
+            ground truth that search compare measures the searches against.
+            """,
+            options: options, completes: [.model]
+        ) { inv, ws in
+            let space = try PerLayerSpace(inv, ws, settings: ws.state.settings)
+            let size = pow(Double(space.choices.count), Double(space.layers.count))
+            guard size <= Double(enumerationLimit) else {
+                throw inv.usageError("the space has \(Invocation.number(size)) assignments; config perlayer enumerates at most \(enumerationLimit) (use fewer layers= or choices=, or a search)")
+            }
+            return try ConfigCommands.add(space.allAssignments().map(space.configuration), ws)
         }
     }
+
 }
 
-/// Trains the configurations a per-layer search proposes, through the run driver.
+/// Trains the configurations a per-layer search proposes, through the run driver,
+/// and counts what it spent: epochs, images and CPU seconds of training.
+///
+/// With cost=time an assignment's cost is its measured training time, so pricing an
+/// assignment that never trained trains it first (min epochs, counted as the
+/// search's compute); only `search greedy` accepts it (it prices what it trains).
 final class PerLayerEvaluator: AssignmentEvaluator {
     let space: PerLayerSpace
     let driver: RunDriver
     let ws: Workspace
-    let costKind: String
+    let costKind: CostKind
     let line: Int?
     let scheduleEpochs: Int
+    let minEpochs: Int
     private(set) var configs: [Configuration] = []
     private var index: [[Int]: Int] = [:]
     private var trainers: [Int: Trainer] = [:]
+    private var lastMetric: [Int: Double?] = [:]
     private(set) var images = 0
+    private(set) var epochs = 0
+    private(set) var cpuSeconds = 0.0
     var choiceCounts: [Int] { Array(repeating: space.choices.count, count: space.layers.count) }
 
-    init(space: PerLayerSpace, driver: RunDriver, ws: Workspace, costKind: String, line: Int?, scheduleEpochs: Int) {
+    init(space: PerLayerSpace, driver: RunDriver, ws: Workspace, costKind: CostKind, line: Int?, scheduleEpochs: Int,
+         minEpochs: Int = 1) {
         self.space = space; self.driver = driver; self.ws = ws; self.costKind = costKind; self.line = line
-        self.scheduleEpochs = scheduleEpochs
+        self.scheduleEpochs = scheduleEpochs; self.minEpochs = minEpochs
     }
 
     func configuration(for assignment: [Int]) throws -> Int {
@@ -111,21 +143,34 @@ final class PerLayerEvaluator: AssignmentEvaluator {
     }
 
     func cost(of assignment: [Int]) throws -> Double {
-        try PerLayerSpace.cost(space.configuration(assignment), kind: costKind, ws)
+        let c = space.configuration(assignment)
+        if costKind == .time, try ws.state.trainingMilliseconds(c, ws) == nil {
+            let id = try configuration(for: assignment)
+            _ = try advance(configs: [id], toEpochs: max(minEpochs, trainers[id]?.epochsDone ?? 0))
+        }
+        return try ws.state.cost(c, costKind, ws)
     }
 
     func advance(config: Int, toEpochs epochs: Int) throws -> Double? { try advance(configs: [config], toEpochs: epochs)[0] }
 
-    func advance(configs ids: [Int], toEpochs epochs: Int) throws -> [Double?] {
+    func advance(configs ids: [Int], toEpochs target: Int) throws -> [Double?] {
         let jobs = try ids.map { i -> TrialJob in
             if trainers[i] == nil {
                 trainers[i] = try Trainer(configuration: configs[i], settings: space.settings, seed: ws.seed, scheduleEpochs: scheduleEpochs)
             }
-            images += max(0, epochs - trainers[i]!.epochsDone) * driver.data.train.count
-            return TrialJob(trainer: trainers[i]!, epochs: epochs, evaluateTest: false)
+            let extra = max(0, target - trainers[i]!.epochsDone)
+            images += extra * driver.data.train.count
+            epochs += extra
+            return TrialJob(trainer: trainers[i]!, epochs: target, evaluateTest: false)
         }
         let outcomes = try driver.run(jobs, line: line)
         if outcomes.contains(where: { $0.status == .interrupted }) { throw QuantlabError.interrupted }
-        return outcomes.map { o in o.status == .diverged ? nil : o.last?.validationAccuracy }
+        return zip(ids, outcomes).map { i, o in
+            cpuSeconds += o.epochs.reduce(0) { $0 + $1.cpuSeconds }
+            // No new epoch (trained that far already, e.g. to measure its time): the last metric stands.
+            if o.status == .diverged { lastMetric[i] = .some(nil) }
+            else if let m = o.last?.validationAccuracy { lastMetric[i] = m }
+            return lastMetric[i] ?? nil
+        }
     }
 }

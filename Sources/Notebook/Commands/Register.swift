@@ -8,6 +8,7 @@ func registerDomainCommands(_ registry: inout CommandRegistry) {
     registry.register(TrialCommands.specs)
     registry.register(SearchCommands.specs)
     registry.register(PerLayerSearchCommands.specs)
+    registry.register([SearchComparison.spec, PerLayerSpace.configSpec])
     registry.register(SensitivityCommands.specs)
     registry.register(AnalysisCommands.specs)
     registry.register(StoreCommands.specs)

@@ -66,7 +66,8 @@ struct RunDriver {
                 do {
                     try store.recordEpoch(EpochRecord(runID: runIDs[j], epoch: m.epoch, trainLoss: m.trainLoss, trainAcc: m.trainAccuracy,
                                                       valLoss: m.validationLoss, valAcc: m.validationAccuracy,
-                                                      seconds: m.seconds, imagesPerSecond: m.imagesPerSecond))
+                                                      seconds: m.seconds, imagesPerSecond: m.imagesPerSecond,
+                                                      cpuSeconds: m.cpuSeconds))
                 } catch { storeError = error }
                 lines[j] = names[j].padding(toLength: width, withPad: " ", startingAt: 0)
                     + "  epoch \(m.epoch)  train loss \(f4(m.trainLoss))"
@@ -108,5 +109,15 @@ extension DataState {
     /// Final runs train on the whole training split and are tested on the test split.
     var finalData: TrialData {
         TrialData(train: train, validation: validation.count > 0 ? validation : nil, test: dataset.test, normalization: normalization)
+    }
+
+    /// `trial final … train=N`: final runs on a fixed stratified subset of N training
+    /// images (stream 0x7F1A1 of the session seed, so not the trial sample's draw).
+    func finalData(_ inv: Invocation, seed: UInt64) throws -> TrialData {
+        var d = finalData
+        if let n = try inv.int("train", in: min(classes, train.count)...train.count), n < train.count {
+            d.train = stratifiedSample(train, count: n, classes: classes, seed: SplitMix64(seed: seed).fork(0x7F1A1).state)
+        }
+        return d
     }
 }

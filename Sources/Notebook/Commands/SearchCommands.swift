@@ -45,6 +45,7 @@ enum SearchCommands {
         let scheduleEpochs: Int
         var trainers: [Int: Trainer] = [:]
         var images = 0
+        var cpuSeconds = 0.0
         var lastMetric: [Int: Double?] = [:]
 
         init(configs: [Configuration], settings: TrainingSettings, driver: RunDriver, seed: UInt64, line: Int?, scheduleEpochs: Int) {
@@ -63,12 +64,14 @@ enum SearchCommands {
                 return TrialJob(trainer: trainers[i]!, epochs: epochs, evaluateTest: false)
             }
             let outcomes = try driver.run(jobs, line: line)
+            cpuSeconds += outcomes.reduce(0) { $0 + $1.epochs.reduce(0) { $0 + $1.cpuSeconds } }
             if outcomes.contains(where: { $0.status == .interrupted }) { throw QuantlabError.interrupted }
             return outcomes.map { o in o.status == .diverged ? nil : o.last?.validationAccuracy }
         }
     }
 
     static func search(_ inv: Invocation, _ ws: Workspace, hyperband: Bool) throws -> CommandOutput {
+        let started = Timestamp.now()
         var settings = ws.state.settings
         try settings.apply(try TrialCommands.settingsOptions(inv))
         // Every option is checked before anything trains (and before the data is needed).
@@ -76,32 +79,26 @@ enum SearchCommands {
         let minE = try inv.int("min", default: 1, in: 1...1000)
         let maxE = try inv.int("max", default: 9, in: minE...1000)
         let on = try inv.choice("on", ["sample", "train"], default: "sample")
-        let costKind = try inv.choice("cost", ["memory", "bops", "energy"], default: "memory")
+        let costKind = try CostKind.parse(inv, default: .memory)
         let objectiveKind = try inv.choice("objective", ["accuracy", "limit", "weighted"], default: "accuracy")
         let final = try inv.bool("final", default: false)
         let data = try ws.state.requireData()
         if final { _ = try data.requireTest(for: "search … final=yes") }
         let configs = try ws.state.configs(inv.words)
-        let unit = ["memory": "KiB of weights", "bops": "bit operations", "energy": "µJ"][costKind]!
-        let costs = try configs.map { c -> Double in
-            let r = try ws.state.cost(c)
-            switch costKind {
-            case "memory": return Double(r.weightBits) / 8192
-            case "bops": return Double(r.bops)
-            default: return r.energyPJ / 1e6
-            }
-        }
+        let unit = costKind == .memory ? "KiB of weights" : costKind.unit
+        // cost=time: each configuration's measured training time (it must have trained).
+        let costs = try configs.map { try ws.state.cost($0, costKind, ws) }
         let objective: Objective
         switch objectiveKind {
         case "limit":
             let cheapest = costs.min() ?? 0
             let floor = Invocation.number(cheapest)
             guard let limit = try inv.double("limit") else {
-                throw inv.usageError("objective=limit needs limit=X (in \(unit), cost=\(costKind)); the cheapest configuration costs \(floor)")
+                throw inv.usageError("objective=limit needs limit=X (in \(unit), cost=\(costKind.rawValue)); the cheapest configuration costs \(floor)")
             }
             // A limit below the cheapest excludes everything and would end "chosen: none".
             guard limit >= cheapest else {
-                throw inv.usageError("option 'limit' expects a number ≥ \(floor) (\(unit), cost=\(costKind)): limit=\(inv.string("limit")!) excludes every configuration, the cheapest costs \(floor)")
+                throw inv.usageError("option 'limit' expects a number ≥ \(floor) (\(unit), cost=\(costKind.rawValue)): limit=\(inv.string("limit")!) excludes every configuration, the cheapest costs \(floor)")
             }
             objective = .costLimit(limit)
         case "weighted": objective = .weighted(lambda: try inv.double("lambda", default: 0.05, in: 0...100))
@@ -143,6 +140,11 @@ enum SearchCommands {
         if let c = report.chosen { chosenName = configs[c].name }
         out += "chosen: \(chosenName)\n"
         results.append("search chosen \(chosenName) epochs \(report.epochsSpent) of \(report.epochsFullTraining)")
+        try SearchComparison.record(SearchSummary(
+            name: report.chosen.map { configs[$0].name } ?? "\(hyperband ? "hyperband" : "halving") (none)",
+            kind: hyperband ? "hyperband" : "halving", command: inv.line, chosen: report.chosen.map { configs[$0] },
+            costKind: objectiveKind == "limit" ? costKind : nil, cost: report.chosen.map { costs[$0] }.flatMap { objectiveKind == "limit" ? $0 : nil },
+            epochs: report.epochsSpent, images: evaluator.images, cpuSeconds: evaluator.cpuSeconds, started: started), inv, ws)
         var images = evaluator.images
         if let c = report.chosen, final {
             let fd = RunDriver(ws: ws, kind: .final, data: data.finalData, datasetName: data.dataset.name, fingerprint: data.dataset.fingerprint,

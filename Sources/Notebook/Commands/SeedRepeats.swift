@@ -17,7 +17,7 @@ enum SeedRepeats {
                 jobSeeds.append(seed)
             }
         }
-        var driver = RunDriver(ws: ws, kind: final ? .final : .trial, data: final ? data.finalData : data.trialData,
+        var driver = RunDriver(ws: ws, kind: final ? .final : .trial, data: final ? try data.finalData(inv, seed: ws.seed) : data.trialData,
                                datasetName: data.dataset.name, fingerprint: data.dataset.fingerprint, classes: data.classes)
         driver.jobSeeds = jobSeeds
         let outcomes = try driver.run(jobs, line: inv.lineNumber)

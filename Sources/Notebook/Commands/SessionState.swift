@@ -41,6 +41,8 @@ struct RunResults {
     var noiseFloor: Double?
     /// Weighted layers of a model, least sensitive first, from its last `sensitivity` run.
     var layerOrder: [String: [String]] = [:]
+    /// Every search of the session, in order (for `search compare`).
+    var searches: [SearchSummary] = []
 }
 
 /// Domain state of a notebook session: datasets, models, configurations, results.

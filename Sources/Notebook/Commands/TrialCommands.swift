@@ -28,10 +28,15 @@ enum TrialCommands {
                 try run(inv, ws, final: false)
             },
             CommandSpec(
-                group: "trial", verb: "final", synopsis: "trial final CONFIG… | all [epochs=N] [SETTING=VALUE …]",
+                group: "trial", verb: "final", synopsis: "trial final CONFIG… | all [epochs=N] [train=N] [SETTING=VALUE …]",
                 abstract: "Final runs: train configurations on the full training split and measure test accuracy.",
-                discussion: "The ground truth that early trial accuracy is compared with (see correlate). seeds=K as for trial run.",
-                options: TrainingSettings.keys + ["seeds"], completes: [.config]
+                discussion: """
+                The ground truth that early trial accuracy is compared with (see correlate). seeds=K as for trial run.
+                train=N trains on a fixed stratified subset of N images of the training split instead (the same subset
+                for every configuration, drawn from the session seed on its own stream), for ground truths too large
+                to train on the whole split.
+                """,
+                options: TrainingSettings.keys + ["seeds", "train"], completes: [.config]
             ) { inv, ws in
                 try run(inv, ws, final: true)
             },
@@ -102,7 +107,7 @@ enum TrialCommands {
             let trainer = try Trainer(configuration: c, settings: settings, seed: ws.seed)
             return TrialJob(trainer: trainer, epochs: trainer.settings.epochs, evaluateTest: final)
         }
-        let driver = RunDriver(ws: ws, kind: final ? .final : .trial, data: final ? data.finalData : data.trialData,
+        let driver = RunDriver(ws: ws, kind: final ? .final : .trial, data: final ? try data.finalData(inv, seed: ws.seed) : data.trialData,
                                datasetName: data.dataset.name, fingerprint: data.dataset.fingerprint, classes: data.classes)
         let t0 = Date()
         let outcomes = try driver.run(jobs, line: inv.lineNumber)

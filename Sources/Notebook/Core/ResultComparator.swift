@@ -7,6 +7,10 @@ import Foundation
 /// (`val_acc 0.8712 after 3 epochs` → text, 0.8712, text, 3, text); text must
 /// match exactly and each pair of numbers must satisfy
 /// `|a - b| <= relative * max(|a|, |b|)`.
+///
+/// Measurements (training time) are recorded for the reader, never compared: a
+/// number written `~X` matches any `~Y`, and a whole line starting `~ ` matches any
+/// line starting `~ ` (its content, e.g. a Pareto front by measured time, may differ).
 public struct ResultComparator: Sendable {
     /// nil: exact comparison.
     public var relative: Double?
@@ -17,14 +21,18 @@ public struct ResultComparator: Sendable {
 
     public func matches(expected: String, found: String) -> Bool {
         if expected == found { return true }
-        guard let relative else { return false }
+        if expected.hasPrefix("~ ") && found.hasPrefix("~ ") { return true }
+        // Exactly: only a line with measured numbers can differ from its record.
+        if relative == nil && !expected.contains("~") { return false }
         let a = ResultComparator.pieces(expected), b = ResultComparator.pieces(found)
         guard a.count == b.count else { return false }
         for (x, y) in zip(a, b) {
             switch (x, y) {
+            case (.measured, .measured): continue
             case let (.text(s), .text(t)) where s == t: continue
             case let (.number(u), .number(v)):
                 if u == v || (u.isNaN && v.isNaN) { continue }
+                guard let relative else { return false }
                 if abs(u - v) <= relative * max(abs(u), abs(v)) { continue }
                 return false
             default: return false
@@ -36,6 +44,8 @@ public struct ResultComparator: Sendable {
     enum Piece: Equatable {
         case text(String)
         case number(Double)
+        /// `~X`: a measured number, never compared.
+        case measured
     }
 
     /// Splits into maximal runs of text and decimal numbers (`-1.5e-3`, `42`, `0.87`).
@@ -50,8 +60,9 @@ public struct ResultComparator: Sendable {
                 || ((chars[i] == "-" || chars[i] == "+") && (isDigit(i + 1) || (i + 2 < chars.count && chars[i + 1] == "." && isDigit(i + 2)))
                     && (i == 0 || !(chars[i - 1].isLetter || chars[i - 1].isNumber)))
                 || (chars[i] == "." && isDigit(i + 1) && (i == 0 || !chars[i - 1].isNumber))
-            guard startsNumber else { text.append(chars[i]); i += 1; continue }
-            var j = i
+            let measured = chars[i] == "~" && (isDigit(i + 1) || (i + 2 < chars.count && chars[i + 1] == "-" && isDigit(i + 2)))
+            guard startsNumber || measured else { text.append(chars[i]); i += 1; continue }
+            var j = measured ? i + 1 : i
             if chars[j] == "-" || chars[j] == "+" { j += 1 }
             while isDigit(j) { j += 1 }
             if j < chars.count, chars[j] == ".", isDigit(j + 1) { j += 1; while isDigit(j) { j += 1 } }
@@ -61,7 +72,7 @@ public struct ResultComparator: Sendable {
                 if isDigit(k) { j = k; while isDigit(j) { j += 1 } }
             }
             if !text.isEmpty { result.append(.text(text)); text = "" }
-            result.append(.number(Double(String(chars[i..<j])) ?? .nan))
+            result.append(measured ? .measured : .number(Double(String(chars[i..<j])) ?? .nan))
             i = j
         }
         if !text.isEmpty { result.append(.text(text)) }

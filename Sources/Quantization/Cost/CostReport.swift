@@ -10,13 +10,19 @@ import Foundation
 ///     memory bits = weights·w + (biases + scales)·32          (bytes = ⌈bits/8⌉)
 ///     compression = (weights + biases)·32 / memory bits
 ///     BOPs        = MACs · w · a
-///     multiply    = 3.7 pJ if w or a is float, else 0.0029948·b² + 0.0010417·b, b = max(w, a)
-///                   (binary × binary is an XNOR, counted as b = 1)
+///     multiply    = 3.7 pJ if w or a is float;
+///                   binary w × binary a: one XOR, 0.3 · 0.003125 pJ;
+///                   binary w (or binary a): multiplexer, 0.3 · 0.003125 · (other operand's bits);
+///                   ternary w: multiplexer with zero, 0.6 · 0.003125 · a;
+///                   else 0.0029948·b² + 0.0010417·b, b = max(w, a)     (QKeras qtools' gate counts)
 ///     add         = 0.9 pJ if float, else 0.003125·acc, acc = min(32, w + a + ⌈log₂ fan-in⌉)
-///     energy      = MACs·(multiply + add) + memory bits · 20.3125 pJ (DRAM read)
+///     compute     = MACs·(multiply + add)
+///     memory      = memory bits · 20.3125 pJ (weights read once from DRAM)
+///                   + SRAM traffic of the input read (elements · a) and the output written
+///                   (elements · the layer's activation bits): ⌈bits/64⌉ · 11.592 pJ (16 MiB SRAM)
+///     energy      = compute + memory
 ///
-/// Not counted: bias adds, BatchNorm, pooling, activation traffic (assumed on chip).
-/// An estimate, from `EnergyModel.source`.
+/// Not counted: bias adds, BatchNorm, pooling. An estimate, from `EnergyModel.source`.
 public struct CostReport: Equatable, Sendable {
     public var layers: [LayerCost]
 
@@ -29,25 +35,30 @@ public struct CostReport: Equatable, Sendable {
     public var compression: Double { weightBits == 0 ? 1 : Double(parameters * 32) / Double(weightBits) }
     public var macs: Int { layers.reduce(0) { $0 + $1.macs } }
     public var bops: Int { layers.reduce(0) { $0 + $1.bops } }
+    public var computePJ: Double { layers.reduce(0) { $0 + $1.computePJ } }
+    public var memoryPJ: Double { layers.reduce(0) { $0 + $1.memoryPJ } }
     public var energyPJ: Double { layers.reduce(0) { $0 + $1.energyPJ } }
 
     /// The footer line every rendering ends with.
-    public static let footer = "Energy is an estimate per inference (compute + one DRAM read of every stored bit): "
+    public static let footer = "Energy is an estimate per inference: compute (multipliers, XOR/multiplexers for binary and ternary, adds) "
+        + "and memory (one DRAM read of every stored weight bit, activations read and written in SRAM at their bit widths); "
         + EnergyModel.source + "."
 
     /// An aligned text table, one row per layer and a total row, then the footer.
     public func render() -> String {
-        let header = ["layer", "kind", "W", "A in", "params", "weight bits", "bytes", "compr.", "MACs", "BOPs", "energy nJ"]
+        let header = ["layer", "kind", "W", "A in", "mult", "params", "weight bits", "bytes", "compr.", "MACs", "BOPs",
+                      "compute nJ", "memory nJ", "energy nJ"]
+        func nJ(_ pJ: Double) -> String { String(format: "%.3f", pJ / 1000) }
         var rows = layers.map { l -> [String] in
-            [l.name, l.input.kind, l.input.weightPrecision.token, String(l.input.inputBits), String(l.parameters),
-             String(l.memoryBits), String(l.memoryBytes), String(format: "%.2fx", l.compression), String(l.macs),
-             String(l.bops), String(format: "%.3f", l.energyPJ / 1000)]
+            [l.name, l.input.kind, l.input.weightPrecision.token, String(l.input.inputBits), l.multiplier.name,
+             String(l.parameters), String(l.memoryBits), String(l.memoryBytes), String(format: "%.2fx", l.compression),
+             String(l.macs), String(l.bops), nJ(l.computePJ), nJ(l.memoryPJ), nJ(l.energyPJ)]
         }
-        rows.append(["total", "", "", "", String(parameters), String(weightBits), String(weightBytes),
-                     String(format: "%.2fx", compression), String(macs), String(bops), String(format: "%.3f", energyPJ / 1000)])
+        rows.append(["total", "", "", "", "", String(parameters), String(weightBits), String(weightBytes),
+                     String(format: "%.2fx", compression), String(macs), String(bops), nJ(computePJ), nJ(memoryPJ), nJ(energyPJ)])
         let table = [header] + rows
         let widths = header.indices.map { c in table.map { $0[c].count }.max()! }
-        let leftAligned: Set<Int> = [0, 1]
+        let leftAligned: Set<Int> = [0, 1, 4]
         func line(_ r: [String]) -> String {
             r.indices.map { c in
                 let pad = String(repeating: " ", count: widths[c] - r[c].count)

@@ -17,13 +17,21 @@ public struct LayerCostInput: Equatable, Sendable {
     /// Bits of the activation entering the layer: 8 for the network input, then the
     /// previous weighted layer's activation precision (32 for float, 1 for binary).
     public var inputBits: Int
+    /// Values of the input tensor the layer reads per inference (C·H·W, or features).
+    public var inputElements: Int
+    /// Values the layer writes per inference (its outputs: MACs / fan-in).
+    public var outputElements: Int
+    /// Bits of each written value: the layer's activation precision (32 float, k, 1).
+    public var outputBits: Int
 
     public init(name: String, kind: String, weights: Int, biases: Int, scales: Int, macs: Int, fanIn: Int,
-                weightPrecision: Precision, inputBits: Int) {
+                weightPrecision: Precision, inputBits: Int, inputElements: Int = 0, outputElements: Int = 0,
+                outputBits: Int = 32) {
         self.name = name; self.kind = kind
         self.weights = weights; self.biases = biases; self.scales = scales
         self.macs = macs; self.fanIn = fanIn
         self.weightPrecision = weightPrecision; self.inputBits = inputBits
+        self.inputElements = inputElements; self.outputElements = outputElements; self.outputBits = outputBits
     }
 
     /// Scales a weight quantizer stores: k-bit and ternary 1 per tensor (per output
@@ -66,16 +74,61 @@ public struct LayerCost: Equatable, Sendable {
         let growth = input.fanIn > 1 ? Int((log2(Double(input.fanIn))).rounded(.up)) : 0
         return min(32, weightBits + input.inputBits + growth)
     }
-    /// pJ per multiply: fp32 3.7 if either operand is float, else integer at max(w_bits, a_bits).
+    /// How one product is computed in hardware, as QKeras qtools decides it
+    /// (`multiplier_factory.py`): float if either operand is float; an XOR for
+    /// binary × binary; a multiplexer when one operand is binary or ternary (its
+    /// width the other operand's bits); otherwise a b-bit integer multiplier with
+    /// b = max(w_bits, a_bits).
+    public enum Multiplier: Equatable, Sendable {
+        case float
+        case integer(bits: Int)
+        case mux(factor: Double, bits: Int)
+        case xor
+
+        public var name: String {
+            switch self {
+            case .float: return "fp32"
+            case .integer(let b): return "mul\(b)"
+            case .mux(let f, let b): return f == EnergyModel.ternaryMuxFactor ? "tmux\(b)" : "mux\(b)"
+            case .xor: return "xor"
+            }
+        }
+    }
+
+    public var multiplier: Multiplier {
+        if isFloat { return .float }
+        let a = input.inputBits
+        switch input.weightPrecision {
+        case .binary: return a == 1 ? .xor : .mux(factor: EnergyModel.binaryMuxFactor, bits: a)
+        case .ternary: return .mux(factor: EnergyModel.ternaryMuxFactor, bits: a)
+        default: return a == 1 ? .mux(factor: EnergyModel.binaryMuxFactor, bits: weightBits) : .integer(bits: max(weightBits, a))
+        }
+    }
+    /// pJ per product (see ``Multiplier``): fp32 3.7; integer 0.0029948·b² + 0.0010417·b;
+    /// multiplexer factor · 0.003125 · bits; XOR 0.3 · 0.003125.
     public var multiplyPJ: Double {
-        isFloat ? EnergyModel.floatMultiply : EnergyModel.integerMultiply(bits: max(weightBits, input.inputBits))
+        switch multiplier {
+        case .float: return EnergyModel.floatMultiply
+        case .integer(let b): return EnergyModel.integerMultiply(bits: b)
+        case .mux(let f, let b): return EnergyModel.gate(factor: f, bits: b)
+        case .xor: return EnergyModel.gate(factor: EnergyModel.xorFactor, bits: 1)
+        }
     }
     /// pJ per accumulate: fp32 0.9 if float, else integer add at `accumulatorBits`.
     public var addPJ: Double { accumulatorBits.map(EnergyModel.integerAdd(bits:)) ?? EnergyModel.floatAdd }
     /// MACs · (multiply + add).
     public var computePJ: Double { Double(input.macs) * (multiplyPJ + addPJ) }
-    /// memoryBits · 20.3125: every stored bit read once from DRAM.
-    public var memoryPJ: Double { Double(memoryBits) * EnergyModel.dramPerBit }
+    /// memoryBits · 20.3125: every stored weight, bias and scale bit read once from DRAM.
+    public var weightMemoryPJ: Double { Double(memoryBits) * EnergyModel.dramPerBit }
+    /// Bits of activations read (input elements · input bits) and written (outputs · activation bits).
+    public var activationReadBits: Int { input.inputElements * input.inputBits }
+    public var activationWriteBits: Int { input.outputElements * input.outputBits }
+    /// The input read from and the output written to SRAM (``EnergyModel/sramAccess(bits:sramBits:)``).
+    public var activationMemoryPJ: Double {
+        EnergyModel.sramAccess(bits: activationReadBits) + EnergyModel.sramAccess(bits: activationWriteBits)
+    }
+    /// Weights from DRAM plus activations through SRAM.
+    public var memoryPJ: Double { weightMemoryPJ + activationMemoryPJ }
     public var energyPJ: Double { computePJ + memoryPJ }
 
     public init(_ input: LayerCostInput) { self.input = input }

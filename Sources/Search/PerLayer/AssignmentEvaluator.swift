@@ -83,3 +83,48 @@ func validate(_ assignment: [Int], counts: [Int]) throws {
         throw SearchError("search: layer \(l + 1) has choices 0…\(n - 1), not \(a)")
     }
 }
+
+/// What the sampling searches (evolution, TPE) share: the checks of the space and the
+/// cost limit, the assignments proposed so far by configuration number, and the
+/// ledger of what trained.
+final class AssignmentBook {
+    let evaluator: AssignmentEvaluator
+    let ledger: SearchLedger
+    let costLimit: Double?
+    let counts: [Int]
+    private(set) var assignments: [Int: [Int]] = [:]
+
+    /// Checks that the space has a choice per layer and that the limit admits the cheapest assignment.
+    init(evaluator: AssignmentEvaluator, costLimit: Double?, budget: Int?) throws {
+        self.evaluator = evaluator
+        self.costLimit = costLimit
+        counts = evaluator.choiceCounts
+        guard !counts.isEmpty, counts.allSatisfy({ $0 >= 1 }) else {
+            throw SearchError("search: the space needs at least one layer with at least one choice")
+        }
+        if let costLimit {
+            let floor = try evaluator.cost(of: counts.map { $0 - 1 })
+            guard costLimit >= floor else {
+                throw SearchError("search: the cost limit \(costLimit) is below the cheapest assignment's cost \(floor)")
+            }
+        }
+        ledger = SearchLedger(evaluator: evaluator, penalty: [:], budget: budget)
+    }
+
+    /// Whether `a` costs no more than the limit (always, without one).
+    func fits(_ a: [Int]) throws -> Bool { try costLimit.map { try evaluator.cost(of: a) <= $0 } ?? true }
+
+    /// The configuration number of `a`, remembered.
+    func register(_ a: [Int]) throws -> Int {
+        let c = try evaluator.configuration(for: a)
+        assignments[c] = a
+        return c
+    }
+
+    /// A registered configuration's assignment, cost and latest score.
+    func result(_ c: Int) throws -> AssignmentResult {
+        let s = ledger.latestScore(c)
+        return AssignmentResult(assignment: assignments[c]!, config: c, cost: try evaluator.cost(of: assignments[c]!),
+                                score: s?.score, epochs: s?.epochs ?? 0)
+    }
+}

@@ -44,39 +44,19 @@ public struct RegularizedEvolution: Sendable {
         guard children >= 1, generations >= 0 else {
             throw SearchError("search: needs at least 1 child per generation and ≥ 0 generations")
         }
-        let counts = evaluator.choiceCounts
-        guard !counts.isEmpty, counts.allSatisfy({ $0 >= 1 }) else {
-            throw SearchError("search: the space needs at least one layer with at least one choice")
-        }
+        let book = try AssignmentBook(evaluator: evaluator, costLimit: costLimit, budget: budget)
+        let counts = book.counts
         guard counts.contains(where: { $0 >= 2 }) else { throw SearchError("search: no layer has two choices to mutate between") }
-        if let costLimit {
-            let floor = try evaluator.cost(of: counts.map { $0 - 1 })
-            guard costLimit >= floor else {
-                throw SearchError("search: the cost limit \(costLimit) is below the cheapest assignment's cost \(floor)")
-            }
-        }
         var rng = SplitMix64(seed: seed)
-        let ledger = SearchLedger(evaluator: evaluator, penalty: [:], budget: budget)
-        var assignments: [Int: [Int]] = [:]
-        func fits(_ a: [Int]) throws -> Bool { try costLimit.map { try evaluator.cost(of: a) <= $0 } ?? true }
-        func register(_ a: [Int]) throws -> Int {
-            let c = try evaluator.configuration(for: a)
-            assignments[c] = a
-            return c
-        }
-        func result(_ c: Int) throws -> AssignmentResult {
-            let s = ledger.latestScore(c)
-            return AssignmentResult(assignment: assignments[c]!, config: c, cost: try evaluator.cost(of: assignments[c]!),
-                                    score: s?.score, epochs: s?.epochs ?? 0)
-        }
+        let ledger = book.ledger
         // Initial population: uniform draws within the limit; the cheapest assignment if none fits in 100 tries.
         var initial: [Int] = []
         for _ in 0..<population {
             var a = counts.map { rng.nextInt(below: $0) }
             var tries = 1
-            while try !fits(a) && tries < 100 { a = counts.map { rng.nextInt(below: $0) }; tries += 1 }
-            if try !fits(a) { a = counts.map { $0 - 1 } }
-            initial.append(try register(a))
+            while try !book.fits(a) && tries < 100 { a = counts.map { rng.nextInt(below: $0) }; tries += 1 }
+            if try !book.fits(a) { a = counts.map { $0 - 1 } }
+            initial.append(try book.register(a))
         }
         var steps: [[AssignmentResult]] = []
         var queue: [Int] = []  // oldest first
@@ -85,7 +65,7 @@ public struct RegularizedEvolution: Sendable {
         if let kept = try halve(ledger, candidates: initial, minEpochs: maxEpochs, maxEpochs: maxEpochs, eta: eta, toTheEnd: true) {
             queue = initial.filter { kept.contains($0) }
             history = kept
-            steps.append(try kept.map(result))
+            steps.append(try kept.map(book.result))
         } else { budgetStopped = true }
         var generation = 0
         while !budgetStopped, generation < generations, !queue.isEmpty {
@@ -94,25 +74,25 @@ public struct RegularizedEvolution: Sendable {
             for _ in 0..<children {
                 let drawn = (0..<sample).map { _ in queue[rng.nextInt(below: queue.count)] }
                 let parent = drawn.sorted { SearchLedger.better(($0, ledger.latestScore($0)!.score), than: ($1, ledger.latestScore($1)!.score)) }[0]
-                var child = assignments[parent]!
+                var child = book.assignments[parent]!
                 var tries = 0
                 repeat {
-                    child = assignments[parent]!
+                    child = book.assignments[parent]!
                     let mutable = counts.indices.filter { counts[$0] >= 2 }
                     let l = mutable[rng.nextInt(below: mutable.count)]
                     let other = rng.nextInt(below: counts[l] - 1)
                     child[l] = other >= child[l] ? other + 1 : other
                     tries += 1
-                } while try !fits(child) && tries < 100
+                } while try !book.fits(child) && tries < 100
                 // Over the limit, or trained before (a search never asks for fewer epochs than it has).
-                if try !fits(child) || assignments.values.contains(child) { continue }
-                proposed.append(try register(child))
+                if try !book.fits(child) || book.assignments.values.contains(child) { continue }
+                proposed.append(try book.register(child))
             }
             if proposed.isEmpty { continue }
             guard let kept = try halve(ledger, candidates: proposed, minEpochs: minEpochs, maxEpochs: maxEpochs,
                                        eta: eta, toTheEnd: true) else { budgetStopped = true; break }
             let joining = kept.filter { ledger.latestScore($0)?.epochs == maxEpochs }
-            steps.append(try joining.map(result))
+            steps.append(try joining.map(book.result))
             for c in joining {
                 queue.append(c)
                 queue.removeFirst()
@@ -121,7 +101,7 @@ public struct RegularizedEvolution: Sendable {
         }
         let best = history.filter { ledger.latestScore($0) != nil }
             .sorted { SearchLedger.better(($0, ledger.latestScore($0)!.score), than: ($1, ledger.latestScore($1)!.score)) }.first
-        return PerLayerReport(steps: steps, chosen: try best.map(result), assignmentsTrained: assignments.count,
+        return PerLayerReport(steps: steps, chosen: try best.map(book.result), assignmentsTrained: book.assignments.count,
                               epochsSpent: ledger.spent, stoppedByBudget: ledger.stoppedByBudget, rungs: ledger.rungs)
     }
 }
