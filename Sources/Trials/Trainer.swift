@@ -27,13 +27,15 @@ public final class Trainer {
     public let configuration: Configuration
     public let settings: TrainingSettings
     public let model: Sequential
-    private let optimizer: Optimizer
+    let optimizer: Optimizer          // internal: Trainer+Checkpoint saves its state
     private let schedule: LRSchedule
     /// The number of epochs the learning-rate schedule spans (see ``init(configuration:settings:seed:scheduleEpochs:)``).
     public let scheduleEpochs: Int
-    private var orderRNG: SplitMix64
-    private var augmentRNG: SplitMix64
-    public private(set) var epochsDone = 0
+    var orderRNG: SplitMix64          // internal (with augmentRNG, epochsDone): Trainer+Checkpoint
+    var augmentRNG: SplitMix64
+    public internal(set) var epochsDone = 0
+    /// The seed the weights and streams come from.
+    public let seed: UInt64
     private var labels: [Int32] = []
 
     /// Weights come from `seed` alone (not from the configuration), so every
@@ -48,6 +50,7 @@ public final class Trainer {
     public init(configuration: Configuration, settings: TrainingSettings, seed: UInt64,
                 scheduleEpochs: Int? = nil) throws {
         self.configuration = configuration
+        self.seed = seed
         var s = settings
         try s.apply(configuration.overrides)
         self.settings = s
