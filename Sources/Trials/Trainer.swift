@@ -11,6 +11,13 @@ public struct EpochMetrics: Sendable, Equatable {
     public var testLoss: Double?, testAccuracy: Double?
     public var seconds: Double
     public var imagesPerSecond: Double
+
+    public init(epoch: Int, trainLoss: Double, trainAccuracy: Double, validationLoss: Double? = nil, validationAccuracy: Double? = nil,
+                testLoss: Double? = nil, testAccuracy: Double? = nil, seconds: Double, imagesPerSecond: Double) {
+        self.epoch = epoch; self.trainLoss = trainLoss; self.trainAccuracy = trainAccuracy
+        self.validationLoss = validationLoss; self.validationAccuracy = validationAccuracy
+        self.testLoss = testLoss; self.testAccuracy = testAccuracy; self.seconds = seconds; self.imagesPerSecond = imagesPerSecond
+    }
 }
 
 /// Progress inside an epoch, for the live display.
