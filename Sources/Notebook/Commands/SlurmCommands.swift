@@ -100,12 +100,7 @@ enum SlurmCommands {
                     ws.state.results.trials[name] = o
                 }
             }
-            for m in o.epochs {
-                var r = "\(plan.kind) \(name) epoch \(m.epoch) train_loss \(f6(m.trainLoss))"
-                if let v = m.validationAccuracy { r += " val_acc \(f6(v))" }
-                if let t = m.testAccuracy { r += " test_acc \(f6(t))" }
-                results.append(r)
-            }
+            results += TrialCommands.epochResults(plan.kind, name, o)
             table.add([name, String(o.epochs.count), o.last.map { f4($0.trainLoss) } ?? "", o.last?.validationAccuracy.map(f4) ?? "",
                        o.testAccuracy.map(f4) ?? "", o.status.rawValue])
         }

@@ -149,6 +149,10 @@ enum SlurmRun {
         let readers = plan.tasks.indices.map { ResultReader(path: Plan.resultsPath(folder, task: $0)) }
         var outcomes = plan.jobs.map { TrialOutcome(name: $0.name, status: .interrupted) }
         var stored = try head.runIDs.map { Set(try store.epochs(runID: $0).map(\.epoch)) }
+        // Runs whose end is stored (a second `trial resume`): their end is not stored again.
+        let closed = Set(try head.runIDs.indices.filter { j in
+            try store.run(id: head.runIDs[j]).map { $0.status != .running && $0.status != .interrupted } ?? false
+        })
         var finished = Set<Int>(), started = Set<Int>(), ended = Set<Int>()   // jobs; tasks
         var failures: [String] = []
         var lastPoll = 0.0
@@ -168,18 +172,16 @@ enum SlurmRun {
                         outcomes[j].divergedEpoch = line.divergedEpoch
                         outcomes[j].testLoss = line.testLoss ?? outcomes[j].last?.testLoss
                         outcomes[j].testAccuracy = line.testAcc ?? outcomes[j].last?.testAccuracy
-                        events(.finished(job: j, outcomes[j]))
+                        if !closed.contains(j) { events(.finished(job: j, outcomes[j])) }
                     }
                 }
             }
         }
         func taskDone(_ t: Int) -> Bool { plan.tasks[t].allSatisfy(finished.contains) }
-        var detached = false
         while true {
             try drain()
             if plan.tasks.indices.allSatisfy({ taskDone($0) || ended.contains($0) }) { break }
             if ws.interrupt.isSet {
-                detached = true
                 ws.interrupted = false
                 let jobs = head.jobIDs.joined(separator: ",")
                 ws.progress(ProgressFrame(lines: ["Ctrl-C: job \(jobs) goes on running on Slurm. Press Ctrl-C again within 5 s to cancel it (scancel \(jobs)); "
@@ -228,7 +230,6 @@ enum SlurmRun {
             for f in failures { ws.notes.append("slurm: " + f) }
             ws.progress(ProgressFrame(lines: failures + ["resubmit the unfinished tasks with: trial resume \(folder)"], final: true))
         }
-        if !detached && !failures.isEmpty { ws.interrupted = false }
         return outcomes
     }
 }

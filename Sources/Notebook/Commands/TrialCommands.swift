@@ -96,6 +96,16 @@ enum TrialCommands {
         return o
     }
 
+    /// The recorded result line of each epoch: `trial NAME epoch K train_loss X val_acc Y [test_acc Z]`.
+    static func epochResults(_ kind: String, _ name: String, _ o: TrialOutcome) -> [String] {
+        o.epochs.map { m in
+            var r = "\(kind) \(name) epoch \(m.epoch) train_loss \(f6(m.trainLoss))"
+            if let v = m.validationAccuracy { r += " val_acc \(f6(v))" }
+            if let t = m.testAccuracy { r += " test_acc \(f6(t))" }
+            return r
+        }
+    }
+
     static func run(_ inv: Invocation, _ ws: Workspace, final: Bool) throws -> CommandOutput {
         let data = try ws.state.requireData()
         if final { _ = try data.requireTest(for: "trial final") }
@@ -127,12 +137,7 @@ enum TrialCommands {
             } else {
                 ws.state.results.trials[c.name] = o
             }
-            for m in o.epochs {
-                var r = "\(final ? "final" : "trial") \(c.name) epoch \(m.epoch) train_loss \(f6(m.trainLoss))"
-                if let v = m.validationAccuracy { r += " val_acc \(f6(v))" }
-                if let t = m.testAccuracy { r += " test_acc \(f6(t))" }
-                results.append(r)
-            }
+            results += epochResults(final ? "final" : "trial", c.name, o)
             if o.status != .done { results.append("\(c.name) \(o.status.rawValue)" + (o.divergedEpoch.map { " epoch \($0)" } ?? "")) }
             let best = o.epochs.compactMap(\.validationAccuracy).max()
             let ips = o.epochs.map(\.imagesPerSecond).reduce(0, +) / Double(max(o.epochs.count, 1))
