@@ -38,10 +38,11 @@ let package = Package(
         .target(name: "Search", dependencies: ["Random"], swiftSettings: [.swiftLanguageMode(.v6)]),  // Random: the evolution's seeded draws
         .target(name: "Trials", dependencies: ["Tensors", "Quantization", "Networks", "Datasets", "Search"], swiftSettings: [.swiftLanguageMode(.v6)]),
         .target(name: "Analysis", dependencies: ["Random"], swiftSettings: [.swiftLanguageMode(.v6)]),
-        .target(name: "Notebook", dependencies: ["Tensors", "Quantization", "Networks", "Datasets", "Store", "Search", "Trials", "Analysis"], swiftSettings: [.swiftLanguageMode(.v6)]),
+        .target(name: "Cluster", dependencies: ["Tensors", "Quantization", "Networks", "Datasets", "Trials"], swiftSettings: [.swiftLanguageMode(.v6)]),  // Slurm plans, workers, result files
+        .target(name: "Notebook", dependencies: ["Tensors", "Quantization", "Networks", "Datasets", "Store", "Search", "Trials", "Analysis", "Cluster"], swiftSettings: [.swiftLanguageMode(.v6)]),
         .target(name: "Kernel", dependencies: ["Notebook", "CZMQ", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: [.swiftLanguageMode(.v6)]),
         .executableTarget(name: "quantlab", dependencies: [
-            "Notebook", "CEditLine", "Kernel",
+            "Notebook", "CEditLine", "Kernel", "Cluster",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: [.swiftLanguageMode(.v6)]),
 
@@ -56,6 +57,7 @@ let package = Package(
         .testTarget(name: "SearchTests", dependencies: ["Search"]),
         .testTarget(name: "TrialsTests", dependencies: ["Trials", "Networks", "Datasets", "Tensors"]),
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Random"]),
+        .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Trials", "Datasets", "Networks", "Tensors"]),
         .testTarget(name: "NotebookTests", dependencies: ["Notebook", "Store"]),
         .testTarget(name: "KernelTests", dependencies: ["Kernel", "Notebook", "CZMQ"]),
         .testTarget(name: "ShellTests", dependencies: ["quantlab"]),  // builds the binary the transcript tests drive

@@ -2,7 +2,8 @@
 # Installs what is missing, runs every test (debug build), then on the release build (what
 # users run): replays the shipped sessions with --verify (the long ones: scripts/verify-experiments.sh), the end-to-end trust checks, the
 # release fuzz (damaged files of every format, 10,000 command lines) and the Jupyter kernel
-# tests (jupyter_kernel_test, nbconvert --execute of the quickstart notebook).
+# tests (jupyter_kernel_test, nbconvert --execute of the quickstart notebook) and the Slurm checks
+# (scripts/test-slurm.sh, on a one-node cluster it starts and stops).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
@@ -36,4 +37,5 @@ echo "replays took $((SECONDS - start)) s; not replayed here (scripts/verify-exp
 step "trust-e2e" bash scripts/trust-e2e.sh
 step "fuzz (release)" bash scripts/fuzz-release.sh --skip-build
 step "kernel" bash scripts/test-kernel.sh
+step "slurm" bash scripts/test-slurm.sh
 exit $status

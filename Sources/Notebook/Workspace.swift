@@ -38,6 +38,12 @@ public final class Workspace {
     /// Set by replay for a command recorded with a `# stopped:` line: the run
     /// stops each configuration after the recorded epochs.
     public var replayStop: RunStop?
+    /// Comments a command leaves in the session after its results (`# slurm: job 123
+    /// plan …`): facts of this run that replay does not compare. Cleared before each command.
+    public var notes: [String] = []
+    /// Set by `replay --on slurm`: recorded `on=slurm` runs go to Slurm again instead
+    /// of running locally.
+    public var replayOnSlurm = false
 
     public init(workingDirectory: String = FileManager.default.currentDirectoryPath) {
         self.workingDirectory = workingDirectory

@@ -14,6 +14,14 @@ public struct EpochMetrics: Sendable, Equatable {
     /// CPU time of the training thread for the epoch's training (measured; differs
     /// between runs, so never part of a recorded result).
     public var cpuSeconds: Double = 0
+
+    public init(epoch: Int, trainLoss: Double, trainAccuracy: Double, validationLoss: Double? = nil, validationAccuracy: Double? = nil,
+                testLoss: Double? = nil, testAccuracy: Double? = nil, seconds: Double, imagesPerSecond: Double, cpuSeconds: Double = 0) {
+        self.epoch = epoch; self.trainLoss = trainLoss; self.trainAccuracy = trainAccuracy
+        self.validationLoss = validationLoss; self.validationAccuracy = validationAccuracy
+        self.testLoss = testLoss; self.testAccuracy = testAccuracy; self.seconds = seconds; self.imagesPerSecond = imagesPerSecond
+        self.cpuSeconds = cpuSeconds
+    }
 }
 
 /// Progress inside an epoch, for the live display.
@@ -30,13 +38,15 @@ public final class Trainer {
     public let configuration: Configuration
     public let settings: TrainingSettings
     public let model: Sequential
-    private let optimizer: Optimizer
+    let optimizer: Optimizer          // internal: Trainer+Checkpoint saves its state
     private let schedule: LRSchedule
     /// The number of epochs the learning-rate schedule spans (see ``init(configuration:settings:seed:scheduleEpochs:)``).
     public let scheduleEpochs: Int
-    private var orderRNG: SplitMix64
-    private var augmentRNG: SplitMix64
-    public private(set) var epochsDone = 0
+    var orderRNG: SplitMix64          // internal (with augmentRNG, epochsDone): Trainer+Checkpoint
+    var augmentRNG: SplitMix64
+    public internal(set) var epochsDone = 0
+    /// The seed the weights and streams come from.
+    public let seed: UInt64
     private var labels: [Int32] = []
 
     /// Weights come from `seed` alone (not from the configuration), so every
@@ -51,6 +61,7 @@ public final class Trainer {
     public init(configuration: Configuration, settings: TrainingSettings, seed: UInt64,
                 scheduleEpochs: Int? = nil) throws {
         self.configuration = configuration
+        self.seed = seed
         var s = settings
         try s.apply(configuration.overrides)
         self.settings = s

@@ -24,6 +24,12 @@ public struct TrialOutcome: Sendable {
     public var epochs: [EpochMetrics]
     public var testLoss: Double?, testAccuracy: Double?
     public var last: EpochMetrics? { epochs.last }
+
+    public init(name: String, status: TrialStatus, divergedEpoch: Int? = nil, epochs: [EpochMetrics] = [],
+                testLoss: Double? = nil, testAccuracy: Double? = nil) {
+        self.name = name; self.status = status; self.divergedEpoch = divergedEpoch; self.epochs = epochs
+        self.testLoss = testLoss; self.testAccuracy = testAccuracy
+    }
 }
 
 /// The data a run trains and evaluates on.
@@ -72,7 +78,9 @@ public enum TrialRunner {
         return outcomes.withLock { $0.map { $0! } }
     }
 
-    static func runOne(_ job: TrialJob, index j: Int, data: TrialData, shouldStop: () -> Bool,
+    /// One job on the calling thread: the training loop every run shares (local
+    /// runs through `run`, Slurm tasks through `Cluster.Worker`).
+    public static func runOne(_ job: TrialJob, index j: Int, data: TrialData, shouldStop: () -> Bool,
                        emit: (TrialEvent) -> Void) -> TrialOutcome {
         let t = job.trainer
         var outcome = TrialOutcome(name: t.configuration.name, status: .done, divergedEpoch: nil, epochs: [])

@@ -12,7 +12,7 @@ struct Quantlab: ParsableCommand {
             sessions/DATE-TIME.qlab. Type 'help' at the prompt for the command language.
             """,
         version: Notebook.version,
-        subcommands: [Shell.self, Run.self, Replay.self, Bench.self, KernelCommand.self, NotebookConvert.self],
+        subcommands: [Shell.self, Run.self, Replay.self, Bench.self, KernelCommand.self, NotebookConvert.self, WorkerCommand.self],
         defaultSubcommand: Shell.self
     )
 }

@@ -29,10 +29,18 @@ struct Replay: ParsableCommand {
     @Flag(name: .long, help: "Let the session write files outside the current folder.")
     var allowWritesAnywhere = false
 
+    @Option(name: .long, help: "Where runs recorded with on=slurm train: local (default) or slurm (submit them again).")
+    var on: String = "local"
+
     func run() throws {
         Startup.prepare()
         let notebook = Notebook(output: Console.out)
         Startup.connect(notebook.workspace)
+        guard on == "local" || on == "slurm" else {
+            Console.err("error: --on expects local or slurm, found '\(on)'")
+            throw ExitCode(2)
+        }
+        notebook.workspace.replayOnSlurm = on == "slurm"
         let text: String
         do {
             text = file.hasSuffix(".ipynb") ? try NotebookFile.session(fromNotebook: notebookData(), name: file)

@@ -50,7 +50,7 @@ import Testing
         let client = try TestClient()
         defer { client.stop() }
         let complete = try #require(client.request("complete_request", ["code": "echo x\ntrial r", "cursor_pos": 14]))
-        #expect(complete.content["matches"] as? [String] == ["run"])
+        #expect(complete.content["matches"] as? [String] == ["resume", "run"])   // trial resume: Slurm runs
         #expect(complete.content["cursor_start"] as? Int == 13)
         #expect(complete.content["cursor_end"] as? Int == 14)
         let inspect = try #require(client.request("inspect_request", ["code": "seed 3", "cursor_pos": 2, "detail_level": 0]))

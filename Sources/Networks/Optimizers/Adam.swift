@@ -12,10 +12,10 @@ import Tensors
 public final class Adam: Optimizer {
     public let beta1: Float, beta2: Float, eps: Float
     public let weightDecay: Float
-    private var m: [[Float]] = []
-    private var v: [[Float]] = []
+    var m: [[Float]] = []           // internal: OptimizerState saves and restores the moments
+    var v: [[Float]] = []
     /// Steps taken (t of the last update).
-    public private(set) var steps = 0
+    public internal(set) var steps = 0
 
     public init(beta1: Float = 0.9, beta2: Float = 0.999, eps: Float = 1e-8, weightDecay: Float = 0) {
         precondition((0..<1).contains(beta1) && (0..<1).contains(beta2), "Adam: betas must be in [0, 1)")

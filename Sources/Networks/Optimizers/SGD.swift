@@ -13,7 +13,7 @@ public final class SGD: Optimizer {
     public let momentum: Float
     public let weightDecay: Float
     public let nesterov: Bool
-    private var buffers: [[Float]] = []
+    var buffers: [[Float]] = []     // internal: OptimizerState saves and restores them
 
     public init(momentum: Float = 0, weightDecay: Float = 0, nesterov: Bool = false) {
         precondition(momentum >= 0 && weightDecay >= 0, "SGD: momentum and weight decay must be ≥ 0")

@@ -33,6 +33,7 @@ enum DataCommands {
                 let defaultVal = min(5000, d.train.count / 10)
                 let val = try inv.int("val", default: defaultVal, in: 0...max(0, d.train.count - d.classNames.count))
                 ws.state.data = makeDataState(d, holdOut: val, seed: ws.seed)
+                ws.state.data?.source = DataSource(loader: name, path: path, options: options)
                 let s = ws.state.data!
                 return CommandOutput(text: summary(d) + "validation: \(s.validation.count) held out of train (stratified, seed \(ws.seed)); training on \(s.train.count)",
                                      results: ["dataset \(d.name) fingerprint \(d.fingerprint) train \(s.train.count) val \(s.validation.count) test \(d.test.count)"])
@@ -51,7 +52,7 @@ enum DataCommands {
                 let text = inv.words[0]
                 let total = s.train.count, minimum = min(s.classes, total)
                 if text == "all" {
-                    s.sample = s.train; s.sampleText = "all"
+                    s.sample = s.train; s.sampleText = "all"; s.sampleIndices = Array(0..<s.train.count)
                 } else {
                     let n: Int
                     if text.hasSuffix("%") {
@@ -68,7 +69,8 @@ enum DataCommands {
                         }
                         n = v
                     }
-                    s.sample = stratifiedSample(s.train, count: n, classes: s.classes, seed: ws.seed)
+                    s.sampleIndices = stratifiedIndices(s.train, count: n, classes: s.classes, seed: ws.seed).chosen
+                    s.sample = s.train.subset(s.sampleIndices)
                     s.sampleText = text
                 }
                 ws.state.data = s
@@ -119,11 +121,14 @@ enum DataCommands {
 
     static func makeDataState(_ d: Dataset, holdOut: Int, seed: UInt64) -> DataState {
         let classes = d.classNames.count
-        let (train, val) = holdOut > 0
-            ? stratifiedSplit(d.train, holdOut: holdOut, classes: classes, seed: seed)
-            : (d.train, Split.empty(sampleShape: d.sampleShape))
-        return DataState(dataset: d, train: train, validation: val, sample: train, sampleText: "all",
-                         normalization: Normalization.compute(train))
+        // stratifiedSplit's indices, kept for Slurm plans.
+        let (val, rest) = holdOut > 0
+            ? stratifiedIndices(d.train, count: holdOut, classes: classes, seed: seed)
+            : ([], Array(0..<d.train.count))
+        let train = holdOut > 0 ? d.train.subset(rest) : d.train
+        return DataState(dataset: d, train: train, validation: holdOut > 0 ? d.train.subset(val) : Split.empty(sampleShape: d.sampleShape),
+                         sample: train, sampleText: "all", normalization: Normalization.compute(train),
+                         trainIndices: rest, validationIndices: val, sampleIndices: Array(rest.indices))
     }
 }
 

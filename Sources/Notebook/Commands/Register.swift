@@ -7,6 +7,7 @@ func registerDomainCommands(_ registry: inout CommandRegistry) {
     registry.register(ConfigCommands.specs)
     registry.register(TrialCommands.specs)
     registry.register(SearchCommands.specs)
+    registry.register(SlurmCommands.specs)
     registry.register(PerLayerSearchCommands.specs)
     registry.register([SearchComparison.spec, PerLayerSpace.configSpec])
     registry.register(SensitivityCommands.specs)

@@ -3,6 +3,7 @@ import Tensors
 import Datasets
 import Store
 import Trials
+import Cluster
 
 /// Runs trial jobs for a command: side by side on `ws.threads` workers, with live
 /// progress frames, every epoch written to the results store as it ends, and
@@ -18,6 +19,8 @@ struct RunDriver {
     var classes: Int? = nil
     /// Each job's seed for the store when they differ (trial run seeds=K); nil: the session seed.
     var jobSeeds: [UInt64]? = nil
+    /// Train on Slurm as an array job (`on=slurm`); nil: on this machine.
+    var slurm: SlurmRequest? = nil
 
     func run(_ jobs: [TrialJob], line: Int?) throws -> [TrialOutcome] {
         // Before anything is stored or trained: every model must take these samples
@@ -42,7 +45,23 @@ struct RunDriver {
                 settings: job.trainer.settings.text + " schedule_epochs=\(job.trainer.scheduleEpochs)", seed: Int(truncatingIfNeeded: seed), status: .running,
                 session: ws.sessionName ?? ws.state.sessionName, sessionLine: ws.sessionLine ?? line)))
         }
-        let names = jobs.map { $0.trainer.configuration.name }
+        let outcomes = try execute(names: jobs.map { $0.trainer.configuration.name }, runIDs: runIDs, store: store) { events in
+            if let slurm { return try SlurmRun.submit(jobs, request: slurm, driver: self, runIDs: runIDs, store: store, events: events) }
+            let interrupt = ws.interrupt
+            return TrialRunner.run(jobs, data: data, workers: ws.threads, shouldStop: { interrupt.isSet }, events: events)
+        }
+        let stopped = zip(jobs, outcomes).filter { $0.1.status == .interrupted }
+        if !stopped.isEmpty {
+            ws.runStop = RunStop(epochs: stopped.map { ($0.0.trainer.configuration.name, $0.0.trainer.epochsDone) })
+        }
+        return outcomes
+    }
+
+    /// Runs the jobs named `names`, whose store runs are `runIDs`, through `body` (on this
+    /// machine or on Slurm): the events it reports draw the live progress and write every
+    /// epoch and each run's end to the store, the same way wherever the jobs train.
+    func execute(names: [String], runIDs: [Int64], store: ResultsStore,
+                 _ body: (@escaping (TrialEvent) -> Void) throws -> [TrialOutcome]) throws -> [TrialOutcome] {
         let width = names.map(\.count).max() ?? 4
         // Live lines (redrawn on a terminal) and epoch summaries (final frames: a log
         // gets one line per finished epoch).
@@ -90,13 +109,8 @@ struct RunDriver {
                 }
             }
         }
-        let interrupt = ws.interrupt
-        let outcomes = TrialRunner.run(jobs, data: data, workers: ws.threads, shouldStop: { interrupt.isSet }, events: events)
+        let outcomes = try body(events)
         if let storeError { throw QuantlabError.runtime("\(storeError)") }
-        let stopped = zip(jobs, outcomes).filter { $0.1.status == .interrupted }
-        if !stopped.isEmpty {
-            ws.runStop = RunStop(epochs: stopped.map { ($0.0.trainer.configuration.name, $0.0.trainer.epochsDone) })
-        }
         return outcomes
     }
 }

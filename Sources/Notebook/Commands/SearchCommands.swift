@@ -6,12 +6,12 @@ import Analysis
 
 /// `search halving | hyperband`: the seed paper's adaptive search.
 enum SearchCommands {
-    static let options = ["eta", "min", "max", "budget", "objective", "cost", "limit", "lambda", "on", "final"] + TrainingSettings.keys
+    static let options = ["eta", "min", "max", "budget", "objective", "cost", "limit", "lambda", "final"] + TrainingSettings.keys + SlurmRequest.keys
 
     static var specs: [CommandSpec] {
         [
             CommandSpec(
-                group: "search", verb: "halving", synopsis: "search halving CONFIG… | all [eta=3] [min=1] [max=9] [budget=EPOCHS] [objective=accuracy|limit|weighted] [cost=memory|bops|energy] [limit=X] [lambda=X] [on=sample|train] [final=yes]",
+                group: "search", verb: "halving", synopsis: "search halving CONFIG… | all [eta=3] [min=1] [max=9] [budget=EPOCHS] [objective=accuracy|limit|weighted] [cost=memory|bops|energy] [limit=X] [lambda=X] [on=sample|train][,slurm] [final=yes]",
                 abstract: "Successive halving: train all briefly, keep the best 1/eta by validation accuracy, train those longer, repeat.",
                 discussion: """
                 Rungs train on the trial sample (on=sample, default) or the full training split, continuing
@@ -22,6 +22,7 @@ enum SearchCommands {
                 (final runs of epochs= on the full training split), counted in images.
                 A learning-rate schedule (schedule=cosine|step) spans max= epochs, so rungs continue one schedule.
                 budget= must pay for the first rung (configurations × min epochs); limit= must admit the cheapest.
+                on=slurm (or on=train,slurm) trains each rung as one Slurm array job: only survivors get the next rung.
                 """,
                 options: options, completes: [.config]
             ) { inv, ws in try search(inv, ws, hyperband: false) },
@@ -78,7 +79,10 @@ enum SearchCommands {
         let eta = try inv.int("eta", default: 3, in: 2...10)
         let minE = try inv.int("min", default: 1, in: 1...1000)
         let maxE = try inv.int("max", default: 9, in: minE...1000)
-        let on = try inv.choice("on", ["sample", "train"], default: "sample")
+        let onValues = try SlurmRequest.onValues(inv, dataChoices: ["sample", "train"])   // on=train,slurm: data and where
+        let on = onValues.contains("train") ? "train" : "sample"
+        let slurm = try SlurmRequest.parse(inv, ws, dataChoices: ["sample", "train"])
+        if slurm?.dryRun == true { throw inv.usageError("dry-run=yes shows trial run and trial final plans; a search plans each rung from the last one's results") }
         let costKind = try CostKind.parse(inv, default: .memory)
         let objectiveKind = try inv.choice("objective", ["accuracy", "limit", "weighted"], default: "accuracy")
         let final = try inv.bool("final", default: false)
@@ -116,8 +120,9 @@ enum SearchCommands {
         }
         let budget = try inv.int("budget", in: max(1, firstRung)...Int.max)
         let trainData = on == "sample" ? data.trialData : TrialData(train: data.train, validation: data.trialData.validation, test: nil, normalization: data.normalization)
-        let driver = RunDriver(ws: ws, kind: .search, data: trainData, datasetName: data.dataset.name, fingerprint: data.dataset.fingerprint,
+        var driver = RunDriver(ws: ws, kind: .search, data: trainData, datasetName: data.dataset.name, fingerprint: data.dataset.fingerprint,
                                classes: data.classes)
+        driver.slurm = slurm     // each rung is one array job
         let evaluator = Evaluator(configs: configs, settings: settings, driver: driver, seed: ws.seed, line: inv.lineNumber,
                                   scheduleEpochs: maxE)
         let ids = Array(configs.indices)
@@ -147,8 +152,9 @@ enum SearchCommands {
             epochs: report.epochsSpent, images: evaluator.images, cpuSeconds: evaluator.cpuSeconds, started: started), inv, ws)
         var images = evaluator.images
         if let c = report.chosen, final {
-            let fd = RunDriver(ws: ws, kind: .final, data: data.finalData, datasetName: data.dataset.name, fingerprint: data.dataset.fingerprint,
+            var fd = RunDriver(ws: ws, kind: .final, data: data.finalData, datasetName: data.dataset.name, fingerprint: data.dataset.fingerprint,
                                classes: data.classes)
+            fd.slurm = slurm
             let trainer = try Trainer(configuration: configs[c], settings: settings, seed: ws.seed)
             let o = try fd.run([TrialJob(trainer: trainer, epochs: settings.epochs, evaluateTest: true)], line: inv.lineNumber)[0]
             images += settings.epochs * data.train.count

@@ -20,6 +20,8 @@ enum SeedRepeats {
         var driver = RunDriver(ws: ws, kind: final ? .final : .trial, data: final ? try data.finalData(inv, seed: ws.seed) : data.trialData,
                                datasetName: data.dataset.name, fingerprint: data.dataset.fingerprint, classes: data.classes)
         driver.jobSeeds = jobSeeds
+        driver.slurm = try SlurmRequest.parse(inv, ws)
+        if let slurm = driver.slurm, slurm.dryRun { return try SlurmRun.dryRun(jobs, request: slurm, driver: driver) }
         let outcomes = try driver.run(jobs, line: inv.lineNumber)
         if outcomes.contains(where: { $0.status == .interrupted }) { throw QuantlabError.interrupted }
         var results: [String] = []

@@ -5,6 +5,7 @@ import Networks
 import Quantization
 import Store
 import Trials
+import Cluster
 
 /// A model defined in the session: its spec, input shape and the default
 /// precision of each weighted layer (set with `precision`).
@@ -26,6 +27,20 @@ struct DataState {
     var sampleText: String
     var normalization: Normalization
     var classes: Int { dataset.classNames.count }
+    /// How the dataset was loaded, and which of its training samples make `train`,
+    /// `validation` and (indices into `train`) `sample`: what a Slurm plan records so
+    /// that workers rebuild the same splits.
+    var source = DataSource()
+    var trainIndices: [Int] = []
+    var validationIndices: [Int] = []
+    var sampleIndices: [Int] = []
+}
+
+/// The `data load` call that made a dataset.
+struct DataSource {
+    var loader = ""
+    var path: String?
+    var options: [String: String] = [:]
 }
 
 /// The results of the session's runs, by configuration name.
@@ -52,6 +67,8 @@ public final class SessionState {
     var configs: [Configuration] = []
     var results = RunResults()
     var settings = TrainingSettings()
+    /// Defaults of `on=slurm` runs (`trial set partition=… time=…`).
+    var slurm = SlurmOptions()
     var storePath = "quantlab.db"
     var sessionName: String?
     private var openStore: ResultsStore?

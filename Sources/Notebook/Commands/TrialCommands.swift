@@ -8,7 +8,7 @@ enum TrialCommands {
     static var specs: [CommandSpec] {
         [
             CommandSpec(
-                group: "trial", verb: "run", synopsis: "trial run CONFIG… | all [epochs=N] [batch=N] [optimizer=adam|sgd] [lr=X] [momentum=X] [wd=X] [schedule=constant|cosine|step] [augment=yes] [seeds=K]",
+                group: "trial", verb: "run", synopsis: "trial run CONFIG… | all [epochs=N] [batch=N] [optimizer=adam|sgd] [lr=X] [momentum=X] [wd=X] [schedule=constant|cosine|step] [augment=yes] [seeds=K] [on=local|slurm]",
                 abstract: "Short trials: train configurations side by side on the trial sample, validating every epoch.",
                 discussion: """
                 Each configuration starts from the same seeded weights and sees the same batches, so
@@ -22,13 +22,15 @@ enum TrialCommands {
                 later commands (correlate, plots) use the means, and the seed-to-seed spread gives the noise floor,
                 1.96·σ·√(2/K) with σ the pooled sd of the last epoch's accuracy: two means closer than that are not
                 resolvable (correlate marks such regrets as ties).
+                on=slurm trains as a Slurm array job instead (partition=, time=, cpus=, array-limit=, pack=, plans=,
+                dry-run=yes; see help trial resume): the same epochs, bit for bit, merged into the store as they arrive.
                 """,
-                options: TrainingSettings.keys + ["seeds"], completes: [.config]
+                options: TrainingSettings.keys + ["seeds"] + SlurmRequest.keys, completes: [.config]
             ) { inv, ws in
                 try run(inv, ws, final: false)
             },
             CommandSpec(
-                group: "trial", verb: "final", synopsis: "trial final CONFIG… | all [epochs=N] [train=N] [SETTING=VALUE …]",
+                group: "trial", verb: "final", synopsis: "trial final CONFIG… | all [epochs=N] [train=N] [SETTING=VALUE …] [on=local|slurm]",
                 abstract: "Final runs: train configurations on the full training split and measure test accuracy.",
                 discussion: """
                 The ground truth that early trial accuracy is compared with (see correlate). seeds=K as for trial run.
@@ -36,18 +38,22 @@ enum TrialCommands {
                 for every configuration, drawn from the session seed on its own stream), for ground truths too large
                 to train on the whole split.
                 """,
-                options: TrainingSettings.keys + ["seeds", "train"], completes: [.config]
+                options: TrainingSettings.keys + ["seeds", "train"] + SlurmRequest.keys, completes: [.config]
             ) { inv, ws in
                 try run(inv, ws, final: true)
             },
             CommandSpec(
-                group: "trial", verb: "set", synopsis: "trial set [SETTING=VALUE …]",
-                abstract: "Show or change the default training settings of later runs.",
-                options: TrainingSettings.keys
+                group: "trial", verb: "set", synopsis: "trial set [SETTING=VALUE …] [partition=P] [time=T] [cpus=N] [array-limit=K] [pack=N] [plans=DIR]",
+                abstract: "Show or change the default training settings of later runs, and the defaults of runs on Slurm.",
+                discussion: "The slurm section holds the defaults of on=slurm runs (see help trial resume); a command's own options override them.",
+                options: TrainingSettings.keys + SlurmRequest.settingKeys
             ) { inv, ws in
                 try inv.expectWords(0...0)
+                var slurm = ws.state.slurm
+                try SlurmRequest.apply(inv, to: &slurm)
                 try ws.state.settings.apply(try settingsOptions(inv))
-                return CommandOutput(text: ws.state.settings.text, results: ["settings \(ws.state.settings.text)"])
+                ws.state.slurm = slurm
+                return CommandOutput(text: ws.state.settings.text + "\nslurm: " + slurm.text, results: ["settings \(ws.state.settings.text)"])
             },
             CommandSpec(
                 group: "trial", verb: "show", synopsis: "trial show [CONFIG…]",
@@ -95,6 +101,16 @@ enum TrialCommands {
         return o
     }
 
+    /// The recorded result line of each epoch: `trial NAME epoch K train_loss X val_acc Y [test_acc Z]`.
+    static func epochResults(_ kind: String, _ name: String, _ o: TrialOutcome) -> [String] {
+        o.epochs.map { m in
+            var r = "\(kind) \(name) epoch \(m.epoch) train_loss \(f6(m.trainLoss))"
+            if let v = m.validationAccuracy { r += " val_acc \(f6(v))" }
+            if let t = m.testAccuracy { r += " test_acc \(f6(t))" }
+            return r
+        }
+    }
+
     static func run(_ inv: Invocation, _ ws: Workspace, final: Bool) throws -> CommandOutput {
         let data = try ws.state.requireData()
         if final { _ = try data.requireTest(for: "trial final") }
@@ -107,8 +123,10 @@ enum TrialCommands {
             let trainer = try Trainer(configuration: c, settings: settings, seed: ws.seed)
             return TrialJob(trainer: trainer, epochs: trainer.settings.epochs, evaluateTest: final)
         }
-        let driver = RunDriver(ws: ws, kind: final ? .final : .trial, data: final ? try data.finalData(inv, seed: ws.seed) : data.trialData,
+        var driver = RunDriver(ws: ws, kind: final ? .final : .trial, data: final ? try data.finalData(inv, seed: ws.seed) : data.trialData,
                                datasetName: data.dataset.name, fingerprint: data.dataset.fingerprint, classes: data.classes)
+        driver.slurm = try SlurmRequest.parse(inv, ws)
+        if let slurm = driver.slurm, slurm.dryRun { return try SlurmRun.dryRun(jobs, request: slurm, driver: driver) }
         let t0 = Date()
         let outcomes = try driver.run(jobs, line: inv.lineNumber)
         let seconds = Date().timeIntervalSince(t0)
@@ -124,12 +142,7 @@ enum TrialCommands {
             } else {
                 ws.state.results.trials[c.name] = o
             }
-            for m in o.epochs {
-                var r = "\(final ? "final" : "trial") \(c.name) epoch \(m.epoch) train_loss \(f6(m.trainLoss))"
-                if let v = m.validationAccuracy { r += " val_acc \(f6(v))" }
-                if let t = m.testAccuracy { r += " test_acc \(f6(t))" }
-                results.append(r)
-            }
+            results += epochResults(final ? "final" : "trial", c.name, o)
             if o.status != .done { results.append("\(c.name) \(o.status.rawValue)" + (o.divergedEpoch.map { " epoch \($0)" } ?? "")) }
             let best = o.epochs.compactMap(\.validationAccuracy).max()
             let ips = o.epochs.map(\.imagesPerSecond).reduce(0, +) / Double(max(o.epochs.count, 1))
@@ -140,7 +153,8 @@ enum TrialCommands {
         let interrupted = outcomes.contains { $0.status == .interrupted }
         let what = final ? "final runs on \(data.train.count) images, tested on \(data.dataset.test.count)"
                          : "trials on a sample of \(data.sample.count), validated on \(data.validation.count)"
-        var text = table.render() + "\n\(configs.count) configurations, \(what); \(String(format: "%.1f", seconds)) s on \(ws.threads) thread(s); stored in \(ws.state.storePath)"
+        let place = driver.slurm == nil ? "on \(ws.threads) thread(s)" : "on Slurm"
+        var text = table.render() + "\n\(configs.count) configurations, \(what); \(String(format: "%.1f", seconds)) s \(place); stored in \(ws.state.storePath)"
         if interrupted { text += "\ninterrupted: finished epochs were kept and stored" }
         return CommandOutput(text: text, results: results)
     }

@@ -61,6 +61,7 @@ public final class Notebook {
     /// a run stopped by Ctrl-C gets a `# stopped:` line. Rethrows failures.
     func runRecorded(_ line: String, lineNumber: Int?, file: String? = nil) throws -> CommandOutput? {
         workspace.runStop = nil
+        workspace.notes = []
         sourceRecorded = false
         if let recorder {
             workspace.sessionName = recorder.name
@@ -78,6 +79,7 @@ public final class Notebook {
             } else if !sourceRecorded {
                 record { try $0.record(line: line, results: result.results) }
                 if let stop = workspace.runStop { record { try $0.recordStop(stop) } }
+                for note in workspace.notes { record { try $0.recordNote(note) } }
             }
             sourceRecorded = false
             return result

@@ -16,7 +16,10 @@ public final class UniformWeightQuantizer: WeightQuantizer {
     public let perChannel: Bool
     public let stochastic: Bool
     public private(set) var scales: [Float] = []
-    private var rng: SplitMix64
+    /// The stochastic-rounding stream (checkpoints save and restore it).
+    public internal(set) var rng: SplitMix64
+    /// Restores the stochastic-rounding stream saved by a checkpoint.
+    public func restoreRandomState(_ state: UInt64) { rng = SplitMix64(seed: state) }
 
     public init(bits: Int, perChannel: Bool = false, stochastic: Bool = false, seed: UInt64 = 0) {
         precondition((2...16).contains(bits), "UniformWeightQuantizer: bits must be 2…16, got \(bits)")
