@@ -17,10 +17,12 @@ extension Configuration {
     public func costReport(of model: Sequential) -> CostReport {
         precondition(model.spec == spec && model.inputShape == inputShape,
                      "costReport(of:): the model is not built from configuration \(name)")
-        var inputBits = 8          // the network input is 8-bit data
         var rows: [LayerCostInput] = []
         for (i, layer) in model.weightedLayers.enumerated() {
             let p = precisions[i]
+            // The activation this layer reads (the previous layer's in a chain); the
+            // network input is 8-bit data.
+            let inputBits = model.weightedInputSources[i].map { precisions[$0].activation.storageBits } ?? 8
             let shape = model.inputShape(of: layer)
             let weights = layer.weight.value.count
             rows.append(LayerCostInput(
@@ -29,7 +31,6 @@ extension Configuration {
                 scales: LayerCostInput.scaleCount(for: p.weight, options: options, outputChannels: layer.outputChannels),
                 macs: layer.macs(inputShape: shape), fanIn: weights / layer.outputChannels,
                 weightPrecision: p.weight, inputBits: inputBits))
-            inputBits = p.activation.storageBits
         }
         return CostReport(rows)
     }
