@@ -101,7 +101,8 @@ enum ModelCommands {
                 (unsigned, clipped) or 1 (sign; replaces the ReLU, as in BinaryNet). Keys are layer names,
                 patterns (conv*, *), or first/last (the common convention keeps them at 8 or 32 bits).
                 An exact name beats first/last, which beat patterns; among patterns the later one wins.
-                The activation precision of the last layer (the logits) is not applied.
+                The activation precision of the last layer (the logits) is not applied, nor that of a
+                residual shortcut's layers (shortcut1, …: their output is added unquantized).
                 """,
                 completes: [.model, .layer], freeForm: true
             ) { inv, ws in
