@@ -223,7 +223,7 @@ public enum ModelArchive {
         func walk(_ specs: [LayerSpec], from input: [Int], shortcut: Bool) throws(ArchiveError) -> [Int]? {
             var shape = input
             for s in specs {
-                let kind = shortcut && s.isWeighted ? "shortcut" : s.kind
+                let kind = ModelBuilder.nameKind(s, onShortcut: shortcut)
                 counters[kind, default: 0] += 1
                 let name = "\(kind)\(counters[kind]!)"
                 func weights(_ expected: [Int]) throws(ArchiveError) {

@@ -51,6 +51,12 @@ struct ModelBuilder {
         weightedTotal = spec.layers.reduce(0) { $0 + $1.weightedCount }
     }
 
+    /// The counter a layer's name comes from: its kind, or `shortcut` for a weighted
+    /// layer on a shortcut (`ModelArchive` names records the same way).
+    static func nameKind(_ s: LayerSpec, onShortcut: Bool) -> String {
+        onShortcut && s.isWeighted ? "shortcut" : s.kind
+    }
+
     private mutating func nextName(_ kind: String) -> String {
         counters[kind, default: 0] += 1
         return "\(kind)\(counters[kind]!)"
@@ -90,8 +96,7 @@ struct ModelBuilder {
                 c.source = owner
                 continue
             }
-            let shortcutWeight = role == .shortcut && s.isWeighted
-            let name = nextName(shortcutWeight ? "shortcut" : s.kind)
+            let name = nextName(Self.nameKind(s, onShortcut: role == .shortcut))
             let inputShape = c.shape
             let layer = try LayerFactory.make(s, name: name, inputShape: inputShape, rng: &rng)
             try append(layer, to: &c)
