@@ -11,7 +11,7 @@ import Datasets
 /// script does), batch 64, SGD with momentum, one BLAS thread per trial. "x2" runs
 /// two independent trials side by side and reports their combined images/s.
 public enum Benchmarks {
-    public static let names = ["sgemm", "layers", "cifar3", "fmnist2", "seedcnn"]
+    public static let names = ["sgemm", "layers", "cifar3", "fmnist2", "seedcnn", "resnet20"]
 
     /// Runs the named benchmarks (all when empty); `quick` shortens them.
     public static func run(names: [String], quick: Bool, output: (String) -> Void) {
@@ -23,7 +23,7 @@ public enum Benchmarks {
             switch name {
             case "sgemm": sgemmFigures(quick: quick, output: output)
             case "layers": layerFigures(quick: quick, output: output)
-            case "cifar3", "fmnist2", "seedcnn":
+            case "cifar3", "fmnist2", "seedcnn", "resnet20":
                 // "+float-forward": the same precision with the integer forward off
                 // (fake-quantized float GEMMs), to show what the integer path gains.
                 let precisions = ["w32a32", "w8a8", "w8a8+float-forward", "w4a4", "w1a1", "wta8"]

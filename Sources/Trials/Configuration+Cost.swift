@@ -17,10 +17,12 @@ extension Configuration {
     public func costReport(of model: Sequential) -> CostReport {
         precondition(model.spec == spec && model.inputShape == inputShape,
                      "costReport(of:): the model is not built from configuration \(name)")
-        var inputBits = 8          // the network input is 8-bit data
         var rows: [LayerCostInput] = []
         for (i, layer) in model.weightedLayers.enumerated() {
             let p = precisions[i]
+            // The activation this layer reads (the previous layer's in a chain); the
+            // network input is 8-bit data.
+            let inputBits = model.weightedInputSources[i].map { precisions[$0].activation.storageBits } ?? 8
             let shape = model.inputShape(of: layer)
             let weights = layer.weight.value.count
             rows.append(LayerCostInput(
@@ -31,7 +33,6 @@ extension Configuration {
                 weightPrecision: p.weight, inputBits: inputBits, inputElements: shape.reduce(1, *),
                 outputElements: layer.macs(inputShape: shape) / max(1, weights / layer.outputChannels),
                 outputBits: p.activation.storageBits))
-            inputBits = p.activation.storageBits
         }
         return CostReport(rows)
     }

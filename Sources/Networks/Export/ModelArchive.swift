@@ -46,7 +46,7 @@ public enum ModelArchive {
             throw ArchiveError(.malformed, file: file, offset: nil, expected: "a header JSON can hold", found: "\(error)")
         }
         var records: [ArchiveRecord] = []
-        for layer in model.layers {
+        for layer in model.allLayers {
             if let w = layer as? WeightedLayer {
                 let value = w.weight.value
                 let codes = value.data.withUnsafeBufferPointer {
@@ -132,7 +132,7 @@ public enum ModelArchive {
             if let i = v.firstIndex(where: { !valid($0) }) { throw bad("\(what) in \(name)", "\(v[i]) at index \(i)") }
             return v
         }
-        for layer in model.layers {
+        for layer in model.allLayers {
             if let w = layer as? WeightedLayer {
                 w.weight.value.data = try values(w.name + ".weight", w.weight.value.shape)
                 try checkCodes(w, c.record(w.name + ".weight")!, precision: header.layers.first { $0.name == w.name }?.precision ?? "", file: file)
@@ -217,44 +217,61 @@ public enum ModelArchive {
         guard inputShape.count == 1 || inputShape.count == 3, inputShape.allSatisfy({ $0 >= 1 }), size(inputShape) != nil else {
             throw bad("an input shape [F] or [C, H, W] of positive sizes (at most \(maxSampleValues) values)", "\(inputShape)")
         }
-        var shape = inputShape
         var counters: [String: Int] = [:]
-        for s in spec.layers {
-            counters[s.kind, default: 0] += 1
-            let name = "\(s.kind)\(counters[s.kind]!)"
-            func weights(_ expected: [Int]) throws(ArchiveError) {
-                guard let r = c.record(name + ".weight") else { throw bad("a record \(name).weight", "none") }
-                guard r.shape == expected else {
-                    throw bad("\(name).weight of shape \(shapeText(expected)) (spec \(s.text) on input \(shapeText(shape)))",
-                              "shape \(shapeText(r.shape))")
+        // Names as `ModelBuilder` gives them. Returns nil where `Sequential` will report
+        // the problem (shapes that do not fit), the output shape otherwise.
+        func walk(_ specs: [LayerSpec], from input: [Int], shortcut: Bool) throws(ArchiveError) -> [Int]? {
+            var shape = input
+            for s in specs {
+                let kind = ModelBuilder.nameKind(s, onShortcut: shortcut)
+                counters[kind, default: 0] += 1
+                let name = "\(kind)\(counters[kind]!)"
+                func weights(_ expected: [Int]) throws(ArchiveError) {
+                    guard let r = c.record(name + ".weight") else { throw bad("a record \(name).weight", "none") }
+                    guard r.shape == expected else {
+                        throw bad("\(name).weight of shape \(shapeText(expected)) (spec \(s.text) on input \(shapeText(shape)))",
+                                  "shape \(shapeText(r.shape))")
+                    }
+                }
+                switch s {
+                case let .conv(f, k, st, p, _):
+                    guard shape.count == 3 else { return nil }         // Sequential reports it
+                    let (h, w) = (shape[1], shape[2])
+                    try weights([f, shape[0], k, k])                   // bounds f and k by the file
+                    guard p <= maxSampleValues, h + 2 * p >= k, w + 2 * p >= k else {
+                        throw bad("\(name) (\(s.text)): a kernel and padding that fit its input \(shapeText(shape))", "padding \(p)")
+                    }
+                    shape = [f, (h + 2 * p - k) / st + 1, (w + 2 * p - k) / st + 1]
+                case let .dense(units, _):
+                    try weights([units, shape.reduce(1, *)])
+                    shape = [units]
+                case let .maxPool(w, st), let .avgPool(w, st):
+                    guard shape.count == 3, shape[1] >= w, shape[2] >= w else { return nil }
+                    shape = [shape[0], (shape[1] - w) / st + 1, (shape[2] - w) / st + 1]
+                case .globalAvgPool:
+                    guard shape.count == 3 else { return nil }
+                    shape = [shape[0]]
+                case let .channelPad(f, st):
+                    guard shape.count == 3, shape[0] <= f else { return nil }
+                    shape = [f, (shape[1] + st - 1) / st, (shape[2] + st - 1) / st]
+                case let .residual(main, short):
+                    guard let m = try walk(main, from: shape, shortcut: false),
+                          try walk(short, from: shape, shortcut: true) != nil else { return nil }
+                    shape = m
+                case .flatten:
+                    shape = [shape.reduce(1, *)]
+                case .batchNorm:
+                    guard !shape.isEmpty else { return nil }
+                case .relu, .hardTanh, .dropout:
+                    break
+                }
+                guard size(shape) != nil else {
+                    throw bad("activations of at most \(maxSampleValues) values per sample", "\(name) producing \(shapeText(shape))")
                 }
             }
-            switch s {
-            case let .conv(f, k, st, p, _):
-                guard shape.count == 3 else { return }             // Sequential reports it
-                let (h, w) = (shape[1], shape[2])
-                try weights([f, shape[0], k, k])                   // bounds f and k by the file
-                guard p <= maxSampleValues, h + 2 * p >= k, w + 2 * p >= k else {
-                    throw bad("\(name) (\(s.text)): a kernel and padding that fit its input \(shapeText(shape))", "padding \(p)")
-                }
-                shape = [f, (h + 2 * p - k) / st + 1, (w + 2 * p - k) / st + 1]
-            case let .dense(units, _):
-                try weights([units, shape.reduce(1, *)])
-                shape = [units]
-            case let .maxPool(w, st), let .avgPool(w, st):
-                guard shape.count == 3, shape[1] >= w, shape[2] >= w else { return }
-                shape = [shape[0], (shape[1] - w) / st + 1, (shape[2] - w) / st + 1]
-            case .flatten:
-                shape = [shape.reduce(1, *)]
-            case .batchNorm:
-                guard !shape.isEmpty else { return }
-            case .relu, .hardTanh, .dropout:
-                break
-            }
-            guard size(shape) != nil else {
-                throw bad("activations of at most \(maxSampleValues) values per sample", "\(name) producing \(shapeText(shape))")
-            }
+            return shape
         }
+        _ = try walk(spec.layers, from: inputShape, shortcut: false)
     }
 
     /// The options a model's quantizers were built with, as far as they show it.

@@ -3,11 +3,13 @@ import Quantization
 extension CostReport {
     /// The cost of `model` as built (its layers' quantizers say the precisions):
     /// the first weighted layer reads `networkInputBits`-bit data, each later one
-    /// the previous weighted layer's activation precision.
+    /// the activation precision of the weighted layer whose activation it reads
+    /// (`Sequential.weightedInputSources`: the previous one in a chain).
     public init(model: Sequential, networkInputBits: Int = 8) {
         var inputs: [LayerCostInput] = []
-        var bits = networkInputBits
-        for w in model.weightedLayers {
+        for (i, w) in model.weightedLayers.enumerated() {
+            let bits = model.weightedInputSources[i].map { model.weightedLayers[$0].activationQuantizer.precision.storageBits }
+                ?? networkInputBits
             let k = w.outputChannels
             let shape = model.inputShape(of: w)
             let fanIn = w.weight.value.count / max(k, 1)
@@ -19,7 +21,6 @@ extension CostReport {
                 weightPrecision: w.weightQuantizer.precision, inputBits: bits, inputElements: shape.reduce(1, *),
                 outputElements: w.macs(inputShape: shape) / max(1, fanIn),
                 outputBits: w.activationQuantizer.precision.storageBits))
-            bits = w.activationQuantizer.precision.storageBits
         }
         self.init(inputs)
     }

@@ -96,11 +96,14 @@ func integerInputGrid(_ quantizer: UniformActivationQuantizer?, weightPrecision:
 
 /// Tells each Conv2D and Dense layer which activation quantizer produced its input,
 /// when only grid-preserving layers (ReLU, max-pooling, flattening) lie between
-/// them; the layer then may run its forward pass in integers.
-public func linkIntegerInputs(_ layers: [Layer]) {
-    var source: UniformActivationQuantizer?
+/// them; the layer then may run its forward pass in integers. `source` is the
+/// quantizer whose codes the first layer's input carries (a residual block passes
+/// its input's to both paths; the sum at its end is off the grid).
+public func linkIntegerInputs(_ layers: [Layer], from start: UniformActivationQuantizer? = nil) {
+    var source = start
     for layer in layers {
         switch layer {
+        case let r as ResidualBlock: r.linkIntegerInputs(from: source); source = nil
         case let q as QuantizeActivation: source = q.owner.activationQuantizer as? UniformActivationQuantizer
         case let c as Conv2D: c.integerInput = source; source = nil
         case let d as Dense: d.integerInput = source; source = nil

@@ -38,6 +38,9 @@ enum LayerFactory {
         case let .avgPool(w, st): return AvgPool(name: name, window: w, stride: st)
         case .flatten: return Flatten(name: name)
         case let .dropout(r): return Dropout(name: name, rate: Float(r), seed: rng.next())
+        case .globalAvgPool: return GlobalAvgPool(name: name)
+        case let .channelPad(f, st): return ChannelPad(name: name, channels: f, stride: st)
+        case .residual: preconditionFailure("LayerFactory.make: residual blocks are built by ModelBuilder")
         }
     }
 }

@@ -1,5 +1,5 @@
 /// One layer as written in a model description.
-public enum LayerSpec: Hashable, Sendable {
+public indirect enum LayerSpec: Hashable, Sendable {
     /// `conv F kK [sS] [pP] [nobias]` — padding defaults to K/2 ("same" for odd K, stride 1).
     case conv(filters: Int, kernel: Int, stride: Int, padding: Int, bias: Bool)
     /// `dense N [nobias]`
@@ -11,6 +11,14 @@ public enum LayerSpec: Hashable, Sendable {
     case avgPool(window: Int, stride: Int)   // avgpool W [sS]
     case flatten                        // flatten
     case dropout(rate: Double)          // dropout P
+    /// `gap` (or `avgpool global`): global average pooling, C×H×W → C.
+    case globalAvgPool
+    /// `pad F [sS]`: the option-A shortcut of He et al. 2016 — every S-th row and column
+    /// (from the first), channels 0…C−1 kept and C…F−1 zero: C×H×W → F×⌈H/S⌉×⌈W/S⌉.
+    case channelPad(channels: Int, stride: Int)
+    /// `res(MAIN)` or `res(MAIN ; SHORTCUT)`: y = main(x) + shortcut(x), the shortcut
+    /// being the identity when `shortcut` is empty (see `ResidualBlock`).
+    case residual(main: [LayerSpec], shortcut: [LayerSpec])
 
     /// Canonical text: what `ModelSpec(parsing:)` reads back to the same value.
     public var text: String {
@@ -29,6 +37,20 @@ public enum LayerSpec: Hashable, Sendable {
         case let .avgPool(w, s): return "avgpool \(w)" + (s != w ? " s\(s)" : "")
         case .flatten: return "flatten"
         case let .dropout(r): return "dropout \(formatRate(r))"
+        case .globalAvgPool: return "gap"
+        case let .channelPad(f, s): return "pad \(f)" + (s != 1 ? " s\(s)" : "")
+        case let .residual(main, shortcut):
+            let m = main.map(\.text).joined(separator: " | ")
+            return "res(" + m + (shortcut.isEmpty ? "" : " ; " + shortcut.map(\.text).joined(separator: " | ")) + ")"
+        }
+    }
+
+    /// Weighted layers in this layer, nested ones included (a residual block's main
+    /// path, then its shortcut).
+    var weightedCount: Int {
+        switch self {
+        case let .residual(main, shortcut): return (main + shortcut).reduce(0) { $0 + $1.weightedCount }
+        default: return isWeighted ? 1 : 0
         }
     }
 
@@ -55,10 +77,13 @@ public enum LayerSpec: Hashable, Sendable {
         case .avgPool: return "avgpool"
         case .flatten: return "flatten"
         case .dropout: return "dropout"
+        case .globalAvgPool: return "gap"
+        case .channelPad: return "pad"
+        case .residual: return "res"
         }
     }
 
-    static let kinds = ["conv", "dense", "bn", "relu", "htanh", "maxpool", "avgpool", "flatten", "dropout"]
+    static let kinds = ["conv", "dense", "bn", "relu", "htanh", "maxpool", "avgpool", "flatten", "dropout", "gap", "pad", "res"]
 }
 
 private func formatRate(_ r: Double) -> String {

@@ -12,24 +12,31 @@ public final class Sequential {
     public let spec: ModelSpec
     public let inputShape: [Int]
     public let layers: [Layer]
-    /// Conv and dense layers, in order (`conv1`, `conv2`, `dense1`, …).
+    /// Conv and dense layers, in order (`conv1`, `conv2`, `dense1`, …), those of
+    /// residual blocks included (main path, then shortcut).
     public let weightedLayers: [WeightedLayer]
     /// Per-sample output shape of every layer.
     public let shapes: [[Int]]
     private var acts: [Tensor]
     private var grads: [Tensor]
 
+    /// Per weighted layer (same order): the index of the weighted layer whose
+    /// activation is its input, nil for the network input. In a chain that is the
+    /// previous weighted layer; the first layers of both paths of a residual block read
+    /// the block input, and the layer after a block reads the block's output owner
+    /// (see `ResidualBlock`). The cost model takes each layer's input bits from it.
+    public let weightedInputSources: [Int?]
+    private let weightedInputShapes: [[Int]]
+
     /// Builds the layers with freshly initialised weights drawn from `rng`.
     /// `precision(layerName)` gives each weighted layer's precision. The last weighted
     /// layer's activation precision is not applied when it produces the logits.
     /// Binary activations (`a1`) replace the layer's ReLU/HardTanh with sign (BinaryNet).
+    /// Residual blocks: see `ModelBuilder` for names and where activations are quantized.
     public init(spec: ModelSpec, inputShape: [Int], precision: (String) -> LayerPrecision = { _ in .float },
                 options: QuantizerOptions = QuantizerOptions(), rng: inout SplitMix64) throws {
         self.spec = spec
         self.inputShape = inputShape
-        var built: [Layer] = [], weighted: [WeightedLayer] = [], shapes: [[Int]] = []
-        var counters: [String: Int] = [:]
-        var shape = inputShape
         var inputSize = 1
         for d in inputShape {
             let (p, o) = inputSize.multipliedReportingOverflow(by: d)
@@ -38,73 +45,26 @@ public final class Sequential {
             }
             inputSize = p
         }
-        let specs = spec.layers
-        let lastWeighted = specs.lastIndex(where: \.isWeighted)!
-        var i = 0
-        var optionIndex: UInt64 = 0
-        func append(_ layer: Layer) throws {
-            do { shape = try layer.outputShape(for: shape) } catch let e as ModelError {
-                throw ModelError("\(e.message) (model: \(spec.text))")
-            }
-            // Activations are allocated per batch: keep one sample's below 2^24 values.
-            var size = 1
-            for d in shape {
-                let (p, o) = size.multipliedReportingOverflow(by: d)
-                guard !o, p <= 1 << 24 else {
-                    throw ModelError("\(layer.name): output \(shapeText(shape)) is more than \(1 << 24) values per sample (model: \(spec.text))")
-                }
-                size = p
-            }
-            built.append(layer)
-            shapes.append(shape)
+        // The builder holds `precision` only while it runs.
+        let (top, weighted, sources, inputShapes) = try withoutActuallyEscaping(precision) { precision in
+            var builder = ModelBuilder(spec: spec, precision: precision, options: options)
+            let top = try builder.chain(spec.layers, input: inputShape, source: nil, role: .top, rng: &rng)
+            return (top, builder.weighted, builder.sources, builder.inputShapes)
         }
-        while i < specs.count {
-            let s = specs[i]
-            counters[s.kind, default: 0] += 1
-            let name = "\(s.kind)\(counters[s.kind]!)"
-            let layer = try LayerFactory.make(s, name: name, inputShape: shape, rng: &rng)
-            try append(layer)
-            i += 1
-            guard let w = layer as? WeightedLayer else { continue }
-            let p = precision(name)
-            var o = options
-            o.seed = options.seed &+ optionIndex
-            optionIndex += 1
-            w.weightQuantizer = makeWeightQuantizer(p.weight, options: o)
-            w.activationQuantizer = makeActivationQuantizer(p.activation, options: o)
-            if p.weight == .binary && options.binaryConnect {
-                w.weight.afterUpdate = { t in clipToUnitRange(&t) }
-            }
-            weighted.append(w)
-            // The elementwise run that completes this layer's activation.
-            let quantizeOutput = p.activation != .float && i - 1 != lastWeighted
-            while i < specs.count && specs[i].isElementwise {
-                let e = specs[i]
-                counters[e.kind, default: 0] += 1
-                i += 1
-                if quantizeOutput && p.activation == .binary && (e == .relu || e == .hardTanh) { continue }
-                try append(try LayerFactory.make(e, name: "\(e.kind)\(counters[e.kind]!)", inputShape: shape, rng: &rng))
-            }
-            if quantizeOutput { try append(QuantizeActivation(owner: w)) }
-        }
-        linkIntegerInputs(built)
-        layers = built
+        linkIntegerInputs(top.layers)
+        layers = top.layers
         weightedLayers = weighted
-        self.shapes = shapes
-        acts = Array(repeating: Tensor(zeros: [0]), count: built.count + 1)
-        grads = Array(repeating: Tensor(zeros: [0]), count: built.count + 1)
+        weightedInputSources = sources
+        weightedInputShapes = inputShapes
+        shapes = top.shapes
+        acts = Array(repeating: Tensor(zeros: [0]), count: layers.count + 1)
+        grads = Array(repeating: Tensor(zeros: [0]), count: layers.count + 1)
     }
 
     public var outputShape: [Int] { shapes.last ?? inputShape }
 
     /// Every trainable parameter, in layer order (optimizer state is keyed by position).
-    public var parameters: [Parameter] {
-        layers.flatMap { layer -> [Parameter] in
-            var ps = (layer as? ParameterizedLayer)?.parameters ?? []
-            if let q = layer as? QuantizeActivation { ps += q.owner.activationQuantizer.parameters }
-            return ps
-        }
-    }
+    public var parameters: [Parameter] { trainableParameters(layers) }
 
     public func zeroGrad() { for p in parameters { p.zeroGrad() } }
 
@@ -134,23 +94,31 @@ public final class Sequential {
     /// Gives the logit-gradient buffer to fill before `backward()`.
     public func withLogitGradient<R>(_ body: (inout Tensor) -> R) -> R { body(&grads[layers.count]) }
 
-    /// A layer by name.
-    public func layer(named name: String) -> Layer? { layers.first { $0.name == name } }
+    /// A layer by name, inside residual blocks too.
+    public func layer(named name: String) -> Layer? { allLayers.first { $0.name == name } }
 
     /// Input shape seen by each weighted layer.
     public func inputShape(of layer: WeightedLayer) -> [Int] {
-        guard let i = layers.firstIndex(where: { $0 === layer }) else { return [] }
-        return i == 0 ? inputShape : shapes[i - 1]
+        guard let i = weightedLayers.firstIndex(where: { $0 === layer }) else { return [] }
+        return weightedInputShapes[i]
     }
 
-    /// One line per layer: name, spec, output shape, parameter count.
+    /// One line per layer: name, spec, output shape, parameter count; the layers of a
+    /// residual block indented below it, its add last.
     public func summary() -> String {
         var lines: [String] = []
         lines.append(pad("layer", 12) + pad("spec", 22) + pad("output", 14) + "params")
         lines.append(pad("input", 12) + pad("", 22) + pad(shapeText(inputShape), 14))
-        for (layer, shape) in zip(layers, shapes) {
+        func line(_ layer: Layer, _ shape: [Int], indent: String) {
             let params = (layer as? ParameterizedLayer)?.parameters.reduce(0) { $0 + $1.value.count } ?? 0
-            lines.append(pad(layer.name, 12) + pad(layer.spec, 22) + pad(shapeText(shape), 14) + (params > 0 ? String(params) : ""))
+            lines.append(pad(indent + layer.name, 12) + pad(layer.spec, 22) + pad(shapeText(shape), 14) + (params > 0 ? String(params) : ""))
+        }
+        for (layer, shape) in zip(layers, shapes) {
+            guard let block = layer as? ResidualBlock else { line(layer, shape, indent: ""); continue }
+            lines.append(pad(block.name, 12) + (block.shortcut.isEmpty ? "res, identity shortcut" : "res, shortcut"))
+            for (l, s) in zip(block.main, block.mainShapes) { line(l, s, indent: "  ") }
+            for (l, s) in zip(block.shortcut, block.shortcutShapes) { line(l, s, indent: "  ") }
+            lines.append(pad("  add", 12) + pad(block.shortcut.isEmpty ? "main + input" : "main + shortcut", 22) + shapeText(shape))
         }
         let total = parameters.reduce(0) { $0 + $1.value.count }
         lines.append("total parameters: \(total)")

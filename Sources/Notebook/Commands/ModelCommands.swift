@@ -13,10 +13,19 @@ enum ModelCommands {
                 abstract: "Define a network from layers separated by '|'.",
                 discussion: """
                 Layers: conv F kK [sS] [pP] [nobias] (padding defaults to K/2), dense N [nobias], bn, relu,
-                htanh, maxpool W [sS], avgpool W [sS], flatten, dropout P. Flattening before dense is implicit.
+                htanh, maxpool W [sS], avgpool W [sS], gap (global average pooling, C×H×W → C), flatten,
+                dropout P. Flattening before dense is implicit.
+                Residual blocks: res(LAYERS) adds the block input to the output of LAYERS (identity
+                shortcut); res(LAYERS ; SHORTCUT) adds SHORTCUT's output instead, e.g. a projection
+                'conv 32 k1 s2 nobias | bn', or 'pad 32 s2' (every 2nd row and column, zero channels
+                up to 32: He et al.'s option A). Both paths must give the same shape; blocks do not nest.
                 The input shape defaults to the loaded dataset's. Conv and dense layers are named conv1,
-                conv2, dense1, … and each carries a weight and an activation precision (float by default).
+                conv2, dense1, …, those of shortcuts shortcut1, shortcut2, …; each carries a weight and an
+                activation precision (float by default). The last layer of a block's main path has its
+                activation quantized after the add and the layers that follow the block (res(…) | relu);
+                a shortcut's output is added unquantized.
                 Example: model define net = conv 16 k3 | relu | maxpool 2 | dense 10
+                Example: model define res = conv 16 k3 | bn | relu | res(conv 16 k3 | bn | relu | conv 16 k3 | bn) | relu | gap | dense 10
                 """,
                 freeForm: true
             ) { inv, ws in
@@ -45,7 +54,8 @@ enum ModelCommands {
             CommandSpec(
                 group: "model", verb: "preset", synopsis: "model preset NAME [as=NEWNAME]",
                 abstract: "Define a reference network: " + Presets.all.map(\.name).joined(separator: ", ") + ".",
-                discussion: Presets.all.map { "\($0.name): \($0.about)\n  \($0.spec)" }.joined(separator: "\n"),
+                discussion: Presets.all.map { "\($0.name): \($0.about)\n  " + ($0.spec.count <= 240 ? $0.spec : "(model show lists its layers)") }
+                    .joined(separator: "\n"),
                 options: ["as"], completes: [.choice(Presets.all.map(\.name))]
             ) { inv, ws in
                 try inv.expectWords(1...1)
@@ -91,7 +101,8 @@ enum ModelCommands {
                 (unsigned, clipped) or 1 (sign; replaces the ReLU, as in BinaryNet). Keys are layer names,
                 patterns (conv*, *), or first/last (the common convention keeps them at 8 or 32 bits).
                 An exact name beats first/last, which beat patterns; among patterns the later one wins.
-                The activation precision of the last layer (the logits) is not applied.
+                The activation precision of the last layer (the logits) is not applied, nor that of a
+                residual shortcut's layers (shortcut1, …: their output is added unquantized).
                 """,
                 completes: [.model, .layer], freeForm: true
             ) { inv, ws in
