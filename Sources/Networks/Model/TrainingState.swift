@@ -43,7 +43,7 @@ extension Sequential {
     /// The model's training state (see ``TrainingState``), entries prefixed `model/`.
     public func captureState(into state: inout TrainingState) {
         for (i, p) in parameters.enumerated() { state.values["model/param/\(i)/\(p.name)"] = .floats(p.value.data) }
-        for layer in layers {
+        for layer in allLayers {
             if let bn = layer as? BatchNorm {
                 state.values["model/\(bn.name)/running_mean"] = .floats(bn.runningMean)
                 state.values["model/\(bn.name)/running_var"] = .floats(bn.runningVar)
@@ -64,7 +64,7 @@ extension Sequential {
         for (i, p) in parameters.enumerated() {
             p.value.data = try state.floats("model/param/\(i)/\(p.name)", count: p.value.count)
         }
-        for layer in layers {
+        for layer in allLayers {
             if let bn = layer as? BatchNorm {
                 bn.runningMean = try state.floats("model/\(bn.name)/running_mean", count: bn.features)
                 bn.runningVar = try state.floats("model/\(bn.name)/running_var", count: bn.features)
