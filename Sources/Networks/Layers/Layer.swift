@@ -35,6 +35,8 @@ public protocol WeightedLayer: ParameterizedLayer {
     var weightQuantizer: WeightQuantizer { get set }
     /// The quantizer of the activation that follows this layer (after its nonlinearity).
     var activationQuantizer: ActivationQuantizer { get set }
+    /// Quantizes ∂L/∂y for the backward pass (`g8`, `gbf16`); float by default.
+    var gradientQuantizer: GradientQuantizer { get set }
     /// Multiply–accumulates per sample, for an input of `inputShape`.
     func macs(inputShape: [Int]) -> Int
     /// Output channels (rows of the weight matrix): per-channel scales index these.
