@@ -56,7 +56,8 @@ import Tensors
         #expect(out == xs.map(BFloat16.bits))
     }
 
-    @Test(arguments: [(false, false), (true, false), (false, true), (true, true)], [false, true])
+    @Test(arguments: [(false, false, false), (true, false, false), (false, true, false), (true, true, false),
+                      (false, false, true), (true, true, true)])
     func bf16GEMMMatchesDoubleLoop(transA: Bool, transB: Bool, fallback: Bool) {
         let m = 19, n = 33, k = 150
         var rng = SplitMix64(seed: 9)
