@@ -24,17 +24,7 @@ public func gemmU8S8S32(transA: Bool = false, transB: Bool = false, m: Int, n: I
 public func naiveGemmU8S8S32(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
                              a: UnsafePointer<UInt8>, lda: Int, b: UnsafePointer<Int8>, ldb: Int,
                              c: UnsafeMutablePointer<Int32>, ldc: Int) {
-    for i in 0..<m {
-        for j in 0..<n {
-            var s: Int64 = 0
-            for p in 0..<k {
-                let av = transA ? a[p * lda + i] : a[i * lda + p]
-                let bv = transB ? b[j * ldb + p] : b[p * ldb + j]
-                s += Int64(av) * Int64(bv)
-            }
-            c[i * ldc + j] = Int32(s)
-        }
-    }
+    naiveIntegerGemm(transA: transA, transB: transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc)
 }
 
 /// C = op(A) · op(B), row-major, A and B signed 8-bit, C 32-bit, through oneDNN
@@ -62,6 +52,13 @@ public func gemmS8S8S32(transA: Bool = false, transB: Bool = false, m: Int, n: I
 public func naiveGemmS8S8S32(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
                              a: UnsafePointer<Int8>, lda: Int, b: UnsafePointer<Int8>, ldb: Int,
                              c: UnsafeMutablePointer<Int32>, ldc: Int) {
+    naiveIntegerGemm(transA: transA, transB: transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc)
+}
+
+/// The Int64 triple loop behind both naive references (traps if a sum leaves Int32).
+private func naiveIntegerGemm<A: BinaryInteger, B: BinaryInteger>(
+    transA: Bool, transB: Bool, m: Int, n: Int, k: Int, a: UnsafePointer<A>, lda: Int,
+    b: UnsafePointer<B>, ldb: Int, c: UnsafeMutablePointer<Int32>, ldc: Int) {
     for i in 0..<m {
         for j in 0..<n {
             var s: Int64 = 0

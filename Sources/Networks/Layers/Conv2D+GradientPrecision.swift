@@ -165,15 +165,6 @@ extension Conv2D {
         if quantized { dq = target } else { weight.grad.data = target }
         if needsInputGradient { dx.data = dxData }
         if let bias { for k in 0..<kk { bias.grad.data[k] += biasGrad[k] } }
-        if quantized {
-            weight.value.data.withUnsafeBufferPointer { w in
-                dq.withUnsafeBufferPointer { q in
-                    weight.grad.data.withUnsafeMutableBufferPointer { gp in
-                        weightQuantizer.backward(w.baseAddress!, gradient: q.baseAddress!, addInto: gp.baseAddress!,
-                                                 count: kk * r, channels: kk)
-                    }
-                }
-            }
-        }
+        if quantized { addStraightThrough(dq, of: weightQuantizer, into: weight, channels: kk) }
     }
 }

@@ -270,15 +270,6 @@ public final class Conv2D: WeightedLayer {
         if quantized { dq = target } else { weight.grad.data = target }
         if needsInputGradient { dx.data = dxData }
         if let bias { for k in 0..<filters { bias.grad.data[k] += biasGrad[k] } }
-        if quantized {
-            weight.value.data.withUnsafeBufferPointer { w in
-                dq.withUnsafeBufferPointer { q in
-                    weight.grad.data.withUnsafeMutableBufferPointer { gp in
-                        weightQuantizer.backward(w.baseAddress!, gradient: q.baseAddress!, addInto: gp.baseAddress!,
-                                                 count: filters * r, channels: filters)
-                    }
-                }
-            }
-        }
+        if quantized { addStraightThrough(dq, of: weightQuantizer, into: weight, channels: filters) }
     }
 }

@@ -78,16 +78,7 @@ extension Dense {
             }
         }
         if quantized { dq = target } else { weight.grad.data = target }
-        if quantized {
-            weight.value.data.withUnsafeBufferPointer { w in
-                dq.withUnsafeBufferPointer { q in
-                    weight.grad.data.withUnsafeMutableBufferPointer { gp in
-                        weightQuantizer.backward(w.baseAddress!, gradient: q.baseAddress!, addInto: gp.baseAddress!,
-                                                 count: fout * fin, channels: fout)
-                    }
-                }
-            }
-        }
+        if quantized { addStraightThrough(dq, of: weightQuantizer, into: weight, channels: fout) }
         guard needsInputGradient else { return }
         dx.reshapeForOverwrite(x.shape)
         var weightScale: Float?

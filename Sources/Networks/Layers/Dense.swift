@@ -161,16 +161,7 @@ public final class Dense: WeightedLayer {
                 }
             }
         }
-        if quantized {
-            weight.value.data.withUnsafeBufferPointer { w in
-                dq.withUnsafeBufferPointer { q in
-                    weight.grad.data.withUnsafeMutableBufferPointer { gp in
-                        weightQuantizer.backward(w.baseAddress!, gradient: q.baseAddress!, addInto: gp.baseAddress!,
-                                                 count: weight.value.count, channels: outputFeatures)
-                    }
-                }
-            }
-        }
+        if quantized { addStraightThrough(dq, of: weightQuantizer, into: weight, channels: outputFeatures) }
         guard needsInputGradient else { return }
         dx.reshapeForOverwrite(x.shape)
         let wsrc = quantized ? qweight : weight.value.data

@@ -71,3 +71,16 @@ func quantizeWeights(_ weight: Parameter, with quantizer: WeightQuantizer, chann
     }
     return true
 }
+
+/// dW += STE(∂L/∂Q(W)): the weight quantizer's straight-through backward of `dq`
+/// into `weight`'s gradient (rows = output channels).
+func addStraightThrough(_ dq: [Float], of quantizer: WeightQuantizer, into weight: Parameter, channels: Int) {
+    weight.value.data.withUnsafeBufferPointer { w in
+        dq.withUnsafeBufferPointer { q in
+            weight.grad.data.withUnsafeMutableBufferPointer { gp in
+                quantizer.backward(w.baseAddress!, gradient: q.baseAddress!, addInto: gp.baseAddress!,
+                                   count: weight.value.count, channels: channels)
+            }
+        }
+    }
+}
