@@ -51,27 +51,40 @@ public enum Precision: Hashable, Sendable, Comparable {
     }
 }
 
-/// A layer's precision pair, written `w4a8`, `wta4`, `w1a1`, `w32a32`.
+/// A layer's precision: weights, the activation that follows, and the gradients its
+/// backward pass uses, written `w4a8`, `wta4`, `w1a1`, `w32a32`, `w8a8g8`, `w8a8gbf16`
+/// (no `g` part means `g32`, so older notation reads as before).
 public struct LayerPrecision: Hashable, Sendable, CustomStringConvertible {
     public var weight: Precision
     public var activation: Precision
+    public var gradient: GradientPrecision
 
-    public init(weight: Precision, activation: Precision) {
+    public init(weight: Precision, activation: Precision, gradient: GradientPrecision = .float) {
         self.weight = weight
         self.activation = activation
+        self.gradient = gradient
     }
 
     public static let float = LayerPrecision(weight: .float, activation: .float)
 
-    /// Parses `w<W>a<A>`; nil when malformed.
+    /// Parses `w<W>a<A>[g<G>]`; nil when malformed.
     public init?(_ text: String) {
-        let s = text.lowercased()
+        var s = text.lowercased()
+        var g = GradientPrecision.float
+        if let gIndex = s.lastIndex(of: "g") {
+            guard let gp = GradientPrecision(token: String(s[s.index(after: gIndex)...])) else { return nil }
+            g = gp
+            s = String(s[..<gIndex])
+        }
         guard s.hasPrefix("w"), let aIndex = s.lastIndex(of: "a") else { return nil }
         let w = String(s[s.index(after: s.startIndex)..<aIndex])
         let a = String(s[s.index(after: aIndex)...])
         guard let wp = Precision(token: w, weights: true), let ap = Precision(token: a, weights: false) else { return nil }
-        self.init(weight: wp, activation: ap)
+        self.init(weight: wp, activation: ap, gradient: g)
     }
 
-    public var description: String { "w\(weight.token)a\(activation.token)" }
+    /// `w8a8`, with `g8` / `gbf16` appended unless the gradients are float.
+    public var description: String {
+        "w\(weight.token)a\(activation.token)" + (gradient == .float ? "" : "g\(gradient.token)")
+    }
 }

@@ -24,6 +24,41 @@ public func gemmU8S8S32(transA: Bool = false, transB: Bool = false, m: Int, n: I
 public func naiveGemmU8S8S32(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
                              a: UnsafePointer<UInt8>, lda: Int, b: UnsafePointer<Int8>, ldb: Int,
                              c: UnsafeMutablePointer<Int32>, ldc: Int) {
+    naiveIntegerGemm(transA: transA, transB: transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc)
+}
+
+/// C = op(A) · op(B), row-major, A and B signed 8-bit, C 32-bit, through oneDNN
+/// `dnnl_gemm_s8s8s32` (no offsets, alpha 1, beta 0): the int8 backward GEMMs of
+/// `grad=8` (weight codes × gradient codes).
+///
+/// oneDNN shifts A by +128 to u8 and compensates, so the products are those of
+/// `gemmU8S8S32` with |A| ≤ 255: exact while `CPUDispatch.int8GEMMIsExact(maxA: 255,
+/// maxB:, k:)` holds (VNNI; checked by the callers).
+@inline(__always)
+public func gemmS8S8S32(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
+                        a: UnsafePointer<Int8>, lda: Int, b: UnsafePointer<Int8>, ldb: Int,
+                        c: UnsafeMutablePointer<Int32>, ldc: Int) {
+    if m == 0 || n == 0 { return }
+    BLAS.prepareThread()
+    var zero: Int32 = 0
+    let status = dnnl_gemm_s8s8s32(transA ? 0x54 : 0x4E, transB ? 0x54 : 0x4E, 0x46,
+                                   Int64(m), Int64(n), Int64(k), 1, a, Int64(lda), 0, b, Int64(ldb), 0,
+                                   0, c, Int64(ldc), &zero)
+    precondition(status == dnnl_success, "gemmS8S8S32: oneDNN status \(status.rawValue) for \(m)×\(n)×\(k), lda \(lda) ldb \(ldb) ldc \(ldc)")
+}
+
+/// The naive loop with the contract of `gemmS8S8S32`, accumulating in Int64: the
+/// reference the tests compare with.
+public func naiveGemmS8S8S32(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
+                             a: UnsafePointer<Int8>, lda: Int, b: UnsafePointer<Int8>, ldb: Int,
+                             c: UnsafeMutablePointer<Int32>, ldc: Int) {
+    naiveIntegerGemm(transA: transA, transB: transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc)
+}
+
+/// The Int64 triple loop behind both naive references (traps if a sum leaves Int32).
+private func naiveIntegerGemm<A: BinaryInteger, B: BinaryInteger>(
+    transA: Bool, transB: Bool, m: Int, n: Int, k: Int, a: UnsafePointer<A>, lda: Int,
+    b: UnsafePointer<B>, ldb: Int, c: UnsafeMutablePointer<Int32>, ldc: Int) {
     for i in 0..<m {
         for j in 0..<n {
             var s: Int64 = 0

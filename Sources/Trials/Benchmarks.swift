@@ -18,7 +18,7 @@ public enum Benchmarks {
         BLAS.setThreads(1)
         BLAS.warmUp()
         let chosen = names.isEmpty ? Self.names : names
-        output("# quantlab bench: cpu \(cpuModel()), \(BLAS.coreName), \(ProcessInfo.processInfo.activeProcessorCount) cores")
+        output("# quantlab bench: cpu \(cpuModel()), \(BLAS.coreName), \(ProcessInfo.processInfo.activeProcessorCount) cores, bf16 GEMM \(BFloat16.hasNativeGEMM ? "oneDNN" : "fallback (sgemm)")")
         for name in chosen {
             switch name {
             case "sgemm": sgemmFigures(quick: quick, output: output)
@@ -26,7 +26,8 @@ public enum Benchmarks {
             case "cifar3", "fmnist2", "seedcnn", "resnet20":
                 // "+float-forward": the same precision with the integer forward off
                 // (fake-quantized float GEMMs), to show what the integer path gains.
-                let precisions = ["w32a32", "w8a8", "w8a8+float-forward", "w4a4", "w1a1", "wta8"]
+                // "g8" / "gbf16": gradient precision (int8 or bf16 backward GEMMs).
+                let precisions = ["w32a32", "w8a8", "w8a8+float-forward", "w8a8g8", "w8a8gbf16", "w4a4", "w1a1", "wta8"]
                 for p in precisions {
                     let floatForward = p.hasSuffix("+float-forward")
                     IntegerForward.enabled = !floatForward

@@ -59,7 +59,9 @@ public struct Configuration: Hashable, Sendable {
     public var precisionSummary: String {
         let set = Set(precisions)
         if set.count == 1 { return precisions[0].description }
-        return "w" + precisions.map(\.weight.token).joined(separator: ",") + " a" + precisions.map(\.activation.token).joined(separator: ",")
+        let wa = "w" + precisions.map(\.weight.token).joined(separator: ",") + " a" + precisions.map(\.activation.token).joined(separator: ",")
+        if precisions.allSatisfy({ $0.gradient == .float }) { return wa }
+        return wa + " g" + precisions.map(\.gradient.token).joined(separator: ",")
     }
 
     /// The dominant quantizer family of the weights (the lowest precision present), for breakdowns.

@@ -19,10 +19,15 @@ public final class Conv2D: WeightedLayer {
     public var weightQuantizer: WeightQuantizer = FloatWeights()
     public var activationQuantizer: ActivationQuantizer = FloatActivations()
 
-    private var cols: [Float] = []        // [R, N·P]; reused for dcols in backward
-    private var kmajor: [Float] = []      // [K, N·P]
-    private var qweight: [Float] = []     // Q(W)
-    private var dq: [Float] = []          // ∂L/∂Q(W)
+    var cols: [Float] = []                // [R, N·P]; reused for dcols in backward
+    var kmajor: [Float] = []              // [K, N·P]
+    var qweight: [Float] = []             // Q(W)
+    var dq: [Float] = []                  // ∂L/∂Q(W)
+    /// Quantizes ∂L/∂y for a `g8` / `gbf16` backward (Conv2D+GradientPrecision.swift).
+    public var gradientQuantizer = GradientQuantizer(.float)
+    let lowPrecision = LowPrecisionScratch()
+    /// Which GEMMs of the last `g8` backward ran in integers (tests, bench).
+    public internal(set) var lastBackwardInteger = (weights: false, input: false)
 
     /// The activation quantizer whose codes this layer's input carries (set by
     /// `linkIntegerInputs`); with ≤ 8-bit weights the forward pass runs in integers.
@@ -32,8 +37,10 @@ public final class Conv2D: WeightedLayer {
     /// Whether the last forward pass ran in integers.
     public private(set) var lastForwardWasInteger = false
     private let integerWeights = IntegerWeights()
-    private var codes: [UInt8] = []       // input codes, NHWC
-    private var rowsU8: [UInt8] = []      // [m·P, R], R = (ki, kj, c)
+    var codes: [UInt8] = []               // input codes, NHWC
+    var rowsU8: [UInt8] = []              // [m·P, R], R = (ki, kj, c)
+    /// The input grid of the last integer forward (its codes are in `codes`).
+    private(set) var lastGrid: ActivationGrid?
     private var acc: [Int32] = []         // [m·P, K]
 
     /// Wraps given tensors: weight [K, C, KH, KW] (KH = KW), bias [K] or nil.
@@ -117,6 +124,7 @@ public final class Conv2D: WeightedLayer {
            let grid = integerInputGrid(integerInput, weightPrecision: weightQuantizer.precision, rowLength: r),
            integerForward(x, into: &y, grid: grid, g) {
             lastForwardWasInteger = true
+            lastGrid = grid
             return
         }
         let inSize = g.channels * g.height * g.width
@@ -202,6 +210,10 @@ public final class Conv2D: WeightedLayer {
 
     public func backward(input x: Tensor, output y: Tensor, gradient dy: Tensor,
                          into dx: inout Tensor, needsInputGradient: Bool) {
+        if gradientQuantizer.precision != .float {
+            lowPrecisionBackward(input: x, gradient: dy, into: &dx, needsInputGradient: needsInputGradient)
+            return
+        }
         let n = x.shape[0]
         let g = geometry(Array(x.shape.dropFirst()))
         let p = g.outHeight * g.outWidth, r = g.rows
@@ -258,15 +270,6 @@ public final class Conv2D: WeightedLayer {
         if quantized { dq = target } else { weight.grad.data = target }
         if needsInputGradient { dx.data = dxData }
         if let bias { for k in 0..<filters { bias.grad.data[k] += biasGrad[k] } }
-        if quantized {
-            weight.value.data.withUnsafeBufferPointer { w in
-                dq.withUnsafeBufferPointer { q in
-                    weight.grad.data.withUnsafeMutableBufferPointer { gp in
-                        weightQuantizer.backward(w.baseAddress!, gradient: q.baseAddress!, addInto: gp.baseAddress!,
-                                                 count: filters * r, channels: filters)
-                    }
-                }
-            }
-        }
+        if quantized { addStraightThrough(dq, of: weightQuantizer, into: weight, channels: filters) }
     }
 }

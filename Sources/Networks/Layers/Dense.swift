@@ -10,8 +10,13 @@ public final class Dense: WeightedLayer {
     public let bias: Parameter?           // [out]
     public var weightQuantizer: WeightQuantizer = FloatWeights()
     public var activationQuantizer: ActivationQuantizer = FloatActivations()
-    private var qweight: [Float] = []
-    private var dq: [Float] = []
+    var qweight: [Float] = []
+    var dq: [Float] = []
+    /// Quantizes ∂L/∂y for a `g8` / `gbf16` backward (Dense+GradientPrecision.swift).
+    public var gradientQuantizer = GradientQuantizer(.float)
+    let lowPrecision = LowPrecisionScratch()
+    /// Which GEMMs of the last `g8` backward ran in integers (tests, bench).
+    public internal(set) var lastBackwardInteger = (weights: false, input: false)
 
     /// The activation quantizer whose codes this layer's input carries (set by
     /// `linkIntegerInputs`); with ≤ 8-bit weights the forward pass runs in integers.
@@ -21,7 +26,9 @@ public final class Dense: WeightedLayer {
     /// Whether the last forward pass ran in integers.
     public private(set) var lastForwardWasInteger = false
     private let integerWeights = IntegerWeights()
-    private var codes: [UInt8] = []       // [N, in]
+    var codes: [UInt8] = []               // [N, in]
+    /// The input grid of the last integer forward (its codes are in `codes`).
+    private(set) var lastGrid: ActivationGrid?
     private var acc: [Int32] = []         // [N, out]
 
     /// Wraps given tensors: weight [out, in], bias [out] or nil.
@@ -69,6 +76,7 @@ public final class Dense: WeightedLayer {
            let grid = integerInputGrid(integerInput, weightPrecision: weightQuantizer.precision, rowLength: inputFeatures),
            integerForward(x, into: &y, grid: grid) {
             lastForwardWasInteger = true
+            lastGrid = grid
             return
         }
         let wsrc = quantized ? qweight : weight.value.data
@@ -121,6 +129,10 @@ public final class Dense: WeightedLayer {
 
     public func backward(input x: Tensor, output y: Tensor, gradient dy: Tensor,
                          into dx: inout Tensor, needsInputGradient: Bool) {
+        if gradientQuantizer.precision != .float {
+            lowPrecisionBackward(input: x, gradient: dy, into: &dx, needsInputGradient: needsInputGradient)
+            return
+        }
         let n = x.shape[0]
         if let bias {
             dy.data.withUnsafeBufferPointer { dp in
@@ -149,16 +161,7 @@ public final class Dense: WeightedLayer {
                 }
             }
         }
-        if quantized {
-            weight.value.data.withUnsafeBufferPointer { w in
-                dq.withUnsafeBufferPointer { q in
-                    weight.grad.data.withUnsafeMutableBufferPointer { gp in
-                        weightQuantizer.backward(w.baseAddress!, gradient: q.baseAddress!, addInto: gp.baseAddress!,
-                                                 count: weight.value.count, channels: outputFeatures)
-                    }
-                }
-            }
-        }
+        if quantized { addStraightThrough(dq, of: weightQuantizer, into: weight, channels: outputFeatures) }
         guard needsInputGradient else { return }
         dx.reshapeForOverwrite(x.shape)
         let wsrc = quantized ? qweight : weight.value.data

@@ -35,6 +35,8 @@ public protocol WeightedLayer: ParameterizedLayer {
     var weightQuantizer: WeightQuantizer { get set }
     /// The quantizer of the activation that follows this layer (after its nonlinearity).
     var activationQuantizer: ActivationQuantizer { get set }
+    /// Quantizes ∂L/∂y for the backward pass (`g8`, `gbf16`); float by default.
+    var gradientQuantizer: GradientQuantizer { get set }
     /// Multiply–accumulates per sample, for an input of `inputShape`.
     func macs(inputShape: [Int]) -> Int
     /// Output channels (rows of the weight matrix): per-channel scales index these.
@@ -68,4 +70,17 @@ func quantizeWeights(_ weight: Parameter, with quantizer: WeightQuantizer, chann
         }
     }
     return true
+}
+
+/// dW += STE(∂L/∂Q(W)): the weight quantizer's straight-through backward of `dq`
+/// into `weight`'s gradient (rows = output channels).
+func addStraightThrough(_ dq: [Float], of quantizer: WeightQuantizer, into weight: Parameter, channels: Int) {
+    weight.value.data.withUnsafeBufferPointer { w in
+        dq.withUnsafeBufferPointer { q in
+            weight.grad.data.withUnsafeMutableBufferPointer { gp in
+                quantizer.backward(w.baseAddress!, gradient: q.baseAddress!, addInto: gp.baseAddress!,
+                                   count: weight.value.count, channels: channels)
+            }
+        }
+    }
 }

@@ -106,6 +106,10 @@ struct ModelBuilder {
             o.seed = options.seed &+ UInt64(weighted.count)
             w.weightQuantizer = makeWeightQuantizer(p.weight, options: o)
             w.activationQuantizer = makeActivationQuantizer(p.activation, options: o)
+            // Stochastic rounding of g8 gradients: a stream forked from the model's (the
+            // trial's) generator without drawing from it, so other precisions' weights and
+            // batches stay as they were.
+            w.gradientQuantizer = GradientQuantizer(p.gradient, seed: rng.fork(0x6772_6164 &+ UInt64(weighted.count + 1)).state)
             if p.weight == .binary && options.binaryConnect {
                 w.weight.afterUpdate = { t in clipToUnitRange(&t) }
             }

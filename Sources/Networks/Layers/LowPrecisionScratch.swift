@@ -1,0 +1,51 @@
+import Tensors
+import Quantization
+
+/// Buffers of a layer's `gbf16` / `g8` backward pass (Conv2D+GradientPrecision.swift,
+/// Dense+GradientPrecision.swift), grown on first use and reused, so a training step
+/// allocates nothing after the first batch.
+final class LowPrecisionScratch {
+    var gradCodes: [Int8] = []       // Q(∂L/∂y) codes, the GEMM's layout
+    var gradBits: [UInt16] = []      // bf16 ∂L/∂y, the GEMM's layout
+    var inputBits: [UInt16] = []     // bf16 input (columns for a conv)
+    var weightBits: [UInt16] = []    // bf16 Q(W)
+    var weightCodes: [Int8] = []     // Q(W) / s_w, when Q(W) has one scale
+    var accW: [Int32] = []           // integer weight gradient
+    var accX: [Int32] = []           // integer input gradient
+
+    /// Grows `a` to at least `n` elements.
+    static func reserve<T: BinaryInteger>(_ a: inout [T], _ n: Int) {
+        if a.count < n { a = [T](repeating: 0, count: n) }
+    }
+
+    /// Codes of Q(W) into `weightCodes` when every value is s·code, |code| ≤ 127, for
+    /// one per-tensor scale s; returns s, or nil (per-channel scales, > 8-bit or
+    /// float weights) when the input gradient must stay a float GEMM.
+    func loadWeightCodes(_ q: UnsafePointer<Float>, count n: Int, precision: Precision, scales: [Float]) -> Float? {
+        guard IntegerWeights.maxCode(of: precision) != nil, scales.count == 1, scales[0] > 0, scales[0].isFinite else { return nil }
+        let s = scales[0]
+        Self.reserve(&weightCodes, n)
+        var bad = false
+        weightCodes.withUnsafeMutableBufferPointer { cp in
+            for i in 0..<n {
+                let j = (q[i] / s).rounded(.toNearestOrEven)
+                if s * j != q[i] || abs(j) > 127 { bad = true; break }
+                cp[i] = Int8(j)
+            }
+        }
+        return bad ? nil : s
+    }
+}
+
+/// dst[k, i·P + j] = src[(start + i), k, j] for i < m: a batch chunk [m, K, P] of an
+/// NCHW gradient as the K-major matrix [K, m·P] the backward GEMMs read.
+@inline(__always)
+func kMajorChunk<T>(_ src: UnsafePointer<T>, start: Int, images m: Int, channels k: Int, plane p: Int,
+                    into dst: UnsafeMutablePointer<T>) {
+    let np = m * p
+    for c in 0..<k {
+        for i in 0..<m {
+            (dst + c * np + i * p).update(from: src + ((start + i) * k + c) * p, count: p)
+        }
+    }
+}
