@@ -4,6 +4,7 @@ import Networks
 import Quantization
 import Trials
 import Datasets
+import QONNX
 
 /// `quantizer levels | histogram`, `export`, `evaluate`.
 enum QuantizerCommands {
@@ -42,8 +43,14 @@ enum QuantizerCommands {
                 return CommandOutput(WeightHistogram(title: "\(source): float vs \(p.weight.token)-bit", before: weights, after: out, bins: bins).description)
             },
             CommandSpec(
-                verb: "export", synopsis: "export CONFIG FILE.qlm",
-                abstract: "Save a configuration trained by trial final, weights packed at their bit width, with a checksum.",
+                verb: "export", synopsis: "export CONFIG FILE.qlm | FILE.onnx",
+                abstract: "Save a configuration trained by trial final: .qlm (weights packed at their bit width, checksummed) or .onnx (QONNX).",
+                discussion: """
+                FILE.onnx writes QONNX (ONNX IR 8, opset 13): Quant nodes (qonnx.custom_op.general) with scale,
+                zero point and bit width on weights and activations, BipolarQuant for binary, ternary as a 2-bit
+                narrow-range Quant; BatchNorm and pooling as standard ONNX ops. Its input is the raw values as
+                stored, float32 N×C×H×W with N = 1 (pixels 0…255), normalised by the graph's first nodes.
+                """,
                 completes: [.config, .path]
             ) { inv, ws in
                 try inv.expectWords(2...2)
@@ -55,6 +62,9 @@ enum QuantizerCommands {
                     throw QuantlabError.runtime("configuration '\(name)' has no record of its training data; run: trial final \(name)")
                 }
                 let target = try ws.outputPath(inv.words[1])
+                if inv.words[1].lowercased().hasSuffix(".onnx") {
+                    return try exportQONNX(name, trainer, norm, target, inv, ws)
+                }
                 let wrote = try target.write { path in
                     do { try ModelArchive.write(model: trainer.model, normalization: .init(mean: norm.mean, std: norm.std),
                                                 options: trainer.configuration.options,
@@ -110,6 +120,21 @@ enum QuantizerCommands {
                                      results: ["evaluate \(inv.words[0]) acc \(f6(r.accuracy))"])
             },
         ]
+    }
+
+    /// `export CONFIG FILE.onnx`: the QONNX graph of the trained model.
+    static func exportQONNX(_ name: String, _ trainer: Trainer, _ norm: Normalization, _ target: OutputTarget,
+                            _ inv: Invocation, _ ws: Workspace) throws -> CommandOutput {
+        let bytes = ws.state.data.map { $0.train.storage.typeName == "uint8" } ?? true
+        let wrote = try target.write { path in
+            do {
+                try QONNXExporter.write(trainer.model, input: .init(mean: norm.mean, std: norm.std, bytes: bytes),
+                                        classNames: ws.state.data?.dataset.classNames, to: path)
+            } catch { throw QuantlabError.runtime("\(inv.words[1]): \(error)") }
+        }
+        let size = (try? FileManager.default.attributesOfItem(atPath: target.path)[.size] as? Int) ?? 0
+        return CommandOutput(text: "\(wrote): \(size) bytes, QONNX (ONNX IR \(QONNXExporter.irVersion), opset \(QONNXExporter.opsetVersion), \(QONNXExporter.qonnxDomain) v1); input float32 1×\(shapeText(trainer.model.inputShape)), raw values\(bytes ? " 0…255" : "") as stored",
+                             results: ["export \(name) onnx bytes \(size)"])
     }
 
     /// Weights of `layer=` in `config=`'s final-run model, else a fresh He-initialised conv tensor.
