@@ -2,7 +2,8 @@
 # Installs what is missing, runs every test (debug build), then on the release build (what
 # users run): replays each shipped session with --verify, the end-to-end trust checks, the
 # release fuzz (damaged files of every format, 10,000 command lines) and the Jupyter kernel
-# tests (jupyter_kernel_test, nbconvert --execute of the quickstart notebook).
+# tests (jupyter_kernel_test, nbconvert --execute of the quickstart notebook) and the QONNX
+# export checks (onnx.checker, qonnx's executor and onnxruntime against quantlab).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
@@ -27,4 +28,5 @@ done
 step "trust-e2e" bash scripts/trust-e2e.sh
 step "fuzz (release)" bash scripts/fuzz-release.sh --skip-build
 step "kernel" bash scripts/test-kernel.sh
+step "qonnx" bash scripts/test-qonnx.sh --skip-build
 exit $status
