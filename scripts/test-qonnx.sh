@@ -36,5 +36,5 @@ export w4a4 w4a4.onnx reference=1000
 export wta8 wta8.onnx reference=1000
 export w1a1 w1a1.onnx reference=1000
 QLAB
-(cd "$work" && OMP_NUM_THREADS=1 "$quantlab" run export.qlab --no-record >/dev/null)
+(cd "$work" && OMP_NUM_THREADS=1 "$quantlab" run export.qlab >/dev/null)
 cd "$work" && "$venv/bin/python" "$root/Tests/qonnx/check_qonnx.py" float.onnx w8a8.onnx w4a4.onnx wta8.onnx w1a1.onnx
