@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         // MARK: - System libraries (Debian: libopenblas-dev, libedit-dev, zlib1g-dev, libdnnl-dev)
@@ -33,13 +34,15 @@ let package = Package(
         .target(name: "Tensors", dependencies: ["Random", "COpenBLAS", "CDNNL"], swiftSettings: [.swiftLanguageMode(.v6)]),
         .target(name: "Quantization", dependencies: ["Tensors"], swiftSettings: [.swiftLanguageMode(.v6)]),
         .target(name: "Networks", dependencies: ["Tensors", "Quantization"], swiftSettings: [.swiftLanguageMode(.v6)]),
+        .target(name: "QONNX", dependencies: ["Networks", "Quantization", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+                swiftSettings: [.swiftLanguageMode(.v6)]),    // QONNX export; onnx.pb.swift is generated and committed
         .target(name: "Datasets", dependencies: ["Tensors", "CZlib"], swiftSettings: [.swiftLanguageMode(.v6)]),
         .target(name: "Store", dependencies: [.product(name: "GRDB", package: "GRDB.swift")], swiftSettings: [.swiftLanguageMode(.v6)]),
         .target(name: "Search", dependencies: ["Random"], swiftSettings: [.swiftLanguageMode(.v6)]),  // Random: the evolution's seeded draws
         .target(name: "Trials", dependencies: ["Tensors", "Quantization", "Networks", "Datasets", "Search"], swiftSettings: [.swiftLanguageMode(.v6)]),
         .target(name: "Analysis", dependencies: ["Random"], swiftSettings: [.swiftLanguageMode(.v6)]),
         .target(name: "Cluster", dependencies: ["Tensors", "Quantization", "Networks", "Datasets", "Trials"], swiftSettings: [.swiftLanguageMode(.v6)]),  // Slurm plans, workers, result files
-        .target(name: "Notebook", dependencies: ["Tensors", "Quantization", "Networks", "Datasets", "Store", "Search", "Trials", "Analysis", "Cluster"], swiftSettings: [.swiftLanguageMode(.v6)]),
+        .target(name: "Notebook", dependencies: ["Tensors", "Quantization", "Networks", "QONNX", "Datasets", "Store", "Search", "Trials", "Analysis", "Cluster"], swiftSettings: [.swiftLanguageMode(.v6)]),
         .target(name: "Kernel", dependencies: ["Notebook", "CZMQ", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: [.swiftLanguageMode(.v6)]),
         .executableTarget(name: "quantlab", dependencies: [
             "Notebook", "CEditLine", "Kernel", "Cluster",
@@ -52,7 +55,8 @@ let package = Package(
         .testTarget(name: "TensorsTests", dependencies: ["Tensors"]),
         .testTarget(name: "QuantizationTests", dependencies: ["Quantization", "Tensors"]),
         .testTarget(name: "NetworksTests", dependencies: ["Networks", "Quantization", "Tensors"]),
-        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Tensors"]),
+        .testTarget(name: "QONNXTests", dependencies: ["QONNX", "Networks", "Quantization", "Tensors"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Tensors"], exclude: ["Fixtures"]),  // Fixtures: NumPy-written files, read by path
         .testTarget(name: "StoreTests", dependencies: ["Store"]),
         .testTarget(name: "SearchTests", dependencies: ["Search"]),
         .testTarget(name: "TrialsTests", dependencies: ["Trials", "Networks", "Datasets", "Tensors"]),

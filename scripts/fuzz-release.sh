@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fuzzes the release build (what users run): 300 damaged files per format (IDX, IDX .gz,
-# CIFAR-10, SVHN .mat plain and compressed, CSV, .qlm, .qlab) and 10,000 random command
+# CIFAR-10, SVHN .mat plain and compressed, CSV, NumPy .npy, .npz stored and deflated, .qlm, .qlab) and 10,000 random command
 # lines, each run by the release binary with a 30 s limit. Fails on any crash, hang or
 # silent wrong load (see scripts/fuzz_release.py for the exact rules). Deterministic for a
 # seed; about 2–4 minutes on 2 cores.

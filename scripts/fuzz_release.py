@@ -7,7 +7,8 @@ Files. For each format a small valid dataset (or model, or session) is written, 
 MUTATIONS damaged copies of one of its files: bit flips, truncations, extensions and
 header/label/pixel field changes. Each copy is loaded by the binary in a fresh process:
 
-    idx, idx.gz, cifar10, svhn (.mat v5, plain and compressed), csv
+    idx, idx.gz, cifar10, svhn (.mat v5, plain and compressed), csv, npy (a directory of
+    .npy files), npz (numpy.savez), npz.z (numpy.savez_compressed)
         quantlab run load.qlab      (data load … val=0, data info, data sample all)
     qlm   quantlab run eval.qlab    (data load csv …, evaluate FILE.qlm)
     qlab  quantlab replay FILE.qlab --verify
@@ -521,6 +522,108 @@ def qlm_mutation(r, base):
     return with_header(bytes(base), text), expect
 
 
+# NumPy: .npy files in a directory and .npz archives, written by numpy itself.
+
+def npy_bytes(arr):
+    import io
+    import numpy as np
+    f = io.BytesIO()
+    np.save(f, arr)
+    return f.getvalue()
+
+
+def npy_dataset(r):
+    import numpy as np
+    rs = np.random.RandomState(r.randrange(1 << 30))
+    train = [i % 5 for i in range(12)]
+    test = [(i * 2) % 5 for i in range(6)]
+    arrays = {"x_train": rs.randint(0, 256, (12, 3, 8, 8)).astype(np.uint8), "y_train": np.array(train, np.int64),
+              "x_test": rs.randint(0, 256, (6, 3, 8, 8)).astype(np.uint8), "y_test": np.array(test, np.int64)}
+    return arrays, train, test
+
+
+def npy_labels_expect(name, data, train, test):
+    """The loader's rules: labels 0…9999, every class 1…max in the training labels."""
+    labels = train + test
+    if any(l < 0 or l >= 10000 for l in labels):
+        return name, data, "refuse", None
+    top = max(labels)
+    if any(c not in train for c in range(1, top)):
+        return name, data, "refuse", None
+    return name, data, "hist", (train, test, top + 1)
+
+
+def npy_mutation(r, files, train0, test0):
+    """files: name.npy → bytes; header 128 bytes (NumPy's version 1.0 header for these)."""
+    name = r.choice(sorted(files))
+    b = bytearray(files[name])
+    train, test = list(train0), list(test0)
+    is_labels = name.startswith("y_")
+    kind = r.choice(["header", "data", "data", "truncate", "extend", "flips"])
+    if kind == "header":
+        i = r.randrange(128)
+        b[i] ^= 1 << r.randrange(8)
+        return name, bytes(b), "any", None
+    if kind == "truncate":
+        return name, bytes(b[:r.randrange(len(b))]), "refuse", None
+    if kind == "extend":
+        return name, bytes(b) + bytes(r.randrange(256) for _ in range(r.randint(1, 20))), "refuse", None
+    if kind == "data" and not is_labels:
+        i = r.randrange(128, len(b))
+        b[i] = (b[i] + r.randint(1, 255)) % 256
+        return name, bytes(b), "same", None
+    if kind == "data":
+        k = r.randrange((len(b) - 128) // 8)
+        v = r.choice([r.randrange(5), r.randrange(5, 12), 20000, -1, 1 << 40])
+        struct.pack_into("<q", b, 128 + 8 * k, v)
+        (train if name == "y_train.npy" else test)[k] = v
+        return npy_labels_expect(name, bytes(b), train, test)
+    for _ in range(r.randint(1, 3)):
+        i = r.randrange(len(b))
+        b[i] ^= 1 << r.randrange(8)
+    if any(i < 128 for i in range(len(b)) if b[i] != files[name][i]):
+        return name, bytes(b), "any", None
+    if not is_labels:
+        return name, bytes(b), "same", None
+    vals = list(struct.unpack_from(f"<{(len(b) - 128) // 8}q", b, 128))
+    if name == "y_train.npy":
+        train = vals
+    else:
+        test = vals
+    return npy_labels_expect(name, bytes(b), train, test)
+
+
+def npz_mutation(r, arrays, train0, test0, compressed):
+    import io
+    import numpy as np
+    save = np.savez_compressed if compressed else np.savez
+
+    def archive(a):
+        f = io.BytesIO()
+        save(f, **a)
+        return f.getvalue()
+    base = archive(arrays)
+    kind = r.choice(["labels", "flips", "flips", "truncate", "extend"])
+    if kind == "labels":
+        a = dict(arrays)
+        which = r.choice(["y_train", "y_test"])
+        y = a[which].copy()
+        k = r.randrange(len(y))
+        y[k] = r.choice([r.randrange(5), r.randrange(5, 12), 20000, -1])
+        a[which] = y
+        train, test = list(a["y_train"]), list(a["y_test"])
+        return npy_labels_expect("data.npz", archive(a), [int(v) for v in train], [int(v) for v in test])
+    b = bytearray(base)
+    if kind == "truncate":
+        return "data.npz", bytes(b[:r.randrange(len(b))]), "refuse", None
+    if kind == "extend":
+        return "data.npz", bytes(b) + bytes(r.randrange(256) for _ in range(r.randint(1, 20))), "any", None
+    for _ in range(r.randint(1, 3)):
+        i = r.randrange(len(b))
+        b[i] ^= 1 << r.randrange(8)
+    return "data.npz", bytes(b), "any", None
+
+
 # ----------------------------------------------------------------------------- command lines
 
 WORDS = ["data", "load", "sample", "info", "show", "model", "define", "preset", "list", "precision", "config",
@@ -635,7 +738,8 @@ def main():
             cases.append((fmt, d, [binary, "run", "load.qlab"], expectation,
                           expect_fn(labels) if labels else None, f"{name}"))
 
-    fmts = args.only.split(",") if args.only else ["idx", "idx.gz", "cifar10", "svhn", "svhn.z", "csv", "qlm", "qlab", "lines"]
+    fmts = args.only.split(",") if args.only else ["idx", "idx.gz", "cifar10", "svhn", "svhn.z", "csv", "npy", "npz", "npz.z",
+                                                   "qlm", "qlab", "lines"]
     r_idx = random.Random(f"{args.seed}-files")
     if "idx" in fmts:
         files, labels, shape = idx_files(r_idx)
@@ -685,6 +789,24 @@ def main():
         dataset_cases("csv", files, "data load csv {dir} label=label",
                       lambda l: expected_summary(3, "4", l[0], l[1]),
                       lambda r: csv_mutation(r, files, labels))
+
+    def npy_expect(l):
+        train, test, classes = l if len(l) == 3 else (l[0], l[1], 5)
+        return expected_summary(classes, "3×8×8", train, test)
+    if "npy" in fmts:
+        arrays, train, test = npy_dataset(r_idx)
+        files = {n + ".npy": npy_bytes(a) for n, a in arrays.items()}
+        dataset_cases("npy", files, "data load npy {dir}", npy_expect, lambda r: npy_mutation(r, files, train, test))
+    for fmt, compressed in (("npz", False), ("npz.z", True)):
+        if fmt not in fmts:
+            continue
+        arrays, train, test = npy_dataset(r_idx)
+        import io
+        import numpy as np
+        f = io.BytesIO()
+        (np.savez_compressed if compressed else np.savez)(f, **arrays)
+        dataset_cases(fmt, {"data.npz": f.getvalue()}, "data load npy {dir}/data.npz", npy_expect,
+                      lambda r, a=arrays, t=train, e=test, c=compressed: npz_mutation(r, a, t, e, c))
 
     def setup_toy(d):
         os.makedirs(d, exist_ok=True)

@@ -14,3 +14,5 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 command -v swift >/dev/null || { echo "swift is not on PATH (expected Swift 6.x, e.g. /opt/swift/usr/bin)"; exit 1; }
+# NumPy for the release fuzz's .npy/.npz cases (scripts/fuzz_release.py writes them with numpy itself).
+python3 -c "import numpy" 2>/dev/null || python3 -m pip install -q --disable-pip-version-check numpy

@@ -2,8 +2,9 @@
 # Installs what is missing, runs every test (debug build), then on the release build (what
 # users run): replays the shipped sessions with --verify (the long ones: scripts/verify-experiments.sh), the end-to-end trust checks, the
 # release fuzz (damaged files of every format, 10,000 command lines) and the Jupyter kernel
-# tests (jupyter_kernel_test, nbconvert --execute of the quickstart notebook) and the Slurm checks
-# (scripts/test-slurm.sh, on a one-node cluster it starts and stops).
+# tests (jupyter_kernel_test, nbconvert --execute of a small notebook), the Slurm checks
+# (scripts/test-slurm.sh, on a one-node cluster it starts and stops) and the QONNX export checks
+# (onnx.checker, qonnx's executor and onnxruntime against quantlab).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
@@ -38,4 +39,5 @@ step "trust-e2e" bash scripts/trust-e2e.sh
 step "fuzz (release)" bash scripts/fuzz-release.sh --skip-build
 step "kernel" bash scripts/test-kernel.sh
 step "slurm" bash scripts/test-slurm.sh
+step "qonnx" bash scripts/test-qonnx.sh --skip-build
 exit $status

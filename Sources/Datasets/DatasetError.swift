@@ -21,6 +21,9 @@ public struct DatasetError: Error, CustomStringConvertible, Equatable, Sendable 
         case compressedElement(element: Int, byte: Int)
         /// 1-based line number of a text file.
         case line(Int)
+        /// Byte offset in the (decompressed) data of a zip archive's member, e.g. the
+        /// `x_train.npy` of an `.npz` file.
+        case member(String, byte: Int)
     }
 
     public var file: String
@@ -44,6 +47,7 @@ public struct DatasetError: Error, CustomStringConvertible, Equatable, Sendable 
         case .compressedElement(let e, let o):
             place = " at byte offset \(o) of the decompressed data of the compressed element at byte offset \(e)"
         case .line(let l): place = " on line \(l)"
+        case .member(let m, let o): place = " at byte offset \(o) of member \(m)"
         }
         return "\(file): expected \(expected), found \(found)\(place)."
     }

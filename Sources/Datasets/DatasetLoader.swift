@@ -8,20 +8,22 @@
 /// | `cifar100`      | required                      | CIFAR-100 binary; option labels=coarse  |
 /// | `svhn`          | required                      | `train_32x32.mat`, `test_32x32.mat`     |
 /// | `csv`           | required (file or directory)  | CSV (`CSVLoader`); option label=COLUMN  |
+/// | `npy`           | required (.npz or directory)  | NumPy `.npz` / `.npy` (`NumPyLoader`)   |
 ///
 /// Options: `labels` = `fine` (default) or `coarse` for cifar100; `label`, `test`,
-/// `seed` for csv (see `CSVLoader`). Unknown options are an error, so a typo is not
+/// `seed` for csv (see `CSVLoader`); array names and `layout` for npy (see `NumPyLoader`). Unknown options are an error, so a typo is not
 /// silently ignored.
 public enum DatasetLoader {
-    public static let builtinNames = ["fashion-mnist", "mnist", "cifar10", "cifar100", "svhn", "csv"]
+    public static let builtinNames = ["fashion-mnist", "mnist", "cifar10", "cifar100", "svhn", "csv", "npy"]
     /// Where Debian's `dataset-fashion-mnist` package installs Fashion-MNIST.
     public static let fashionMNISTPath = "/usr/share/datasets/fashion-mnist"
     /// The dataset loaded when none is named.
     public static let defaultName = "fashion-mnist"
 
     static let aliases = ["fashion_mnist": "fashion-mnist", "fmnist": "fashion-mnist", "fashionmnist": "fashion-mnist",
-                          "cifar-10": "cifar10", "cifar-100": "cifar100"]
-    static let knownOptions: [String: Set<String>] = ["cifar100": ["labels"], "csv": ["label", "test", "seed", "name"]]
+                          "cifar-10": "cifar10", "cifar-100": "cifar100", "npz": "npy", "numpy": "npy"]
+    static let knownOptions: [String: Set<String>] = ["cifar100": ["labels"], "csv": ["label", "test", "seed", "name"],
+                                                      "npy": NumPyLoader.optionNames]
 
     /// The built-in name `name` stands for (case and aliases folded), or nil.
     public static func canonicalName(_ name: String) -> String? {
@@ -71,6 +73,8 @@ public enum DatasetLoader {
             return try CIFARLoader.loadCIFAR100(path: path, coarse: labels == "coarse")
         case "svhn":
             return try SVHNLoader.load(path: path)
+        case "npy":
+            return try NumPyLoader.load(path: path, options: options)
         default:
             return try CSVLoader.load(path: path, options: options)
         }

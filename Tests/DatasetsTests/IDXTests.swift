@@ -179,7 +179,7 @@ import Testing
 
     @Test func unknownNameAndMissingPath() {
         let e = #expect(throws: DatasetError.self) { try DatasetLoader.load("imagenet") }
-        #expect(e?.description == "imagenet: expected a dataset name (fashion-mnist, mnist, cifar10, cifar100, svhn, csv), found 'imagenet'.")
+        #expect(e?.description == "imagenet: expected a dataset name (fashion-mnist, mnist, cifar10, cifar100, svhn, csv, npy), found 'imagenet'.")
         let p = #expect(throws: DatasetError.self) { try DatasetLoader.load("cifar10") }
         #expect(p?.description == "cifar10: expected a path to the cifar10 files (only fashion-mnist is built in), found no path.")
     }

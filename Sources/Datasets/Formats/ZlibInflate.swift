@@ -1,6 +1,7 @@
 import CZlib
 
-/// Inflates the zlib stream in `input` (a MAT-file miCOMPRESSED element).
+/// Inflates the zlib stream in `input` (a MAT-file miCOMPRESSED element), or with `raw`
+/// a raw deflate stream (a zip member). `sizeSource` names what gives the size in messages.
 ///
 /// The output size is not stored outside the stream, so the first `prefixCount`
 /// bytes are inflated first and `size(prefix)` returns the total output size (for a
@@ -9,11 +10,11 @@ import CZlib
 /// allocated at once: a damaged tag costs at most about twice the real output.
 /// Returns exactly `size` bytes, or throws what `fail(expected, found, outOffset)`
 /// builds (corrupt data, a stream shorter or longer than the size, a bad checksum).
-func inflateZlib(_ input: ArraySlice<UInt8>, prefixCount: Int,
-                 size: ([UInt8]) throws -> Int,
+func inflateZlib(_ input: ArraySlice<UInt8>, raw: Bool = false, prefixCount: Int,
+                 sizeSource: String = "the element's tag", size: ([UInt8]) throws -> Int,
                  fail: (String, String, Int) -> DatasetError) throws -> [UInt8] {
     var strm = z_stream()
-    guard inflateInit_(&strm, zlibVersion(), Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
+    guard inflateInit2_(&strm, raw ? -MAX_WBITS : MAX_WBITS, zlibVersion(), Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
         throw fail("zlib to start", "it could not (out of memory?)", 0)
     }
     defer { inflateEnd(&strm) }
@@ -55,7 +56,7 @@ func inflateZlib(_ input: ArraySlice<UInt8>, prefixCount: Int,
             (n, code) = run(&out, from: n, to: capacity)
             if n < capacity {
                 if code == Z_STREAM_END || code == Z_BUF_ERROR {
-                    throw fail("\(total) bytes of decompressed data (as the element's tag says)",
+                    throw fail("\(total) bytes of decompressed data (as \(sizeSource) says)",
                                "the compressed stream ends after \(n)", n)
                 }
                 throw corrupt(code, at: n)
@@ -71,7 +72,7 @@ func inflateZlib(_ input: ArraySlice<UInt8>, prefixCount: Int,
         }
         if last != Z_STREAM_END {
             if strm.avail_out == 0 {
-                throw fail("the compressed stream to end after \(total) bytes (as the element's tag says)", "more data", total)
+                throw fail("the compressed stream to end after \(total) bytes (as \(sizeSource) says)", "more data", total)
             }
             if last == Z_BUF_ERROR {
                 throw fail("a complete zlib stream", "the stream is truncated", total)

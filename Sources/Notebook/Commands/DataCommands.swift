@@ -7,16 +7,20 @@ enum DataCommands {
     static var specs: [CommandSpec] {
         [
             CommandSpec(
-                group: "data", verb: "load", synopsis: "data load NAME [PATH] [labels=fine|coarse] [label=COLUMN] [val=N]",
-                abstract: "Load a dataset: fashion-mnist (default, installed), mnist, cifar10, cifar100, svhn or csv from PATH.",
+                group: "data", verb: "load", synopsis: "data load NAME [PATH] [labels=fine|coarse] [label=COLUMN] [x=… y=… x_test=… y_test=… layout=nchw|nhwc] [val=N]",
+                abstract: "Load a dataset: fashion-mnist (default, installed), mnist, cifar10, cifar100, svhn, csv or npy from PATH.",
                 discussion: """
                 fashion-mnist reads /usr/share/datasets/fashion-mnist (Debian package dataset-fashion-mnist).
                 The others read the files as distributed: IDX (.gz or not), CIFAR binary batches,
                 SVHN .mat (v5), or a CSV file with a header and a label column (label=COLUMN).
+                npy reads NumPy arrays from an .npz (numpy.savez or savez_compressed) or a directory of .npy
+                files: x_train, y_train and optionally x_test, y_test (other names with x=, y=, x_test=,
+                y_test=); images uint8 or float32, N×C×H×W or N×H×W×C (layout=, guessed when clear) or N×H×W;
+                integer labels.
                 A stratified validation set of val=N images (default 5000, 10% for small sets) is held
                 out of the training split, seeded. Normalisation statistics come from the training split.
                 """,
-                options: ["labels", "label", "val"], completes: [.dataset, .path]
+                options: ["labels", "label", "val", "x", "y", "x_train", "y_train", "x_test", "y_test", "layout"], completes: [.dataset, .path]
             ) { inv, ws in
                 try inv.expectWords(0...2)
                 let name = inv.words.first ?? "fashion-mnist"
@@ -29,6 +33,7 @@ enum DataCommands {
                 var options: [String: String] = [:]
                 if let l = inv.string("labels") { options["labels"] = l }
                 if let l = inv.string("label") { options["label"] = l }
+                for key in NumPyLoader.optionNames.sorted() { if let v = inv.string(key) { options[key] = v } }
                 let d = try DatasetLoader.load(name, path: path, options: options)
                 let defaultVal = min(5000, d.train.count / 10)
                 let val = try inv.int("val", default: defaultVal, in: 0...max(0, d.train.count - d.classNames.count))

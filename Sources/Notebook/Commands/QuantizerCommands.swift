@@ -4,6 +4,7 @@ import Networks
 import Quantization
 import Trials
 import Datasets
+import QONNX
 
 /// `quantizer levels | histogram`, `export`, `evaluate`.
 enum QuantizerCommands {
@@ -42,9 +43,17 @@ enum QuantizerCommands {
                 return CommandOutput(WeightHistogram(title: "\(source): float vs \(p.weight.token)-bit", before: weights, after: out, bins: bins).description)
             },
             CommandSpec(
-                verb: "export", synopsis: "export CONFIG FILE.qlm",
-                abstract: "Save a configuration trained by trial final, weights packed at their bit width, with a checksum.",
-                completes: [.config, .path]
+                verb: "export", synopsis: "export CONFIG FILE.qlm | FILE.onnx [reference=N]",
+                abstract: "Save a configuration trained by trial final: .qlm (weights packed at their bit width, checksummed) or .onnx (QONNX).",
+                discussion: """
+                FILE.onnx writes QONNX (ONNX IR 8, opset 13): Quant nodes (qonnx.custom_op.general) with scale,
+                zero point and bit width on weights and activations, BipolarQuant for binary, ternary as a 2-bit
+                narrow-range Quant; BatchNorm and pooling as standard ONNX ops. Its input is the raw values as
+                stored, float32 N×C×H×W with N = 1 (pixels 0…255), normalised by the graph's first nodes.
+                reference=N also writes FILE.reference.npz: the first N test images as the graph takes them (x,
+                float32), their labels (y) and quantlab's logits for them (logits), to check a deployment against.
+                """,
+                options: ["reference"], completes: [.config, .path]
             ) { inv, ws in
                 try inv.expectWords(2...2)
                 let name = inv.words[0]
@@ -55,6 +64,9 @@ enum QuantizerCommands {
                     throw QuantlabError.runtime("configuration '\(name)' has no record of its training data; run: trial final \(name)")
                 }
                 let target = try ws.outputPath(inv.words[1])
+                if inv.words[1].lowercased().hasSuffix(".onnx") {
+                    return try exportQONNX(name, trainer, norm, target, inv, ws)
+                }
                 let wrote = try target.write { path in
                     do { try ModelArchive.write(model: trainer.model, normalization: .init(mean: norm.mean, std: norm.std),
                                                 options: trainer.configuration.options,
@@ -110,6 +122,61 @@ enum QuantizerCommands {
                                      results: ["evaluate \(inv.words[0]) acc \(f6(r.accuracy))"])
             },
         ]
+    }
+
+    /// `export CONFIG FILE.onnx`: the QONNX graph of the trained model.
+    static func exportQONNX(_ name: String, _ trainer: Trainer, _ norm: Normalization, _ target: OutputTarget,
+                            _ inv: Invocation, _ ws: Workspace) throws -> CommandOutput {
+        let bytes = ws.state.data.map { $0.train.storage.typeName == "uint8" } ?? true
+        let wrote = try target.write { path in
+            do {
+                try QONNXExporter.write(trainer.model, input: .init(mean: norm.mean, std: norm.std, bytes: bytes),
+                                        classNames: ws.state.data?.dataset.classNames, to: path)
+            } catch { throw QuantlabError.runtime("\(inv.words[1]): \(error)") }
+        }
+        let size = (try? FileManager.default.attributesOfItem(atPath: target.path)[.size] as? Int) ?? 0
+        var also = ""
+        let count = try inv.int("reference", default: 0, in: 0...100_000)
+        if count > 0 {
+            let data = try ws.state.requireData()
+            let test = try data.requireTest(for: "export reference=")
+            guard trainer.model.inputShape == data.dataset.sampleShape else {
+                throw QuantlabError.runtime("\(name) takes samples of \(shapeText(trainer.model.inputShape)), the loaded dataset has \(shapeText(data.dataset.sampleShape))")
+            }
+            let subset = test.subset(Array(0..<min(count, test.count)))
+            let logits = referenceLogits(trainer.model, subset, norm)
+            let shape = [subset.count] + subset.sampleShape
+            let npz = NPYWriter.npz([
+                ("x", NPYWriter.npy(.float32((0..<subset.storage.valueCount).map { subset.storage.value(at: $0) }), shape: shape)),
+                ("y", NPYWriter.npy(.int64(subset.labels.map(Int64.init)), shape: [subset.count])),
+                ("logits", NPYWriter.npy(.float32(logits), shape: [subset.count, logits.count / max(subset.count, 1)])),
+            ])
+            let typed = inv.words[1].dropLast(5) + ".reference.npz"
+            let reference = try ws.outputPath(String(typed))
+            let wroteReference = try reference.write { path in
+                do { try Data(npz).write(to: URL(fileURLWithPath: path)) } catch { throw QuantlabError.runtime("\(typed): \(error.localizedDescription)") }
+            }
+            also = "\n\(wroteReference): the first \(subset.count) test images (x), labels (y) and quantlab's logits"
+        }
+        return CommandOutput(text: "\(wrote): \(size) bytes, QONNX (ONNX IR \(QONNXExporter.irVersion), opset \(QONNXExporter.opsetVersion), \(QONNXExporter.qonnxDomain) v1); input float32 1×\(shapeText(trainer.model.inputShape)), raw values\(bytes ? " 0…255" : "") as stored" + also,
+                             results: ["export \(name) onnx bytes \(size)"])
+    }
+
+    /// The model's logits for every sample of `split` (evaluation mode, normalised as in training).
+    static func referenceLogits(_ model: Sequential, _ split: Split, _ norm: Normalization) -> [Float] {
+        var out: [Float] = []
+        var labels: [Int32] = []
+        var rng = SplitMix64(seed: 0)
+        var lo = 0
+        while lo < split.count {
+            let hi = min(split.count, lo + 250)
+            model.withInput { x in
+                fillBatch(split, indices: Array(lo..<hi)[...], normalization: norm, augmentation: nil, rng: &rng, x: &x, labels: &labels)
+            }
+            out += model.forward(training: false).data
+            lo = hi
+        }
+        return out
     }
 
     /// Weights of `layer=` in `config=`'s final-run model, else a fresh He-initialised conv tensor.
