@@ -19,6 +19,7 @@ public enum Benchmarks {
         BLAS.warmUp()
         let chosen = names.isEmpty ? Self.names : names
         output("# quantlab bench: cpu \(cpuModel()), \(BLAS.coreName), \(ProcessInfo.processInfo.activeProcessorCount) cores")
+        output("# isa: \(CPUFeatures.summary)")
         for name in chosen {
             switch name {
             case "sgemm": sgemmFigures(quick: quick, output: output)

@@ -15,7 +15,6 @@ enum InferenceBenchmarks {
     static let precisions = ["w32a32", "w8a8", "w4a4", "wta8", "w1a8", "w1a1"]
 
     static func run(quick: Bool, output: (String) -> Void) {
-        output("# infer: \(CPUFeatures.summary)")
         for net in ["fmnist2", "cifar3"] {
             for p in precisions { figure(net: net, precision: p, quick: quick, output: output) }
         }
