@@ -35,7 +35,7 @@ let package = Package(
         .target(name: "Random", dependencies: [], swiftSettings: [.swiftLanguageMode(.v6)]),    // the one seeded RNG (SplitMix64), below Tensors and Analysis
         .target(name: "Tensors", dependencies: ["Random", "COpenBLAS", "CDNNL", "CBitKernels"], swiftSettings: [.swiftLanguageMode(.v6)]),
         .target(name: "Quantization", dependencies: ["Tensors"], swiftSettings: [.swiftLanguageMode(.v6)]),
-        .target(name: "Networks", dependencies: ["Tensors", "Quantization"], swiftSettings: [.swiftLanguageMode(.v6)]),
+        .target(name: "Networks", dependencies: ["Tensors", "Quantization", "CBitKernels"], swiftSettings: [.swiftLanguageMode(.v6)]),
         .target(name: "Datasets", dependencies: ["Tensors", "CZlib"], swiftSettings: [.swiftLanguageMode(.v6)]),
         .target(name: "Store", dependencies: [.product(name: "GRDB", package: "GRDB.swift")], swiftSettings: [.swiftLanguageMode(.v6)]),
         .target(name: "Search", dependencies: ["Random"], swiftSettings: [.swiftLanguageMode(.v6)]),  // Random: the evolution's seeded draws

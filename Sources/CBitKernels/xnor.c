@@ -88,35 +88,30 @@ static inline uint64_t ql_popcount_portable(uint64_t v) {
     return (v * 0x0101010101010101ull) >> 56;
 }
 
+// The scalar kernels: one filter word at a time, POPCOUNT per word.
+#define QL_XNOR_SCALAR_BODY(POPCOUNT)                                                      \
+    for (size_t i = 0; i < rows; i++) {                                                    \
+        const uint64_t *xi = x + i * words, *mi = mask ? mask + i * words : NULL;          \
+        for (size_t k = 0; k < filters; k++) {                                             \
+            const uint64_t *wk = wb + (k / 8) * words * 8 + k % 8;                         \
+            uint64_t pc = 0;                                                               \
+            for (size_t j = 0; j < words; j++) {                                           \
+                uint64_t t = xi[j] ^ wk[j * 8];                                            \
+                pc += (uint64_t)POPCOUNT(mi ? t & mi[j] : t);                              \
+            }                                                                              \
+            out[i * ldo + k] = ql_finish(valid, valid_all, i, (int64_t)pc);                \
+        }                                                                                  \
+    }
+
 static void ql_xnor_portable(const uint64_t *x, const uint64_t *mask, const int32_t *valid, int32_t valid_all,
                              size_t rows, size_t words, const uint64_t *wb, size_t filters, int32_t *out, size_t ldo) {
-    for (size_t i = 0; i < rows; i++) {
-        const uint64_t *xi = x + i * words, *mi = mask ? mask + i * words : NULL;
-        for (size_t k = 0; k < filters; k++) {
-            const uint64_t *wk = wb + (k / 8) * words * 8 + k % 8;
-            uint64_t pc = 0;
-            for (size_t j = 0; j < words; j++) {
-                uint64_t t = xi[j] ^ wk[j * 8];
-                pc += ql_popcount_portable(mi ? t & mi[j] : t);
-            }
-            out[i * ldo + k] = ql_finish(valid, valid_all, i, (int64_t)pc);
-        }
-    }
+    QL_XNOR_SCALAR_BODY(ql_popcount_portable)
 }
 
 __attribute__((target("popcnt")))
 static void ql_xnor_popcnt(const uint64_t *x, const uint64_t *mask, const int32_t *valid, int32_t valid_all,
                            size_t rows, size_t words, const uint64_t *wb, size_t filters, int32_t *out, size_t ldo) {
-    for (size_t i = 0; i < rows; i++) {
-        const uint64_t *xi = x + i * words, *mi = mask ? mask + i * words : NULL;
-        for (size_t k = 0; k < filters; k++) {
-            const uint64_t *wk = wb + (k / 8) * words * 8 + k % 8;
-            uint64_t pc = 0;
-            if (mi) for (size_t j = 0; j < words; j++) pc += (uint64_t)__builtin_popcountll((xi[j] ^ wk[j * 8]) & mi[j]);
-            else for (size_t j = 0; j < words; j++) pc += (uint64_t)__builtin_popcountll(xi[j] ^ wk[j * 8]);
-            out[i * ldo + k] = ql_finish(valid, valid_all, i, (int64_t)pc);
-        }
-    }
+    QL_XNOR_SCALAR_BODY(__builtin_popcountll)
 }
 
 // AVX2: 4 filters per 256-bit lane group, popcount by nibble table (Mula et al. 2018).

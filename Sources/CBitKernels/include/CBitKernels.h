@@ -48,3 +48,26 @@ void ql_xnor_gemm(int level, const uint64_t *x, const uint64_t *mask, const int3
                   size_t rows, size_t words, const uint64_t *wb, size_t filters, int32_t *out, size_t ldo);
 
 #endif
+
+#ifndef QUANTLAB_CBITKERNELS_EPILOGUE
+#define QUANTLAB_CBITKERNELS_EPILOGUE
+/// The packed engine's most common epilogue, vectorised: for rows r < rows and
+/// channels k < channels,
+///     v = (float)acc[r·ld + k] · scale[k] + bias[k]      (acc != NULL)
+///     v = fsrc[r·ld + k·ldk] + bias[k]                   (otherwise)
+///     v = v < 0 ? 0 : v                                  (relu != 0)
+/// then, output 0: codes[(first_row + r)·channels + k] = roundEven(clamp(v, 0, clip)·inverse)
+/// (NaN → 0, at most top); output 1: bit k of position (first_row + r) of the NHWC sign
+/// bits (v ≥ 0 → 1), positions per sample, words_per_position 32-bit words per position,
+/// samples half_words_per_sample 32-bit words apart (a padding word after an odd count
+/// is zeroed). Float arithmetic in the order written, no contraction: the same values
+/// as the Swift epilogue and the float path.
+typedef struct {
+    const int32_t *acc; const float *fsrc; size_t ld, ldk; size_t rows; size_t channels;
+    const float *scale; const float *bias; int relu;
+    int output; float clip, inverse, top; uint8_t *codes;
+    uint32_t *half; size_t first_row, positions, words_per_position, half_words_per_sample;
+    float *scratch;   /* channels floats */
+} ql_epilogue_args;
+void ql_epilogue(const ql_epilogue_args *a);
+#endif

@@ -1,4 +1,5 @@
 import Tensors
+import CBitKernels
 
 /// What runs on a linear layer's outputs before they are stored: the scale of the
 /// integer accumulator and the bias, the layer's BatchNorm / ReLU / hard tanh in model
@@ -36,11 +37,13 @@ struct Epilogue {
     private static let roundingMagic: Float = 12_582_912
 
     /// Finishes `rows` positions whose raw values are rows of `source` (row r holds
-    /// channel k at source[r·ld + k]) and stores them as rows firstRow… of the output
+    /// channel k at source[r·ld + k·ldk]; integer sources are row-major, ldk 1) and stores them as rows firstRow… of the output
     /// (row g = sample g / positions, position g % positions). `scratch` holds ≥ channels floats.
-    func finish(_ source: EpilogueSource, ld: Int, rows: Int, firstRow: Int, positions: Int, bitGeometry: BitGeometry?,
+    func finish(_ source: EpilogueSource, ld: Int, ldk: Int = 1, rows: Int, firstRow: Int, positions: Int, bitGeometry: BitGeometry?,
                 scratch v: UnsafeMutablePointer<Float>, into sink: ActivationSink) {
         let c = channels
+        if finishVectorised(source, ld: ld, ldk: ldk, rows: rows, firstRow: firstRow, positions: positions, bitGeometry: bitGeometry,
+                            scratch: v, into: sink) { return }
         scale.withUnsafeBufferPointer { sp in
         bias.withUnsafeBufferPointer { bp in
             let s = sp.baseAddress, b = bp.baseAddress
@@ -51,13 +54,51 @@ struct Epilogue {
                     for k in 0..<c { v[k] = Float(a[k]) * s![k] + b![k] }
                 case .float(let f):
                     let a = f + r * ld
-                    if let b { for k in 0..<c { v[k] = a[k] + b[k] } } else { for k in 0..<c { v[k] = a[k] } }
+                    if let b { for k in 0..<c { v[k] = a[k * ldk] + b[k] } } else { for k in 0..<c { v[k] = a[k * ldk] } }
                 }
                 apply(v)
                 let g = firstRow + r
                 store(v, sample: g / positions, position: g % positions, positions: positions, bitGeometry: bitGeometry, into: sink)
             }
         } }
+    }
+
+    /// The common case — at most a ReLU, then codes or sign bits — through the C
+    /// kernel `ql_epilogue` (vectorised for AVX-512 / AVX2; the same arithmetic as the
+    /// loops below, so the same bits). False (nothing done) for other cases.
+    private func finishVectorised(_ source: EpilogueSource, ld: Int, ldk: Int, rows: Int, firstRow: Int, positions: Int,
+                                  bitGeometry: BitGeometry?, scratch v: UnsafeMutablePointer<Float>, into sink: ActivationSink) -> Bool {
+        let relu: Int32
+        switch operations.count {
+        case 0: relu = 0
+        case 1: if case .relu = operations[0] { relu = 1 } else { return false }
+        default: return false
+        }
+        var a = ql_epilogue_args()
+        switch output {
+        case .float: return false
+        case let .codes(clip, inverse, top):
+            a.output = 0; a.clip = clip; a.inverse = inverse; a.top = top; a.codes = sink.codes
+        case .bits:
+            let g = bitGeometry!
+            a.output = 1; a.half = sink.halfWords; a.words_per_position = g.wordsPerPosition
+            a.half_words_per_sample = 2 * g.wordsPerSample
+        }
+        if case .int32 = source, scale.count != channels { return false }
+        if bias.count != channels { return false }
+        a.ld = ld; a.ldk = ldk; a.rows = rows; a.channels = channels; a.relu = relu
+        a.first_row = firstRow; a.positions = positions; a.scratch = v
+        scale.withUnsafeBufferPointer { sp in
+            bias.withUnsafeBufferPointer { bp in
+                a.scale = sp.baseAddress; a.bias = bp.baseAddress
+                switch source {
+                case .int32(let p): a.acc = p
+                case .float(let p): a.fsrc = p
+                }
+                ql_epilogue(&a)
+            }
+        }
+        return true
     }
 
     /// BatchNorm, ReLU and hard tanh in model order, in place over one position's channels.
@@ -95,7 +136,9 @@ struct Epilogue {
                 var r = (x * inverse + Self.roundingMagic) - Self.roundingMagic
                 r = r >= 0 ? r : 0            // NaN → 0: a code cannot hold it
                 r = r > top ? top : r
-                dst[k] = UInt8(r)
+                // r is a whole number in 0…255: 2²³ + r holds it in the low mantissa bits
+                // (a conversion without a range check, so the loop vectorises).
+                dst[k] = UInt8(truncatingIfNeeded: (r + 8_388_608).bitPattern)
             }
         case .bits:
             let g = bitGeometry!
