@@ -84,7 +84,8 @@ struct PackedModelTests {
         }
         #expect(agree == d.test.count, "\(precision): argmax agrees on \(agree) of \(d.test.count)")
         #expect(loose <= d.test.count / 1000, "\(precision): \(loose) images with logits over 1e-5 of their scale apart (largest \(worst))")
-        #expect(Double(correct) / Double(d.test.count) > 0.2, "\(precision): trained model accuracy \(correct) of \(d.test.count)")
+        // Better than chance (0.1): a model that predicts one class would make agreement trivial.
+        #expect(Double(correct) / Double(d.test.count) > 0.15, "\(precision): trained model accuracy \(correct) of \(d.test.count)")
         print("packed \(precision): argmax \(agree)/\(d.test.count), max |Δlogit|/scale \(worst), over 1e-5: \(loose), accuracy \(correct)")
     }
 }
