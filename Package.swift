@@ -29,11 +29,14 @@ let package = Package(
         .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
         .systemLibrary(name: "CZMQ", pkgConfig: "libzmq", providers: [.apt(["libzmq3-dev"])]),
 
+        // MARK: - C kernels (intrinsics per function, chosen at run time by cpuid)
+        .target(name: "CBitKernels"),   // XNOR-popcount GEMM: AVX-512 VPOPCNTDQ, AVX2, popcnt, portable
+
         // MARK: - Modules, bottom to top
         .target(name: "Random", dependencies: [], swiftSettings: [.swiftLanguageMode(.v6)]),    // the one seeded RNG (SplitMix64), below Tensors and Analysis
-        .target(name: "Tensors", dependencies: ["Random", "COpenBLAS", "CDNNL"], swiftSettings: [.swiftLanguageMode(.v6)]),
+        .target(name: "Tensors", dependencies: ["Random", "COpenBLAS", "CDNNL", "CBitKernels"], swiftSettings: [.swiftLanguageMode(.v6)]),
         .target(name: "Quantization", dependencies: ["Tensors"], swiftSettings: [.swiftLanguageMode(.v6)]),
-        .target(name: "Networks", dependencies: ["Tensors", "Quantization"], swiftSettings: [.swiftLanguageMode(.v6)]),
+        .target(name: "Networks", dependencies: ["Tensors", "Quantization", "CBitKernels"], swiftSettings: [.swiftLanguageMode(.v6)]),
         .target(name: "QONNX", dependencies: ["Networks", "Quantization", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
                 swiftSettings: [.swiftLanguageMode(.v6)]),    // QONNX export; onnx.pb.swift is generated and committed
         .target(name: "Datasets", dependencies: ["Tensors", "CZlib"], swiftSettings: [.swiftLanguageMode(.v6)]),

@@ -1,4 +1,5 @@
 import CDNNL
+import CBitKernels
 
 /// The instruction set oneDNN dispatches to on this CPU, chosen by oneDNN at run
 /// time (AVX-512 with VNNI and BF16 on the EPYC these figures come from; AVX2 on
@@ -38,5 +39,30 @@ public enum CPUDispatch {
     public static func int8GEMMIsExact(maxA: Int, maxB: Int, k: Int) -> Bool {
         guard maxA <= 255, maxB <= 127, k * maxA * maxB < Int(Int32.max) else { return false }
         return hasVNNI || 2 * maxA * maxB <= 32767
+    }
+}
+
+/// The CPU's instruction-set extensions, read once with cpuid (CBitKernels), for the
+/// kernels quantlab dispatches itself (XNOR-popcount) and for the session header.
+public enum CPUFeatures {
+    /// Feature bits of `ql_cpu_features`.
+    public static let bits: UInt32 = ql_cpu_features()
+
+    /// Names of the features that matter here, present on this CPU, in a fixed order.
+    public static var names: [String] {
+        var table: [(Int, String)] = []
+        table.append((Int(QL_CPU_AVX2), "avx2")); table.append((Int(QL_CPU_FMA), "fma"))
+        table.append((Int(QL_CPU_AVX512F), "avx512f")); table.append((Int(QL_CPU_AVX512BW), "avx512bw"))
+        table.append((Int(QL_CPU_AVX512_VNNI), "avx512_vnni")); table.append((Int(QL_CPU_AVX512_BF16), "avx512_bf16"))
+        table.append((Int(QL_CPU_AVX512_VPOPCNTDQ), "avx512_vpopcntdq")); table.append((Int(QL_CPU_AVX_VNNI), "avx_vnni"))
+        table.append((Int(QL_CPU_AMX_INT8), "amx_int8")); table.append((Int(QL_CPU_AMX_BF16), "amx_bf16"))
+        return table.filter { Int(bits) & $0.0 != 0 }.map(\.1)
+    }
+
+    /// One line for headers and bench: the features and the kernels chosen, e.g.
+    /// "avx2 fma avx512f … amx_int8; int8 oneDNN avx512_core_bf16, xnor avx512_vpopcntdq".
+    public static var summary: String {
+        let list = names.isEmpty ? "none of avx2/avx512" : names.joined(separator: " ")
+        return "\(list); int8 oneDNN \(CPUDispatch.isaName), xnor \(XNORLevel.best.name)"
     }
 }

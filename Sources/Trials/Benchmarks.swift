@@ -11,7 +11,7 @@ import Datasets
 /// script does), batch 64, SGD with momentum, one BLAS thread per trial. "x2" runs
 /// two independent trials side by side and reports their combined images/s.
 public enum Benchmarks {
-    public static let names = ["sgemm", "layers", "cifar3", "fmnist2", "seedcnn", "resnet20"]
+    public static let names = ["sgemm", "layers", "cifar3", "fmnist2", "seedcnn", "resnet20", "infer"]
 
     /// Runs the named benchmarks (all when empty); `quick` shortens them.
     public static func run(names: [String], quick: Bool, output: (String) -> Void) {
@@ -19,9 +19,11 @@ public enum Benchmarks {
         BLAS.warmUp()
         let chosen = names.isEmpty ? Self.names : names
         output("# quantlab bench: cpu \(cpuModel()), \(BLAS.coreName), \(ProcessInfo.processInfo.activeProcessorCount) cores, bf16 GEMM \(BFloat16.hasNativeGEMM ? "oneDNN" : "fallback (sgemm)")")
+        output("# isa: \(CPUFeatures.summary)")
         for name in chosen {
             switch name {
             case "sgemm": sgemmFigures(quick: quick, output: output)
+            case "infer": InferenceBenchmarks.run(quick: quick, output: output)   // InferenceBenchmarks.swift
             case "layers": layerFigures(quick: quick, output: output)
             case "cifar3", "fmnist2", "seedcnn", "resnet20":
                 // "+float-forward": the same precision with the integer forward off

@@ -138,8 +138,9 @@ public final class Trainer {
     }
 }
 
-/// Mean loss and accuracy of `model` on `split`, in evaluation mode.
-public func evaluateModel(_ model: Sequential, on split: Split, normalization: Normalization, batchSize: Int = 500) -> (loss: Double, accuracy: Double) {
+/// Mean loss and accuracy of `model` on `split`, in evaluation mode (a `Sequential`,
+/// or a `PackedModel`, timed or not).
+public func evaluateModel(_ model: some BatchForward, on split: Split, normalization: Normalization, batchSize: Int = 500) -> (loss: Double, accuracy: Double) {
     guard split.count > 0 else { return (.nan, .nan) }
     var labels: [Int32] = []
     var rng = SplitMix64(seed: 0)
@@ -151,7 +152,7 @@ public func evaluateModel(_ model: Sequential, on split: Split, normalization: N
         model.withInput { x in
             fillBatch(split, indices: all[lo..<hi], normalization: normalization, augmentation: nil, rng: &rng, x: &x, labels: &labels)
         }
-        let logits = model.forward(training: false)
+        let logits = model.inferenceForward()
         let (loss, right) = SoftmaxCrossEntropy.loss(logits: logits, labels: labels)
         lossSum += loss * Double(hi - lo)
         correct += right

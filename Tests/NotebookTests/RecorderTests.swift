@@ -5,7 +5,7 @@ import Testing
 let testMachine = MachineInfo(cpu: "Test CPU 3000", blas: "TestKernel")
 
 func testHeader(seed: UInt64 = 42, threads: Int = 2, machine: MachineInfo = testMachine) -> SessionHeader {
-    SessionHeader(version: "0.1.0", date: "2025-01-02 03:04:05", seed: seed, threads: threads, machine: machine)
+    SessionHeader(version: "0.1.0", date: "2025-01-02 03:04:05", seed: seed, threads: threads, machine: machine, isa: "test isa")
 }
 
 /// The session recorder: header, commands, results, failures; written per command.
@@ -18,6 +18,7 @@ func testHeader(seed: UInt64 = 42, threads: Int = 2, machine: MachineInfo = test
         # threads: 2
         # cpu: Test CPU 3000
         # blas: TestKernel
+        # isa: test isa
 
         """
 

@@ -1,4 +1,5 @@
 import Foundation
+import Tensors
 
 /// The `#` lines at the top of a session file:
 ///
@@ -9,29 +10,35 @@ import Foundation
 ///     # threads: 2
 ///     # cpu: AMD EPYC 7B13
 ///     # blas: Haswell
+///     # isa: avx2 fma avx512f … ; int8 oneDNN avx512_core_bf16, xnor avx512_vpopcntdq
 ///
 /// Replay reads `seed` and `threads` back, and compares `cpu` and `blas` with
-/// this machine to choose exact or tolerant comparison.
+/// this machine to choose exact or tolerant comparison. `isa` (the CPU features
+/// cpuid reports and the kernels dispatched on them) is for the reader: the oneDNN
+/// instruction set that decides the bits is in `blas`, and the XNOR-popcount kernels
+/// give the same integers on every instruction set.
 public struct SessionHeader: Equatable {
     public var version: String
     public var date: String
     public var seed: UInt64
     public var threads: Int
     public var machine: MachineInfo
+    public var isa: String
 
     public init(version: String = Notebook.version, date: String = SessionHeader.now(),
-                seed: UInt64, threads: Int, machine: MachineInfo = .current) {
+                seed: UInt64, threads: Int, machine: MachineInfo = .current, isa: String = CPUFeatures.summary) {
         self.version = version
         self.date = date
         self.seed = seed
         self.threads = threads
         self.machine = machine
+        self.isa = isa
     }
 
     /// The header lines, each starting with `# `.
     public var lines: [String] {
         ["# quantlab session", "# version: \(version)", "# date: \(date)", "# seed: \(seed)",
-         "# threads: \(threads)", "# cpu: \(machine.cpu)", "# blas: \(machine.blas)"]
+         "# threads: \(threads)", "# cpu: \(machine.cpu)", "# blas: \(machine.blas)", "# isa: \(isa)"]
     }
 
     /// The `# key: value` fields of the leading comment block of a session file.

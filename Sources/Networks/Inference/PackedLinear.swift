@@ -1,0 +1,248 @@
+import Tensors
+import Quantization
+
+// Dimension legend: N batch, m images in a chunk, K filters / output features,
+// C input channels, P = OH·OW output positions, R = C·KH·KW row length (dense: F).
+
+/// A conv or dense layer of the packed engine, on one of three kernels:
+///
+///     float   Y[m·P, K] = cols(x)ᵀ · Q(W)ᵀ              (sgemm; float inputs: the first layer)
+///     int8    Acc[m·P, K] = rows(codes x) · codes(W)ᵀ    (oneDNN u8 × s8 → s32)
+///     binary  Acc[m·P, K] = XNOR-popcount(bits x, bits W) (CBitKernels, cpuid dispatch)
+///
+/// then the `Epilogue` (scale s_x·s_w[k] or α[k], bias, BatchNorm, ReLU, quantizer).
+/// The outputs come out position-major (NHWC), the layout the next layer reads.
+final class PackedLinear: InferenceStep {
+    enum Kernel {
+        /// Q(W) (or float W) as [K, R], R in the model's (c, ki, kj) order.
+        case float([Float])
+        /// Weight codes [K, R], R in the order the input codes are read: (ki, kj, c) for a
+        /// conv, the input's NHWC flattening for a dense layer.
+        case int8([Int8])
+        /// Sign bits of the weights in the input's bit layout (per tap or position, C32 words).
+        case binary(PackedBinaryFilters)
+    }
+
+    let name: String
+    /// nil for a dense layer.
+    let geometry: ConvGeometry?
+    let input: ActivationLayout
+    let output: ActivationLayout
+    let filters: Int
+    let kernel: Kernel
+    let epilogue: Epilogue
+    let kernelName: String
+
+    private var scratch: [Float]
+    private var cols: [Float] = [], result: [Float] = []
+    private var rowsU8: [UInt8] = [], acc: [Int32] = []
+    private var bitRows: [UInt64] = [], maskRows: [UInt64] = [], valid: [Int32] = []
+
+    init(name: String, geometry: ConvGeometry?, input: ActivationLayout, output: ActivationLayout, filters: Int,
+         kernel: Kernel, epilogue: Epilogue) {
+        self.name = name; self.geometry = geometry; self.input = input; self.output = output
+        self.filters = filters; self.kernel = kernel; self.epilogue = epilogue
+        scratch = [Float](repeating: 0, count: filters)
+        switch kernel {
+        case .float: kernelName = "float sgemm (oneDNN)"
+        case .int8: kernelName = "int8 u8×s8→s32 (oneDNN \(CPUDispatch.isaName))"
+        case .binary: kernelName = "binary XNOR-popcount (\(XNORLevel.best.name))"
+        }
+    }
+
+    var summary: String { "\(name): \(kernelName), \(input.name) → \(output.name)" }
+
+    /// Rows of the GEMM per output sample and their length.
+    private var positions: Int { geometry.map { $0.outHeight * $0.outWidth } ?? 1 }
+
+    /// Images per chunk: the row matrix within ~256 KiB (1 MiB for floats), as the
+    /// training path's conv measured best (Conv2D.swift).
+    private func chunk(_ n: Int, bytesPerImage: Int, budget: Int) -> Int {
+        max(1, min(n, budget / max(1, bytesPerImage)))
+    }
+
+    func run(_ source: ActivationBuffer, batch n: Int, into out: ActivationBuffer) {
+        let bitGeometry: BitGeometry? = if case .bits = output { BitGeometry(output.shape) } else { nil }
+        out.withSink(output, batch: n) { sink in
+            scratch.withUnsafeMutableBufferPointer { sp in
+                switch kernel {
+                case .float(let w): runFloat(source, w, n, sink, bitGeometry, sp.baseAddress!)
+                case .int8(let w): runInt8(source, w, n, sink, bitGeometry, sp.baseAddress!)
+                case .binary(let w): runBinary(source, w, n, sink, bitGeometry, sp.baseAddress!)
+                }
+            }
+        }
+    }
+
+    private func runFloat(_ source: ActivationBuffer, _ w: [Float], _ n: Int, _ sink: ActivationSink,
+                          _ bg: BitGeometry?, _ v: UnsafeMutablePointer<Float>) {
+        let k = filters, p = positions
+        guard let g = geometry else {
+            // Dense: y = bias; y += x · Q(W)ᵀ, as Dense.forward (same GEMM, same order).
+            let f = input.count
+            if result.count < n * k { result = [Float](repeating: 0, count: n * k) }
+            let hasBias = !epilogue.bias.isEmpty
+            source.floats.data.withUnsafeBufferPointer { xp in
+            w.withUnsafeBufferPointer { wp in
+            result.withUnsafeMutableBufferPointer { rp in
+                if hasBias {
+                    for i in 0..<n { (rp.baseAddress! + i * k).update(from: epilogue.bias, count: k) }
+                }
+                sgemm(transB: true, m: n, n: k, k: f, a: xp.baseAddress!, lda: f, b: wp.baseAddress!, ldb: f,
+                      beta: hasBias ? 1 : 0, c: rp.baseAddress!, ldc: k)
+                var plain = epilogue
+                plain.bias = []
+                plain.finish(.float(rp.baseAddress!), ld: k, rows: n, firstRow: 0, positions: 1, bitGeometry: bg,
+                             scratch: v, into: sink)
+            } } }
+            return
+        }
+        let r = g.rows, inSize = g.channels * g.height * g.width
+        let m = chunk(n, bytesPerImage: 4 * r * p, budget: 1 << 20)
+        if cols.count < r * m * p { cols = [Float](repeating: 0, count: r * m * p) }
+        if result.count < m * p * k { result = [Float](repeating: 0, count: m * p * k) }
+        source.floats.data.withUnsafeBufferPointer { xp in
+        w.withUnsafeBufferPointer { wp in
+        cols.withUnsafeMutableBufferPointer { cp in
+        result.withUnsafeMutableBufferPointer { rp in
+            var start = 0
+            while start < n {
+                let c = min(m, n - start), np = c * p
+                im2col(xp.baseAddress! + start * inSize, batch: c, g, into: cp.baseAddress!)
+                // [K, np] = W · cols, the float path's GEMM (Conv2D.forward): the same sums.
+                // (colsᵀ · Wᵀ, position-major, ran 15–30% slower in oneDNN for these shapes.)
+                sgemm(m: k, n: np, k: r, a: wp.baseAddress!, lda: r, b: cp.baseAddress!, ldb: np,
+                      c: rp.baseAddress!, ldc: np)
+                epilogue.finish(.float(rp.baseAddress!), ld: 1, ldk: np, rows: np, firstRow: start * p, positions: p,
+                                bitGeometry: bg, scratch: v, into: sink)
+                start += c
+            }
+        } } } }
+    }
+
+    private func runInt8(_ source: ActivationBuffer, _ w: [Int8], _ n: Int, _ sink: ActivationSink,
+                         _ bg: BitGeometry?, _ v: UnsafeMutablePointer<Float>) {
+        let k = filters, p = positions
+        source.codes.withUnsafeBufferPointer { cp in
+        w.withUnsafeBufferPointer { wp in
+            guard let g = geometry else {
+                let f = input.count
+                if acc.count < n * k { acc = [Int32](repeating: 0, count: n * k) }
+                acc.withUnsafeMutableBufferPointer { ap in
+                    gemmU8S8S32(transB: true, m: n, n: k, k: f, a: cp.baseAddress!, lda: f, b: wp.baseAddress!, ldb: f,
+                                c: ap.baseAddress!, ldc: k)
+                    epilogue.finish(.int32(ap.baseAddress!), ld: k, rows: n, firstRow: 0, positions: 1, bitGeometry: bg,
+                                    scratch: v, into: sink)
+                }
+                return
+            }
+            let r = g.rows, inSize = g.channels * g.height * g.width
+            let m = chunk(n, bytesPerImage: r * p, budget: 1 << 18)
+            if rowsU8.count < m * p * r { rowsU8 = [UInt8](repeating: 0, count: m * p * r) }
+            if acc.count < m * p * k { acc = [Int32](repeating: 0, count: m * p * k) }
+            rowsU8.withUnsafeMutableBufferPointer { rp in
+            acc.withUnsafeMutableBufferPointer { ap in
+                var start = 0
+                while start < n {
+                    let c = min(m, n - start)
+                    im2row(cp.baseAddress! + start * inSize, batch: c, g, into: rp.baseAddress!)
+                    gemmU8S8S32(transB: true, m: c * p, n: k, k: r, a: rp.baseAddress!, lda: r, b: wp.baseAddress!, ldb: r,
+                                c: ap.baseAddress!, ldc: k)
+                    epilogue.finish(.int32(ap.baseAddress!), ld: k, rows: c * p, firstRow: start * p, positions: p,
+                                    bitGeometry: bg, scratch: v, into: sink)
+                    start += c
+                }
+            } }
+        } }
+    }
+
+    private func runBinary(_ source: ActivationBuffer, _ w: PackedBinaryFilters, _ n: Int, _ sink: ActivationSink,
+                           _ bg: BitGeometry?, _ v: UnsafeMutablePointer<Float>) {
+        let k = filters, p = positions
+        let gi = BitGeometry(input.shape)
+        source.bits.withUnsafeBufferPointer { xb in
+            guard let g = geometry else {
+                // Dense: each sample's bits are already a row (positions × C32 words).
+                if acc.count < n * k { acc = [Int32](repeating: 0, count: n * k) }
+                acc.withUnsafeMutableBufferPointer { ap in
+                    xnorGemm(x: xb.baseAddress!, mask: nil, valid: nil, validAll: Int32(input.count), rows: n,
+                             filters: w, out: ap.baseAddress!, ldo: k)
+                    epilogue.finish(.int32(ap.baseAddress!), ld: k, rows: n, firstRow: 0, positions: 1, bitGeometry: bg,
+                                    scratch: v, into: sink)
+                }
+                return
+            }
+            let words = w.words
+            let m = chunk(n, bytesPerImage: 16 * p * words, budget: 1 << 18)
+            if bitRows.count < m * p * words { bitRows = [UInt64](repeating: 0, count: m * p * words) }
+            if maskRows.count < m * p * words { maskRows = [UInt64](repeating: 0, count: m * p * words) }
+            if valid.count < m * p { valid = [Int32](repeating: 0, count: m * p) }
+            if acc.count < m * p * k { acc = [Int32](repeating: 0, count: m * p * k) }
+            bitRows.withUnsafeMutableBufferPointer { rb in
+            maskRows.withUnsafeMutableBufferPointer { mb in
+            valid.withUnsafeMutableBufferPointer { vb in
+            acc.withUnsafeMutableBufferPointer { ap in
+                var start = 0
+                while start < n {
+                    let c = min(m, n - start)
+                    bitRowsOf(xb.baseAddress! + start * gi.wordsPerSample, batch: c, g, gi, words: words,
+                              rows: rb.baseAddress!, masks: mb.baseAddress!, valid: vb.baseAddress!)
+                    xnorGemm(x: rb.baseAddress!, mask: mb.baseAddress!, valid: vb.baseAddress!, rows: c * p,
+                             filters: w, out: ap.baseAddress!, ldo: k)
+                    epilogue.finish(.int32(ap.baseAddress!), ld: k, rows: c * p, firstRow: start * p, positions: p,
+                                    bitGeometry: bg, scratch: v, into: sink)
+                    start += c
+                }
+            } } } }
+        }
+    }
+}
+
+/// The bit rows of a convolution over sign bits (im2row for bits): row (image, oh, ow)
+/// holds, tap by tap (ki, kj), the C32 words of input position (oh·S − P + ki,
+/// ow·S − P + kj), zero outside the image; its mask has the C channel bits of the taps
+/// inside the image, and valid = C · (taps inside). Rows are `words` 64-bit words.
+func bitRowsOf(_ x: UnsafePointer<UInt64>, batch n: Int, _ g: ConvGeometry, _ gi: BitGeometry, words: Int,
+               rows: UnsafeMutablePointer<UInt64>, masks: UnsafeMutablePointer<UInt64>, valid: UnsafeMutablePointer<Int32>) {
+    let oh = g.outHeight, ow = g.outWidth, c32 = gi.wordsPerPosition
+    let c = g.channels, kw = g.kernelW
+    var channelMask = [UInt32](repeating: ~0, count: c32)
+    if c % 32 != 0 { channelMask[c32 - 1] = (UInt32(1) << UInt32(c % 32)) - 1 }
+    UnsafeRawPointer(x).withMemoryRebound(to: UInt32.self, capacity: 2 * n * gi.wordsPerSample) { xs in
+    UnsafeMutableRawPointer(rows).withMemoryRebound(to: UInt32.self, capacity: 2 * n * oh * ow * words) { rs in
+    UnsafeMutableRawPointer(masks).withMemoryRebound(to: UInt32.self, capacity: 2 * n * oh * ow * words) { ms in
+    channelMask.withUnsafeBufferPointer { cm in
+        for b in 0..<n {
+            let image = xs + b * 2 * gi.wordsPerSample
+            for i in 0..<oh {
+                for j in 0..<ow {
+                    let row = (b * oh + i) * ow + j
+                    var dst = rs + row * 2 * words, msk = ms + row * 2 * words
+                    var taps = 0
+                    for ki in 0..<g.kernelH {
+                        let ih = i * g.stride - g.padding + ki
+                        for kj in 0..<kw {
+                            let iw = j * g.stride - g.padding + kj
+                            // Element loops, not update(from:count:): a tap is one or two
+                            // words, and a memmove call per tap cost more than the GEMM.
+                            if ih >= 0 && ih < g.height && iw >= 0 && iw < g.width {
+                                let src = image + (ih * g.width + iw) * c32
+                                for q in 0..<c32 { dst[q] = src[q]; msk[q] = cm[q] }
+                                taps += 1
+                            } else {
+                                for q in 0..<c32 { dst[q] = 0; msk[q] = 0 }
+                            }
+                            dst += c32; msk += c32
+                        }
+                    }
+                    let used = g.kernelH * kw * c32
+                    if used < 2 * words {
+                        (rs + row * 2 * words + used).update(repeating: 0, count: 2 * words - used)
+                        (ms + row * 2 * words + used).update(repeating: 0, count: 2 * words - used)
+                    }
+                    valid[row] = Int32(taps * c)
+                }
+            }
+        }
+    } } } }
+}

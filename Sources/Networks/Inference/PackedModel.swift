@@ -1,0 +1,94 @@
+import Foundation
+import Tensors
+import Quantization
+
+/// A `.qlm` model compiled for inference on integer kernels, without float latent
+/// weights: layers with ≤ 8-bit weights on ≤ 8-bit unsigned activation codes run
+/// u8 × s8 → s32 GEMMs (oneDNN, VNNI where present); binary weights on sign
+/// activations run XNOR-popcount on packed 64-bit words (AVX-512 VPOPCNTDQ where
+/// present, cpuid dispatch); the first layer on float images and > 8-bit layers run
+/// float GEMMs over Q(W) rebuilt from the codes. Activations between layers stay as
+/// u8 codes or sign bits (NHWC); BatchNorm, ReLU and the activation quantizer run in
+/// each layer's epilogue, max-pooling on codes or bits.
+///
+/// It computes the fake-quantized forward of the same model: integer sums are exact,
+/// so logits differ only by float summation order (tested: identical argmax on the
+/// whole Fashion-MNIST test set for w8a8, w4a4, w2a2, wta8, w1a8 and w1a1, logits
+/// within 1e-5 of their scale on ≥ 99.9% of the images; see PackedModelTests).
+public final class PackedModel {
+    public let inputShape: [Int]
+    public let outputShape: [Int]
+    let steps: [InferenceStep]
+    private var buffers: [ActivationBuffer]
+
+    init(inputShape: [Int], steps: [InferenceStep]) {
+        self.inputShape = inputShape
+        self.steps = steps
+        outputShape = steps.last?.output.shape ?? inputShape
+        buffers = (0...steps.count).map { _ in ActivationBuffer() }
+    }
+
+    /// Reads and compiles `path`; also returns the float model the file describes (for
+    /// comparisons) and its header.
+    public static func read(from path: String) throws(ArchiveError) -> (packed: PackedModel, loaded: ModelArchive.Loaded) {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ArchiveError(.io, file: path, offset: nil, expected: "a readable file", found: "none (missing or unreadable)")
+        }
+        return try load(QLMContainer.decode(Array(data), file: path), file: path)
+    }
+
+    /// Compiles a decoded container; `file` names it in errors.
+    public static func load(_ container: QLMContainer, file: String) throws(ArchiveError) -> (packed: PackedModel, loaded: ModelArchive.Loaded) {
+        let loaded = try ModelArchive.load(container, file: file)
+        return (try compile(loaded.model, container: container, file: file), loaded)
+    }
+
+    /// One line per step: the kernel each layer runs on and the layouts between them.
+    public var plan: [String] { steps.map(\.summary) }
+
+    /// Gives the input buffer (batch × inputShape floats, normalised) to fill in place.
+    public func withInput<R>(_ body: (inout Tensor) -> R) -> R { body(&buffers[0].floats) }
+
+    /// Runs every step on the input buffer; returns the logits (batch × outputs).
+    @discardableResult
+    public func forward() -> Tensor {
+        let n = buffers[0].floats.shape.first ?? 0
+        for (i, step) in steps.enumerated() {
+            step.run(buffers[i], batch: n, into: buffers[i + 1])
+        }
+        return buffers[steps.count].floats
+    }
+}
+
+/// What evaluation needs of a model: fill a batch, run it forward.
+public protocol BatchForward: AnyObject {
+    func withInput<R>(_ body: (inout Tensor) -> R) -> R
+    /// The logits of the batch in the input buffer (evaluation mode).
+    func inferenceForward() -> Tensor
+}
+
+extension Sequential: BatchForward {
+    public func inferenceForward() -> Tensor { forward(training: false) }
+}
+
+extension PackedModel: BatchForward {
+    public func inferenceForward() -> Tensor { forward() }
+}
+
+/// A model whose forward passes are timed in CPU seconds of the calling thread.
+public final class TimedForward<Model: BatchForward>: BatchForward {
+    public let model: Model
+    public private(set) var seconds = 0.0
+    public private(set) var samples = 0
+    public init(_ model: Model) { self.model = model }
+    public func withInput<R>(_ body: (inout Tensor) -> R) -> R { model.withInput(body) }
+    public func inferenceForward() -> Tensor {
+        let t0 = threadCPUSeconds()
+        let y = model.inferenceForward()
+        seconds += threadCPUSeconds() - t0
+        samples += y.shape.first ?? 0
+        return y
+    }
+    /// Samples per CPU second.
+    public var samplesPerSecond: Double { seconds > 0 ? Double(samples) / seconds : 0 }
+}
