@@ -20,25 +20,27 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
-        // MARK: - System libraries (Debian: libopenblas-dev, libedit-dev, zlib1g-dev, libdnnl-dev)
+        // MARK: - System libraries (Debian: libopenblas-dev, libedit-dev, zlib1g-dev, libdnnl-dev, libzmq3-dev, libcairo2-dev)
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CEditLine", pkgConfig: "libedit", providers: [.apt(["libedit-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // Debian's libdnnl-dev ships no pkg-config file: the module map links dnnl and gomp.
         .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
         .systemLibrary(name: "CZMQ", pkgConfig: "libzmq", providers: [.apt(["libzmq3-dev"])]),
+        .systemLibrary(name: "CCairo", pkgConfig: "cairo", providers: [.apt(["libcairo2-dev"])]),  // PNG and PDF plots
 
         // MARK: - Modules, bottom to top
         .target(name: "Random", dependencies: [], swiftSettings: [.swiftLanguageMode(.v6)]),    // the one seeded RNG (SplitMix64), below Tensors and Analysis
+        .target(name: "Formatting", dependencies: [], swiftSettings: [.swiftLanguageMode(.v6)]),  // the one number/unit formatter of every table and plot
         .target(name: "Tensors", dependencies: ["Random", "COpenBLAS", "CDNNL"], swiftSettings: [.swiftLanguageMode(.v6)]),
-        .target(name: "Quantization", dependencies: ["Tensors"], swiftSettings: [.swiftLanguageMode(.v6)]),
-        .target(name: "Networks", dependencies: ["Tensors", "Quantization"], swiftSettings: [.swiftLanguageMode(.v6)]),
+        .target(name: "Quantization", dependencies: ["Tensors", "Formatting"], swiftSettings: [.swiftLanguageMode(.v6)]),
+        .target(name: "Networks", dependencies: ["Tensors", "Quantization", "Formatting"], swiftSettings: [.swiftLanguageMode(.v6)]),
         .target(name: "Datasets", dependencies: ["Tensors", "CZlib"], swiftSettings: [.swiftLanguageMode(.v6)]),
         .target(name: "Store", dependencies: [.product(name: "GRDB", package: "GRDB.swift")], swiftSettings: [.swiftLanguageMode(.v6)]),
         .target(name: "Search", dependencies: ["Random"], swiftSettings: [.swiftLanguageMode(.v6)]),  // Random: the evolution's seeded draws
         .target(name: "Trials", dependencies: ["Tensors", "Quantization", "Networks", "Datasets", "Search"], swiftSettings: [.swiftLanguageMode(.v6)]),
-        .target(name: "Analysis", dependencies: ["Random"], swiftSettings: [.swiftLanguageMode(.v6)]),
-        .target(name: "Notebook", dependencies: ["Tensors", "Quantization", "Networks", "Datasets", "Store", "Search", "Trials", "Analysis"], swiftSettings: [.swiftLanguageMode(.v6)]),
+        .target(name: "Analysis", dependencies: ["Random", "Formatting", "CCairo"], swiftSettings: [.swiftLanguageMode(.v6)]),
+        .target(name: "Notebook", dependencies: ["Formatting", "Tensors", "Quantization", "Networks", "Datasets", "Store", "Search", "Trials", "Analysis"], swiftSettings: [.swiftLanguageMode(.v6)]),
         .target(name: "Kernel", dependencies: ["Notebook", "CZMQ", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: [.swiftLanguageMode(.v6)]),
         .executableTarget(name: "quantlab", dependencies: [
             "Notebook", "CEditLine", "Kernel",
@@ -48,6 +50,7 @@ let package = Package(
 
         // MARK: - Tests
         .testTarget(name: "RandomTests", dependencies: ["Random"]),
+        .testTarget(name: "FormattingTests", dependencies: ["Formatting"]),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors"]),
         .testTarget(name: "QuantizationTests", dependencies: ["Quantization", "Tensors"]),
         .testTarget(name: "NetworksTests", dependencies: ["Networks", "Quantization", "Tensors"]),

@@ -1,3 +1,4 @@
+import Formatting
 import Tensors
 import Quantization
 
@@ -150,10 +151,16 @@ public final class Sequential {
         lines.append(pad("input", 12) + pad("", 22) + pad(shapeText(inputShape), 14))
         for (layer, shape) in zip(layers, shapes) {
             let params = (layer as? ParameterizedLayer)?.parameters.reduce(0) { $0 + $1.value.count } ?? 0
-            lines.append(pad(layer.name, 12) + pad(layer.spec, 22) + pad(shapeText(shape), 14) + (params > 0 ? String(params) : ""))
+            lines.append(pad(layer.name, 12) + pad(layer.spec, 22) + pad(shapeText(shape), 14) + (params > 0 ? Quantity.grouped(params) : ""))
         }
         let total = parameters.reduce(0) { $0 + $1.value.count }
-        lines.append("total parameters: \(total)")
+        let weighted = weightedLayers.reduce(0) { $0 + $1.parameters.reduce(0) { $0 + $1.value.count } }
+        var last = "total parameters: \(Quantity.grouped(total))"
+        if weighted != total {
+            last += " (\(Quantity.grouped(weighted)) in conv and dense layers, which configurations quantize and cost counts; "
+                + "\(Quantity.grouped(total - weighted)) batch-norm scales and shifts, kept float)"
+        }
+        lines.append(last)
         return lines.joined(separator: "\n")
     }
 }

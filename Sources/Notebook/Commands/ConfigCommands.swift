@@ -4,6 +4,7 @@ import Quantization
 import Tensors
 import Trials
 import Analysis
+import Formatting
 
 /// `config add | grid | random | list | show | remove` and `cost`.
 enum ConfigCommands {
@@ -42,7 +43,18 @@ enum ConfigCommands {
                 let precisions = try PrecisionAssignment.resolve(layerPairs, layers: m.layerNames, base: base)
                 let c = Configuration(name: name, modelName: m.name, spec: m.spec, inputShape: m.inputShape,
                                       layerNames: m.layerNames, precisions: precisions, options: options, overrides: overrides)
-                return try add([c], ws)
+                var output = try add([c], ws)
+                // A bare wWaA replaces every layer, also those the model's precision set (first=/last=): say so.
+                let replaced = m.layerNames.indices.filter { i in
+                    inv.words.count == 3 && m.precisions[i] != .float && precisions[i] != m.precisions[i]
+                        && !layerPairs.contains { $0.0 == m.layerNames[i] || ($0.0 == "first" && i == 0) || ($0.0 == "last" && i == m.layerNames.count - 1) }
+                }
+                if !replaced.isEmpty {
+                    let was = replaced.map { "\(m.layerNames[$0])=\(m.precisions[$0])" }.joined(separator: " ")
+                    let keep = replaced.map { "\(m.layerNames[$0])=\(m.precisions[$0])" }.joined(separator: " ")
+                    output.text += "\nnote: \(inv.words[2]) replaces the precision model \(m.name) gives \(was); to keep it: config add \(name)-kept \(m.name) \(inv.words[2]) \(keep)"
+                }
+                return output
             },
             CommandSpec(
                 group: "config", verb: "grid", synopsis: "config grid MODEL w=LIST a=LIST [layers=PATTERN] [ends=8|32] [prefix=TEXT] [perchannel=yes] [binary=xnor|connect]",
@@ -124,7 +136,7 @@ enum ConfigCommands {
             CommandSpec(
                 group: "config", verb: "remove", synopsis: "config remove NAME… | all",
                 abstract: "Remove configurations from the set (their stored runs stay in the results database).",
-                completes: [.config]
+                completes: [.configs]
             ) { inv, ws in
                 try inv.expectWords(1...Int.max)
                 let gone = Set(try ws.state.configs(inv.words).map(\.name))
@@ -153,7 +165,7 @@ enum ConfigCommands {
                 verb: "cost", synopsis: "cost CONFIG… | all",
                 abstract: "Cost per inference: parameters, packed weight memory, MACs, bit operations, estimated energy.",
                 discussion: "One configuration: the per-layer report. Several: one line each.\n" + footer,
-                completes: [.config]
+                completes: [.configs]
             ) { inv, ws in
                 let cs = try ws.state.configs(inv.words)
                 if cs.count == 1 {
@@ -166,7 +178,7 @@ enum ConfigCommands {
         ]
     }
 
-    static let footer = "Energy: an estimate per inference, " + EnergyModel.source + "."
+    static let footer = "Energy: an estimate per inference, " + EnergyModel.source + ".\n" + CostReport.parametersNote
 
     /// Adds configurations to the set. A name already in the set is an error unless
     /// the definition is the same (then nothing changes): a name stands for one
@@ -217,12 +229,13 @@ enum ConfigCommands {
     }
 
     static func costTable(_ cs: [Configuration], _ ws: Workspace) throws -> TextTable {
-        var t = TextTable(header: ["config", "precision", "params", "weights KiB", "compression", "MACs", "BOPs", "energy µJ"],
+        let q: [Quantity] = [.parameters, .memory, .compression, .macs, .bops, .energy]
+        var t = TextTable(header: ["config", "precision"] + q.map(\.header),
                           alignments: [.left, .left, .right, .right, .right, .right, .right, .right])
         for c in cs {
             let r = try ws.state.cost(c)
-            t.add([c.name, c.precisionSummary, String(r.parameters), String(format: "%.1f", Double(r.weightBits) / 8192),
-                   String(format: "%.1f×", r.compression), String(r.macs), String(r.bops), String(format: "%.3f", r.energyPJ / 1e6)])
+            let v = [Double(r.parameters), Double(r.weightBits), r.compression, Double(r.macs), Double(r.bops), r.energyPJ]
+            t.add([c.name, c.precisionSummary] + zip(q, v).map { $0.format($1) })
         }
         return t
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Formatting
 
 /// The cost of one precision configuration per inference, per weighted layer and in
 /// total: parameters, packed weight memory, MACs, BOPs and an energy estimate.
@@ -33,18 +34,25 @@ public struct CostReport: Equatable, Sendable {
 
     /// The footer line every rendering ends with.
     public static let footer = "Energy is an estimate per inference (compute + one DRAM read of every stored bit): "
-        + EnergyModel.source + "."
+        + EnergyModel.source + ".\n" + parametersNote
+
+    /// Why these parameter counts are smaller than `model show`'s.
+    public static let parametersNote = "params: weights and biases of conv and dense layers, the ones quantized; "
+        + "batch-norm scales, shifts and running statistics are not counted (model show counts them, and float)."
 
     /// An aligned text table, one row per layer and a total row, then the footer.
     public func render() -> String {
-        let header = ["layer", "kind", "W", "A in", "params", "weight bits", "bytes", "compr.", "MACs", "BOPs", "energy nJ"]
-        var rows = layers.map { l -> [String] in
-            [l.name, l.input.kind, l.input.weightPrecision.token, String(l.input.inputBits), String(l.parameters),
-             String(l.memoryBits), String(l.memoryBytes), String(format: "%.2fx", l.compression), String(l.macs),
-             String(l.bops), String(format: "%.3f", l.energyPJ / 1000)]
+        let header = ["layer", "kind", "W", "A in", Quantity.parameters.header, "weight bits", "bytes", Quantity.compression.header,
+                      Quantity.macs.header, Quantity.bops.header, Quantity.energy.header]
+        func cells(_ params: Int, _ bits: Int, _ bytes: Int, _ compression: Double, _ macs: Int, _ bops: Int, _ pj: Double) -> [String] {
+            [Quantity.parameters.format(params), Quantity.grouped(bits), Quantity.grouped(bytes), Quantity.compression.format(compression),
+             Quantity.macs.format(macs), Quantity.bops.format(bops), Quantity.energy.format(pj)]
         }
-        rows.append(["total", "", "", "", String(parameters), String(weightBits), String(weightBytes),
-                     String(format: "%.2fx", compression), String(macs), String(bops), String(format: "%.3f", energyPJ / 1000)])
+        var rows = layers.map { l -> [String] in
+            [l.name, l.input.kind, l.input.weightPrecision.token, String(l.input.inputBits)]
+                + cells(l.parameters, l.memoryBits, l.memoryBytes, l.compression, l.macs, l.bops, l.energyPJ)
+        }
+        rows.append(["total", "", "", ""] + cells(parameters, weightBits, weightBytes, compression, macs, bops, energyPJ))
         let table = [header] + rows
         let widths = header.indices.map { c in table.map { $0[c].count }.max()! }
         let leftAligned: Set<Int> = [0, 1]
