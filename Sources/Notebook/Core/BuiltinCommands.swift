@@ -8,8 +8,8 @@ enum BuiltinCommands {
         weak let nb = notebook
         return [
             CommandSpec(
-                verb: "help", synopsis: "help [GROUP | COMMAND | WORD | all]",
-                abstract: "Show the groups, a group's commands, one command in full, or those mentioning WORD.",
+                verb: "help", synopsis: "help [TOPIC | all]",
+                abstract: "Show the groups; a group, a command in full, or commands mentioning a word.",
                 discussion: "Prefixes work: 'help tr ru' shows 'trial run'. '?CMD' and 'CMD?' are 'help CMD'; 'help all' lists every command.",
                 completes: [.command]
             ) { inv, _ in

@@ -110,7 +110,7 @@ public func weightHistogram(name: String, weights: [Float], channels: Int, quant
     let title = "\(name): \(weights.count) weights, w\(quantizer.precision.token) (\(used) distinct values after)"
     if bins == nil, let l = Optional(levels(quantizer, weights: weights, channels: channels)), l.groups.count == 1,
        let edges = WeightHistogram.alignedEdges(levels: l.values, data: weights) {
-        return WeightHistogram(title: title + ", one bin per level step or part of one", before: weights, after: q, edges: edges, barWidth: barWidth)
+        return WeightHistogram(title: title + ", bins centred on the levels", before: weights, after: q, edges: edges, barWidth: barWidth)
     }
     return WeightHistogram(title: title, before: weights, after: q, bins: bins ?? 16, barWidth: barWidth)
 }
