@@ -24,6 +24,7 @@ for s in sessions/*.qlab; do
   case "$s" in sessions/experiment-*) continue ;; esac   # long experiments: scripts/verify-experiments.sh
   step "replay --verify $s" .build/release/quantlab replay "$s" --verify
 done
+step "plots (SVG, PNG, PDF)" bash scripts/test-plots.sh
 step "trust-e2e" bash scripts/trust-e2e.sh
 step "fuzz (release)" bash scripts/fuzz-release.sh --skip-build
 step "kernel" bash scripts/test-kernel.sh

@@ -60,6 +60,15 @@ import FoundationXML
         #expect(Int(root.attributes["width"] ?? "") == 2 * Int(try SVGElement.parse(Self.svg).attributes["width"] ?? "")!)
     }
 
+    /// QUANTLAB_PLOT_DIR=DIR writes the plot as SVG, PNG and PDF there, to look at
+    /// (e.g. in Chromium: chromium --headless --screenshot=p.png DIR/pareto.svg).
+    @Test func writesFilesToLookAtWhenAsked() throws {
+        guard let dir = ProcessInfo.processInfo.environment["QUANTLAB_PLOT_DIR"] else { return }
+        for f in PlotRenderer.Format.allCases {
+            try Data(try PlotRenderer.render(svg: Self.svg, as: f)).write(to: URL(fileURLWithPath: "\(dir)/pareto.\(f.rawValue)"))
+        }
+    }
+
     @Test func pngHasThePlotsSizeAndInk() throws {
         let png = try PlotRenderer.render(svg: Self.svg, as: .png)
         #expect(Array(png.prefix(8)) == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
