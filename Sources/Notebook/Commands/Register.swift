@@ -10,6 +10,7 @@ func registerDomainCommands(_ registry: inout CommandRegistry) {
     registry.register(PerLayerSearchCommands.specs)
     registry.register(SensitivityCommands.specs)
     registry.register(AnalysisCommands.specs)
+    registry.register(CompareCommand.specs)
     registry.register(StoreCommands.specs)
     registry.register(QuantizerCommands.specs)
 }
