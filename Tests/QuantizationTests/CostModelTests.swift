@@ -71,14 +71,16 @@ import Testing
 
     @Test func renderedTable() {
         let text = CostReport(Self.twoLayers).render()
+        // Energy in µJ with 3 decimals (6.425 nJ = 0.006 µJ), counts grouped, compression N.N×: Formatting.Quantity.
         let expected = """
-        layer   kind    W  A in  params  weight bits  bytes  compr.  MACs   BOPs  energy nJ
-        -----------------------------------------------------------------------------------
-        conv1   conv    4     8      40          304     38   4.21x  1000  32000      6.425
-        dense1  dense  32     2     410        13120   1640   1.00x   400  25600    268.340
-        -----------------------------------------------------------------------------------
-        total                       450        13424   1678   1.07x  1400  57600    274.765
+        layer   kind    W  A in  params  weight bits  bytes  compression   MACs    BOPs  energy µJ
+        ------------------------------------------------------------------------------------------
+        conv1   conv    4     8      40          304     38         4.2×  1,000  32,000      0.006
+        dense1  dense  32     2     410       13,120  1,640         1.0×    400  25,600      0.268
+        ------------------------------------------------------------------------------------------
+        total                       450       13,424  1,678         1.1×  1,400  57,600      0.275
         Energy is an estimate per inference (compute + one DRAM read of every stored bit): 45 nm figures from Horowitz (ISSCC 2014) as encoded in QKeras qtools.
+        params: weights and biases of conv and dense layers, the ones quantized; batch-norm scales, shifts and running statistics are not counted (model show counts them, and float).
         """
         #expect(text == expected, "\n\(text)")
     }

@@ -91,7 +91,13 @@ enum ConfigCommands {
                                                   layerNames: m.layerNames, precisions: ps, options: options))
                     }
                 }
-                return try add(made, ws)
+                var output = try add(made, ws)
+                if let ends, m.layerNames.count > 1 {
+                    // The names give the varied layers' pair only: say what the ends are.
+                    output.text += "\nnote: names give the precision of the layers matching \(patterns.joined(separator: ",")); "
+                        + "\(m.layerNames.first!) and \(m.layerNames.last!) are w\(ends)a\(ends) in every one (ends=\(ends)), see the precision column"
+                }
+                return output
             },
             CommandSpec(
                 group: "config", verb: "random", synopsis: "config random MODEL n=N [w=LIST] [a=LIST] [prefix=TEXT]",
