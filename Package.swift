@@ -21,31 +21,36 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
-        // MARK: - System libraries (Debian: libopenblas-dev, libedit-dev, zlib1g-dev, libdnnl-dev)
+        // MARK: - System libraries (Debian: libopenblas-dev, libedit-dev, zlib1g-dev, libdnnl-dev, libzmq3-dev, libcairo2-dev)
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CEditLine", pkgConfig: "libedit", providers: [.apt(["libedit-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // Debian's libdnnl-dev ships no pkg-config file: the module map links dnnl and gomp.
         .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
         .systemLibrary(name: "CZMQ", pkgConfig: "libzmq", providers: [.apt(["libzmq3-dev"])]),
+        .systemLibrary(name: "CCairo", pkgConfig: "cairo", providers: [.apt(["libcairo2-dev"])]),  // PNG and PDF plots
 
         // MARK: - C kernels (intrinsics per function, chosen at run time by cpuid)
         .target(name: "CBitKernels"),   // XNOR-popcount GEMM: AVX-512 VPOPCNTDQ, AVX2, popcnt, portable
 
         // MARK: - Modules, bottom to top
         .target(name: "Random", dependencies: [], swiftSettings: [.swiftLanguageMode(.v6)]),    // the one seeded RNG (SplitMix64), below Tensors and Analysis
+        .target(name: "Formatting", dependencies: [], swiftSettings: [.swiftLanguageMode(.v6)]),  // the one number/unit formatter of every table and plot
         .target(name: "Tensors", dependencies: ["Random", "COpenBLAS", "CDNNL", "CBitKernels"], swiftSettings: [.swiftLanguageMode(.v6)]),
-        .target(name: "Quantization", dependencies: ["Tensors"], swiftSettings: [.swiftLanguageMode(.v6)]),
-        .target(name: "Networks", dependencies: ["Tensors", "Quantization", "CBitKernels"], swiftSettings: [.swiftLanguageMode(.v6)]),
+        .target(name: "Quantization", dependencies: ["Tensors", "Formatting"], swiftSettings: [.swiftLanguageMode(.v6)]),
+        .target(name: "Networks", dependencies: ["Tensors", "Quantization", "CBitKernels", "Formatting"], swiftSettings: [.swiftLanguageMode(.v6)]),
         .target(name: "QONNX", dependencies: ["Networks", "Quantization", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
                 swiftSettings: [.swiftLanguageMode(.v6)]),    // QONNX export; onnx.pb.swift is generated and committed
         .target(name: "Datasets", dependencies: ["Tensors", "CZlib"], swiftSettings: [.swiftLanguageMode(.v6)]),
         .target(name: "Store", dependencies: [.product(name: "GRDB", package: "GRDB.swift")], swiftSettings: [.swiftLanguageMode(.v6)]),
         .target(name: "Search", dependencies: ["Random"], swiftSettings: [.swiftLanguageMode(.v6)]),  // Random: the evolution's seeded draws
         .target(name: "Trials", dependencies: ["Tensors", "Quantization", "Networks", "Datasets", "Search"], swiftSettings: [.swiftLanguageMode(.v6)]),
-        .target(name: "Analysis", dependencies: ["Random"], swiftSettings: [.swiftLanguageMode(.v6)]),
-        .target(name: "Cluster", dependencies: ["Tensors", "Quantization", "Networks", "Datasets", "Trials"], swiftSettings: [.swiftLanguageMode(.v6)]),  // Slurm plans, workers, result files
-        .target(name: "Notebook", dependencies: ["Tensors", "Quantization", "Networks", "QONNX", "Datasets", "Store", "Search", "Trials", "Analysis", "Cluster"], swiftSettings: [.swiftLanguageMode(.v6)]),
+        .target(name: "Formatting", dependencies: [], swiftSettings: [.swiftLanguageMode(.v6)]),  // the one number/unit formatter of every table and plot
+        .target(name: "Tensors", dependencies: ["Random", "COpenBLAS", "CDNNL", "CBitKernels"], swiftSettings: [.swiftLanguageMode(.v6)]),
+        .target(name: "Quantization", dependencies: ["Tensors", "Formatting"], swiftSettings: [.swiftLanguageMode(.v6)]),
+        .target(name: "Networks", dependencies: ["Tensors", "Quantization", "CBitKernels", "Formatting"], swiftSettings: [.swiftLanguageMode(.v6)]),
+        .target(name: "QONNX", dependencies: ["Networks", "Quantization", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+                swiftSettings: [.swiftLanguageMode(.v6)]),    // QONNX export; onnx.pb.swift is generated and committed
         .target(name: "Kernel", dependencies: ["Notebook", "CZMQ", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: [.swiftLanguageMode(.v6)]),
         .executableTarget(name: "quantlab", dependencies: [
             "Notebook", "CEditLine", "Kernel", "Cluster",
@@ -55,6 +60,7 @@ let package = Package(
 
         // MARK: - Tests
         .testTarget(name: "RandomTests", dependencies: ["Random"]),
+        .testTarget(name: "FormattingTests", dependencies: ["Formatting"]),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors"]),
         .testTarget(name: "QuantizationTests", dependencies: ["Quantization", "Tensors"]),
         .testTarget(name: "NetworksTests", dependencies: ["Networks", "Quantization", "Tensors"]),

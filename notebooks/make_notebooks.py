@@ -107,44 +107,49 @@ would have chosen and its regret (lost final accuracy).""", ["correlate bootstra
 teaching = [
     ("""# Precision trade-offs: what each bit buys
 
-A teaching notebook. First the quantizers themselves: the values 8-, 4-, 2-bit, ternary and
-binary weights can take, and what quantization does to a layer's weight histogram. Then the
-cost of a configuration (memory, MACs, bit operations, an energy estimate), and finally
-accuracy against cost for float, 8/4/2-bit, ternary and binary layers trained on Fashion-MNIST.""", []),
-    ("""## Set-up""", ["seed 7", "threads 2"]),
-    ("""## How many values can a weight take?
-A symmetric `k`-bit quantizer has 2^(k-1)-1 positive levels, their negatives and zero,
-spaced by the scale s = max|w| / n. Ternary weights (TWN) keep -α, 0, +α; binary weights
-(XNOR-Net) ±α with α the mean |w|.""",
-     ["quantizer levels w8a32", "quantizer levels w4a32", "quantizer levels w2a32", "quantizer levels wta32", "quantizer levels w1a32"]),
-    ("""## What quantization does to a layer
-Histograms of the same He-initialised weights before and after 2-bit and ternary
-quantization: everything collapses onto three values, and the threshold Δ = 0.7·mean|w|
-decides how many become zero.""", ["quantizer histogram w2a32", "quantizer histogram wta32"]),
-    ("""## Data and model
-The seed paper's CNN on a 5,000-image stratified sample of Fashion-MNIST.""",
-     ["data load fashion-mnist", "data show 0", "data sample 5000", "model preset seedcnn as=cnn",
+A 10-minute lesson on the seed paper's CNN trained on Fashion-MNIST: (1) the levels a quantized
+layer can hold, on the model's own weights; (2) what quantization does to their histogram; (3) what
+each configuration costs; (4) what it buys in accuracy; (5) the Pareto front and a figure for a slide.""", []),
+    ("""## Set-up, data and model
+The seed paper's CNN on a 5,000-image stratified sample of Fashion-MNIST; the first and last
+layers stay at 8 bits.""",
+     ["seed 7", "threads 2", "data load fashion-mnist", "data show 0", "data sample 5000", "model preset seedcnn as=cnn",
       "precision cnn first=w8a8 last=w8a8"]),
-    ("""## One layer, six precisions
+    ("""## (1) How many values can a weight take?
+On conv2's own (initial) weights: a symmetric `k`-bit quantizer has 2^(k-1)-1 positive levels,
+their negatives and zero, spaced by the scale s = max|w| / n. Ternary weights (TWN) keep -α, 0, +α;
+binary weights (XNOR-Net) ±α with α the mean |w| of each output channel. Per channel, every output
+channel has its own scale. The activation levels follow each view.""",
+     ["quantizer levels w8a8 layer=conv2", "quantizer levels w4a8 layer=conv2", "quantizer levels w2a8 layer=conv2",
+      "quantizer levels wta8 layer=conv2", "quantizer levels w1a8 layer=conv2", "quantizer levels w4a8 layer=conv2 perchannel=yes"]),
+    ("""## (2) What quantization does to a layer
+Histograms of conv2's weights before and after 4-bit and ternary quantization, with bins centred
+on the levels: after quantization every level is one spike.""",
+     ["quantizer histogram w4a8 layer=conv2", "quantizer histogram wta8 layer=conv2"]),
+    ("""## (3) One layer, six precisions, and what they cost
 `config grid` varies only the second convolution's weights (float, 8, 4, 2-bit, ternary,
-binary) with 8-bit activations; two more configurations quantize every layer to w4a4 and w1a1.""",
-     ["config grid cnn w=32,8,4,2,t,1 a=8 layers=conv2 prefix=c2-", "config add all-w4a4 cnn w4a4", "config add all-w1a1 cnn w1a1"]),
-    ("""## What it costs
+binary) with 8-bit activations; two more configurations quantize every layer to w4a4 and w1a1.
 Weight memory packed at the true bit width, MACs, bit operations (MACs × weight bits ×
 input activation bits) and an energy estimate from the 45 nm figures (Horowitz, ISSCC 2014,
-as QKeras's qtools encodes them). An estimate, not a measurement.""", ["cost c2-w8a8", "cost all"]),
-    ("""## What it buys
-Three short epochs for every configuration, then one final epoch each.""",
-     ["trial run all epochs=3", "trial final all epochs=1", "trial show c2-w1a8"]),
-    ("""## Accuracy against cost
+as QKeras's qtools encodes them). An estimate, not a measurement.""",
+     ["config grid cnn w=32,8,4,2,t,1 a=8 layers=conv2 prefix=c2-", "config add all-w4a4 cnn w4a4", "config add all-w1a1 cnn w1a1",
+      "cost c2-w8a8", "cost all"]),
+    ("""## (4) What it buys
+Three short epochs for every configuration, then one final epoch each; then conv2's trained
+weights and the activation clip learned in training.""",
+     ["trial run all epochs=3", "trial final all epochs=1", "trial show c2-w1a8", "quantizer levels c2-w4a8", "quantizer histogram c2-w4a8"]),
+    ("""## (5) Accuracy against cost
 The Pareto front: the configurations no other beats on both accuracy and memory (or bit
 operations). The plots are SVG display data.""",
-     ["pareto cost=memory svg=out/teaching-pareto.svg", "pareto cost=bops", "plot curves svg=out/teaching-curves.svg"]),
+     ["pareto cost=memory svg=out/teaching-pareto.svg png=out/teaching-pareto.png", "pareto cost=bops",
+      "plot curves svg=out/teaching-curves.svg",
+      "plot panels curves,pareto svg=out/teaching-panels.svg pdf=out/teaching-panels.pdf size=560x380"]),
 ]
 
 rename_q = {"plot curves svg=out/quickstart-curves.svg": "plot curves"}
-rename_t = {"pareto cost=memory svg=out/teaching-pareto.svg": "pareto cost=memory",
-            "plot curves svg=out/teaching-curves.svg": "plot curves"}
+rename_t = {"pareto cost=memory svg=out/teaching-pareto.svg png=out/teaching-pareto.png": "pareto cost=memory",
+            "plot curves svg=out/teaching-curves.svg": "plot curves",
+            "plot panels curves,pareto svg=out/teaching-panels.svg pdf=out/teaching-panels.pdf size=560x380": "plot panels curves,pareto"}
 for name, session, sections, rename in [("quickstart", "quickstart.qlab", quickstart, rename_q),
                                         ("teaching-precision", "teaching-precision.qlab", teaching, rename_t)]:
     nb = build(session, sections, rename)

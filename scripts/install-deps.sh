@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages quantlab needs, when missing. Safe to re-run.
 set -euo pipefail
-packages=(libopenblas-dev libdnnl-dev libedit-dev zlib1g-dev libsqlite3-dev dataset-fashion-mnist tmux pkg-config libzmq3-dev)
+packages=(libopenblas-dev libdnnl-dev libedit-dev zlib1g-dev libsqlite3-dev dataset-fashion-mnist tmux pkg-config libzmq3-dev libcairo2-dev fonts-dejavu-core poppler-utils)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -35,6 +35,7 @@ for s in $(bash scripts/sessions.sh short); do
 done
 rm -rf "$logs"
 echo "replays took $((SECONDS - start)) s; not replayed here (scripts/verify-experiments.sh):" $long
+step "plots (SVG, PNG, PDF)" bash scripts/test-plots.sh
 step "trust-e2e" bash scripts/trust-e2e.sh
 step "fuzz (release)" bash scripts/fuzz-release.sh --skip-build
 step "kernel" bash scripts/test-kernel.sh

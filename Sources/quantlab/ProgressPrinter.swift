@@ -3,10 +3,11 @@ import Foundation
 import Notebook
 import Synchronization
 
-/// Shows progress frames: redrawn in place on a terminal (cursor up, clear
-/// line; the last frame stays on screen), and otherwise the lines of final
-/// frames that changed since the previous one, so a log gets one line per
-/// epoch. Thread-safe: trials call it from their own threads.
+/// Shows progress frames: in the interactive shell on a terminal, one live region
+/// redrawn in place (cursor up, clear line) and erased (`clear`) before the command's
+/// own output; otherwise (scripts under `run` and `replay`, logs, pipes) the lines of
+/// final frames that changed since the previous one, so the output gets one line per
+/// epoch and no frame noise. Thread-safe: trials call it from their own threads.
 final class ProgressPrinter: Sendable {
     let terminal: Bool
     /// Where the text goes (stdout, flushed); tests capture it.
@@ -55,6 +56,15 @@ final class ProgressPrinter: Sendable {
             }
             screen.drawn = frame.lines.count
             write(out)
+        }
+    }
+
+    /// Erases the frame on screen (a terminal's live region), so that what is printed
+    /// next (the command's table) takes its place; elsewhere forgets it.
+    func clear() {
+        screen.withLock { screen in
+            if terminal && screen.drawn > 0 { write("\u{1B}[\(screen.drawn)A\r\u{1B}[J") }
+            screen = Screen()
         }
     }
 

@@ -16,9 +16,11 @@ final class REPL {
 
     init(sessionName: String?, record: Bool) throws {
         let interactive = isatty(STDIN_FILENO) == 1 && isatty(STDOUT_FILENO) == 1
-        notebook = Notebook(output: Console.out)
+        let progress = ProgressPrinter(terminal: isatty(STDOUT_FILENO) == 1)
+        self.progress = progress
+        // The live progress region is erased before a command prints its result.
+        notebook = Notebook(output: { progress.clear(); Console.out($0) })
         let workspace = notebook.workspace
-        progress = ProgressPrinter(terminal: isatty(STDOUT_FILENO) == 1)
         Startup.connect(workspace, progress: progress)
         if interactive {
             let notebook = self.notebook
@@ -49,11 +51,17 @@ final class REPL {
                 continue
             case .line(let line):
                 reader.remember(line)
-                if case .failure(let message) = notebook.execute(line) {
+                // Keys typed while a command runs are not echoed (they would break the
+                // progress region); they stay queued and appear at the next prompt.
+                let echo = EchoGuard()
+                let outcome = notebook.execute(line)
+                echo.restore()
+                if case .failure(let message) = outcome {
+                    progress.clear()
                     // After ^C the terminal's echo leaves the cursor mid-line.
                     Console.err(notebook.workspace.interrupted ? "\n" + message : message)
                 }
-                progress.reset()
+                progress.clear()
                 if notebook.quitRequested {
                     finish(line.trimmingCharacters(in: .whitespaces))
                     return
@@ -76,5 +84,25 @@ final class REPL {
     private func relative(_ path: String) -> String {
         let cwd = notebook.workspace.workingDirectory + "/"
         return path.hasPrefix(cwd) ? String(path.dropFirst(cwd.count)) : path
+    }
+}
+
+/// Turns terminal echo off while a command runs and back on after (nothing when
+/// stdin is not a terminal). Canonical mode and signals are untouched: Ctrl-C works.
+struct EchoGuard {
+    private var saved: termios?
+
+    init() {
+        guard isatty(STDIN_FILENO) == 1 else { return }
+        var t = termios()
+        guard tcgetattr(STDIN_FILENO, &t) == 0 else { return }
+        saved = t
+        t.c_lflag &= ~tcflag_t(ECHO)
+        tcsetattr(STDIN_FILENO, TCSANOW, &t)
+    }
+
+    func restore() {
+        guard var t = saved else { return }
+        tcsetattr(STDIN_FILENO, TCSANOW, &t)
     }
 }

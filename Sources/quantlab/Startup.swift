@@ -29,10 +29,12 @@ enum Startup {
         return name == "UTF-8" || name == "UTF8"
     }
 
-    /// Ctrl-C sets the workspace's interrupt flag; progress frames go to the terminal.
+    /// Ctrl-C sets the workspace's interrupt flag; progress frames go to `progress`,
+    /// by default as plain lines, one per epoch (`run` and `replay`: a script's output
+    /// reads as a log even on a terminal, with no redrawn frames between its commands).
     static func connect(_ workspace: Workspace, progress: ProgressPrinter? = nil) {
         InterruptHandler.install(workspace.interrupt)
-        let printer = progress ?? ProgressPrinter(terminal: isatty(STDOUT_FILENO) == 1)
+        let printer = progress ?? ProgressPrinter(terminal: false)
         workspace.progress = { printer.show($0) }
     }
 }

@@ -36,3 +36,37 @@ import Testing
         #expect(TextTable.csvField("a\r\nb") == "\"a\r\nb\"")
     }
 }
+
+/// Markdown and LaTeX (booktabs) renderings, word for word.
+@Suite struct TextTableFormatTests {
+    static var table: TextTable {
+        var t = TextTable(header: ["config", "final test acc", "energy µJ"])
+        t.add(["w4_a4", "0.8952 ± 0.0031", "66.929"])
+        t.add(["a|b", "0.8325", "2.370"])
+        return t
+    }
+
+    @Test func markdown() {
+        #expect(Self.table.markdown() == """
+            | config | final test acc | energy µJ |
+            | --- | --- | ---: |
+            | w4_a4 | 0.8952 ± 0.0031 | 66.929 |
+            | a\\|b | 0.8325 | 2.370 |
+
+            """)
+    }
+
+    @Test func latexBooktabs() {
+        #expect(Self.table.latex() == """
+            \\begin{tabular}{llr}
+            \\toprule
+            config & final test acc & energy $\\mu$J \\\\
+            \\midrule
+            w4\\_a4 & 0.8952 $\\pm$ 0.0031 & 66.929 \\\\
+            a|b & 0.8325 & 2.370 \\\\
+            \\bottomrule
+            \\end{tabular}
+
+            """)
+    }
+}

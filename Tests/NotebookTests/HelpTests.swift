@@ -11,19 +11,35 @@ import Testing
         return out.joined(separator: "\n")
     }
 
-    @Test func overview() {
+    @Test func summary() {
         #expect(help("help") == """
+            quantlab: one command per line, options as key=value, # starts a comment.
+            'help GROUP' or 'help COMMAND' shows more ('?CMD' and 'CMD?' too); 'help WORD' searches; 'help all' lists every command.
+
+              general  echo help seed session source threads
+
+            quit or exit (or Ctrl-D) leaves; the session is recorded in sessions/ and replays with 'quantlab replay FILE'.
+            """)
+        // IPython's habit: ?CMD and CMD? are help CMD; help quit says how to leave.
+        #expect(help("?seed") == help("help seed"))
+        #expect(help("seed?") == help("help seed"))
+        #expect(help("?") == help("help"))
+        #expect(help("help quit").hasPrefix("usage: quit"))
+    }
+
+    @Test func overview() {
+        #expect(help("help all") == """
             quantlab commands; 'help COMMAND' shows one in full, 'help WORD' searches.
 
             general
-              echo TEXT...           Print TEXT; handy in scripts.
-              exit                   The same as quit.
-              help [COMMAND | WORD]  Show all commands, one in full, or those mentioning WORD.
-              quit                   Leave the shell (Ctrl-D too); in a script, end the script.
-              seed [N]               Show or set the seed of every random choice.
-              session [save NAME]    Show where this session is recorded, or rename the recording.
-              source FILE            Run the commands in FILE, stopping at the first error.
-              threads [N]            Show or set how many trials run side by side (1 or 2).
+              echo TEXT...         Print TEXT; handy in scripts.
+              exit                 The same as quit.
+              help [TOPIC | all]   Show the groups; a group, a command in full, or commands mentioning a word.
+              quit                 Leave the shell (Ctrl-D too); in a script, end the script.
+              seed [N]             Show or set the seed of every random choice.
+              session [save NAME]  Show where this session is recorded, or rename the recording.
+              source FILE          Run the commands in FILE, stopping at the first error.
+              threads [N]          Show or set how many trials run side by side (1 or 2).
             """)
     }
 
@@ -39,11 +55,11 @@ import Testing
 
     @Test func helpItself() {
         #expect(help("help help") == """
-            usage: help [COMMAND | WORD]
+            usage: help [TOPIC | all]
 
-            Show all commands, one in full, or those mentioning WORD.
+            Show the groups; a group, a command in full, or commands mentioning a word.
 
-            Prefixes work: 'help tr ru' shows 'trial run'.
+            Prefixes work: 'help tr ru' shows 'trial run'. '?CMD' and 'CMD?' are 'help CMD'; 'help all' lists every command.
             """)
     }
 
@@ -99,13 +115,12 @@ import Testing
             """)
         #expect(help("help se") == """
             commands mentioning 'se':
-              seed [N]               Show or set the seed of every random choice.
-              session [save NAME]    Show where this session is recorded, or rename the recording.
-              help [COMMAND | WORD]  Show all commands, one in full, or those mentioning WORD.
-              threads [N]            Show or set how many trials run side by side (1 or 2).
-              source FILE            Run the commands in FILE, stopping at the first error.
-              quit                   Leave the shell (Ctrl-D too); in a script, end the script.
-              exit                   The same as quit.
+              seed [N]             Show or set the seed of every random choice.
+              session [save NAME]  Show where this session is recorded, or rename the recording.
+              threads [N]          Show or set how many trials run side by side (1 or 2).
+              source FILE          Run the commands in FILE, stopping at the first error.
+              quit                 Leave the shell (Ctrl-D too); in a script, end the script.
+              exit                 The same as quit.
             """)
         #expect(help("help zzz") == "nothing matches 'zzz'; type 'help' for the list of commands")
     }

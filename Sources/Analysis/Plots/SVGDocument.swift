@@ -23,6 +23,11 @@ struct SVGDocument {
         }
     }
 
+    /// Lines of markup inserted as they are (already escaped: another plot's SVG).
+    mutating func raw(_ markup: String) {
+        body += markup.split(separator: "\n", omittingEmptySubsequences: false).map { indent + $0 }
+    }
+
     /// An element with children added by `content`.
     mutating func group(_ name: String = "g", _ attributes: [(String, String)], _ content: (inout SVGDocument) -> Void) {
         body.append(indent + "<" + name + SVGDocument.attributeText(attributes) + ">")

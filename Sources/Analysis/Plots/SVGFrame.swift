@@ -5,7 +5,7 @@
 /// keep labels clear of each other without measuring fonts.
 struct SVGFrame {
     struct LegendEntry {
-        enum Kind { case line, point, hollowPoint }
+        enum Kind { case line, point, hollowPoint, text }
         var name: String
         var color: String
         var dash: String?
@@ -114,6 +114,10 @@ struct SVGFrame {
                                       ("stroke", entry.color), ("stroke-width", "2")]
                     if let dash = entry.dash { attributes.append(("stroke-dasharray", dash)) }
                     g.element("line", attributes)
+                }
+                if entry.kind == .text {   // a key: "3 = name", no marker
+                    g.element("text", [("class", "key"), ("x", n(x0)), ("y", n(y + 4))], text: entry.name)
+                    continue
                 }
                 let fill = entry.kind == .hollowPoint ? "white" : entry.color
                 g.element("circle", [("cx", n(x0 + 11)), ("cy", n(y)), ("r", "3.5"), ("fill", fill), ("stroke", entry.color)])

@@ -49,11 +49,13 @@ public enum TextPlot {
         return frame.render(canvas)
     }
 
-    /// Accuracy against cost with the Pareto front (`paretoFront`) marked `*` and
-    /// joined by its staircase (`-` then `|`: the best accuracy reachable for a cost);
-    /// dominated points are `o`. `logCost` puts cost on a log₁₀ axis, useful when
-    /// costs span binary to float (BOPs differ ~1000×).
-    public static func pareto(accuracy: [Double], cost: [Double], title: String,
+    /// Accuracy against cost with the Pareto front (`paretoFront`) joined by its
+    /// staircase (`-` then `|`: the best accuracy reachable for a cost). Without
+    /// `labels`, front points are `*` and dominated ones `o`; with labels, each point
+    /// is drawn as its key (A, B, … in order of cost) and the legend names it, `*`
+    /// marking the front; a point hidden under another in the same cell says so.
+    /// `logCost` puts cost on a log₁₀ axis, useful when costs span binary to float.
+    public static func pareto(accuracy: [Double], cost: [Double], labels: [String]? = nil, title: String,
                               xLabel: String = "cost", yLabel: String = "accuracy", logCost: Bool = false,
                               width: Int = 72, height: Int = 20, style: Style = .ascii) -> String {
         precondition(accuracy.count == cost.count, "pareto: \(accuracy.count) accuracies but \(cost.count) costs")
@@ -61,24 +63,51 @@ public enum TextPlot {
         let onFront = Set(front)
         let (frontMark, otherMark): (Character, Character) = style == .ascii ? ("*", "o") : ("●", "○")
         let (across, up): (Character, Character) = style == .ascii ? ("-", "|") : ("─", "│")
-        let frame = TextFrame(title: title, xLabel: xLabel, yLabel: yLabel,
-                              legend: [(frontMark, "Pareto front (\(front.count))"),
-                                       (otherMark, "dominated (\(accuracy.count - front.count))")],
-                              xValues: cost, yValues: accuracy, logX: logCost,
-                              width: width, height: height, style: style)
-        var canvas = frame.makeCanvas()
-        let cells = front.compactMap { frame.cell(cost[$0], accuracy[$0]) }
+        let byCost = accuracy.indices.sorted { (cost[$0], $0) < (cost[$1], $1) }
+        var mark: [Int: Character] = [:]
+        if labels != nil { for (k, i) in byCost.enumerated() { mark[i] = keys[k % keys.count] } }
+        else { for i in accuracy.indices { mark[i] = onFront.contains(i) ? frontMark : otherMark } }
+        func frame(_ legend: [(marker: Character, name: String)]) -> TextFrame {
+            TextFrame(title: title, xLabel: xLabel, yLabel: yLabel, legend: legend, xValues: cost, yValues: accuracy,
+                      logX: logCost, width: width, height: height, style: style)
+        }
+        var legend: [(marker: Character, name: String)] = [(frontMark, "Pareto front (\(front.count))"), (otherMark, "dominated (\(accuracy.count - front.count))")]
+        var f = frame(legend)
+        if let labels {
+            // Which point shows in a cell: the front first, then by cost (as drawn below).
+            var shown: [String: Int] = [:]
+            var hidden: [Int: Int] = [:]
+            func entries(_ f: TextFrame) -> [(marker: Character, name: String)] {
+                shown = [:]; hidden = [:]
+                for i in front + byCost.filter({ !onFront.contains($0) }) {
+                    guard let c = f.cell(cost[i], accuracy[i]) else { continue }
+                    if let other = shown["\(c.column),\(c.row)"] { hidden[i] = other } else { shown["\(c.column),\(c.row)"] = i }
+                }
+                return byCost.map { i in
+                    let name = (i < labels.count ? labels[i] : "#\(i)") + (onFront.contains(i) ? " *" : "")
+                    return (mark[i]!, name + (hidden[i].map { " (under \(mark[$0]!))" } ?? ""))
+                }
+            }
+            legend = [(frontMark, "on the Pareto front, joined by \(across) and \(up)")]
+            f = frame(legend + entries(f))
+            f = frame(legend + entries(f))  // the legend's height can move points; once more settles it
+        }
+        var canvas = f.makeCanvas()
+        let cells = front.compactMap { f.cell(cost[$0], accuracy[$0]) }
         for (a, b) in zip(cells, cells.dropFirst()) {
             canvas.segment(from: a, to: (b.column, a.row), across)
             canvas.segment(from: (b.column, a.row), to: b, up)
         }
-        for i in accuracy.indices where !onFront.contains(i) {
-            if let c = frame.cell(cost[i], accuracy[i]) { canvas[c.column, c.row] = otherMark }
+        for i in byCost.reversed() where !onFront.contains(i) {
+            if let c = f.cell(cost[i], accuracy[i]) { canvas[c.column, c.row] = mark[i]! }
         }
-        for c in cells { canvas[c.column, c.row] = frontMark }
+        for i in front.reversed() { if let c = f.cell(cost[i], accuracy[i]) { canvas[c.column, c.row] = mark[i]! } }
         if cells.isEmpty { noData(&canvas) }
-        return frame.render(canvas)
+        return f.render(canvas)
     }
+
+    /// Point keys of labelled plots: letters, then digits.
+    static let keys = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
 
     // MARK: - Shared
 

@@ -1,4 +1,5 @@
 import Foundation
+import Formatting
 
 /// Several predictors of final accuracy (raw early validation accuracy, negated
 /// loss, learning-curve extrapolations, …) compared at each early epoch: Spearman
@@ -62,7 +63,7 @@ public struct PredictorComparison: Equatable, Sendable {
 
     /// epoch · rank · predictor · ρ · τ · picked · regret (with `=` when within the noise floor).
     public func table(names: [String]? = nil) -> TextTable {
-        var t = TextTable(header: ["epoch", "rank", "predictor", "spearman ρ", "kendall τ", "picked", "regret"],
+        var t = TextTable(header: ["epoch", "rank", "predictor", "spearman ρ", "kendall τ", "picked", "regret (points)"],
                           alignments: [.right, .right, .left, .right, .right, .left, .right])
         var rank = 0, last = -1
         for r in rows {
@@ -72,7 +73,7 @@ public struct PredictorComparison: Equatable, Sendable {
             t.add(["\(r.epoch)", "\(rank)", r.predictor, r.rho.map { String(format: "%.3f", $0) } ?? "undefined",
                    r.tau.map { String(format: "%.3f", $0) } ?? "undefined",
                    name + (r.tiedAtTop > 1 ? " (tie of \(r.tiedAtTop))" : ""),
-                   String(format: "%.4f", r.regret) + (r.withinNoise && r.regret > 0 ? " (within noise)" : "")])
+                   Quantity.points.format(r.regret) + (r.withinNoise && r.regret > 0 ? " (within noise)" : "")])
         }
         return t
     }

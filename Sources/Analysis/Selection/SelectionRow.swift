@@ -1,4 +1,5 @@
 import Foundation
+import Formatting
 
 /// How well picking by the early metric at one epoch does against the true best.
 public struct SelectionRow: Equatable, Sendable {
@@ -30,13 +31,14 @@ public struct SelectionRow: Equatable, Sendable {
     }
 
     /// A table of rows; `names[i]` labels configuration i when given.
-    public static func table(_ rows: [SelectionRow], names: [String]? = nil, digits: Int = 4) -> TextTable {
-        var table = TextTable(header: ["epoch", "picked", "picked final", "best", "best final", "regret", "top-k overlap"])
+    /// Accuracies as `Quantity.accuracy`, the regret in percentage points (`Quantity.points`),
+    /// as every table that shows a regret.
+    public static func table(_ rows: [SelectionRow], names: [String]? = nil) -> TextTable {
+        var table = TextTable(header: ["epoch", "picked", "picked final", "best", "best final", "regret (points)", "top-k overlap"])
         func name(_ i: Int) -> String { names.map { i < $0.count ? $0[i] : "#\(i)" } ?? "#\(i)" }
-        func f(_ v: Double) -> String { String(format: "%.\(digits)f", v) }
         for r in rows {
-            table.add(["\(r.epoch)", name(r.pickedIndex), f(r.pickedFinal), name(r.bestIndex),
-                       f(r.bestFinal), f(r.regret), String(format: "%.2f", r.topKOverlap)])
+            table.add(["\(r.epoch)", name(r.pickedIndex), Quantity.accuracy.format(r.pickedFinal), name(r.bestIndex),
+                       Quantity.accuracy.format(r.bestFinal), Quantity.points.format(r.regret), String(format: "%.2f", r.topKOverlap)])
         }
         return table
     }

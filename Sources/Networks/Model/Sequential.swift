@@ -1,3 +1,4 @@
+import Formatting
 import Tensors
 import Quantization
 
@@ -111,7 +112,7 @@ public final class Sequential {
         lines.append(pad("input", 12) + pad("", 22) + pad(shapeText(inputShape), 14))
         func line(_ layer: Layer, _ shape: [Int], indent: String) {
             let params = (layer as? ParameterizedLayer)?.parameters.reduce(0) { $0 + $1.value.count } ?? 0
-            lines.append(pad(indent + layer.name, 12) + pad(layer.spec, 22) + pad(shapeText(shape), 14) + (params > 0 ? String(params) : ""))
+            lines.append(pad(indent + layer.name, 12) + pad(layer.spec, 22) + pad(shapeText(shape), 14) + (params > 0 ? Quantity.grouped(params) : ""))
         }
         for (layer, shape) in zip(layers, shapes) {
             guard let block = layer as? ResidualBlock else { line(layer, shape, indent: ""); continue }
@@ -121,7 +122,13 @@ public final class Sequential {
             lines.append(pad("  add", 12) + pad(block.shortcut.isEmpty ? "main + input" : "main + shortcut", 22) + shapeText(shape))
         }
         let total = parameters.reduce(0) { $0 + $1.value.count }
-        lines.append("total parameters: \(total)")
+        let weighted = weightedLayers.reduce(0) { $0 + $1.parameters.reduce(0) { $0 + $1.value.count } }
+        var last = "total parameters: \(Quantity.grouped(total))"
+        if weighted != total {
+            last += " (\(Quantity.grouped(weighted)) in conv and dense layers, which configurations quantize and cost counts; "
+                + "\(Quantity.grouped(total - weighted)) batch-norm scales and shifts, kept float)"
+        }
+        lines.append(last)
         return lines.joined(separator: "\n")
     }
 }

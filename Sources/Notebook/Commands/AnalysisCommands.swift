@@ -1,6 +1,7 @@
 import Foundation
 import Analysis
 import Trials
+import Formatting
 
 /// `correlate`, `pareto`, `plot curves | scatter | pareto`.
 enum AnalysisCommands {
@@ -103,92 +104,179 @@ enum AnalysisCommands {
                 return CommandOutput(text: out, results: results)
             },
             CommandSpec(
-                verb: "pareto", synopsis: "pareto [cost=memory|bops|energy|time] [accuracy=final|trial] [svg=FILE]",
-                abstract: "The Pareto front of accuracy against weight memory, bit operations, estimated energy or measured training time.",
-                discussion: "cost=time is the training CPU time per image measured on this machine in the runs themselves (every recorded epoch of the configuration); the front is then a measurement, recorded as a `~` result that replay --verify does not compare.",
-                options: ["cost", "accuracy", "svg"], optionValues: ["cost": .choice(CostKind.allCases.map(\.rawValue)), "svg": .path]
+                verb: "pareto", synopsis: "pareto [cost=memory|bops|energy|time] [accuracy=final|trial] " + PlotOutput.synopsis,
+                abstract: "The Pareto front of accuracy against weight memory, bit operations or estimated energy or measured training time.",
+                discussion: """
+                accuracy=final (default) uses each configuration's final test accuracy; accuracy=trial its
+                validation accuracy at the last trial epoch. The table lists every configuration by cost with
+                the exact values; the plot labels every point. cost=time is the training CPU time per image measured
+                on this machine in the runs themselves; the front is then a measurement, recorded as a `~` result
+                that replay --verify does not compare.
+                """,
+                options: ["cost", "accuracy"] + PlotOutput.options,
+                optionValues: ["cost": .choice(CostKind.allCases.map(\.rawValue)), "accuracy": .choice(["final", "trial"])].merging(PlotOutput.optionValues) { a, _ in a }
             ) { inv, ws in
                 try inv.expectWords(0...0)
-                let (names, acc, cost, label) = try accuracyAndCost(inv, ws)
-                let front = paretoFront(accuracy: acc, cost: cost)
-                var t = TextTable(header: ["config", label, "accuracy", "on front"], alignments: [.left, .right, .right, .left])
-                for i in cost.indices.sorted(by: { cost[$0] < cost[$1] }) {
-                    t.add([names[i], String(format: "%.4g", cost[i]), f4(acc[i]), front.contains(i) ? "*" : ""])
+                let p = try paretoPlot(inv, ws)
+                let front = paretoFront(accuracy: p.accuracy, cost: p.cost)
+                var t = TextTable(header: ["config", p.quantity.header, p.accuracyName, "on front"], alignments: [.left, .right, .right, .left])
+                for i in p.cost.indices.sorted(by: { p.cost[$0] < p.cost[$1] }) {
+                    t.add([p.names[i], p.quantity.format(p.raw[i]), Quantity.accuracy.format(p.accuracy[i]), front.contains(i) ? "*" : ""])
                 }
-                var text = TextPlot.pareto(accuracy: acc, cost: cost, title: "Pareto front: accuracy vs \(label)", xLabel: label, logCost: true)
-                text += "\n" + t.render()
-                let plot = SVGPlot.pareto(accuracy: acc, cost: cost, labels: names, title: "Accuracy vs \(label)", xLabel: label, logCost: true)
-                if let svg = inv.string("svg") {
-                    text += "\n" + (try ws.writeFile(plot, to: svg))
-                }
-                let measured = try CostKind.parse(inv, default: .memory).isMeasured
-                var output = CommandOutput(text: text, results: [(measured ? "~ " : "") + "pareto \(label) front " + front.map { names[$0] }.joined(separator: ",")])
-                output.displays = [["image/svg+xml": plot]]
+                var text = p.text + "\n" + t.render()
+                let wrote = try PlotOutput.write(p.svg, inv, ws)
+                if !wrote.isEmpty { text += "\n" + wrote }
+                var output = CommandOutput(text: text, results: [(p.measured ? "~ " : "") + "pareto \(p.legacyLabel) front " + front.map { p.names[$0] }.joined(separator: ",")])
+                output.displays = [["image/svg+xml": p.svg]]
                 return output
             },
             CommandSpec(
-                group: "plot", verb: "curves", synopsis: "plot curves [metric=val_acc|val_loss|train_acc|train_loss] [run=trial|final] [svg=FILE]",
+                group: "plot", verb: "curves", synopsis: "plot curves [metric=val_acc|val_loss|train_acc|train_loss] [run=trial|final] " + PlotOutput.synopsis,
                 abstract: "Line chart of a metric per epoch, one series per configuration (the seed paper's figure).",
-                options: ["metric", "run", "svg"], optionValues: ["metric": .choice(metrics), "run": .choice(["trial", "final"]), "svg": .path]
+                options: ["metric", "run"] + PlotOutput.options,
+                optionValues: ["metric": .choice(metrics), "run": .choice(["trial", "final"])].merging(PlotOutput.optionValues) { a, _ in a }
             ) { inv, ws in
                 try inv.expectWords(0...0)
-                let metric = try inv.choice("metric", metrics, default: "val_acc")
-                let kind = try inv.choice("run", ["trial", "final"], default: "trial")
-                let runs = kind == "final" ? ws.state.results.finals : ws.state.results.trials
-                let series = ws.state.configs.compactMap { c -> Series? in
-                    guard let o = runs[c.name], !o.epochs.isEmpty else { return nil }
-                    let ys = o.epochs.map { value($0, metric) }
-                    return Series(name: c.name, x: o.epochs.map { Double($0.epoch) }, y: ys)
-                }
-                guard !series.isEmpty else { throw QuantlabError.runtime("no \(kind) results to plot; try: trial \(kind == "final" ? "final" : "run") all") }
-                let title = "\(metric) per epoch (\(kind) runs)"
-                var text = TextPlot.lines(series, title: title, xLabel: "epoch", yLabel: metric)
-                let plot = SVGPlot.lines(series, title: title, xLabel: "epoch", yLabel: metric)
-                if let svg = inv.string("svg") {
-                    text += "\n" + (try ws.writeFile(plot, to: svg))
-                }
-                var output = CommandOutput(text)
-                output.displays = [["image/svg+xml": plot]]
-                return output
+                return try plotOutput(curvesPlot(inv, ws), inv, ws)
             },
             CommandSpec(
-                group: "plot", verb: "scatter", synopsis: "plot scatter [epoch=K] [metric=val_acc] [svg=FILE]",
+                group: "plot", verb: "scatter", synopsis: "plot scatter [epoch=K] [metric=val_acc] " + PlotOutput.synopsis,
                 abstract: "Scatter of the early metric at epoch K against final test accuracy, one point per configuration.",
-                options: ["epoch", "metric", "svg"], optionValues: ["metric": .choice(metrics), "svg": .path]
+                options: ["epoch", "metric"] + PlotOutput.options,
+                optionValues: ["metric": .choice(metrics)].merging(PlotOutput.optionValues) { a, _ in a }
             ) { inv, ws in
                 try inv.expectWords(0...0)
-                let metric = try inv.choice("metric", metrics, default: "val_acc")
-                let pairs = try paired(ws, metric: metric)
-                let maxEpoch = pairs.map(\.early.count).min() ?? 1
-                let k = try inv.int("epoch", default: maxEpoch, in: 1...maxEpoch)
-                let series = pairs.map { Series(name: $0.name, x: [$0.early[k - 1]], y: [$0.final]) }
-                let title = "early \(metric) at epoch \(k) vs final test accuracy"
-                var text = TextPlot.scatter(series, title: title, xLabel: "\(metric) at epoch \(k)", yLabel: "final test acc")
-                let plot = SVGPlot.scatter(series, title: title, xLabel: "\(metric) at epoch \(k)", yLabel: "final test accuracy")
-                if let svg = inv.string("svg") {
-                    text += "\n" + (try ws.writeFile(plot, to: svg))
-                }
-                var output = CommandOutput(text)
-                output.displays = [["image/svg+xml": plot]]
-                return output
+                return try plotOutput(scatterPlot(inv, ws), inv, ws)
             },
             CommandSpec(
-                group: "plot", verb: "pareto", synopsis: "plot pareto [cost=memory|bops|energy|time] [accuracy=final|trial] [svg=FILE]",
-                abstract: "The Pareto front as a picture (same as pareto).",
-                options: ["cost", "accuracy", "svg"], optionValues: ["cost": .choice(["memory", "bops", "energy"]), "svg": .path]
+                group: "plot", verb: "pareto", synopsis: "plot pareto [cost=memory|bops|energy|time] [accuracy=final|trial] " + PlotOutput.synopsis,
+                abstract: "The Pareto front as a picture (same as pareto, without the table).",
+                options: ["cost", "accuracy"] + PlotOutput.options,
+                optionValues: ["cost": .choice(CostKind.allCases.map(\.rawValue)), "accuracy": .choice(["final", "trial"])].merging(PlotOutput.optionValues) { a, _ in a }
             ) { inv, ws in
                 try inv.expectWords(0...0)
-                let (names, acc, cost, label) = try accuracyAndCost(inv, ws)
-                var text = TextPlot.pareto(accuracy: acc, cost: cost, title: "Pareto front: accuracy vs \(label)", xLabel: label, logCost: true)
-                let plot = SVGPlot.pareto(accuracy: acc, cost: cost, labels: names, title: "Accuracy vs \(label)", xLabel: label, logCost: true)
-                if let svg = inv.string("svg") {
-                    text += "\n" + (try ws.writeFile(plot, to: svg))
+                let p = try paretoPlot(inv, ws)
+                return try plotOutput((p.text, p.svg), inv, ws)
+            },
+            CommandSpec(
+                group: "plot", verb: "panels", synopsis: "plot panels [curves,scatter,pareto] [columns=N] [OPTION=VALUE …] " + PlotOutput.synopsis,
+                abstract: "Several plots side by side in one figure (default: curves, scatter and Pareto), for a slide or a paper.",
+                discussion: """
+                The word lists the panels in order (curves, scatter, pareto; comma-separated). Options of the
+                single plots apply (metric=, run=, epoch=, cost=, accuracy=); size= is the size of each panel.
+                Panels that have no data yet (scatter and pareto need final runs) are an error.
+                """,
+                options: ["columns", "metric", "run", "epoch", "cost", "accuracy"] + PlotOutput.options,
+                completes: [.choice(["curves,scatter,pareto", "curves,pareto", "curves,scatter"])],
+                optionValues: ["metric": .choice(metrics), "run": .choice(["trial", "final"]), "cost": .choice(["memory", "bops", "energy"]),
+                               "accuracy": .choice(["final", "trial"])].merging(PlotOutput.optionValues) { a, _ in a }
+            ) { inv, ws in
+                try inv.expectWords(0...1)
+                let kinds = inv.words.first.map { $0.split(separator: ",").map(String.init) } ?? ["curves", "scatter", "pareto"]
+                var texts: [String] = [], svgs: [String] = []
+                for k in kinds {
+                    let made: (String, String)
+                    switch k {
+                    case "curves": made = try curvesPlot(inv, ws)
+                    case "scatter": made = try scatterPlot(inv, ws)
+                    case "pareto": let p = try paretoPlot(inv, ws); made = (p.text, p.svg)
+                    default: throw inv.usageError("panels are curves, scatter and pareto, comma-separated; found '\(k)'")
+                    }
+                    texts.append(made.0); svgs.append(made.1)
                 }
-                var output = CommandOutput(text)
-                output.displays = [["image/svg+xml": plot]]
-                return output
+                let columns = try inv.int("columns", default: svgs.count, in: 1...12)
+                return try plotOutput((texts.joined(separator: "\n\n"), SVGPlot.panels(svgs, columns: columns)), inv, ws)
             },
         ]
+    }
+
+    /// A plot's terminal text with the files written, and its SVG as display data.
+    static func plotOutput(_ plot: (text: String, svg: String), _ inv: Invocation, _ ws: Workspace) throws -> CommandOutput {
+        var text = plot.text
+        let wrote = try PlotOutput.write(plot.svg, inv, ws)
+        if !wrote.isEmpty { text += "\n" + wrote }
+        var output = CommandOutput(text)
+        output.displays = [["image/svg+xml": plot.svg]]
+        return output
+    }
+
+    static func curvesPlot(_ inv: Invocation, _ ws: Workspace) throws -> (String, String) {
+        let metric = try inv.choice("metric", metrics, default: "val_acc")
+        let kind = try inv.choice("run", ["trial", "final"], default: "trial")
+        let size = try PlotOutput.size(inv)
+        let runs = kind == "final" ? ws.state.results.finals : ws.state.results.trials
+        let series = ws.state.configs.compactMap { c -> Series? in
+            guard let o = runs[c.name], !o.epochs.isEmpty else { return nil }
+            return Series(name: c.name, x: o.epochs.map { Double($0.epoch) }, y: o.epochs.map { value($0, metric) })
+        }
+        guard !series.isEmpty else { throw QuantlabError.runtime("no \(kind) results to plot; try: trial \(kind == "final" ? "final" : "run") all") }
+        let split = metric.hasPrefix("val") ? "validation" : "training"
+        let title = "\(metricName(metric)) per epoch (\(kind) runs, \(split) split)"
+        return (TextPlot.lines(series, title: title, xLabel: "epoch", yLabel: metric),
+                SVGPlot.lines(series, title: title, xLabel: "epoch", yLabel: metricName(metric), width: size.width, height: size.height))
+    }
+
+    static func scatterPlot(_ inv: Invocation, _ ws: Workspace) throws -> (String, String) {
+        let metric = try inv.choice("metric", metrics, default: "val_acc")
+        let size = try PlotOutput.size(inv)
+        let pairs = try paired(ws, metric: metric)
+        let maxEpoch = pairs.map(\.early.count).min() ?? 1
+        let k = try inv.int("epoch", default: maxEpoch, in: 1...maxEpoch)
+        let sign = metric.hasSuffix("loss") ? -1.0 : 1.0
+        let series = pairs.map { Series(name: $0.name, x: [sign * $0.early[k - 1]], y: [$0.final]) }
+        let title = "trial \(metricName(metric)) at epoch \(k) vs final test accuracy"
+        return (TextPlot.scatter(series, title: title, xLabel: "trial \(metric) at epoch \(k)", yLabel: "final test acc"),
+                SVGPlot.scatter(series, title: title, xLabel: "trial \(metricName(metric)) at epoch \(k)", yLabel: "final test accuracy",
+                                width: size.width, height: size.height))
+    }
+
+    /// "val_acc" → "validation accuracy".
+    static func metricName(_ m: String) -> String {
+        ["val_acc": "validation accuracy", "val_loss": "validation loss", "train_acc": "training accuracy", "train_loss": "training loss"][m] ?? m
+    }
+
+    struct ParetoPlot {
+        var names: [String], accuracy: [Double], raw: [Double], cost: [Double]
+        var quantity: Quantity, accuracyName: String, legacyLabel: String, measured: Bool
+        var text: String, svg: String
+    }
+
+    static func paretoPlot(_ inv: Invocation, _ ws: Workspace) throws -> ParetoPlot {
+        // Options first: a misspelt option is the error even before any accuracy exists.
+        let costKind = try CostKind.parse(inv, default: .memory)
+        let accKind = try inv.choice("accuracy", ["final", "trial"], default: "final")
+        let size = try PlotOutput.size(inv)
+        let quantity: Quantity = [.memory: .memory, .bops: .bops, .energy: .energy, .time: .trainingTime][costKind]!
+        var names: [String] = [], acc: [Double] = [], raw: [Double] = []
+        var epochs = Set<Int>()
+        for c in ws.state.configs {
+            let a: Double?
+            if accKind == "final" { a = ws.state.results.finals[c.name]?.testAccuracy }
+            else {
+                let last = ws.state.results.trials[c.name]?.epochs.last
+                a = last?.validationAccuracy
+                if a != nil, let e = last?.epoch { epochs.insert(e) }
+            }
+            guard let a else { continue }
+            switch costKind {
+            case .time: raw.append(try ws.state.cost(c, .time, ws))
+            default:
+                let r = try ws.state.cost(c)
+                raw.append(costKind == .memory ? Double(r.weightBits) : costKind == .bops ? Double(r.bops) : r.energyPJ)
+            }
+            names.append(c.name); acc.append(a)
+        }
+        guard !names.isEmpty else { throw QuantlabError.runtime("no \(accKind) accuracies yet; try: trial \(accKind == "final" ? "final" : "run") all") }
+        let cost = raw.map(quantity.scaled)
+        let accuracyName = accKind == "final" ? "final test accuracy"
+            : "trial validation accuracy" + (epochs.count == 1 ? " (epoch \(epochs.first!))" : " (last epoch)")
+        let xLabel = quantity.axisLabel
+        let title = "Pareto front: \(accuracyName) vs \(xLabel)"
+        let text = TextPlot.pareto(accuracy: acc, cost: cost, labels: names, title: title, xLabel: xLabel, logCost: true)
+        let svg = SVGPlot.pareto(accuracy: acc, cost: cost, labels: names, title: title, xLabel: xLabel, yLabel: accuracyName,
+                                 logCost: true, width: size.width, height: size.height)
+        return ParetoPlot(names: names, accuracy: acc, raw: raw, cost: cost, quantity: quantity, accuracyName: accuracyName,
+                          legacyLabel: costKind.label, measured: costKind.isMeasured, text: text, svg: svg)
     }
 
     static func value(_ m: EpochMetrics, _ metric: String) -> Double {
@@ -215,22 +303,5 @@ enum AnalysisCommands {
             throw QuantlabError.runtime("correlation needs at least 2 configurations with both a trial run and a final run; found \(pairs.count) (try: trial run all, then trial final all)")
         }
         return pairs
-    }
-
-    static func accuracyAndCost(_ inv: Invocation, _ ws: Workspace) throws -> ([String], [Double], [Double], String) {
-        // Options first: a misspelt option is the error even before any accuracy exists.
-        let costKind = try CostKind.parse(inv, default: .memory)
-        let accKind = try inv.choice("accuracy", ["final", "trial"], default: "final")
-        var names: [String] = [], acc: [Double] = [], cost: [Double] = []
-        for c in ws.state.configs {
-            let a: Double?
-            if accKind == "final" { a = ws.state.results.finals[c.name]?.testAccuracy }
-            else { a = ws.state.results.trials[c.name]?.epochs.last?.validationAccuracy }
-            guard let a else { continue }
-            cost.append(try ws.state.cost(c, costKind, ws))
-            names.append(c.name); acc.append(a)
-        }
-        guard !names.isEmpty else { throw QuantlabError.runtime("no \(accKind) accuracies yet; try: trial \(accKind == "final" ? "final" : "run") all") }
-        return (names, acc, cost, costKind.label)
     }
 }

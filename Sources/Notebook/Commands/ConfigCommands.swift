@@ -4,6 +4,7 @@ import Quantization
 import Tensors
 import Trials
 import Analysis
+import Formatting
 
 /// `config add | grid | random | list | show | remove` and `cost`.
 enum ConfigCommands {
@@ -42,7 +43,18 @@ enum ConfigCommands {
                 let precisions = try PrecisionAssignment.resolve(layerPairs, layers: m.layerNames, base: base)
                 let c = Configuration(name: name, modelName: m.name, spec: m.spec, inputShape: m.inputShape,
                                       layerNames: m.layerNames, precisions: precisions, options: options, overrides: overrides)
-                return try add([c], ws)
+                var output = try add([c], ws)
+                // A bare wWaA replaces every layer, also those the model's precision set (first=/last=): say so.
+                let replaced = m.layerNames.indices.filter { i in
+                    inv.words.count == 3 && m.precisions[i] != .float && precisions[i] != m.precisions[i]
+                        && !layerPairs.contains { $0.0 == m.layerNames[i] || ($0.0 == "first" && i == 0) || ($0.0 == "last" && i == m.layerNames.count - 1) }
+                }
+                if !replaced.isEmpty {
+                    let was = replaced.map { "\(m.layerNames[$0])=\(m.precisions[$0])" }.joined(separator: " ")
+                    let keep = replaced.map { "\(m.layerNames[$0])=\(m.precisions[$0])" }.joined(separator: " ")
+                    output.text += "\nnote: \(inv.words[2]) replaces the precision model \(m.name) gives \(was); to keep it: config add \(name)-kept \(m.name) \(inv.words[2]) \(keep)"
+                }
+                return output
             },
             CommandSpec(
                 group: "config", verb: "grid", synopsis: "config grid MODEL w=LIST a=LIST [layers=PATTERN] [ends=8|32] [prefix=TEXT] [perchannel=yes] [binary=xnor|connect]",
@@ -79,7 +91,13 @@ enum ConfigCommands {
                                                   layerNames: m.layerNames, precisions: ps, options: options))
                     }
                 }
-                return try add(made, ws)
+                var output = try add(made, ws)
+                if let ends, m.layerNames.count > 1 {
+                    // The names give the varied layers' pair only: say what the ends are.
+                    output.text += "\nnote: names give the precision of the layers matching \(patterns.joined(separator: ",")); "
+                        + "\(m.layerNames.first!) and \(m.layerNames.last!) are w\(ends)a\(ends) in every one (ends=\(ends)), see the precision column"
+                }
+                return output
             },
             CommandSpec(
                 group: "config", verb: "random", synopsis: "config random MODEL n=N [w=LIST] [a=LIST] [prefix=TEXT]",
@@ -124,7 +142,7 @@ enum ConfigCommands {
             CommandSpec(
                 group: "config", verb: "remove", synopsis: "config remove NAME… | all",
                 abstract: "Remove configurations from the set (their stored runs stay in the results database).",
-                completes: [.config]
+                completes: [.configs]
             ) { inv, ws in
                 try inv.expectWords(1...Int.max)
                 let gone = Set(try ws.state.configs(inv.words).map(\.name))
@@ -158,7 +176,7 @@ enum ConfigCommands {
                 (every recorded epoch of the configuration's definition in the results store); — before any run.
                 It is a measurement, so it is shown but not part of the recorded result.
                 """ + "\n" + footer,
-                completes: [.config]
+                completes: [.configs]
             ) { inv, ws in
                 let cs = try ws.state.configs(inv.words)
                 if cs.count == 1 {
@@ -173,7 +191,7 @@ enum ConfigCommands {
         ]
     }
 
-    static let footer = "Energy: an estimate per inference, compute (binary and ternary weights as XOR/multiplexer gates) plus memory (weights from DRAM, activations through SRAM at their bit widths), " + EnergyModel.source + "."
+    static let footer = "Energy: an estimate per inference, compute (binary and ternary weights as XOR/multiplexer gates) plus memory (weights from DRAM, activations through SRAM at their bit widths), " + EnergyModel.source + ".\n" + CostReport.parametersNote
 
     /// Adds configurations to the set. A name already in the set is an error unless
     /// the definition is the same (then nothing changes): a name stands for one
@@ -225,15 +243,16 @@ enum ConfigCommands {
 
     /// One line per configuration; `time` adds the measured training time (from the results store).
     static func costTable(_ cs: [Configuration], _ ws: Workspace, time: Bool = false) throws -> TextTable {
-        var t = TextTable(header: ["config", "precision", "params", "weights KiB", "compression", "MACs", "BOPs",
-                                   "compute µJ", "memory µJ", "energy µJ"] + (time ? ["train ms/img"] : []),
+        let q: [Quantity] = [.parameters, .memory, .compression, .macs, .bops]
+        var t = TextTable(header: ["config", "precision"] + q.map(\.header) + ["compute µJ", "memory µJ", Quantity.energy.header]
+                                  + (time ? [Quantity.trainingTime.header] : []),
                           alignments: [.left, .left] + Array(repeating: .right, count: time ? 9 : 8))
         for c in cs {
             let r = try ws.state.cost(c)
-            var row = [c.name, c.precisionSummary, String(r.parameters), String(format: "%.1f", Double(r.weightBits) / 8192),
-                       String(format: "%.1f×", r.compression), String(r.macs), String(r.bops), String(format: "%.3f", r.computePJ / 1e6),
-                       String(format: "%.3f", r.memoryPJ / 1e6), String(format: "%.3f", r.energyPJ / 1e6)]
-            if time { row.append(try ws.state.trainingMilliseconds(c, ws).map { String(format: "%.3f", $0) } ?? "—") }
+            let v = [Double(r.parameters), Double(r.weightBits), r.compression, Double(r.macs), Double(r.bops)]
+            var row = [c.name, c.precisionSummary] + zip(q, v).map { $0.format($1) }
+                + [r.computePJ, r.memoryPJ, r.energyPJ].map { Quantity.energy.format($0) }
+            if time { row.append(try ws.state.trainingMilliseconds(c, ws).map { Quantity.trainingTime.format($0) } ?? "—") }
             t.add(row)
         }
         return t

@@ -1,4 +1,5 @@
 import Foundation
+import Formatting
 import Analysis
 import Trials
 
@@ -51,7 +52,7 @@ extension AnalysisCommands {
             ("curve power", curve([.power])), ("curve exp", curve([.exponential])), ("curve best", curve(LearningCurve.Family.allCases)),
         ], final: pairs.map(\.final), noiseFloor: noiseFloor)
         var text = "\npredictors of final test accuracy, ranked per epoch (curves: fitted to val_acc epochs 1…e, read at epoch \(Int(finalEpochs)) = final epochs × training split / sample; need 3 epochs)\n"
-        if noiseFloor > 0 { text += String(format: "noise floor %.2f points: regrets below it are ties\n", 100 * noiseFloor) }
+        if noiseFloor > 0 { text += "noise floor \(Quantity.points.withUnit(noiseFloor)): regrets below it are ties\n" }
         text += comparison.table(names: names).render() + "\n"
         let lines = comparison.rows.map { r in
             "predictor epoch \(r.epoch) \(r.predictor) spearman \(r.rho.map(f6) ?? "undefined") kendall \(r.tau.map(f6) ?? "undefined") regret \(f6(r.regret))"

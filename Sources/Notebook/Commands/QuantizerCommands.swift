@@ -11,36 +11,58 @@ enum QuantizerCommands {
     static var specs: [CommandSpec] {
         [
             CommandSpec(
-                group: "quantizer", verb: "levels", synopsis: "quantizer levels wWaA [config=NAME layer=LAYER] [perchannel=yes]",
-                abstract: "Show the values a weight quantizer can produce for a layer's weights (teaching view).",
-                discussion: "Without config=, uses a fresh He-initialised conv 16×1×3×3 tensor from the session seed.",
-                options: ["config", "layer", "perchannel"], completes: [.choice(["w1a32", "wta32", "w2a32", "w4a32", "w8a32"])]
+                group: "quantizer", verb: "levels", synopsis: "quantizer levels CONFIG|wWaA [layer=LAYER] [config=NAME|model=NAME] [perchannel=yes]",
+                abstract: "The values a layer's weight and activation quantizers can produce, on your model's weights (teaching view).",
+                discussion: """
+                CONFIG: that configuration's precision of layer= (default: its first quantized layer), on its
+                weights after trial final, else its initial weights. wWaA: that precision on layer= of config= or
+                model= (or of the session's only model); with no model defined yet, on a He-initialised 16×1×3×3
+                conv tensor from the session seed. Per channel (perchannel=yes, and binary weights) every output
+                channel has its own scale and its own levels, listed per channel. Activation levels need the clip
+                c, known once the configuration has trained. A line under each view says how the levels arise.
+                """,
+                options: ["config", "model", "layer", "perchannel"], completes: [.named(teachingWord)],
+                optionValues: ["config": .config, "model": .model, "layer": .layer]
             ) { inv, ws in
                 try inv.expectWords(1...1)
-                guard let p = LayerPrecision(inv.words[0]) else { throw inv.usageError("expects a precision like w4a8, found '\(inv.words[0])'") }
-                var o = QuantizerOptions()
-                o.perChannel = try inv.bool("perchannel", default: false)
-                let (weights, channels, source) = try layerWeights(inv, ws)
-                let q = makeWeightQuantizer(p.weight, options: o)
-                let l = levels(q, weights: weights, channels: channels)
-                return CommandOutput(text: "weights of \(source), \(p.weight.family) \(p.weight.token)-bit:\n\(l.description)",
-                                     results: ["levels \(p.weight.token) count \(l.count.map(String.init) ?? "?")"])
+                let v = try teachingTarget(inv, ws)
+                let l = levels(v.weightQuantizer, weights: v.weights, channels: v.channels)
+                let name = QuantizerExplanation.name(v.precision.weight, weights: true, binaryConnect: v.options.binaryConnect)
+                var text = "weights of \(v.source): \(name)\n\(l.description)\n"
+                text += QuantizerExplanation.weights(l, binaryConnect: v.options.binaryConnect) + "\n"
+                text += QuantizerExplanation.activations(v.activationQuantizer, learnedClip: v.options.pact)
+                return CommandOutput(text: text, results: ["levels \(v.precision.weight.token) count \(l.count.map(String.init) ?? "?")"])
             },
             CommandSpec(
-                group: "quantizer", verb: "histogram", synopsis: "quantizer histogram wWaA [config=NAME layer=LAYER] [bins=N]",
-                abstract: "Text histograms of a layer's weights before and after quantization (teaching view).",
-                options: ["config", "layer", "bins"]
+                group: "quantizer", verb: "histogram", synopsis: "quantizer histogram CONFIG|wWaA [layer=LAYER] [config=NAME|model=NAME] [perchannel=yes] [channel=K] [bins=N]",
+                abstract: "Text histograms of a layer's weights before and after quantization, bins aligned to the levels (teaching view).",
+                discussion: """
+                The weights are chosen as for quantizer levels. By default every level sits at the centre of a bin
+                (several bins per level step when there are few levels, several levels per bin when there are many),
+                so the quantized weights show as one spike per level; bins=N gives N equal bins instead. With
+                perchannel=yes, channel=K (default 1) shows one output channel with its own scale.
+                """,
+                options: ["config", "model", "layer", "perchannel", "channel", "bins"], completes: [.named(teachingWord)],
+                optionValues: ["config": .config, "model": .model, "layer": .layer]
             ) { inv, ws in
                 try inv.expectWords(1...1)
-                guard let p = LayerPrecision(inv.words[0]) else { throw inv.usageError("expects a precision like w4a8, found '\(inv.words[0])'") }
-                let bins = try inv.int("bins", default: 16, in: 2...64)
-                let (weights, channels, source) = try layerWeights(inv, ws)
-                let q = makeWeightQuantizer(p.weight, options: QuantizerOptions())
-                var out = [Float](repeating: 0, count: weights.count)
-                weights.withUnsafeBufferPointer { w in out.withUnsafeMutableBufferPointer { o in
-                    q.quantize(w.baseAddress!, into: o.baseAddress!, count: weights.count, channels: channels)
-                } }
-                return CommandOutput(WeightHistogram(title: "\(source): float vs \(p.weight.token)-bit", before: weights, after: out, bins: bins).description)
+                let bins = try inv.int("bins", in: 2...64)
+                let v = try teachingTarget(inv, ws)
+                let perChannel = v.options.perChannel || v.precision.weight == .binary
+                var weights = v.weights, source = v.source, channels = v.channels
+                if perChannel && v.channels > 1 {
+                    let k = try inv.int("channel", default: 1, in: 1...v.channels)
+                    let rows = v.weights.count / v.channels
+                    weights = Array(v.weights[(k - 1) * rows..<k * rows])
+                    source += ", output channel \(k) of \(v.channels) (its own scale)"
+                    channels = 1
+                } else if inv.string("channel") != nil {
+                    throw inv.usageError("channel= needs per-channel scales (perchannel=yes, or binary weights)")
+                }
+                // One channel quantized alone gets the scale it has within the tensor: scales are per row.
+                let h = weightHistogram(name: source, weights: weights, channels: channels, quantizer: v.weightQuantizer, bins: bins)
+                let l = levels(v.weightQuantizer, weights: weights, channels: channels)
+                return CommandOutput(h.description + "\n" + QuantizerExplanation.weights(l, binaryConnect: v.options.binaryConnect))
             },
             CommandSpec(
                 verb: "export", synopsis: "export CONFIG FILE.qlm | FILE.onnx [reference=N]",
@@ -179,19 +201,72 @@ enum QuantizerCommands {
         return out
     }
 
-    /// Weights of `layer=` in `config=`'s final-run model, else a fresh He-initialised conv tensor.
-    static func layerWeights(_ inv: Invocation, _ ws: Workspace) throws -> ([Float], Int, String) {
-        if let cname = inv.string("config") {
-            let c = try ws.state.config(cname)
-            let model = try ws.state.results.trainers[cname]?.model ?? c.buildModel(seed: ws.seed)
-            let lname = inv.string("layer", default: c.layerNames[0])
-            guard let layer = model.layer(named: lname) as? WeightedLayer else {
-                throw inv.usageError("no weighted layer '\(lname)' in \(cname); layers are \(c.layerNames.joined(separator: ", "))")
+    /// Completion of the first word of the teaching views: configuration names and common precisions.
+    static let teachingWord = "config-or-precision"
+    static let teachingPrecisions = ["w1a32", "wta32", "w2a32", "w4a32", "w8a32", "w4a4", "w8a8"]
+
+    /// What a teaching view shows: one layer's weights (trained or initial), its quantizers and where they came from.
+    struct TeachingTarget {
+        var precision: LayerPrecision
+        var options: QuantizerOptions
+        var weights: [Float]
+        var channels: Int
+        var source: String
+        var weightQuantizer: WeightQuantizer
+        var activationQuantizer: ActivationQuantizer
+    }
+
+    /// Resolves CONFIG|wWaA, layer=, config=, model= and perchannel= (see `quantizer levels`).
+    static func teachingTarget(_ inv: Invocation, _ ws: Workspace) throws -> TeachingTarget {
+        let word = inv.words[0]
+        var config: Configuration?
+        var precision = LayerPrecision(word)
+        if precision == nil {
+            guard let c = ws.state.configs.first(where: { $0.name == word }) else {
+                throw inv.usageError("expects a configuration or a precision like w4a8, found '\(word)'")
             }
-            return (layer.weight.value.data, layer.outputChannels, "\(cname).\(lname)")
+            config = c
+        } else if let name = inv.string("config") {
+            config = try ws.state.config(name)
         }
-        var rng = SplitMix64(seed: ws.seed)
-        let t = Initializer.heNormal(shape: [16, 1, 3, 3], fanIn: 9, rng: &rng)
-        return (t.data, 16, "a He-initialised 16×1×3×3 conv")
+        var options = config?.options ?? QuantizerOptions()
+        if let pc = try inv.bool("perchannel") { options.perChannel = pc }
+        let model: Sequential?, modelName: String?, layerNames: [String], layerPrecisions: [LayerPrecision]
+        var trained = false
+        if let c = config {
+            if let t = ws.state.results.trainers[c.name] { model = t.model; trained = true } else { model = try c.buildModel(seed: ws.seed) }
+            modelName = c.name; layerNames = c.layerNames; layerPrecisions = c.precisions
+        } else if let m = try inv.string("model").map({ try ws.state.model($0) }) ?? (ws.state.models.count == 1 ? ws.state.models.first!.value : nil) {
+            let c = Configuration(name: m.name, modelName: m.name, spec: m.spec, inputShape: m.inputShape,
+                                  layerNames: m.layerNames, precisions: m.precisions)
+            model = try c.buildModel(seed: ws.seed)
+            modelName = m.name; layerNames = m.layerNames; layerPrecisions = m.precisions
+        } else {
+            model = nil; modelName = nil; layerNames = []; layerPrecisions = []
+        }
+        guard let model, let modelName else {
+            if inv.string("layer") != nil { throw inv.usageError("layer= needs a model: define one (model define / model preset), or give config=NAME") }
+            var rng = SplitMix64(seed: ws.seed)
+            let t = Initializer.heNormal(shape: [16, 1, 3, 3], fanIn: 9, rng: &rng)
+            let p = precision!
+            return TeachingTarget(precision: p, options: options, weights: t.data, channels: 16,
+                                  source: "a He-initialised 16×1×3×3 conv (seed \(ws.seed); define a model to see its own)",
+                                  weightQuantizer: makeWeightQuantizer(p.weight, options: options),
+                                  activationQuantizer: makeActivationQuantizer(p.activation, options: options))
+        }
+        let defaultLayer = config.flatMap { c in zip(c.layerNames, c.precisions).first { $0.1.weight != .float }?.0 } ?? layerNames[0]
+        let lname = inv.string("layer", default: defaultLayer)
+        guard let i = layerNames.firstIndex(of: lname), let layer = model.layer(named: lname) as? WeightedLayer else {
+            throw inv.usageError("no weighted layer '\(lname)' in \(modelName); its layers are \(layerNames.joined(separator: ", "))")
+        }
+        if precision == nil { precision = layerPrecisions[i] }
+        let p = precision!
+        // The trained activation quantizer carries the clip learned in training when its precision is the one asked for.
+        let trainedActivation = trained && layer.activationQuantizer.precision == p.activation ? layer.activationQuantizer : nil
+        let what = trained ? "trained weights (trial final)" : "initial weights (seed \(ws.seed))"
+        return TeachingTarget(precision: p, options: options, weights: layer.weight.value.data, channels: layer.outputChannels,
+                              source: "\(modelName).\(lname), \(what), \(layer.weight.value.data.count) values",
+                              weightQuantizer: makeWeightQuantizer(p.weight, options: options),
+                              activationQuantizer: trainedActivation ?? makeActivationQuantizer(p.activation, options: options))
     }
 }

@@ -12,6 +12,7 @@ func registerDomainCommands(_ registry: inout CommandRegistry) {
     registry.register([SearchComparison.spec, PerLayerSpace.configSpec])
     registry.register(SensitivityCommands.specs)
     registry.register(AnalysisCommands.specs)
+    registry.register(CompareCommand.specs)
     registry.register(StoreCommands.specs)
     registry.register(QuantizerCommands.specs)
 }

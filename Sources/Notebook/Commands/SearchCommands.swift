@@ -1,4 +1,5 @@
 import Foundation
+import Formatting
 import Search
 import Trials
 import Store
@@ -24,12 +25,12 @@ enum SearchCommands {
                 budget= must pay for the first rung (configurations × min epochs); limit= must admit the cheapest.
                 on=slurm (or on=train,slurm) trains each rung as one Slurm array job: only survivors get the next rung.
                 """,
-                options: options, completes: [.config]
+                options: options, completes: [.configs]
             ) { inv, ws in try search(inv, ws, hyperband: false) },
             CommandSpec(
                 group: "search", verb: "hyperband", synopsis: "search hyperband CONFIG… | all [eta=3] [min=1] [max=9] [SAME OPTIONS AS search halving]",
                 abstract: "Hyperband: several successive-halving brackets trading breadth for depth (Li et al. 2018).",
-                options: options, completes: [.config]
+                options: options, completes: [.configs]
             ) { inv, ws in try search(inv, ws, hyperband: true) },
         ]
     }
@@ -158,7 +159,7 @@ enum SearchCommands {
             let trainer = try Trainer(configuration: configs[c], settings: settings, seed: ws.seed)
             let o = try fd.run([TrialJob(trainer: trainer, epochs: settings.epochs, evaluateTest: true)], line: inv.lineNumber)[0]
             images += settings.epochs * data.train.count
-            ws.state.results.finals[configs[c].name] = o
+            ws.state.results.setFinal(configs[c].name, o)
             ws.state.results.trainers[configs[c].name] = trainer
             ws.state.results.trainedWith[configs[c].name] = data.normalization
             out += "final run of \(chosenName): \(settings.epochs) epochs on \(data.train.count), test accuracy \(o.testAccuracy.map(f4) ?? "—")\n"
@@ -172,7 +173,7 @@ enum SearchCommands {
         let finals = configs.compactMap { c in ws.state.results.finals[c.name]?.testAccuracy.map { (c.name, $0) } }
         if finals.count == configs.count, let best = finals.max(by: { $0.1 < $1.1 }),
            let picked = finals.first(where: { $0.0 == chosenName }) {
-            out += "against the final runs: chosen \(picked.0) \(f4(picked.1)), best \(best.0) \(f4(best.1)), regret \(String(format: "%.2f", 100 * (best.1 - picked.1))) points\n"
+            out += "against the final runs: chosen \(picked.0) \(f4(picked.1)), best \(best.0) \(f4(best.1)), regret \(Quantity.points.withUnit(best.1 - picked.1))\n"
             results.append("search regret \(f6(best.1 - picked.1))")
         }
         return CommandOutput(text: out, results: results)

@@ -33,12 +33,12 @@ enum SeedRepeats {
             let done = runs.filter { $0.status == .done }
             let mean = meanOutcome(done.isEmpty ? runs : done)
             if final {
-                ws.state.results.finals[c.name] = mean
+                ws.state.results.setFinal(c.name, mean)
                 ws.state.results.seedFinals[c.name] = runs
                 ws.state.results.trainers[c.name] = jobs[ci * k].trainer
                 ws.state.results.trainedWith[c.name] = data.normalization
             } else {
-                ws.state.results.trials[c.name] = mean
+                ws.state.results.setTrial(c.name, mean)
                 ws.state.results.seedTrials[c.name] = runs
             }
             let val = done.compactMap { $0.last?.validationAccuracy }

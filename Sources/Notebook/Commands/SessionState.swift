@@ -58,6 +58,22 @@ struct RunResults {
     var layerOrder: [String: [String]] = [:]
     /// Every search of the session, in order (for `search compare`).
     var searches: [SearchSummary] = []
+    /// Earlier outcomes a later run of the same configuration replaced, oldest first:
+    /// `trial show` lists them (the store keeps every run as its own row anyway).
+    var earlierTrials: [String: [TrialOutcome]] = [:]
+    var earlierFinals: [String: [TrialOutcome]] = [:]
+
+    /// Sets the shown trial outcome of `name`, keeping the one it replaces.
+    mutating func setTrial(_ name: String, _ o: TrialOutcome) {
+        if let old = trials[name] { earlierTrials[name, default: []].append(old) }
+        trials[name] = o
+    }
+
+    /// Sets the shown final outcome of `name`, keeping the one it replaces.
+    mutating func setFinal(_ name: String, _ o: TrialOutcome) {
+        if let old = finals[name] { earlierFinals[name, default: []].append(old) }
+        finals[name] = o
+    }
 }
 
 /// Domain state of a notebook session: datasets, models, configurations, results.
@@ -123,6 +139,8 @@ public final class SessionState {
         if let o = results.trials.removeValue(forKey: old) { results.trials[new] = o }
         if let o = results.finals.removeValue(forKey: old) { results.finals[new] = o }
         if let t = results.trainers.removeValue(forKey: old) { results.trainers[new] = t }
+        if let o = results.earlierTrials.removeValue(forKey: old) { results.earlierTrials[new] = o }
+        if let o = results.earlierFinals.removeValue(forKey: old) { results.earlierFinals[new] = o }
     }
 
     /// Removes configurations and their session results: a name added again later may
@@ -134,6 +152,8 @@ public final class SessionState {
             results.trials[n] = nil
             results.finals[n] = nil
             results.trainers[n] = nil
+            results.earlierTrials[n] = nil
+            results.earlierFinals[n] = nil
         }
     }
 
@@ -185,7 +205,9 @@ public final class SessionState {
     func names(_ kind: ArgKind) -> [String] {
         switch kind {
         case .model: return models.keys.sorted()
-        case .config: return ["all"] + configs.map(\.name)
+        case .config: return configs.map(\.name)
+        case .configs: return ["all"] + configs.map(\.name)
+        case .named(QuantizerCommands.teachingWord): return configs.map(\.name) + QuantizerCommands.teachingPrecisions
         case .dataset: return DatasetLoader.builtinNames
         case .layer: return models.values.flatMap(\.layerNames).uniqued()
         default: return []

@@ -2,6 +2,7 @@ import Foundation
 import Trials
 import Store
 import Analysis
+import Formatting
 
 /// `trial run | final | show | set`.
 enum TrialCommands {
@@ -25,7 +26,7 @@ enum TrialCommands {
                 on=slurm trains as a Slurm array job instead (partition=, time=, cpus=, array-limit=, pack=, plans=,
                 dry-run=yes; see help trial resume): the same epochs, bit for bit, merged into the store as they arrive.
                 """,
-                options: TrainingSettings.keys + ["seeds"] + SlurmRequest.keys, completes: [.config]
+                options: TrainingSettings.keys + ["seeds"] + SlurmRequest.keys, completes: [.configs]
             ) { inv, ws in
                 try run(inv, ws, final: false)
             },
@@ -38,7 +39,7 @@ enum TrialCommands {
                 for every configuration, drawn from the session seed on its own stream), for ground truths too large
                 to train on the whole split.
                 """,
-                options: TrainingSettings.keys + ["seeds", "train"] + SlurmRequest.keys, completes: [.config]
+                options: TrainingSettings.keys + ["seeds", "train"] + SlurmRequest.keys, completes: [.configs]
             ) { inv, ws in
                 try run(inv, ws, final: true)
             },
@@ -58,18 +59,28 @@ enum TrialCommands {
             CommandSpec(
                 group: "trial", verb: "show", synopsis: "trial show [CONFIG…]",
                 abstract: "Show the session's trial and final results per configuration and epoch.",
-                completes: [.config]
+                discussion: """
+                A configuration run again keeps its earlier runs here, numbered, the latest marked; later
+                commands (correlate, plots, pareto) use the latest. Every run is also a row of the store's runs table.
+                """,
+                completes: [.configs]
             ) { inv, ws in
                 let names = inv.words.isEmpty ? ws.state.configs.map(\.name) : try ws.state.configs(inv.words).map(\.name)
                 var t = TextTable(header: ["config", "run", "epoch", "train loss", "train acc", "val acc", "test acc", "img/s", "status"],
                                   alignments: [.left, .left, .right, .right, .right, .right, .right, .right, .left])
                 for n in names {
-                    for (kind, o) in [("trial", ws.state.results.trials[n]), ("final", ws.state.results.finals[n])] {
-                        guard let o else { continue }
-                        for m in o.epochs {
-                            t.add([n, kind, String(m.epoch), f4(m.trainLoss), f4(m.trainAccuracy),
-                                   m.validationAccuracy.map(f4) ?? "", m.testAccuracy.map(f4) ?? "",
-                                   String(format: "%.0f", m.imagesPerSecond), o.status.rawValue])
+                    let history = [("trial", ws.state.results.earlierTrials[n] ?? [], ws.state.results.trials[n]),
+                                   ("final", ws.state.results.earlierFinals[n] ?? [], ws.state.results.finals[n])]
+                    for (kind, earlier, latest) in history {
+                        guard let latest else { continue }
+                        let runs = earlier + [latest]
+                        for (k, o) in runs.enumerated() {
+                            let run = runs.count == 1 ? kind : "\(kind) \(k + 1)" + (k == runs.count - 1 ? " (latest)" : "")
+                            for m in o.epochs {
+                                t.add([n, run, String(m.epoch), f4(m.trainLoss), f4(m.trainAccuracy),
+                                       m.validationAccuracy.map(f4) ?? "", m.testAccuracy.map(f4) ?? "",
+                                       Quantity.throughput.format(m.imagesPerSecond), o.status.rawValue])
+                            }
                         }
                     }
                 }
@@ -119,6 +130,7 @@ enum TrialCommands {
         try settings.apply(try settingsOptions(inv))
         let seeds = try inv.int("seeds", default: 1, in: 1...20)
         if seeds > 1 { return try SeedRepeats.run(inv, ws, configs: configs, settings: settings, seeds: seeds, final: final) }
+        let replacing = configs.map(\.name).filter { (final ? ws.state.results.finals : ws.state.results.trials)[$0] != nil }
         let jobs = try configs.map { c in
             let trainer = try Trainer(configuration: c, settings: settings, seed: ws.seed)
             return TrialJob(trainer: trainer, epochs: trainer.settings.epochs, evaluateTest: final)
@@ -136,11 +148,11 @@ enum TrialCommands {
         for (job, o) in zip(jobs, outcomes) {
             let c = job.trainer.configuration
             if final {
-                ws.state.results.finals[c.name] = o
+                ws.state.results.setFinal(c.name, o)
                 ws.state.results.trainers[c.name] = job.trainer
                 ws.state.results.trainedWith[c.name] = data.normalization
             } else {
-                ws.state.results.trials[c.name] = o
+                ws.state.results.setTrial(c.name, o)
             }
             results += epochResults(final ? "final" : "trial", c.name, o)
             if o.status != .done { results.append("\(c.name) \(o.status.rawValue)" + (o.divergedEpoch.map { " epoch \($0)" } ?? "")) }
@@ -148,7 +160,7 @@ enum TrialCommands {
             let ips = o.epochs.map(\.imagesPerSecond).reduce(0, +) / Double(max(o.epochs.count, 1))
             table.add([c.name, c.precisionSummary, String(o.epochs.count), o.last.map { f4($0.trainLoss) } ?? "",
                        o.last?.validationAccuracy.map(f4) ?? "", final ? (o.testAccuracy.map(f4) ?? "") : (best.map(f4) ?? ""),
-                       String(format: "%.0f", ips), o.status.rawValue + (o.divergedEpoch.map { " at epoch \($0)" } ?? "")])
+                       Quantity.throughput.format(ips), o.status.rawValue + (o.divergedEpoch.map { " at epoch \($0)" } ?? "")])
         }
         let interrupted = outcomes.contains { $0.status == .interrupted }
         let what = final ? "final runs on \(data.train.count) images, tested on \(data.dataset.test.count)"
@@ -156,6 +168,10 @@ enum TrialCommands {
         let place = driver.slurm == nil ? "on \(ws.threads) thread(s)" : "on Slurm"
         var text = table.render() + "\n\(configs.count) configurations, \(what); \(String(format: "%.1f", seconds)) s \(place); stored in \(ws.state.storePath)"
         if interrupted { text += "\ninterrupted: finished epochs were kept and stored" }
+        if !replacing.isEmpty {
+            text += "\nnote: these \(final ? "final" : "trial") results replace earlier ones of \(replacing.joined(separator: ", ")) in later commands; "
+                + "trial show lists both (numbered, latest marked), and the store keeps every run"
+        }
         return CommandOutput(text: text, results: results)
     }
 }

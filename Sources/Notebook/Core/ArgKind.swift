@@ -8,7 +8,10 @@ public enum ArgKind: Hashable, Sendable {
     case command
     case dataset
     case model
+    /// One configuration name (commands that take exactly one).
     case config
+    /// Configuration names or `all` (commands that take `CONFIG… | all`).
+    case configs
     case layer
     case metric
     /// A fixed set of keywords, e.g. `.choice(["all", "best"])`.

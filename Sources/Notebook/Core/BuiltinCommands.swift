@@ -8,9 +8,9 @@ enum BuiltinCommands {
         weak let nb = notebook
         return [
             CommandSpec(
-                verb: "help", synopsis: "help [COMMAND | WORD]",
-                abstract: "Show all commands, one in full, or those mentioning WORD.",
-                discussion: "Prefixes work: 'help tr ru' shows 'trial run'.",
+                verb: "help", synopsis: "help [TOPIC | all]",
+                abstract: "Show the groups; a group, a command in full, or commands mentioning a word.",
+                discussion: "Prefixes work: 'help tr ru' shows 'trial run'. '?CMD' and 'CMD?' are 'help CMD'; 'help all' lists every command.",
                 completes: [.command]
             ) { inv, _ in
                 guard let nb else { return .empty }
@@ -91,7 +91,8 @@ enum BuiltinCommands {
 
     static func help(_ words: [String], registry: CommandRegistry) -> String {
         let formatter = HelpFormatter(registry: registry)
-        guard let first = words.first else { return formatter.overview() }
+        guard let first = words.first else { return formatter.summary() }
+        if words == ["all"] { return formatter.overview() }
         if words.count == 1 {
             if registry.groups.contains(first) { return formatter.group(first) }
             let heads = registry.heads.filter { $0.hasPrefix(first) }

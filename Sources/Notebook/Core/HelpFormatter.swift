@@ -12,6 +12,26 @@ public struct HelpFormatter {
         self.registry = registry
     }
 
+    /// The short screen `help` shows: one line per group with its verbs, how to learn
+    /// more, and how to leave (sqlite's `.help` habit, short enough for one screen).
+    public func summary() -> String {
+        var lines = ["quantlab: one command per line, options as key=value, # starts a comment.",
+                     "'help GROUP' or 'help COMMAND' shows more ('?CMD' and 'CMD?' too); 'help WORD' searches; 'help all' lists every command.",
+                     ""]
+        var rows: [(String, String)] = []
+        for group in registry.groups {
+            rows.append((group, registry.commands(inGroup: group).map(\.verb).joined(separator: " ")))
+        }
+        let singles = registry.commands.filter { $0.group == nil && $0.verb != "quit" && $0.verb != "exit" }.map(\.verb).sorted()
+        rows.append(("general", singles.joined(separator: " ")))
+        let width = rows.map(\.0.count).max() ?? 0
+        for (g, verbs) in rows {
+            lines.append("  " + g + String(repeating: " ", count: width - g.count + 2) + verbs)
+        }
+        lines += ["", "quit or exit (or Ctrl-D) leaves; the session is recorded in sessions/ and replays with 'quantlab replay FILE'."]
+        return lines.joined(separator: "\n")
+    }
+
     /// The command list: single-word commands under `general`, then each group.
     public func overview() -> String {
         var lines = ["quantlab commands; 'help COMMAND' shows one in full, 'help WORD' searches."]

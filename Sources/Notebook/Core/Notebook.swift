@@ -107,6 +107,12 @@ public final class Notebook {
     /// Tokenizes, dispatches and runs one line without printing or recording.
     /// Returns nil for blank and comment-only lines.
     public func run(_ line: String, lineNumber: Int? = nil) throws -> CommandOutput? {
+        // IPython's habit: `?CMD` and `CMD?` (and a lone `?`) show help.
+        let trimmed = line.trimmingCharacters(in: .whitespaces)
+        if !trimmed.hasPrefix("#"), trimmed.hasPrefix("?") || (trimmed.hasSuffix("?") && !trimmed.contains("\"")) {
+            let topic = trimmed.trimmingCharacters(in: CharacterSet(charactersIn: "? "))
+            return try run("help " + topic, lineNumber: lineNumber)
+        }
         let tokens = try Tokenizer.tokenize(line)
         guard let first = tokens.first else { return nil }
         var nameWords: [String] = []

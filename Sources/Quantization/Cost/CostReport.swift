@@ -1,4 +1,5 @@
 import Foundation
+import Formatting
 
 /// The cost of one precision configuration per inference, per weighted layer and in
 /// total: parameters, packed weight memory, MACs, BOPs and an energy estimate.
@@ -42,20 +43,27 @@ public struct CostReport: Equatable, Sendable {
     /// The footer line every rendering ends with.
     public static let footer = "Energy is an estimate per inference: compute (multipliers, XOR/multiplexers for binary and ternary, adds) "
         + "and memory (one DRAM read of every stored weight bit, activations read and written in SRAM at their bit widths); "
-        + EnergyModel.source + "."
+        + EnergyModel.source + ".\n" + parametersNote
+
+    /// Why these parameter counts are smaller than `model show`'s.
+    public static let parametersNote = "params: weights and biases of conv and dense layers, the ones quantized; "
+        + "batch-norm scales, shifts and running statistics are not counted (model show counts them, and float)."
 
     /// An aligned text table, one row per layer and a total row, then the footer.
     public func render() -> String {
-        let header = ["layer", "kind", "W", "A in", "mult", "params", "weight bits", "bytes", "compr.", "MACs", "BOPs",
-                      "compute nJ", "memory nJ", "energy nJ"]
-        func nJ(_ pJ: Double) -> String { String(format: "%.3f", pJ / 1000) }
-        var rows = layers.map { l -> [String] in
-            [l.name, l.input.kind, l.input.weightPrecision.token, String(l.input.inputBits), l.multiplier.name,
-             String(l.parameters), String(l.memoryBits), String(l.memoryBytes), String(format: "%.2fx", l.compression),
-             String(l.macs), String(l.bops), nJ(l.computePJ), nJ(l.memoryPJ), nJ(l.energyPJ)]
+        let header = ["layer", "kind", "W", "A in", "mult", Quantity.parameters.header, "weight bits", "bytes", Quantity.compression.header,
+                      Quantity.macs.header, Quantity.bops.header, "compute µJ", "memory µJ", Quantity.energy.header]
+        func cells(_ params: Int, _ bits: Int, _ bytes: Int, _ compression: Double, _ macs: Int, _ bops: Int,
+                   _ computePJ: Double, _ memoryPJ: Double, _ pj: Double) -> [String] {
+            [Quantity.parameters.format(params), Quantity.grouped(bits), Quantity.grouped(bytes), Quantity.compression.format(compression),
+             Quantity.macs.format(macs), Quantity.bops.format(bops), Quantity.energy.format(computePJ), Quantity.energy.format(memoryPJ),
+             Quantity.energy.format(pj)]
         }
-        rows.append(["total", "", "", "", "", String(parameters), String(weightBits), String(weightBytes),
-                     String(format: "%.2fx", compression), String(macs), String(bops), nJ(computePJ), nJ(memoryPJ), nJ(energyPJ)])
+        var rows = layers.map { l -> [String] in
+            [l.name, l.input.kind, l.input.weightPrecision.token, String(l.input.inputBits), l.multiplier.name]
+                + cells(l.parameters, l.memoryBits, l.memoryBytes, l.compression, l.macs, l.bops, l.computePJ, l.memoryPJ, l.energyPJ)
+        }
+        rows.append(["total", "", "", "", ""] + cells(parameters, weightBits, weightBytes, compression, macs, bops, computePJ, memoryPJ, energyPJ))
         let table = [header] + rows
         let widths = header.indices.map { c in table.map { $0[c].count }.max()! }
         let leftAligned: Set<Int> = [0, 1, 4]

@@ -14,31 +14,45 @@ public struct QuantizationLevels: Equatable, Sendable, CustomStringConvertible {
     /// Distinct values occurring in Q(w), ascending (empty for activations).
     public var used: [Float]
 
+    /// Distinct values of Q(w) in each group's rows (one count per group; empty for float).
+    public var usedPerGroup: [Int] = []
+
     /// Representable values per group (2^k − 1, 3, 2, 2^k…); nil for float.
     public var count: Int? { groups.first?.count }
     /// The levels of the first (or only) group.
     public var values: [Float] { groups.first ?? [] }
+    /// Rows per group printed before "… N more channels".
+    public static let channelsShown = 8
 
     public var description: String {
         guard let count else {
-            return "\(precision.token)-bit float: every Float32 value is representable" +
+            return "float32: every Float32 value is representable (no quantization)" +
                 (used.isEmpty ? "" : "; \(used.count) distinct values in this tensor")
         }
-        var s = "\(count) levels"
-        if groups.count > 1 { s += " per channel × \(groups.count) channels" }
-        s += ": " + Self.abbreviated(values)
-        if !used.isEmpty {
-            let total = groups.count > 1 ? Set(groups.joined()).count : count
-            s += "\n\(used.count) of \(total) used in this tensor"
+        if groups.count == 1 {
+            var s = "\(count) levels: " + Self.abbreviated(values)
+            if !used.isEmpty { s += "\n\(used.count) of \(count) used in this tensor" }
+            return s
         }
-        return s
+        // One scale per output channel: each channel has its own levels.
+        var lines = ["\(count) levels per channel, \(groups.count) channels, each with its own scale:"]
+        for (g, v) in groups.enumerated().prefix(Self.channelsShown) {
+            let used = g < usedPerGroup.count ? ", \(usedPerGroup[g]) used" : ""
+            lines.append("  channel \(g + 1): " + Self.abbreviated(v, ends: 2) + used)
+        }
+        if groups.count > Self.channelsShown { lines.append("  … \(groups.count - Self.channelsShown) more channels") }
+        if !usedPerGroup.isEmpty {
+            let total = usedPerGroup.reduce(0, +)
+            lines.append("\(total) of \(count * groups.count) channel levels used (\(usedPerGroup.min()!)–\(usedPerGroup.max()!) of \(count) per channel)")
+        }
+        return lines.joined(separator: "\n")
     }
 
-    /// "−0.3 −0.2 … 0.2 0.3": at most 4 values at each end.
-    static func abbreviated(_ v: [Float]) -> String {
+    /// "−0.3 −0.2 … 0.2 0.3": at most `ends` values at each end.
+    static func abbreviated(_ v: [Float], ends: Int = 4) -> String {
         let text = { (x: Float) in String(format: "%.4g", Double(x)) }
-        if v.count <= 9 { return v.map(text).joined(separator: " ") }
-        return (v.prefix(4).map(text) + ["…"] + v.suffix(4).map(text)).joined(separator: " ")
+        if v.count <= 2 * ends + 1 { return v.map(text).joined(separator: " ") }
+        return (v.prefix(ends).map(text) + ["…"] + v.suffix(ends).map(text)).joined(separator: " ")
     }
 }
 
@@ -53,7 +67,9 @@ public func levels(_ quantizer: WeightQuantizer, weights: [Float], channels: Int
     let groups = codes.scales.map { s in
         Array(Set(representable.map { s * Float($0) }).map { $0 == 0 ? 0 : $0 }).sorted()
     }
-    return QuantizationLevels(precision: quantizer.precision, groups: groups, used: used)
+    let rows = codes.codes.count / codes.scales.count
+    let usedPerGroup = codes.scales.indices.map { g in Set(codes.codes[g * rows..<(g + 1) * rows]).count }
+    return QuantizationLevels(precision: quantizer.precision, groups: groups, used: used, usedPerGroup: usedPerGroup)
 }
 
 /// The levels of an activation quantizer with its current clip; nil for a k-bit

@@ -19,23 +19,58 @@ public struct WeightHistogram: Equatable, Sendable, CustomStringConvertible {
 
     public init(title: String, before: [Float], after: [Float], bins: Int = 16, barWidth: Int = 24) {
         precondition(bins >= 1 && barWidth >= 1, "WeightHistogram: bins and barWidth must be ≥ 1")
-        self.title = title
-        self.barWidth = barWidth
         let all = before + after
         let lo = Double(all.min() ?? 0), hi = Double(all.max() ?? 0)
         let width = hi > lo ? (hi - lo) / Double(bins) : 1
-        edges = (0...bins).map { lo + width * Double($0) }
+        var edges = (0...bins).map { lo + width * Double($0) }
         if hi > lo { edges[bins] = hi }
+        self.init(title: title, before: before, after: after, edges: edges, barWidth: barWidth)
+    }
+
+    /// Counts over the given ascending `edges` (bins closed on the left, the last on both
+    /// sides); values outside go to the first or last bin.
+    public init(title: String, before: [Float], after: [Float], edges: [Double], barWidth: Int = 24) {
+        precondition(edges.count >= 2 && barWidth >= 1, "WeightHistogram: needs 2 edges and barWidth ≥ 1")
+        self.title = title
+        self.barWidth = barWidth
+        self.edges = edges
         func count(_ v: [Float]) -> [Int] {
-            var c = [Int](repeating: 0, count: bins)
+            var c = [Int](repeating: 0, count: edges.count - 1)
             for x in v {
-                let b = Int((Double(x) - lo) / width)
-                c[min(max(b, 0), bins - 1)] += 1
+                // The last edge ≤ x (binary search), clamped to the bins.
+                var lo = 0, hi = edges.count - 1
+                while hi - lo > 1 { let mid = (lo + hi) / 2; if edges[mid] <= Double(x) { lo = mid } else { hi = mid } }
+                c[min(max(lo, 0), c.count - 1)] += 1
             }
             return c
         }
         self.before = count(before)
         self.after = count(after)
+    }
+
+    /// Bin edges aligned to evenly spaced `levels`: every level is the centre of a bin,
+    /// so Q(w) shows as one spike per level and never straddles two bins. The bin width
+    /// is the level step divided by m (m bins per step, when few levels span the data)
+    /// or multiplied by r (r levels per bin, when many do), whichever brings the bin
+    /// count nearest `target` without exceeding it; the bins cover `data`. Nil when the
+    /// levels are not evenly spaced (or fewer than 2).
+    public static func alignedEdges(levels: [Float], data: [Float], target: Int = 32) -> [Double]? {
+        guard levels.count >= 2, let dlo = data.min(), let dhi = data.max() else { return nil }
+        let v = levels.map(Double.init)
+        let step = v[1] - v[0]
+        guard step > 0, zip(v, v.dropFirst()).allSatisfy({ abs(($1 - $0) - step) <= 1e-4 * step }) else { return nil }
+        let lo = min(Double(dlo), v.first!), hi = max(Double(dhi), v.last!)
+        let steps = max(1, (hi - lo) / step)
+        let width = steps + 1 <= Double(target)
+            ? step / Double(max(1, min(8, Int(Double(target) / (steps + 1)))))
+            : step * (steps / Double(target)).rounded(.up)
+        // Edges at v0 ± width/2 + i·width, from below lo to above hi.
+        let first = v[0] - width / 2 - ((v[0] - width / 2 - lo) / width).rounded(.up) * width
+        var edges: [Double] = []
+        var e = first
+        while e < hi + width * 1e-9 || edges.count < 2 { edges.append(e); e = first + width * Double(edges.count) }
+        if edges.last! <= hi { edges.append(e) }
+        return edges
     }
 
     public var description: String {
@@ -64,11 +99,18 @@ public struct WeightHistogram: Equatable, Sendable, CustomStringConvertible {
     private func leftPad(_ n: Int, _ w: Int) -> String { let s = String(n); return String(repeating: " ", count: max(0, w - s.count)) + s }
 }
 
-/// The histogram of a layer's weights before and after `quantizer` (evaluation-mode rounding).
+/// The histogram of a layer's weights before and after `quantizer` (evaluation-mode
+/// rounding): `bins` equal bins when given, else bins aligned to the quantizer's levels
+/// (`alignedEdges`; per channel: those of the first channel, the only one shown when
+/// `channels` > 1 and the scales differ), else 16 equal bins (float).
 public func weightHistogram(name: String, weights: [Float], channels: Int, quantizer: WeightQuantizer,
-                            bins: Int = 16, barWidth: Int = 24) -> WeightHistogram {
+                            bins: Int? = nil, barWidth: Int = 24) -> WeightHistogram {
     let q = quantizer.quantized(weights, channels: channels)
     let used = Set(q.map { $0 == 0 ? 0 : $0 }).count
     let title = "\(name): \(weights.count) weights, w\(quantizer.precision.token) (\(used) distinct values after)"
-    return WeightHistogram(title: title, before: weights, after: q, bins: bins, barWidth: barWidth)
+    if bins == nil, let l = Optional(levels(quantizer, weights: weights, channels: channels)), l.groups.count == 1,
+       let edges = WeightHistogram.alignedEdges(levels: l.values, data: weights) {
+        return WeightHistogram(title: title + ", bins centred on the levels", before: weights, after: q, edges: edges, barWidth: barWidth)
+    }
+    return WeightHistogram(title: title, before: weights, after: q, bins: bins ?? 16, barWidth: barWidth)
 }

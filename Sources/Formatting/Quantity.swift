@@ -1,0 +1,121 @@
+import Foundation
+
+/// The one place where quantlab turns a number into table or plot text: every table,
+/// plot axis and export that shows one of these quantities asks this type for its
+/// header, its axis label and its cell text, so units and number formats agree
+/// everywhere (a test prints every table of a session and checks them).
+///
+/// | quantity     | input unit            | shown as                        | header            |
+/// |--------------|-----------------------|---------------------------------|-------------------|
+/// | count        | items                 | `105,962` (exact, grouped)      | (caller's name)   |
+/// | memory       | bits                  | `398.0` KiB (1 KiB = 8192 bits) | `weights KiB`     |
+/// | compression  | ratio                 | `28.6×`                         | `compression`     |
+/// | energy       | pJ                    | `66.929` µJ (3 decimals = nJ)   | `energy µJ`       |
+/// | accuracy     | fraction 0…1          | `0.8952`                        | `… acc`           |
+/// | points       | fraction 0…1          | `7.40` percentage points        | `regret (points)` |
+/// | throughput   | images per second     | `1234`                          | `img/s`           |
+/// | seconds      | s                     | `12.3 s`                        |                   |
+/// | trainingTime | CPU ms per image      | `0.512` (measured)              | `train ms/img`    |
+///
+/// MACs and BOPs are counts. Why exact grouped integers rather than `1.529e+07`: a
+/// paper table wants the exact figure, and a reader compares digits faster with
+/// separators; plots use `axisLabel`, whose unit suffix says the scale.
+public enum Quantity: String, CaseIterable, Sendable {
+    case parameters, macs, bops, memory, compression, energy, accuracy, points, throughput, seconds, trainingTime
+
+    /// The table column header (unit included where the cells carry none).
+    public var header: String {
+        switch self {
+        case .parameters: return "params"
+        case .macs: return "MACs"
+        case .bops: return "BOPs"
+        case .memory: return "weights KiB"
+        case .compression: return "compression"
+        case .energy: return "energy µJ"
+        case .accuracy: return "accuracy"
+        case .points: return "points"
+        case .throughput: return "img/s"
+        case .seconds: return "seconds"
+        case .trainingTime: return "train ms/img"
+        }
+    }
+
+    /// An axis or prose label: the quantity and its unit in parentheses.
+    public var axisLabel: String {
+        switch self {
+        case .parameters: return "parameters"
+        case .macs: return "multiply-accumulates (MACs)"
+        case .bops: return "bit operations (BOPs)"
+        case .memory: return "weight memory (KiB)"
+        case .compression: return "compression (× vs float32)"
+        case .energy: return "energy (µJ, estimate)"
+        case .accuracy: return "accuracy"
+        case .points: return "percentage points"
+        case .throughput: return "images per second"
+        case .seconds: return "time (s)"
+        case .trainingTime: return "training time (CPU ms per image, measured)"
+        }
+    }
+
+    /// The value in the unit it is shown in: bits → KiB, pJ → µJ, fractions → points;
+    /// others unchanged. Plots place points with this.
+    public func scaled(_ v: Double) -> Double {
+        switch self {
+        case .memory: return v / 8192
+        case .energy: return v / 1e6
+        case .points: return v * 100
+        default: return v
+        }
+    }
+
+    /// Cell text for a value given in the input unit (see the table above).
+    public func format(_ v: Double) -> String {
+        guard v.isFinite else { return v.isNaN ? "—" : (v > 0 ? "∞" : "−∞") }
+        switch self {
+        case .parameters, .macs, .bops: return Quantity.grouped(v)
+        case .memory: return String(format: "%.1f", scaled(v))
+        case .compression: return String(format: "%.1f×", v)
+        case .energy: return String(format: "%.3f", scaled(v))
+        case .accuracy: return String(format: "%.4f", v)
+        case .points: return String(format: "%.2f", scaled(v))
+        case .throughput: return String(format: "%.0f", v)
+        case .seconds: return String(format: "%.1f s", v)
+        case .trainingTime: return String(format: "%.3f", v)
+        }
+    }
+
+    public func format(_ v: Int) -> String { format(Double(v)) }
+
+    /// Cell text with the unit appended, for prose: `398.0 KiB`, `66.929 µJ`, `7.40 points`.
+    public func withUnit(_ v: Double) -> String {
+        switch self {
+        case .memory: return format(v) + " KiB"
+        case .energy: return format(v) + " µJ"
+        case .points: return format(v) + " points"
+        case .bops: return format(v) + " BOPs"
+        case .macs: return format(v) + " MACs"
+        case .parameters: return format(v) + " parameters"
+        case .throughput: return format(v) + " img/s"
+        case .trainingTime: return format(v) + " ms/image"
+        default: return format(v)
+        }
+    }
+
+    /// An integer with comma thousands separators: 105962 → "105,962", −1234 → "−1,234".
+    /// Doubles are rounded to the nearest integer (half away from zero).
+    public static func grouped(_ v: Double) -> String {
+        let r = v.rounded()
+        guard abs(r) < 9.0e18 else { return String(format: "%.0f", r) }
+        return grouped(Int(r))
+    }
+
+    public static func grouped(_ n: Int) -> String {
+        let digits = String(n.magnitude)
+        var out = ""
+        for (i, c) in digits.enumerated() {
+            if i > 0 && (digits.count - i) % 3 == 0 { out.append(",") }
+            out.append(c)
+        }
+        return (n < 0 ? "−" : "") + out
+    }
+}

@@ -1,0 +1,69 @@
+import Foundation
+import Analysis
+import Formatting
+import Trials
+
+/// `compare`: one table of configurations × accuracy × cost, for a slide or a paper.
+enum CompareCommand {
+    static let formats = ["text", "markdown", "latex", "csv"]
+
+    static var specs: [CommandSpec] {
+        [
+            CommandSpec(
+                verb: "compare", synopsis: "compare [CONFIG… | all] [format=text|markdown|latex|csv] [file=FILE]",
+                abstract: "Configurations × accuracy (trial, final, mean ± sd) × cost (memory, BOPs, energy, measured speed).",
+                discussion: """
+                trial val acc: validation accuracy at the last trial epoch; final test acc: test accuracy of the final
+                run; both mean ± sd over seeds when run with seeds=K. Cost per inference (weights KiB, BOPs, energy µJ,
+                an estimate) and the measured training throughput of the final run (else the trial). Units and number
+                formats are those of every table (docs/design.md). format=markdown, latex (booktabs) or csv prints that
+                text; file= writes it instead.
+                """,
+                options: ["format", "file"], completes: [.configs],
+                optionValues: ["format": .choice(formats), "file": .path]
+            ) { inv, ws in
+                let format = try inv.choice("format", formats, default: "text")
+                let configs = inv.words.isEmpty ? ws.state.configs : try ws.state.configs(inv.words)
+                guard !configs.isEmpty else { throw QuantlabError.runtime("no configurations yet; try: config add or config grid") }
+                let table = try table(configs, ws)
+                let text: String
+                switch format {
+                case "markdown": text = table.markdown()
+                case "latex": text = table.latex()
+                case "csv": text = table.csv(lineEnding: "\n")
+                default: text = table.render() + "\n" + ConfigCommands.footer
+                }
+                if let file = inv.string("file") { return CommandOutput(try ws.writeFile(text, to: file)) }
+                return CommandOutput(text)
+            },
+        ]
+    }
+
+    /// "0.8952" for one run, "0.8952 ± 0.0031" over seeds, "" without.
+    static func accuracy(_ one: Double?, seeds: [Double]) -> String {
+        if seeds.count >= 2 {
+            let m = seeds.reduce(0, +) / Double(seeds.count)
+            let sd = (seeds.map { ($0 - m) * ($0 - m) }.reduce(0, +) / Double(seeds.count - 1)).squareRoot()
+            return Quantity.accuracy.format(m) + " ± " + Quantity.accuracy.format(sd)
+        }
+        return one.map(Quantity.accuracy.format) ?? ""
+    }
+
+    static func table(_ configs: [Configuration], _ ws: Workspace) throws -> TextTable {
+        let r = ws.state.results
+        var t = TextTable(header: ["config", "precision", "trial val acc", "final test acc", Quantity.memory.header,
+                                   Quantity.bops.header, Quantity.energy.header, Quantity.throughput.header],
+                          alignments: [.left, .left, .right, .right, .right, .right, .right, .right])
+        for c in configs {
+            let cost = try ws.state.cost(c)
+            let trial = accuracy(r.trials[c.name]?.epochs.last?.validationAccuracy,
+                                 seeds: (r.seedTrials[c.name] ?? []).compactMap { $0.epochs.last?.validationAccuracy })
+            let final = accuracy(r.finals[c.name]?.testAccuracy, seeds: (r.seedFinals[c.name] ?? []).compactMap(\.testAccuracy))
+            let run = r.finals[c.name] ?? r.trials[c.name]
+            let speed = run.map { o in o.epochs.map(\.imagesPerSecond).reduce(0, +) / Double(max(1, o.epochs.count)) }
+            t.add([c.name, c.precisionSummary, trial, final, Quantity.memory.format(cost.weightBits), Quantity.bops.format(cost.bops),
+                   Quantity.energy.format(cost.energyPJ), speed.map(Quantity.throughput.format) ?? ""])
+        }
+        return t
+    }
+}
