@@ -12,6 +12,13 @@ extension PackedModel {
         var steps: [InferenceStep] = []
         var layout = ActivationLayout.float(shape: model.inputShape)
         let layers = model.layers
+        // Residual models: no packed kernels yet for a block's two paths and its add, and the
+        // layers inside a block read integer codes their neighbours cache, so every layer runs
+        // as the float path runs it, in order (the same numbers as the model's own forward).
+        if layers.contains(where: { $0 is ResidualBlock }) {
+            for (layer, shape) in zip(layers, model.shapes) { steps.append(FloatLayerStep(layer, output: .float(shape: shape))) }
+            return PackedModel(inputShape: model.inputShape, steps: steps)
+        }
         func toFloat() {
             if case .float = layout { return }
             let s = ToFloatStep(from: layout)
