@@ -33,7 +33,7 @@ class QuantlabKernelTests(jupyter_kernel_test.KernelTests):
     code_hello_world = "echo hello, world"
 
     completion_samples = [
-        {"text": "trial r", "matches": {"run"}},
+        {"text": "trial r", "matches": {"run", "resume"}},
         {"text": "plot c", "matches": {"curves"}},
         {"text": "trial run all ep", "matches": {"epochs="}},
         {"text": "plot curves metric=val_a", "matches": {"metric=val_acc"}},
