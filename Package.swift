@@ -68,7 +68,7 @@ let package = Package(
         .testTarget(name: "TrialsTests", dependencies: ["Trials", "Networks", "Datasets", "Tensors"]),
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Random"]),
         .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Trials", "Datasets", "Networks", "Tensors"]),
-        .testTarget(name: "NotebookTests", dependencies: ["Notebook", "Store"]),
+        .testTarget(name: "NotebookTests", dependencies: ["Notebook", "Store"], exclude: ["Golden"]),  // Golden: transcripts read by path
         .testTarget(name: "KernelTests", dependencies: ["Kernel", "Notebook", "CZMQ"]),
         .testTarget(name: "ShellTests", dependencies: ["quantlab"]),  // builds the binary the transcript tests drive
     ],
