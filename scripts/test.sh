@@ -22,18 +22,13 @@ step() {  # step NAME COMMAND...: runs it, prints its last line, keeps going on 
   fi
   rm -f "$log"
 }
-# The shipped sessions, two at a time (2 cores), except the long ones of scripts/long-sessions.txt
-# (replayed by scripts/verify-experiments.sh).
+# The shipped sessions one after another (they share the working folder's quantlab.db), except the
+# long ones of scripts/long-sessions.txt (replayed by scripts/verify-experiments.sh).
 long=$(bash scripts/sessions.sh long)
-logs=$(mktemp -d); start=$SECONDS
-for s in $(bash scripts/sessions.sh short); do echo "$s"; done |
-  xargs -P 2 -I{} sh -c 'f=$(echo {} | tr / _); if .build/release/quantlab replay {} --verify >"$0/$f.log" 2>&1; then echo ok >"$0/$f.rc"; else echo failed >"$0/$f.rc"; fi' "$logs"
+start=$SECONDS
 for s in $(bash scripts/sessions.sh short); do
-  f=$(echo "$s" | tr / _)
-  if [ "$(cat "$logs/$f.rc")" = ok ]; then echo "replay --verify $s: $(tail -n 1 "$logs/$f.log")"
-  else echo "replay --verify $s FAILED:"; tail -n 30 "$logs/$f.log"; status=1; fi
+  step "replay --verify $s" .build/release/quantlab replay "$s" --verify
 done
-rm -rf "$logs"
 echo "replays took $((SECONDS - start)) s; not replayed here (scripts/verify-experiments.sh):" $long
 step "plots (SVG, PNG, PDF)" bash scripts/test-plots.sh
 step "trust-e2e" bash scripts/trust-e2e.sh
