@@ -23,18 +23,22 @@ public struct ConvGeometry: Equatable, Sendable {
 }
 
 /// Writes the batched column matrix of `x` (N×C×H×W) into `col` (rows × N·OH·OW).
+///
+/// Loop order c → image → (ki, kj) → output row: the nine taps of a channel plane
+/// are written while that plane is in L1 (tap-major over the whole chunk, as before,
+/// re-read every plane nine times: im2col + col2im were 16% of cifar3 fp32 training, perf).
 public func im2col(_ x: UnsafePointer<Float>, batch n: Int, _ g: ConvGeometry, into col: UnsafeMutablePointer<Float>) {
     let oh = g.outHeight, ow = g.outWidth
     let plane = oh * ow, cols = n * plane
     let hw = g.height * g.width
     for c in 0..<g.channels {
-        for ki in 0..<g.kernelH {
-            for kj in 0..<g.kernelW {
-                let row = (c * g.kernelH + ki) * g.kernelW + kj
-                let dst = col + row * cols
-                for b in 0..<n {
-                    let src = x + (b * g.channels + c) * hw
-                    let d = dst + b * plane
+        for b in 0..<n {
+            let src = x + (b * g.channels + c) * hw
+            for ki in 0..<g.kernelH {
+                for kj in 0..<g.kernelW {
+                    let row = (c * g.kernelH + ki) * g.kernelW + kj
+                    let d = col + row * cols + b * plane
+                    let (lo, hi) = g.validColumns(kj)
                     for i in 0..<oh {
                         let ih = i * g.stride - g.padding + ki
                         let drow = d + i * ow
@@ -45,8 +49,6 @@ public func im2col(_ x: UnsafePointer<Float>, batch n: Int, _ g: ConvGeometry, i
                         let srow = src + ih * g.width
                         if g.stride == 1 {
                             // Contiguous run; zero the padded ends.
-                            let lo = min(ow, max(0, g.padding - kj))
-                            let hi = min(ow, g.width + g.padding - kj)
                             if lo > 0 { drow.update(repeating: 0, count: lo) }
                             if hi > lo { (drow + lo).update(from: srow + (lo - g.padding + kj), count: hi - lo) }
                             if hi < ow { (drow + max(hi, 0)).update(repeating: 0, count: ow - max(hi, 0)) }
@@ -65,30 +67,29 @@ public func im2col(_ x: UnsafePointer<Float>, batch n: Int, _ g: ConvGeometry, i
 
 /// Adds the batched column matrix `col` back into `dx` (N×C×H×W): the adjoint of
 /// `im2col`. `dx` must be zeroed by the caller when it should not accumulate.
+///
+/// Loop order c → image → (ki, kj) → output row, so a dx plane takes its nine taps
+/// while in L1. Each dx element still receives its terms in (ki, kj) order, the
+/// order of the tap-major loop this replaced: the sums are bit-identical.
 public func col2im(_ col: UnsafePointer<Float>, batch n: Int, _ g: ConvGeometry, into dx: UnsafeMutablePointer<Float>) {
     let oh = g.outHeight, ow = g.outWidth
     let plane = oh * ow, cols = n * plane
     let hw = g.height * g.width
     for c in 0..<g.channels {
-        for ki in 0..<g.kernelH {
-            for kj in 0..<g.kernelW {
-                let row = (c * g.kernelH + ki) * g.kernelW + kj
-                let src = col + row * cols
-                for b in 0..<n {
-                    let dst = dx + (b * g.channels + c) * hw
-                    let s = src + b * plane
+        for b in 0..<n {
+            let dst = dx + (b * g.channels + c) * hw
+            for ki in 0..<g.kernelH {
+                for kj in 0..<g.kernelW {
+                    let row = (c * g.kernelH + ki) * g.kernelW + kj
+                    let s = col + row * cols + b * plane
+                    let (lo, hi) = g.validColumns(kj)
                     for i in 0..<oh {
                         let ih = i * g.stride - g.padding + ki
                         if ih < 0 || ih >= g.height { continue }
                         let drow = dst + ih * g.width
                         let srow = s + i * ow
                         if g.stride == 1 {
-                            let lo = min(ow, max(0, g.padding - kj))
-                            let hi = min(ow, g.width + g.padding - kj)
-                            if hi > lo {
-                                let d = drow + (lo - g.padding + kj)
-                                for j in 0..<(hi - lo) { d[j] += srow[lo + j] }
-                            }
+                            if hi > lo { addInto(drow + (lo - g.padding + kj), srow + lo, count: hi - lo) }
                         } else {
                             for j in 0..<ow {
                                 let iw = j * g.stride - g.padding + kj
@@ -100,4 +101,27 @@ public func col2im(_ col: UnsafePointer<Float>, batch n: Int, _ g: ConvGeometry,
             }
         }
     }
+}
+
+extension ConvGeometry {
+    /// For stride 1: the output columns lo..<hi whose tap kj reads inside the image.
+    @inline(__always)
+    func validColumns(_ kj: Int) -> (Int, Int) {
+        let ow = outWidth
+        return (min(ow, max(0, padding - kj)), min(ow, width + padding - kj))
+    }
+}
+
+/// d[j] += s[j], eight lanes at a time (the scalar loop did not vectorise: the
+/// pointers may alias).
+@inline(__always)
+func addInto(_ d: UnsafeMutablePointer<Float>, _ s: UnsafePointer<Float>, count n: Int) {
+    var j = 0
+    while j + 8 <= n {
+        let a = UnsafeRawPointer(d + j).loadUnaligned(as: SIMD8<Float>.self)
+        let b = UnsafeRawPointer(s + j).loadUnaligned(as: SIMD8<Float>.self)
+        UnsafeMutableRawPointer(d + j).storeBytes(of: a + b, as: SIMD8<Float>.self)
+        j += 8
+    }
+    while j < n { d[j] += s[j]; j += 1 }
 }

@@ -20,7 +20,10 @@ public enum Benchmarks {
         let chosen = names.isEmpty ? Self.names : names
         output("# quantlab bench: cpu \(cpuModel()), \(BLAS.coreName), \(ProcessInfo.processInfo.activeProcessorCount) cores, bf16 GEMM \(BFloat16.hasNativeGEMM ? "oneDNN" : "fallback (sgemm)")")
         output("# isa: \(CPUFeatures.summary)")
-        for name in chosen {
+        for entry in chosen {
+            // "NET.PRECISION" (e.g. cifar3.w8a8g8): that one training figure.
+            let parts = entry.split(separator: ".", maxSplits: 1).map(String.init)
+            let name = parts[0]
             switch name {
             case "sgemm": sgemmFigures(quick: quick, output: output)
             case "infer": InferenceBenchmarks.run(quick: quick, output: output)   // InferenceBenchmarks.swift
@@ -29,14 +32,18 @@ public enum Benchmarks {
                 // "+float-forward": the same precision with the integer forward off
                 // (fake-quantized float GEMMs), to show what the integer path gains.
                 // "g8" / "gbf16": gradient precision (int8 or bf16 backward GEMMs).
-                let precisions = ["w32a32", "w8a8", "w8a8+float-forward", "w8a8g8", "w8a8gbf16", "w4a4", "w1a1", "wta8"]
+                let all = ["w32a32", "w8a8", "w8a8+float-forward", "w8a8g8", "w8a8gbf16", "w4a4", "w1a1", "wta8"]
+                let precisions = parts.count == 2 ? [parts[1]] : all
                 for p in precisions {
+                    guard LayerPrecision(String(p.prefix { $0 != "+" })) != nil else {
+                        output("# unknown precision '\(p)' in '\(entry)'"); continue
+                    }
                     let floatForward = p.hasSuffix("+float-forward")
                     IntegerForward.enabled = !floatForward
                     trainingFigure(net: name, precision: p, quick: quick, output: output)
                     IntegerForward.enabled = true
                 }
-            default: output("# unknown benchmark '\(name)'; benchmarks are \(Self.names.joined(separator: ", "))")
+            default: output("# unknown benchmark '\(entry)'; benchmarks are \(Self.names.joined(separator: ", ")) (a network's also as NET.PRECISION, e.g. cifar3.w8a8g8)")
             }
         }
     }

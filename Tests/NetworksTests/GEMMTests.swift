@@ -93,6 +93,31 @@ import Tensors
         let rhs = zip(x, back).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
         #expect(abs(lhs - rhs) <= 1e-4 * max(1, abs(lhs)), "⟨im2col x, c⟩ = \(lhs), ⟨x, col2im c⟩ = \(rhs)")
     }
+
+    /// col2im against the direct scatter-add in (c, ki, kj, n, i, j) order, exactly: each
+    /// dx element receives its terms in (ki, kj) order, which shipped sessions' numbers
+    /// depend on (the loop order of col2im may change, this order may not). Geometries
+    /// as above plus a cifar3-like one wide enough for the eight-lane adds.
+    @Test(arguments: geometries + [ConvGeometry(channels: 3, height: 19, width: 21, kernelH: 3, kernelW: 3, stride: 1, padding: 1)])
+    func col2imMatchesScatterAddBitExactly(_ g: ConvGeometry) {
+        let batch = 3
+        let oh = g.outHeight, ow = g.outWidth, cols = batch * oh * ow
+        let c = randomTensor([g.rows * cols], seed: 7).data
+        let start = randomTensor([batch * g.channels * g.height * g.width], seed: 8).data
+        var expected = start, back = start
+        for ch in 0..<g.channels { for ki in 0..<g.kernelH { for kj in 0..<g.kernelW {
+            let r = (ch * g.kernelH + ki) * g.kernelW + kj
+            for b in 0..<batch { for i in 0..<oh { for j in 0..<ow {
+                let ih = i * g.stride - g.padding + ki, iw = j * g.stride - g.padding + kj
+                guard ih >= 0, ih < g.height, iw >= 0, iw < g.width else { continue }
+                expected[((b * g.channels + ch) * g.height + ih) * g.width + iw] += c[r * cols + (b * oh + i) * ow + j]
+            } } }
+        } } }
+        c.withUnsafeBufferPointer { cp in
+            back.withUnsafeMutableBufferPointer { bp in col2im(cp.baseAddress!, batch: batch, g, into: bp.baseAddress!) }
+        }
+        #expect(back == expected)
+    }
 }
 
 extension ConvGeometry: CustomTestStringConvertible {

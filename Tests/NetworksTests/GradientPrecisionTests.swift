@@ -84,6 +84,32 @@ import Quantization
         #expect(a.scale == 0 && a.codes.allSatisfy { $0 == 0 })
     }
 
+    /// The vector kernel against the definition lane by lane, with the same draws:
+    /// value i of block b (8 values, two 64-bit draws x0, x1) uses u = 16 bits of
+    /// x_{(i mod 8)/4} at bit 16·(i mod 4), / 2¹⁶; code = clamp(⌊g·(127/m) + u⌋, ±127),
+    /// NaN → 0. Bit-exact, a length that is not a multiple of 8, NaN and ±∞ included.
+    @Test func int8StochasticCodesMatchScalarDefinition() {
+        var g = randomTensor([1003], seed: 11).data
+        g[5] = .nan; g[17] = 0; g[600] = -0.0; g[1001] = 3.75
+        let q = GradientQuantizer(.int8, seed: 9)
+        g.withUnsafeBufferPointer { q.quantize($0.baseAddress!, count: g.count) }
+        let m = g.reduce(Float(0)) { $1.isNaN ? $0 : max($0, abs($1)) }
+        #expect(q.scale == m / 127)
+        let inverse = 127 / m
+        var rng = SplitMix64(seed: 9)
+        var words: [UInt64] = []
+        for i in g.indices {
+            if i % 8 == 0 { words = [rng.next(), rng.next()] }
+            let lane = i % 8
+            let u = Float((words[lane / 4] >> UInt64(16 * (lane % 4))) & 0xFFFF) / 65_536
+            let t = g[i] * inverse + u
+            var c = t.isNaN ? 0 : min(127, max(-127, t.rounded(.down)))
+            if c == 0 { c = 0 }   // −0 → +0
+            #expect(q.codes[i] == Int8(c), "code \(i): g \(g[i])")
+            #expect(q.values[i] == q.scale * c, "value \(i)")
+        }
+    }
+
     /// g8 conv: integer weight-gradient GEMM (u8 input codes × s8 gradient codes) and
     /// integer input-gradient GEMM (s8 weight codes × s8 gradient codes) against the
     /// float backward on Q(dY); per-channel weights and float input take float GEMMs.

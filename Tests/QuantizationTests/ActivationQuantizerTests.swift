@@ -35,6 +35,27 @@ import Tensors
         #expect(a.backward(x, gradient: dy) == [0, 0, 3.3, 4.4, 5.5, 0, 0])
     }
 
+    /// The eight-lane forward and backward against the scalar definition, bit for bit,
+    /// on 37 values (four vectors and a tail) with ties, negatives, values above c, NaN.
+    @Test func vectorLoopsMatchScalarDefinition() {
+        let a = UniformActivationQuantizer(bits: 3)
+        _ = a.forward([0, 2.8], training: true)                     // c = 2.8
+        var x = (0..<37).map { Float($0 - 6) * 0.1 }                // −0.6 … 3.0
+        x[9] = .nan; x[20] = 0.2; x[30] = 2.8
+        let c: Float = 2.8, inv = Float(7) / c, step = c / Float(7)
+        let expected = x.map { v -> Float in
+            let clamped = v.isNaN ? v : min(max(v, 0), c)
+            return step * (clamped * inv).rounded(.toNearestOrEven)
+        }
+        let y = a.forward(x, training: false)
+        for i in x.indices {
+            #expect(y[i].bitPattern == expected[i].bitPattern || (y[i].isNaN && expected[i].isNaN), "q(\(x[i])) = \(y[i]), expected \(expected[i])")
+        }
+        let dy = (0..<37).map { Float($0) + 0.5 }
+        let dx = a.backward(x, gradient: dy)
+        #expect(dx == x.indices.map { x[$0] >= 0 && x[$0] <= c ? dy[$0] : 0 })
+    }
+
     @Test func pactClipGradient() {
         // Learned clip, initialised by the first training batch to its max (3).
         let a = UniformActivationQuantizer(bits: 2, learnedClip: true)

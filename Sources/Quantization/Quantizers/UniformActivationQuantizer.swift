@@ -79,11 +79,25 @@ public final class UniformActivationQuantizer: ActivationQuantizer {
         }
         let levels = Float(maxCode)
         let inv = levels / c, step = c / levels
-        for i in 0..<count {
+        // Eight lanes at a time, the same operations as the scalar tail (bit-identical):
+        // the scalar loop did not vectorise (2.7% of cifar3 w8a8 training, perf).
+        let zero = SIMD8<Float>(repeating: 0), cv = SIMD8<Float>(repeating: c)
+        let iv = SIMD8<Float>(repeating: inv), sv = SIMD8<Float>(repeating: step)
+        let magic = SIMD8<Float>(repeating: Kernels.roundingMagic)
+        var i = 0
+        while i + 8 <= count {
+            var v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
+            v = v.replacing(with: zero, where: v .< zero)
+            v = v.replacing(with: cv, where: v .> cv)
+            UnsafeMutableRawPointer(y + i).storeBytes(of: sv * ((v * iv + magic) - magic), as: SIMD8<Float>.self)
+            i += 8
+        }
+        while i < count {
             var v = x[i]
             v = v < 0 ? 0 : v
             v = v > c ? c : v
             y[i] = step * Kernels.roundEven(v * inv)
+            i += 1
         }
     }
 
@@ -93,11 +107,7 @@ public final class UniformActivationQuantizer: ActivationQuantizer {
             p.grad.data[0] += Float(Self.maskAndSumAbove(x, dy, dx, count: count, clip: c))
             return
         }
-        for i in 0..<count {
-            let v = x[i], g = dy[i]               // both loaded: selects, not branches, so it vectorises
-            let low = v >= 0 ? g : 0
-            dx[i] = v <= c ? low : 0
-        }
+        Tensors.Kernels.maskInRange(x, dy, dx, count: count, lo: 0, hi: c)   // NaN x → 0, as 0 ≤ x ≤ c is false
     }
 
     /// dx = dy · 1{0 ≤ x ≤ c}; returns Σ dy over x ≥ c (the PACT clip gradient).
