@@ -122,16 +122,19 @@ public enum TextPlot {
                          width: width, height: height, style: style)
     }
 
-    /// The frame with its legend complete: the series, then one entry per number of
-    /// series that share a cell. The legend's height moves points between cells, so
+    /// The frame with its legend complete: the series, then one entry per set of series
+    /// that share cells (one entry for all of them when the chart is too small). The legend's height moves points between cells, so
     /// the shared cells are found again until the legend stops changing.
     private static func settledFrame(_ series: [Series], title: String, xLabel: String, yLabel: String,
                                      width: Int, height: Int, style: Style) -> (TextFrame, PointCells) {
         var extra: [(marker: Character, name: String)] = []
+        var compact = false
         for _ in 0..<4 {
             let frame = makeFrame(series, extra: extra, title: title, xLabel: xLabel, yLabel: yLabel, width: width, height: height, style: style)
             let cells = PointCells(series, frame: frame)
-            let next = cells.legend(style: style)
+            // A chart too small for one line per set gets one line for every shared cell.
+            if frame.overflows && extra.count > 1 { compact = true }
+            let next = compact ? cells.compactLegend() : cells.legend(style: style)
             if next.map(\.name) == extra.map(\.name) { return (frame, cells) }
             extra = next
         }
@@ -158,6 +161,13 @@ public enum TextPlot {
 
         /// The mark of a cell shared by `n` series: the digit n (9 for nine or more).
         static func mark(_ n: Int) -> Character { Character(String(min(n, 9))) }
+
+        /// The digits only: `2 to 4 = that many series at one point`.
+        func compactLegend() -> [(marker: Character, name: String)] {
+            let counts = series.values.map { min($0.count, 9) }.filter { $0 > 1 }
+            guard let low = counts.min(), let high = counts.max() else { return [] }
+            return [(PointCells.mark(low), (low == high ? "" : "to \(high) ") + "= that many series at one point")]
+        }
 
         /// One legend entry per set of series sharing cells, keyed by the digit the cells
         /// show: `2 = * and o (3 points)`, `3 = * o and x (1 point)`; at most four sets per
