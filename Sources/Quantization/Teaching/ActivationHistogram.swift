@@ -1,4 +1,5 @@
 import Foundation
+import Formatting
 
 /// What a layer's activation quantizer does to real data: the values entering it
 /// (`inputs`, after the layer's BatchNorm and nonlinearity) and what it made of them
@@ -41,7 +42,7 @@ public struct ActivationHistogram: Sendable {
         clippedAbove = Double(inputs.reduce(0) { $0 + ($1 > hi ? 1 : 0) }) / n
         clippedBelow = Double(inputs.reduce(0) { $0 + ($1 < lo ? 1 : 0) }) / n
         let used = Set(outputs.map { $0 == 0 ? 0 : $0 }).count
-        var title = "\(name): \(inputs.count) activation values, a\(precision.token) (\(used) distinct values after)"
+        var title = "\(name): \(Quantity.grouped(inputs.count)) activation values, a\(precision.token) (\(used) distinct values after)"
         if bins == nil, let edges = WeightHistogram.alignedEdges(levels: levels, data: inputs) {
             title += ", bins centred on the levels"
             histogram = WeightHistogram(title: title, before: inputs, after: outputs, edges: edges, barWidth: barWidth)
