@@ -10,7 +10,7 @@ import Foundation
 /// | count        | items                 | `105,962` (exact, grouped)      | (caller's name)   |
 /// | memory       | bits                  | `398.0` KiB (1 KiB = 8192 bits) | `weights KiB`     |
 /// | compression  | ratio                 | `28.6×`                         | `compression`     |
-/// | energy       | pJ                    | `66.929` µJ (3 decimals = nJ)   | `energy µJ`       |
+/// | energy       | pJ                    | `66.929` µJ, `0.000742` µJ (≥ 3 significant digits) | `energy µJ` |
 /// | accuracy     | fraction 0…1          | `0.8952`                        | `… acc`           |
 /// | points       | fraction 0…1          | `7.40` percentage points        | `regret (points)` |
 /// | throughput   | images per second     | `1234`                          | `img/s`           |
@@ -75,7 +75,7 @@ public enum Quantity: String, CaseIterable, Sendable {
         case .parameters, .macs, .bops: return Quantity.grouped(v)
         case .memory: return String(format: "%.1f", scaled(v))
         case .compression: return String(format: "%.1f×", v)
-        case .energy: return String(format: "%.3f", scaled(v))
+        case .energy: return Quantity.significant(scaled(v), digits: 3, minimumDecimals: 3)
         case .accuracy: return String(format: "%.4f", v)
         case .points: return String(format: "%.2f", scaled(v))
         case .throughput: return String(format: "%.0f", v)
@@ -99,6 +99,26 @@ public enum Quantity: String, CaseIterable, Sendable {
         case .trainingTime: return format(v) + " ms/image"
         default: return format(v)
         }
+    }
+
+    /// Fixed-point text with `minimumDecimals` decimals, or more when the value needs
+    /// them to show `digits` significant digits: 66.929, 0.100, 0.0742, 0.000742. So a
+    /// column keeps one unit and no nonzero value prints as zero (a binary layer's
+    /// compute energy is a few nJ, 0.000 µJ at 3 decimals). Zero prints with
+    /// `minimumDecimals`; never scientific notation.
+    public static func significant(_ v: Double, digits: Int, minimumDecimals: Int) -> String {
+        var decimals = minimumDecimals
+        if v != 0 {
+            // Digits before the first significant one, after the decimal point.
+            let leading = -Int(log10(abs(v)).rounded(.down)) - 1
+            decimals = max(minimumDecimals, min(15, leading + digits))
+        }
+        var text = String(format: "%.\(decimals)f", v)
+        // Rounding can carry into a new digit (0.0009996 → "0.001000"): drop the extra zero.
+        if decimals > minimumDecimals, text.hasSuffix("0"), abs(Double(text) ?? 0) >= pow(10, Double(digits - decimals)) {
+            text = String(format: "%.\(decimals - 1)f", v)
+        }
+        return text
     }
 
     /// An integer with comma thousands separators: 105962 → "105,962", −1234 → "−1,234".

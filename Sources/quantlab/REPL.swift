@@ -20,6 +20,14 @@ final class REPL {
         self.progress = progress
         // The live progress region is erased before a command prints its result.
         notebook = Notebook(output: { progress.clear(); Console.out($0) })
+        if interactive {
+            // Output taller than the terminal goes through $PAGER, at the prompt only.
+            let pager = Pager(), shown = notebook
+            shown.output = { [unowned shown] text in
+                progress.clear()
+                if shown.sourceDepth == 0 { pager.show(text, print: Console.out) } else { Console.out(text) }
+            }
+        }
         let workspace = notebook.workspace
         Startup.connect(workspace, progress: progress)
         if interactive {

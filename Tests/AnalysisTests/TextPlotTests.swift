@@ -21,6 +21,13 @@ import Testing
         text.split(separator: "\n").filter { $0.contains("|") || $0.contains("+ ") }.joined(separator: "\n")
     }
 
+    /// The plot rows without their y tick labels and axis: only what was drawn.
+    func canvasCells(_ text: String) -> String {
+        plotArea(text).split(separator: "\n").map { line in
+            line.firstIndex { $0 == "|" || $0 == "+" }.map { String(line[line.index(after: $0)...]) } ?? ""
+        }.joined(separator: "\n")
+    }
+
     @Test func lineChartDimensionsAndMarkers() {
         let text = TextPlot.lines(Self.curves, title: "Validation accuracy", xLabel: "epoch", yLabel: "val_acc")
         checkDimensions(text, width: 72, height: 20)
@@ -55,6 +62,38 @@ import Testing
         checkDimensions(text, width: 72, height: 20)
         #expect(plotArea(text).filter { $0 == "*" }.count == 3)
         #expect(plotArea(text).filter { $0 == "o" }.count == 2)
+    }
+
+    /// Seven configurations whose curves coincide in places (as float, w8 and w4 do in
+    /// a short run): no series may vanish under another; a shared cell shows how many
+    /// series meet there and the legend says which.
+    @Test func coincidingPointsStayVisible() {
+        let same = [0.70, 0.80, 0.85]
+        let series = [Series(name: "fp", y: same), Series(name: "w8a8", y: same), Series(name: "w4a4", y: same),
+                      Series(name: "w2a2", y: [0.60, 0.80, 0.75]), Series(name: "wta2", y: [0.50, 0.65, 0.70]),
+                      Series(name: "w1a2", y: [0.40, 0.50, 0.55]), Series(name: "w1a1", y: [0.40, 0.50, 0.62])]
+        let text = TextPlot.lines(series, title: "val acc", xLabel: "epoch", yLabel: "acc", width: 72, height: 24)
+        checkDimensions(text, width: 72, height: 24)
+        let area = canvasCells(text)
+        // fp, w8a8 and w4a4 share all three points; w2a2 joins them at epoch 2; w1a2 and w1a1 share two.
+        #expect(area.filter { $0 == "3" }.count == 2, "got:\n\(text)")
+        #expect(area.filter { $0 == "4" }.count == 1, "got:\n\(text)")
+        #expect(area.filter { $0 == "2" }.count == 2, "got:\n\(text)")
+        #expect(text.contains("2 = % and & (2 points)"), "got:\n\(text)")
+        #expect(text.contains("3 = * o and x (2 points)"), "got:\n\(text)")
+        #expect(text.contains("4 = * o x and # (1 point)"), "got:\n\(text)")
+        // Every series still shows: its own marker somewhere or its marker in a shared-cell entry.
+        let shared = text.split(separator: "\n").filter { $0.contains(" = ") }
+        for i in series.indices {
+            let m = TextPlot.marker(i)
+            #expect(area.contains(m) || shared.contains { $0.split(separator: " ").contains(Substring(String(m))) }, "\(series[i].name) hidden")
+        }
+        // Scatter: two series on exactly the same points.
+        let scatter = TextPlot.scatter([Series(name: "a", x: [0.5, 0.6], y: [0.7, 0.8]), Series(name: "b", x: [0.5, 0.6], y: [0.7, 0.8])],
+                                       title: "", xLabel: "x", yLabel: "y", width: 40, height: 12)
+        checkDimensions(scatter, width: 40, height: 12)
+        #expect(canvasCells(scatter).filter { $0 == "2" }.count == 2 && !canvasCells(scatter).contains("*") && !canvasCells(scatter).contains("o"))
+        #expect(scatter.contains("2 = * and o (2 points)"), "got:\n\(scatter)")
     }
 
     @Test func paretoHighlightsTheFront() {

@@ -25,7 +25,9 @@ import Testing
 
     static func transcript() -> String {
         var out: [String] = []
-        let dir = NSTemporaryDirectory() + "teaching-views-\(getpid())"
+        // One folder per call: the suite's tests run in parallel, and a shared quantlab.db raced
+        // ("table configurations already exists").
+        let dir = NSTemporaryDirectory() + "teaching-views-\(getpid())-\(UUID().uuidString.prefix(8))"
         try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let notebook = Notebook(workspace: Workspace(workingDirectory: dir), output: { out.append($0) })
         for line in script.split(separator: "\n") {

@@ -128,14 +128,16 @@ import Testing
     @Test func renderedTable() {
         let text = CostReport(Self.twoLayers).render()
         // compute conv1 1000·0.2500008 pJ, dense1 400·4.6 pJ; memory = weight bits · 20.3125 (no activation sizes given)
-        // In µJ with 3 decimals (Formatting.Quantity): 0.250 nJ compute of conv1 shows as 0.000, 266.5 nJ memory of dense1 as 0.267.
+        // In µJ (Formatting.Quantity): 3 decimals from 0.1 µJ up (266.5 nJ memory of dense1: 0.267), 3 significant digits
+        // below, so conv1's 250.0008 pJ compute shows as 0.000250 (it printed 0.000 at 3 decimals); 6175 pJ = 0.006175 µJ
+        // is 0.0061749999… in binary, hence 0.00617.
         let expected = """
         layer   kind    W  A in  mult  params  weight bits  bytes  compression   MACs    BOPs  compute µJ  memory µJ  energy µJ
         -----------------------------------------------------------------------------------------------------------------------
-        conv1   conv    4     8  mul8      40          304     38         4.2×  1,000  32,000       0.000      0.006      0.006
-        dense1  dense  32     2  fp32     410       13,120  1,640         1.0×    400  25,600       0.002      0.267      0.268
+        conv1   conv    4     8  mul8      40          304     38         4.2×  1,000  32,000    0.000250    0.00617    0.00643
+        dense1  dense  32     2  fp32     410       13,120  1,640         1.0×    400  25,600     0.00184      0.267      0.268
         -----------------------------------------------------------------------------------------------------------------------
-        total                             450       13,424  1,678         1.1×  1,400  57,600       0.002      0.273      0.275
+        total                             450       13,424  1,678         1.1×  1,400  57,600     0.00209      0.273      0.275
         Energy is an estimate per inference: compute (multipliers, XOR/multiplexers for binary and ternary, adds) and memory (one DRAM read of every stored weight bit, activations read and written in SRAM at their bit widths); 45 nm figures from Horowitz (ISSCC 2014) as encoded in QKeras qtools.
         params: weights and biases of conv and dense layers, the ones quantized; batch-norm scales, shifts and running statistics are not counted (model show counts them, and float).
         """

@@ -75,6 +75,31 @@ struct TranscriptTests {
         #expect(!history.contains("abandoned"))
     }
 
+    /// Output taller than the 40-row terminal goes through $PAGER, whole; short output
+    /// and the commands of a sourced file print directly.
+    @Test func longOutputGoesThroughThePager() throws {
+        let dir = scratchDirectory("pager")
+        let binary = try #require(quantlabBinary(), "quantlab binary not found next to the test bundle; set QUANTLAB_BIN")
+        let paged = dir + "/paged.txt"
+        try "help all\n".write(toFile: dir + "/long.qlab", atomically: true, encoding: .utf8)
+        let shell = try Tmux("exec env HOME='\(dir)/home' TERM=tmux-256color PAGER='cat >> \(paged); echo PAGED' '\(binary)' --no-record", in: dir)
+        #expect(try shell.wait { $0.hasSuffix(prompt.trimmingCharacters(in: .whitespaces)) }, "no prompt: \(shell.shown)")
+        try shell.type("help all")
+        try shell.press("Enter")
+        #expect(try shell.wait { $0.hasSuffix("PAGED\nqlab>") }, "\(shell.shown)")
+        let once = contents(paged)
+        #expect(once.split(separator: "\n").count > 40 && once.contains("data load") && once.hasSuffix("\n"), "\(once)")
+        try shell.type("echo short")
+        try shell.press("Enter")
+        #expect(try shell.wait { $0.hasSuffix("short\nqlab>") }, "\(shell.shown)")
+        try shell.type("source long.qlab")
+        try shell.press("Enter")
+        // The typed 'help all' went to the pager, so help text on screen is the sourced one, printed directly.
+        #expect(try shell.wait { $0.hasSuffix("qlab>") && $0.contains("quantizer histogram CONFIG") }, "\(shell.shown)")
+        #expect(contents(paged) == once, "only the typed 'help all' was paged")
+        try shell.press("C-d")
+    }
+
     @Test func killedShellLeavesAReplayableSession() throws {
         let dir = scratchDirectory("killed")
         let shell = try startShell("--session killed", in: dir)

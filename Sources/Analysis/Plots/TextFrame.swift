@@ -22,6 +22,9 @@ struct TextFrame {
     let labelWidth: Int
     let yTickLabels: [Int: String]
     let glyphs: Glyphs
+    /// Whether the title, labels and legend leave fewer than 3 plot rows, so the chart
+    /// is taller than asked.
+    let overflows: Bool
 
     struct Glyphs {
         let vertical: Character, yTick: Character, corner: Character, horizontal: Character, xTick: Character
@@ -41,6 +44,7 @@ struct TextFrame {
         let overhead = (title.isEmpty ? 0 : 1) + (yLabel.isEmpty ? 0 : 1) + 2
             + (xLabel.isEmpty ? 0 : 1) + legendLines.count
         rows = max(3, height - overhead)
+        overflows = height - overhead < 3
         let plotRows = rows
         let y = AxisScale.linear(yValues, targetTicks: 6, integral: false) { $0.ticks.count <= (plotRows + 1) / 2 + 1 }
         yScale = y

@@ -22,10 +22,12 @@ public enum TextPlot {
 
     /// A line chart, one trace per series (e.g. validation accuracy per epoch, one
     /// series per configuration). Consecutive points are joined with the series'
-    /// marker; data points are drawn last, on top. A NaN breaks the line.
+    /// marker; data points are drawn last, on top. A NaN breaks the line. Where data
+    /// points of several series fall in one cell, the cell shows how many (`2`…`9`)
+    /// and the legend says whose, so no series hides under another.
     public static func lines(_ series: [Series], title: String, xLabel: String, yLabel: String,
                              width: Int = 72, height: Int = 20, style: Style = .ascii) -> String {
-        let frame = makeFrame(series, title: title, xLabel: xLabel, yLabel: yLabel, width: width, height: height, style: style)
+        let (frame, shared) = settledFrame(series, title: title, xLabel: xLabel, yLabel: yLabel, width: width, height: height, style: style)
         var canvas = frame.makeCanvas()
         for (i, s) in series.enumerated() {
             var previous: (column: Int, row: Int)?
@@ -35,17 +37,17 @@ public enum TextPlot {
                 previous = cell
             }
         }
-        drawPoints(series, frame: frame, on: &canvas, style: style)
+        drawPoints(shared, frame: frame, on: &canvas, style: style)
         return frame.render(canvas)
     }
 
     /// A scatter plot, one marker per series (e.g. early vs final accuracy, one
-    /// series per quantizer family).
+    /// series per quantizer family); coinciding points of several series as in `lines`.
     public static func scatter(_ series: [Series], title: String, xLabel: String, yLabel: String,
                                width: Int = 72, height: Int = 20, style: Style = .ascii) -> String {
-        let frame = makeFrame(series, title: title, xLabel: xLabel, yLabel: yLabel, width: width, height: height, style: style)
+        let (frame, shared) = settledFrame(series, title: title, xLabel: xLabel, yLabel: yLabel, width: width, height: height, style: style)
         var canvas = frame.makeCanvas()
-        drawPoints(series, frame: frame, on: &canvas, style: style)
+        drawPoints(shared, frame: frame, on: &canvas, style: style)
         return frame.render(canvas)
     }
 
@@ -111,25 +113,85 @@ public enum TextPlot {
 
     // MARK: - Shared
 
-    private static func makeFrame(_ series: [Series], title: String, xLabel: String, yLabel: String,
-                                  width: Int, height: Int, style: Style) -> TextFrame {
+    private static func makeFrame(_ series: [Series], extra: [(marker: Character, name: String)], title: String, xLabel: String,
+                                  yLabel: String, width: Int, height: Int, style: Style) -> TextFrame {
         let points = series.flatMap { $0.points.compactMap { $0 } }
         return TextFrame(title: title, xLabel: xLabel, yLabel: yLabel,
-                         legend: series.enumerated().map { (marker($0.offset, style: style), $0.element.name) },
+                         legend: series.enumerated().map { (marker($0.offset, style: style), $0.element.name) } + extra,
                          xValues: points.map(\.x), yValues: points.map(\.y), logX: false,
                          width: width, height: height, style: style)
     }
 
-    private static func drawPoints(_ series: [Series], frame: TextFrame, on canvas: inout TextCanvas, style: Style) {
-        var any = false
-        for (i, s) in series.enumerated() {
-            for case let p? in s.points {
-                guard let c = frame.cell(p.x, p.y) else { continue }
-                canvas[c.column, c.row] = marker(i, style: style)
-                any = true
+    /// The frame with its legend complete: the series, then one entry per set of series
+    /// that share cells (one entry for all of them when the chart is too small). The legend's height moves points between cells, so
+    /// the shared cells are found again until the legend stops changing.
+    private static func settledFrame(_ series: [Series], title: String, xLabel: String, yLabel: String,
+                                     width: Int, height: Int, style: Style) -> (TextFrame, PointCells) {
+        var extra: [(marker: Character, name: String)] = []
+        var compact = false
+        for _ in 0..<4 {
+            let frame = makeFrame(series, extra: extra, title: title, xLabel: xLabel, yLabel: yLabel, width: width, height: height, style: style)
+            let cells = PointCells(series, frame: frame)
+            // A chart too small for one line per set gets one line for every shared cell.
+            if frame.overflows && extra.count > 1 { compact = true }
+            let next = compact ? cells.compactLegend() : cells.legend(style: style)
+            if next.map(\.name) == extra.map(\.name) { return (frame, cells) }
+            extra = next
+        }
+        let frame = makeFrame(series, extra: extra, title: title, xLabel: xLabel, yLabel: yLabel, width: width, height: height, style: style)
+        return (frame, PointCells(series, frame: frame))
+    }
+
+    /// Which series have a data point in each cell of a frame.
+    struct PointCells {
+        /// (column, row) → the series there, ascending, each once.
+        var series: [Int: [Int]] = [:]
+        let columns: Int
+
+        init(_ all: [Series], frame: TextFrame) {
+            columns = frame.columns
+            for (i, s) in all.enumerated() {
+                for case let p? in s.points {
+                    guard let c = frame.cell(p.x, p.y) else { continue }
+                    let key = c.row * columns + c.column
+                    if series[key]?.last != i { series[key, default: []].append(i) }
+                }
             }
         }
-        if !any { noData(&canvas) }
+
+        /// The mark of a cell shared by `n` series: the digit n (9 for nine or more).
+        static func mark(_ n: Int) -> Character { Character(String(min(n, 9))) }
+
+        /// The digits only: `2 to 4 = that many series at one point`.
+        func compactLegend() -> [(marker: Character, name: String)] {
+            let counts = series.values.map { min($0.count, 9) }.filter { $0 > 1 }
+            guard let low = counts.min(), let high = counts.max() else { return [] }
+            return [(PointCells.mark(low), (low == high ? "" : "to \(high) ") + "= that many series at one point")]
+        }
+
+        /// One legend entry per set of series sharing cells, keyed by the digit the cells
+        /// show: `2 = * and o (3 points)`, `3 = * o and x (1 point)`; at most four sets per
+        /// digit, the last saying how many more.
+        func legend(style: Style) -> [(marker: Character, name: String)] {
+            var sets: [[Int]: Int] = [:]
+            for members in series.values where members.count > 1 { sets[members, default: 0] += 1 }
+            return Dictionary(grouping: sets.keys) { min($0.count, 9) }.sorted { $0.key < $1.key }.flatMap { n, groups in
+                let shown = groups.sorted { $0.lexicographicallyPrecedes($1) }
+                return shown.prefix(4).enumerated().map { k, g in
+                    let names = g.map { String(marker($0, style: style)) }
+                    var text = "= " + names.dropLast().joined(separator: " ") + " and " + names.last! + " (\(sets[g]!) point\(sets[g]! == 1 ? "" : "s"))"
+                    if k == 3 && shown.count > 4 { text += "; \(shown.count - 4) more such sets" }
+                    return (PointCells.mark(n), text)
+                }
+            }
+        }
+    }
+
+    private static func drawPoints(_ cells: PointCells, frame: TextFrame, on canvas: inout TextCanvas, style: Style) {
+        for (key, members) in cells.series {
+            canvas[key % cells.columns, key / cells.columns] = members.count > 1 ? PointCells.mark(members.count) : marker(members[0], style: style)
+        }
+        if cells.series.isEmpty { noData(&canvas) }
     }
 
     private static func noData(_ canvas: inout TextCanvas) {

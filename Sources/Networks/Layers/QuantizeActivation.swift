@@ -7,6 +7,9 @@ import Quantization
 public final class QuantizeActivation: Layer {
     public var name: String
     public unowned let owner: WeightedLayer
+    /// Called after each forward with the values that entered the quantizer and what it
+    /// made of them (teaching views read real activations through it); nil in training.
+    public var probe: ((_ input: UnsafeBufferPointer<Float>, _ output: UnsafeBufferPointer<Float>) -> Void)?
 
     public init(owner: WeightedLayer) {
         self.owner = owner
@@ -23,6 +26,7 @@ public final class QuantizeActivation: Layer {
         x.data.withUnsafeBufferPointer { xp in
             y.data.withUnsafeMutableBufferPointer { yp in
                 owner.activationQuantizer.forward(xp.baseAddress!, into: yp.baseAddress!, count: n, training: training)
+                probe?(xp, UnsafeBufferPointer(yp))
             }
         }
     }

@@ -5,6 +5,7 @@ import Quantization
 import Trials
 import Datasets
 import QONNX
+import Analysis
 
 /// `quantizer levels | histogram`, `export`, `evaluate`.
 enum QuantizerCommands {
@@ -34,19 +35,32 @@ enum QuantizerCommands {
                 return CommandOutput(text: text, results: ["levels \(v.precision.weight.token) count \(l.count.map(String.init) ?? "?")"])
             },
             CommandSpec(
-                group: "quantizer", verb: "histogram", synopsis: "quantizer histogram CONFIG|wWaA [layer=LAYER] [config=NAME|model=NAME] [perchannel=yes] [channel=K] [bins=N]",
-                abstract: "Text histograms of a layer's weights before and after quantization, bins aligned to the levels (teaching view).",
+                group: "quantizer", verb: "histogram",
+                synopsis: "quantizer histogram CONFIG|wWaA [of=weights|activations] [layer=LAYER] [config=NAME|model=NAME] [perchannel=yes] [channel=K] [bins=N] [images=N] " + PlotOutput.synopsis,
+                abstract: "Histograms of a layer's weights, or of the activations entering its quantizer, before and after quantization (teaching view).",
                 discussion: """
                 The weights are chosen as for quantizer levels. By default every level sits at the centre of a bin
                 (several bins per level step when there are few levels, several levels per bin when there are many),
-                so the quantized weights show as one spike per level; bins=N gives N equal bins instead. With
+                so the quantized values show as one spike per level; bins=N gives N equal bins instead. With
                 perchannel=yes, channel=K (default 1) shows one output channel with its own scale.
+                of=activations runs the model (CONFIG's, trained after trial final, else initial; wWaA: that precision
+                on layer=, or on every layer, of config= or model=) in evaluation mode on the first images=N (128)
+                validation images and shows, for layer= or every quantized activation, the values entering the
+                quantizer and after it, with the share clipped above c and below 0. svg=, png=, pdf= draw the same
+                histograms as bars (one panel per layer).
                 """,
-                options: ["config", "model", "layer", "perchannel", "channel", "bins"], completes: [.named(teachingWord)],
-                optionValues: ["config": .config, "model": .model, "layer": .layer]
+                options: ["config", "model", "layer", "perchannel", "channel", "bins", "of", "images"] + PlotOutput.options,
+                completes: [.named(teachingWord)],
+                optionValues: ["config": .config, "model": .model, "layer": .layer, "of": .choice(["weights", "activations"])]
+                    .merging(PlotOutput.optionValues) { a, _ in a }
             ) { inv, ws in
                 try inv.expectWords(1...1)
                 let bins = try inv.int("bins", in: 2...64)
+                if try inv.choice("of", ["weights", "activations"], default: "weights") == "activations" {
+                    if inv.string("channel") != nil { throw inv.usageError("channel= applies to weights; activations have no per-channel scale") }
+                    return try ActivationProbe.run(inv, ws, bins: bins)
+                }
+                if inv.string("images") != nil { throw inv.usageError("images= applies to of=activations") }
                 let v = try teachingTarget(inv, ws)
                 let perChannel = v.options.perChannel || v.precision.weight == .binary
                 var weights = v.weights, source = v.source, channels = v.channels
@@ -62,7 +76,13 @@ enum QuantizerCommands {
                 // One channel quantized alone gets the scale it has within the tensor: scales are per row.
                 let h = weightHistogram(name: source, weights: weights, channels: channels, quantizer: v.weightQuantizer, bins: bins)
                 let l = levels(v.weightQuantizer, weights: weights, channels: channels)
-                return CommandOutput(h.description + "\n" + QuantizerExplanation.weights(l, binaryConnect: v.options.binaryConnect))
+                let (width, height) = try PlotOutput.size(inv)
+                let svg = SVGPlot.histogram(edges: h.edges, before: h.before, after: h.after,
+                                            title: "\(source.prefix { $0 != "," }) weights (w\(v.precision.weight.token)) before and after quantization",
+                                            xLabel: "weight value", names: ("float weights", "quantized"), width: width, height: height)
+                let wrote = try PlotOutput.write(svg, inv, ws)
+                return CommandOutput(h.description + "\n" + QuantizerExplanation.weights(l, binaryConnect: v.options.binaryConnect)
+                                     + (wrote.isEmpty ? "" : "\n" + wrote))
             },
             CommandSpec(
                 verb: "export", synopsis: "export CONFIG FILE.qlm | FILE.onnx [reference=N]",

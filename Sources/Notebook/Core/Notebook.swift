@@ -21,6 +21,8 @@ public final class Notebook {
     public var output: (String) -> Void
     /// Nesting depth of `source`.
     var depth = 0
+    /// 0 for a command typed at the prompt (or a script's own line), > 0 inside `source`.
+    public var sourceDepth: Int { depth }
     static let maxSourceDepth = 16
     /// Set by `quit` / `exit`: the shell leaves, a script or sourced file ends.
     public internal(set) var quitRequested = false
