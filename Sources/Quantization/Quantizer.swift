@@ -51,6 +51,15 @@ extension WeightQuantizer {
         return q
     }
 
+    /// Codes −1, 0, +1 of Q(w) at evaluation (one scale per entry of `scales`): the export of
+    /// quantizers whose levels are ±α and 0 (ternary, smart ternary).
+    public func signCodes(_ w: UnsafePointer<Float>, count: Int, channels: Int, scheme: WeightCodes.Scheme) -> WeightCodes {
+        var q = [Float](repeating: 0, count: count)
+        q.withUnsafeMutableBufferPointer { quantize(w, into: $0.baseAddress!, count: count, channels: channels, training: false) }
+        let codes = q.map { $0 > 0 ? Int32(1) : ($0 < 0 ? Int32(-1) : 0) }
+        return WeightCodes(scheme: scheme, codes: codes, scales: scales)
+    }
+
     /// Codes over an array.
     public func codes(_ w: [Float], channels: Int = 1) -> WeightCodes? {
         w.withUnsafeBufferPointer { codes($0.baseAddress!, count: w.count, channels: channels) }
