@@ -117,18 +117,24 @@ import Quantization
         #expect(c.costReport(of: t.model).layers[1].weightBits == 2)
     }
 
+    /// dense 1 → 2 trained by CoNNTrA, its weights set to `weights` (whose largest |w| is the scale).
+    func twoWeights(scaleFrom weights: [Float]) throws -> (Sequential, Parameter, ConnTraStep) {
+        var o = QuantizerOptions()
+        o.method = .conntra
+        let c = Configuration(name: "two", modelName: "two", spec: try ModelSpec(parsing: "dense 2"), inputShape: [1],
+                              layerNames: ["dense1"], precisions: [LayerPrecision("wta32")!], options: o)
+        let model = try c.buildModel(seed: 1)
+        let w = model.weightedLayers[0].weight
+        w.value.data = weights
+        return (model, w, try ConnTraStep(model: model, configurationName: "two"))
+    }
+
     /// CoNNTrA on a 2-weight problem (dense 1 → 2, x = 1, scale s = ½), solved by hand.
     /// Codes (1, 1), label 0: z = (½, ½), loss ln 2, g = (−½, ½). w₀ cannot rise above +1, so
     /// w₁ moves down: codes (1, 0), loss ln(1 + e^−½) < ln 2 (kept); then (1, −1), loss
     /// ln(1 + e^−1); then no coordinate can move against its gradient.
     @Test func conntraStepOnTwoWeights() throws {
-        let c = Configuration(name: "two", modelName: "two", spec: try ModelSpec(parsing: "dense 2"), inputShape: [1],
-                              layerNames: ["dense1"], precisions: [LayerPrecision("wta32")!],
-                              options: { var o = QuantizerOptions(); o.method = .conntra; return o }())
-        let model = try c.buildModel(seed: 1)
-        let w = model.weightedLayers[0].weight
-        w.value.data = [0.5, 0.5]
-        let step = try ConnTraStep(model: model, configurationName: "two")
+        let (model, w, step) = try twoWeights(scaleFrom: [0.5, 0.5])
         #expect(step.blockSize == 1)
         func lossAndStep(labels: [Int32], inputs: [Float]) -> (before: Double, changed: Int, after: Double) {
             model.withInput { x in x = Tensor(shape: [inputs.count, 1], data: inputs) }
@@ -154,13 +160,7 @@ import Quantization
     /// A move that raises the batch loss is undone: codes (0, 0), scale 5, labels (0, 0, 1):
     /// g₀ = −1/6 picks w₀ → +5, but then the loss is (2·ln(1 + e^−5) + ln(1 + e^5))/3 ≈ 1.673 > ln 2.
     @Test func conntraRejectsAMoveThatRaisesTheLoss() throws {
-        let c = Configuration(name: "two", modelName: "two", spec: try ModelSpec(parsing: "dense 2"), inputShape: [1],
-                              layerNames: ["dense1"], precisions: [LayerPrecision("wta32")!],
-                              options: { var o = QuantizerOptions(); o.method = .conntra; return o }())
-        let model = try c.buildModel(seed: 1)
-        let w = model.weightedLayers[0].weight
-        w.value.data = [5, 0]
-        let step = try ConnTraStep(model: model, configurationName: "two")
+        let (model, w, step) = try twoWeights(scaleFrom: [5, 0])
         w.value.data = [0, 0]
         model.withInput { x in x = Tensor(shape: [3, 1], data: [1, 1, 1]) }
         model.zeroGrad()
