@@ -22,6 +22,11 @@ public protocol WeightQuantizer: AnyObject {
     /// What the optimizer should run on the latent weights after each update
     /// (BinaryConnect clips them to [−1, 1]); nil when nothing.
     var latentWeightUpdate: ((inout Tensor) -> Void)? { get }
+    /// Learned parameters of the quantizer itself (a pruning mask's scores, a depth
+    /// parameter); the layer's optimizer moves them and checkpoints keep them. Empty by default.
+    var parameters: [Parameter] { get }
+    /// Whether the layer must call `quantize` (false only for float weights used as they are).
+    var transformsWeights: Bool { get }
 }
 
 extension WeightQuantizer {
@@ -32,6 +37,8 @@ extension WeightQuantizer {
     public var scales: [Float] { [] }
     public func codes(_ w: UnsafePointer<Float>, count: Int, channels: Int) -> WeightCodes? { nil }
     public var latentWeightUpdate: ((inout Tensor) -> Void)? { nil }
+    public var parameters: [Parameter] { [] }
+    public var transformsWeights: Bool { precision != .float }
 
     /// Convenience over arrays (tests, export, teaching views; allocates).
     public func quantized(_ w: [Float], channels: Int = 1, training: Bool = false) -> [Float] {
@@ -42,6 +49,15 @@ extension WeightQuantizer {
             }
         }
         return q
+    }
+
+    /// Codes −1, 0, +1 of Q(w) at evaluation (one scale per entry of `scales`): the export of
+    /// quantizers whose levels are ±α and 0 (ternary, smart ternary).
+    public func signCodes(_ w: UnsafePointer<Float>, count: Int, channels: Int, scheme: WeightCodes.Scheme) -> WeightCodes {
+        var q = [Float](repeating: 0, count: count)
+        q.withUnsafeMutableBufferPointer { quantize(w, into: $0.baseAddress!, count: count, channels: channels, training: false) }
+        let codes = q.map { $0 > 0 ? Int32(1) : ($0 < 0 ? Int32(-1) : 0) }
+        return WeightCodes(scheme: scheme, codes: codes, scales: scales)
     }
 
     /// Codes over an array.

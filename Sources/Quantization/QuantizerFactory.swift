@@ -12,6 +12,14 @@ public struct QuantizerOptions: Hashable, Sendable, Codable {
     public var clipMomentum: Float = 0.9
     /// Seed for stochastic rounding.
     public var seed: UInt64 = 0
+    /// ProxConnect for binary and ternary weights (`weights=prox…`); nil: the plain quantizers.
+    public var prox: ProxSchedule?
+    /// Smart ternary quantization (`stq=…`): binary and ternary layers choose their depth.
+    public var stq: STQSettings?
+    /// Differentiable mask pruning (`prune=dmp:…`).
+    public var prune: PruneSettings?
+    /// A training method that replaces backpropagation's update (`method=conntra`); nil: backprop.
+    public var method: TrainingMethod?
     public init() {}
 }
 
@@ -25,6 +33,12 @@ public func makeWeightQuantizer(_ p: Precision, options: QuantizerOptions = Quan
         return FloatWeights()
     case .bits(let k):
         return UniformWeightQuantizer(bits: k, perChannel: options.perChannel, stochastic: options.stochastic, seed: options.seed)
+    case .ternary where options.stq != nil, .binary where options.stq != nil:
+        return SmartTernaryQuantizer(startingAt: p)
+    case .ternary where options.method == .conntra:
+        return ConnTraWeights()
+    case .ternary where options.prox != nil, .binary where options.prox != nil:
+        return ProxWeightQuantizer(levels: p == .binary ? .binary : .ternary, schedule: options.prox!)
     case .ternary:
         return TernaryWeightQuantizer(perChannel: options.perChannel)
     case .binary:

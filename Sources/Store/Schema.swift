@@ -14,6 +14,7 @@ enum Schema {
         migrator.registerMigration("v1") { db in try v1(db) }
         migrator.registerMigration("v2") { db in try v2(db) }
         migrator.registerMigration("v3") { db in try v3(db) }
+        migrator.registerMigration("v4-trained") { db in try v4Trained(db) }
         return migrator
     }
 
@@ -147,5 +148,12 @@ enum Schema {
                 finished    TEXT NOT NULL
             );
             """)
+    }
+
+    /// v4-trained: what a run's training methods left (issue 16): smart-ternary depths per
+    /// layer, the weights pruning kept, CoNNTrA's training state, the trained cost — one line
+    /// of text (`Trainer.trainedSummary`), NULL for runs without such methods.
+    private static func v4Trained(_ db: Database) throws {
+        try db.execute(sql: "ALTER TABLE runs ADD COLUMN trained TEXT")
     }
 }

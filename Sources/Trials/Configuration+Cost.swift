@@ -13,7 +13,10 @@ extension Configuration {
 
     /// Parameters, packed weight memory, MACs, bit operations and estimated energy per
     /// weighted layer of `model`, which must be built from this configuration's spec.
-    /// Costs depend on shapes and precisions only, never on the weights' values.
+    /// Costs depend on shapes and precisions only, never on the weights' values — except
+    /// what training methods decide: a smart-ternary layer is priced at the depth it has now
+    /// (binary or ternary), and with `prune=` only the weights the masks keep count (the
+    /// planned count, `kept(of:)`, when `model` has no masks).
     public func costReport(of model: Sequential) -> CostReport {
         precondition(model.spec == spec && model.inputShape == inputShape,
                      "costReport(of:): the model is not built from configuration \(name)")
@@ -25,14 +28,24 @@ extension Configuration {
             let inputBits = model.weightedInputSources[i].map { precisions[$0].activation.storageBits } ?? 8
             let shape = model.inputShape(of: layer)
             let weights = layer.weight.value.count
+            let masked = layer.weightQuantizer as? MaskedWeightQuantizer
+            let live = masked?.inner ?? layer.weightQuantizer
+            let weightPrecision = live is SmartTernaryQuantizer ? live.precision : p.weight
+            var kept: Int?, maskBits = 0
+            if let prune = options.prune {
+                let filters = prune.granularity == .filter
+                kept = masked?.keptWeights
+                    ?? (filters ? prune.kept(of: layer.outputChannels) * (weights / layer.outputChannels) : prune.kept(of: weights))
+                maskBits = filters ? 0 : weights
+            }
             rows.append(LayerCostInput(
                 name: layer.name, kind: layer is Conv2D ? "conv" : "dense", weights: weights,
                 biases: layer.bias?.value.count ?? 0,
-                scales: LayerCostInput.scaleCount(for: p.weight, options: options, outputChannels: layer.outputChannels),
+                scales: LayerCostInput.scaleCount(for: weightPrecision, options: options, outputChannels: layer.outputChannels),
                 macs: layer.macs(inputShape: shape), fanIn: weights / layer.outputChannels,
-                weightPrecision: p.weight, inputBits: inputBits, inputElements: shape.reduce(1, *),
+                weightPrecision: weightPrecision, inputBits: inputBits, inputElements: shape.reduce(1, *),
                 outputElements: layer.macs(inputShape: shape) / max(1, weights / layer.outputChannels),
-                outputBits: p.activation.storageBits))
+                outputBits: p.activation.storageBits, kept: kept, maskBits: maskBits))
         }
         return CostReport(rows)
     }

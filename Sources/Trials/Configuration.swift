@@ -41,6 +41,10 @@ public struct Configuration: Hashable, Sendable {
         if options.binaryConnect { opts.append("binary=connect") }
         if options.stochastic { opts.append("stochastic=true") }
         if options.pact { opts.append("pact=true") }
+        if let p = options.prox { opts.append("weights=\(p.text)") }
+        if let q = options.stq { opts.append("stq=\(q.text)") }
+        if let d = options.prune { opts.append("prune=\(d.text)") }
+        if let m = options.method { opts.append("method=\(m.rawValue)") }
         parts += opts
         parts += overrides.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
         return parts.joined(separator: " ")
@@ -66,6 +70,13 @@ public struct Configuration: Hashable, Sendable {
 
     /// The dominant quantizer family of the weights (the lowest precision present), for breakdowns.
     public var family: String {
+        // A training method is its own family: correlate's per-family tables compare methods.
+        var methods: [String] = []
+        if options.method == .conntra { methods.append("conntra") }
+        if options.prox != nil { methods.append("proxconnect") }
+        if options.stq != nil { methods.append("stq") }
+        if options.prune != nil { methods.append("dmp") }
+        if !methods.isEmpty { return methods.joined(separator: "+") }
         let ws = precisions.map(\.weight)
         if ws.contains(.binary) { return "binary" }
         if ws.contains(.ternary) { return "ternary" }

@@ -48,6 +48,8 @@ public final class Trainer {
     /// The seed the weights and streams come from.
     public let seed: UInt64
     private var labels: [Int32] = []
+    /// ProxConnect, STQ, DMP and CoNNTrA (`Methods/MethodHooks.swift`).
+    let methods: MethodHooks
 
     /// Weights come from `seed` alone (not from the configuration), so every
     /// configuration of an architecture starts from the same weights and sees the
@@ -69,6 +71,7 @@ public final class Trainer {
         model = try configuration.buildModel(seed: root.fork(1).state)
         orderRNG = root.fork(2)
         augmentRNG = root.fork(3)
+        methods = try MethodHooks(model: model, configuration: configuration)
         switch s.optimizer {
         case "sgd": optimizer = SGD(momentum: s.momentum, weightDecay: s.weightDecay)
         default: optimizer = Adam(weightDecay: s.weightDecay)
@@ -112,13 +115,15 @@ public final class Trainer {
                 fillBatch(split, indices: order[lo..<hi], normalization: normalization, augmentation: augmentation,
                           rng: &augmentRNG, x: &x, labels: &labels)
             }
+            methods.beforeBatch(step: epochsDone * batches + b)
             model.zeroGrad()
             let logits = model.forward(training: true)
             let (loss, right) = model.withLogitGradient { g in
                 SoftmaxCrossEntropy.lossAndGradient(logits: logits, labels: labels, gradient: &g)
             }
             model.backward()
-            optimizer.step(params, learningRate: lr)
+            methods.afterBackward()
+            if !methods.replacesStep(model, labels: labels) { optimizer.step(params, learningRate: lr) }
             lossSum += loss * Double(hi - lo)
             correct += right
             seen += hi - lo

@@ -23,6 +23,8 @@ public struct TrialOutcome: Sendable {
     public var divergedEpoch: Int?
     public var epochs: [EpochMetrics]
     public var testLoss: Double?, testAccuracy: Double?
+    /// What training methods left (``Trainer/trainedSummary``): STQ depths, DMP's kept weights, trained cost.
+    public var trained: String?
     public var last: EpochMetrics? { epochs.last }
 
     public init(name: String, status: TrialStatus, divergedEpoch: Int? = nil, epochs: [EpochMetrics] = [],
@@ -120,6 +122,7 @@ public enum TrialRunner {
             outcome.epochs.append(m)
             emit(.epochEnd(job: j, m))
         }
+        outcome.trained = t.trainedSummary
         emit(.finished(job: j, outcome))
         return outcome
     }

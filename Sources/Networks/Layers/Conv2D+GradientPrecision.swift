@@ -23,7 +23,7 @@ extension Conv2D {
         let inSize = g.channels * g.height * g.width
         let gq = gradientQuantizer, precision = gq.precision
         dy.data.withUnsafeBufferPointer { gq.quantize($0.baseAddress!, count: dy.count) }
-        let quantized = weightQuantizer.precision != .float
+        let quantized = weightQuantizer.transformsWeights
         if quantized && dq.count != kk * r { dq = [Float](repeating: 0, count: kk * r) }
         if quantized { dq.withUnsafeMutableBufferPointer { $0.update(repeating: 0) } }
         if cols.count < r * chunk * p { cols = [Float](repeating: 0, count: r * chunk * p) }

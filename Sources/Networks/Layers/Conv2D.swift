@@ -219,7 +219,7 @@ public final class Conv2D: WeightedLayer {
         let p = g.outHeight * g.outWidth, r = g.rows
         let chunk = chunkSize(batch: n, rows: r, plane: p)
         let inSize = g.channels * g.height * g.width
-        let quantized = weightQuantizer.precision != .float
+        let quantized = weightQuantizer.transformsWeights
         if quantized && dq.count != filters * r { dq = [Float](repeating: 0, count: filters * r) }
         if quantized { dq.withUnsafeMutableBufferPointer { $0.update(repeating: 0) } }
         if needsInputGradient {

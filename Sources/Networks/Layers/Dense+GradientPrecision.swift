@@ -14,7 +14,7 @@ extension Dense {
         let n = x.shape[0], fin = inputFeatures, fout = outputFeatures
         let gq = gradientQuantizer, precision = gq.precision
         dy.data.withUnsafeBufferPointer { gq.quantize($0.baseAddress!, count: dy.count) }
-        let quantized = weightQuantizer.precision != .float
+        let quantized = weightQuantizer.transformsWeights
         if quantized && dq.count != fout * fin { dq = [Float](repeating: 0, count: fout * fin) }
         let wsrc = quantized ? qweight : weight.value.data
         let s = lowPrecision

@@ -144,7 +144,7 @@ public final class Dense: WeightedLayer {
                 }
             }
         }
-        let quantized = weightQuantizer.precision != .float
+        let quantized = weightQuantizer.transformsWeights
         if quantized && dq.count != weight.value.count { dq = [Float](repeating: 0, count: weight.value.count) }
         dy.data.withUnsafeBufferPointer { dp in
             x.data.withUnsafeBufferPointer { xp in

@@ -61,7 +61,7 @@ public func shapeText(_ s: [Int]) -> String { s.map(String.init).joined(separato
 /// Returns false for float weights, whose values are used directly.
 func quantizeWeights(_ weight: Parameter, with quantizer: WeightQuantizer, channels: Int, training: Bool,
                      into buffer: inout [Float]) -> Bool {
-    if quantizer.precision == .float { return false }
+    if !quantizer.transformsWeights { return false }
     let n = weight.value.count
     if buffer.count != n { buffer = [Float](repeating: 0, count: n) }
     weight.value.data.withUnsafeBufferPointer { w in

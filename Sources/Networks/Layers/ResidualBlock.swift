@@ -116,6 +116,7 @@ func trainableParameters(_ layers: [Layer]) -> [Parameter] {
     layers.flatMap { layer -> [Parameter] in
         var ps = (layer as? ParameterizedLayer)?.parameters ?? []
         if let q = layer as? QuantizeActivation { ps += q.owner.activationQuantizer.parameters }
+        if let w = layer as? WeightedLayer { ps += w.weightQuantizer.parameters }
         return ps
     }
 }

@@ -113,6 +113,13 @@ struct ModelBuilder {
             if p.weight == .binary && options.binaryConnect {
                 w.weight.afterUpdate = { t in clipToUnitRange(&t) }
             }
+            if options.method == .conntra && p.weight == .ternary { ConnTraWeights.ternarize(&w.weight.value.data) }
+            if options.prox != nil, let clip = w.weightQuantizer.latentWeightUpdate { w.weight.afterUpdate = clip }
+            if let prune = options.prune {
+                // Differentiable mask pruning wraps the layer's quantizer; scores start from these weights.
+                w.weightQuantizer = MaskedWeightQuantizer(inner: w.weightQuantizer, settings: prune,
+                                                          weights: w.weight.value.data, channels: w.outputChannels)
+            }
             let index = weighted.count
             weighted.append(w)
             precisions.append(p)

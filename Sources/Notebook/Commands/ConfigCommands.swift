@@ -8,12 +8,12 @@ import Formatting
 
 /// `config add | grid | random | list | show | remove` and `cost`.
 enum ConfigCommands {
-    static let quantizerOptionKeys = ["perchannel", "binary", "stochastic", "pact"]
+    static let quantizerOptionKeys = ["perchannel", "binary", "stochastic", "pact"] + TrainingMethodOptionsParser.keys
 
     static var specs: [CommandSpec] {
         [
             CommandSpec(
-                group: "config", verb: "add", synopsis: "config add NAME MODEL [wWaA] [LAYER|PATTERN=wWaA …] [perchannel=yes] [binary=xnor|connect] [pact=yes] [stochastic=yes] [SETTING=VALUE …]",
+                group: "config", verb: "add", synopsis: "config add NAME MODEL [wWaA] [LAYER|PATTERN=wWaA …] [perchannel=yes] [binary=xnor|connect] [pact=yes] [stochastic=yes] [weights=prox[:RHO0:GROWTH]] [stq=LAMBDA[:MU]] [prune=dmp:TARGET[:filter]] [method=conntra] [SETTING=VALUE …]",
                 abstract: "Add a configuration: a model, per-layer precisions, quantizer options and setting overrides.",
                 discussion: """
                 A bare wWaA applies to every weighted layer; then LAYER=wWaA pairs refine it (see help precision).
@@ -21,6 +21,11 @@ enum ConfigCommands {
                 momentum, wd, schedule, augment) given here override the run's for this configuration only.
                 A name stands for one definition: adding it again with another is an error (config remove, config
                 rename); the same definition again changes nothing. Stored runs keep the definition they trained.
+                Training methods: weights=prox (ProxConnect: binary/ternary weights through a proximal map whose
+                ρ grows by GROWTH per step, BinaryConnect in the limit), stq=LAMBDA (smart ternary quantization:
+                each binary/ternary layer picks its depth, MU prices ternary), prune=dmp:TARGET (differentiable
+                mask pruning of TARGET of each layer's weights, or filters with :filter; costs count kept weights),
+                method=conntra (ternary weights by coordinate descent, no latent floats; small models only).
                 """,
                 completes: [.named("new"), .model], freeForm: true
             ) { inv, ws in
@@ -233,6 +238,7 @@ enum ConfigCommands {
         o.stochastic = try inv.bool("stochastic", default: false)
         o.pact = try inv.bool("pact", default: false)
         o.binaryConnect = try inv.choice("binary", ["xnor", "connect"], default: "xnor") == "connect"
+        try TrainingMethodOptionsParser.apply(inv, to: &o)
         return o
     }
 

@@ -99,7 +99,7 @@ struct RunDriver {
                 do {
                     let status: RunStatus = o.status == .done ? .done : o.status == .diverged ? .diverged : .interrupted
                     try store.finishRun(id: runIDs[j], status: status, divergedEpoch: o.divergedEpoch,
-                                        testAcc: o.testAccuracy, testLoss: o.testLoss)
+                                        testAcc: o.testAccuracy, testLoss: o.testLoss, trained: o.trained)
                 } catch { storeError = error }
                 if o.status != .done {
                     lines[j] = names[j].padding(toLength: width, withPad: " ", startingAt: 0) + "  \(o.status.rawValue)"

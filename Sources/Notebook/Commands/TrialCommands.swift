@@ -84,7 +84,14 @@ enum TrialCommands {
                         }
                     }
                 }
-                return CommandOutput(t.rows.isEmpty ? "no results yet; try: trial run all epochs=2" : t.render())
+                var trained: [String] = []
+                for n in names {
+                    for (kind, o) in [("trial", ws.state.results.trials[n]), ("final", ws.state.results.finals[n])] {
+                        if let line = o?.trained { trained.append("\(n) (\(kind)): \(line)") }
+                    }
+                }
+                let methods = trained.isEmpty ? "" : "\ntrained by the configurations' methods (latest runs):\n" + trained.joined(separator: "\n")
+                return CommandOutput(t.rows.isEmpty ? "no results yet; try: trial run all epochs=2" : t.render() + methods)
             },
         ]
     }
@@ -156,6 +163,7 @@ enum TrialCommands {
             }
             results += epochResults(final ? "final" : "trial", c.name, o)
             if o.status != .done { results.append("\(c.name) \(o.status.rawValue)" + (o.divergedEpoch.map { " epoch \($0)" } ?? "")) }
+            if let trained = o.trained { results.append("trained \(c.name) \(trained)") }
             let best = o.epochs.compactMap(\.validationAccuracy).max()
             let ips = o.epochs.map(\.imagesPerSecond).reduce(0, +) / Double(max(o.epochs.count, 1))
             table.add([c.name, c.precisionSummary, String(o.epochs.count), o.last.map { f4($0.trainLoss) } ?? "",
@@ -167,6 +175,7 @@ enum TrialCommands {
                          : "trials on a sample of \(data.sample.count), validated on \(data.validation.count)"
         let place = driver.slurm == nil ? "on \(ws.threads) thread(s)" : "on Slurm"
         var text = table.render() + "\n\(configs.count) configurations, \(what); \(String(format: "%.1f", seconds)) s \(place); stored in \(ws.state.storePath)"
+        for (job, o) in zip(jobs, outcomes) { if let trained = o.trained { text += "\ntrained \(job.trainer.configuration.name): \(trained)" } }
         if interrupted { text += "\ninterrupted: finished epochs were kept and stored" }
         if !replacing.isEmpty {
             text += "\nnote: these \(final ? "final" : "trial") results replace earlier ones of \(replacing.joined(separator: ", ")) in later commands; "

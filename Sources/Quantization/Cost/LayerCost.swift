@@ -23,10 +23,17 @@ public struct LayerCostInput: Equatable, Sendable {
     public var outputElements: Int
     /// Bits of each written value: the layer's activation precision (32 float, k, 1).
     public var outputBits: Int
+    /// Weights a pruning mask keeps (nil: all): parameters, memory, MACs and BOPs count only
+    /// these (MACs scale by kept/weights: every weight of a layer takes part in as many).
+    public var kept: Int?
+    /// Bits of the mask stored beside sparse weights (1 per weight for weight-level pruning,
+    /// 0 for removed filters).
+    public var maskBits: Int
 
     public init(name: String, kind: String, weights: Int, biases: Int, scales: Int, macs: Int, fanIn: Int,
                 weightPrecision: Precision, inputBits: Int, inputElements: Int = 0, outputElements: Int = 0,
-                outputBits: Int = 32) {
+                outputBits: Int = 32, kept: Int? = nil, maskBits: Int = 0) {
+        self.kept = kept; self.maskBits = maskBits
         self.name = name; self.kind = kind
         self.weights = weights; self.biases = biases; self.scales = scales
         self.macs = macs; self.fanIn = fanIn
@@ -35,13 +42,15 @@ public struct LayerCostInput: Equatable, Sendable {
     }
 
     /// Scales a weight quantizer stores: k-bit and ternary 1 per tensor (per output
-    /// channel with `perChannel`), XNOR binary 1 per output channel, BinaryConnect
-    /// none (α = 1), float none.
+    /// channel with `perChannel`), XNOR binary 1 per output channel, BinaryConnect and
+    /// ProxConnect none (α = 1), smart ternary 1 per tensor, float none.
     public static func scaleCount(for p: Precision, options: QuantizerOptions, outputChannels: Int) -> Int {
         switch p {
         case .float: return 0
+        case .ternary where options.prox != nil: return 0                      // ProxConnect: levels ±1, 0
+        case .binary where options.stq != nil: return 1                        // STQ: α per tensor
         case .bits, .ternary: return options.perChannel ? outputChannels : 1
-        case .binary: return options.binaryConnect ? 0 : outputChannels
+        case .binary: return options.binaryConnect || options.prox != nil ? 0 : outputChannels
         }
     }
 
@@ -58,16 +67,19 @@ public struct LayerCost: Equatable, Sendable {
     public var name: String { input.name }
     public var weightBits: Int { input.weightPrecision.storageBits }
     public var isFloat: Bool { input.weightPrecision == .float || input.inputBits >= 32 }
-    /// weights + biases (scales are not parameters).
-    public var parameters: Int { input.weights + input.biases }
-    /// weights · w_bits + (biases + scales) · 32.
-    public var memoryBits: Int { input.weights * weightBits + (input.biases + input.scales) * 32 }
+    /// Weights kept by pruning (all without).
+    public var keptWeights: Int { input.kept ?? input.weights }
+    /// kept weights + biases (scales are not parameters).
+    public var parameters: Int { keptWeights + input.biases }
+    /// kept weights · w_bits + (biases + scales) · 32 + mask bits.
+    public var memoryBits: Int { keptWeights * weightBits + (input.biases + input.scales) * 32 + input.maskBits }
     public var memoryBytes: Int { (memoryBits + 7) / 8 }
-    /// (weights + biases) · 32 / memoryBits.
-    public var compression: Double { memoryBits == 0 ? 1 : Double(parameters * 32) / Double(memoryBits) }
-    public var macs: Int { input.macs }
-    /// MACs · w_bits · a_bits_in.
-    public var bops: Int { input.macs * weightBits * input.inputBits }
+    /// (weights + biases) · 32 / memoryBits: against the unpruned float layer.
+    public var compression: Double { memoryBits == 0 ? 1 : Double((input.weights + input.biases) * 32) / Double(memoryBits) }
+    /// MACs of the kept weights: MACs · kept / weights.
+    public var macs: Int { input.kept.map { input.weights == 0 ? 0 : input.macs / input.weights * $0 } ?? input.macs }
+    /// MACs · w_bits · a_bits_in (kept weights' MACs).
+    public var bops: Int { macs * weightBits * input.inputBits }
     /// Accumulator width: w_bits + a_bits + ⌈log₂ fan-in⌉, at most 32 (nil when float).
     public var accumulatorBits: Int? {
         guard !isFloat else { return nil }
@@ -117,7 +129,7 @@ public struct LayerCost: Equatable, Sendable {
     /// pJ per accumulate: fp32 0.9 if float, else integer add at `accumulatorBits`.
     public var addPJ: Double { accumulatorBits.map(EnergyModel.integerAdd(bits:)) ?? EnergyModel.floatAdd }
     /// MACs · (multiply + add).
-    public var computePJ: Double { Double(input.macs) * (multiplyPJ + addPJ) }
+    public var computePJ: Double { Double(macs) * (multiplyPJ + addPJ) }
     /// memoryBits · 20.3125: every stored weight, bias and scale bit read once from DRAM.
     public var weightMemoryPJ: Double { Double(memoryBits) * EnergyModel.dramPerBit }
     /// Bits of activations read (input elements · input bits) and written (outputs · activation bits).

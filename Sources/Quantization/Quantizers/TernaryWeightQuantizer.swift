@@ -66,9 +66,6 @@ public final class TernaryWeightQuantizer: WeightQuantizer {
     }
 
     public func codes(_ w: UnsafePointer<Float>, count: Int, channels: Int) -> WeightCodes? {
-        var q = [Float](repeating: 0, count: count)
-        q.withUnsafeMutableBufferPointer { quantize(w, into: $0.baseAddress!, count: count, channels: channels, training: false) }
-        let codes = q.map { $0 > 0 ? Int32(1) : ($0 < 0 ? Int32(-1) : 0) }
-        return WeightCodes(scheme: .ternary, codes: codes, scales: scales)
+        signCodes(w, count: count, channels: channels, scheme: .ternary)
     }
 }
