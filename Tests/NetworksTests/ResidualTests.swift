@@ -192,14 +192,9 @@ import Quantization
         GradientCheck().check(block, input: randomTensor([2, 3, 5, 5], seed: 6))
     }
 
-    /// A whole residual network through `Sequential.backward`: every parameter's
-    /// gradient of L = Σ logits·r against central differences in Double.
-    @Test func networkGradient() throws {
-        let text = "conv 4 k3 nobias | bn | res(conv 4 k3 nobias | bn | conv 4 k3 nobias | bn)"
-            + " | res(conv 6 k3 s2 nobias | bn ; conv 6 k1 s2 nobias | bn) | res(conv 6 k3 nobias | bn ; pad 6) | gap | dense 3"
-        let m = try Self.build(text, input: [2, 6, 6], seed: 8)
-        let x = randomTensor([3, 2, 6, 6], seed: 9)
-        let r = randomTensor([3, 3], seed: 10)
+    /// L = Σ logits·r on input `x` (training mode) as a function to call again after moving
+    /// parameters; the analytic ∂L/∂θ of the current parameters is left in every `grad`.
+    static func linearLoss(_ m: Sequential, _ x: Tensor, _ r: Tensor) -> () -> Double {
         func loss() -> Double {
             m.withInput { $0 = x }
             let out = m.forward(training: true)
@@ -209,6 +204,18 @@ import Quantization
         m.zeroGrad()
         m.withLogitGradient { $0 = r }
         m.backward()
+        return loss
+    }
+
+    /// A whole residual network through `Sequential.backward`: every parameter's
+    /// gradient of L = Σ logits·r against central differences in Double.
+    @Test func networkGradient() throws {
+        let text = "conv 4 k3 nobias | bn | res(conv 4 k3 nobias | bn | conv 4 k3 nobias | bn)"
+            + " | res(conv 6 k3 s2 nobias | bn ; conv 6 k1 s2 nobias | bn) | res(conv 6 k3 nobias | bn ; pad 6) | gap | dense 3"
+        let m = try Self.build(text, input: [2, 6, 6], seed: 8)
+        let x = randomTensor([3, 2, 6, 6], seed: 9)
+        let r = randomTensor([3, 3], seed: 10)
+        let loss = Self.linearLoss(m, x, r)
         let h: Float = 1e-2
         for p in m.parameters {
             let analytic = p.grad.data
@@ -237,15 +244,7 @@ import Quantization
         let m = try Sequential(spec: #require(Presets.spec("resnet20")), inputShape: [3, 32, 32], rng: &rng)
         let x = randomTensor([2, 3, 32, 32], seed: 12)
         let r = randomTensor([2, 10], seed: 13)
-        func loss() -> Double {
-            m.withInput { $0 = x }
-            let out = m.forward(training: true)
-            return zip(out.data, r.data).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
-        }
-        _ = loss()
-        m.zeroGrad()
-        m.withLogitGradient { $0 = r }
-        m.backward()
+        let loss = Self.linearLoss(m, x, r)
         let params = m.parameters
         let grads = params.map { $0.grad.data }
         // h along a unit direction: each parameter moves by ~h/√270,000. Larger steps cross
