@@ -19,6 +19,8 @@ import Quantization
 ///   dense  [Flatten(axis 1)] → Gemm(x, Wq, bias, transB=1)
 ///   bn     BatchNormalization(epsilon)     relu  Relu      htanh  Clip(−1, 1)
 ///   maxpool MaxPool    avgpool AveragePool   flatten Flatten   dropout  (nothing)
+///   gap    GlobalAveragePool → Flatten       pad F sS  Slice(steps S) → Pad(channels to F, 0)
+///   res(MAIN ; SHORTCUT)  both paths from the block input, then Add(main, shortcut or input)
 ///   activation quantizer  Quant(x, c/(2^k−1), 0, k; signed=0 narrow=0)  or  BipolarQuant(x, 1)
 /// output "logits" [1, classes]
 /// ```
@@ -59,8 +61,25 @@ public enum QONNXExporter {
             throw ExportError(description: "the normalisation has \(input.mean.count) channels, the model's input \(channels)")
         }
         let x = QONNXTensor(name: g.unique("input"), shape: [1] + model.inputShape)
-        var t = normalize(x, input, &g)
-        for layer in model.layers { t = try emit(layer, t, &g) }
+        let normalized = normalize(x, input, &g)
+        // The model as a graph: a residual block's two paths read the same tensor and
+        // end in an Add (`Sequential.nodes` lists every node after its inputs).
+        var outputs: [QONNXTensor] = []
+        for node in model.nodes {
+            let inputs = node.inputs.map { $0 == ModelNode.modelInput ? normalized : outputs[$0] }
+            switch node.operation {
+            case .layer(let layer):
+                outputs.append(try emit(layer, inputs[0], &g))
+            case .add:
+                outputs.append(g.join(inputs[0], inputs[1], name: (node.block?.name ?? "res") + ".add"))
+            }
+        }
+        var t = outputs.last ?? normalized
+        // The output must be a node's own output (a model ending in dropout, or one with
+        // no layers, ends on a tensor another node made or on the input).
+        if g.nodes.last?.output.first != t.name {
+            t = g.node("Identity", [t], output: "output", shape: t.shape)
+        }
 
         var graph = Onnx_GraphProto()
         graph.name = name
@@ -157,6 +176,25 @@ public enum QONNXExporter {
             return g.node("AveragePool", [x], output: n, shape: outShape, attributes: poolAttributes(pool.window))
         case is Flatten:
             return g.node("Flatten", [x], output: n, shape: outShape, attributes: [Attribute.int("axis", 1)])
+        case is GlobalAvgPool:
+            // GlobalAveragePool keeps the plane as 1×1; quantlab's gap gives N×C.
+            let pooled = g.node("GlobalAveragePool", [x], output: n + ".pool", shape: Array(x.shape.prefix(2)) + [1, 1])
+            return g.node("Flatten", [pooled], output: n, shape: outShape, attributes: [Attribute.int("axis", 1)])
+        case let pad as ChannelPad:
+            // Option A shortcut: every S-th row and column (Slice with steps), then zero
+            // channels after the kept ones (Pad, constant 0).
+            var y = x
+            if pad.stride > 1 {
+                let axes = [2, 3], s = pad.stride
+                y = g.node("Slice", [x, g.int64s(n + ".starts", [0, 0]), g.int64s(n + ".ends", [x.shape[2], x.shape[3]]),
+                                     g.int64s(n + ".axes", axes), g.int64s(n + ".steps", [s, s])],
+                           output: n + ".subsample", shape: [x.shape[0], x.shape[1], outShape[2], outShape[3]])
+            }
+            if pad.channels > x.shape[1] {
+                y = g.node("Pad", [y, g.int64s(n + ".pads", [0, 0, 0, 0, 0, pad.channels - x.shape[1], 0, 0])],
+                           output: n, shape: outShape, attributes: [Attribute.string("mode", "constant")])
+            }
+            return y
         case is Dropout:
             return x                                         // the identity in evaluation
         case let q as QuantizeActivation:

@@ -9,9 +9,9 @@ public struct QONNXTensor: Equatable, Sendable {
 /// Builds an ONNX graph node by node: initializers, nodes, and a `ValueInfo` with the
 /// shape of every tensor a node produces (qonnx's executor requires them all).
 ///
-/// The exporter walks a model's layers and calls one method per node; a residual block
-/// (when the model language has them) exports as its two branches from the same input
-/// tensor followed by `join(_:_:)`, an ONNX `Add`.
+/// The exporter walks a model's graph (`Sequential.nodes`) and calls one method per
+/// node; a residual block exports as its two paths from the same input tensor followed
+/// by `join(_:_:)`, an ONNX `Add`.
 struct QONNXGraph {
     private(set) var nodes: [Onnx_NodeProto] = []
     private(set) var initializers: [Onnx_TensorProto] = []
@@ -39,6 +39,19 @@ struct QONNXGraph {
         t.rawData = data
         initializers.append(t)
         return QONNXTensor(name: t.name, shape: shape)
+    }
+
+    /// An int64 initializer of shape [count] (Slice's and Pad's index inputs).
+    mutating func int64s(_ name: String, _ values: [Int]) -> QONNXTensor {
+        var t = Onnx_TensorProto()
+        t.name = unique(name)
+        t.dims = [Int64(values.count)]
+        t.dataType = Int32(Onnx_TensorProto.DataType.int64.rawValue)
+        var data = Data(capacity: values.count * 8)
+        for v in values { withUnsafeBytes(of: Int64(v).littleEndian) { data.append(contentsOf: $0) } }
+        t.rawData = data
+        initializers.append(t)
+        return QONNXTensor(name: t.name, shape: [values.count])
     }
 
     /// A scalar float32 initializer.
