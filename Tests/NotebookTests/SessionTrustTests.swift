@@ -180,10 +180,11 @@ import Testing
         let d = Domain("time-budget")
         d.notebook.recorder = try SessionRecorder.start(directory: d.dir + "/sessions", name: "s", header: testHeader(threads: 1))
         for line in ["data load csv toy.csv label=label", "model define m = dense 8 | relu | dense 3",
-                     "config grid m w=2,4,8 a=32"] { d.run(line) }
+                     "config grid m w=2,4,8 a=8,32"] { d.run(line) }
         let tight = d.run("search halving all max=3 batch=16 budget=0.000001s")
-        #expect(tight.contains("time budget 0.000001 CPU s: spent ") && tight.contains(" in 1 rung\n"), "\(tight)")
-        d.run("search halving all max=3 batch=16 budget=3600s")
+        #expect(tight.contains("time budget ") && tight.contains(" CPU s: spent ") && tight.contains(" in 1 rung\n"), "\(tight)")
+        #expect(!tight.contains("rung 2:"), "\(tight)")
+        #expect(d.run("search halving all max=3 batch=16 budget=3600s").contains(" in 2 rungs\n"), "six configurations: 6 @1, 2 @3")
         d.run("search tpe m layers=dense1,dense2 choices=w8a8,w2a2 max=2 initial=2 rounds=1 proposals=2 fraction=1 budget=3600s")
         let recorded = contents(d.dir + "/sessions/s.qlab")
         #expect(recorded.contains("\n# time budget: ran 1 rung\n"), "\(recorded)")
