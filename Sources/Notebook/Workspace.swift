@@ -38,6 +38,9 @@ public final class Workspace {
     /// Set by replay for a command recorded with a `# stopped:` line: the run
     /// stops each configuration after the recorded epochs.
     public var replayStop: RunStop?
+    /// Set by replay for a search recorded with a `# time budget: ran N rungs` line:
+    /// the search runs N rungs instead of measuring CPU seconds.
+    public var replayRungCap: RungCap?
     /// Comments a command leaves in the session after its results (`# slurm: job 123
     /// plan …`): facts of this run that replay does not compare. Cleared before each command.
     public var notes: [String] = []

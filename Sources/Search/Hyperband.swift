@@ -1,3 +1,5 @@
+import Random
+
 /// Hyperband (Li, Jamieson, DeSalvo, Rostamizadeh & Talwalkar, JMLR 2018):
 /// several successive-halving brackets that trade how many configurations start
 /// against how many epochs they get before the first cut.
@@ -8,10 +10,12 @@
 /// maxEpochs / eta^(s−i) epochs, so every bracket ends at maxEpochs. For R = 81,
 /// eta = 3 this is the paper's table: (81, 1) (34, 3) (15, 9) (8, 27) (5, 81).
 ///
-/// The paper samples fresh configurations for each bracket; here the set is fixed,
-/// so configurations are dealt out in order, each to one bracket only (training
-/// continues, it cannot restart), repeating the brackets while some are left; the
-/// last bracket dealt may start with fewer than n, and then keeps ⌊count/eta⌋.
+/// As in the paper, each bracket samples its own n configurations: with a `seed`,
+/// uniformly (SplitMix64) from the eligible configurations no earlier bracket took
+/// (the pool is finite and training continues, it cannot restart, so a configuration
+/// joins one bracket only); without one, they are dealt out in the listed order. The
+/// brackets repeat while configurations are left (or until the budget stops them);
+/// a bracket that finds fewer than n left starts with those and keeps ⌊count/eta⌋.
 /// The best configuration at maxEpochs over all brackets is chosen.
 public struct Hyperband: Sendable {
     public var eta: Int
@@ -20,14 +24,17 @@ public struct Hyperband: Sendable {
     public var objective: Objective
     /// Largest number of epochs to train in total (see ``SuccessiveHalving/budget``).
     public var budget: Int?
+    /// Seeds each bracket's uniform sample of configurations; nil deals them in order.
+    public var seed: UInt64?
 
     public init(eta: Int = 3, minEpochs: Int = 1, maxEpochs: Int,
-                objective: Objective = .accuracy, budget: Int? = nil) {
+                objective: Objective = .accuracy, budget: Int? = nil, seed: UInt64? = nil) {
         self.eta = eta
         self.minEpochs = minEpochs
         self.maxEpochs = maxEpochs
         self.objective = objective
         self.budget = budget
+        self.seed = seed
     }
 
     /// One planned rung: how many configurations train to how many epochs.
@@ -73,13 +80,18 @@ public struct Hyperband: Sendable {
         try validateSchedule(eta: eta, minEpochs: minEpochs, maxEpochs: maxEpochs, budget: budget)
         let plan = try objective.plan(configs: configs, costs: costs)
         let ledger = SearchLedger(evaluator: evaluator, penalty: plan.penalty, budget: budget)
-        var next = 0
-        dealing: while next < plan.eligible.count {
+        var left = plan.eligible
+        var rng = seed.map { SplitMix64(seed: $0) }
+        dealing: while !left.isEmpty {
             for bracket in brackets() {
-                let take = min(bracket.rungs[0].configs, plan.eligible.count - next)
+                let take = min(bracket.rungs[0].configs, left.count)
                 if take == 0 { break dealing }
-                var candidates = Array(plan.eligible[next..<next + take])
-                next += take
+                if rng != nil {
+                    // A partial Fisher–Yates draw: `take` of the configurations left, uniformly.
+                    for i in 0..<take { left.swapAt(i, i + rng!.nextInt(below: left.count - i)) }
+                }
+                var candidates = Array(left.prefix(take))
+                left.removeFirst(take)
                 for (i, rung) in bracket.rungs.enumerated() {
                     let last = i == bracket.rungs.count - 1
                     let keep = last ? 1 : max(1, candidates.count / eta)

@@ -15,10 +15,18 @@ public protocol SearchEvaluator: AnyObject {
     /// train configurations side by side (one per core) should implement it; the
     /// default trains them one after another with ``advance(config:toEpochs:)``.
     func advance(configs: [Int], toEpochs epochs: Int) throws -> [Double?]
+
+    /// Whether a rung that trains `epochs` additional epochs in all may start: the
+    /// evaluator's own budget, e.g. measured CPU seconds (the searches stay free of
+    /// clocks). The first no stops the search as an exhausted epoch budget does; the
+    /// default always admits.
+    func admitsRung(epochs: Int) -> Bool
 }
 
 extension SearchEvaluator {
     public func advance(configs: [Int], toEpochs epochs: Int) throws -> [Double?] {
         try configs.map { try advance(config: $0, toEpochs: epochs) }
     }
+
+    public func admitsRung(epochs: Int) -> Bool { true }
 }

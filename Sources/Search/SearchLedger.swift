@@ -19,7 +19,8 @@ final class SearchLedger {
     /// Trains the candidates to `epochs` (one batch, in order), records the rung,
     /// and returns the `keep` best survivors (diverged ones never survive), best
     /// first. When the budget cannot pay for every candidate, only those before the
-    /// first one it cannot pay for train, nothing is kept, and the result is nil.
+    /// first one it cannot pay for train, nothing is kept, and the result is nil; so
+    /// when the evaluator does not admit the rung (``SearchEvaluator/admitsRung(epochs:)``).
     func rung(bracket: Int?, epochs: Int, candidates: [Int], keep: Int) throws -> [Int]? {
         var batch: [Int] = []
         var cost = 0
@@ -31,6 +32,11 @@ final class SearchLedger {
             }
             batch.append(config)
             cost += extra
+        }
+        if !batch.isEmpty, !evaluator.admitsRung(epochs: cost) {
+            stoppedByBudget = true
+            batch = []
+            cost = 0
         }
         let metrics = batch.isEmpty ? [] : try evaluator.advance(configs: batch, toEpochs: epochs)
         guard metrics.count == batch.count else {

@@ -52,7 +52,7 @@ public final class ResultsStore: Sendable {
         self.path = path
         do {
             try Self.checkOwnership(queue, path: path)
-            try Schema.migrator.migrate(queue)
+            try Schema.migrate(queue)
         } catch {
             throw Self.openError(path, error)
         }
@@ -72,8 +72,7 @@ public final class ResultsStore: Sendable {
                 throw StoreError("\(path): not a quantlab results database "
                     + "(it is an SQLite database with other tables: \(shown))")
             }
-            let unknown = try Schema.migrator.appliedIdentifiers(db)
-                .subtracting(Schema.migrator.migrations).sorted()
+            let unknown = try Schema.applied(db).subtracting(Schema.steps.map(\.id)).sorted()
             if !unknown.isEmpty {
                 let names = unknown.joined(separator: ", ")
                 throw StoreError("\(path): written by a newer quantlab (schema \(names)); "

@@ -1,21 +1,51 @@
 import GRDB
 
-/// The results database schema, as a list of GRDB migrations.
+/// The results database schema, as a list of migrations.
 ///
-/// Each migration is applied once, in order, inside a transaction, and recorded in
-/// GRDB's `grdb_migrations` table. To change the schema, append a migration
-/// (`"v2"`, …) — never edit one that has shipped: existing files have already run it.
+/// Each migration is applied once, in order, and recorded in the `grdb_migrations`
+/// table (GRDB's, so files written by earlier builds, which used GRDB's migrator,
+/// read the same). To change the schema, append a migration (`"v4"`, …) — never edit
+/// one that has shipped: existing files have already run it.
 enum Schema {
-    /// Identifier of the newest migration this build knows.
-    static var latest: String { migrator.migrations.last ?? "none" }
+    /// The migrations in order: identifier and body.
+    static let steps: [(id: String, body: @Sendable (Database) throws -> Void)] = [("v1", v1), ("v2", v2), ("v3", v3), ("v4-trained", v4Trained)]
 
-    static var migrator: DatabaseMigrator {
-        var migrator = DatabaseMigrator()
-        migrator.registerMigration("v1") { db in try v1(db) }
-        migrator.registerMigration("v2") { db in try v2(db) }
-        migrator.registerMigration("v3") { db in try v3(db) }
-        migrator.registerMigration("v4-trained") { db in try v4Trained(db) }
-        return migrator
+    /// Identifier of the newest migration this build knows.
+    static var latest: String { steps.last?.id ?? "none" }
+
+    /// The identifiers a file has applied (none before its first migration), also
+    /// those of a newer build.
+    static func applied(_ db: Database) throws -> Set<String> {
+        try db.tableExists("grdb_migrations") ? String.fetchSet(db, sql: "SELECT identifier FROM grdb_migrations") : []
+    }
+
+    /// Applies the pending migrations in ONE immediate transaction, so the write lock
+    /// is held from reading `grdb_migrations` to the last migration's commit.
+    ///
+    /// GRDB's `DatabaseMigrator.migrate` reads the applied identifiers before it locks,
+    /// then runs each migration in its own transaction: two processes opening an old
+    /// file at once both saw v3 missing and both ran it ("duplicate column name:
+    /// cpu_seconds"). Here the second waits for the lock (the busy timeout) and then
+    /// finds nothing to do. As GRDB does for schema changes (sqlite.org/lang_altertable.html,
+    /// "other alterations"), foreign keys are off during the migrations and checked
+    /// before the commit; `PRAGMA foreign_keys` cannot change inside a transaction,
+    /// so it is switched around it.
+    static func migrate(_ queue: DatabaseQueue) throws {
+        try queue.writeWithoutTransaction { db in
+            let foreignKeys = try Bool.fetchOne(db, sql: "PRAGMA foreign_keys") ?? false
+            if foreignKeys { try db.execute(sql: "PRAGMA foreign_keys = OFF") }
+            defer { if foreignKeys { try? db.execute(sql: "PRAGMA foreign_keys = ON") } }
+            try db.inTransaction(.immediate) {
+                try db.execute(sql: "CREATE TABLE IF NOT EXISTS grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY)")
+                let applied = try applied(db)
+                for step in steps where !applied.contains(step.id) {
+                    try step.body(db)
+                    try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES (?)", arguments: [step.id])
+                }
+                if foreignKeys { try db.checkForeignKeys() }
+                return .commit
+            }
+        }
     }
 
     /// Tables every quantlab database has; used to tell our files from others.

@@ -119,6 +119,40 @@ import Testing
         #expect(cost.results.first?.contains(" compute_pj ") == true && cost.results.first?.contains(" memory_pj ") == true)
     }
 
+    /// Training hyper-parameters join the space beside the precisions: config perlayer
+    /// enumerates them (as training overrides, in the names), tpe and evolve search them,
+    /// halving and hyperband search every configuration × combination, deterministically.
+    @Test func hyperParametersJoinTheSearchSpace() throws {
+        let (nb, _) = try notebook("perlayer-g")
+        let made = results(nb, "config perlayer m layers=dense1 choices=w8a8,w2a2 tune-lr=0.01,0.05 tune-optimizer=adam,sgd")
+        #expect(made.count == 8 && made.first == "config pl-w8a8_lr0.01_adam m dense1=w8a8 dense2=w32a32 dense3=w32a32 lr=0.01 optimizer=adam", "\(made)")
+        let sgd = try #require(nb.workspace.state.configs.first { $0.name == "pl-w2a2_lr0.05_sgd" })
+        #expect(sgd.overrides == ["lr": "0.05", "optimizer": "sgd"] && sgd.precision(of: "dense1").description == "w2a2")
+        let line = "search tpe m layers=dense1 choices=w8a8,w2a2 tune-lr=0.01,0.05 tune-batch=16,32 max=2 initial=3 rounds=1 proposals=2 fraction=1"
+        let t1 = results(nb, line), t2 = results(nb, line)
+        #expect(t1 == t2, "same seed, same search")
+        let chosen = try #require(t1.first { $0.hasPrefix("search chosen pl-") })
+        #expect(chosen.contains("_lr0.0") && chosen.contains("_b"), "\(chosen)")
+        let tpe = try #require(nb.workspace.state.configs.first { $0.name == "tpe" })
+        #expect(["0.01", "0.05"].contains(tpe.overrides["lr"] ?? "") && ["16", "32"].contains(tpe.overrides["batch"] ?? ""))
+        #expect(results(nb, "search evolve m layers=dense1 choices=w8a8,w2a2 tune-augment=no,yes max=2 population=2 sample=1 generations=1 fraction=1")
+            .contains { $0.hasPrefix("search chosen pl-") && ($0.contains("_aug ") || $0.contains("_noaug ")) })
+        _ = results(nb, "config add a m w4a4")
+        let h = results(nb, "search halving a tune-optimizer=adam,sgd max=2 batch=16")
+        let picked = try #require(h.first { $0.hasPrefix("search chosen a_") })
+        #expect(picked.hasPrefix("search chosen a_adam ") || picked.hasPrefix("search chosen a_sgd "), "\(h)")
+        #expect(nb.workspace.state.configs.contains { $0.name == picked.split(separator: " ")[2] }, "the pick joins the configurations")
+        for (bad, words) in [
+            ("config perlayer m tune-lr=0,0.1", "tune-lr=: '0': lr=0: expected a positive number"),
+            ("config perlayer m tune-optimizer=adam,rmsprop", "tune-optimizer=: 'rmsprop'"),
+            ("config perlayer m tune-batch=16,16", "tune-batch=: a value is listed twice"),
+            ("search greedy m tune-lr=0.01,0.1", "tune-lr"),
+        ] {
+            guard case .failure(let message) = nb.execute(bad) else { Issue.record("accepted: \(bad)"); continue }
+            #expect(message.contains(words), "\(bad) → \(message)")
+        }
+    }
+
     @Test func timeCostNeedsMeasuredRuns() throws {
         let (nb, _) = try notebook("perlayer-f")
         _ = results(nb, "config add a m w4a4")

@@ -170,6 +170,41 @@ import Testing
         #expect(replayed.run("sql \"select count(*) as n from epochs\"").contains("\n2\n") || replayed.run("sql \"select count(*) as n from epochs\"").hasSuffix(" 2\n(1 row)"))
     }
 
+    // MARK: 9. A search under a time budget replays the rungs it ran
+
+    /// budget=…s stops launching rungs when the measured CPU seconds would exceed it; the
+    /// session records how many rungs ran and replay runs that many, reading no clock. A
+    /// budget of a microsecond admits the first rung (nothing is measured before it) and
+    /// no other; a generous one lets the search finish and records every rung it ran.
+    @Test func aTimeBudgetRecordsItsRungsAndReplaysThem() throws {
+        let d = Domain("time-budget")
+        d.notebook.recorder = try SessionRecorder.start(directory: d.dir + "/sessions", name: "s", header: testHeader(threads: 1))
+        for line in ["data load csv toy.csv label=label", "model define m = dense 8 | relu | dense 3",
+                     "config grid m w=2,4,8 a=8,32"] { d.run(line) }
+        let tight = d.run("search halving all max=3 batch=16 budget=0.000001s")
+        #expect(tight.contains("time budget ") && tight.contains(" CPU s: spent ") && tight.contains(" in 1 rung\n"), "\(tight)")
+        #expect(!tight.contains("rung 2:"), "\(tight)")
+        #expect(d.run("search halving all max=3 batch=16 budget=3600s").contains(" in 2 rungs\n"), "six configurations: 6 @1, 2 @3")
+        d.run("search tpe m layers=dense1,dense2 choices=w8a8,w2a2 max=2 initial=2 rounds=1 proposals=2 fraction=1 budget=3600s")
+        let recorded = contents(d.dir + "/sessions/s.qlab")
+        #expect(recorded.contains("\n# time budget: ran 1 rung\n"), "\(recorded)")
+        #expect(recorded.components(separatedBy: "\n# time budget: ran ").count == 4, "one line per search")
+        let replay = { (text: String) -> ReplayReport in
+            let other = temporaryDirectory("time-budget-replay")
+            try? FileManager.default.copyItem(atPath: d.dir + "/toy.csv", toPath: other + "/toy.csv")
+            return Replayer(verify: true, machine: testMachine).replay(text, file: "s.qlab", on: Domain("unused", dir: other).notebook)
+        }
+        let report = replay(recorded)
+        #expect(report.passed, "\(report.summary)")
+        // The recorded count rules: a generous budget capped at one rung stops where the tight one did.
+        let lines = recorded.components(separatedBy: "\n")
+        let second = try #require(lines.indices.filter { lines[$0].hasPrefix("# time budget: ran ") }.dropFirst().first)
+        var edited = lines
+        edited[second] = "# time budget: ran 1 rung"
+        let changed = replay(edited.joined(separator: "\n"))
+        #expect(!changed.passed && (changed.failure ?? "").contains("expected"), "\(changed.summary)")
+    }
+
     // MARK: 10. Replay writes only below the current folder
 
     @Test func replayRefusesWritesOutsideTheFolder() throws {

@@ -1,4 +1,5 @@
 import Testing
+import Random
 @testable import Search
 
 @Suite struct HyperbandTests {
@@ -75,5 +76,65 @@ import Testing
         #expect(report.epochsSpent == 11)
         #expect(report.rungs.count == 2)
         #expect(report.chosen == 1)
+    }
+
+    /// With a seed each bracket samples its own configurations, as in Li et al.: the
+    /// first bracket's nine are a partial Fisher–Yates draw from SplitMix64(seed) over
+    /// all 19 (computed here independently), the next bracket's five come from the ten
+    /// left, and no configuration joins two brackets. The same seed gives the same search.
+    @Test func eachBracketSamplesItsOwnConfigurations() throws {
+        let curves = (0..<19).map { linear(Double($0) / 100, 0) }
+        let seeded = Hyperband(eta: 3, maxEpochs: 9, seed: 7)
+        let report = try seeded.run(configs: Array(0..<19), evaluator: TableEvaluator(curves))
+        var rng = SplitMix64(seed: 7)
+        var pool = Array(0..<19)
+        var expected: [[Int]] = []
+        for n in [9, 5, 3, 9] {
+            let take = min(n, pool.count)
+            for i in 0..<take { pool.swapAt(i, i + rng.nextInt(below: pool.count - i)) }
+            expected.append(Array(pool.prefix(take)))
+            pool.removeFirst(take)
+        }
+        let firstRungs = report.rungs.indices.filter { $0 == 0 || report.rungs[$0 - 1].bracket != report.rungs[$0].bracket }
+            .map { report.rungs[$0] }
+        #expect(firstRungs.map { $0.evaluated.map(\.config) } == expected)
+        #expect(expected[0] != Array(0..<9), "sampled, not dealt in order")
+        let all = expected.flatMap { $0 }
+        #expect(Set(all).count == 19 && all.count == 19, "every configuration in one bracket only")
+        // Curve c is flat at c/100; bracket s = 0 trains all three of its own to 9 epochs,
+        // the others their best, so the best of all (18) always reaches 9 epochs.
+        #expect(report.chosen == 18)
+        let again = try seeded.run(configs: Array(0..<19), evaluator: TableEvaluator(curves))
+        #expect(again == report)
+        let other = try Hyperband(eta: 3, maxEpochs: 9, seed: 8).run(configs: Array(0..<19), evaluator: TableEvaluator(curves))
+        #expect(other.rungs[0].evaluated.map(\.config) != report.rungs[0].evaluated.map(\.config))
+    }
+
+    /// An evaluator's own budget (measured seconds, in the notebook) stops the search
+    /// before the first rung it does not admit: here it admits two rungs.
+    @Test func theEvaluatorsBudgetStopsLaunchingRungs() throws {
+        let curves = nineCurves + [linear(0.50, 0.045), linear(0.62, 0), linear(0.20, 0)]
+        let evaluator = GatedEvaluator(curves, rungs: 2)
+        let report = try Hyperband(eta: 3, maxEpochs: 9).run(configs: Array(0..<12), evaluator: evaluator)
+        #expect(report.stoppedByBudget)
+        #expect(report.rungs.map(\.epochs) == [1, 3])
+        #expect(evaluator.asked == [9, 6, 6], "9 × 1 epoch, 3 × 2 more, then 1 × 6 more refused")
+        #expect(report.epochsSpent == 15)
+        #expect(report.chosen == 4)
+        let halving = try SuccessiveHalving(eta: 3, maxEpochs: 9).run(configs: Array(0..<9), evaluator: GatedEvaluator(nineCurves, rungs: 1))
+        #expect(halving.stoppedByBudget && halving.rungs.count == 1 && halving.epochsSpent == 9)
+    }
+}
+
+/// A table evaluator that admits `rungs` rungs and records the epochs each asked for.
+final class GatedEvaluator: SearchEvaluator {
+    let table: TableEvaluator
+    let rungs: Int
+    private(set) var asked: [Int] = []
+    init(_ curves: [[Double?]], rungs: Int) { table = TableEvaluator(curves); self.rungs = rungs }
+    func advance(config: Int, toEpochs epochs: Int) throws -> Double? { try table.advance(config: config, toEpochs: epochs) }
+    func admitsRung(epochs: Int) -> Bool {
+        asked.append(epochs)
+        return asked.count <= rungs
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import GRDB
 @testable import Store
 
 /// Trials run side by side and record epochs from their own threads; a second
@@ -50,6 +51,54 @@ import Testing
         #expect(failures.all.isEmpty, "\(failures.all.prefix(2))")
         #expect(ids.agree)
         #expect(try stores[0].configurationVersions(named: "w4a4").map(\.version) == Array(1...20))
+    }
+}
+
+/// Two quantlab processes opening one file at the same moment must not both run a
+/// migration ("duplicate column name: cpu_seconds"): migrations take the write lock
+/// before reading which ones were applied. Two connections (separate SQLite handles,
+/// as two processes have) open a new file, and a v2 file that still needs v3, at once,
+/// many times over; every open succeeds and the schema ends complete, each migration once.
+@Suite struct ConcurrentMigrationTests {
+    @Test func twoConnectionsOpeningANewFileAtOnce() throws {
+        for round in 0..<40 {
+            let path = try makeTemporaryFolder().appendingPathComponent("quantlab.db").path
+            try openTwiceAtOnce(path, round: round)
+        }
+    }
+
+    @Test func twoConnectionsMigratingAnOldFileAtOnce() throws {
+        for round in 0..<40 {
+            let path = try makeTemporaryFolder().appendingPathComponent("quantlab.db").path
+            try makeVersion2File(path)
+            try openTwiceAtOnce(path, round: round)
+            let store = try ResultsStore(path: path)
+            #expect(try store.configuration(named: "w4a4")?.params == 421_642)
+        }
+    }
+
+    private func openTwiceAtOnce(_ path: String, round: Int) throws {
+        let failures = Failures()
+        DispatchQueue.concurrentPerform(iterations: 2) { _ in
+            do { _ = try ResultsStore(path: path) } catch { failures.add("\(error)") }
+        }
+        #expect(failures.all.isEmpty, "round \(round): \(failures.all)")
+        let store = try ResultsStore(path: path)
+        #expect(try store.query("SELECT identifier FROM grdb_migrations ORDER BY identifier").textRows == [["v1"], ["v2"], ["v3"]])
+        #expect(try store.query("SELECT count(*) FROM pragma_table_info('epochs') WHERE name = 'cpu_seconds'").textRows == [["1"]])
+    }
+
+    /// A file as schema v2 left it (no epochs.cpu_seconds, no searches table), with one configuration.
+    private func makeVersion2File(_ path: String) throws {
+        let store = try ResultsStore(path: path)
+        _ = try store.recordConfiguration(sampleConfiguration())
+        try store.dbQueue.write { db in
+            try db.execute(sql: """
+                ALTER TABLE epochs DROP COLUMN cpu_seconds;
+                DROP TABLE searches;
+                DELETE FROM grdb_migrations WHERE identifier = 'v3';
+                """)
+        }
     }
 }
 

@@ -18,8 +18,8 @@ enum PerLayerSearchCommands {
         model's precision). The cost (cost=bops|memory|energy, default bops; greedy also cost=time, the training
         CPU ms per image measured on this machine) must end ≤ limit=X, or ≤ fraction=F
         (default 0.5) of the most precise assignment. Proposals train on the trial sample with successive halving:
-        rungs at min= (1), ×eta (3), … max= (3) epochs, keeping ⌊n/eta⌋. budget=EPOCHS or images=N caps the
-        compute. The chosen assignment becomes configuration name= (an unused name; default greedy, greedy2,
+        rungs at min= (1), ×eta (3), … max= (3) epochs, keeping ⌊n/eta⌋. budget=EPOCHS, images=N or budget=SECONDSs
+        (measured CPU seconds of training; replay runs the recorded number of rungs) caps the compute. The chosen assignment becomes configuration name= (an unused name; default greedy, greedy2,
         …, evolved, … or tpe, …), ready for trial final; every trial is stored in the results database, and the
         search's compute (epochs, images, CPU seconds) in its table searches. search compare sets the searches
         against an exhaustive ground truth.
@@ -29,7 +29,7 @@ enum PerLayerSearchCommands {
         [
             CommandSpec(
                 group: "search", verb: "greedy",
-                synopsis: "search greedy MODEL [layers=LIST] [choices=LIST] [base=wWaA] [cost=bops|memory|energy|time] [limit=X | fraction=F] [order=layers|sensitivity] [width=N] [eta=3] [min=1] [max=3] [budget=EPOCHS | images=N] [name=NAME]",
+                synopsis: "search greedy MODEL [layers=LIST] [choices=LIST] [base=wWaA] [cost=bops|memory|energy|time] [limit=X | fraction=F] [order=layers|sensitivity] [width=N] [eta=3] [min=1] [max=3] [budget=EPOCHS|SECONDSs | images=N] [name=NAME]",
                 abstract: "Per-layer search: lower one layer's precision at a time, the best of the proposals by short trials, until the cost fits.",
                 discussion: commonText + "\n" + """
                 Each step proposes lowering each lowerable layer one choice and adopts the halving's winner.
@@ -50,7 +50,7 @@ enum PerLayerSearchCommands {
                 proposes children= mutants of the best of sample= random members; the halving's survivors join
                 the population and as many of the oldest leave (Real et al. 2019). Deterministic from the seed.
                 """,
-                options: common + ["population", "sample", "children", "generations"], completes: [.model]
+                options: common + TunedSetting.optionKeys + ["population", "sample", "children", "generations"], completes: [.model]
             ) { inv, ws in try search(inv, ws, kind: .evolve) },
             CommandSpec(
                 group: "search", verb: "tpe",
@@ -63,7 +63,7 @@ enum PerLayerSearchCommands {
                 scores so far and of the rest (scores from the largest rung with ≥ layers+2 of them, as BOHB). The
                 proposals go through successive halving to max=. Deterministic from the seed.
                 """,
-                options: common + ["initial", "rounds", "proposals", "candidates", "gamma"], completes: [.model]
+                options: common + TunedSetting.optionKeys + ["initial", "rounds", "proposals", "candidates", "gamma"], completes: [.model]
             ) { inv, ws in try search(inv, ws, kind: .tpe) },
         ]
     }
@@ -99,11 +99,8 @@ enum PerLayerSearchCommands {
         // Options are checked before anything trains: with cost=time, pricing trains.
         let limitOption = try inv.double("limit")
         let fractionOption = try inv.double("fraction", default: 0.5, in: 0...1)
-        var budget = try inv.int("budget", in: 1...Int.max)
-        if let images = try inv.int("images", in: 1...Int.max) {
-            guard budget == nil else { throw inv.usageError("give budget= (epochs) or images=, not both") }
-            budget = max(1, images / max(1, data.sample.count))
-        }
+        let budget = try SearchBudget.parse(inv, ws, imagesPerEpoch: data.sample.count)
+        evaluator.timeBudget = budget.time
         let top = try evaluator.cost(of: counts.map { _ in 0 })
         let floor = try evaluator.cost(of: counts.map { $0 - 1 })
         let limit: Double
@@ -129,7 +126,7 @@ enum PerLayerSearchCommands {
                 let gamma = try inv.double("gamma", default: 0.25, in: 0.01...0.99)
                 header = "tree-structured Parzen estimator: \(initial) initial, \(rounds) rounds × \(batch) proposals (best of \(candidates) draws, gamma \(Invocation.number(gamma)))"
                 report = try TreeParzen(initial: initial, rounds: rounds, batch: batch, candidates: candidates, gamma: gamma,
-                                        eta: eta, minEpochs: minE, maxEpochs: maxE, costLimit: limit, budget: budget,
+                                        eta: eta, minEpochs: minE, maxEpochs: maxE, costLimit: limit, budget: budget.epochs,
                                         seed: ws.seed).run(evaluator: evaluator)
             } else if evolve {
                 let population = try inv.int("population", default: 6, in: 2...100)
@@ -138,7 +135,7 @@ enum PerLayerSearchCommands {
                 let generations = try inv.int("generations", default: 4, in: 0...1000)
                 header = "regularized evolution: population \(population), sample \(sample), \(children) children × \(generations) generations"
                 report = try RegularizedEvolution(population: population, sample: sample, children: children, generations: generations,
-                                                  eta: eta, minEpochs: minE, maxEpochs: maxE, costLimit: limit, budget: budget,
+                                                  eta: eta, minEpochs: minE, maxEpochs: maxE, costLimit: limit, budget: budget.epochs,
                                                   seed: ws.seed).run(evaluator: evaluator)
             } else {
                 let orderKind = try inv.choice("order", ["layers", "sensitivity"], default: "layers")
@@ -152,12 +149,13 @@ enum PerLayerSearchCommands {
                 } else if let w = try inv.int("width", in: 1...max(1, space.layers.count)) { width = w }
                 header = "greedy bit lowering" + (order != nil ? " guided by sensitivity (width \(width!))" : "")
                 report = try GreedyLowering(eta: eta, minEpochs: minE, maxEpochs: maxE, costLimit: limit, order: order,
-                                            width: width, budget: budget).run(evaluator: evaluator)
+                                            width: width, budget: budget.epochs).run(evaluator: evaluator)
             }
         } catch let e as SearchError { throw QuantlabError.runtime(e.message) }
         let layerNames = space.layers.map { space.model.layerNames[$0] }
-        let spaceSize = pow(Double(space.choices.count), Double(space.layers.count))
-        var out = "\(header) over \(space.layers.count) layers (\(layerNames.joined(separator: ", "))) × \(space.choices.count) choices (\(space.choices.map(\.description).joined(separator: ", "))) = \(Invocation.number(spaceSize)) assignments\n"
+        let spaceSize = space.size
+        let tunedText = space.tuned.map { " × \($0.key) (\($0.values.joined(separator: ", ")))" }.joined()
+        var out = "\(header) over \(space.layers.count) layers (\(layerNames.joined(separator: ", "))) × \(space.choices.count) choices (\(space.choices.map(\.description).joined(separator: ", ")))\(tunedText) = \(Invocation.number(spaceSize)) assignments\n"
         out += "cost \(costKind): most precise \(Invocation.number(top)), limit \(Invocation.number(limit)) \(unit); trials on the sample (\(data.sample.count)), epochs \(minE)…\(maxE), eta \(eta)\n"
         var results: [String] = []
         let stepWord = kind == .greedy ? "step" : kind == .evolve ? "generation" : "round"
@@ -165,16 +163,17 @@ enum PerLayerSearchCommands {
                               alignments: [.right, .left, .right, .right, .right])
         for (i, step) in report.steps.enumerated() {
             for r in step {
-                let text = zip(layerNames, r.assignment).map { "\($0)=\(space.choices[$1])" }.joined(separator: " ")
+                let text = space.describe(r.assignment)
                 table.add([kind != .greedy ? (i == 0 ? "init" : "\(i)") : "\(i + 1)", text, Invocation.number(r.cost), r.score.map(f4) ?? "diverged", "\(r.epochs)"])
                 results.append("\(stepWord) \(kind != .greedy ? i : i + 1) \(space.name(r.assignment)) cost \(costKind.result(r.cost)) val_acc \(r.score.map(f6) ?? "diverged")")
             }
         }
         out += table.render() + "\n"
         if let c = report.chosen {
-            let config = space.configuration(space.precisions(c.assignment), name: name)
+            let config = space.configuration(c.assignment, name: name)
             ws.state.configs.append(config)
-            out += "chosen: \(name) = \(config.precisionText); cost \(Invocation.number(c.cost)) \(unit) (\(String(format: "%.1f", 100 * c.cost / top))% of the most precise), val acc \(c.score.map(f4) ?? "—") after \(c.epochs) epochs\n"
+            let settingsText = config.overrides.sorted { $0.key < $1.key }.map { " \($0.key)=\($0.value)" }.joined()
+            out += "chosen: \(name) = \(config.precisionText)\(settingsText); cost \(Invocation.number(c.cost)) \(unit) (\(String(format: "%.1f", 100 * c.cost / top))% of the most precise), val acc \(c.score.map(f4) ?? "—") after \(c.epochs) epochs\n"
             results.append("search chosen \(space.name(c.assignment)) cost \(costKind.result(c.cost)) val_acc \(c.score.map(f6) ?? "none")")
         } else {
             out += "chosen: none (\(report.stoppedByBudget ? "the budget ran out before the cost fitted" : "no assignment trained to the end"))\n"
@@ -188,7 +187,11 @@ enum PerLayerSearchCommands {
             + String(format: "; training every assignment to %d epochs would take %@ epochs (%.1f%% spent)\n", maxE,
                      Invocation.number(spaceSize * Double(maxE)), 100 * Double(evaluator.epochs) / (spaceSize * Double(maxE)))
         results.append("search compute epochs \(evaluator.epochs) images \(evaluator.images) assignments \(report.assignmentsTrained)")
-        let chosenConfig = report.chosen.map { space.configuration(space.precisions($0.assignment), name: name) }
+        if let time = budget.time {
+            out += time.summary(spent: evaluator.cpuSeconds) + "\n"
+            ws.notes.append(time.note)
+        }
+        let chosenConfig = report.chosen.map { space.configuration($0.assignment, name: name) }
         try SearchComparison.record(SearchSummary(
             name: chosenConfig == nil ? "\(kind.rawValue) (none)" : name, kind: kind.rawValue, command: inv.line,
             chosen: chosenConfig, costKind: costKind, cost: report.chosen?.cost, epochs: evaluator.epochs,

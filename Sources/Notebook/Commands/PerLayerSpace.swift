@@ -3,16 +3,21 @@ import Quantization
 import Search
 import Trials
 
-/// The per-layer space of `search greedy | evolve` and `sensitivity`: a model, the
-/// layers searched, the precisions each may take (most precise first), and the
-/// precision of the other layers. Assignments become configurations named
-/// `pl-P1_P2_…` (one precision per searched layer).
+/// The per-layer space of `search greedy | evolve | tpe`, `config perlayer` and
+/// `sensitivity`: a model, the layers searched, the precisions each may take (most
+/// precise first), the precision of the other layers and, for tpe, evolve and config
+/// perlayer, training hyper-parameters tuned beside them (``TunedSetting``). An
+/// assignment has one index per searched layer, then one per tuned setting; it becomes
+/// a configuration named `pl-P1_P2_…` (one precision per searched layer, then the
+/// tuned values: `pl-w8a8_w4a4_lr0.005`).
 struct PerLayerSpace {
     let model: ModelDefinition
     let layers: [Int]             // indices into model.layerNames
     let choices: [LayerPrecision] // most precise first
     let base: [LayerPrecision]
     let settings: TrainingSettings
+    /// Hyper-parameters searched beside the precisions (tune-lr=…, …).
+    let tuned: [TunedSetting]
 
     static let options = ["layers", "choices", "base"]
 
@@ -45,6 +50,7 @@ struct PerLayerSpace {
             base = model.precisions
         }
         self.settings = settings
+        tuned = try TunedSetting.parse(inv)
         // Most precise first: by weight bits then activation bits, descending (32 = float).
         choices = parsed.enumerated().sorted { a, b in
             let ka = (Self.bits(a.element.weight.token), Self.bits(a.element.activation.token))
@@ -56,26 +62,47 @@ struct PerLayerSpace {
     /// Bits of a precision token (`t` counts as 1.58).
     static func bits(_ token: String) -> Double { token == "t" ? 1.58 : Double(token) ?? 32 }
 
+    /// Choices per dimension: each searched layer's precisions, then each tuned setting's values.
+    var choiceCounts: [Int] { Array(repeating: choices.count, count: layers.count) + tuned.map(\.values.count) }
+
+    /// The number of assignments (a Double: a large space overflows an Int).
+    var size: Double { choiceCounts.reduce(1.0) { $0 * Double($1) } }
+
     func precisions(_ assignment: [Int]) -> [LayerPrecision] {
         var p = base
         for (k, l) in layers.enumerated() { p[l] = choices[assignment[k]] }
         return p
     }
 
+    /// The tuned settings' values as the configuration's training overrides.
+    func overrides(_ assignment: [Int]) -> [String: String] {
+        Dictionary(uniqueKeysWithValues: tuned.enumerated().map { k, t in (t.key, t.values[assignment[layers.count + k]]) })
+    }
+
     func name(_ assignment: [Int]) -> String {
-        "pl-" + assignment.map { choices[$0].description }.joined(separator: "_")
+        "pl-" + (layers.indices.map { choices[assignment[$0]].description }
+                 + tuned.enumerated().map { k, t in t.label(assignment[layers.count + k]) }).joined(separator: "_")
     }
 
-    func configuration(_ precisions: [LayerPrecision], name: String) -> Configuration {
+    /// `conv1=w8a8 conv2=w4a4 lr=0.005`: the assignment for a table.
+    func describe(_ assignment: [Int]) -> String {
+        (layers.enumerated().map { k, l in "\(model.layerNames[l])=\(choices[assignment[k]])" }
+         + tuned.enumerated().map { k, t in "\(t.key)=\(t.values[assignment[layers.count + k]])" }).joined(separator: " ")
+    }
+
+    func configuration(_ precisions: [LayerPrecision], name: String, overrides: [String: String] = [:]) -> Configuration {
         Configuration(name: name, modelName: model.name, spec: model.spec, inputShape: model.inputShape,
-                      layerNames: model.layerNames, precisions: precisions)
+                      layerNames: model.layerNames, precisions: precisions, overrides: overrides)
     }
 
-    func configuration(_ assignment: [Int]) -> Configuration { configuration(precisions(assignment), name: name(assignment)) }
+    /// The assignment's configuration, named `name` (default its `pl-` name).
+    func configuration(_ assignment: [Int], name: String? = nil) -> Configuration {
+        configuration(precisions(assignment), name: name ?? self.name(assignment), overrides: overrides(assignment))
+    }
 
-    /// Every assignment, first layer slowest (`pl-` names, as the searches make them).
+    /// Every assignment, first dimension slowest (`pl-` names, as the searches make them).
     func allAssignments() -> [[Int]] {
-        layers.indices.reduce([[]]) { partial, _ in partial.flatMap { p in choices.indices.map { p + [$0] } } }
+        choiceCounts.reduce([[]]) { partial, n in partial.flatMap { p in (0..<n).map { p + [$0] } } }
     }
 
     /// The largest space `config perlayer` enumerates.
@@ -86,21 +113,23 @@ struct PerLayerSpace {
     static var configSpec: CommandSpec {
         CommandSpec(
             group: "config", verb: "perlayer",
-            synopsis: "config perlayer MODEL [layers=LIST] [choices=LIST] [base=wWaA]",
+            synopsis: "config perlayer MODEL [layers=LIST] [choices=LIST] [base=wWaA] [tune-lr=LIST] [tune-batch=LIST] [tune-optimizer=LIST] [tune-augment=LIST]",
             abstract: "Add every per-layer assignment of a small space (named pl-P1_P2_… as the per-layer searches name them).",
             discussion: """
             The space is the one of search greedy | evolve | tpe: the layers matching layers= each take one of
-            choices= (default w8a8,w4a4,w2a2), the others base=. At most \(enumerationLimit) assignments: it is for a
-            ground truth that search compare measures the searches against.
+            choices= (default w8a8,w4a4,w2a2), the others base=; tune-lr=, tune-batch=, tune-optimizer= and
+            tune-augment= add training hyper-parameters as further dimensions (each value a training override of the
+            configuration, e.g. pl-w8a8_w4a4_lr0.005). At most \(enumerationLimit) assignments: it is for a ground
+            truth that search compare measures the searches against.
             """,
-            options: options, completes: [.model]
+            options: options + TunedSetting.optionKeys, completes: [.model]
         ) { inv, ws in
             let space = try PerLayerSpace(inv, ws, settings: ws.state.settings)
-            let size = pow(Double(space.choices.count), Double(space.layers.count))
+            let size = space.size
             guard size <= Double(enumerationLimit) else {
                 throw inv.usageError("the space has \(Invocation.number(size)) assignments; config perlayer enumerates at most \(enumerationLimit) (use fewer layers= or choices=, or a search)")
             }
-            return try ConfigCommands.add(space.allAssignments().map(space.configuration), ws)
+            return try ConfigCommands.add(space.allAssignments().map { space.configuration($0) }, ws)
         }
     }
 
@@ -127,7 +156,9 @@ final class PerLayerEvaluator: AssignmentEvaluator {
     private(set) var images = 0
     private(set) var epochs = 0
     private(set) var cpuSeconds = 0.0
-    var choiceCounts: [Int] { Array(repeating: space.choices.count, count: space.layers.count) }
+    /// budget=SECONDSs: rungs start while the measured CPU seconds allow.
+    var timeBudget: TimeBudget?
+    var choiceCounts: [Int] { space.choiceCounts }
 
     init(space: PerLayerSpace, driver: RunDriver, ws: Workspace, costKind: CostKind, line: Int?, scheduleEpochs: Int,
          minEpochs: Int = 1) {
@@ -152,6 +183,10 @@ final class PerLayerEvaluator: AssignmentEvaluator {
     }
 
     func advance(config: Int, toEpochs epochs: Int) throws -> Double? { try advance(configs: [config], toEpochs: epochs)[0] }
+
+    func admitsRung(epochs: Int) -> Bool {
+        timeBudget?.admits(epochs: epochs, imagesPerEpoch: driver.data.train.count, spentSeconds: cpuSeconds, spentImages: images) ?? true
+    }
 
     func advance(configs ids: [Int], toEpochs target: Int) throws -> [Double?] {
         let jobs = try ids.map { i -> TrialJob in

@@ -8,11 +8,12 @@ import Analysis
 /// `search halving | hyperband`: the seed paper's adaptive search.
 enum SearchCommands {
     static let options = ["eta", "min", "max", "budget", "objective", "cost", "limit", "lambda", "final"] + TrainingSettings.keys + SlurmRequest.keys
+        + TunedSetting.optionKeys
 
     static var specs: [CommandSpec] {
         [
             CommandSpec(
-                group: "search", verb: "halving", synopsis: "search halving CONFIG… | all [eta=3] [min=1] [max=9] [budget=EPOCHS] [objective=accuracy|limit|weighted] [cost=memory|bops|energy] [limit=X] [lambda=X] [on=sample|train][,slurm] [final=yes]",
+                group: "search", verb: "halving", synopsis: "search halving CONFIG… | all [eta=3] [min=1] [max=9] [budget=EPOCHS|SECONDSs] [objective=accuracy|limit|weighted] [cost=memory|bops|energy] [limit=X] [lambda=X] [on=sample|train][,slurm] [final=yes] [tune-lr=LIST] [tune-batch=LIST] [tune-optimizer=LIST] [tune-augment=LIST]",
                 abstract: "Successive halving: train all briefly, keep the best 1/eta by validation accuracy, train those longer, repeat.",
                 discussion: """
                 Rungs train on the trial sample (on=sample, default) or the full training split, continuing
@@ -23,14 +24,27 @@ enum SearchCommands {
                 (final runs of epochs= on the full training split), counted in images.
                 A learning-rate schedule (schedule=cosine|step) spans max= epochs, so rungs continue one schedule.
                 budget= must pay for the first rung (configurations × min epochs); limit= must admit the cheapest.
+                budget=300s is a budget in measured CPU seconds of training: a rung starts only while the seconds spent
+                plus its estimate (its epochs at the CPU seconds per image measured so far) fit. The session records how
+                many rungs ran (# time budget: ran N rungs), and replay runs that many, so it replays bit-identically.
                 on=slurm (or on=train,slurm) trains each rung as one Slurm array job: only survivors get the next rung.
+                tune-lr=0.001,0.005 (and tune-batch=, tune-optimizer=, tune-augment=) search training hyper-parameters
+                too: every configuration with every combination of the values, as its training overrides, named
+                NAME_lr0.005_b32…; the chosen one joins the session's configurations.
                 """,
                 options: options, completes: [.configs]
             ) { inv, ws in try search(inv, ws, hyperband: false) },
             CommandSpec(
-                group: "search", verb: "hyperband", synopsis: "search hyperband CONFIG… | all [eta=3] [min=1] [max=9] [SAME OPTIONS AS search halving]",
+                group: "search", verb: "hyperband", synopsis: "search hyperband CONFIG… | all [eta=3] [min=1] [max=9] [sample=random|listed] [SAME OPTIONS AS search halving]",
                 abstract: "Hyperband: several successive-halving brackets trading breadth for depth (Li et al. 2018).",
-                options: options, completes: [.configs]
+                discussion: """
+                Bracket s starts n = ⌈(s_max+1)·eta^s/(s+1)⌉ configurations at max/eta^s epochs and halves them to max=.
+                Each bracket samples its own n configurations, as in the paper: uniformly from those no earlier bracket
+                took (sample=random, default; drawn from the session's seed), or the next n in the listed order
+                (sample=listed). A configuration joins one bracket only (training continues, it cannot restart); the
+                brackets repeat while configurations are left and the budget= (epochs) allows.
+                """,
+                options: options + ["sample"], completes: [.configs]
             ) { inv, ws in try search(inv, ws, hyperband: true) },
         ]
     }
@@ -49,6 +63,8 @@ enum SearchCommands {
         var images = 0
         var cpuSeconds = 0.0
         var lastMetric: [Int: Double?] = [:]
+        /// budget=SECONDSs: rungs start while the measured CPU seconds allow.
+        var timeBudget: TimeBudget?
 
         init(configs: [Configuration], settings: TrainingSettings, driver: RunDriver, seed: UInt64, line: Int?, scheduleEpochs: Int) {
             self.configs = configs; self.settings = settings; self.driver = driver; self.seed = seed; self.line = line
@@ -70,6 +86,10 @@ enum SearchCommands {
             if outcomes.contains(where: { $0.status == .interrupted }) { throw QuantlabError.interrupted }
             return outcomes.map { o in o.status == .diverged ? nil : o.last?.validationAccuracy }
         }
+
+        func admitsRung(epochs: Int) -> Bool {
+            timeBudget?.admits(epochs: epochs, imagesPerEpoch: driver.data.train.count, spentSeconds: cpuSeconds, spentImages: images) ?? true
+        }
     }
 
     static func search(_ inv: Invocation, _ ws: Workspace, hyperband: Bool) throws -> CommandOutput {
@@ -87,9 +107,16 @@ enum SearchCommands {
         let costKind = try CostKind.parse(inv, default: .memory)
         let objectiveKind = try inv.choice("objective", ["accuracy", "limit", "weighted"], default: "accuracy")
         let final = try inv.bool("final", default: false)
+        let sampled = hyperband ? try inv.choice("sample", ["random", "listed"], default: "random") == "random" : false
         let data = try ws.state.requireData()
         if final { _ = try data.requireTest(for: "search … final=yes") }
-        let configs = try ws.state.configs(inv.words)
+        let tuned = try TunedSetting.parse(inv)
+        let configs = TunedSetting.expand(try ws.state.configs(inv.words), tuned)
+        for c in configs where !tuned.isEmpty {
+            if let old = ws.state.configs.first(where: { $0.name == c.name }), old.definition != c.definition {
+                throw inv.usageError("the tuned configuration \(c.name) would change the existing configuration of that name; rename it first (config rename)")
+            }
+        }
         let unit = costKind == .memory ? "KiB of weights" : costKind.unit
         // cost=time: each configuration's measured training time (it must have trained).
         let costs = try configs.map { try ws.state.cost($0, costKind, ws) }
@@ -119,19 +146,21 @@ enum SearchCommands {
         } else {
             firstRung = eligible * minE
         }
-        let budget = try inv.int("budget", in: max(1, firstRung)...Int.max)
+        let budget = try SearchBudget.parse(inv, ws, minimumEpochs: max(1, firstRung))
         let trainData = on == "sample" ? data.trialData : TrialData(train: data.train, validation: data.trialData.validation, test: nil, normalization: data.normalization)
         var driver = RunDriver(ws: ws, kind: .search, data: trainData, datasetName: data.dataset.name, fingerprint: data.dataset.fingerprint,
                                classes: data.classes)
         driver.slurm = slurm     // each rung is one array job
         let evaluator = Evaluator(configs: configs, settings: settings, driver: driver, seed: ws.seed, line: inv.lineNumber,
                                   scheduleEpochs: maxE)
+        evaluator.timeBudget = budget.time
         let ids = Array(configs.indices)
         let report: SearchReport
         do {
             report = hyperband
-                ? try Hyperband(eta: eta, minEpochs: minE, maxEpochs: maxE, objective: objective, budget: budget).run(configs: ids, costs: costs, evaluator: evaluator)
-                : try SuccessiveHalving(eta: eta, minEpochs: minE, maxEpochs: maxE, objective: objective, budget: budget).run(configs: ids, costs: costs, evaluator: evaluator)
+                ? try Hyperband(eta: eta, minEpochs: minE, maxEpochs: maxE, objective: objective, budget: budget.epochs,
+                                  seed: sampled ? ws.seed : nil).run(configs: ids, costs: costs, evaluator: evaluator)
+                : try SuccessiveHalving(eta: eta, minEpochs: minE, maxEpochs: maxE, objective: objective, budget: budget.epochs).run(configs: ids, costs: costs, evaluator: evaluator)
         } catch let e as SearchError { throw QuantlabError.runtime(e.message) }
         var out = "\(hyperband ? "hyperband" : "successive halving") over \(configs.count) configurations on the \(on == "sample" ? "trial sample (\(data.sample.count))" : "training split (\(data.train.count))"), eta \(eta), epochs \(minE)…\(maxE)\n"
         var results: [String] = []
@@ -143,9 +172,16 @@ enum SearchCommands {
         if !report.excluded.isEmpty { out += "excluded by the cost limit: \(report.excluded.map { configs[$0].name }.joined(separator: ", "))\n" }
         out += "ranking: \(report.ranking.map { configs[$0].name }.joined(separator: " > "))\n"
         var chosenName = "none"
-        if let c = report.chosen { chosenName = configs[c].name }
+        if let c = report.chosen {
+            chosenName = configs[c].name
+            if !ws.state.configs.contains(where: { $0.name == chosenName }) { ws.state.configs.append(configs[c]) }
+        }
         out += "chosen: \(chosenName)\n"
         results.append("search chosen \(chosenName) epochs \(report.epochsSpent) of \(report.epochsFullTraining)")
+        if let time = budget.time {
+            out += time.summary(spent: evaluator.cpuSeconds) + "\n"
+            ws.notes.append(time.note)
+        }
         try SearchComparison.record(SearchSummary(
             name: report.chosen.map { configs[$0].name } ?? "\(hyperband ? "hyperband" : "halving") (none)",
             kind: hyperband ? "hyperband" : "halving", command: inv.line, chosen: report.chosen.map { configs[$0] },

@@ -171,7 +171,7 @@ enum TrialCommands {
                        Quantity.throughput.format(ips), o.status.rawValue + (o.divergedEpoch.map { " at epoch \($0)" } ?? "")])
         }
         let interrupted = outcomes.contains { $0.status == .interrupted }
-        let what = final ? "final runs on \(data.train.count) images, tested on \(data.dataset.test.count)"
+        let what = final ? "final runs on \(driver.data.train.count) images, tested on \(data.dataset.test.count)"
                          : "trials on a sample of \(data.sample.count), validated on \(data.validation.count)"
         let place = driver.slurm == nil ? "on \(ws.threads) thread(s)" : "on Slurm"
         var text = table.render() + "\n\(configs.count) configurations, \(what); \(String(format: "%.1f", seconds)) s \(place); stored in \(ws.state.storePath)"

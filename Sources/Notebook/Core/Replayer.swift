@@ -13,6 +13,7 @@ import Foundation
 ///
 /// Replaying a file is running someone's script: unless `writesAnywhere`,
 /// commands write (and `source` reads) only below the working directory.
+/// A search recorded with a `# time budget: ran N rungs` line runs N rungs.
 /// A command recorded with a `# stopped:` line (Ctrl-C) stops its run after
 /// the recorded epochs; `quit` ends the replay.
 public struct Replayer {
@@ -37,6 +38,8 @@ public struct Replayer {
         var recorded: [(lineNumber: Int, value: String)]
         /// Where Ctrl-C stopped it when it was recorded.
         var stop: RunStop? = nil
+        /// How many rungs it ran under a time budget when it was recorded.
+        var cap: RungCap? = nil
     }
 
     /// Replays `text` (the contents of `file`) on `notebook`, which should not be recording.
@@ -54,6 +57,7 @@ public struct Replayer {
         defer {
             (ws.writePolicy, ws.replayingPath, ws.sessionName, ws.sessionLine) = previous
             ws.replayStop = nil
+            ws.replayRungCap = nil
         }
         var comparator = ResultComparator()
         report.comparison = "exact comparison"
@@ -71,6 +75,7 @@ public struct Replayer {
         for entry in entries {
             report.commands += 1
             ws.replayStop = entry.stop
+            ws.replayRungCap = entry.cap
             ws.sessionLine = entry.lineNumber
             let produced: [String]
             switch notebook.execute(entry.line, lineNumber: entry.lineNumber) {
@@ -124,6 +129,8 @@ public struct Replayer {
                 if !entries.isEmpty { entries[entries.count - 1].recorded.append((index + 1, String(value))) }
             } else if let stop = RunStop.parse(line) {
                 if !entries.isEmpty { entries[entries.count - 1].stop = stop }
+            } else if let cap = RungCap.parse(line) {
+                if !entries.isEmpty { entries[entries.count - 1].cap = cap }
             } else if !trimmed.isEmpty && !trimmed.hasPrefix("#") {
                 entries.append(Entry(lineNumber: index + 1, line: line, recorded: []))
             }
