@@ -12,6 +12,10 @@ public struct QuantizerOptions: Hashable, Sendable, Codable {
     public var clipMomentum: Float = 0.9
     /// Seed for stochastic rounding.
     public var seed: UInt64 = 0
+    /// A precision that changes during training (`schedule=cpt:3-8`, `schedule=w8a8@1,w4a4@3`); nil: fixed.
+    public var precisionSchedule: PrecisionSchedule?
+    /// The low mode of a dual-precision network (`dual=w2a2`); nil: one mode.
+    public var dual: DualPrecision?
     public init() {}
 }
 

@@ -14,6 +14,7 @@ enum Schema {
         migrator.registerMigration("v1") { db in try v1(db) }
         migrator.registerMigration("v2") { db in try v2(db) }
         migrator.registerMigration("v3") { db in try v3(db) }
+        migrator.registerMigration("v4") { db in try v4(db) }
         return migrator
     }
 
@@ -146,6 +147,21 @@ enum Schema {
                 started     TEXT NOT NULL,
                 finished    TEXT NOT NULL
             );
+            """)
+    }
+
+    /// v4: training methods (issue 16). `runs.mode` is `high` or `low` for the two
+    /// modes of a dual-precision network (NULL for every other run); a low-mode run has
+    /// no training of its own: `parent_run` is the run that trained the shared weights,
+    /// and its epochs repeat that run's training figures with the low mode's validation.
+    /// `runs.trained_bops` is the trained cost: forward bit operations per training
+    /// image at the precision actually trained, averaged over iterations (a schedule's
+    /// changing bits, both passes of dual training). Older rows keep NULL.
+    private static func v4(_ db: Database) throws {
+        try db.execute(sql: """
+            ALTER TABLE runs ADD COLUMN mode TEXT CHECK (mode IN ('high', 'low'));
+            ALTER TABLE runs ADD COLUMN parent_run INTEGER REFERENCES runs(id);
+            ALTER TABLE runs ADD COLUMN trained_bops REAL;
             """)
     }
 }

@@ -41,6 +41,8 @@ public struct Configuration: Hashable, Sendable {
         if options.binaryConnect { opts.append("binary=connect") }
         if options.stochastic { opts.append("stochastic=true") }
         if options.pact { opts.append("pact=true") }
+        if let schedule = options.precisionSchedule { opts.append("schedule=\(schedule)") }
+        if let dual = options.dual { opts.append("dual=\(dual)") }
         parts += opts
         parts += overrides.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
         return parts.joined(separator: " ")
@@ -64,8 +66,12 @@ public struct Configuration: Hashable, Sendable {
         return wa + " g" + precisions.map(\.gradient.token).joined(separator: ",")
     }
 
-    /// The dominant quantizer family of the weights (the lowest precision present), for breakdowns.
+    /// The dominant quantizer family of the weights (the lowest precision present), for
+    /// breakdowns; a training method's name instead when it has one (`cpt`,
+    /// `progressive`, `dual`).
     public var family: String {
+        if let method = options.precisionSchedule?.method { return method }
+        if options.dual != nil { return "dual" }
         let ws = precisions.map(\.weight)
         if ws.contains(.binary) { return "binary" }
         if ws.contains(.ternary) { return "ternary" }

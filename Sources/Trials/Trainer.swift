@@ -47,7 +47,9 @@ public final class Trainer {
     public internal(set) var epochsDone = 0
     /// The seed the weights and streams come from.
     public let seed: UInt64
-    private var labels: [Int32] = []
+    var labels: [Int32] = []           // internal: the training step (Trainer+PrecisionSchedule) reads it
+    /// Precision schedule or dual modes (`schedule=`, `dual=`); nil at fixed precision.
+    let precisionControl: PrecisionController?
 
     /// Weights come from `seed` alone (not from the configuration), so every
     /// configuration of an architecture starts from the same weights and sees the
@@ -69,6 +71,7 @@ public final class Trainer {
         model = try configuration.buildModel(seed: root.fork(1).state)
         orderRNG = root.fork(2)
         augmentRNG = root.fork(3)
+        precisionControl = try PrecisionController(configuration: configuration, model: model)
         switch s.optimizer {
         case "sgd": optimizer = SGD(momentum: s.momentum, weightDecay: s.weightDecay)
         default: optimizer = Adam(weightDecay: s.weightDecay)
@@ -105,6 +108,7 @@ public final class Trainer {
             ? Augmentation(cropPadding: 4, flip: true) : nil
         var lossSum = 0.0, correct = 0, seen = 0
         let start = monotonicSeconds()
+        defer { precisionControl?.restoreDeployed() }     // evaluation runs at the configuration's precision
         for b in 0..<batches {
             if shouldStop() { return nil }
             let lo = b * batch, hi = min(split.count, lo + batch)
@@ -113,11 +117,7 @@ public final class Trainer {
                           rng: &augmentRNG, x: &x, labels: &labels)
             }
             model.zeroGrad()
-            let logits = model.forward(training: true)
-            let (loss, right) = model.withLogitGradient { g in
-                SoftmaxCrossEntropy.lossAndGradient(logits: logits, labels: labels, gradient: &g)
-            }
-            model.backward()
+            let (loss, right) = forwardBackward(iteration: epochsDone * batches + b, iterations: scheduleEpochs * batches)
             optimizer.step(params, learningRate: lr)
             lossSum += loss * Double(hi - lo)
             correct += right

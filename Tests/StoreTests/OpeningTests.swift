@@ -17,7 +17,7 @@ import Testing
         #expect(FileManager.default.createFile(atPath: path, contents: Data()))
         let store = try ResultsStore(path: path)
         #expect(try tableNames(store) == ["configurations", "epochs", "grdb_migrations", "runs", "searches"])
-        #expect(try store.query("SELECT identifier FROM grdb_migrations ORDER BY identifier").textRows == [["v1"], ["v2"], ["v3"]])
+        #expect(try store.query("SELECT identifier FROM grdb_migrations ORDER BY identifier").textRows == [["v1"], ["v2"], ["v3"], ["v4"]])
         #expect(try store.journalMode() == "wal")
         #expect(try store.query("PRAGMA table_info(epochs)").rows.count == 9)
     }
@@ -36,7 +36,7 @@ import Testing
         }
         let store = try ResultsStore(path: path)
         #expect(try store.configurations().map(\.name) == ["w4a4"])
-        #expect(try store.query("SELECT count(*) FROM grdb_migrations").textRows == [["3"]])
+        #expect(try store.query("SELECT count(*) FROM grdb_migrations").textRows == [["4"]])
     }
 
     /// A store dropped without finishRun: the run stays running, its epochs are whole.
@@ -113,9 +113,9 @@ import Testing
         let path = try makeTemporaryFolder().appendingPathComponent("future.db").path
         _ = try ResultsStore(path: path)
         let raw = try DatabaseQueue(path: path)
-        try raw.write { try $0.execute(sql: "INSERT INTO grdb_migrations VALUES ('v4')") }
+        try raw.write { try $0.execute(sql: "INSERT INTO grdb_migrations VALUES ('v5')") }
         #expect(storeErrorMessage { _ = try ResultsStore(path: path) }
-            == "\(path): written by a newer quantlab (schema v4); this build knows up to v3")
+            == "\(path): written by a newer quantlab (schema v5); this build knows up to v4")
     }
 
     @Test func missingFolderSaysSo() throws {
@@ -166,7 +166,7 @@ import Testing
                 """)
         }
         let store = try ResultsStore(path: path)
-        #expect(try store.query("SELECT identifier FROM grdb_migrations ORDER BY identifier").textRows == [["v1"], ["v2"], ["v3"]])
+        #expect(try store.query("SELECT identifier FROM grdb_migrations ORDER BY identifier").textRows == [["v1"], ["v2"], ["v3"], ["v4"]])
         let c = try #require(try store.configuration(named: "w2a32"))
         #expect(c == ConfigurationRecord(id: 7, name: "w2a32", version: 1, model: "net",
                                          definition: "net conv1=w2a32 dense1=w2a32", spec: "net conv1=w2a32 dense1=w2a32",
