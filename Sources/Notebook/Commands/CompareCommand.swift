@@ -53,8 +53,8 @@ enum CompareCommand {
         return one.map(Quantity.accuracy.format) ?? ""
     }
 
-    /// The table and its recorded results: per configuration `compare NAME trial T final F bops B trained_bops TB`
-    /// and the measured `~ compare NAME train_ms_per_image X` (not compared on replay).
+    /// The table and its recorded results: per configuration `compare row NAME trial T final F bops B trained_bops TB`
+    /// and the measured `~ compare row NAME train_ms_per_image X` (not compared on replay).
     static func table(_ configs: [Configuration], _ ws: Workspace) throws -> (TextTable, [String]) {
         let r = ws.state.results
         var t = TextTable(header: ["config", "precision", "trial val acc", "final test acc", Quantity.memory.header,
@@ -74,9 +74,9 @@ enum CompareCommand {
             t.add([c.name, c.precisionSummary, trial, final, Quantity.memory.format(cost.weightBits), Quantity.bops.format(cost.bops),
                    trained.map(Quantity.bops.format) ?? "", Quantity.energy.format(cost.energyPJ), speed.map(Quantity.throughput.format) ?? "",
                    ms.map { String(format: "%.3f", $0) } ?? ""])
-            results.append("compare \(c.name) trial \(trial.isEmpty ? "-" : trial) final \(final.isEmpty ? "-" : final) bops \(cost.bops)"
+            results.append("compare row \(c.name) trial \(trial.isEmpty ? "-" : trial) final \(final.isEmpty ? "-" : final) bops \(cost.bops)"
                            + " trained_bops \(trained.map { String(format: "%.0f", $0) } ?? "-")")
-            if let ms { results.append("~ compare \(c.name) train_ms_per_image \(String(format: "%.3f", ms))") }
+            if let ms { results.append("~ compare row \(c.name) train_ms_per_image \(String(format: "%.3f", ms))") }
         }
         return (t, results)
     }
