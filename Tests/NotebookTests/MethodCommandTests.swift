@@ -28,7 +28,7 @@ import Store
     @Test func methodsTrainAndReportBothModes() throws {
         let nb = try notebook("methods-a")
         #expect(results(nb, "config add fixed m w4a4") == ["config fixed m dense1=w4a4 dense2=w4a4 dense3=w4a4"])
-        #expect(results(nb, "config add cpt m w8a8 schedule=cpt:3-8") == ["config cpt m dense1=w8a8 dense2=w8a8 dense3=w8a8 schedule=cpt:3-8"])
+        #expect(results(nb, "config add cpt m w8a8 schedule=cpt:3-8") == ["config cpt m dense1=w8a8g8 dense2=w8a8g8 dense3=w8a8g8 schedule=cpt:3-8"])
         #expect(results(nb, "config add prog m w4a4 schedule=w8a8@1,w4a4@2")
                 == ["config prog m dense1=w4a4 dense2=w4a4 dense3=w4a4 schedule=w8a8@1,w4a4@2"])
         #expect(results(nb, "config add dual m w8a8 dual=w2a2") == ["config dual m dense1=w8a8 dense2=w8a8 dense3=w8a8 dual=w2a2"])

@@ -25,6 +25,7 @@ enum ConfigCommands {
                 export and the inference cost use the configuration's own precision):
                 schedule=cpt:3-8 cyclic precision training: bits follow 32 cosine cycles from 3 to 8 over the run's
                 iterations (cpt:3-8:16 for 16 cycles; cpt:auto-8 picks the lower bound by the precision range test);
+                gradients of the driven layers are 8-bit (g8, added to their precision);
                 schedule=w8a8@1,w4a4@3 progressive precision: each stage from its (1-based) epoch on;
                 dual=w2a2 a dual-precision network: the configuration's precision is the high mode, w2a2 the low one;
                 the first half of the epochs trains the high mode, the rest both (dual=w2a2@3: both from epoch 3); runs
@@ -54,7 +55,16 @@ enum ConfigCommands {
                     .map { ($0.key, $0.value) }
                 var check = TrainingSettings()
                 try check.apply(overrides)
-                let precisions = try PrecisionAssignment.resolve(layerPairs, layers: m.layerNames, base: base)
+                var precisions = try PrecisionAssignment.resolve(layerPairs, layers: m.layerNames, base: base)
+                if case .cyclic? = schedule {
+                    // CPT keeps gradients at a fixed 8 bits (g8) in the layers it drives.
+                    precisions = precisions.map { p in
+                        guard case .bits = p.weight, p.gradient == .float else { return p }
+                        var q = p
+                        q.gradient = .int8
+                        return q
+                    }
+                }
                 let c = Configuration(name: name, modelName: m.name, spec: m.spec, inputShape: m.inputShape,
                                       layerNames: m.layerNames, precisions: precisions, options: options, overrides: overrides)
                 if (schedule != nil || options.dual != nil) && !precisions.contains(where: { if case .bits = $0.weight { return true } else { return false } }) {
