@@ -20,6 +20,10 @@ public struct QuantizerOptions: Hashable, Sendable, Codable {
     public var prune: PruneSettings?
     /// A training method that replaces backpropagation's update (`method=conntra`); nil: backprop.
     public var method: TrainingMethod?
+    /// A precision that changes during training (`schedule=cpt:3-8`, `schedule=w8a8@1,w4a4@3`); nil: fixed.
+    public var precisionSchedule: PrecisionSchedule?
+    /// The low mode of a dual-precision network (`dual=w2a2`); nil: one mode.
+    public var dual: DualPrecision?
     public init() {}
 }
 

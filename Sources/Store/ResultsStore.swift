@@ -169,15 +169,17 @@ public final class ResultsStore: Sendable {
     /// one marked `interrupted` may still finish (another process that opened the file
     /// meanwhile took it for dead).
     public func finishRun(id: Int64, status: RunStatus, divergedEpoch: Int? = nil,
-                          testAcc: Double? = nil, testLoss: Double? = nil, trained: String? = nil) throws {
+                          testAcc: Double? = nil, testLoss: Double? = nil, trained: String? = nil,
+                          trainedBOPs: Double? = nil) throws {
         guard status != .running else {
             throw StoreError("\(label): finishRun: a finished run needs a status other than running")
         }
         try write("finishRun") { db in
             try db.execute(sql: """
                 UPDATE runs SET status = ?, diverged_epoch = ?, test_acc = ?, test_loss = ?, trained = ?,
+                       trained_bops = COALESCE(?, trained_bops),
                        finished = ? WHERE id = ? AND status IN ('running', 'interrupted')
-                """, arguments: [status.rawValue, divergedEpoch, testAcc, testLoss, trained,
+                """, arguments: [status.rawValue, divergedEpoch, testAcc, testLoss, trained, trainedBOPs,
                                  Timestamp.now(), id])
             if db.changesCount == 0 {
                 if let done = try String.fetchOne(db, sql: "SELECT status FROM runs WHERE id = ?", arguments: [id]) {

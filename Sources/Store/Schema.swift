@@ -8,7 +8,7 @@ import GRDB
 /// one that has shipped: existing files have already run it.
 enum Schema {
     /// The migrations in order: identifier and body.
-    static let steps: [(id: String, body: @Sendable (Database) throws -> Void)] = [("v1", v1), ("v2", v2), ("v3", v3), ("v4-trained", v4Trained)]
+    static let steps: [(id: String, body: @Sendable (Database) throws -> Void)] = [("v1", v1), ("v2", v2), ("v3", v3), ("v4", v4), ("v4-trained", v4Trained)]
 
     /// Identifier of the newest migration this build knows.
     static var latest: String { steps.last?.id ?? "none" }
@@ -185,5 +185,20 @@ enum Schema {
     /// of text (`Trainer.trainedSummary`), NULL for runs without such methods.
     private static func v4Trained(_ db: Database) throws {
         try db.execute(sql: "ALTER TABLE runs ADD COLUMN trained TEXT")
+    }
+
+    /// v4: training methods (issue 16). `runs.mode` is `high` or `low` for the two
+    /// modes of a dual-precision network (NULL for every other run); a low-mode run has
+    /// no training of its own: `parent_run` is the run that trained the shared weights,
+    /// and its epochs repeat that run's training figures with the low mode's validation.
+    /// `runs.trained_bops` is the trained cost: forward bit operations per training
+    /// image at the precision actually trained, averaged over iterations (a schedule's
+    /// changing bits, both passes of dual training). Older rows keep NULL.
+    private static func v4(_ db: Database) throws {
+        try db.execute(sql: """
+            ALTER TABLE runs ADD COLUMN mode TEXT CHECK (mode IN ('high', 'low'));
+            ALTER TABLE runs ADD COLUMN parent_run INTEGER REFERENCES runs(id);
+            ALTER TABLE runs ADD COLUMN trained_bops REAL;
+            """)
     }
 }

@@ -45,6 +45,8 @@ public struct Configuration: Hashable, Sendable {
         if let q = options.stq { opts.append("stq=\(q.text)") }
         if let d = options.prune { opts.append("prune=\(d.text)") }
         if let m = options.method { opts.append("method=\(m.rawValue)") }
+        if let schedule = options.precisionSchedule { opts.append("schedule=\(schedule)") }
+        if let dual = options.dual { opts.append("dual=\(dual)") }
         parts += opts
         parts += overrides.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
         return parts.joined(separator: " ")
@@ -68,7 +70,9 @@ public struct Configuration: Hashable, Sendable {
         return wa + " g" + precisions.map(\.gradient.token).joined(separator: ",")
     }
 
-    /// The dominant quantizer family of the weights (the lowest precision present), for breakdowns.
+    /// The dominant quantizer family of the weights (the lowest precision present), for
+    /// breakdowns; a training method's name instead when it has one (`cpt`,
+    /// `progressive`, `dual`).
     public var family: String {
         // A training method is its own family: correlate's per-family tables compare methods.
         var methods: [String] = []
@@ -77,6 +81,8 @@ public struct Configuration: Hashable, Sendable {
         if options.stq != nil { methods.append("stq") }
         if options.prune != nil { methods.append("dmp") }
         if !methods.isEmpty { return methods.joined(separator: "+") }
+        if let method = options.precisionSchedule?.method { return method }
+        if options.dual != nil { return "dual" }
         let ws = precisions.map(\.weight)
         if ws.contains(.binary) { return "binary" }
         if ws.contains(.ternary) { return "ternary" }

@@ -4,8 +4,9 @@ import Networks
 import Datasets
 
 /// A trainer's checkpoint between epochs: the model's and optimizer's
-/// ``TrainingState``, the trainer's batch-order and augmentation generators and its
-/// epoch count. Restoring it into a trainer built from the same configuration,
+/// ``TrainingState``, the trainer's batch-order and augmentation generators, its
+/// epoch count and, with a precision schedule or dual modes, the range test's state and
+/// the trained-cost sums (the schedule's position follows from the epoch count). Restoring it into a trainer built from the same configuration,
 /// settings and seed continues training bit for bit (tested against an
 /// uninterrupted run), which is how a preempted or requeued Slurm task resumes.
 ///
@@ -27,6 +28,7 @@ extension Trainer {
         s.values["trainer/order_rng"] = .words([orderRNG.state])
         s.values["trainer/augment_rng"] = .words([augmentRNG.state])
         s.values["trainer/definition"] = .words([definitionHash])
+        precisionControl?.capture(into: &s)
         return s
     }
 
@@ -46,6 +48,7 @@ extension Trainer {
             orderRNG = SplitMix64(seed: try s.words("trainer/order_rng", count: 1)[0])
             augmentRNG = SplitMix64(seed: try s.words("trainer/augment_rng", count: 1)[0])
             epochsDone = Int(try s.words("trainer/epochs", count: 1)[0])
+            try precisionControl?.restore(from: s)
         } catch let e as ModelError { throw TrialError(e.message) }
     }
 

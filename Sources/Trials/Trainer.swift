@@ -47,9 +47,11 @@ public final class Trainer {
     public internal(set) var epochsDone = 0
     /// The seed the weights and streams come from.
     public let seed: UInt64
-    private var labels: [Int32] = []
+    var labels: [Int32] = []           // internal: the training step (Trainer+PrecisionSchedule) reads it
     /// ProxConnect, STQ, DMP and CoNNTrA (`Methods/MethodHooks.swift`).
     let methods: MethodHooks
+    /// Precision schedule or dual modes (`schedule=`, `dual=`); nil at fixed precision.
+    let precisionControl: PrecisionController?
 
     /// Weights come from `seed` alone (not from the configuration), so every
     /// configuration of an architecture starts from the same weights and sees the
@@ -72,6 +74,7 @@ public final class Trainer {
         orderRNG = root.fork(2)
         augmentRNG = root.fork(3)
         methods = try MethodHooks(model: model, configuration: configuration)
+        precisionControl = try PrecisionController(configuration: configuration, model: model)
         switch s.optimizer {
         case "sgd": optimizer = SGD(momentum: s.momentum, weightDecay: s.weightDecay)
         default: optimizer = Adam(weightDecay: s.weightDecay)
@@ -108,6 +111,7 @@ public final class Trainer {
             ? Augmentation(cropPadding: 4, flip: true) : nil
         var lossSum = 0.0, correct = 0, seen = 0
         let start = monotonicSeconds()
+        defer { precisionControl?.restoreDeployed() }     // evaluation runs at the configuration's precision
         for b in 0..<batches {
             if shouldStop() { return nil }
             let lo = b * batch, hi = min(split.count, lo + batch)
@@ -117,11 +121,7 @@ public final class Trainer {
             }
             methods.beforeBatch(step: epochsDone * batches + b)
             model.zeroGrad()
-            let logits = model.forward(training: true)
-            let (loss, right) = model.withLogitGradient { g in
-                SoftmaxCrossEntropy.lossAndGradient(logits: logits, labels: labels, gradient: &g)
-            }
-            model.backward()
+            let (loss, right) = forwardBackward(iteration: epochsDone * batches + b, iterations: scheduleEpochs * batches)
             methods.afterBackward()
             if !methods.replacesStep(model, labels: labels) { optimizer.step(params, learningRate: lr) }
             lossSum += loss * Double(hi - lo)

@@ -25,6 +25,11 @@ public struct TrialOutcome: Sendable {
     public var testLoss: Double?, testAccuracy: Double?
     /// What training methods left (``Trainer/trainedSummary``): STQ depths, DMP's kept weights, trained cost.
     public var trained: String?
+    /// A dual-precision network's run in its low mode (same training, evaluated with
+    /// the low precision), nil otherwise.
+    public var lowMode: LowModeOutcome?
+    /// What the run trained (mean BOPs per training image, mean bits); nil when unknown.
+    public var trainedCost: TrainedCost?
     public var last: EpochMetrics? { epochs.last }
 
     public init(name: String, status: TrialStatus, divergedEpoch: Int? = nil, epochs: [EpochMetrics] = [],
@@ -119,6 +124,11 @@ public enum TrialRunner {
                 m.testLoss = e.loss; m.testAccuracy = e.accuracy
                 outcome.testLoss = e.loss; outcome.testAccuracy = e.accuracy
             }
+            if let low = t.dualLowMode {
+                outcome.lowMode = LowModeOutcome.evaluate(t, at: low, epoch: m, data: data, test: job.evaluateTest && t.epochsDone == job.epochs,
+                                                         into: outcome.lowMode)
+            }
+            outcome.trainedCost = t.trainedCost
             outcome.epochs.append(m)
             emit(.epochEnd(job: j, m))
         }

@@ -17,7 +17,7 @@ import Testing
         #expect(FileManager.default.createFile(atPath: path, contents: Data()))
         let store = try ResultsStore(path: path)
         #expect(try tableNames(store) == ["configurations", "epochs", "grdb_migrations", "runs", "searches"])
-        #expect(try store.query("SELECT identifier FROM grdb_migrations ORDER BY identifier").textRows == [["v1"], ["v2"], ["v3"], ["v4-trained"]])
+        #expect(try store.query("SELECT identifier FROM grdb_migrations ORDER BY identifier").textRows == [["v1"], ["v2"], ["v3"], ["v4"], ["v4-trained"]])
         #expect(try store.journalMode() == "wal")
         #expect(try store.query("PRAGMA table_info(epochs)").rows.count == 9)
     }
@@ -166,7 +166,7 @@ import Testing
                 """)
         }
         let store = try ResultsStore(path: path)
-        #expect(try store.query("SELECT identifier FROM grdb_migrations ORDER BY identifier").textRows == [["v1"], ["v2"], ["v3"], ["v4-trained"]])
+        #expect(try store.query("SELECT identifier FROM grdb_migrations ORDER BY identifier").textRows == [["v1"], ["v2"], ["v3"], ["v4"], ["v4-trained"]])
         let c = try #require(try store.configuration(named: "w2a32"))
         #expect(c == ConfigurationRecord(id: 7, name: "w2a32", version: 1, model: "net",
                                          definition: "net conv1=w2a32 dense1=w2a32", spec: "net conv1=w2a32 dense1=w2a32",

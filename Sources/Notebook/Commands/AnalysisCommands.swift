@@ -205,7 +205,7 @@ enum AnalysisCommands {
         let kind = try inv.choice("run", ["trial", "final"], default: "trial")
         let size = try PlotOutput.size(inv)
         let runs = kind == "final" ? ws.state.results.finals : ws.state.results.trials
-        let series = ws.state.configs.compactMap { c -> Series? in
+        let series = ws.state.analysisConfigs.compactMap { c -> Series? in
             guard let o = runs[c.name], !o.epochs.isEmpty else { return nil }
             return Series(name: c.name, x: o.epochs.map { Double($0.epoch) }, y: o.epochs.map { value($0, metric) })
         }
@@ -249,7 +249,7 @@ enum AnalysisCommands {
         let quantity: Quantity = [.memory: .memory, .bops: .bops, .energy: .energy, .time: .trainingTime][costKind]!
         var names: [String] = [], acc: [Double] = [], raw: [Double] = []
         var epochs = Set<Int>()
-        for c in ws.state.configs {
+        for c in ws.state.analysisConfigs {
             let a: Double?
             if accKind == "final" { a = ws.state.results.finals[c.name]?.testAccuracy }
             else {
@@ -294,7 +294,7 @@ enum AnalysisCommands {
     /// (losses negated so that higher predicts better).
     static func paired(_ ws: Workspace, metric: String) throws -> [Pair] {
         let sign = metric.hasSuffix("loss") ? -1.0 : 1.0
-        let pairs = ws.state.configs.compactMap { c -> Pair? in
+        let pairs = ws.state.analysisConfigs.compactMap { c -> Pair? in
             guard let t = ws.state.results.trials[c.name], t.status == .done,
                   let f = ws.state.results.finals[c.name], let acc = f.testAccuracy else { return nil }
             return Pair(name: c.name, family: c.family, early: t.epochs.map { sign * value($0, metric) }, final: acc)

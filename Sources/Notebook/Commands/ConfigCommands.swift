@@ -13,7 +13,7 @@ enum ConfigCommands {
     static var specs: [CommandSpec] {
         [
             CommandSpec(
-                group: "config", verb: "add", synopsis: "config add NAME MODEL [wWaA] [LAYER|PATTERN=wWaA …] [perchannel=yes] [binary=xnor|connect] [pact=yes] [stochastic=yes] [weights=prox[:RHO0:GROWTH]] [stq=LAMBDA[:MU]] [prune=dmp:TARGET[:filter]] [method=conntra] [SETTING=VALUE …]",
+                group: "config", verb: "add", synopsis: "config add NAME MODEL [wWaA] [LAYER|PATTERN=wWaA …] [perchannel=yes] [binary=xnor|connect] [pact=yes] [stochastic=yes] [weights=prox[:RHO0:GROWTH]] [stq=LAMBDA[:MU]] [prune=dmp:TARGET[:filter]] [method=conntra] [schedule=cpt:LOW-HIGH[:CYCLES]|wWaA@E,…] [dual=wWaA[@E]] [SETTING=VALUE …]",
                 abstract: "Add a configuration: a model, per-layer precisions, quantizer options and setting overrides.",
                 discussion: """
                 A bare wWaA applies to every weighted layer; then LAYER=wWaA pairs refine it (see help precision).
@@ -26,9 +26,20 @@ enum ConfigCommands {
                 each binary/ternary layer picks its depth, MU prices ternary), prune=dmp:TARGET (differentiable
                 mask pruning of TARGET of each layer's weights, or filters with :filter; costs count kept weights),
                 method=conntra (ternary weights by coordinate descent, no latent floats; small models only).
+                Training methods (they drive the layers with k-bit weights, and their k-bit activations; evaluation,
+                export and the inference cost use the configuration's own precision):
+                schedule=cpt:3-8 cyclic precision training: bits follow 32 cosine cycles from 3 to 8 over the run's
+                iterations (cpt:3-8:16 for 16 cycles; cpt:auto-8 picks the lower bound by the precision range test);
+                gradients of the driven layers are 8-bit (g8, added to their precision);
+                schedule=w8a8@1,w4a4@3 progressive precision: each stage from its (1-based) epoch on;
+                dual=w2a2 a dual-precision network: the configuration's precision is the high mode, w2a2 the low one;
+                the first half of the epochs trains the high mode, the rest both (dual=w2a2@3: both from epoch 3); runs
+                report the low mode as configuration NAME@w2a2 too (correlate, pareto, compare, the store).
+                schedule=constant|cosine|step remains the learning-rate schedule setting.
                 """,
                 completes: [.named("new"), .model], freeForm: true
-            ) { inv, ws in
+            ) { rawInv, ws in
+                let (inv, schedule) = try precisionSchedule(rawInv)
                 try inv.expectWords(2...3)
                 let name = inv.words[0]
                 let m = try ws.state.model(inv.words[1])
@@ -39,15 +50,31 @@ enum ConfigCommands {
                     }
                     base = Array(repeating: p, count: m.layerNames.count)
                 }
-                let options = try quantizerOptions(inv)
+                var options = try quantizerOptions(inv)
+                options.precisionSchedule = schedule
+                if let d = inv.string("dual") {
+                    do { options.dual = try DualPrecision(parsing: d) } catch let e as QuantizationNotationError { throw inv.usageError(e.message) }
+                }
                 let overrides = try TrialCommands.settingsOptions(inv)
-                let layerPairs = inv.orderedOptions.filter { !quantizerOptionKeys.contains($0.key) && !TrainingSettings.keys.contains($0.key) }
+                let layerPairs = inv.orderedOptions.filter { !quantizerOptionKeys.contains($0.key) && !TrainingSettings.keys.contains($0.key) && $0.key != "dual" }
                     .map { ($0.key, $0.value) }
                 var check = TrainingSettings()
                 try check.apply(overrides)
-                let precisions = try PrecisionAssignment.resolve(layerPairs, layers: m.layerNames, base: base)
+                var precisions = try PrecisionAssignment.resolve(layerPairs, layers: m.layerNames, base: base)
+                if case .cyclic? = schedule {
+                    // CPT keeps gradients at a fixed 8 bits (g8) in the layers it drives.
+                    precisions = precisions.map { p in
+                        guard case .bits = p.weight, p.gradient == .float else { return p }
+                        var q = p
+                        q.gradient = .int8
+                        return q
+                    }
+                }
                 let c = Configuration(name: name, modelName: m.name, spec: m.spec, inputShape: m.inputShape,
                                       layerNames: m.layerNames, precisions: precisions, options: options, overrides: overrides)
+                if (schedule != nil || options.dual != nil) && !precisions.contains(where: { if case .bits = $0.weight { return true } else { return false } }) {
+                    throw inv.usageError("schedule= and dual= drive layers with k-bit weights; \(c.precisionSummary) has none")
+                }
                 var output = try add([c], ws)
                 // A bare wWaA replaces every layer, also those the model's precision set (first=/last=): say so.
                 let replaced = m.layerNames.indices.filter { i in
@@ -240,6 +267,16 @@ enum ConfigCommands {
         o.binaryConnect = try inv.choice("binary", ["xnor", "connect"], default: "xnor") == "connect"
         try TrainingMethodOptionsParser.apply(inv, to: &o)
         return o
+    }
+
+    /// Splits a precision schedule (`schedule=cpt:…`, `schedule=wWaA@E,…`) off the
+    /// invocation; `schedule=constant|cosine|step` stays, as the learning-rate setting.
+    static func precisionSchedule(_ inv: Invocation) throws -> (Invocation, PrecisionSchedule?) {
+        guard let text = inv.string("schedule"), text.hasPrefix("cpt:") || text.contains("@") else { return (inv, nil) }
+        var rest = inv
+        rest.options["schedule"] = nil
+        rest.optionOrder.removeAll { $0 == "schedule" }
+        do { return (rest, try PrecisionSchedule(parsing: text)) } catch let e as QuantizationNotationError { throw inv.usageError(e.message) }
     }
 
     /// Configuration names: letters, digits, `_`, `-`, `.`.

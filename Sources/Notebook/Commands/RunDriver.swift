@@ -37,19 +37,30 @@ struct RunDriver {
         }
         let store = try ws.state.store(ws)
         var runIDs: [Int64] = []
+        var lowRuns: [Int: Int64] = [:]     // job → its dual network's low-mode run
         for (j, job) in jobs.enumerated() {
             let seed = jobSeeds.map { $0[j] } ?? ws.seed
             let cid = try ws.state.recordConfiguration(job.trainer, in: store)
-            runIDs.append(try store.beginRun(RunRecord(
+            var record = RunRecord(
                 configurationID: cid, kind: kind, dataset: datasetName, fingerprint: fingerprint, trainCount: data.train.count,
                 settings: job.trainer.settings.text + " schedule_epochs=\(job.trainer.scheduleEpochs)", seed: Int(truncatingIfNeeded: seed), status: .running,
-                session: ws.sessionName ?? ws.state.sessionName, sessionLine: ws.sessionLine ?? line)))
+                session: ws.sessionName ?? ws.state.sessionName, sessionLine: ws.sessionLine ?? line)
+            let low = job.trainer.configuration.lowMode
+            record.mode = low == nil ? nil : "high"
+            runIDs.append(try store.beginRun(record))
+            if let low {
+                record.configurationID = try ws.state.recordConfiguration(low, trainer: nil, in: store)
+                record.mode = "low"
+                record.parentRun = runIDs[j]
+                lowRuns[j] = try store.beginRun(record)
+            }
         }
         let outcomes = try execute(names: jobs.map { $0.trainer.configuration.name }, runIDs: runIDs, store: store) { events in
             if let slurm { return try SlurmRun.submit(jobs, request: slurm, driver: self, runIDs: runIDs, store: store, events: events) }
             let interrupt = ws.interrupt
             return TrialRunner.run(jobs, data: data, workers: ws.threads, shouldStop: { interrupt.isSet }, events: events)
         }
+        try recordLowModes(lowRuns, outcomes, store)
         let stopped = zip(jobs, outcomes).filter { $0.1.status == .interrupted }
         if !stopped.isEmpty {
             ws.runStop = RunStop(epochs: stopped.map { ($0.0.trainer.configuration.name, $0.0.trainer.epochsDone) })
@@ -99,7 +110,8 @@ struct RunDriver {
                 do {
                     let status: RunStatus = o.status == .done ? .done : o.status == .diverged ? .diverged : .interrupted
                     try store.finishRun(id: runIDs[j], status: status, divergedEpoch: o.divergedEpoch,
-                                        testAcc: o.testAccuracy, testLoss: o.testLoss, trained: o.trained)
+                                        testAcc: o.testAccuracy, testLoss: o.testLoss, trained: o.trained,
+                                        trainedBOPs: o.trainedCost?.bopsPerImage)
                 } catch { storeError = error }
                 if o.status != .done {
                     lines[j] = names[j].padding(toLength: width, withPad: " ", startingAt: 0) + "  \(o.status.rawValue)"
@@ -112,6 +124,23 @@ struct RunDriver {
         let outcomes = try body(events)
         if let storeError { throw QuantlabError.runtime("\(storeError)") }
         return outcomes
+    }
+
+    /// Stores the low mode of each dual-precision job (`lowRuns`: job → its run): the
+    /// shared training's epochs with the low mode's validation, and its test result.
+    /// A run on Slurm reports no low mode; its low-mode run ends with the trained run's status.
+    private func recordLowModes(_ lowRuns: [Int: Int64], _ outcomes: [TrialOutcome], _ store: ResultsStore) throws {
+        for (j, id) in lowRuns.sorted(by: { $0.key < $1.key }) {
+            let o = outcomes[j]
+            for m in o.lowMode?.epochs ?? [] {
+                try store.recordEpoch(EpochRecord(runID: id, epoch: m.epoch, trainLoss: m.trainLoss, trainAcc: m.trainAccuracy,
+                                                  valLoss: m.validationLoss, valAcc: m.validationAccuracy,
+                                                  seconds: m.seconds, imagesPerSecond: m.imagesPerSecond, cpuSeconds: m.cpuSeconds))
+            }
+            let status: RunStatus = o.status == .done ? .done : o.status == .diverged ? .diverged : .interrupted
+            try store.finishRun(id: id, status: status, divergedEpoch: o.divergedEpoch, testAcc: o.lowMode?.testAccuracy,
+                                testLoss: o.lowMode?.testLoss, trainedBOPs: o.trainedCost?.bopsPerImage)
+        }
     }
 }
 

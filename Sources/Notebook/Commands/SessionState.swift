@@ -176,7 +176,11 @@ public final class SessionState {
     /// and definition, or a new version of the name. Rows are never rewritten, so a
     /// run keeps the model, precision and cost it actually trained.
     func recordConfiguration(_ trainer: Trainer, in store: ResultsStore) throws -> Int64 {
-        let c = trainer.configuration
+        try recordConfiguration(trainer.configuration, trainer: trainer, in: store)
+    }
+
+    /// The store row of `c` (a trainer's configuration, or a dual network's low mode).
+    func recordConfiguration(_ c: Configuration, trainer: Trainer?, in store: ResultsStore) throws -> Int64 {
         let key = store.path + "\u{0}" + c.name + "\u{0}" + c.definition
         if let id = recorded[key] { return id }
         let r = try cost(c, trainer: trainer)
@@ -185,6 +189,16 @@ public final class SessionState {
             params: r.parameters, weightBits: r.weightBits, macs: r.macs, bops: r.bops, energyPJ: r.energyPJ))
         recorded[key] = id
         return id
+    }
+
+    /// The configurations analysis treats as points (correlate, pareto, plots, compare):
+    /// every configuration, and after each dual-precision network that has results its
+    /// low mode (`NAME@w2a2`).
+    var analysisConfigs: [Configuration] {
+        configs.flatMap { c -> [Configuration] in
+            guard let low = c.lowMode, results.trials[low.name] != nil || results.finals[low.name] != nil else { return [c] }
+            return [c, low]
+        }
     }
 
     /// The results database, opened on first use.

@@ -129,6 +129,24 @@ enum TrialCommands {
         }
     }
 
+    /// A training method's extra results (nothing at fixed precision, so older sessions
+    /// replay as recorded): `trained NAME bops X wbits Y abits Z [bmin B]`, and a dual
+    /// network's low mode as `NAME@wWaA`, whose outcome becomes a result of its own.
+    static func methodResults(_ c: Configuration, _ o: TrialOutcome, final: Bool, _ ws: Workspace) -> [String] {
+        guard c.options.precisionSchedule != nil || c.options.dual != nil else { return [] }
+        var lines: [String] = []
+        if let t = o.trainedCost {
+            lines.append("trained \(c.name) bops \(String(format: "%.0f", t.bopsPerImage)) wbits \(f4(t.weightBits)) abits \(f4(t.activationBits))"
+                         + (t.lowBits.map { " bmin \($0)" } ?? ""))
+        }
+        if let low = c.lowMode, let mode = o.lowMode {
+            let lo = mode.outcome(name: low.name, of: o)
+            if final { ws.state.results.setFinal(low.name, lo) } else { ws.state.results.setTrial(low.name, lo) }
+            lines += epochResults(final ? "final" : "trial", low.name, lo)
+        }
+        return lines
+    }
+
     static func run(_ inv: Invocation, _ ws: Workspace, final: Bool) throws -> CommandOutput {
         let data = try ws.state.requireData()
         if final { _ = try data.requireTest(for: "trial final") }
@@ -164,6 +182,7 @@ enum TrialCommands {
             results += epochResults(final ? "final" : "trial", c.name, o)
             if o.status != .done { results.append("\(c.name) \(o.status.rawValue)" + (o.divergedEpoch.map { " epoch \($0)" } ?? "")) }
             if let trained = o.trained { results.append("trained \(c.name) \(trained)") }
+            results += methodResults(c, o, final: final, ws)
             let best = o.epochs.compactMap(\.validationAccuracy).max()
             let ips = o.epochs.map(\.imagesPerSecond).reduce(0, +) / Double(max(o.epochs.count, 1))
             table.add([c.name, c.precisionSummary, String(o.epochs.count), o.last.map { f4($0.trainLoss) } ?? "",

@@ -14,7 +14,8 @@ import Tensors
 /// ∂L/∂c = Σ dy over x ≥ c (added into `clipParameter.grad`). A clip that training
 /// drives to c ≤ 0 quantizes everything to 0.
 public final class UniformActivationQuantizer: ActivationQuantizer {
-    public let bits: Int
+    /// The bit width; a precision schedule changes it between training steps (``setBits(_:)``).
+    public private(set) var bits: Int
     public let momentum: Float
     /// The learned PACT clip (one value), or nil for the moving-average clip.
     public let clipParameter: Parameter?
@@ -34,6 +35,13 @@ public final class UniformActivationQuantizer: ActivationQuantizer {
     }
 
     public var precision: Precision { .bits(bits) }
+
+    /// Changes the bit width in place (precision schedules). The clip and its running
+    /// statistics do not depend on the width and carry over.
+    public func setBits(_ k: Int) {
+        precondition((2...16).contains(k), "UniformActivationQuantizer.setBits: bits must be 2…16, got \(k)")
+        bits = k
+    }
     public var parameters: [Parameter] { clipParameter.map { [$0] } ?? [] }
     /// L = 2^k − 1: the largest code.
     public var maxCode: Int { (1 << bits) - 1 }

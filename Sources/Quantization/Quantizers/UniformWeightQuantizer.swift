@@ -12,7 +12,8 @@ import Tensors
 /// 2n + 1 = 2^k − 1 levels: the narrow range drops −2^(k−1) so that zero sits in the
 /// middle and ±max are both representable.
 public final class UniformWeightQuantizer: WeightQuantizer {
-    public let bits: Int
+    /// The bit width; a precision schedule changes it between training steps (``setBits(_:)``).
+    public private(set) var bits: Int
     public let perChannel: Bool
     public let stochastic: Bool
     public private(set) var scales: [Float] = []
@@ -30,6 +31,13 @@ public final class UniformWeightQuantizer: WeightQuantizer {
     }
 
     public var precision: Precision { .bits(bits) }
+
+    /// Changes the bit width in place (precision schedules: no model rebuild). The next
+    /// `quantize` uses it; scales are recomputed by every call anyway.
+    public func setBits(_ k: Int) {
+        precondition((2...16).contains(k), "UniformWeightQuantizer.setBits: bits must be 2…16, got \(k)")
+        bits = k
+    }
     /// n = 2^(k−1) − 1, the largest code.
     public var maxCode: Int { (1 << (bits - 1)) - 1 }
 

@@ -37,13 +37,20 @@ public struct RunRecord: Codable, Equatable, Sendable {
     public var finished: String?
     public var testAcc: Double?
     public var testLoss: Double?
+    /// `high` or `low` for a dual-precision network's modes, nil otherwise (schema v4).
+    public var mode: String?
+    /// The run that trained a low-mode run's weights.
+    public var parentRun: Int64?
+    /// Forward BOPs per training image at the precision trained, averaged over iterations.
+    public var trainedBOPs: Double?
 
     public init(id: Int64? = nil, configurationID: Int64, kind: RunKind, dataset: String,
                 fingerprint: String, trainCount: Int, settings: String = "{}", seed: Int,
                 status: RunStatus = .running, divergedEpoch: Int? = nil,
                 session: String? = nil, sessionLine: Int? = nil,
                 started: String = Timestamp.now(), finished: String? = nil,
-                testAcc: Double? = nil, testLoss: Double? = nil) {
+                testAcc: Double? = nil, testLoss: Double? = nil,
+                mode: String? = nil, parentRun: Int64? = nil, trainedBOPs: Double? = nil) {
         self.id = id
         self.configurationID = configurationID
         self.kind = kind
@@ -60,6 +67,9 @@ public struct RunRecord: Codable, Equatable, Sendable {
         self.finished = finished
         self.testAcc = testAcc
         self.testLoss = testLoss
+        self.mode = mode
+        self.parentRun = parentRun
+        self.trainedBOPs = trainedBOPs
     }
 
     enum CodingKeys: String, CodingKey {
@@ -74,6 +84,9 @@ public struct RunRecord: Codable, Equatable, Sendable {
         case started, finished
         case testAcc = "test_acc"
         case testLoss = "test_loss"
+        case mode
+        case parentRun = "parent_run"
+        case trainedBOPs = "trained_bops"
     }
 }
 
