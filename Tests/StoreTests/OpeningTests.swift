@@ -36,7 +36,7 @@ import Testing
         }
         let store = try ResultsStore(path: path)
         #expect(try store.configurations().map(\.name) == ["w4a4"])
-        #expect(try store.query("SELECT count(*) FROM grdb_migrations").textRows == [["4"]])
+        #expect(try store.query("SELECT count(*) FROM grdb_migrations").textRows == [["5"]])
     }
 
     /// A store dropped without finishRun: the run stays running, its epochs are whole.
