@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # A one-node Slurm cluster on this machine, for the tests of `on=slurm`:
+#   bash scripts/slurm-local.sh install # installs slurm-wlm and munge when missing (scripts/test.sh: while it compiles)
 #   bash scripts/slurm-local.sh start   # installs slurm-wlm and munge when missing, writes slurm.conf, starts munged, slurmctld, slurmd
 #   bash scripts/slurm-local.sh env     # prints `export SLURM_CONF=…` for the Slurm commands (sbatch, squeue, …)
 #   bash scripts/slurm-local.sh stop    # cancels its jobs, stops the daemons it started, leaves nothing running
@@ -125,8 +126,9 @@ stop() {
 }
 
 case "${1:-}" in
+  install) install_missing ;;
   start) start ;;
   stop) stop ;;
   env) echo "export SLURM_CONF=$conf" ;;
-  *) echo "usage: $0 start|stop|env" >&2; exit 2 ;;
+  *) echo "usage: $0 install|start|stop|env" >&2; exit 2 ;;
 esac

@@ -5,15 +5,26 @@
 # (jupyter_kernel_test's KernelTests, progress, interrupt, session replay) and executes
 # a small notebook made from Tests/kernel/smoke.qlab (and every shipped notebook with --all) with nbconvert, checking that its plot is
 # SVG display data and that the session the kernel recorded replays with --verify.
+#
+#   scripts/test-kernel.sh [--skip-build] [--all]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
-bash scripts/install-deps.sh
-swift build -c release --product quantlab
+build=1 all=0
+for a in "$@"; do
+  case "$a" in
+    --skip-build) build=0 ;;
+    --all) all=1 ;;
+    *) echo "usage: $0 [--skip-build] [--all]" >&2; exit 2 ;;
+  esac
+done
+if [ "$build" = 1 ]; then
+  bash scripts/install-deps.sh
+  swift build -c release --product quantlab
+fi
 quantlab="$root/.build/release/quantlab"
-venv="$root/.venv-kernel"
-[ -x "$venv/bin/python" ] || python3 -m venv "$venv"
-"$venv/bin/pip" install -q --disable-pip-version-check jupyter_client jupyter_kernel_test nbconvert nbclient nbformat
+[ -x "$quantlab" ] || { echo "no release binary at $quantlab (build with: swift build -c release --product quantlab)" >&2; exit 2; }
+venv=$(bash scripts/venvs.sh kernel)
 "$quantlab" kernel install --prefix "$venv"
 export PATH="$venv/bin:$PATH" QUANTLAB="$quantlab"
 work=$(mktemp -d)
@@ -31,7 +42,7 @@ echo "== nbconvert --execute"
 mkdir -p "$work/nb"
 "$quantlab" notebook Tests/kernel/smoke.qlab -o "$work/nb/smoke.ipynb"
 notebooks=("$work/nb/smoke.ipynb")
-[ "${1:-}" = "--all" ] && notebooks+=(notebooks/*.ipynb)
+[ "$all" = 1 ] && notebooks+=(notebooks/*.ipynb)
 for nb in "${notebooks[@]}"; do
   [ -e "$work/nb/$(basename "$nb")" ] || cp "$nb" "$work/nb/"
   name=$(basename "$nb")

@@ -3,12 +3,12 @@
 # written as SVG, PNG and PDF; pdfinfo (poppler-utils) must open the PDF as one page of
 # the plot's size, pdftoppm must render it to an image with ink, and the PNG must have
 # the SVG's pixel size and a plausible share of non-background pixels (decoded here).
-# Needs the debug test build (scripts/test.sh builds it first).
+# Needs the test build; arguments go to `swift test` (scripts/test.sh: -c release, its build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
-QUANTLAB_PLOT_DIR="$dir" swift test --skip-build --filter PlotOutputTests/writesFilesToLookAtWhenAsked >/dev/null
+QUANTLAB_PLOT_DIR="$dir" swift test --skip-build "$@" --filter PlotOutputTests/writesFilesToLookAtWhenAsked >/dev/null
 size=$(sed -n 's/.*<svg [^>]*width="\([0-9]*\)" height="\([0-9]*\)".*/\1x\2/p' "$dir/pareto.svg" | head -1)
 info=$(pdfinfo "$dir/pareto.pdf")
 echo "$info" | grep -q '^Pages: *1$' || { echo "pdfinfo: not one page"; echo "$info"; exit 1; }

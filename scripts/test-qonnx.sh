@@ -17,10 +17,7 @@ root=$(pwd)
 [ -d /opt/swift/usr/bin ] && export PATH=/opt/swift/usr/bin:$PATH
 [ "${1:-}" = "--skip-build" ] || swift build -c release --product quantlab >&2
 quantlab="$root/.build/release/quantlab"
-venv="$root/.venv-qonnx"
-[ -x "$venv/bin/python" ] || python3 -m venv "$venv"
-"$venv/bin/python" -c "import qonnx, onnx, onnxruntime" 2>/dev/null \
-  || "$venv/bin/pip" install -q --disable-pip-version-check qonnx onnx onnxruntime
+venv=$(bash scripts/venvs.sh qonnx)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cat > "$work/export.qlab" <<'QLAB'
