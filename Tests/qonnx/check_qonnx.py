@@ -14,7 +14,8 @@ quantlab's logits for them):
      an image over TOL is re-run by qonnx's executor with activation values whose x/s lies
      within TIE of a half-integer (a tie, given that the two programs' values differ there by
      at most 1.4e-4 of a step, measured) rounded to the other neighbouring code, and must
-     then come within SAME (`explain_by_ties`). Images over TOL that no such rounding explains
+     then come within SAME (`explain_by_ties`; searched when at most SEARCH of the images are
+     over TOL, else the model fails). Images over TOL that no such rounding explains
      (a binary activation at 0, which is not searched) are allowed on at most 1 - AGREE of
      them; the largest difference over all images is printed;
   4. for a model without Quant nodes (float), onnxruntime gives the same, within TOL on every image.
@@ -45,6 +46,7 @@ TIE = 1e-3             # an activation with |x/s - (k + 1/2)| < TIE (in steps) m
 DEPTH = 4              # rounds of tie flips tried per image (a flip can make another value a tie)
 EXPAND = 4             # rows per image a round builds on: those that came closest to quantlab
 ROWS = 64              # re-runs per image and round, at most
+SEARCH = 0.05          # the search runs when at most this share of the images is over TOL
 IDX = "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"
 
 
@@ -158,7 +160,9 @@ def check(path):
     scale = float(np.abs(logits).max())
     diff = np.abs(out - logits).max(1) / scale
     over = np.flatnonzero(diff > TOL)
-    explained, found = explain_by_ties(single, x[over], logits[over], scale) if len(over) and quantized else ([], [])
+    # Ties are rare (rn-w8a8: 1.3% of images over TOL); past SEARCH the model fails unsearched.
+    search = quantized and 0 < len(over) <= SEARCH * n
+    explained, found = explain_by_ties(single, x[over], logits[over], scale) if search else ([], [])
     unexplained = len(over) - len(explained)
     cpu = time.process_time() - t0
     line = (f"{path}: {len(ops)} nodes ({ops.count('Quant')} Quant, {ops.count('BipolarQuant')} BipolarQuant), "
