@@ -1,4 +1,5 @@
 import Quantization
+import Trials
 
 /// `weights=prox[:RHO0:GROWTH]`, `stq=LAMBDA[:MU]`, `prune=dmp:TARGET[:filter]` and
 /// `method=conntra`: the training methods of issue 16 (second half) as configuration options.
@@ -30,5 +31,26 @@ enum TrainingMethodOptionsParser {
         if o.prox != nil && o.binaryConnect {
             throw inv.usageError("weights=prox generalises binary=connect (its limit); give one")
         }
+    }
+}
+
+extension TrainingMethodOptionsParser {
+    /// Refuses configurations whose training methods cannot train their model, before any
+    /// is added (``Configuration/checkTrainingMethods(model:)``: the layer and the limit);
+    /// a grid names every configuration it would refuse. Configurations without a method
+    /// are not built.
+    static func check(_ made: [Configuration]) throws {
+        var refused: [String] = []
+        for c in made {
+            let o = c.options
+            guard o.prox != nil || o.stq != nil || o.prune != nil || o.method != nil || o.precisionSchedule != nil || o.dual != nil else { continue }
+            do { try c.checkTrainingMethods(model: try c.buildModel(seed: 0)) }
+            catch let e as TrialError { refused.append(e.message) }
+        }
+        guard !refused.isEmpty else { return }
+        if made.count == 1 { throw QuantlabError.runtime(refused[0]) }
+        let shown = refused.prefix(4).joined(separator: "\n")
+        let more = refused.count > 4 ? "\n… and \(refused.count - 4) more for the same kinds of reason" : ""
+        throw QuantlabError.runtime("\(refused.count) of the \(made.count) configurations are refused, so none was added:\n\(shown)\(more)")
     }
 }
