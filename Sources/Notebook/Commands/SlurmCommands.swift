@@ -54,7 +54,7 @@ enum SlurmCommands {
             throw QuantlabError.runtime("\(folder): its results go to the store \(head.store), and this session's store is \(store.path); open it first: store open \(head.store)")
         }
         // Tasks neither finished nor in the queue go to Slurm again (their checkpoints let them continue).
-        let client = SlurmClient()
+        let client = SlurmRun.scheduler
         var finished = Set<Int>()
         for t in plan.tasks.indices {
             let lines: [ResultLine]

@@ -22,6 +22,9 @@ enum SlurmRun {
         var session: String?
     }
 
+    /// Slurm's tools, or in tests a scheduler that runs the workers in the process.
+    @TaskLocal static var scheduler: any SlurmScheduling = SlurmClient()
+
     static let activeStates: Set<String> = ["PENDING", "RUNNING", "REQUEUED", "REQUEUE_HOLD", "REQUEUE_FED", "CONFIGURING",
                                            "COMPLETING", "SUSPENDED", "RESIZING", "SIGNALING", "STAGE_OUT", "RESV_DEL_HOLD"]
 
@@ -127,7 +130,7 @@ enum SlurmRun {
         var head = Head(store: store.path, runIDs: runIDs, lowRunIDs: runIDs.indices.map { lowRunIDs[$0] },
                         session: ws.sessionName ?? ws.state.sessionName)
         try writeHead(head, folder: folder)
-        let client = SlurmClient()
+        let client = SlurmRun.scheduler
         let job: String
         do { job = try client.submit(script: folder + "/job.sbatch") } catch let e as TrialError { throw QuantlabError.runtime(e.message) }
         head.jobIDs.append(job)
@@ -149,7 +152,7 @@ enum SlurmRun {
     /// resume`) are not recorded again; the outcomes hold every epoch of the plan.
     static func wait(plan: Plan, folder: String, head: Head, ws: Workspace, store: ResultsStore,
                      events: (TrialEvent) -> Void) throws -> [TrialOutcome] {
-        let client = SlurmClient()
+        let client = SlurmRun.scheduler
         let dual = Set(plan.jobs.indices.filter { plan.jobs[$0].configuration.options.dual != nil })
         let readers = plan.tasks.indices.map { ResultReader(path: Plan.resultsPath(folder, task: $0), jobs: Set(plan.tasks[$0]), dual: dual) }
         var outcomes = plan.jobs.map { TrialOutcome(name: $0.name, status: .interrupted) }
@@ -208,7 +211,7 @@ enum SlurmRun {
                 let until = monotonicSeconds() + 5
                 while monotonicSeconds() < until && !ws.interrupt.isSet { usleep(100_000) }
                 if ws.interrupt.isSet {
-                    for j in head.jobIDs { try? client.cancel(job: j) }
+                    for j in head.jobIDs { try? client.cancel(job: j, task: nil) }
                     ws.notes.append("slurm: cancelled job \(jobs) (scancel)")
                     ws.progress(ProgressFrame(lines: ["cancelled job \(jobs)"], final: true))
                 } else {

@@ -15,6 +15,7 @@ extension Configuration {
     ///   BatchNorm, at most ``ConnTraStep/maximumWeights`` ternary weights.
     /// - `prune=` with `schedule=` or `dual=`: refused (the schedule drives the k-bit
     ///   quantizers, and the masks wrap them).
+/// - `dual=`: the low mode lowers the weight or activation bits of some layer it drives.
     public func checkTrainingMethods(model: Sequential) throws {
         let o = options
         let layers = model.weightedLayers
@@ -30,6 +31,19 @@ extension Configuration {
         if o.prune != nil && (o.precisionSchedule != nil || o.dual != nil) {
             throw refuse("prune=\(o.prune!.text)", "does not combine with \(o.precisionSchedule != nil ? "schedule=" : "dual="): "
                          + "the schedule drives the k-bit weight quantizers and the masks wrap them; give one of the two")
+        }
+        if let dual = o.dual, !dual.isLowModeView {
+            // The driven layers (k-bit weights) take the low mode's bits; it must lower something.
+            let driven = named.filter { if case .bits = $0.1.weight { return true } else { return false } }
+            let lowers = driven.contains { _, p in
+                if case let .bits(w) = p.weight, dual.low.weight < w { return true }
+                if case let .bits(a) = p.activation, dual.low.activation < a { return true }
+                return false
+            }
+            if !driven.isEmpty && !lowers {
+                throw refuse("dual=\(dual)", "the low mode \(dual.low) lowers no precision of the layers it drives (those with k-bit weights: "
+                             + driven.map { "\($0.0)=\($0.1)" }.joined(separator: " ") + "); give it fewer bits, e.g. dual=w2a2")
+            }
         }
         guard o.method == .conntra else { return }
         if let other = named.first(where: { $0.1.weight != .ternary }) {
