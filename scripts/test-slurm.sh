@@ -8,7 +8,8 @@
 #     numbers of an uninterrupted run;
 #  4. the head killed while the job runs: a new shell's `trial resume` merges every finished task,
 #     nothing twice;
-#  5. a failing task is reported with its log path; dry-run=yes submits nothing.
+#  5. a failing task is reported with its log path; dry-run=yes submits nothing;
+#  6. CPT, dual precision and STQ: runs rows (trained line, trained BOPs, low-mode run) equal the local run's.
 # The cluster is stopped at the end, whatever happened.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -112,5 +113,30 @@ printf '%s\ntrial run all epochs=1 on=slurm dry-run=yes plans=p6\n' "$prelude" >
 "$ql" run s6.qlab >s6.out
 grep -q -- "--array=0-5%6" s6.out && [ ! -e p6 ] || fail "dry-run"
 echo "5. a failing task is reported with its log; dry-run=yes prints the plan and submits nothing"
+# 6. Training methods: what a local run stores besides its epochs (the trained cost, the methods'
+#    trained line, a dual network's low-mode run and its parent) comes back from the workers alike.
+methods='config add cpt net w8a8 schedule=cpt:3-8
+config add dual net w8a8 dual=w2a2
+config add stq net wta4 first=w8a8 last=w8a8 stq=0.5'
+runs() {
+  python3 - "$1" <<'EOF'
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+rows = c.execute("""select c.name, r.status, r.test_acc, r.trained, r.trained_bops, r.mode, pc.name
+                    from runs r join configurations c on c.id = r.configuration_id
+                    left join runs p on p.id = r.parent_run left join configurations pc on pc.id = p.configuration_id
+                    order by c.name""").fetchall()
+for r in rows: print(" ".join(x.hex() if isinstance(x, float) else str(x) for x in r))
+EOF
+}
+printf '%s\n%s\nstore open m-local.db\ntrial run cpt dual stq epochs=1 batch=32\n' "$prelude" "$methods" >ml.qlab
+printf '%s\n%s\nstore open m-slurm.db\ntrial run cpt dual stq epochs=1 batch=32 on=slurm plans=p7\n' "$prelude" "$methods" >ms.qlab
+"$ql" run ml.qlab >ml.out
+"$ql" run ms.qlab >ms.out
+[ "$(runs m-slurm.db)" = "$(runs m-local.db)" ] || fail "on=slurm runs rows (trained, trained_bops, low mode) differ from on=local: $(diff <(runs m-local.db) <(runs m-slurm.db))"
+[ "$(epochs m-slurm.db)" = "$(epochs m-local.db)" ] || fail "on=slurm method epochs differ from on=local"
+[ "$(count m-slurm.db "select count(*) from runs where mode = 'low' and parent_run is not null")" -eq 1 ] || fail "no low-mode run from Slurm"
+[ "$(count m-slurm.db "select count(*) from runs where trained_bops is null")" -eq 0 ] || fail "a run without trained BOPs from Slurm"
+echo "6. CPT, dual and STQ on Slurm: runs rows (trained line, trained BOPs, the low mode and its parent) and epochs equal the local run's"
 cd "$root"; rm -rf "$work"
 echo "slurm: all checks passed"

@@ -1,9 +1,19 @@
 import Foundation
 import Trials
 
+/// What the head asks of Slurm: submit an array job, which of its tasks are queued,
+/// how they ended, cancel. ``SlurmClient`` runs Slurm's tools; tests put a scheduler
+/// in its place that runs the tasks' workers in the process.
+public protocol SlurmScheduling: Sendable {
+    func submit(script: String) throws -> String
+    func queued(job: String) throws -> [Int: String]
+    func ended(job: String) -> [Int: String]
+    func cancel(job: String, task: Int?) throws
+}
+
 /// Slurm's command-line tools as processes (no Slurm C API): `sbatch`, `squeue`,
 /// `scancel`, `sacct`. Each call names the command and its error output on failure.
-public struct SlurmClient: Sendable {
+public struct SlurmClient: SlurmScheduling {
     public init() {}
 
     /// Submits `script`; returns the job id (`sbatch --parsable` prints `ID` or `ID;cluster`).

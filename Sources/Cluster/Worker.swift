@@ -21,7 +21,7 @@ public enum Worker {
         BLAS.setThreads(1)
         let data = try plan.data.load()
         let resultsPath = Plan.resultsPath(folder, task: task)
-        let earlier = try ResultReader(path: resultsPath).readNew()
+        let earlier = try ResultReader(path: resultsPath, jobs: Set(plan.tasks[task])).readNew()
         let finished = Set(earlier.filter { $0.type == "finished" }.map(\.job))
         let writer = try ResultWriter(path: resultsPath)
         for j in plan.tasks[task] {
@@ -41,11 +41,16 @@ public enum Worker {
             }
             say("job \(j) \(job.name): epochs \(trainer.epochsDone + 1)…\(job.epochs)")
             var failure: Error?
+            var low: EpochMetrics?      // the low mode's evaluation of the epoch about to end (dual networks)
             let t = TrialJob(trainer: trainer, epochs: job.epochs, evaluateTest: job.evaluateTest, stopAfterEpochs: job.stopAfterEpochs)
             let outcome = TrialRunner.runOne(t, index: j, data: data, shouldStop: { failure != nil }, emit: { event in
+                if case let .lowModeEpoch(_, e) = event { low = e; return }
                 guard failure == nil, case let .epochEnd(_, m) = event else { return }
+                defer { low = nil }
                 do {
-                    try writer.append(.epoch(job: j, m))
+                    // What the local run keeps of the epoch: the trained cost so far (not after a
+                    // diverged epoch, where the local run keeps the previous one) and the low mode.
+                    try writer.append(.epoch(job: j, m, trainedCost: m.trainLoss.isFinite ? trainer.trainedCost : nil, low: low))
                     try trainer.saveCheckpoint(to: checkpoint)
                     say("job \(j) \(job.name): epoch \(m.epoch) train loss \(m.trainLoss)" + (m.validationAccuracy.map { " val acc \($0)" } ?? ""))
                 } catch { failure = error }

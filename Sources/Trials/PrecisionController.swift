@@ -155,6 +155,10 @@ public struct TrainedCost: Sendable, Equatable {
     public var activationBits: Double
     /// B_min the precision range test chose (cpt:auto), else nil.
     public var lowBits: Int?
+
+    public init(bopsPerImage: Double, weightBits: Double, activationBits: Double, lowBits: Int? = nil) {
+        self.bopsPerImage = bopsPerImage; self.weightBits = weightBits; self.activationBits = activationBits; self.lowBits = lowBits
+    }
 }
 
 extension Configuration {

@@ -9,6 +9,9 @@ public enum TrialEvent: Sendable {
     case started(job: Int, name: String, epochs: Int)
     case batch(job: Int, BatchProgress)
     case epochEnd(job: Int, EpochMetrics)
+    /// A dual-precision network's epoch evaluated in its low mode, just before that
+    /// epoch's `epochEnd` (a Slurm worker writes both on one result line).
+    case lowModeEpoch(job: Int, EpochMetrics)
     case finished(job: Int, TrialOutcome)
 }
 
@@ -127,6 +130,7 @@ public enum TrialRunner {
             if let low = t.dualLowMode {
                 outcome.lowMode = LowModeOutcome.evaluate(t, at: low, epoch: m, data: data, test: job.evaluateTest && t.epochsDone == job.epochs,
                                                          into: outcome.lowMode)
+                if let e = outcome.lowMode?.epochs.last { emit(.lowModeEpoch(job: j, e)) }
             }
             outcome.trainedCost = t.trainedCost
             outcome.epochs.append(m)

@@ -170,3 +170,69 @@ func tabularConfiguration(_ name: String, _ precision: String) throws -> Configu
         #expect(SbatchScript.text(plan: plan, folder: "/p", only: [1, 4]).contains("#SBATCH --array=1,4%2\n"))
     }
 }
+
+/// Result format 2: the fields a local run stores besides its epochs, validated; a bad
+/// line names file, line and field, and a read that meets one returns nothing.
+@Suite struct ResultFormatTests {
+    let m = EpochMetrics(epoch: 2, trainLoss: 0.5, trainAccuracy: 0.25, validationLoss: 0.75, validationAccuracy: 0.5, seconds: 1, imagesPerSecond: 2)
+
+    func file(_ lines: [String]) throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("f-\(UUID().uuidString).jsonl").path
+        try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    func error(_ lines: [String], jobs: Set<Int>? = nil, dual: Set<Int> = []) throws -> String {
+        let path = try file(lines)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let reader = ResultReader(path: path, jobs: jobs, dual: dual)
+        do { _ = try reader.readNew() } catch { return "\(error)".replacingOccurrences(of: path, with: "F") }
+        return "no error"
+    }
+
+    @Test func newFieldsRoundTripExactly() throws {
+        let cost = TrainedCost(bopsPerImage: 123456.78125, weightBits: 5.333333333333333, activationBits: 4.1, lowBits: 3)
+        var low = m
+        low.validationLoss = 1.25; low.validationAccuracy = 0.125; low.testLoss = 2.5; low.testAccuracy = 0.0625
+        let line = ResultLine.epoch(job: 1, m, trainedCost: cost, low: low)
+        let back = try ResultLine.parse(line.text, file: "f", lineNumber: 1)
+        #expect(back == line && back.version == 2)
+        #expect(back.trainedCost?.cost == cost)
+        #expect(back.low?.metrics(of: m) == low)
+        var o = TrialOutcome(name: "a", status: .done)
+        o.trained = "depth dense1=t; params 1 bits 2 bops 3"
+        #expect(try ResultLine.parse(ResultLine.finished(job: 0, o).text, file: "f", lineNumber: 1).trained == o.trained)
+        // A format 1 line (no "v") reads as before.
+        let old = #"{"epoch":{"epoch":1,"images_per_second":2,"seconds":1,"train_acc":0.25,"train_loss":0.5},"job":0,"type":"epoch"}"#
+        #expect(try ResultLine.parse(old, file: "f", lineNumber: 1).version == nil)
+    }
+
+    @Test func badFieldsAreNamed() throws {
+        let good = ResultLine.epoch(job: 0, m, trainedCost: TrainedCost(bopsPerImage: 1, weightBits: 8, activationBits: 8)).text
+        func edited(_ from: String, _ to: String) -> String { good.replacingOccurrences(of: from, with: to) }
+        #expect(try error([good, edited("\"val_acc\":0.5", "\"val_acc\":\"x\"")]) == "F:2: field 'epoch.val_acc': expected a number, found another kind of value")
+        #expect(try error([edited("\"train_loss\":0.5,", "")]) == "F:1: field 'epoch.train_loss': expected it (a complete result line), found none; the line: '" + String(edited("\"train_loss\":0.5,", "").prefix(80)) + "'")
+        #expect(try error([edited("\"bops\":1", "\"bops\":-1")]) == "F:1: field 'trained_cost.bops': expected a finite number ≥ 0, found -1.0")
+        #expect(try error([edited("\"v\":2", "\"v\":3")]) == "F:1: field 'v': expected a result format 1…2 (this quantlab's), found 3 (written by a newer quantlab)")
+        #expect(try error([edited("\"v\":2", "\"v\":1")]) == "F:1: field 'v': expected 2 on a line with trained_cost, low or trained, found 1")
+        #expect(try error([edited("\"type\":\"epoch\"", "\"type\":\"epoc\"")]) == "F:1: field 'type': expected epoch or finished, found 'epoc'")
+        #expect(try error([#"{"job":0,"status":"don","type":"finished","v":2}"#]) == "F:1: field 'status': expected done, diverged or interrupted, found 'don'")
+        #expect(try error([good], jobs: [3, 4]) == "F:1: field 'job': expected one of this task's jobs (3, 4), found 0")
+        #expect(try error([good], dual: [0]) == "F:1: field 'low': expected the low mode's evaluation (job 0 trains a dual-precision network), found none")
+        #expect(try error([ResultLine.epoch(job: 0, m, low: m).text]) == "F:1: field 'low': expected none (job 0 has one precision mode), found one")
+        #expect(try error([good, "{\"job\":0,"]) == "F:2: expected a result line (JSON), found '{\"job\":0,'")
+    }
+
+    @Test func aReadThatMeetsABadLineReturnsNothingAndStaysThere() throws {
+        let good = ResultLine.epoch(job: 0, m).text
+        let path = try file([good, "{\"job\":0,\"type\":\"epoch\",\"v\":2}"])
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let reader = ResultReader(path: path)
+        for _ in 0..<2 {          // the same error again: the reader did not move past the bad line
+            #expect { try reader.readNew() } throws: { "\($0)" == "\(path):2: field 'epoch': expected the epoch's metrics on an epoch line, found none" }
+        }
+        // Mended, the whole file is read from its first line.
+        try (good + "\n" + ResultLine.finished(job: 0, TrialOutcome(name: "a", status: .done)).text + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(try reader.readNew().map(\.type) == ["epoch", "finished"])
+    }
+}

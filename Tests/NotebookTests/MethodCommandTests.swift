@@ -79,3 +79,77 @@ import Store
         }
     }
 }
+
+/// A configuration whose training method cannot train its model is refused when it is
+/// defined (config add, config grid), naming the configuration, the option, the layer and
+/// the limit; the same check stops a trainer built from such a configuration anyway.
+@Suite(.serialized) struct MethodValidationTests {
+    func failure(_ nb: Notebook, _ line: String) -> String {
+        guard case .failure(let message) = nb.execute(line) else { Issue.record("accepted: \(line)"); return "" }
+        return message
+    }
+
+    @Test func refusedAtConfigAddNamingOptionLayerAndLimit() throws {
+        let nb = try MethodCommandTests().notebook("methods-check")
+        for line in ["model define big = dense 720 | relu | dense 720 | relu | dense 3",
+                     "model define normed = dense 8 | bn | relu | dense 3"] {
+            guard case .success = nb.execute(line) else { Issue.record("setup: \(line)"); return }
+        }
+        #expect(failure(nb, "config add s m w4a4 stq=0.5") == "error: configuration s: stq=0.5:0.05: trains binary and ternary weights "
+                + "(w1…, wt…), and no layer has them (dense1=w4a4 dense2=w4a4 dense3=w4a4); give some layers w1… or wt…, e.g. dense2=w1a4 or dense2=wta4")
+        #expect(failure(nb, "config add p m w8a8 weights=prox").hasPrefix("error: configuration p: weights=prox: trains binary and ternary weights"))
+        #expect(failure(nb, "config add c m wta32 dense3=w8a8 method=conntra") == "error: configuration c: method=conntra: trains every "
+                + "weighted layer by coordinate descent over ternary values and replaces the optimizer's step, so layer dense3 (w8a8) would "
+                + "keep its initial weights; give every weighted layer ternary weights (e.g. config add c m wta32)")
+        #expect(failure(nb, "config add c normed wta32 method=conntra") == "error: configuration c: method=conntra: layer bn1 is a "
+                + "BatchNorm layer, whose parameters coordinate descent over ternary weights does not train (its paper uses none); define the model without bn")
+        #expect(failure(nb, "config add c big wta32 method=conntra") == "error: configuration c: method=conntra: is for the sizes its "
+                + "paper trains (MNIST-scale MLPs and small CNNs): at most 500000 ternary weights, and this model has 523440 "
+                + "(dense1 2880, dense2 518400, dense3 2160); make dense2 smaller")
+        #expect(failure(nb, "config add d m w8a8 schedule=cpt:3-8 prune=dmp:0.5") == "error: configuration d: prune=dmp:0.5: does not "
+                + "combine with schedule=: the schedule drives the k-bit weight quantizers and the masks wrap them; give one of the two")
+        #expect(failure(nb, "config add d m w4a4 dual=w8a8") == "error: configuration d: dual=w8a8: the low mode w8a8 lowers no precision "
+                + "of the layers it drives (those with k-bit weights: dense1=w4a4 dense2=w4a4 dense3=w4a4); give it fewer bits, e.g. dual=w2a2")
+        // A grid names every configuration it refuses and adds none.
+        let grid = failure(nb, "config grid m w=1,2,4 a=8 stq=0.5")
+        #expect(grid.hasPrefix("error: 2 of the 3 configurations are refused, so none was added:\nconfiguration w2a8: stq=0.5:0.05: "), "\(grid)")
+        #expect(grid.contains("\nconfiguration w4a8: stq=0.5:0.05: trains binary and ternary weights"))
+        #expect(nb.workspace.state.configs.isEmpty, "nothing refused was added")
+        // The valid neighbours are accepted.
+        for line in ["config add ok1 m w1a8 stq=0.5", "config add ok2 m wta32 method=conntra", "config add ok3 m w4a8 dual=w2a8"] {
+            guard case .success = nb.execute(line) else { Issue.record("refused: \(line)"); continue }
+        }
+    }
+
+    @Test func exportSaysWhyAndWhatToDo() throws {
+        let nb = try MethodCommandTests().notebook("methods-export")
+        for line in ["config add st m wta8 stq=0.5", "config add pr m w4a4 prune=dmp:0.5", "trial final st pr epochs=1 batch=16"] {
+            guard case .success = nb.execute(line) else { Issue.record("setup: \(line)"); return }
+        }
+        let st = failure(nb, "export st st.qlm")
+        #expect(st.hasPrefix("error: export: configuration 'st' cannot be exported yet. stq=: the depth each layer learned"), "\(st)")
+        #expect(st.contains(", e.g. with the depths it ended with: config add st-fixed m dense1=w"), "\(st)")
+        let pr = failure(nb, "export pr pr.onnx")
+        #expect(pr.contains("prune=dmp:0.5: its learned masks (a score per weight) are not in a .qlm or QONNX file"), "\(pr)")
+        #expect(pr.hasSuffix("To deploy a model, train a configuration without these options (trial final NAME) and export that"), "\(pr)")
+    }
+
+    @Test func everyErrorMessageIsShownWhole() throws {
+        let nb = try MethodCommandTests().notebook("methods-whole")
+        // The dual= message has an apostrophe ("mode's"), which used to open a "quote" clipped at 80 characters.
+        let dual = failure(nb, "config add a m w8a8 dual=w1a1")
+        #expect(dual.hasPrefix("error: config add: dual=w1a1: expected the low mode's k-bit precision, e.g. dual=w2a2, "
+                               + "optionally dual=w2a2@EPOCH (joint training from that epoch)\nusage: config add NAME MODEL"), "\(dual)")
+        #expect(!dual.contains("… ("), "nothing clipped: \(dual)")
+        // The synopsis line (over 400 characters) comes whole too.
+        #expect(dual.hasSuffix("[dual=wWaA[@E]] [SETTING=VALUE …]"), "\(dual)")
+        // Echoed input is still clipped: quoted, or a long word.
+        let huge = String(repeating: "y", count: 5000)
+        let quoted = failure(nb, "config add a m w8a8 dual=" + huge)
+        #expect(quoted.count < 1500 && quoted.contains("… (5006 bytes)"), "\(quoted.prefix(300))")
+        #expect(QuantlabError.clipQuoted("it's a message of some length that goes on and on, with can't and won't in it, past eighty characters")
+                == "it's a message of some length that goes on and on, with can't and won't in it, past eighty characters")
+        #expect(QuantlabError.clipQuoted("found '" + huge + "' here, and more text to pass eighty characters")
+                == "found '" + String(repeating: "y", count: 80) + "… (5000 bytes)' here, and more text to pass eighty characters")
+    }
+}

@@ -245,6 +245,7 @@ enum ConfigCommands {
                 remove it first (config remove \(c.name)), rename it (config rename \(c.name) NEWNAME), or choose another name
                 """)
         }
+        try TrainingMethodOptionsParser.check(made)
         var added: [Configuration] = []
         for c in made where !ws.state.configs.contains(where: { $0.name == c.name }) && !added.contains(where: { $0.name == c.name }) {
             added.append(c)

@@ -105,10 +105,8 @@ enum QuantizerCommands {
                 guard let norm = ws.state.results.trainedWith[name] ?? ws.state.data?.normalization else {
                     throw QuantlabError.runtime("configuration '\(name)' has no record of its training data; run: trial final \(name)")
                 }
-                let o = trainer.configuration.options
-                if o.prox != nil || o.stq != nil || o.prune != nil || o.method != nil {
-                    throw QuantlabError.runtime("configuration '\(name)' trains with \(trainer.configuration.family) (weights=, stq=, prune= or method=), "
-                        + "which .qlm and QONNX files cannot describe yet (a pruning mask, a per-layer depth); export a configuration without them")
+                if let why = TrainingMethodOptionsParser.exportRefusal(trainer.configuration, trained: ws.state.results.finals[name]?.trained) {
+                    throw QuantlabError.runtime(why)
                 }
                 let target = try ws.outputPath(inv.words[1])
                 if inv.words[1].lowercased().hasSuffix(".onnx") {

@@ -56,11 +56,11 @@ struct RunDriver {
             }
         }
         let outcomes = try execute(names: jobs.map { $0.trainer.configuration.name }, runIDs: runIDs, store: store) { events in
-            if let slurm { return try SlurmRun.submit(jobs, request: slurm, driver: self, runIDs: runIDs, store: store, events: events) }
+            if let slurm { return try SlurmRun.submit(jobs, request: slurm, driver: self, runIDs: runIDs, lowRunIDs: lowRuns, store: store, events: events) }
             let interrupt = ws.interrupt
             return TrialRunner.run(jobs, data: data, workers: ws.threads, shouldStop: { interrupt.isSet }, events: events)
         }
-        try recordLowModes(lowRuns, outcomes, store)
+        try Self.recordLowModes(lowRuns, outcomes, store)
         let stopped = zip(jobs, outcomes).filter { $0.1.status == .interrupted }
         if !stopped.isEmpty {
             ws.runStop = RunStop(epochs: stopped.map { ($0.0.trainer.configuration.name, $0.0.trainer.epochsDone) })
@@ -92,6 +92,8 @@ struct RunDriver {
                              b.epoch, b.batch, b.batches, b.runningAccuracy, b.imagesPerSecond, left)
                 let now = monotonicSeconds()
                 if now - lastDraw > 0.25 { lastDraw = now; progress(ProgressFrame(lines: lines)) }
+            case .lowModeEpoch:
+                break       // stored with the run's end (recordLowModes), from the outcome
             case let .epochEnd(j, m):
                 do {
                     try store.recordEpoch(EpochRecord(runID: runIDs[j], epoch: m.epoch, trainLoss: m.trainLoss, trainAcc: m.trainAccuracy,
@@ -128,8 +130,9 @@ struct RunDriver {
 
     /// Stores the low mode of each dual-precision job (`lowRuns`: job → its run): the
     /// shared training's epochs with the low mode's validation, and its test result.
-    /// A run on Slurm reports no low mode; its low-mode run ends with the trained run's status.
-    private func recordLowModes(_ lowRuns: [Int: Int64], _ outcomes: [TrialOutcome], _ store: ResultsStore) throws {
+    /// A run whose results carry no low mode (Slurm workers before result format 2) ends
+    /// its low-mode run with the trained run's status and no epochs.
+    static func recordLowModes(_ lowRuns: [Int: Int64], _ outcomes: [TrialOutcome], _ store: ResultsStore) throws {
         for (j, id) in lowRuns.sorted(by: { $0.key < $1.key }) {
             let o = outcomes[j]
             for m in o.lowMode?.epochs ?? [] {

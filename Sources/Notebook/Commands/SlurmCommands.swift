@@ -54,10 +54,12 @@ enum SlurmCommands {
             throw QuantlabError.runtime("\(folder): its results go to the store \(head.store), and this session's store is \(store.path); open it first: store open \(head.store)")
         }
         // Tasks neither finished nor in the queue go to Slurm again (their checkpoints let them continue).
-        let client = SlurmClient()
+        let client = SlurmRun.scheduler
         var finished = Set<Int>()
         for t in plan.tasks.indices {
-            let lines = (try? ResultReader(path: Plan.resultsPath(folder, task: t)).readNew()) ?? []
+            let lines: [ResultLine]
+            do { lines = try ResultReader(path: Plan.resultsPath(folder, task: t), jobs: Set(plan.tasks[t])).readNew() }
+            catch let e as TrialError { throw QuantlabError.runtime(e.message + "; nothing was merged or resubmitted: mend or remove that line, then trial resume again") }
             finished.formUnion(lines.filter { $0.type == "finished" }.map(\.job))
         }
         var queued = Set<Int>()
@@ -83,6 +85,9 @@ enum SlurmCommands {
         let outcomes = try driver.execute(names: plan.jobs.map(\.name), runIDs: head.runIDs, store: store) { events in
             try SlurmRun.wait(plan: plan, folder: folder, head: head, ws: ws, store: store, events: events)
         }
+        if let low = head.lowRunIDs {
+            try RunDriver.recordLowModes(Dictionary(uniqueKeysWithValues: low.enumerated().compactMap { j, id in id.map { (j, $0) } }), outcomes, store)
+        }
         var results: [String] = []
         var table = TextTable(header: ["config", "epochs", "train loss", "val acc", "test acc", "status"],
                               alignments: [.left, .right, .right, .right, .right, .left])
@@ -101,6 +106,11 @@ enum SlurmCommands {
                 }
             }
             results += TrialCommands.epochResults(plan.kind, name, o)
+            // What a local run records besides its epochs: the methods' trained line, the trained cost, a dual network's low mode.
+            if let trained = o.trained { results.append("trained \(name) \(trained)") }
+            if o.status != .interrupted, kind != .search, let c = try? plan.jobs[j].configuration.configuration() {
+                results += TrialCommands.methodResults(c, o, final: kind == .final, ws)
+            }
             table.add([name, String(o.epochs.count), o.last.map { f4($0.trainLoss) } ?? "", o.last?.validationAccuracy.map(f4) ?? "",
                        o.testAccuracy.map(f4) ?? "", o.status.rawValue])
         }

@@ -15,9 +15,15 @@ enum SlurmRun {
     struct Head: Codable {
         var store: String
         var runIDs: [Int64]
+        /// Each job's low-mode run (dual-precision networks), nil entries for the others;
+        /// absent in plans written before low modes came back from Slurm.
+        var lowRunIDs: [Int64?]? = nil
         var jobIDs: [String] = []
         var session: String?
     }
+
+    /// Slurm's tools, or in tests a scheduler that runs the workers in the process.
+    @TaskLocal static var scheduler: any SlurmScheduling = SlurmClient()
 
     static let activeStates: Set<String> = ["PENDING", "RUNNING", "REQUEUED", "REQUEUE_HOLD", "REQUEUE_FED", "CONFIGURING",
                                            "COMPLETING", "SUSPENDED", "RESIZING", "SIGNALING", "STAGE_OUT", "RESV_DEL_HOLD"]
@@ -109,8 +115,8 @@ enum SlurmRun {
     // MARK: - Submitting and waiting
 
     /// Writes the plan, submits it and waits for its results (the run driver's body for on=slurm).
-    static func submit(_ jobs: [TrialJob], request: SlurmRequest, driver: RunDriver, runIDs: [Int64], store: ResultsStore,
-                       events: @escaping (TrialEvent) -> Void) throws -> [TrialOutcome] {
+    static func submit(_ jobs: [TrialJob], request: SlurmRequest, driver: RunDriver, runIDs: [Int64], lowRunIDs: [Int: Int64],
+                       store: ResultsStore, events: @escaping (TrialEvent) -> Void) throws -> [TrialOutcome] {
         let ws = driver.ws
         let (id, folder) = try newFolder(request, kind: driver.kind.rawValue, ws)
         let plan = try plan(jobs, request: request, driver: driver, id: id)
@@ -121,9 +127,10 @@ enum SlurmRun {
             try plan.write(folder: folder)
             try writeFileAtomically(Array(SbatchScript.text(plan: plan, folder: folder).utf8), to: folder + "/job.sbatch")
         } catch let e as TrialError { throw QuantlabError.runtime(e.message) }
-        var head = Head(store: store.path, runIDs: runIDs, session: ws.sessionName ?? ws.state.sessionName)
+        var head = Head(store: store.path, runIDs: runIDs, lowRunIDs: runIDs.indices.map { lowRunIDs[$0] },
+                        session: ws.sessionName ?? ws.state.sessionName)
         try writeHead(head, folder: folder)
-        let client = SlurmClient()
+        let client = SlurmRun.scheduler
         let job: String
         do { job = try client.submit(script: folder + "/job.sbatch") } catch let e as TrialError { throw QuantlabError.runtime(e.message) }
         head.jobIDs.append(job)
@@ -145,8 +152,9 @@ enum SlurmRun {
     /// resume`) are not recorded again; the outcomes hold every epoch of the plan.
     static func wait(plan: Plan, folder: String, head: Head, ws: Workspace, store: ResultsStore,
                      events: (TrialEvent) -> Void) throws -> [TrialOutcome] {
-        let client = SlurmClient()
-        let readers = plan.tasks.indices.map { ResultReader(path: Plan.resultsPath(folder, task: $0)) }
+        let client = SlurmRun.scheduler
+        let dual = Set(plan.jobs.indices.filter { plan.jobs[$0].configuration.options.dual != nil })
+        let readers = plan.tasks.indices.map { ResultReader(path: Plan.resultsPath(folder, task: $0), jobs: Set(plan.tasks[$0]), dual: dual) }
         var outcomes = plan.jobs.map { TrialOutcome(name: $0.name, status: .interrupted) }
         var stored = try head.runIDs.map { Set(try store.epochs(runID: $0).map(\.epoch)) }
         // Runs whose end is stored (a second `trial resume`): their end is not stored again.
@@ -157,14 +165,27 @@ enum SlurmRun {
         var failures: [String] = []
         var lastPoll = 0.0
         func drain() throws {
-            for (t, reader) in readers.enumerated() {
+            for reader in readers {
                 let lines: [ResultLine]
-                do { lines = try reader.readNew() } catch let e as TrialError { throw QuantlabError.runtime(e.message) }
-                for line in lines where plan.tasks[t].contains(line.job) {
+                do { lines = try reader.readNew() } catch let e as TrialError {
+                    throw QuantlabError.runtime(e.message + "; nothing of it was stored. The job goes on running on Slurm (scancel \(head.jobIDs.joined(separator: ",")) stops it); "
+                                                + "once the file is mended, `trial resume \(folder)` merges it")
+                }
+                for line in lines {
                     let j = line.job
                     if !started.contains(j) { started.insert(j); events(.started(job: j, name: plan.jobs[j].name, epochs: plan.jobs[j].epochs)) }
                     if line.type == "epoch", let m = line.epoch?.metrics {
                         outcomes[j].epochs.append(m)
+                        // As a local run keeps them: the trained cost after the last epoch that
+                        // did not diverge, and the low mode's evaluation of every epoch.
+                        if let c = line.trainedCost { outcomes[j].trainedCost = c.cost }
+                        if let low = line.low, let bits = plan.jobs[j].configuration.options.dual?.low {
+                            var o = outcomes[j].lowMode ?? LowModeOutcome(bits: bits)
+                            let e = low.metrics(of: m)
+                            o.epochs.append(e)
+                            if e.testAccuracy != nil { o.testLoss = e.testLoss; o.testAccuracy = e.testAccuracy }
+                            outcomes[j].lowMode = o
+                        }
                         if stored[j].insert(m.epoch).inserted { events(.epochEnd(job: j, m)) }
                     } else if line.type == "finished", !finished.contains(j) {
                         finished.insert(j)
@@ -172,6 +193,7 @@ enum SlurmRun {
                         outcomes[j].divergedEpoch = line.divergedEpoch
                         outcomes[j].testLoss = line.testLoss ?? outcomes[j].last?.testLoss
                         outcomes[j].testAccuracy = line.testAcc ?? outcomes[j].last?.testAccuracy
+                        outcomes[j].trained = line.trained
                         if !closed.contains(j) { events(.finished(job: j, outcomes[j])) }
                     }
                 }
@@ -189,7 +211,7 @@ enum SlurmRun {
                 let until = monotonicSeconds() + 5
                 while monotonicSeconds() < until && !ws.interrupt.isSet { usleep(100_000) }
                 if ws.interrupt.isSet {
-                    for j in head.jobIDs { try? client.cancel(job: j) }
+                    for j in head.jobIDs { try? client.cancel(job: j, task: nil) }
                     ws.notes.append("slurm: cancelled job \(jobs) (scancel)")
                     ws.progress(ProgressFrame(lines: ["cancelled job \(jobs)"], final: true))
                 } else {
@@ -219,7 +241,10 @@ enum SlurmRun {
                         ended.insert(t)
                         let state = queued[t] ?? accounting[t] ?? "ended"
                         let names = plan.tasks[t].filter { !finished.contains($0) }.map { plan.jobs[$0].name }
-                        failures.append("task \(t) (\(names.joined(separator: ", "))) \(state) before its results were complete; log: \(Plan.logPath(folder, task: t))")
+                        let torn = readers[t].pendingBytes()
+                        failures.append("task \(t) (\(names.joined(separator: ", "))) \(state) before its results were complete"
+                                        + (torn > 0 ? " (its results file ends in an unfinished line of \(torn) bytes, not read)" : "")
+                                        + "; log: \(Plan.logPath(folder, task: t))")
                     }
                 }
             }

@@ -62,10 +62,13 @@ enum TrialCommands {
                 discussion: """
                 A configuration run again keeps its earlier runs here, numbered, the latest marked; later
                 commands (correlate, plots, pareto) use the latest. Every run is also a row of the store's runs table.
+                A dual-precision network's low mode (NAME@w2a2) follows the network.
                 """,
                 completes: [.configs]
             ) { inv, ws in
-                let names = inv.words.isEmpty ? ws.state.configs.map(\.name) : try ws.state.configs(inv.words).map(\.name)
+                // A dual network's low mode (NAME@w2a2) follows the network, as in correlate and compare.
+                let chosen = inv.words.isEmpty ? ws.state.configs : try ws.state.configs(inv.words)
+                let names = ws.state.analysisConfigs.filter { a in chosen.contains { $0.name == a.name || $0.lowMode?.name == a.name } }.map(\.name)
                 var t = TextTable(header: ["config", "run", "epoch", "train loss", "train acc", "val acc", "test acc", "img/s", "status"],
                                   alignments: [.left, .left, .right, .right, .right, .right, .right, .right, .left])
                 for n in names {

@@ -37,26 +37,40 @@ public enum QuantlabError: Error {
         return String(text.prefix(limit)) + "… (\(text.utf8.count) bytes)"
     }
 
-    /// Clips every quoted part ('…' or "…") of a message longer than 80
-    /// characters, and any line longer than 400 characters.
+    /// Clips what can only be echoed input, never the prose around it: a quoted part
+    /// ('…' or "…") over 80 characters, a word (a run without spaces) over
+    /// ``longestWord`` characters, and as a last resort a line over ``longestLine``
+    /// characters. A quote opens only at the start of a word, so an apostrophe in a
+    /// message (`mode's`, `don't`) is text, not a quote: it used to open one that ran to
+    /// the end of the line, and a long message lost its end (issue 16's dual= error).
     static func clipQuoted(_ message: String) -> String {
         guard message.count > 80 else { return message }
         let lines = message.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
             guard line.count > 80 else { return String(line) }
             var out = "", quoted = "", open: Character? = nil
+            var previous: Character = " "
             for c in line {
                 if let o = open {
                     if c == o { out += clip(quoted) + String(c); open = nil; quoted = "" } else { quoted.append(c) }
                 } else {
                     out.append(c)
-                    if c == "'" || c == "\"" { open = c }
+                    if (c == "'" || c == "\"") && !(previous.isLetter || previous.isNumber) { open = c }
                 }
+                previous = c
             }
             if open != nil { out += clip(quoted) }
-            return clip(out, limit: 400)
+            let words = out.split(separator: " ", omittingEmptySubsequences: false)
+                .map { $0.count > longestWord ? clip(String($0), limit: 80) : String($0) }
+            return clip(words.joined(separator: " "), limit: longestLine)
         }
         return lines.joined(separator: "\n")
     }
+
+    /// A run of characters without a space this long is echoed input (a message's words,
+    /// paths and canonical precisions are far shorter).
+    static let longestWord = 300
+    /// A line this long is no longer a message a person reads.
+    static let longestLine = 20_000
 
     static func renderFull(_ error: any Error) -> String {
         guard let error = error as? QuantlabError else {

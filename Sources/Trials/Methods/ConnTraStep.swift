@@ -19,7 +19,7 @@ import Quantization
 /// 2-weight problem solved by hand). Biases keep their initial values (0).
 ///
 /// Sizes: the paper trains MNIST-scale MLPs and small CNNs; models over ``maximumWeights``
-/// ternary weights, or with BatchNorm, are refused.
+/// ternary weights, or with BatchNorm, are refused (``Configuration/checkTrainingMethods(model:)``).
 public final class ConnTraStep {
     public static let maximumWeights = 500_000
     public static let fraction = 0.01
@@ -33,17 +33,10 @@ public final class ConnTraStep {
     private var labels: [Int32] = []
 
     public init(model: Sequential, configurationName: String) throws {
+        // What it can train is checked by ``Configuration/checkTrainingMethods(model:)`` (every
+        // weighted layer ternary, no BatchNorm, at most `maximumWeights`) before a trainer exists.
         let ternary = model.weightedLayers.filter { $0.weightQuantizer is ConnTraWeights }
-        guard !ternary.isEmpty else {
-            throw TrialError("\(configurationName): method=conntra trains ternary weights; give some layers precision wt… (e.g. wta8 or wta32)")
-        }
-        if let bn = model.allLayers.first(where: { $0 is BatchNorm }) {
-            throw TrialError("\(configurationName): method=conntra trains ternary weights only, and \(bn.name) is a BatchNorm layer; define the model without bn")
-        }
         let n = ternary.reduce(0) { $0 + $1.weight.value.count }
-        guard n <= Self.maximumWeights else {
-            throw TrialError("\(configurationName): method=conntra is for the sizes its paper trains (MNIST-scale MLPs and small CNNs, at most \(Self.maximumWeights) ternary weights); this model has \(n)")
-        }
         layers = ternary
         scales = ternary.map { l in l.weight.value.data.reduce(Float(0)) { max($0, abs($1)) } }
         weightCount = n

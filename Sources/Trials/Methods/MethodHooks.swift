@@ -20,6 +20,7 @@ final class MethodHooks {
     let conntra: ConnTraStep?
 
     init(model: Sequential, configuration: Configuration) throws {
+        try configuration.checkTrainingMethods(model: model)
         let quantizers = model.weightedLayers.map(\.weightQuantizer)
         let unwrapped = quantizers.map { ($0 as? MaskedWeightQuantizer)?.inner ?? $0 }
         prox = unwrapped.compactMap { $0 as? ProxWeightQuantizer }
@@ -27,13 +28,6 @@ final class MethodHooks {
         stq = zip(model.weightedLayers, unwrapped).compactMap { l, q in (q as? SmartTernaryQuantizer).map { (l, $0) } }
         stqSettings = configuration.options.stq
         conntra = configuration.options.method == .conntra ? try ConnTraStep(model: model, configurationName: configuration.name) : nil
-        let o = configuration.options
-        if o.prox != nil && prox.isEmpty {
-            throw TrialError("\(configuration.name): weights=prox applies to binary and ternary weights (w1…, wt…); this configuration has none")
-        }
-        if o.stq != nil && stq.isEmpty {
-            throw TrialError("\(configuration.name): stq= chooses between binary and ternary weights; give some layers w1… or wt…")
-        }
     }
 
     var isEmpty: Bool { prox.isEmpty && masks.isEmpty && stq.isEmpty && conntra == nil }
