@@ -69,6 +69,9 @@ final class SearchLedger {
         return (l.epochs, s)
     }
 
+    /// Distinct configurations trained at all (a rung cut short by the budget included).
+    var configsTrained: Int { Set(rungs.flatMap { $0.evaluated.map(\.config) }).count }
+
     /// Epochs trained so far by `config`.
     func epochsTrained(_ config: Int) -> Int { trained[config, default: 0] }
 

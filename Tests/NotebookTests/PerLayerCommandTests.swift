@@ -153,6 +153,28 @@ import Testing
         }
     }
 
+    /// search hyperband MODEL choices=…: brackets drawn from the per-layer product space,
+    /// deterministic from the seed; the two forms of search hyperband keep their options apart.
+    @Test func perLayerHyperbandSamplesTheSpace() throws {
+        let (nb, _) = try notebook("perlayer-h")
+        let line = "search hyperband m batch=16 choices=w8a8,w4a4,w2a2 fraction=1 max=3 iterations=1"
+        let r1 = results(nb, line), r2 = results(nb, line)
+        #expect(r1 == r2, "same seed, same search")
+        // Brackets of 3 (1 epoch, the best to 3) and 2 (3 epochs) assignments: 3 + 2 + 6 = 11 epochs.
+        #expect(r1.filter { $0.hasPrefix("bracket ") }.count == 2, "\(r1)")
+        #expect(r1.contains { $0.hasPrefix("search compute epochs 11 images ") && $0.hasSuffix(" assignments 5") }, "\(r1)")
+        #expect(r1.contains { $0.hasPrefix("search chosen pl-") })
+        #expect(nb.workspace.state.configs.contains { $0.name == "hyperband" } && nb.workspace.state.configs.contains { $0.name == "hyperband2" })
+        for (bad, words) in [
+            ("search hyperband m choices=w8a8,w2a2 objective=limit", "objective= applies to configurations"),
+            ("search hyperband all iterations=2", "iterations= applies to a per-layer space"),
+            ("search hyperband m choices=w8a8,w2a2 iterations=0", "option 'iterations' expects"),
+        ] {
+            guard case .failure(let message) = nb.execute(bad) else { Issue.record("accepted: \(bad)"); continue }
+            #expect(message.contains(words), "\(bad) → \(message)")
+        }
+    }
+
     @Test func timeCostNeedsMeasuredRuns() throws {
         let (nb, _) = try notebook("perlayer-f")
         _ = results(nb, "config add a m w4a4")

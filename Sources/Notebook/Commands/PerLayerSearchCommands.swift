@@ -8,7 +8,14 @@ import Store
 /// (the product of per-layer choices, never enumerated), with successive halving on
 /// the trials they propose.
 enum PerLayerSearchCommands {
-    enum Kind: String { case greedy, evolve, tpe }
+    enum Kind: String { case greedy, evolve, tpe, hyperband }
+
+    /// Options only the per-layer form of `search hyperband` takes; one of the first
+    /// three selects it (`search hyperband MODEL choices=…`).
+    static let hyperbandKeys = PerLayerSpace.options + ["fraction", "iterations", "images", "name"]
+
+    /// Whether `search hyperband` was given a per-layer space rather than configurations.
+    static func isPerLayer(_ inv: Invocation) -> Bool { PerLayerSpace.options.contains { inv.string($0) != nil } }
 
     static let common = PerLayerSpace.options + ["cost", "limit", "fraction", "eta", "min", "max", "budget", "images", "name"]
         + TrainingSettings.keys
@@ -29,17 +36,21 @@ enum PerLayerSearchCommands {
         [
             CommandSpec(
                 group: "search", verb: "greedy",
-                synopsis: "search greedy MODEL [layers=LIST] [choices=LIST] [base=wWaA] [cost=bops|memory|energy|time] [limit=X | fraction=F] [order=layers|sensitivity] [width=N] [eta=3] [min=1] [max=3] [budget=EPOCHS|SECONDSs | images=N] [name=NAME]",
-                abstract: "Per-layer search: lower one layer's precision at a time, the best of the proposals by short trials, until the cost fits.",
+                synopsis: "search greedy MODEL [layers=LIST] [choices=LIST] [base=wWaA] [cost=bops|memory|energy|time] [limit=X | fraction=F] [order=layers|sensitivity] [width=N] [max=3] [budget=EPOCHS|SECONDSs | images=N] [name=NAME]",
+                abstract: "Per-layer search: lower one layer's precision at a time, the least accuracy lost per cost saved by short trials, until the cost fits.",
                 discussion: commonText + "\n" + """
-                Each step proposes lowering each lowerable layer one choice and adopts the halving's winner.
-                order=sensitivity proposes only the width= (default 2) least sensitive lowerable layers, from the
-                model's last sensitivity run. With cost=time an assignment is priced by its measured training time,
-                so the most precise and the cheapest assignment train min= epochs first (counted as compute); the
-                time is a measurement, so the step costs are recorded as ~X (not compared on replay) and the steps
-                taken may differ between machines.
+                Greedy trains the most precise assignment to max= epochs; each step proposes lowering each lowerable
+                layer one choice, trains every proposal to max= (no halving: a proposal is compared with the current
+                assignment at the same epochs) and adopts the one losing the least validation accuracy per unit of
+                cost saved (one that loses nothing first, the larger saving first), until the cost fits. The chosen
+                assignment is the best by validation accuracy of all it trained within the limit. order=sensitivity
+                proposes only the width= (default 2) least sensitive lowerable layers, from the model's last
+                sensitivity run. With cost=time an assignment is priced by its measured training time, so the most
+                precise and the cheapest assignment train 1 epoch first (counted as compute); the time is a
+                measurement, so the step costs are recorded as ~X (not compared on replay) and the steps taken may
+                differ between machines.
                 """,
-                options: common + ["order", "width"], completes: [.model]
+                options: common.filter { $0 != "eta" && $0 != "min" } + ["order", "width"], completes: [.model]
             ) { inv, ws in try search(inv, ws, kind: .greedy) },
             CommandSpec(
                 group: "search", verb: "evolve",
@@ -86,7 +97,7 @@ enum PerLayerSearchCommands {
             guard !used.contains(n) else { throw inv.usageError("name=: a configuration named '\(n)' exists already; choose an unused name") }
             name = n
         } else {
-            let stem = ["greedy": "greedy", "evolve": "evolved", "tpe": "tpe"][kind.rawValue]!
+            let stem = ["greedy": "greedy", "evolve": "evolved", "tpe": "tpe", "hyperband": "hyperband"][kind.rawValue]!
             name = ([stem] + (2...1000).map { "\(stem)\($0)" }).first { !used.contains($0) } ?? stem
         }
         let unit = costKind.unit
@@ -118,7 +129,14 @@ enum PerLayerSearchCommands {
         let report: PerLayerReport
         var header: String
         do {
-            if kind == .tpe {
+            if kind == .hyperband {
+                let iterations = try inv.int("iterations", in: 1...1000)
+                let sMax = Hyperband(eta: eta, minEpochs: minE, maxEpochs: maxE).sMax
+                header = "hyperband: \(sMax + 1) brackets (each sampling its assignments uniformly from the space), "
+                    + (iterations.map { "\($0) pass\($0 == 1 ? "" : "es")" } ?? (budget.epochs == nil ? "1 pass" : "passes while the budget allows"))
+                report = try PerLayerHyperband(eta: eta, minEpochs: minE, maxEpochs: maxE, costLimit: limit, budget: budget.epochs,
+                                               iterations: iterations, seed: ws.seed).run(evaluator: evaluator)
+            } else if kind == .tpe {
                 let initial = try inv.int("initial", default: 6, in: 2...1000)
                 let rounds = try inv.int("rounds", default: 4, in: 0...1000)
                 let batch = try inv.int("proposals", default: 3, in: 1...100)
@@ -148,24 +166,26 @@ enum PerLayerSearchCommands {
                     width = try inv.int("width", default: 2, in: 1...space.layers.count)
                 } else if let w = try inv.int("width", in: 1...max(1, space.layers.count)) { width = w }
                 header = "greedy bit lowering" + (order != nil ? " guided by sensitivity (width \(width!))" : "")
-                report = try GreedyLowering(eta: eta, minEpochs: minE, maxEpochs: maxE, costLimit: limit, order: order,
-                                            width: width, budget: budget.epochs).run(evaluator: evaluator)
+                report = try GreedyLowering(maxEpochs: maxE, costLimit: limit, order: order, width: width,
+                                            budget: budget.epochs).run(evaluator: evaluator)
             }
         } catch let e as SearchError { throw QuantlabError.runtime(e.message) }
         let layerNames = space.layers.map { space.model.layerNames[$0] }
         let spaceSize = space.size
         let tunedText = space.tuned.map { " × \($0.key) (\($0.values.joined(separator: ", ")))" }.joined()
         var out = "\(header) over \(space.layers.count) layers (\(layerNames.joined(separator: ", "))) × \(space.choices.count) choices (\(space.choices.map(\.description).joined(separator: ", ")))\(tunedText) = \(Invocation.number(spaceSize)) assignments\n"
-        out += "cost \(costKind): most precise \(Invocation.number(top)), limit \(Invocation.number(limit)) \(unit); trials on the sample (\(data.sample.count)), epochs \(minE)…\(maxE), eta \(eta)\n"
+        out += "cost \(costKind): most precise \(Invocation.number(top)), limit \(Invocation.number(limit)) \(unit); trials on the sample (\(data.sample.count)), " + (kind == .greedy ? "\(maxE) epochs each\n" : "epochs \(minE)…\(maxE), eta \(eta)\n")
         var results: [String] = []
-        let stepWord = kind == .greedy ? "step" : kind == .evolve ? "generation" : "round"
+        let stepWord = ["greedy": "step", "evolve": "generation", "tpe": "round", "hyperband": "bracket"][kind.rawValue]!
         var table = TextTable(header: [stepWord, "assignment", "cost", "val acc", "epochs"],
                               alignments: [.right, .left, .right, .right, .right])
         for (i, step) in report.steps.enumerated() {
             for r in step {
                 let text = space.describe(r.assignment)
-                table.add([kind != .greedy ? (i == 0 ? "init" : "\(i)") : "\(i + 1)", text, Invocation.number(r.cost), r.score.map(f4) ?? "diverged", "\(r.epochs)"])
-                results.append("\(stepWord) \(kind != .greedy ? i : i + 1) \(space.name(r.assignment)) cost \(costKind.result(r.cost)) val_acc \(r.score.map(f6) ?? "diverged")")
+                // Evolution and TPE start with an initial population (0); greedy steps and brackets count from 1.
+                let number = kind == .greedy || kind == .hyperband ? i + 1 : i
+                table.add([number == 0 && kind != .greedy && kind != .hyperband ? "init" : "\(number)", text, Invocation.number(r.cost), r.score.map(f4) ?? "diverged", "\(r.epochs)"])
+                results.append("\(stepWord) \(number) \(space.name(r.assignment)) cost \(costKind.result(r.cost)) val_acc \(r.score.map(f6) ?? "diverged")")
             }
         }
         out += table.render() + "\n"

@@ -54,9 +54,28 @@ extension AnalysisCommands {
         var text = "\npredictors of final test accuracy, ranked per epoch (curves: fitted to val_acc epochs 1…e, read at epoch \(Int(finalEpochs)) = final epochs × training split / sample; need 3 epochs)\n"
         if noiseFloor > 0 { text += "noise floor \(Quantity.points.withUnit(noiseFloor)): regrets below it are ties\n" }
         text += comparison.table(names: names).render() + "\n"
-        let lines = comparison.rows.map { r in
+        var lines = comparison.rows.map { r in
             "predictor epoch \(r.epoch) \(r.predictor) spearman \(r.rho.map(f6) ?? "undefined") kendall \(r.tau.map(f6) ?? "undefined") regret \(f6(r.regret))"
         }
+        let (verdict, line) = epochOneVerdict(comparison.rows)
+        text += verdict
+        lines.append(line)
         return (text, lines)
+    }
+
+    /// The seed paper's question in one line: does any predictor beat raw validation
+    /// accuracy in Spearman ρ at epoch 1? (Curves need 3 epochs: at epoch 1 they equal it.)
+    static func epochOneVerdict(_ rows: [PredictorComparison.Row]) -> (String, String) {
+        let first = rows.filter { $0.epoch == 1 }
+        guard let raw = first.first(where: { $0.predictor == "val_acc" })?.rho else {
+            return ("epoch 1: Spearman ρ of val_acc is undefined; no predictor can be compared with it\n", "predictor epoch 1 verdict undefined")
+        }
+        let beating = first.filter { $0.predictor != "val_acc" && ($0.rho ?? -2) > raw }.sorted { $0.rho! > $1.rho! }
+        if let b = beating.first {
+            return (String(format: "epoch 1: %@ beats raw val_acc in Spearman ρ (%.3f against %.3f)\n", b.predictor, b.rho!, raw),
+                    "predictor epoch 1 verdict \(b.predictor) beats val_acc spearman \(f6(b.rho!)) vs \(f6(raw))")
+        }
+        return (String(format: "epoch 1: no predictor beats raw val_acc in Spearman ρ (%.3f)\n", raw),
+                "predictor epoch 1 verdict none beats val_acc spearman \(f6(raw))")
     }
 }

@@ -35,7 +35,7 @@ enum SearchCommands {
                 options: options, completes: [.configs]
             ) { inv, ws in try search(inv, ws, hyperband: false) },
             CommandSpec(
-                group: "search", verb: "hyperband", synopsis: "search hyperband CONFIG… | all [eta=3] [min=1] [max=9] [sample=random|listed] [SAME OPTIONS AS search halving]",
+                group: "search", verb: "hyperband", synopsis: "search hyperband CONFIG… | all [eta=3] [min=1] [max=9] [sample=random|listed] [SAME OPTIONS AS search halving] | MODEL layers=LIST choices=LIST [fraction=F] [iterations=N] [SAME OPTIONS AS search greedy]",
                 abstract: "Hyperband: several successive-halving brackets trading breadth for depth (Li et al. 2018).",
                 discussion: """
                 Bracket s starts n = ⌈(s_max+1)·eta^s/(s+1)⌉ configurations at max/eta^s epochs and halves them to max=.
@@ -43,9 +43,26 @@ enum SearchCommands {
                 took (sample=random, default; drawn from the session's seed), or the next n in the listed order
                 (sample=listed). A configuration joins one bracket only (training continues, it cannot restart); the
                 brackets repeat while configurations are left and the budget= (epochs) allows.
+                search hyperband MODEL layers=… choices=… [base=] [cost=bops|memory|energy] [limit=X | fraction=F]
+                [iterations=N] [images=N] [name=NAME] searches the per-layer space of search greedy | evolve | tpe
+                instead: each bracket draws its assignments uniformly from the product of the per-layer choices
+                (within the cost limit; fraction= defaults to 0.5 of the most precise), never enumerated; the brackets
+                repeat iterations= times (default 1, or while budget= allows when it is given).
                 """,
-                options: options + ["sample"], completes: [.configs]
-            ) { inv, ws in try search(inv, ws, hyperband: true) },
+                options: options + ["sample"] + PerLayerSearchCommands.hyperbandKeys, completes: [.configs]
+            ) { inv, ws in
+                if PerLayerSearchCommands.isPerLayer(inv) {
+                    let configOnly = ["objective", "lambda", "final", "on", "sample"] + SlurmRequest.keys
+                    if let k = configOnly.first(where: { inv.string($0) != nil }) {
+                        throw inv.usageError("\(k)= applies to configurations; over a per-layer space (layers=, choices=, base=) use cost=, limit= or fraction=")
+                    }
+                    return try PerLayerSearchCommands.search(inv, ws, kind: .hyperband)
+                }
+                if let k = ["fraction", "iterations", "images", "name"].first(where: { inv.string($0) != nil }) {
+                    throw inv.usageError("\(k)= applies to a per-layer space: search hyperband MODEL layers=… choices=…")
+                }
+                return try search(inv, ws, hyperband: true)
+            },
         ]
     }
 

@@ -121,6 +121,17 @@ final class AssignmentBook {
         return c
     }
 
+    /// The report of a sampling search: the best assignment trained to `maxEpochs`
+    /// (ties to the lower configuration number) is chosen.
+    func report(steps: [[AssignmentResult]], maxEpochs: Int) throws -> PerLayerReport {
+        let finished = assignments.keys.filter { ledger.latestScore($0)?.epochs == maxEpochs }
+        let best = finished.sorted {
+            SearchLedger.better(($0, ledger.latestScore($0)!.score), than: ($1, ledger.latestScore($1)!.score))
+        }.first
+        return PerLayerReport(steps: steps, chosen: try best.map(result), assignmentsTrained: ledger.configsTrained,
+                              epochsSpent: ledger.spent, stoppedByBudget: ledger.stoppedByBudget, rungs: ledger.rungs)
+    }
+
     /// A registered configuration's assignment, cost and latest score.
     func result(_ c: Int) throws -> AssignmentResult {
         let s = ledger.latestScore(c)

@@ -76,7 +76,7 @@ public struct TreeParzen: Sendable {
         }
         guard let first = try halve(ledger, candidates: start, minEpochs: minEpochs, maxEpochs: maxEpochs, eta: eta,
                                     toTheEnd: true) else {
-            return report(book, steps: steps)
+            return try book.report(steps: steps, maxEpochs: maxEpochs)
         }
         steps.append(try first.map(book.result))
         var round = 0
@@ -103,17 +103,7 @@ public struct TreeParzen: Sendable {
                                        eta: eta, toTheEnd: true) else { break }
             steps.append(try kept.map(book.result))
         }
-        return report(book, steps: steps)
-    }
-
-    private func report(_ book: AssignmentBook, steps: [[AssignmentResult]]) -> PerLayerReport {
-        let ledger = book.ledger
-        let finished = book.assignments.keys.filter { ledger.latestScore($0)?.epochs == maxEpochs }
-        let best = finished.sorted {
-            SearchLedger.better(($0, ledger.latestScore($0)!.score), than: ($1, ledger.latestScore($1)!.score))
-        }.first
-        return PerLayerReport(steps: steps, chosen: best.flatMap { try? book.result($0) }, assignmentsTrained: book.assignments.count,
-                              epochsSpent: ledger.spent, stoppedByBudget: ledger.stoppedByBudget, rungs: ledger.rungs)
+        return try book.report(steps: steps, maxEpochs: maxEpochs)
     }
 
     /// The observations (BOHB's rule: the largest rung with ≥ layers + 2 scores, else
