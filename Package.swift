@@ -32,11 +32,12 @@ let package = Package(
 
         // MARK: - C kernels (intrinsics per function, chosen at run time by cpuid)
         .target(name: "CBitKernels"),   // XNOR-popcount GEMM: AVX-512 VPOPCNTDQ, AVX2, popcnt, portable
+        .target(name: "CTrainKernels"), // AVX-512 forms of the elementwise training kernels (ReLU, masks, 2×2 max pool, g8 rounding)
 
         // MARK: - Modules, bottom to top
         .target(name: "Random", dependencies: [], swiftSettings: [.swiftLanguageMode(.v6)]),    // the one seeded RNG (SplitMix64), below Tensors and Analysis
         .target(name: "Formatting", dependencies: [], swiftSettings: [.swiftLanguageMode(.v6)]),  // the one number/unit formatter of every table and plot
-        .target(name: "Tensors", dependencies: ["Random", "COpenBLAS", "CDNNL", "CBitKernels"], swiftSettings: [.swiftLanguageMode(.v6)]),
+        .target(name: "Tensors", dependencies: ["Random", "COpenBLAS", "CDNNL", "CBitKernels", "CTrainKernels"], swiftSettings: [.swiftLanguageMode(.v6)]),
         .target(name: "Quantization", dependencies: ["Tensors", "Formatting"], swiftSettings: [.swiftLanguageMode(.v6)]),
         .target(name: "Networks", dependencies: ["Tensors", "Quantization", "CBitKernels", "Formatting"], swiftSettings: [.swiftLanguageMode(.v6)]),
         .target(name: "QONNX", dependencies: ["Networks", "Quantization", .product(name: "SwiftProtobuf", package: "swift-protobuf")],

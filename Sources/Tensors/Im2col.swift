@@ -6,6 +6,8 @@
 // (weights K×(C·KH·KW) times columns), which keeps the GEMM large even for small
 // images (cifar3's first conv has only 27 rows).
 
+import CTrainKernels
+
 /// Geometry of a 2-D convolution or pooling window.
 public struct ConvGeometry: Equatable, Sendable {
     public var channels: Int, height: Int, width: Int
@@ -27,7 +29,19 @@ public struct ConvGeometry: Equatable, Sendable {
 /// Loop order c → image → (ki, kj) → output row: the nine taps of a channel plane
 /// are written while that plane is in L1 (tap-major over the whole chunk, as before,
 /// re-read every plane nine times: im2col + col2im were 16% of cifar3 fp32 training, perf).
+/// Stride 1 on AVX-512 runs `ql_im2col_s1_avx512` (the same values; masked row stores
+/// instead of memmove/memset calls on rows of 8–32 floats: 8% + 5% memmove of cifar3 fp32
+/// training, perf); `portableIm2col` is the reference.
 public func im2col(_ x: UnsafePointer<Float>, batch n: Int, _ g: ConvGeometry, into col: UnsafeMutablePointer<Float>) {
+    if g.stride == 1 && Kernels.hasAVX512 {
+        ql_im2col_s1_avx512(x, n, g.channels, g.height, g.width, g.kernelH, g.kernelW, g.padding, col)
+        return
+    }
+    portableIm2col(x, batch: n, g, into: col)
+}
+
+/// `im2col` in Swift, for every stride and CPU.
+public func portableIm2col(_ x: UnsafePointer<Float>, batch n: Int, _ g: ConvGeometry, into col: UnsafeMutablePointer<Float>) {
     let oh = g.outHeight, ow = g.outWidth
     let plane = oh * ow, cols = n * plane
     let hw = g.height * g.width
@@ -71,7 +85,18 @@ public func im2col(_ x: UnsafePointer<Float>, batch n: Int, _ g: ConvGeometry, i
 /// Loop order c → image → (ki, kj) → output row, so a dx plane takes its nine taps
 /// while in L1. Each dx element still receives its terms in (ki, kj) order, the
 /// order of the tap-major loop this replaced: the sums are bit-identical.
+/// Stride 1 on AVX-512 runs `ql_col2im_s1_avx512`: the same loop order, so the same
+/// sums bit for bit; `portableCol2im` is the reference.
 public func col2im(_ col: UnsafePointer<Float>, batch n: Int, _ g: ConvGeometry, into dx: UnsafeMutablePointer<Float>) {
+    if g.stride == 1 && Kernels.hasAVX512 {
+        ql_col2im_s1_avx512(col, n, g.channels, g.height, g.width, g.kernelH, g.kernelW, g.padding, dx)
+        return
+    }
+    portableCol2im(col, batch: n, g, into: dx)
+}
+
+/// `col2im` in Swift, for every stride and CPU.
+public func portableCol2im(_ col: UnsafePointer<Float>, batch n: Int, _ g: ConvGeometry, into dx: UnsafeMutablePointer<Float>) {
     let oh = g.outHeight, ow = g.outWidth
     let plane = oh * ow, cols = n * plane
     let hw = g.height * g.width

@@ -1,4 +1,5 @@
 import Tensors
+import CTrainKernels
 
 /// Quantizes the gradient ∂L/∂y arriving at a weighted layer's output, per its
 /// `GradientPrecision`; the layer's backward then reads `values` (and, for `8`,
@@ -21,6 +22,10 @@ public final class GradientQuantizer {
     public private(set) var bits: [UInt16] = []
     /// The scale of the last `quantize` (`8`), 0 for an all-zero gradient.
     public private(set) var scale: Float = 0
+    /// Whether `8` rounds with the AVX-512 kernel (where the CPU has it): the same
+    /// draws and values as `stochasticCodes`, which tests compare by turning it off.
+    public var vectorKernel = Tensors.Kernels.hasAVX512
+    private var draws: [UInt64] = []
 
     public init(_ precision: GradientPrecision, seed: UInt64 = 0) {
         self.precision = precision
@@ -45,6 +50,21 @@ public final class GradientQuantizer {
             scale = m.isFinite && m > 0 ? m / 127 : 0
             let s = scale, inverse = s > 0 ? 127 / m : 0
             var r = rng
+            if vectorKernel {
+                // The draws `stochasticCodes` takes, two per eight values, in its order.
+                let words = 2 * ((n + 7) / 8)
+                if draws.count < words { draws = [UInt64](repeating: 0, count: words) }
+                draws.withUnsafeMutableBufferPointer { dp in
+                    for j in 0..<words { dp[j] = r.next() }
+                    codes.withUnsafeMutableBufferPointer { cp in
+                        values.withUnsafeMutableBufferPointer { vp in
+                            ql_stochastic_codes_avx512(g, n, inverse, s, dp.baseAddress!, cp.baseAddress!, vp.baseAddress!)
+                        }
+                    }
+                }
+                rng = r
+                return
+            }
             codes.withUnsafeMutableBufferPointer { cp in
                 values.withUnsafeMutableBufferPointer { vp in
                     Self.stochasticCodes(g, count: n, inverse: inverse, scale: s, rng: &r,

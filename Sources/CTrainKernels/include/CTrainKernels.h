@@ -1,0 +1,41 @@
+// AVX-512 forms of quantlab's elementwise training kernels (ReLU and its masks,
+// 2×2 max pooling, stochastic gradient rounding). Each computes exactly what the
+// portable Swift loop beside its caller computes (selections, and the same float
+// operations in the same order with no FMA contraction), so results are
+// bit-identical whichever runs; callers choose by cpuid (avx512f + avx512bw + avx512vl).
+#ifndef QUANTLAB_CTRAINKERNELS_H
+#define QUANTLAB_CTRAINKERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/// y[i] = 0 ≥ x[i] ? 0 : x[i] in the tail, x < 0 ? 0 : x in full vectors (Swift's loop).
+void ql_relu_avx512(const float *x, float *y, size_t n);
+/// dx[i] = y[i] > 0 ? dy[i] : 0.
+void ql_mask_positive_avx512(const float *y, const float *dy, float *dx, size_t n);
+/// dx[i] = lo ≤ x[i] ≤ hi ? dy[i] : 0.
+void ql_mask_in_range_avx512(const float *x, const float *dy, float *dx, size_t n, float lo, float hi);
+
+/// 2×2 max pooling, stride 2, of `planes` planes h×w into oh×ow (oh = h/2, ow = w/2):
+/// y = max(max(a, b), max(c, d)) with max(p, q) = q ≥ p ? q : p (Swift.max).
+void ql_maxpool2_forward_avx512(const float *x, float *y, size_t planes, size_t h, size_t w);
+/// Its backward: each dy goes to the first of a, b, c, d (row-major) equal to y, the
+/// other three get 0. Writes every dx inside the 2·oh × 2·ow blocks.
+void ql_maxpool2_backward_avx512(const float *x, const float *y, const float *dy, float *dx,
+                                 size_t planes, size_t h, size_t w);
+
+/// codes[i] = clamp(⌊g[i]·inverse + u_i⌋, −127, 127) (NaN → 0), values[i] = scale·codes[i],
+/// u_i = (16-bit word i of `draws`)/2¹⁶: `draws` holds 2·⌈n/8⌉ 64-bit draws in order.
+void ql_stochastic_codes_avx512(const float *g, size_t n, float inverse, float scale,
+                                const uint64_t *draws, int8_t *codes, float *values);
+
+/// im2col and col2im for stride 1 (Tensors/Im2col.swift has the layout and the
+/// portable loops): the same loop order, so col2im adds each dx element's terms in
+/// the same order and the sums are bit-identical. Rows go through masked 16-lane
+/// loads and stores instead of memmove/memset calls on 8–32-float runs.
+void ql_im2col_s1_avx512(const float *x, size_t n, size_t channels, size_t height, size_t width,
+                         size_t kernel_h, size_t kernel_w, size_t padding, float *col);
+void ql_col2im_s1_avx512(const float *col, size_t n, size_t channels, size_t height, size_t width,
+                         size_t kernel_h, size_t kernel_w, size_t padding, float *dx);
+
+#endif

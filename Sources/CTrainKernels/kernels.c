@@ -1,0 +1,222 @@
+#include "CTrainKernels.h"
+#include <immintrin.h>
+#include <string.h>
+
+// Products and sums stay separate roundings, as in the Swift loops (no FMA).
+#pragma clang fp contract(off)
+
+#define AVX512 __attribute__((target("avx512f,avx512bw,avx512vl")))
+
+AVX512 void ql_relu_avx512(const float *x, float *y, size_t n) {
+    const __m512 zero = _mm512_setzero_ps();
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m512 v = _mm512_loadu_ps(x + i);
+        __mmask16 neg = _mm512_cmp_ps_mask(v, zero, _CMP_LT_OQ);
+        _mm512_storeu_ps(y + i, _mm512_mask_mov_ps(v, neg, zero));
+    }
+    // The Swift loop's vector part ran in eights: those lanes use x < 0 ? 0 : x.
+    for (; i + 8 <= n; i += 8)
+        for (size_t j = i; j < i + 8; j++) y[j] = x[j] < 0 ? 0.0f : x[j];
+    // Its scalar tail: Swift.max(x, 0) = 0 ≥ x ? 0 : x.
+    for (; i < n; i++) y[i] = 0.0f >= x[i] ? 0.0f : x[i];
+}
+
+AVX512 void ql_mask_positive_avx512(const float *y, const float *dy, float *dx, size_t n) {
+    const __m512 zero = _mm512_setzero_ps();
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __mmask16 keep = _mm512_cmp_ps_mask(_mm512_loadu_ps(y + i), zero, _CMP_GT_OQ);
+        _mm512_storeu_ps(dx + i, _mm512_maskz_mov_ps(keep, _mm512_loadu_ps(dy + i)));
+    }
+    for (; i < n; i++) dx[i] = y[i] > 0 ? dy[i] : 0.0f;
+}
+
+AVX512 void ql_mask_in_range_avx512(const float *x, const float *dy, float *dx, size_t n, float lo, float hi) {
+    const __m512 l = _mm512_set1_ps(lo), h = _mm512_set1_ps(hi);
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m512 v = _mm512_loadu_ps(x + i);
+        __mmask16 keep = _mm512_cmp_ps_mask(v, l, _CMP_GE_OQ) & _mm512_cmp_ps_mask(v, h, _CMP_LE_OQ);
+        _mm512_storeu_ps(dx + i, _mm512_maskz_mov_ps(keep, _mm512_loadu_ps(dy + i)));
+    }
+    for (; i < n; i++) dx[i] = (x[i] >= lo && x[i] <= hi) ? dy[i] : 0.0f;
+}
+
+/// Swift.max(p, q) = q ≥ p ? q : p (p when either is NaN).
+static inline float swift_max(float p, float q) { return q >= p ? q : p; }
+AVX512 static inline __m512 swift_max16(__m512 p, __m512 q) {
+    return _mm512_mask_mov_ps(p, _mm512_cmp_ps_mask(q, p, _CMP_GE_OQ), q);
+}
+
+// Lane indices: deinterleave 32 floats (two registers) into even and odd lanes, and back.
+#define EVEN_IDX _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30)
+#define ODD_IDX _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31)
+#define LO_IDX _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23)
+#define HI_IDX _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31)
+
+AVX512 void ql_maxpool2_forward_avx512(const float *x, float *y, size_t planes, size_t h, size_t w) {
+    const size_t oh = h / 2, ow = w / 2;
+    const __m512i even = EVEN_IDX, odd = ODD_IDX;
+    for (size_t p = 0; p < planes; p++) {
+        const float *src = x + p * h * w;
+        float *dst = y + p * oh * ow;
+        for (size_t i = 0; i < oh; i++) {
+            const float *r0 = src + 2 * i * w, *r1 = r0 + w;
+            float *d = dst + i * ow;
+            size_t j = 0;
+            for (; j + 16 <= ow; j += 16) {
+                __m512 t0 = _mm512_loadu_ps(r0 + 2 * j), t1 = _mm512_loadu_ps(r0 + 2 * j + 16);
+                __m512 b0 = _mm512_loadu_ps(r1 + 2 * j), b1 = _mm512_loadu_ps(r1 + 2 * j + 16);
+                __m512 a = _mm512_permutex2var_ps(t0, even, t1), b = _mm512_permutex2var_ps(t0, odd, t1);
+                __m512 c = _mm512_permutex2var_ps(b0, even, b1), e = _mm512_permutex2var_ps(b0, odd, b1);
+                _mm512_storeu_ps(d + j, swift_max16(swift_max16(a, b), swift_max16(c, e)));
+            }
+            for (; j < ow; j++)
+                d[j] = swift_max(swift_max(r0[2 * j], r0[2 * j + 1]), swift_max(r1[2 * j], r1[2 * j + 1]));
+        }
+    }
+}
+
+AVX512 void ql_maxpool2_backward_avx512(const float *x, const float *y, const float *dy, float *dx,
+                                        size_t planes, size_t h, size_t w) {
+    const size_t oh = h / 2, ow = w / 2;
+    const __m512i even = EVEN_IDX, odd = ODD_IDX, lo = LO_IDX, hi = HI_IDX;
+    for (size_t p = 0; p < planes; p++) {
+        const float *src = x + p * h * w, *out = y + p * oh * ow, *g = dy + p * oh * ow;
+        float *dst = dx + p * h * w;
+        for (size_t i = 0; i < oh; i++) {
+            const size_t r0 = 2 * i * w, r1 = r0 + w;
+            size_t j = 0;
+            for (; j + 16 <= ow; j += 16) {
+                __m512 t0 = _mm512_loadu_ps(src + r0 + 2 * j), t1 = _mm512_loadu_ps(src + r0 + 2 * j + 16);
+                __m512 b0 = _mm512_loadu_ps(src + r1 + 2 * j), b1 = _mm512_loadu_ps(src + r1 + 2 * j + 16);
+                __m512 m = _mm512_loadu_ps(out + i * ow + j), gv = _mm512_loadu_ps(g + i * ow + j);
+                __mmask16 ea = _mm512_cmp_ps_mask(_mm512_permutex2var_ps(t0, even, t1), m, _CMP_EQ_OQ);
+                __mmask16 eb = _mm512_cmp_ps_mask(_mm512_permutex2var_ps(t0, odd, t1), m, _CMP_EQ_OQ);
+                __mmask16 ec = _mm512_cmp_ps_mask(_mm512_permutex2var_ps(b0, even, b1), m, _CMP_EQ_OQ);
+                __mmask16 ed = _mm512_cmp_ps_mask(_mm512_permutex2var_ps(b0, odd, b1), m, _CMP_EQ_OQ);
+                // The first corner equal to the maximum takes dy.
+                __mmask16 fb = eb & ~ea, fc = ec & ~(ea | eb), fd = ed & ~(ea | eb | ec);
+                __m512 ga = _mm512_maskz_mov_ps(ea, gv), gb = _mm512_maskz_mov_ps(fb, gv);
+                __m512 gc = _mm512_maskz_mov_ps(fc, gv), gd = _mm512_maskz_mov_ps(fd, gv);
+                _mm512_storeu_ps(dst + r0 + 2 * j, _mm512_permutex2var_ps(ga, lo, gb));
+                _mm512_storeu_ps(dst + r0 + 2 * j + 16, _mm512_permutex2var_ps(ga, hi, gb));
+                _mm512_storeu_ps(dst + r1 + 2 * j, _mm512_permutex2var_ps(gc, lo, gd));
+                _mm512_storeu_ps(dst + r1 + 2 * j + 16, _mm512_permutex2var_ps(gc, hi, gd));
+            }
+            for (; j < ow; j++) {
+                const float m = out[i * ow + j], gv = g[i * ow + j];
+                const size_t a = r0 + 2 * j, b = a + 1, c = r1 + 2 * j, d = c + 1;
+                float rest = gv;
+                int e = src[a] == m; dst[a] = e ? rest : 0.0f; rest = e ? 0.0f : rest;
+                e = src[b] == m; dst[b] = e ? rest : 0.0f; rest = e ? 0.0f : rest;
+                e = src[c] == m; dst[c] = e ? rest : 0.0f; rest = e ? 0.0f : rest;
+                dst[d] = src[d] == m ? rest : 0.0f;
+            }
+        }
+    }
+}
+
+AVX512 void ql_stochastic_codes_avx512(const float *g, size_t n, float inverse, float scale,
+                                       const uint64_t *draws, int8_t *codes, float *values) {
+    const __m512 magic = _mm512_set1_ps(12582912.0f);   // 1.5·2²³: adding it rounds to an integer
+    const __m512i magic_bits = _mm512_set1_epi32(0x4B400000);
+    const __m512 lo = _mm512_set1_ps(-127.0f), hi = _mm512_set1_ps(127.0f), zero = _mm512_setzero_ps();
+    const __m512 inv = _mm512_set1_ps(inverse), sv = _mm512_set1_ps(scale), one = _mm512_set1_ps(1.0f);
+    const __m512i one_bits = _mm512_set1_epi32(0x3F800000);
+    const uint16_t *words = (const uint16_t *)draws;   // lane i takes 16-bit word i (little-endian)
+    for (size_t i = 0; i < n; i += 16) {
+        const size_t k = n - i < 16 ? n - i : 16;
+        const __mmask16 live = (__mmask16)((1u << k) - 1u);
+        __m512 gv = _mm512_maskz_loadu_ps(live, g + i);
+        __m512i b = _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(live, words + i));
+        // u = b/2¹⁶ exactly: the float 1 + b·2⁻¹⁶ minus 1.
+        __m512 u = _mm512_sub_ps(_mm512_castsi512_ps(_mm512_or_si512(_mm512_slli_epi32(b, 7), one_bits)), one);
+        __m512 t = _mm512_add_ps(_mm512_mul_ps(gv, inv), u);
+        __m512 c = _mm512_sub_ps(_mm512_add_ps(t, magic), magic);                 // round to nearest even
+        c = _mm512_mask_sub_ps(c, _mm512_cmp_ps_mask(c, t, _CMP_GT_OQ), c, one);  // ⌊t⌋
+        c = _mm512_mask_mov_ps(c, _mm512_cmp_ps_mask(c, lo, _CMP_LT_OQ), lo);
+        c = _mm512_mask_mov_ps(c, _mm512_cmp_ps_mask(c, hi, _CMP_GT_OQ), hi);
+        c = _mm512_mask_mov_ps(c, _mm512_cmp_ps_mask(c, c, _CMP_NEQ_UQ), zero); // NaN → 0
+        __m512i q = _mm512_sub_epi32(_mm512_castps_si512(_mm512_add_ps(c, magic)), magic_bits);
+        _mm512_mask_storeu_ps(values + i, live, _mm512_mul_ps(c, sv));
+        _mm_mask_storeu_epi8(codes + i, live, _mm512_cvtepi32_epi8(q));
+    }
+}
+
+/// Lanes lo..<hi of a 16-lane step starting at j.
+static inline __mmask16 lanes(long j, long lo, long hi) {
+    long a = lo - j, b = hi - j;
+    if (a < 0) a = 0;
+    if (b > 16) b = 16;
+    if (b <= a) return 0;
+    return (__mmask16)(((1u << (b - a)) - 1u) << a);
+}
+
+AVX512 void ql_im2col_s1_avx512(const float *x, size_t n, size_t channels, size_t height, size_t width,
+                                size_t kernel_h, size_t kernel_w, size_t padding, float *col) {
+    const long oh = (long)height + 2 * (long)padding - (long)kernel_h + 1;
+    const long ow = (long)width + 2 * (long)padding - (long)kernel_w + 1;
+    const long plane = oh * ow, cols = (long)n * plane, hw = (long)(height * width), p = (long)padding;
+    for (long c = 0; c < (long)channels; c++)
+        for (long b = 0; b < (long)n; b++) {
+            const float *src = x + (b * (long)channels + c) * hw;
+            for (long ki = 0; ki < (long)kernel_h; ki++)
+                for (long kj = 0; kj < (long)kernel_w; kj++) {
+                    const long row = (c * (long)kernel_h + ki) * (long)kernel_w + kj;
+                    float *d = col + row * cols + b * plane;
+                    // Output columns lo..<hi read inside the image.
+                    long lo = p - kj, hi = (long)width + p - kj;
+                    if (lo < 0) lo = 0;
+                    if (lo > ow) lo = ow;
+                    if (hi > ow) hi = ow;
+                    for (long i = 0; i < oh; i++) {
+                        const long ih = i - p + ki;
+                        float *drow = d + i * ow;
+                        if (ih < 0 || ih >= (long)height) {
+                            for (long j = 0; j < ow; j += 16)
+                                _mm512_mask_storeu_ps(drow + j, lanes(j, 0, ow), _mm512_setzero_ps());
+                            continue;
+                        }
+                        const float *srow = src + ih * (long)width - p + kj;   // srow[j]: column j's tap
+                        for (long j = 0; j < ow; j += 16) {
+                            __m512 v = _mm512_maskz_loadu_ps(lanes(j, lo, hi), srow + j);
+                            _mm512_mask_storeu_ps(drow + j, lanes(j, 0, ow), v);
+                        }
+                    }
+                }
+        }
+}
+
+AVX512 void ql_col2im_s1_avx512(const float *col, size_t n, size_t channels, size_t height, size_t width,
+                                size_t kernel_h, size_t kernel_w, size_t padding, float *dx) {
+    const long oh = (long)height + 2 * (long)padding - (long)kernel_h + 1;
+    const long ow = (long)width + 2 * (long)padding - (long)kernel_w + 1;
+    const long plane = oh * ow, cols = (long)n * plane, hw = (long)(height * width), p = (long)padding;
+    for (long c = 0; c < (long)channels; c++)
+        for (long b = 0; b < (long)n; b++) {
+            float *dst = dx + (b * (long)channels + c) * hw;
+            for (long ki = 0; ki < (long)kernel_h; ki++)
+                for (long kj = 0; kj < (long)kernel_w; kj++) {
+                    const long row = (c * (long)kernel_h + ki) * (long)kernel_w + kj;
+                    const float *s = col + row * cols + b * plane;
+                    long lo = p - kj, hi = (long)width + p - kj;
+                    if (lo < 0) lo = 0;
+                    if (lo > ow) lo = ow;
+                    if (hi > ow) hi = ow;
+                    if (hi <= lo) continue;
+                    for (long i = 0; i < oh; i++) {
+                        const long ih = i - p + ki;
+                        if (ih < 0 || ih >= (long)height) continue;
+                        float *drow = dst + ih * (long)width - p + kj;        // drow[j]: column j's tap
+                        const float *srow = s + i * ow;
+                        for (long j = lo - (lo % 16); j < hi; j += 16) {
+                            __mmask16 m = lanes(j, lo, hi);
+                            __m512 a = _mm512_maskz_loadu_ps(m, drow + j), v = _mm512_maskz_loadu_ps(m, srow + j);
+                            _mm512_mask_storeu_ps(drow + j, m, _mm512_add_ps(a, v));
+                        }
+                    }
+                }
+        }
+}
