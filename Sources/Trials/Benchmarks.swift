@@ -26,7 +26,7 @@ public enum Benchmarks {
             let name = parts[0]
             switch name {
             case "sgemm": sgemmFigures(quick: quick, output: output)
-            case "infer": InferenceBenchmarks.run(quick: quick, output: output)   // InferenceBenchmarks.swift
+            case "infer": InferenceBenchmarks.run(only: parts.count == 2 ? parts[1] : nil, quick: quick, output: output)   // InferenceBenchmarks.swift
             case "layers": layerFigures(quick: quick, output: output)
             case "cifar3", "fmnist2", "seedcnn", "resnet20":
                 // "+float-forward": the same precision with the integer forward off
@@ -43,7 +43,7 @@ public enum Benchmarks {
                     trainingFigure(net: name, precision: p, quick: quick, output: output)
                     IntegerForward.enabled = true
                 }
-            default: output("# unknown benchmark '\(entry)'; benchmarks are \(Self.names.joined(separator: ", ")) (a network's also as NET.PRECISION, e.g. cifar3.w8a8g8)")
+            default: output("# unknown benchmark '\(entry)'; benchmarks are \(Self.names.joined(separator: ", ")) (a network's also as NET.PRECISION, e.g. cifar3.w8a8g8; infer.NET or infer.NET.PRECISION)")
             }
         }
     }

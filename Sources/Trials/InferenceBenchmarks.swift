@@ -14,13 +14,23 @@ import Datasets
 enum InferenceBenchmarks {
     static let precisions = ["w32a32", "w8a8", "w4a4", "wta8", "w1a8", "w1a1"]
 
-    static func run(quick: Bool, output: (String) -> Void) {
-        for net in ["fmnist2", "cifar3"] {
-            for p in precisions { figure(net: net, precision: p, quick: quick, output: output) }
+    /// All figures, or those of `only` ("NET" or "NET.PRECISION", e.g. cifar3.w1a1).
+    static func run(only: String? = nil, quick: Bool, output: (String) -> Void) {
+        let parts = only?.split(separator: ".", maxSplits: 1).map(String.init) ?? []
+        let nets = ["fmnist2", "cifar3"].filter { parts.isEmpty || $0 == parts[0] }
+        let chosen = precisions.filter { parts.count < 2 || $0 == parts[1] || ($0 == "w32a32" && parts[1] == "fp32") }
+        if nets.isEmpty || chosen.isEmpty {
+            output("# unknown inference figure 'infer.\(only ?? "")'; networks fmnist2, cifar3; precisions \(precisions.joined(separator: ", "))")
+            return
+        }
+        for net in nets {
+            for p in chosen { figure(net: net, precision: p, quick: quick, steps: parts.count == 2, output: output) }
         }
     }
 
-    static func figure(net: String, precision: String, quick: Bool, output: (String) -> Void) {
+    /// `steps`: also time the packed engine step by step (a second pass, so the figure
+    /// itself is not slowed by the clock reads) and print one comment line per step.
+    static func figure(net: String, precision: String, quick: Bool, steps: Bool = false, output: (String) -> Void) {
         let config = Benchmarks.configuration(net: net, precision: precision)
         let input = config.inputShape
         var rng = SplitMix64(seed: 11)
@@ -54,5 +64,11 @@ enum InferenceBenchmarks {
         output("\(label).packed \(Benchmarks.format(rates[0])) images/cpu-s")
         output("\(label).float \(Benchmarks.format(rates[1])) images/cpu-s")
         output("\(label).speedup \(String(format: "%.2f", rates[0] / rates[1])) x")
+        guard steps else { return }
+        packed.timesSteps = true
+        for _ in 0..<reps { packed.forward() }
+        for (line, s) in zip(packed.plan, packed.stepSeconds) {
+            output("# \(String(format: "%8.2f", s / Double(batch * reps) * 1e6)) µs/image  \(line)")
+        }
     }
 }

@@ -71,3 +71,22 @@ typedef struct {
 } ql_epilogue_args;
 void ql_epilogue(const ql_epilogue_args *a);
 #endif
+
+#ifndef QUANTLAB_CBITKERNELS_CONV_DIRECT
+#define QUANTLAB_CBITKERNELS_CONV_DIRECT
+/// Direct float convolution, position-major output (conv_direct.c): for image b < batch,
+/// output position (i, j) and filter k < filters,
+///     out[((b·OH + i)·OW + j)·ldo + k] = Σ over taps (c, ki, kj) inside the image, in that
+///         order, acc = fmaf(x[b, c, i·S − P + ki, j·S − P + kj], wt[r·filters_padded + k], acc)
+/// with r = (c·KH + ki)·KW + kj, x NCHW, wt the weights [R, filters_padded] (transposed,
+/// zero past `filters`; filters_padded from ql_conv_direct_padded_filters). Level 2 uses
+/// AVX-512, 1 AVX2 + FMA, 0 plain C, each only where the CPU has it; all give the same bits.
+typedef struct {
+    const float *x; size_t batch, channels, height, width;
+    size_t kernel_h, kernel_w, stride, padding, out_height, out_width;
+    const float *wt; size_t filters, filters_padded;
+    float *out; size_t ldo;
+} ql_conv_direct_args;
+size_t ql_conv_direct_padded_filters(size_t filters);
+void ql_conv_direct(int level, const ql_conv_direct_args *a);
+#endif

@@ -33,6 +33,8 @@ final class PackedLinear: InferenceStep {
     let epilogue: Epilogue
     let kernelName: String
 
+    /// The float kernel of a short-row convolution on floats (a first layer), run directly.
+    private let direct: DirectConvolution?
     private var scratch: [Float]
     private var cols: [Float] = [], result: [Float] = []
     private var rowsU8: [UInt8] = [], acc: [Int32] = []
@@ -43,7 +45,13 @@ final class PackedLinear: InferenceStep {
         self.name = name; self.geometry = geometry; self.input = input; self.output = output
         self.filters = filters; self.kernel = kernel; self.epilogue = epilogue
         scratch = [Float](repeating: 0, count: filters)
+        if case .float(let w) = kernel, let g = geometry, g.rows <= DirectConvolution.maxRows, case .float = input {
+            direct = DirectConvolution(weights: w, filters: filters, geometry: g)
+        } else {
+            direct = nil
+        }
         switch kernel {
+        case .float where direct != nil: kernelName = "float direct conv (fma, \(DirectConvolution.levelName))"
         case .float: kernelName = "float sgemm (oneDNN)"
         case .int8: kernelName = "int8 u8×s8→s32 (oneDNN \(CPUDispatch.isaName))"
         case .binary: kernelName = "binary XNOR-popcount (\(XNORLevel.best.name))"
@@ -98,6 +106,23 @@ final class PackedLinear: InferenceStep {
             return
         }
         let r = g.rows, inSize = g.channels * g.height * g.width
+        if let direct {
+            // Position-major [m·P, K] results, read contiguously by the epilogue.
+            let m = chunk(n, bytesPerImage: 4 * k * p, budget: 1 << 18)
+            if result.count < m * p * k { result = [Float](repeating: 0, count: m * p * k) }
+            source.floats.data.withUnsafeBufferPointer { xp in
+            result.withUnsafeMutableBufferPointer { rp in
+                var start = 0
+                while start < n {
+                    let c = min(m, n - start)
+                    direct.run(xp.baseAddress! + start * inSize, batch: c, into: rp.baseAddress!, ldo: k)
+                    epilogue.finish(.float(rp.baseAddress!), ld: k, rows: c * p, firstRow: start * p, positions: p,
+                                    bitGeometry: bg, scratch: v, into: sink)
+                    start += c
+                }
+            } }
+            return
+        }
         let m = chunk(n, bytesPerImage: 4 * r * p, budget: 1 << 20)
         if cols.count < r * m * p { cols = [Float](repeating: 0, count: r * m * p) }
         if result.count < m * p * k { result = [Float](repeating: 0, count: m * p * k) }

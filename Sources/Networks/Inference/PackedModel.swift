@@ -49,12 +49,20 @@ public final class PackedModel {
     /// Gives the input buffer (batch × inputShape floats, normalised) to fill in place.
     public func withInput<R>(_ body: (inout Tensor) -> R) -> R { body(&buffers[0].floats) }
 
+    /// When true, `forward` adds each step's thread CPU seconds to `stepSeconds`.
+    public var timesSteps = false
+    /// CPU seconds spent in each step (in `plan` order) while `timesSteps` was on.
+    public private(set) var stepSeconds: [Double] = []
+
     /// Runs every step on the input buffer; returns the logits (batch × outputs).
     @discardableResult
     public func forward() -> Tensor {
         let n = buffers[0].floats.shape.first ?? 0
+        if stepSeconds.count != steps.count { stepSeconds = [Double](repeating: 0, count: steps.count) }
         for (i, step) in steps.enumerated() {
+            let t0 = timesSteps ? threadCPUSeconds() : 0
             step.run(buffers[i], batch: n, into: buffers[i + 1])
+            if timesSteps { stepSeconds[i] += threadCPUSeconds() - t0 }
         }
         return buffers[steps.count].floats
     }

@@ -1,0 +1,51 @@
+import CBitKernels
+import Tensors
+
+/// A convolution with short rows (R = C·KH·KW ≤ `maxRows`, a first layer on image
+/// channels) computed directly, position-major: out[(b·OH·OW + p)·ldo + k] is filter k
+/// at output position p, the layout the packed epilogue reads contiguously.
+///
+/// Sums run tap by tap in (c, ki, kj) order with fused multiply-adds (`fmaf`, correctly
+/// rounded), so every instruction set gives the same bits (`CBitKernels/conv_direct.c`).
+/// Why not im2col + sgemm: at R = 27 the GEMM's K is too short for oneDNN to reach its
+/// speed, and its [K, N·P] output needed a strided transpose in the epilogue (cifar3
+/// conv1 was 45% of the packed w1a1 forward).
+public struct DirectConvolution: Sendable {
+    public static let maxRows = 64
+    public let geometry: ConvGeometry
+    public let filters: Int
+    /// Weights transposed to [R, filtersPadded], zero past `filters`.
+    let transposed: [Float]
+    let filtersPadded: Int
+
+    /// `weights` are [K, R], R in (c, ki, kj) order, as Conv2D holds them.
+    public init(weights: [Float], filters k: Int, geometry g: ConvGeometry) {
+        precondition(weights.count == k * g.rows, "DirectConvolution: \(weights.count) weights for \(k) filters of \(g.rows)")
+        geometry = g; filters = k
+        filtersPadded = ql_conv_direct_padded_filters(k)
+        var t = [Float](repeating: 0, count: max(1, g.rows * filtersPadded))
+        for f in 0..<k { for r in 0..<g.rows { t[r * filtersPadded + f] = weights[f * g.rows + r] } }
+        transposed = t
+    }
+
+    /// The instruction set to use (2 AVX-512, 1 AVX2 + FMA, 0 plain C), capped like the
+    /// XNOR kernels by `QUANTLAB_MAX_ISA`; the C side falls back where the CPU lacks it.
+    public static let bestLevel: Int32 = XNORLevel.best >= .avx512 ? 2 : XNORLevel.best >= .avx2 ? 1 : 0
+    public static var levelName: String { ["C", "avx2", "avx512"][Int(bestLevel)] }
+
+    /// Runs on `batch` NCHW images at `x`; `level` caps the instruction set (2 AVX-512,
+    /// 1 AVX2, 0 plain C); every level gives the same bits.
+    public func run(_ x: UnsafePointer<Float>, batch: Int, into out: UnsafeMutablePointer<Float>, ldo: Int,
+                    level: Int32 = DirectConvolution.bestLevel) {
+        let g = geometry
+        precondition(ldo >= filters, "DirectConvolution: ldo \(ldo) < \(filters) filters")
+        transposed.withUnsafeBufferPointer { wt in
+            var a = ql_conv_direct_args(
+                x: x, batch: batch, channels: g.channels, height: g.height, width: g.width,
+                kernel_h: g.kernelH, kernel_w: g.kernelW, stride: g.stride, padding: g.padding,
+                out_height: g.outHeight, out_width: g.outWidth,
+                wt: wt.baseAddress!, filters: filters, filters_padded: filtersPadded, out: out, ldo: ldo)
+            ql_conv_direct(level, &a)
+        }
+    }
+}

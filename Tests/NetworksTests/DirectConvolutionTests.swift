@@ -1,0 +1,81 @@
+import Testing
+import Tensors
+@testable import Networks
+
+/// `DirectConvolution` (the packed engine's first-layer kernel, CBitKernels/conv_direct.c)
+/// against its definition: per output, acc = fma(x, w, acc) over the taps inside the
+/// image in (c, ki, kj) order — computed here with `Float.addingProduct` (IEEE fused
+/// multiply-add), so every instruction-set level must match it bit for bit — and against
+/// the convolution sum in Double within float rounding. Shapes: odd widths, padding 0…2,
+/// stride 1 and 2, filter counts that are not multiples of 16 (and more than one pass of 64).
+@Suite struct DirectConvolutionTests {
+    struct Case: CustomTestStringConvertible, Sendable {
+        let c, h, w, k, kh, kw, stride, pad: Int
+        var testDescription: String { "C\(c) \(h)×\(w) K\(k) \(kh)×\(kw) s\(stride) p\(pad)" }
+    }
+
+    static let cases = [
+        Case(c: 1, h: 28, w: 28, k: 32, kh: 3, kw: 3, stride: 1, pad: 1),
+        Case(c: 3, h: 9, w: 7, k: 17, kh: 3, kw: 3, stride: 1, pad: 1),
+        Case(c: 3, h: 5, w: 11, k: 5, kh: 3, kw: 3, stride: 2, pad: 2),
+        Case(c: 2, h: 6, w: 5, k: 70, kh: 2, kw: 3, stride: 1, pad: 0),
+        Case(c: 1, h: 3, w: 3, k: 1, kh: 3, kw: 3, stride: 1, pad: 1),
+        Case(c: 4, h: 4, w: 6, k: 33, kh: 3, kw: 3, stride: 2, pad: 1),
+    ]
+
+    @Test(arguments: cases)
+    func matchesTheDefinitionOnEveryLevel(_ t: Case) {
+        var rng = SplitMix64(seed: UInt64(t.c * 1000 + t.k))
+        let g = ConvGeometry(channels: t.c, height: t.h, width: t.w, kernelH: t.kh, kernelW: t.kw, stride: t.stride, padding: t.pad)
+        let n = 2, oh = g.outHeight, ow = g.outWidth, r = g.rows
+        let x = (0..<(n * t.c * t.h * t.w)).map { _ in rng.nextNormal() }
+        let w = (0..<(t.k * r)).map { _ in rng.nextNormal() }
+        let conv = DirectConvolution(weights: w, filters: t.k, geometry: g)
+        let ldo = t.k + 3
+        // The definition, fused multiply-adds in (c, ki, kj) order, and the Double sum.
+        var exact = [Float](repeating: 0, count: n * oh * ow * ldo), wide = [Double](repeating: 0, count: exact.count)
+        var magnitude = wide
+        for b in 0..<n {
+            for i in 0..<oh {
+                for j in 0..<ow {
+                    for f in 0..<t.k {
+                        var acc: Float = 0, sum = 0.0, mag = 0.0
+                        for c in 0..<t.c {
+                            for ki in 0..<t.kh {
+                                let ih = i * t.stride - t.pad + ki
+                                guard ih >= 0 && ih < t.h else { continue }
+                                for kj in 0..<t.kw {
+                                    let iw = j * t.stride - t.pad + kj
+                                    guard iw >= 0 && iw < t.w else { continue }
+                                    let xv = x[((b * t.c + c) * t.h + ih) * t.w + iw], wv = w[f * r + (c * t.kh + ki) * t.kw + kj]
+                                    acc = acc.addingProduct(xv, wv)
+                                    sum += Double(xv) * Double(wv); mag += abs(Double(xv) * Double(wv))
+                                }
+                            }
+                        }
+                        let o = ((b * oh + i) * ow + j) * ldo + f
+                        exact[o] = acc; wide[o] = sum; magnitude[o] = mag
+                    }
+                }
+            }
+        }
+        for level: Int32 in [0, 1, 2] {
+            var out = [Float](repeating: -7, count: exact.count)
+            x.withUnsafeBufferPointer { xp in
+                out.withUnsafeMutableBufferPointer { conv.run(xp.baseAddress!, batch: n, into: $0.baseAddress!, ldo: ldo, level: level) }
+            }
+            var mismatches = 0, far = 0, untouched = 0
+            for p in 0..<(n * oh * ow) {
+                for f in 0..<ldo {
+                    let o = p * ldo + f
+                    if f >= t.k { if out[o] != -7 { untouched += 1 }; continue }
+                    if out[o].bitPattern != exact[o].bitPattern { mismatches += 1 }
+                    if abs(Double(out[o]) - wide[o]) > 1e-6 * magnitude[o] + 1e-30 { far += 1 }
+                }
+            }
+            #expect(mismatches == 0, "level \(level): \(mismatches) outputs differ from the fma definition")
+            #expect(far == 0, "level \(level): \(far) outputs further than 1e-6·Σ|x·w| from the Double sum")
+            #expect(untouched == 0, "level \(level): \(untouched) values past the filters written")
+        }
+    }
+}
