@@ -71,7 +71,7 @@ enum SearchComparison {
         let trialImages = ground.reduce(0) { $0 + (ws.state.results.trials[$1.name]?.epochs.count ?? 0) * data.sample.count }
         let floor = ws.state.results.noiseFloor ?? 0
         var out = "ground truth: \(ground.count) configurations with trial and final runs; best final \(ground[best].name) \(Quantity.accuracy.format(finals[best])); "
-            + "their trials trained \(trialImages) images\n"
+            + "their trials trained \(Quantity.grouped(trialImages)) images\n"
         var results = ["compare ground \(ground.count) best \(ground[best].name) test_acc \(f6(finals[best])) trial_images \(trialImages)"]
         var table = TextTable(header: ["search", "kind", "chosen", "final test acc", "regret (points)", "images", "% of exhaustive", Quantity.seconds.header,
                                        "below front (points)"],
