@@ -8,20 +8,29 @@ import Foundation
 /// | quantity     | input unit            | shown as                        | header            |
 /// |--------------|-----------------------|---------------------------------|-------------------|
 /// | count        | items                 | `105,962` (exact, grouped)      | (caller's name)   |
-/// | memory       | bits                  | `398.0` KiB (1 KiB = 8192 bits) | `weights KiB`     |
+/// | memory       | bits                  | `398.0`, `0.45` KiB (1 KiB = 8192 bits; ≥ 2 significant digits) | `weights KiB` |
 /// | compression  | ratio                 | `28.6×`                         | `compression`     |
 /// | energy       | pJ                    | `66.929` µJ, `0.000742` µJ (≥ 3 significant digits) | `energy µJ` |
 /// | accuracy     | fraction 0…1          | `0.8952`                        | `… acc`           |
 /// | points       | fraction 0…1          | `7.40` percentage points        | `regret (points)` |
 /// | throughput   | images per second     | `1234`                          | `img/s`           |
-/// | seconds      | s                     | `12.3 s`                        |                   |
+/// | seconds      | s                     | `12.3` (`12.3 s` in prose)      | `CPU s`           |
 /// | trainingTime | CPU ms per image      | `0.512` (measured)              | `train ms/img`    |
+/// | loss         | nats                  | `0.3154`                        | `loss`            |
+/// | coefficient  | r, ρ, τ in −1…1       | `0.973`, intervals `[0.521, 0.970]` | `ρ`           |
+/// | pValue       | probability           | `0.0267`, `0.00738`, `< 0.0001` | `p`               |
+/// | share        | fraction 0…1          | `18.8` (`18.8%` in prose)       | `%`               |
+/// | ratio        | dimensionless         | `0.0143`, `0.519`, `1234.567` (≥ 3 significant digits) | |
+///
+/// Rates (sensitivity's points lost per unit saved) divide by `rateUnit`: per KiB, per
+/// million BOPs or MACs, per µJ, so the denominator is the unit the tables show.
 ///
 /// MACs and BOPs are counts. Why exact grouped integers rather than `1.529e+07`: a
 /// paper table wants the exact figure, and a reader compares digits faster with
 /// separators; plots use `axisLabel`, whose unit suffix says the scale.
 public enum Quantity: String, CaseIterable, Sendable {
     case parameters, macs, bops, memory, compression, energy, accuracy, points, throughput, seconds, trainingTime
+    case loss, coefficient, pValue, share, ratio
 
     /// The table column header (unit included where the cells carry none).
     public var header: String {
@@ -35,8 +44,13 @@ public enum Quantity: String, CaseIterable, Sendable {
         case .accuracy: return "accuracy"
         case .points: return "points"
         case .throughput: return "img/s"
-        case .seconds: return "seconds"
+        case .seconds: return "CPU s"
         case .trainingTime: return "train ms/img"
+        case .loss: return "loss"
+        case .coefficient: return "ρ"
+        case .pValue: return "p"
+        case .share: return "%"
+        case .ratio: return "ratio"
         }
     }
 
@@ -54,6 +68,11 @@ public enum Quantity: String, CaseIterable, Sendable {
         case .throughput: return "images per second"
         case .seconds: return "time (s)"
         case .trainingTime: return "training time (CPU ms per image, measured)"
+        case .loss: return "loss"
+        case .coefficient: return "correlation coefficient"
+        case .pValue: return "p-value"
+        case .share: return "share (%)"
+        case .ratio: return "ratio"
         }
     }
 
@@ -63,9 +82,58 @@ public enum Quantity: String, CaseIterable, Sendable {
         switch self {
         case .memory: return v / 8192
         case .energy: return v / 1e6
-        case .points: return v * 100
+        case .points, .share: return v * 100
         default: return v
         }
+    }
+
+    /// The inverse of `scaled`: a value in the unit it is shown in, back to the input unit.
+    public func unscaled(_ v: Double) -> Double {
+        switch self {
+        case .memory: return v * 8192
+        case .energy: return v * 1e6
+        case .points, .share: return v / 100
+        default: return v
+        }
+    }
+
+    /// Cell text for a value already in the shown unit (KiB, µJ, points): `format(unscaled(v))`.
+    public func formatShown(_ v: Double) -> String { format(unscaled(v)) }
+
+    /// The denominator of a rate per this quantity, in its input unit, and its name:
+    /// memory per KiB (8,192 bits), BOPs and MACs per million, energy per µJ (10⁶ pJ).
+    public var rateUnit: (divisor: Double, name: String) {
+        switch self {
+        case .memory: return (8192, "KiB")
+        case .bops: return (1e6, "M BOPs")
+        case .macs: return (1e6, "M MACs")
+        case .parameters: return (1e3, "k params")
+        case .energy: return (1e6, "µJ")
+        case .trainingTime: return (1, "ms/img")
+        default: return (1, header)
+        }
+    }
+
+    /// A rate such as points lost per KiB saved: three significant digits, at least two
+    /// decimals, never scientific notation (`46.30`, `0.0123`).
+    public static func rate(_ v: Double) -> String {
+        guard v.isFinite else { return v.isNaN ? "—" : (v > 0 ? "∞" : "−∞") }
+        return significant(v, digits: 3, minimumDecimals: 2)
+    }
+
+    /// `mean ± sd` of values in this quantity's format (sample sd, n − 1); one value alone;
+    /// "" for none. Accuracies over seeds: `0.8952 ± 0.0031`.
+    public func meanSD(_ values: [Double]) -> String {
+        guard let first = values.first else { return "" }
+        guard values.count >= 2 else { return format(first) }
+        let m = values.reduce(0, +) / Double(values.count)
+        let sd = (values.map { ($0 - m) * ($0 - m) }.reduce(0, +) / Double(values.count - 1)).squareRoot()
+        return format(m) + " ± " + format(sd)
+    }
+
+    /// A confidence interval of this quantity: `[0.521, 0.970]`.
+    public func interval(_ r: ClosedRange<Double>) -> String {
+        "[" + format(r.lowerBound) + ", " + format(r.upperBound) + "]"
     }
 
     /// Cell text for a value given in the input unit (see the table above).
@@ -73,14 +141,19 @@ public enum Quantity: String, CaseIterable, Sendable {
         guard v.isFinite else { return v.isNaN ? "—" : (v > 0 ? "∞" : "−∞") }
         switch self {
         case .parameters, .macs, .bops: return Quantity.grouped(v)
-        case .memory: return String(format: "%.1f", scaled(v))
+        case .memory: return Quantity.significant(scaled(v), digits: 2, minimumDecimals: 1)
         case .compression: return String(format: "%.1f×", v)
         case .energy: return Quantity.significant(scaled(v), digits: 3, minimumDecimals: 3)
         case .accuracy: return String(format: "%.4f", v)
         case .points: return String(format: "%.2f", scaled(v))
         case .throughput: return String(format: "%.0f", v)
-        case .seconds: return String(format: "%.1f s", v)
+        case .seconds: return String(format: "%.1f", v)
         case .trainingTime: return String(format: "%.3f", v)
+        case .loss: return String(format: "%.4f", v)
+        case .coefficient: return String(format: "%.3f", v)
+        case .pValue: return v < 0.0001 ? "< 0.0001" : Quantity.significant(v, digits: 3, minimumDecimals: 3)
+        case .share: return String(format: "%.1f", scaled(v))
+        case .ratio: return Quantity.significant(v, digits: 3, minimumDecimals: 3)
         }
     }
 
@@ -97,6 +170,8 @@ public enum Quantity: String, CaseIterable, Sendable {
         case .parameters: return format(v) + " parameters"
         case .throughput: return format(v) + " img/s"
         case .trainingTime: return format(v) + " ms/image"
+        case .seconds: return format(v) + " s"
+        case .share: return format(v) + "%"
         default: return format(v)
         }
     }

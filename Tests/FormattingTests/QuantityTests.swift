@@ -21,7 +21,7 @@ import Testing
         #expect(Quantity.points.withUnit(0.074) == "7.40 points")
         #expect(Quantity.compression.format(28.64) == "28.6×")
         #expect(Quantity.accuracy.format(0.89521) == "0.8952")
-        #expect(Quantity.seconds.format(12.34) == "12.3 s")
+        #expect(Quantity.seconds.format(12.34) == "12.3")
     }
 
     @Test func smallEnergiesKeepThreeSignificantDigits() {
@@ -53,5 +53,56 @@ import Testing
                 #expect(!q.format(v).contains("e+") && !q.format(v).contains("e-"), "\(q) \(v) → \(q.format(v))")
             }
         }
+    }
+}
+
+/// The quantities added for the analysis tables (correlate, sensitivity, search compare).
+@Suite struct AnalysisQuantityTests {
+    @Test func smallMemoriesKeepTwoSignificantDigits() {
+        // 3,680 bits = 0.449 KiB; 128 bits = 0.0156 KiB; 3,258,400 bits = 397.75 KiB.
+        #expect(Quantity.memory.format(3_680) == "0.45")
+        #expect(Quantity.memory.format(128) == "0.016")
+        #expect(Quantity.memory.format(3_258_400) == "397.8")
+        #expect(Quantity.memory.format(0) == "0.0")
+    }
+
+    @Test func statisticsFormats() {
+        #expect(Quantity.coefficient.format(0.97312) == "0.973")
+        #expect(Quantity.coefficient.interval(0.5214...0.9701) == "[0.521, 0.970]")
+        #expect(Quantity.pValue.format(0.0267) == "0.0267")
+        #expect(Quantity.pValue.format(0.007384) == "0.00738")
+        #expect(Quantity.pValue.format(0.157) == "0.157")
+        #expect(Quantity.pValue.format(1.0) == "1.000")
+        #expect(Quantity.pValue.format(3e-7) == "< 0.0001")
+        #expect(Quantity.loss.format(0.31544) == "0.3154")
+    }
+
+    @Test func sharesSecondsAndRates() {
+        #expect(Quantity.share.format(0.1875) == "18.8")
+        #expect(Quantity.share.withUnit(0.1875) == "18.8%")
+        #expect(Quantity.seconds.format(12.34) == "12.3")
+        #expect(Quantity.seconds.withUnit(12.34) == "12.3 s")
+        #expect(Quantity.rate(46.2963) == "46.30")
+        #expect(Quantity.rate(0.012345) == "0.0123")
+        #expect(Quantity.rate(.nan) == "—")
+        #expect(Quantity.memory.rateUnit.divisor == 8192 && Quantity.memory.rateUnit.name == "KiB")
+        #expect(Quantity.bops.rateUnit.divisor == 1e6 && Quantity.bops.rateUnit.name == "M BOPs")
+        #expect(Quantity.ratio.format(0.01432) == "0.0143")
+        #expect(Quantity.ratio.format(0.00001234) == "0.0000123")
+    }
+
+    @Test func meanAndSDOverSeeds() {
+        // mean 0.9, sample sd of (0.89, 0.91) = 0.01414.
+        #expect(Quantity.accuracy.meanSD([0.89, 0.91]) == "0.9000 ± 0.0141")
+        #expect(Quantity.accuracy.meanSD([0.89]) == "0.8900")
+        #expect(Quantity.accuracy.meanSD([]) == "")
+    }
+
+    @Test func shownValuesRoundTrip() {
+        for q in Quantity.allCases {
+            #expect(abs(q.unscaled(q.scaled(1234.5)) - 1234.5) < 1e-9, "\(q)")
+        }
+        #expect(Quantity.memory.formatShown(397.75) == "397.8")
+        #expect(Quantity.energy.formatShown(66.928820) == "66.929")
     }
 }

@@ -70,8 +70,8 @@ public struct PredictorComparison: Equatable, Sendable {
             rank = r.epoch == last ? rank + 1 : 1
             last = r.epoch
             let name = names.map { r.picked < $0.count ? $0[r.picked] : "#\(r.picked)" } ?? "#\(r.picked)"
-            t.add(["\(r.epoch)", "\(rank)", r.predictor, r.rho.map { String(format: "%.3f", $0) } ?? "undefined",
-                   r.tau.map { String(format: "%.3f", $0) } ?? "undefined",
+            t.add(["\(r.epoch)", "\(rank)", r.predictor, r.rho.map(Quantity.coefficient.format) ?? "undefined",
+                   r.tau.map(Quantity.coefficient.format) ?? "undefined",
                    name + (r.tiedAtTop > 1 ? " (tie of \(r.tiedAtTop))" : ""),
                    Quantity.points.format(r.regret) + (r.withinNoise && r.regret > 0 ? " (within noise)" : "")])
         }

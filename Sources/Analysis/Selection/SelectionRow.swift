@@ -32,13 +32,13 @@ public struct SelectionRow: Equatable, Sendable {
 
     /// A table of rows; `names[i]` labels configuration i when given.
     /// Accuracies as `Quantity.accuracy`, the regret in percentage points (`Quantity.points`),
-    /// as every table that shows a regret.
+    /// as every table that shows a regret; the top-k overlap as a share in percent.
     public static func table(_ rows: [SelectionRow], names: [String]? = nil) -> TextTable {
-        var table = TextTable(header: ["epoch", "picked", "picked final", "best", "best final", "regret (points)", "top-k overlap"])
+        var table = TextTable(header: ["epoch", "picked", "picked final", "best", "best final", "regret (points)", "top-k overlap (%)"])
         func name(_ i: Int) -> String { names.map { i < $0.count ? $0[i] : "#\(i)" } ?? "#\(i)" }
         for r in rows {
             table.add(["\(r.epoch)", name(r.pickedIndex), Quantity.accuracy.format(r.pickedFinal), name(r.bestIndex),
-                       Quantity.accuracy.format(r.bestFinal), Quantity.points.format(r.regret), String(format: "%.2f", r.topKOverlap)])
+                       Quantity.accuracy.format(r.bestFinal), Quantity.points.format(r.regret), Quantity.share.format(r.topKOverlap)])
         }
         return table
     }

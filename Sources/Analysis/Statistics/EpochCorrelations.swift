@@ -1,4 +1,5 @@
 import Foundation
+import Formatting
 
 /// The correlation, at one epoch, between the early metric and final accuracy.
 public struct EpochCorrelation: Equatable, Sendable {
@@ -75,16 +76,16 @@ public struct EpochCorrelations: Equatable, Sendable {
         return candidate
     }
 
-    /// A table: epoch, coefficient, p-value, interval, n, and the reason when undefined.
-    public func table(digits: Int = 3) -> TextTable {
+    /// A table: epoch, coefficient, p-value, interval, n, and the reason when undefined;
+    /// numbers as `Quantity.coefficient` and `Quantity.pValue`, as in `correlate`.
+    public func table() -> TextTable {
         var table = TextTable(header: ["epoch", method.symbol, "p", "CI", "n", "note"])
-        func f(_ v: Double) -> String { String(format: "%.\(digits)f", v) }
         for row in rows {
             switch row.result {
             case .success(let c):
-                let p = c.pValue.map { $0 < 1e-4 ? String(format: "%.1e", $0) : String(format: "%.4f", $0) } ?? "-"
-                let ci = c.ci.map { "[\(f($0.lowerBound)), \(f($0.upperBound))]" } ?? "-"
-                table.add(["\(row.epoch)", f(c.r), p, ci, "\(c.n)", ""])
+                let p = c.pValue.map(Quantity.pValue.format) ?? "-"
+                let ci = c.ci.map(Quantity.coefficient.interval) ?? "-"
+                table.add(["\(row.epoch)", Quantity.coefficient.format(c.r), p, ci, "\(c.n)", ""])
             case .failure(let why):
                 table.add(["\(row.epoch)", "-", "-", "-", "", why.description])
             }

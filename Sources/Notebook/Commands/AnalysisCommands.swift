@@ -53,8 +53,8 @@ enum AnalysisCommands {
                     for (mi, m) in methods.enumerated() {
                         switch per[mi].rows[e].result {
                         case .success(let c):
-                            row.append(String(format: "%.3f", c.r)); row.append(c.pValue.map { String(format: "%.3g", $0) } ?? "—")
-                            if m == .spearman { row.append(c.ci.map { String(format: "[%.2f, %.2f]", $0.lowerBound, $0.upperBound) } ?? "—") }
+                            row.append(Quantity.coefficient.format(c.r)); row.append(c.pValue.map(Quantity.pValue.format) ?? "—")
+                            if m == .spearman { row.append(c.ci.map(Quantity.coefficient.interval) ?? "—") }
                             rtext += " \(m.rawValue) \(f6(c.r))"
                         case .failure(let why):
                             row.append("undefined"); row.append("—")

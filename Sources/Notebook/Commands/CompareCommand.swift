@@ -19,7 +19,7 @@ enum CompareCommand {
                 formats are those of every table (docs/design.md). trained BOPs: the bit operations per training image of
                 the forward passes at the precision actually trained, averaged over the final run's iterations (else the
                 trial's): the inference BOPs at fixed precision, less under a schedule (schedule=cpt:3-8), both modes'
-                in a dual network's joint phase. train CPU ms: measured CPU milliseconds per training image (every
+                in a dual network's joint phase. train ms/img: measured CPU milliseconds per training image (every
                 stored epoch of the definition). A dual network's low mode is a row of its own (NAME@wWaA).
                 format=markdown, latex (booktabs) or csv prints that text; file= writes it instead.
                 """,
@@ -45,11 +45,7 @@ enum CompareCommand {
 
     /// "0.8952" for one run, "0.8952 ± 0.0031" over seeds, "" without.
     static func accuracy(_ one: Double?, seeds: [Double]) -> String {
-        if seeds.count >= 2 {
-            let m = seeds.reduce(0, +) / Double(seeds.count)
-            let sd = (seeds.map { ($0 - m) * ($0 - m) }.reduce(0, +) / Double(seeds.count - 1)).squareRoot()
-            return Quantity.accuracy.format(m) + " ± " + Quantity.accuracy.format(sd)
-        }
+        if seeds.count >= 2 { return Quantity.accuracy.meanSD(seeds) }
         return one.map(Quantity.accuracy.format) ?? ""
     }
 
@@ -59,7 +55,7 @@ enum CompareCommand {
         let r = ws.state.results
         var t = TextTable(header: ["config", "precision", "trial val acc", "final test acc", Quantity.memory.header,
                                    Quantity.bops.header, "trained BOPs", Quantity.energy.header, Quantity.throughput.header,
-                                   "train CPU ms"],
+                                   Quantity.trainingTime.header],
                           alignments: [.left, .left, .right, .right, .right, .right, .right, .right, .right, .right])
         var results: [String] = []
         for c in configs {
@@ -73,7 +69,7 @@ enum CompareCommand {
             let ms = try ws.state.trainingMilliseconds(c, ws)
             t.add([c.name, c.precisionSummary, trial, final, Quantity.memory.format(cost.weightBits), Quantity.bops.format(cost.bops),
                    trained.map(Quantity.bops.format) ?? "", Quantity.energy.format(cost.energyPJ), speed.map(Quantity.throughput.format) ?? "",
-                   ms.map { String(format: "%.3f", $0) } ?? ""])
+                   ms.map(Quantity.trainingTime.format) ?? ""])
             results.append("compare row \(c.name) trial \(trial.isEmpty ? "-" : trial) final \(final.isEmpty ? "-" : final) bops \(cost.bops)"
                            + " trained_bops \(trained.map { String(format: "%.0f", $0) } ?? "-")")
             if let ms { results.append("~ compare row \(c.name) train_ms_per_image \(String(format: "%.3f", ms))") }

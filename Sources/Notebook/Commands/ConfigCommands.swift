@@ -95,7 +95,8 @@ enum ConfigCommands {
                 The pair applies to the layers matching layers= (names or patterns, comma-separated; default *);
                 others keep the model's default.
                 ends=8 or ends=32 keeps the first and last weighted layers at w8a8 or w32a32 (the common
-                convention). Names are wWaA, prefixed by prefix= when given.
+                convention). Names are wWaA, prefixed by prefix= when given; with ends= they end in -ends8 or
+                -ends32 (w1a4-ends8), so a name never claims a precision some of its layers do not have.
                 """,
                 options: ["w", "a", "layers", "ends", "prefix"] + quantizerOptionKeys, completes: [.model]
             ) { inv, ws in
@@ -119,15 +120,15 @@ enum ConfigCommands {
                             pairs += [("first", "w\(ends)a\(ends)"), ("last", "w\(ends)a\(ends)")]
                         }
                         let ps = try PrecisionAssignment.resolve(pairs, layers: m.layerNames, base: m.precisions)
-                        made.append(Configuration(name: prefix + text, modelName: m.name, spec: m.spec, inputShape: m.inputShape,
+                        made.append(Configuration(name: prefix + text + (ends.map { "-ends\($0)" } ?? ""), modelName: m.name, spec: m.spec, inputShape: m.inputShape,
                                                   layerNames: m.layerNames, precisions: ps, options: options))
                     }
                 }
                 var output = try add(made, ws)
                 if let ends, m.layerNames.count > 1 {
-                    // The names give the varied layers' pair only: say what the ends are.
-                    output.text += "\nnote: names give the precision of the layers matching \(patterns.joined(separator: ",")); "
-                        + "\(m.layerNames.first!) and \(m.layerNames.last!) are w\(ends)a\(ends) in every one (ends=\(ends)), see the precision column"
+                    // The names give the varied layers' pair and the ends: say what each part means.
+                    output.text += "\nnote: wWaA in a name is the precision of the layers matching \(patterns.joined(separator: ",")); "
+                        + "-ends\(ends): \(m.layerNames.first!) and \(m.layerNames.last!) are w\(ends)a\(ends) (see the precision column)"
                 }
                 return output
             },
@@ -215,7 +216,7 @@ enum ConfigCommands {
                     let r = try ws.state.cost(cs[0])
                     let time = try ws.state.trainingMilliseconds(cs[0], ws)
                     return CommandOutput(text: "\(cs[0].name): \(cs[0].precisionText)\n" + r.render()
-                                         + "\ntraining time (measured, CPU): " + (time.map { String(format: "%.3f ms per image", $0) } ?? "— (not trained yet)"),
+                                         + "\ntraining time (measured, CPU): " + (time.map(Quantity.trainingTime.withUnit) ?? "— (not trained yet)"),
                                          results: ["cost \(cs[0].name) params \(r.parameters) bits \(r.weightBits) macs \(r.macs) bops \(r.bops) energy_pj \(f4(r.energyPJ)) compute_pj \(f4(r.computePJ)) memory_pj \(f4(r.memoryPJ))"])
                 }
                 return CommandOutput(try costTable(cs, ws, time: true).render() + "\n" + footer)

@@ -1,4 +1,5 @@
 import Foundation
+import Formatting
 import Quantization
 import Trials
 
@@ -27,6 +28,20 @@ enum CostKind: String, CaseIterable {
         case .time: return "training time (CPU ms per image, measured)"
         }
     }
+
+    /// The quantity whose unit and number format the values of this kind are shown in.
+    var quantity: Quantity {
+        switch self {
+        case .memory: return .memory
+        case .bops: return .bops
+        case .energy: return .energy
+        case .time: return .trainingTime
+        }
+    }
+
+    /// Table or prose text for a value of this kind (in the unit `cost(_:_:_:)` returns:
+    /// KiB, bit operations, µJ, ms per image), through the shared formatter.
+    func format(_ x: Double) -> String { quantity.formatShown(x) }
 
     /// Whether the value is a measurement (differs between runs): recorded results
     /// write such numbers as `~X`, which `replay --verify` does not compare.

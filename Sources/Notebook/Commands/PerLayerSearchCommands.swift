@@ -1,4 +1,5 @@
 import Foundation
+import Formatting
 import Search
 import Trials
 import Analysis
@@ -174,17 +175,17 @@ enum PerLayerSearchCommands {
         let spaceSize = space.size
         let tunedText = space.tuned.map { " × \($0.key) (\($0.values.joined(separator: ", ")))" }.joined()
         var out = "\(header) over \(space.layers.count) layers (\(layerNames.joined(separator: ", "))) × \(space.choices.count) choices (\(space.choices.map(\.description).joined(separator: ", ")))\(tunedText) = \(Invocation.number(spaceSize)) assignments\n"
-        out += "cost \(costKind): most precise \(Invocation.number(top)), limit \(Invocation.number(limit)) \(unit); trials on the sample (\(data.sample.count)), " + (kind == .greedy ? "\(maxE) epochs each\n" : "epochs \(minE)…\(maxE), eta \(eta)\n")
+        out += "cost \(costKind): most precise \(costKind.format(top)), limit \(costKind.format(limit)) \(unit); trials on the sample (\(data.sample.count)), " + (kind == .greedy ? "\(maxE) epochs each\n" : "epochs \(minE)…\(maxE), eta \(eta)\n")
         var results: [String] = []
         let stepWord = ["greedy": "step", "evolve": "generation", "tpe": "round", "hyperband": "bracket"][kind.rawValue]!
-        var table = TextTable(header: [stepWord, "assignment", "cost", "val acc", "epochs"],
+        var table = TextTable(header: [stepWord, "assignment", costKind.quantity.header, "val acc", "epochs"],
                               alignments: [.right, .left, .right, .right, .right])
         for (i, step) in report.steps.enumerated() {
             for r in step {
                 let text = space.describe(r.assignment)
                 // Evolution and TPE start with an initial population (0); greedy steps and brackets count from 1.
                 let number = kind == .greedy || kind == .hyperband ? i + 1 : i
-                table.add([number == 0 && kind != .greedy && kind != .hyperband ? "init" : "\(number)", text, Invocation.number(r.cost), r.score.map(f4) ?? "diverged", "\(r.epochs)"])
+                table.add([number == 0 && kind != .greedy && kind != .hyperband ? "init" : "\(number)", text, costKind.format(r.cost), r.score.map(Quantity.accuracy.format) ?? "diverged", "\(r.epochs)"])
                 results.append("\(stepWord) \(number) \(space.name(r.assignment)) cost \(costKind.result(r.cost)) val_acc \(r.score.map(f6) ?? "diverged")")
             }
         }
@@ -193,7 +194,7 @@ enum PerLayerSearchCommands {
             let config = space.configuration(c.assignment, name: name)
             ws.state.configs.append(config)
             let settingsText = config.overrides.sorted { $0.key < $1.key }.map { " \($0.key)=\($0.value)" }.joined()
-            out += "chosen: \(name) = \(config.precisionText)\(settingsText); cost \(Invocation.number(c.cost)) \(unit) (\(String(format: "%.1f", 100 * c.cost / top))% of the most precise), val acc \(c.score.map(f4) ?? "—") after \(c.epochs) epochs\n"
+            out += "chosen: \(name) = \(config.precisionText)\(settingsText); cost \(costKind.format(c.cost)) \(unit) (\(Quantity.share.withUnit(c.cost / top)) of the most precise), val acc \(c.score.map(Quantity.accuracy.format) ?? "—") after \(c.epochs) epochs\n"
             results.append("search chosen \(space.name(c.assignment)) cost \(costKind.result(c.cost)) val_acc \(c.score.map(f6) ?? "none")")
         } else {
             out += "chosen: none (\(report.stoppedByBudget ? "the budget ran out before the cost fitted" : "no assignment trained to the end"))\n"

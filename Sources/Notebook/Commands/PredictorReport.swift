@@ -11,7 +11,7 @@ extension AnalysisCommands {
     static func correlateWarnings(n: Int, k: Int) -> String {
         var out = ""
         if n < 8 {
-            out += "warning: only \(n) configurations; correlations from fewer than 8 are fragile (one swapped pair moves spearman ρ by \(String(format: "%.2f", 6.0 / Double(n * n - 1))) or more)\n"
+            out += "warning: only \(n) configurations; correlations from fewer than 8 are fragile (one swapped pair moves spearman ρ by \(Quantity.coefficient.format(6.0 / Double(n * n - 1))) or more)\n"
         }
         if k >= n { out += "warning: k = \(k) ≥ n = \(n): top-\(k) overlap is 1 by construction; use k < n\n" }
         return out

@@ -1,4 +1,5 @@
 import Foundation
+import Formatting
 import Tensors
 import Networks
 import Quantization
@@ -288,7 +289,7 @@ enum QuantizerCommands {
         let trainedActivation = trained && layer.activationQuantizer.precision == p.activation ? layer.activationQuantizer : nil
         let what = trained ? "trained weights (trial final)" : "initial weights (seed \(ws.seed))"
         return TeachingTarget(precision: p, options: options, weights: layer.weight.value.data, channels: layer.outputChannels,
-                              source: "\(modelName).\(lname), \(what), \(layer.weight.value.data.count) values",
+                              source: "\(modelName).\(lname), \(what), \(Quantity.grouped(layer.weight.value.data.count)) values",
                               weightQuantizer: makeWeightQuantizer(p.weight, options: options),
                               activationQuantizer: trainedActivation ?? makeActivationQuantizer(p.activation, options: options))
     }

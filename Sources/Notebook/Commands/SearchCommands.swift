@@ -215,18 +215,18 @@ enum SearchCommands {
             ws.state.results.setFinal(configs[c].name, o)
             ws.state.results.trainers[configs[c].name] = trainer
             ws.state.results.trainedWith[configs[c].name] = data.normalization
-            out += "final run of \(chosenName): \(settings.epochs) epochs on \(data.train.count), test accuracy \(o.testAccuracy.map(f4) ?? "—")\n"
+            out += "final run of \(chosenName): \(settings.epochs) epochs on \(Quantity.grouped(data.train.count)), test accuracy \(o.testAccuracy.map(Quantity.accuracy.format) ?? "—")\n"
             results.append("search final \(chosenName) test_acc \(o.testAccuracy.map(f6) ?? "none")")
         }
         let full = configs.count * settings.epochs * data.train.count
-        out += String(format: "compute: %d epochs of %d on the search data; %d images trained vs %d to train every configuration for %d epochs on the full training split (%.1f%%)\n",
-                      report.epochsSpent, report.epochsFullTraining, images, full, settings.epochs, 100 * Double(images) / Double(full))
+        out += "compute: \(report.epochsSpent) epochs of \(report.epochsFullTraining) on the search data; \(Quantity.grouped(images)) images trained vs "
+            + "\(Quantity.grouped(full)) to train every configuration for \(settings.epochs) epochs on the full training split (\(Quantity.share.withUnit(Double(images) / Double(full))))\n"
         results.append(String(format: "search images %d of %d (%.4f)", images, full, Double(images) / Double(full)))
         // With final runs of every configuration in the session, how good was the pick?
         let finals = configs.compactMap { c in ws.state.results.finals[c.name]?.testAccuracy.map { (c.name, $0) } }
         if finals.count == configs.count, let best = finals.max(by: { $0.1 < $1.1 }),
            let picked = finals.first(where: { $0.0 == chosenName }) {
-            out += "against the final runs: chosen \(picked.0) \(f4(picked.1)), best \(best.0) \(f4(best.1)), regret \(Quantity.points.withUnit(best.1 - picked.1))\n"
+            out += "against the final runs: chosen \(picked.0) \(Quantity.accuracy.format(picked.1)), best \(best.0) \(Quantity.accuracy.format(best.1)), regret \(Quantity.points.withUnit(best.1 - picked.1))\n"
             results.append("search regret \(f6(best.1 - picked.1))")
         }
         return CommandOutput(text: out, results: results)

@@ -1,4 +1,5 @@
 import Foundation
+import Formatting
 import Analysis
 import Store
 import Trials
@@ -69,10 +70,11 @@ enum SearchComparison {
         // One seed's trials of every ground-truth configuration (seed repeats are for the noise floor).
         let trialImages = ground.reduce(0) { $0 + (ws.state.results.trials[$1.name]?.epochs.count ?? 0) * data.sample.count }
         let floor = ws.state.results.noiseFloor ?? 0
-        var out = "ground truth: \(ground.count) configurations with trial and final runs; best final \(ground[best].name) \(f4(finals[best])); "
-            + "their trials trained \(trialImages) images\n"
+        var out = "ground truth: \(ground.count) configurations with trial and final runs; best final \(ground[best].name) \(Quantity.accuracy.format(finals[best])); "
+            + "their trials trained \(Quantity.grouped(trialImages)) images\n"
         var results = ["compare ground \(ground.count) best \(ground[best].name) test_acc \(f6(finals[best])) trial_images \(trialImages)"]
-        var table = TextTable(header: ["search", "kind", "chosen", "final acc", "regret pts", "images", "% of exhaustive", "CPU s", "below front pts"],
+        var table = TextTable(header: ["search", "kind", "chosen", "final test acc", "regret (points)", "images", "% of exhaustive", Quantity.seconds.header,
+                                       "below front (points)"],
                               alignments: [.left, .left, .left, .right, .right, .right, .right, .right, .right])
         var bestSearch: (name: String, regret: Double, fraction: Double)?
         var frontOK = true
@@ -80,8 +82,8 @@ enum SearchComparison {
         for s in searches {
             let fraction = Double(s.images) / Double(max(1, trialImages))
             guard let c = s.chosen, let g = ground.firstIndex(where: { $0.definition == c.definition }) else {
-                table.add([s.name, s.kind, s.chosen?.precisionSummary ?? "none", "—", "—", String(s.images), String(format: "%.1f", 100 * fraction),
-                           String(format: "%.1f", s.cpuSeconds), "—"])
+                table.add([s.name, s.kind, s.chosen?.precisionSummary ?? "none", "—", "—", Quantity.grouped(s.images), Quantity.share.format(fraction),
+                           Quantity.seconds.format(s.cpuSeconds), "—"])
                 results.append("compare \(s.name) \(s.kind) chosen \(s.chosen == nil ? "none" : "outside-ground-truth") images \(s.images) fraction \(f4(fraction))")
                 continue
             }
@@ -93,27 +95,27 @@ enum SearchComparison {
                 let costs = try ground.map { try ws.state.cost($0, kind, ws) }
                 let reachable = ground.indices.filter { costs[$0] <= cost * (1 + 1e-12) }.map { finals[$0] }
                 let gap = max(0, (reachable.max() ?? finals[g]) - finals[g])
-                gapText = String(format: "%.2f", 100 * gap)
+                gapText = Quantity.points.format(gap)
                 gapResult = " below_front " + (kind.isMeasured ? "~" : "") + f4(100 * gap)
                 if s.kind == "greedy" { limited += 1; if gap > tolerance + 1e-12 { frontOK = false } }
             }
-            table.add([s.name, s.kind, ground[g].name, f4(finals[g]), String(format: "%.2f", 100 * regret) + (tie ? " (tie)" : ""),
-                       String(s.images), String(format: "%.1f", 100 * fraction), String(format: "%.1f", s.cpuSeconds), gapText])
+            table.add([s.name, s.kind, ground[g].name, Quantity.accuracy.format(finals[g]), Quantity.points.format(regret) + (tie ? " (tie)" : ""),
+                       Quantity.grouped(s.images), Quantity.share.format(fraction), Quantity.seconds.format(s.cpuSeconds), gapText])
             results.append("compare \(s.name) \(s.kind) chosen \(ground[g].name) test_acc \(f6(finals[g])) regret \(f4(100 * regret))\(tie ? " tie" : "") images \(s.images) fraction \(f4(fraction))" + gapResult)
             if bestSearch == nil || regret < bestSearch!.regret || (regret == bestSearch!.regret && fraction < bestSearch!.fraction) {
                 bestSearch = (s.name, regret, fraction)
             }
         }
         out += table.render() + "\n"
-        if floor > 0 { out += String(format: "noise floor %.2f points: smaller regrets are ties\n", 100 * floor) }
+        if floor > 0 { out += "noise floor \(Quantity.points.withUnit(floor)): smaller regrets are ties\n" }
         if let b = bestSearch {
             let holds = b.regret <= tolerance + 1e-12 && b.fraction <= fractionLimit
-            out += String(format: "best search: %@, regret %.2f points with %.1f%% of the exhaustive compute: %@ (within %.2f points using ≤ %.0f%%)\n",
-                          b.name, 100 * b.regret, 100 * b.fraction, holds ? "holds" : "does not hold", 100 * tolerance, 100 * fractionLimit)
+            out += "best search: \(b.name), regret \(Quantity.points.withUnit(b.regret)) with \(Quantity.share.withUnit(b.fraction)) of the exhaustive compute: "
+                + "\(holds ? "holds" : "does not hold") (within \(Quantity.points.withUnit(tolerance)) using ≤ \(Quantity.share.withUnit(fractionLimit)))\n"
             results.append("compare best \(b.name) regret \(f4(100 * b.regret)) fraction \(f4(b.fraction)) holds \(holds ? "yes" : "no")")
         }
         if limited > 0 {
-            out += "greedy searches (under a cost budget) within \(String(format: "%.2f", 100 * tolerance)) points of the Pareto front: \(frontOK ? "yes" : "no")\n"
+            out += "greedy searches (under a cost budget) within \(Quantity.points.withUnit(tolerance)) of the Pareto front: \(frontOK ? "yes" : "no")\n"
             results.append("compare pareto within \(f4(100 * tolerance)) \(frontOK ? "yes" : "no")")
         }
         return CommandOutput(text: out, results: results)

@@ -1,4 +1,5 @@
 import Foundation
+import Formatting
 import Trials
 import Analysis
 
@@ -25,8 +26,8 @@ enum SeedRepeats {
         let outcomes = try driver.run(jobs, line: inv.lineNumber)
         if outcomes.contains(where: { $0.status == .interrupted }) { throw QuantlabError.interrupted }
         var results: [String] = []
-        var table = TextTable(header: ["config", "precision", "seeds", "epochs", "val acc (mean ± sd)", final ? "test acc (mean ± sd)" : "", "status"],
-                              alignments: [.left, .left, .right, .right, .right, .right, .left])
+        var table = TextTable(header: ["config", "precision", "seeds", "epochs", "val acc (mean ± sd)"] + (final ? ["test acc (mean ± sd)"] : []) + ["status"],
+                              alignments: [.left, .left, .right, .right, .right] + (final ? [.right] : []) + [.left])
         var variances: [Double] = []
         for (ci, c) in configs.enumerated() {
             let runs = Array(outcomes[(ci * k)..<((ci + 1) * k)])
@@ -45,8 +46,8 @@ enum SeedRepeats {
             let test = done.compactMap(\.testAccuracy)
             let spreadOf = final ? test : val
             if spreadOf.count >= 2 { variances.append(pow(sd(spreadOf), 2)) }
-            table.add([c.name, c.precisionSummary, "\(done.count)/\(k)", "\(mean.epochs.count)", meanSD(val), final ? meanSD(test) : "",
-                       done.count == k ? "done" : "\(k - done.count) diverged or stopped"])
+            table.add([c.name, c.precisionSummary, "\(done.count)/\(k)", "\(mean.epochs.count)", meanSD(val)] + (final ? [meanSD(test)] : [])
+                      + [done.count == k ? "done" : "\(k - done.count) diverged or stopped"])
             results.append("\(final ? "final" : "trial") \(c.name) seeds \(done.count) val_acc \(val.isEmpty ? "none" : f6(avg(val))) sd \(val.count > 1 ? f6(sd(val)) : "none")"
                 + (final ? " test_acc \(test.isEmpty ? "none" : f6(avg(test))) sd \(test.count > 1 ? f6(sd(test)) : "none")" : ""))
         }
@@ -55,8 +56,8 @@ enum SeedRepeats {
             let pooled = avg(variances).squareRoot()
             let floor = 1.96 * pooled * (2.0 / Double(k)).squareRoot()
             ws.state.results.noiseFloor = floor
-            text += String(format: "noise floor: seed-to-seed sd %.2f points (pooled, %@ accuracy); differences between means below %.2f points are not resolvable\n",
-                           100 * pooled, final ? "test" : "last-epoch validation", 100 * floor)
+            text += "noise floor: seed-to-seed sd \(Quantity.points.withUnit(pooled)) (pooled, \(final ? "test" : "last-epoch validation") accuracy); "
+                + "differences between means below \(Quantity.points.withUnit(floor)) are not resolvable\n"
             results.append("noise floor \(f6(floor)) sd \(f6(pooled))")
         }
         return CommandOutput(text: text, results: results)
@@ -94,6 +95,6 @@ enum SeedRepeats {
         return (v.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(v.count - 1)).squareRoot()
     }
     static func meanSD(_ v: [Double]) -> String {
-        v.isEmpty ? "—" : v.count == 1 ? f4(v[0]) : String(format: "%.4f ± %.4f", avg(v), sd(v))
+        v.isEmpty ? "—" : Quantity.accuracy.meanSD(v)
     }
 }

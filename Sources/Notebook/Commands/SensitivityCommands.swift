@@ -1,4 +1,5 @@
 import Foundation
+import Formatting
 import Quantization
 import Trials
 import Analysis
@@ -16,8 +17,8 @@ enum SensitivityCommands {
                 Trains, side by side on the trial sample, the base configuration (every layer at base=, default the
                 model's precision) and one configuration per layer (layers=, default all) and precision (precisions=,
                 default w4a4,w2a2) with only that layer lowered. A layer's sensitivity is its mean validation
-                accuracy lost (points) per kbit of weight memory saved (cost=memory) or per million bit operations
-                saved (cost=bops). Next to it, two proxies with no training of their own, on the base run's trained
+                accuracy lost (points) per KiB of weight memory saved (cost=memory) or per million bit operations
+                saved (cost=bops); the recorded results keep per kbit and per million. Next to it, two proxies with no training of their own, on the base run's trained
                 model: the relative weight quantization error ‖q(w) − w‖²/‖w‖² at each precision, and the validation
                 loss increase when only that layer's weights are quantized after training (post-training, weights
                 only); and the spearman ρ between each proxy's layer ranking (per unit saved, like the measurement) and the
@@ -63,9 +64,11 @@ enum SensitivityCommands {
             let b = try ws.state.cost(base), v = try ws.state.cost(c)
             return costKind == "memory" ? Double(b.weightBits - v.weightBits) / 1000 : Double(b.bops - v.bops) / 1e6
         }
-        let unit = costKind == "memory" ? "kbit" : "M bit ops"
+        // Records keep points per kbit or per M bit ops (what sessions verify); tables show the shared units.
+        let shown: Quantity = costKind == "memory" ? .memory : .bops
+        let perUnit = shown.rateUnit
         let trained = jobs[0].trainer.model.weightedLayers
-        var table = TextTable(header: ["layer", "precision", "val acc", "lost (points)", "saved (\(unit))", "points per \(unit)", "weight q-error", "PTQ Δloss"],
+        var table = TextTable(header: ["layer", "precision", "val acc", "lost (points)", "saved " + shown.header, "points per \(perUnit.name)", "weight q-error", "PTQ Δloss"],
                               alignments: [.left, .left, .right, .right, .right, .right, .right, .right])
         let model = jobs[0].trainer.model
         let evalSplit = data.validation.count > 0 ? data.validation : data.sample
@@ -97,8 +100,11 @@ enum SensitivityCommands {
             if s > 0 { proxy[v.layer, default: []].append(qerr / s) }
             squaredErrors.append((v.layer, num, s))
             let name = space.model.layerNames[v.layer]
-            table.add([name, v.precision.description, acc.map(f4) ?? o.status.rawValue, String(format: "%.2f", lost),
-                       Invocation.number(s), perBit.isNaN ? "—" : String(format: "%.4f", perBit), String(format: "%.4g", qerr), String(format: "%.4f", dloss)])
+            // s is in kbit or millions of bit operations; the table shows bits as KiB, BOPs as counts.
+            let savedInput = costKind == "memory" ? s * 1000 : s * 1e6
+            table.add([name, v.precision.description, acc.map(Quantity.accuracy.format) ?? o.status.rawValue, Quantity.points.format(lost / 100),
+                       shown.format(savedInput), savedInput > 0 ? Quantity.rate(lost / (savedInput / perUnit.divisor)) : "—",
+                       Quantity.ratio.format(qerr), Quantity.loss.format(dloss)])
             results.append("sensitivity \(name) \(v.precision) val_acc \(acc.map(f6) ?? "diverged") lost \(f4(lost)) per_\(costKind) \(perBit.isNaN ? "none" : f6(perBit)) qerr \(f6(qerr)) ptq_dloss \(f6(dloss))")
         }
         func mean(_ v: [Double]?) -> Double { guard let v, !v.isEmpty else { return .infinity }; return v.reduce(0, +) / Double(v.count) }
@@ -108,9 +114,11 @@ enum SensitivityCommands {
         }
         ws.state.results.layerOrder[space.model.name] = ranked.map { space.model.layerNames[$0] }
         var out = table.render() + "\n"
-        out += "base \(base.precisionSummary): val acc \(f4(baseAcc)) after \(settings.epochs) epochs on the sample (\(data.sample.count))\n"
-        out += "least sensitive first (mean points lost per \(unit) saved): "
-            + ranked.map { "\(space.model.layerNames[$0]) \(mean(score[$0]).isFinite ? String(format: "%.4f", mean(score[$0])) : "—")" }.joined(separator: ", ") + "\n"
+        out += "base \(base.precisionSummary): val acc \(Quantity.accuracy.format(baseAcc)) after \(settings.epochs) epochs on the sample (\(data.sample.count))\n"
+        // score is points per kbit or per M bit ops; shown per KiB (8.192 kbit) or per M BOPs.
+        let toShown = costKind == "memory" ? 8.192 : 1.0
+        out += "least sensitive first (mean points lost per \(perUnit.name) saved): "
+            + ranked.map { "\(space.model.layerNames[$0]) \(mean(score[$0]).isFinite ? Quantity.rate(mean(score[$0]) * toShown) : "—")" }.joined(separator: ", ") + "\n"
         results.append("sensitivity order " + ranked.map { space.model.layerNames[$0] }.joined(separator: ","))
         var proxies = [("weight quantization error", "qerr", proxy), ("post-training loss increase", "ptq_dloss", ptq)]
         if hessian {
@@ -121,7 +129,7 @@ enum SensitivityCommands {
                 hawq[e.layer, default: []].append(traces[e.layer] / Double(trained[e.layer].weight.value.count) * e.error / e.saved)
             }
             out += "Hessian trace (Hutchinson, 8 probes): "
-                + space.layers.map { "\(space.model.layerNames[$0]) \(String(format: "%.4g", traces[$0]))" }.joined(separator: ", ") + "\n"
+                + space.layers.map { "\(space.model.layerNames[$0]) \(Quantity.ratio.format(traces[$0]))" }.joined(separator: ", ") + "\n"
             for l in space.layers { results.append("sensitivity hessian \(space.model.layerNames[l]) trace \(String(format: "%.6g", traces[l]))") }
             proxies.append(("Hessian trace × ‖q(w) − w‖² per weight", "hawq", hawq))
         }
@@ -129,8 +137,8 @@ enum SensitivityCommands {
         for (label, key, values) in proxies {
             let proxied = space.layers.map { mean(values[$0]) }
             if measured.allSatisfy(\.isFinite), case .success(let rho) = Statistics.spearman(proxied, measured) {
-                out += String(format: "proxy (%@) vs measured, spearman ρ over %d layers: %.3f%@\n", label, space.layers.count, rho.r,
-                              space.layers.count < 8 ? " (few layers: indicative only)" : "")
+                out += "proxy (\(label)) vs measured, spearman ρ over \(space.layers.count) layers: \(Quantity.coefficient.format(rho.r))"
+                    + (space.layers.count < 8 ? " (few layers: indicative only)" : "") + "\n"
                 results.append("sensitivity proxy \(key) spearman \(f6(rho.r))")
             } else {
                 out += "proxy (\(label)) vs measured: undefined (fewer than 2 layers, or a ranking that is constant)\n"

@@ -80,8 +80,8 @@ enum TrialCommands {
                         for (k, o) in runs.enumerated() {
                             let run = runs.count == 1 ? kind : "\(kind) \(k + 1)" + (k == runs.count - 1 ? " (latest)" : "")
                             for m in o.epochs {
-                                t.add([n, run, String(m.epoch), f4(m.trainLoss), f4(m.trainAccuracy),
-                                       m.validationAccuracy.map(f4) ?? "", m.testAccuracy.map(f4) ?? "",
+                                t.add([n, run, String(m.epoch), Quantity.loss.format(m.trainLoss), Quantity.accuracy.format(m.trainAccuracy),
+                                       m.validationAccuracy.map(Quantity.accuracy.format) ?? "", m.testAccuracy.map(Quantity.accuracy.format) ?? "",
                                        Quantity.throughput.format(m.imagesPerSecond), o.status.rawValue])
                             }
                         }
@@ -188,15 +188,18 @@ enum TrialCommands {
             results += methodResults(c, o, final: final, ws)
             let best = o.epochs.compactMap(\.validationAccuracy).max()
             let ips = o.epochs.map(\.imagesPerSecond).reduce(0, +) / Double(max(o.epochs.count, 1))
-            table.add([c.name, c.precisionSummary, String(o.epochs.count), o.last.map { f4($0.trainLoss) } ?? "",
-                       o.last?.validationAccuracy.map(f4) ?? "", final ? (o.testAccuracy.map(f4) ?? "") : (best.map(f4) ?? ""),
-                       Quantity.throughput.format(ips), o.status.rawValue + (o.divergedEpoch.map { " at epoch \($0)" } ?? "")])
+            let acc: (Double) -> String = { Quantity.accuracy.format($0) }
+            let loss: String = o.last.map { Quantity.loss.format($0.trainLoss) } ?? ""
+            let last: String = final ? (o.testAccuracy.map(acc) ?? "") : (best.map(acc) ?? "")
+            let status = o.status.rawValue + (o.divergedEpoch.map { " at epoch \($0)" } ?? "")
+            table.add([c.name, c.precisionSummary, String(o.epochs.count), loss, o.last?.validationAccuracy.map(acc) ?? "", last,
+                       Quantity.throughput.format(ips), status])
         }
         let interrupted = outcomes.contains { $0.status == .interrupted }
         let what = final ? "final runs on \(driver.data.train.count) images, tested on \(data.dataset.test.count)"
                          : "trials on a sample of \(data.sample.count), validated on \(data.validation.count)"
         let place = driver.slurm == nil ? "on \(ws.threads) thread(s)" : "on Slurm"
-        var text = table.render() + "\n\(configs.count) configurations, \(what); \(String(format: "%.1f", seconds)) s \(place); stored in \(ws.state.storePath)"
+        var text = table.render() + "\n\(configs.count) configurations, \(what); \(Quantity.seconds.withUnit(seconds)) \(place); stored in \(ws.state.storePath)"
         for (job, o) in zip(jobs, outcomes) { if let trained = o.trained { text += "\ntrained \(job.trainer.configuration.name): \(trained)" } }
         if interrupted { text += "\ninterrupted: finished epochs were kept and stored" }
         if !replacing.isEmpty {

@@ -1,4 +1,5 @@
 import Foundation
+import Formatting
 
 /// The values a quantizer can produce on a given tensor, for teaching: the
 /// representable levels (per scale group) and which of them Q(w) actually uses.
@@ -27,7 +28,7 @@ public struct QuantizationLevels: Equatable, Sendable, CustomStringConvertible {
     public var description: String {
         guard let count else {
             return "float32: every Float32 value is representable (no quantization)" +
-                (used.isEmpty ? "" : "; \(used.count) distinct values in this tensor")
+                (used.isEmpty ? "" : "; \(Quantity.grouped(used.count)) distinct values in this tensor")
         }
         if groups.count == 1 {
             var s = "\(count) levels: " + Self.abbreviated(values)

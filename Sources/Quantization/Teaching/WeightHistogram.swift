@@ -1,4 +1,5 @@
 import Foundation
+import Formatting
 
 /// Two aligned text histograms of a layer's weights, before and after quantization,
 /// over the same bins, with counts and bars on one scale.
@@ -107,7 +108,7 @@ public func weightHistogram(name: String, weights: [Float], channels: Int, quant
                             bins: Int? = nil, barWidth: Int = 24) -> WeightHistogram {
     let q = quantizer.quantized(weights, channels: channels)
     let used = Set(q.map { $0 == 0 ? 0 : $0 }).count
-    let title = "\(name): \(weights.count) weights, w\(quantizer.precision.token) (\(used) distinct values after)"
+    let title = "\(name): \(Quantity.grouped(weights.count)) weights, w\(quantizer.precision.token) (\(used) distinct values after)"
     if bins == nil, let l = Optional(levels(quantizer, weights: weights, channels: channels)), l.groups.count == 1,
        let edges = WeightHistogram.alignedEdges(levels: l.values, data: weights) {
         return WeightHistogram(title: title + ", bins centred on the levels", before: weights, after: q, edges: edges, barWidth: barWidth)
