@@ -6,8 +6,8 @@
 # command lines), the Jupyter kernel tests (jupyter_kernel_test, nbconvert --execute of a small
 # notebook), the Slurm checks (scripts/test-slurm.sh, on a one-node cluster it starts and stops)
 # and the QONNX export checks (onnx.checker, qonnx's executor and onnxruntime against quantlab).
-# The Python environments and Slurm install while the compiler runs; after the tests, the checks
-# run in two lanes side by side (no two share a folder, a store or the cluster).
+# The Python environments and Slurm install while the compiler runs; after the tests and the
+# kernel checks, the others run in two lanes side by side (no two share a folder, a store or the cluster).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -41,8 +41,11 @@ replay() {  # replay SESSION: replay --verify in a fresh folder (the session's s
   mkdir "$dir/sessions" && cp "$1" "$dir/sessions/"
   (cd "$dir" && "$root/.build/release/quantlab" replay "sessions/$(basename "$1")" --verify) && rm -rf "$dir"
 }
+# The kernel checks run alone: their start-up limit (300 ms to kernel_info_reply) is for an idle
+# machine (best 699 ms measured beside other work at load 20).
+step "kernel" bash scripts/test-kernel.sh --skip-build || status=1
 # Lane 1 keeps both cores busy (two trials side by side, two fuzz processes); lane 2 has waits
-# (Slurm's scheduler, Jupyter messages, Ctrl-C timings) and single-threaded Python.
+# (Slurm's scheduler, Ctrl-C timings) and single-threaded Python.
 lane1() {
   local s ok=0 start=$SECONDS
   for s in $(bash scripts/sessions.sh short); do step "replay --verify $s" replay "$s" || ok=1; done
@@ -54,7 +57,6 @@ lane2() {
   local ok=0
   step "plots (SVG, PNG, PDF)" bash scripts/test-plots.sh -c release || ok=1
   step "trust-e2e" bash scripts/trust-e2e.sh || ok=1
-  step "kernel" bash scripts/test-kernel.sh --skip-build || ok=1
   step "slurm" bash scripts/test-slurm.sh || ok=1
   step "qonnx" bash scripts/test-qonnx.sh --skip-build || ok=1
   return $ok
