@@ -154,6 +154,15 @@ static inline __mmask16 lanes(long j, long lo, long hi) {
     return (__mmask16)(((1u << (b - a)) - 1u) << a);
 }
 
+/// Output columns lo..<hi whose tap kj reads inside the image (ConvGeometry.validColumns).
+static inline void valid_columns(long p, long kj, long width, long ow, long *lo, long *hi) {
+    long a = p - kj, b = width + p - kj;
+    if (a < 0) a = 0;
+    if (a > ow) a = ow;
+    if (b > ow) b = ow;
+    *lo = a; *hi = b;
+}
+
 AVX512 void ql_im2col_s1_avx512(const float *x, size_t n, size_t channels, size_t height, size_t width,
                                 size_t kernel_h, size_t kernel_w, size_t padding, float *col) {
     const long oh = (long)height + 2 * (long)padding - (long)kernel_h + 1;
@@ -166,11 +175,8 @@ AVX512 void ql_im2col_s1_avx512(const float *x, size_t n, size_t channels, size_
                 for (long kj = 0; kj < (long)kernel_w; kj++) {
                     const long row = (c * (long)kernel_h + ki) * (long)kernel_w + kj;
                     float *d = col + row * cols + b * plane;
-                    // Output columns lo..<hi read inside the image.
-                    long lo = p - kj, hi = (long)width + p - kj;
-                    if (lo < 0) lo = 0;
-                    if (lo > ow) lo = ow;
-                    if (hi > ow) hi = ow;
+                    long lo, hi;
+                    valid_columns(p, kj, (long)width, ow, &lo, &hi);
                     for (long i = 0; i < oh; i++) {
                         const long ih = i - p + ki;
                         float *drow = d + i * ow;
@@ -201,10 +207,8 @@ AVX512 void ql_col2im_s1_avx512(const float *col, size_t n, size_t channels, siz
                 for (long kj = 0; kj < (long)kernel_w; kj++) {
                     const long row = (c * (long)kernel_h + ki) * (long)kernel_w + kj;
                     const float *s = col + row * cols + b * plane;
-                    long lo = p - kj, hi = (long)width + p - kj;
-                    if (lo < 0) lo = 0;
-                    if (lo > ow) lo = ow;
-                    if (hi > ow) hi = ow;
+                    long lo, hi;
+                    valid_columns(p, kj, (long)width, ow, &lo, &hi);
                     if (hi <= lo) continue;
                     for (long i = 0; i < oh; i++) {
                         const long ih = i - p + ki;
