@@ -115,7 +115,7 @@ import Testing
         // Time is a cost wherever configurations are priced.
         #expect(results(nb, "pareto cost=time").first?.hasPrefix("~ pareto training time") == true)
         guard case .success(let cost) = nb.execute("cost pl-w8a8_w8a8") else { Issue.record("cost failed"); return }
-        #expect(cost.text.contains("training time (measured, CPU): ") && cost.text.contains("ms per image"))
+        #expect(cost.text.contains("training time (measured, CPU): ") && cost.text.contains(" ms/image"), "the shared unit of Quantity.trainingTime")
         #expect(cost.results.first?.contains(" compute_pj ") == true && cost.results.first?.contains(" memory_pj ") == true)
     }
 
