@@ -79,7 +79,8 @@ AVX512 void ql_maxpool2_forward_avx512(const float *x, float *y, size_t planes, 
 }
 
 AVX512 void ql_maxpool2_backward_avx512(const float *x, const float *y, const float *dy, float *dx,
-                                        size_t planes, size_t h, size_t w) {
+                                        size_t planes, size_t h, size_t w, int positive_only) {
+    const __m512 zero = _mm512_setzero_ps();
     const size_t oh = h / 2, ow = w / 2;
     const __m512i even = EVEN_IDX, odd = ODD_IDX, lo = LO_IDX, hi = HI_IDX;
     for (size_t p = 0; p < planes; p++) {
@@ -92,7 +93,9 @@ AVX512 void ql_maxpool2_backward_avx512(const float *x, const float *y, const fl
                 __m512 t0 = _mm512_loadu_ps(src + r0 + 2 * j), t1 = _mm512_loadu_ps(src + r0 + 2 * j + 16);
                 __m512 b0 = _mm512_loadu_ps(src + r1 + 2 * j), b1 = _mm512_loadu_ps(src + r1 + 2 * j + 16);
                 __m512 m = _mm512_loadu_ps(out + i * ow + j), gv = _mm512_loadu_ps(g + i * ow + j);
-                __mmask16 ea = _mm512_cmp_ps_mask(_mm512_permutex2var_ps(t0, even, t1), m, _CMP_EQ_OQ);
+                // Under a ReLU mask only windows whose maximum is positive pass dy on.
+                const __mmask16 live = positive_only ? _mm512_cmp_ps_mask(m, zero, _CMP_GT_OQ) : (__mmask16)0xFFFF;
+                __mmask16 ea = live & _mm512_cmp_ps_mask(_mm512_permutex2var_ps(t0, even, t1), m, _CMP_EQ_OQ);
                 __mmask16 eb = _mm512_cmp_ps_mask(_mm512_permutex2var_ps(t0, odd, t1), m, _CMP_EQ_OQ);
                 __mmask16 ec = _mm512_cmp_ps_mask(_mm512_permutex2var_ps(b0, even, b1), m, _CMP_EQ_OQ);
                 __mmask16 ed = _mm512_cmp_ps_mask(_mm512_permutex2var_ps(b0, odd, b1), m, _CMP_EQ_OQ);
@@ -108,7 +111,7 @@ AVX512 void ql_maxpool2_backward_avx512(const float *x, const float *y, const fl
             for (; j < ow; j++) {
                 const float m = out[i * ow + j], gv = g[i * ow + j];
                 const size_t a = r0 + 2 * j, b = a + 1, c = r1 + 2 * j, d = c + 1;
-                float rest = gv;
+                float rest = positive_only && !(m > 0) ? 0.0f : gv;
                 int e = src[a] == m; dst[a] = e ? rest : 0.0f; rest = e ? 0.0f : rest;
                 e = src[b] == m; dst[b] = e ? rest : 0.0f; rest = e ? 0.0f : rest;
                 e = src[c] == m; dst[c] = e ? rest : 0.0f; rest = e ? 0.0f : rest;
@@ -223,4 +226,47 @@ AVX512 void ql_col2im_s1_avx512(const float *col, size_t n, size_t channels, siz
                     }
                 }
         }
+}
+
+void ql_conv_gather_dy(const float *dy, size_t m, size_t filters, size_t p, float *kmajor, float *bias_grad) {
+    const size_t np = m * p;
+    for (size_t k0 = 0; k0 < filters; k0 += 8) {
+        const size_t kn = filters - k0 < 8 ? filters - k0 : 8;
+        float s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+        for (size_t i = 0; i < m; i++) {
+            const float *src[8];
+            for (size_t t = 0; t < kn; t++) {
+                src[t] = dy + (i * filters + k0 + t) * p;
+                memcpy(kmajor + (k0 + t) * np + i * p, src[t], p * sizeof(float));
+            }
+            if (kn == 8) {
+                // Eight channels' sums side by side: eight independent chains instead of
+                // one add after another (each chain keeps the serial order of its channel).
+                float s0 = s[0], s1 = s[1], s2 = s[2], s3 = s[3], s4 = s[4], s5 = s[5], s6 = s[6], s7 = s[7];
+                const float *r0 = src[0], *r1 = src[1], *r2 = src[2], *r3 = src[3];
+                const float *r4 = src[4], *r5 = src[5], *r6 = src[6], *r7 = src[7];
+                for (size_t j = 0; j < p; j++) {
+                    s0 += r0[j]; s1 += r1[j]; s2 += r2[j]; s3 += r3[j];
+                    s4 += r4[j]; s5 += r5[j]; s6 += r6[j]; s7 += r7[j];
+                }
+                s[0] = s0; s[1] = s1; s[2] = s2; s[3] = s3; s[4] = s4; s[5] = s5; s[6] = s6; s[7] = s7;
+            } else {
+                for (size_t t = 0; t < kn; t++)
+                    for (size_t j = 0; j < p; j++) s[t] += src[t][j];
+            }
+        }
+        for (size_t t = 0; t < kn; t++) bias_grad[k0 + t] += s[t];
+    }
+}
+
+void ql_conv_scatter_bias(const float *kmajor, size_t m, size_t filters, size_t p, const float *bias, float *y) {
+    const size_t np = m * p;
+    for (size_t k = 0; k < filters; k++) {
+        const float b = bias ? bias[k] : 0.0f;
+        for (size_t i = 0; i < m; i++) {
+            const float *src = kmajor + k * np + i * p;
+            float *dst = y + (i * filters + k) * p;
+            for (size_t j = 0; j < p; j++) dst[j] = src[j] + b;
+        }
+    }
 }

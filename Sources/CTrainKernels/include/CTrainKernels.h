@@ -20,9 +20,11 @@ void ql_mask_in_range_avx512(const float *x, const float *dy, float *dx, size_t 
 /// y = max(max(a, b), max(c, d)) with max(p, q) = q ≥ p ? q : p (Swift.max).
 void ql_maxpool2_forward_avx512(const float *x, float *y, size_t planes, size_t h, size_t w);
 /// Its backward: each dy goes to the first of a, b, c, d (row-major) equal to y, the
-/// other three get 0. Writes every dx inside the 2·oh × 2·ow blocks.
+/// other three get 0. Writes every dx inside the 2·oh × 2·ow blocks. With
+/// `positive_only`, windows with y > 0 false pass nothing (0 everywhere): the mask of a
+/// ReLU below the pooling, whose output x is (see MaxPool.masksReLU).
 void ql_maxpool2_backward_avx512(const float *x, const float *y, const float *dy, float *dx,
-                                 size_t planes, size_t h, size_t w);
+                                 size_t planes, size_t h, size_t w, int positive_only);
 
 /// codes[i] = clamp(⌊g[i]·inverse + u_i⌋, −127, 127) (NaN → 0), values[i] = scale·codes[i],
 /// u_i = (16-bit word i of `draws`)/2¹⁶: `draws` holds 2·⌈n/8⌉ 64-bit draws in order.
@@ -37,5 +39,13 @@ void ql_im2col_s1_avx512(const float *x, size_t n, size_t channels, size_t heigh
                          size_t kernel_h, size_t kernel_w, size_t padding, float *col);
 void ql_col2im_s1_avx512(const float *col, size_t n, size_t channels, size_t height, size_t width,
                          size_t kernel_h, size_t kernel_w, size_t padding, float *dx);
+
+/// Conv2D's float backward: dY of m images [m, K, P] → K-major [K, m·P], and
+/// bias_grad[k] += Σ over the chunk in the order of the serial loop (images, then
+/// positions), kept bit for bit: eight channels run as eight independent chains.
+void ql_conv_gather_dy(const float *dy, size_t m, size_t filters, size_t p, float *kmajor, float *bias_grad);
+/// Conv2D's float forward: K-major GEMM output [K, m·P] → y [m, K, P] plus bias[k]
+/// (bias may be NULL: + 0).
+void ql_conv_scatter_bias(const float *kmajor, size_t m, size_t filters, size_t p, const float *bias, float *y);
 
 #endif

@@ -16,6 +16,14 @@ public final class MaxPool: Layer {
     /// CPU has them; the same values as the loops below, which tests compare by turning it off).
     public var vectorKernels = Kernels.hasAVX512
 
+    /// Set by `Sequential` when this pooling reads a ReLU's output: backward then also
+    /// applies the ReLU's mask (dx = 0 where x ≤ 0) and the model skips the ReLU's
+    /// backward. Same values: dy reaches only the position of its window's maximum m,
+    /// and that position passes the ReLU's mask exactly when m > 0. Saves reading and
+    /// writing the full-size gradient once more (ql_mask_positive was 3.8% of cifar3
+    /// fp32 training, perf).
+    var masksReLU = false
+
     public init(name: String = "maxpool", window: Int, stride: Int? = nil) {
         self.name = name
         self.window = PoolWindow(size: window, stride: stride)
@@ -93,10 +101,12 @@ public final class MaxPool: Layer {
             y.data.withUnsafeBufferPointer { yb in
             dy.data.withUnsafeBufferPointer { db in
             dx.data.withUnsafeMutableBufferPointer { gb in
-                ql_maxpool2_backward_avx512(xb.baseAddress!, yb.baseAddress!, db.baseAddress!, gb.baseAddress!, planes, h, w)
+                ql_maxpool2_backward_avx512(xb.baseAddress!, yb.baseAddress!, db.baseAddress!, gb.baseAddress!,
+                                            planes, h, w, masksReLU ? 1 : 0)
             } } } }
             return
         }
+        defer { if masksReLU { applyReLUMask(input: x, to: &dx) } }
         x.data.withUnsafeBufferPointer { xb in
             y.data.withUnsafeBufferPointer { yb in
                 dy.data.withUnsafeBufferPointer { db in
@@ -164,6 +174,16 @@ public final class MaxPool: Layer {
                         }
                     }
                 }
+            }
+        }
+    }
+
+    /// dx = x > 0 ? dx : 0, the ReLU backward (`Kernels.maskPositive`) on the pooled gradient.
+    private func applyReLUMask(input x: Tensor, to dx: inout Tensor) {
+        x.data.withUnsafeBufferPointer { xb in
+            dx.data.withUnsafeMutableBufferPointer { gb in
+                let g = UnsafePointer(gb.baseAddress!)
+                Kernels.maskPositive(xb.baseAddress!, g, gb.baseAddress!, count: xb.count)
             }
         }
     }

@@ -20,6 +20,8 @@ public final class Sequential {
     public let shapes: [[Int]]
     private var acts: [Tensor]
     private var grads: [Tensor]
+    /// Per layer: a ReLU whose backward the following MaxPool performs (`MaxPool.masksReLU`).
+    private let reluMaskedByPool: [Bool]
 
     /// Per weighted layer (same order): the index of the weighted layer whose
     /// activation is its input, nil for the network input. In a chain that is the
@@ -58,6 +60,12 @@ public final class Sequential {
         weightedInputSources = sources
         weightedInputShapes = inputShapes
         shapes = top.shapes
+        let chain = top.layers
+        reluMaskedByPool = chain.indices.map { i in
+            guard chain[i] is ReLU, i + 1 < chain.count, let pool = chain[i + 1] as? MaxPool else { return false }
+            pool.masksReLU = true
+            return true
+        }
         acts = Array(repeating: Tensor(zeros: [0]), count: layers.count + 1)
         grads = Array(repeating: Tensor(zeros: [0]), count: layers.count + 1)
     }
@@ -87,6 +95,12 @@ public final class Sequential {
     /// Back-propagates ∂L/∂logits (filled in place through `withLogitGradient`).
     public func backward() {
         for i in stride(from: layers.count - 1, through: 0, by: -1) {
+            if reluMaskedByPool[i] {
+                // The pooling above already masked: the ReLU's input gradient is its
+                // output gradient. A swap (both have the ReLU's shape) moves no data.
+                if i > 0 { grads.swapAt(i, i + 1) }
+                continue
+            }
             layers[i].backward(input: acts[i], output: acts[i + 1], gradient: grads[i + 1],
                                into: &grads[i], needsInputGradient: i > 0)
         }
