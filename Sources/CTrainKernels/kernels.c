@@ -96,9 +96,9 @@ AVX512 void ql_maxpool2_backward_avx512(const float *x, const float *y, const fl
                 // Under a ReLU mask only windows whose maximum is positive pass dy on.
                 const __mmask16 live = positive_only ? _mm512_cmp_ps_mask(m, zero, _CMP_GT_OQ) : (__mmask16)0xFFFF;
                 __mmask16 ea = live & _mm512_cmp_ps_mask(_mm512_permutex2var_ps(t0, even, t1), m, _CMP_EQ_OQ);
-                __mmask16 eb = _mm512_cmp_ps_mask(_mm512_permutex2var_ps(t0, odd, t1), m, _CMP_EQ_OQ);
-                __mmask16 ec = _mm512_cmp_ps_mask(_mm512_permutex2var_ps(b0, even, b1), m, _CMP_EQ_OQ);
-                __mmask16 ed = _mm512_cmp_ps_mask(_mm512_permutex2var_ps(b0, odd, b1), m, _CMP_EQ_OQ);
+                __mmask16 eb = live & _mm512_cmp_ps_mask(_mm512_permutex2var_ps(t0, odd, t1), m, _CMP_EQ_OQ);
+                __mmask16 ec = live & _mm512_cmp_ps_mask(_mm512_permutex2var_ps(b0, even, b1), m, _CMP_EQ_OQ);
+                __mmask16 ed = live & _mm512_cmp_ps_mask(_mm512_permutex2var_ps(b0, odd, b1), m, _CMP_EQ_OQ);
                 // The first corner equal to the maximum takes dy.
                 __mmask16 fb = eb & ~ea, fc = ec & ~(ea | eb), fd = ed & ~(ea | eb | ec);
                 __m512 ga = _mm512_maskz_mov_ps(ea, gv), gb = _mm512_maskz_mov_ps(fb, gv);
