@@ -129,15 +129,7 @@ import CTrainKernels
 
         let h: Float = 1e-3
         for (p, analytic) in zip(m.parameters, fused) {
-            var numeric = [Double](repeating: 0, count: p.value.count)
-            for i in 0..<p.value.count {
-                let v = p.value.data[i]
-                p.value.data[i] = v + h; let plus = p.value.data[i]; let lp = loss()
-                p.value.data[i] = v - h; let minus = p.value.data[i]; let lm = loss()
-                p.value.data[i] = v
-                numeric[i] = (lp - lm) / (Double(plus) - Double(minus))
-            }
-            let err = GradientCheck.error(analytic, numeric)
+            let err = GradientCheck.error(analytic, centralDifferences(p, loss, h: h))
             #expect(err < 2e-2, "\(p.name): relative error \(err)")
         }
     }

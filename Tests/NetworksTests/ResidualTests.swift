@@ -218,16 +218,7 @@ import Quantization
         let loss = Self.linearLoss(m, x, r)
         let h: Float = 1e-2
         for p in m.parameters {
-            let analytic = p.grad.data
-            var numeric = [Double](repeating: 0, count: p.value.count)
-            for i in 0..<p.value.count {
-                let v = p.value.data[i]
-                p.value.data[i] = v + h; let plus = p.value.data[i]; let lp = loss()
-                p.value.data[i] = v - h; let minus = p.value.data[i]; let lm = loss()
-                p.value.data[i] = v
-                numeric[i] = (lp - lm) / (Double(plus) - Double(minus))
-            }
-            let err = GradientCheck.error(analytic, numeric)
+            let err = GradientCheck.error(p.grad.data, centralDifferences(p, loss, h: h))
             #expect(err < 1e-3, "\(p.name): relative error \(err)")
         }
         #expect(m.parameters.count == 20, "6 conv weights, 6 BatchNorms' γ and β, the dense weight and bias")

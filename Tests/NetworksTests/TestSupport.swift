@@ -57,6 +57,20 @@ func distinctTensor(_ shape: [Int], seed: UInt64, gap: Float = 0.1) -> Tensor {
     return Tensor(shape: shape, data: order.map { (Float($0) - Float(n) / 2 + 0.5) * gap })
 }
 
+/// ∂loss/∂p by central differences in Double, each value of `p` moved by ±h (the
+/// divisor is the step actually taken in Float); `p` is left as it was.
+func centralDifferences(_ p: Parameter, _ loss: () -> Double, h: Float) -> [Double] {
+    var numeric = [Double](repeating: 0, count: p.value.count)
+    for i in 0..<p.value.count {
+        let v = p.value.data[i]
+        p.value.data[i] = v + h; let plus = p.value.data[i]; let lp = loss()
+        p.value.data[i] = v - h; let minus = p.value.data[i]; let lm = loss()
+        p.value.data[i] = v
+        numeric[i] = (lp - lm) / (Double(plus) - Double(minus))
+    }
+    return numeric
+}
+
 /// y = layer(x) into a fresh tensor.
 func run(_ layer: Layer, _ x: Tensor, training: Bool = true) -> Tensor {
     var y = Tensor(zeros: [0])
