@@ -1,4 +1,5 @@
 #include "CBitKernels.h"
+#include "taps.h"
 #include <immintrin.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,17 +103,10 @@ static inline void ql_signs_bias_avx512(const float *v, const float *bias, size_
                     float acc[QL_BLOCK];                                                   \
                     for (int t = 0; t < QL_BLOCK; t++) acc[t] = 0;                         \
                     for (size_t c = 0; c < C; c++) {                                       \
-                        for (size_t ki = 0; ki < KH; ki++) {                               \
-                            long ih = (long)(i * S + ki) - P;                              \
-                            if (ih < 0 || ih >= (long)H) continue;                         \
-                            for (size_t kj = 0; kj < KW; kj++) {                           \
-                                long iw = (long)(j * S + kj) - P;                          \
-                                if (iw < 0 || iw >= (long)W) continue;                     \
-                                const float xv = image[c * hw + (size_t)ih * W + (size_t)iw]; \
-                                const float *w = wt + ((c * KH + ki) * KW + kj) * kp + k0; \
-                                for (int t = 0; t < QL_BLOCK; t++) acc[t] = __builtin_fmaf(xv, w[t], acc[t]); \
-                            }                                                              \
-                        }                                                                  \
+                        QL_FOR_TAPS_INSIDE(i, j, S, P, KH, KW, H, W,                       \
+                            const float xv = image[c * hw + (size_t)ih * W + (size_t)iw];  \
+                            const float *w = wt + ((c * KH + ki) * KW + kj) * kp + k0;     \
+                            for (int t = 0; t < QL_BLOCK; t++) acc[t] = __builtin_fmaf(xv, w[t], acc[t]);) \
                     }                                                                      \
                     QL_EMIT(acc, j);                                                       \
                     j += 1;                                                                \

@@ -1,4 +1,5 @@
 #include "CBitKernels.h"
+#include "taps.h"
 #include <immintrin.h>
 
 // Direct XNOR-popcount convolution over NHWC sign bits (see CBitKernels.h). Replaces
@@ -61,17 +62,10 @@ static inline void ql_pad_word(const ql_xnor_conv_args *a, size_t b) {
                 for (size_t w = 0; w < a->out_words_per_position && w < 64; w++) words[w] = 0; \
                 for (size_t f = 0; f < K; f++) {                                           \
                     uint32_t pc = 0;                                                       \
-                    for (size_t ki = 0; ki < KH; ki++) {                                   \
-                        long ih = (long)(i * S + ki) - P;                                  \
-                        if (ih < 0 || ih >= (long)H) continue;                             \
-                        for (size_t kj = 0; kj < KW; kj++) {                               \
-                            long iw = (long)(j * S + kj) - P;                              \
-                            if (iw < 0 || iw >= (long)W) continue;                         \
-                            const uint32_t *xp = image + ((size_t)ih * W + (size_t)iw) * c32; \
-                            const uint32_t *wp = a->wt + (ki * KW + kj) * c32 * fp + f;    \
-                            for (size_t q = 0; q < c32; q++) pc += POPCOUNT(xp[q] ^ wp[q * fp]); \
-                        }                                                                  \
-                    }                                                                      \
+                    QL_FOR_TAPS_INSIDE(i, j, S, P, KH, KW, H, W,                           \
+                        const uint32_t *xp = image + ((size_t)ih * W + (size_t)iw) * c32;  \
+                        const uint32_t *wp = a->wt + (ki * KW + kj) * c32 * fp + f;        \
+                        for (size_t q = 0; q < c32; q++) pc += POPCOUNT(xp[q] ^ wp[q * fp]);) \
                     const int32_t dot = valid - 2 * (int32_t)pc;                           \
                     if (a->bits) {                                                         \
                         const float v = (float)dot * a->scale[f] + a->bias[f];             \
