@@ -1,5 +1,8 @@
 #include "CBitKernels.h"
+#include "taps.h"
 #include <immintrin.h>
+#include <stdlib.h>
+#include <string.h>
 
 // Direct convolution for short rows (a first layer on 1–3 image channels: R = C·KH·KW
 // of 9 or 27). im2col + sgemm spent most of their time outside the multiply-adds at
@@ -11,6 +14,47 @@
 // baseline builds (the last through libm's fmaf) give the same bits.
 
 #pragma clang fp contract(off)
+
+// Writes one output position's n ≤ BLK results, out[t] for filter k0 + t: floats at
+// row[J·ldo + t], or (a->bits set) the sign bits of out[t] + bias[k0 + t] (≥ 0 → 1,
+// NaN → 0), the packed epilogue's arithmetic for a layer with no operations after
+// it. k0 is a multiple of the block (16 only when K ≤ 16), so the 32-bit words of
+// filters k0… are written whole. Uses SIGNS, the block's sign function.
+#define QL_EMIT(OUT, J) do {                                                               \
+        if (a->bits) {                                                                     \
+            uint32_t *d = a->bits + b * a->half_words_per_sample                           \
+                          + (i * ow + (J)) * a->words_per_position + k0 / 32;              \
+            QL_SIGNS(OUT, a->bias + k0, n, d);                                             \
+        } else {                                                                           \
+            for (size_t t = 0; t < n; t++) row[(J) * ldo + t] = (OUT)[t];                  \
+        }                                                                                  \
+    } while (0)
+
+// Sign words of v[t] + bias[t] for t < n: word w holds t = 32w … 32w + 31.
+static inline void ql_signs_bias_c(const float *v, const float *bias, size_t n, uint32_t *d) {
+    for (size_t w = 0; w * 32 < n; w++) {
+        uint32_t word = 0;
+        size_t end = n < 32 * w + 32 ? n : 32 * w + 32;
+        for (size_t t = 32 * w; t < end; t++) word |= (uint32_t)(v[t] + bias[t] >= 0) << (t - 32 * w);
+        d[w] = word;
+    }
+}
+
+// The same with masked adds and ordered ≥ compares, 16 lanes at a time.
+__attribute__((target("avx512f,avx512vl,fma")))
+static inline void ql_signs_bias_avx512(const float *v, const float *bias, size_t n, uint32_t *d) {
+    for (size_t w = 0; w * 32 < n; w++) {
+        uint32_t word = 0;
+        for (size_t h = 0; h < 2; h++) {
+            size_t t0 = 32 * w + 16 * h;
+            if (t0 >= n) break;
+            __mmask16 m = n - t0 >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - t0)) - 1);
+            __m512 x = _mm512_add_ps(_mm512_maskz_loadu_ps(m, v + t0), _mm512_maskz_loadu_ps(m, bias + t0));
+            word |= (uint32_t)_mm512_mask_cmp_ps_mask(m, x, _mm512_setzero_ps(), _CMP_GE_OQ) << (16 * h);
+        }
+        d[w] = word;
+    }
+}
 
 // BLK filters per pass (16, 32 or 64: one to four 512-bit accumulators), the smallest
 // that covers the filters, so that 32 filters do not compute 32 zero lanes. Columns whose
@@ -35,12 +79,20 @@
         for (size_t k0 = 0; k0 < K; k0 += QL_BLOCK) {                                      \
             const size_t n = K - k0 < QL_BLOCK ? K - k0 : QL_BLOCK;                        \
             for (size_t i = 0; i < oh; i++) {                                              \
-                float *row = a->out + (b * oh + i) * ow * ldo + k0;                        \
+                float *row = a->out ? a->out + (b * oh + i) * ow * ldo + k0 : NULL;        \
                 size_t j = 0;                                                              \
                 while (j < ow) {                                                           \
                     if ((long)j >= jlo && (long)j + QB <= jhi) {                           \
                         INTERIOR(QL_BLOCK, QB);                                            \
                         j += QB;                                                           \
+                        continue;                                                          \
+                    }                                                                      \
+                    if ((long)j >= jlo && (long)j < jhi && jhi - jlo >= QB) {              \
+                        /* The row's last QB interior columns, overlapping the previous */ \
+                        /* block: its outputs are computed again, to the same values. */  \
+                        j = (size_t)jhi - QB;                                              \
+                        INTERIOR(QL_BLOCK, QB);                                            \
+                        j = (size_t)jhi;                                                   \
                         continue;                                                          \
                     }                                                                      \
                     if (QB > 2 && (long)j >= jlo && (long)j + 2 <= jhi) {                  \
@@ -51,23 +103,18 @@
                     float acc[QL_BLOCK];                                                   \
                     for (int t = 0; t < QL_BLOCK; t++) acc[t] = 0;                         \
                     for (size_t c = 0; c < C; c++) {                                       \
-                        for (size_t ki = 0; ki < KH; ki++) {                               \
-                            long ih = (long)(i * S + ki) - P;                              \
-                            if (ih < 0 || ih >= (long)H) continue;                         \
-                            for (size_t kj = 0; kj < KW; kj++) {                           \
-                                long iw = (long)(j * S + kj) - P;                          \
-                                if (iw < 0 || iw >= (long)W) continue;                     \
-                                const float xv = image[c * hw + (size_t)ih * W + (size_t)iw]; \
-                                const float *w = wt + ((c * KH + ki) * KW + kj) * kp + k0; \
-                                for (int t = 0; t < QL_BLOCK; t++) acc[t] = __builtin_fmaf(xv, w[t], acc[t]); \
-                            }                                                              \
-                        }                                                                  \
+                        QL_FOR_TAPS_INSIDE(i, j, S, P, KH, KW, H, W,                       \
+                            const float xv = image[c * hw + (size_t)ih * W + (size_t)iw];  \
+                            const float *w = wt + ((c * KH + ki) * KW + kj) * kp + k0;     \
+                            for (int t = 0; t < QL_BLOCK; t++) acc[t] = __builtin_fmaf(xv, w[t], acc[t]);) \
                     }                                                                      \
-                    for (size_t t = 0; t < n; t++) row[j * ldo + t] = acc[t];              \
+                    QL_EMIT(acc, j);                                                       \
                     j += 1;                                                                \
                 }                                                                          \
             }                                                                              \
         }                                                                                  \
+        if (a->bits && (oh * ow * a->words_per_position) % 2 == 1)                         \
+            a->bits[b * a->half_words_per_sample + oh * ow * a->words_per_position] = 0;   \
     }
 
 // The interior block in plain C (the AVX2 and baseline builds).
@@ -96,7 +143,7 @@
                         for (int q = 0; q < QB; q++) {                                     \
                             float out[QL_BLOCK];                                           \
                             for (int t = 0; t < QL_BLOCK; t++) out[t] = acc[q][t];         \
-                            for (size_t t = 0; t < n; t++) row[(j + q) * ldo + t] = out[t]; \
+                            QL_EMIT(out, j + q);                                           \
                         }                                                                  \
 } while (0)
 
@@ -128,7 +175,7 @@
         _Pragma("clang loop unroll(full)") for (int q = 0; q < QB; q++) {                  \
             float out[QL_BLOCK];                                                           \
             _Pragma("clang loop unroll(full)") for (int v = 0; v < NV; v++) _mm512_storeu_ps(out + 16 * v, acc[q][v]); \
-            for (size_t t = 0; t < n; t++) row[(j + q) * ldo + t] = out[t];                \
+            QL_EMIT(out, j + q);                                                           \
         }                                                                                  \
     } while (0)
 
@@ -150,14 +197,48 @@ size_t ql_conv_direct_padded_filters(size_t filters) {
     return (filters + blk - 1) / blk * blk;
 }
 
+#define QL_SIGNS ql_signs_bias_avx512
 QL_CONV_DIRECT_VARIANTS(avx512, __attribute__((target("avx512f,avx512vl,fma"))), QL_INTERIOR_AVX512)
+#undef QL_SIGNS
+#define QL_SIGNS ql_signs_bias_c
 QL_CONV_DIRECT_VARIANTS(avx2, __attribute__((target("avx2,fma"))), QL_INTERIOR_C)
 QL_CONV_DIRECT_VARIANTS(baseline, , QL_INTERIOR_C)
+#undef QL_SIGNS
 
-void ql_conv_direct(int level, const ql_conv_direct_args *a) {
+static void ql_conv_direct_level(int level, const ql_conv_direct_args *a) {
     uint32_t f = ql_cpu_features();
-    if (a->filters == 0) return;
     if (level >= 2 && (f & QL_CPU_AVX512F) && (f & QL_CPU_FMA)) ql_conv_direct_avx512(a);
     else if (level >= 1 && (f & QL_CPU_AVX2) && (f & QL_CPU_FMA)) ql_conv_direct_avx2(a);
     else ql_conv_direct_baseline(a);
+}
+
+static int ql_all_finite(const float *v, size_t n) {
+    for (size_t i = 0; i < n; i++) if (!(v[i] - v[i] == 0)) return 0;    // false for ±inf and NaN
+    return 1;
+}
+
+// Sign output with padding: each image is copied into a zero border so that every
+// column runs the interior blocks (the one-column border path and the two-column tail
+// were a third of cifar3 conv1's time). The zero taps add fma(0, w, acc) = acc + ±0,
+// which changes at most the sign of a zero sum, invisible to (sum + bias ≥ 0), as
+// long as every weight is finite (0 · ∞ would be NaN); otherwise the taps are skipped.
+void ql_conv_direct(int level, const ql_conv_direct_args *a) {
+    if (a->filters == 0 || a->batch == 0) return;
+    const size_t C = a->channels, H = a->height, W = a->width, P = a->padding;
+    const size_t R = C * a->kernel_h * a->kernel_w;
+    float *padded = NULL;
+    if (a->bits && P > 0 && ql_all_finite(a->wt, R * a->filters_padded))
+        padded = calloc(C * (H + 2 * P) * (W + 2 * P), sizeof(float));
+    if (!padded) { ql_conv_direct_level(level, a); return; }
+    const size_t ph = H + 2 * P, pw = W + 2 * P;
+    ql_conv_direct_args one = *a;
+    one.x = padded; one.batch = 1; one.height = ph; one.width = pw; one.padding = 0;
+    for (size_t b = 0; b < a->batch; b++) {
+        for (size_t c = 0; c < C; c++)
+            for (size_t y = 0; y < H; y++)
+                memcpy(padded + (c * ph + y + P) * pw + P, a->x + ((b * C + c) * H + y) * W, W * sizeof(float));
+        one.bits = a->bits + b * a->half_words_per_sample;
+        ql_conv_direct_level(level, &one);
+    }
+    free(padded);
 }

@@ -23,16 +23,14 @@ import Tensors
         Case(c: 4, h: 4, w: 6, k: 33, kh: 3, kw: 3, stride: 2, pad: 1),
     ]
 
-    @Test(arguments: cases)
-    func matchesTheDefinitionOnEveryLevel(_ t: Case) {
-        var rng = SplitMix64(seed: UInt64(t.c * 1000 + t.k))
+    /// The definition on n random images: per output (b, i, j, f) at ((b·OH + i)·OW + j)·ldo + f,
+    /// the fused multiply-add chain, the Double sum and Σ|x·w|.
+    static func definition(_ t: Case, n: Int, ldo: Int, rng: inout SplitMix64)
+        -> (x: [Float], w: [Float], exact: [Float], wide: [Double], magnitude: [Double]) {
         let g = ConvGeometry(channels: t.c, height: t.h, width: t.w, kernelH: t.kh, kernelW: t.kw, stride: t.stride, padding: t.pad)
-        let n = 2, oh = g.outHeight, ow = g.outWidth, r = g.rows
+        let oh = g.outHeight, ow = g.outWidth, r = g.rows
         let x = (0..<(n * t.c * t.h * t.w)).map { _ in rng.nextNormal() }
         let w = (0..<(t.k * r)).map { _ in rng.nextNormal() }
-        let conv = DirectConvolution(weights: w, filters: t.k, geometry: g)
-        let ldo = t.k + 3
-        // The definition, fused multiply-adds in (c, ki, kj) order, and the Double sum.
         var exact = [Float](repeating: 0, count: n * oh * ow * ldo), wide = [Double](repeating: 0, count: exact.count)
         var magnitude = wide
         for b in 0..<n {
@@ -59,6 +57,17 @@ import Tensors
                 }
             }
         }
+        return (x, w, exact, wide, magnitude)
+    }
+
+    @Test(arguments: cases)
+    func matchesTheDefinitionOnEveryLevel(_ t: Case) {
+        var rng = SplitMix64(seed: UInt64(t.c * 1000 + t.k))
+        let g = ConvGeometry(channels: t.c, height: t.h, width: t.w, kernelH: t.kh, kernelW: t.kw, stride: t.stride, padding: t.pad)
+        let n = 2, oh = g.outHeight, ow = g.outWidth
+        let ldo = t.k + 3
+        let (x, w, exact, wide, magnitude) = Self.definition(t, n: n, ldo: ldo, rng: &rng)
+        let conv = DirectConvolution(weights: w, filters: t.k, geometry: g)
         for level: Int32 in [0, 1, 2] {
             var out = [Float](repeating: -7, count: exact.count)
             x.withUnsafeBufferPointer { xp in
@@ -76,6 +85,49 @@ import Tensors
             #expect(mismatches == 0, "level \(level): \(mismatches) outputs differ from the fma definition")
             #expect(far == 0, "level \(level): \(far) outputs further than 1e-6·Σ|x·w| from the Double sum")
             #expect(untouched == 0, "level \(level): \(untouched) values past the filters written")
+        }
+    }
+
+    /// The sign-bit output (the fused epilogue of a layer with no operations before its
+    /// sign quantizer): bit f of position p is (exact + bias[f] ≥ 0), with exact the fma
+    /// definition, on every level; bits past K and an odd sample's padding word are 0.
+    /// Biases include ones that cancel an output exactly (sign(0) = +1) and a NaN (bit 0).
+    @Test(arguments: cases)
+    func signBitsMatchTheDefinitionOnEveryLevel(_ t: Case) {
+        var rng = SplitMix64(seed: UInt64(t.c * 1000 + t.k + 1))
+        let g = ConvGeometry(channels: t.c, height: t.h, width: t.w, kernelH: t.kh, kernelW: t.kw, stride: t.stride, padding: t.pad)
+        let n = 3, positions = g.outHeight * g.outWidth
+        let (x, w, exact, _, _) = Self.definition(t, n: n, ldo: t.k, rng: &rng)
+        var bias = (0..<t.k).map { _ in rng.nextNormal() }
+        bias[0] = -exact[0]                                      // position 0 of filter 0 sums to exactly 0
+        if t.k > 2 { bias[t.k - 1] = .nan }
+        let conv = DirectConvolution(weights: w, filters: t.k, geometry: g)
+        let bits = BitGeometry([t.k, g.outHeight, g.outWidth])
+        for level: Int32 in [0, 1, 2] {
+            var out = [UInt32](repeating: 0xDEAD_BEEF, count: n * 2 * bits.wordsPerSample)
+            x.withUnsafeBufferPointer { xp in
+                bias.withUnsafeBufferPointer { bp in
+                    out.withUnsafeMutableBufferPointer {
+                        conv.runSigns(xp.baseAddress!, batch: n, bias: bp.baseAddress!, into: $0.baseAddress!, bits: bits, level: level)
+                    }
+                }
+            }
+            var wrong = 0
+            for b in 0..<n {
+                for p in 0..<positions {
+                    for word in 0..<bits.wordsPerPosition {
+                        var expected: UInt32 = 0
+                        for f in (word * 32)..<min(t.k, word * 32 + 32) where exact[(b * positions + p) * t.k + f] + bias[f] >= 0 {
+                            expected |= 1 << UInt32(f - word * 32)
+                        }
+                        if out[b * 2 * bits.wordsPerSample + p * bits.wordsPerPosition + word] != expected { wrong += 1 }
+                    }
+                }
+                if bits.halfWordsPerSample % 2 == 1 {
+                    #expect(out[b * 2 * bits.wordsPerSample + bits.halfWordsPerSample] == 0, "level \(level): padding word of sample \(b)")
+                }
+            }
+            #expect(wrong == 0, "level \(level): \(wrong) sign words differ from the definition")
         }
     }
 }

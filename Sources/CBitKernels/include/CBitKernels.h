@@ -47,6 +47,29 @@ void ql_xnor_pack_filters(const uint64_t *w, size_t filters, size_t words, uint6
 void ql_xnor_gemm(int level, const uint64_t *x, const uint64_t *mask, const int32_t *valid, int32_t valid_all,
                   size_t rows, size_t words, const uint64_t *wb, size_t filters, int32_t *out, size_t ldo);
 
+/// Max pooling of NHWC sign bits: output position (y, x) of sample b is the OR of the
+/// window×window input positions (y·S + u, x·S + v), words_per_position words each
+/// (the maximum of ±1 values is +1 when any is). Samples are in_half_words and
+/// out_half_words 32-bit words apart; an odd output count's padding word is zeroed.
+typedef struct {
+    const uint32_t *x; size_t batch, height, width, words_per_position, window, stride;
+    size_t out_height, out_width, in_half_words, out_half_words; uint32_t *y;
+} ql_maxpool_bits_args;
+void ql_maxpool_bits(const ql_maxpool_bits_args *a);
+
+/// Sign bits (NHWC, words_per_position 32-bit words a position, samples
+/// half_words_per_sample apart) to the ±1 floats they stand for, NCHW:
+/// y[(b·channels + c)·positions + p] = bit c of position p ? +1 : −1.
+void ql_bits_to_floats(const uint32_t *x, size_t batch, size_t channels, size_t positions, size_t words_per_position,
+                       size_t half_words_per_sample, float *y);
+
+/// Max pooling of NHWC u8 codes: y[b, y, x, c] = max over the window of x[b, ·, ·, c].
+typedef struct {
+    const uint8_t *x; size_t batch, height, width, channels, window, stride;
+    size_t out_height, out_width; uint8_t *y;
+} ql_maxpool_codes_args;
+void ql_maxpool_codes(const ql_maxpool_codes_args *a);
+
 #endif
 
 #ifndef QUANTLAB_CBITKERNELS_EPILOGUE
@@ -81,12 +104,45 @@ void ql_epilogue(const ql_epilogue_args *a);
 /// with r = (c·KH + ki)·KW + kj, x NCHW, wt the weights [R, filters_padded] (transposed,
 /// zero past `filters`; filters_padded from ql_conv_direct_padded_filters). Level 2 uses
 /// AVX-512, 1 AVX2 + FMA, 0 plain C, each only where the CPU has it; all give the same bits.
+/// With `bits` set, no floats are written: bit k of position p of sample b, in the NHWC
+/// sign-bit layout of ql_epilogue (words_per_position 32-bit words per position, samples
+/// half_words_per_sample words apart, an odd count's padding word zeroed), is
+/// (out + bias[k] ≥ 0), NaN → 0: the epilogue of a layer with no operations fused in.
 typedef struct {
     const float *x; size_t batch, channels, height, width;
     size_t kernel_h, kernel_w, stride, padding, out_height, out_width;
     const float *wt; size_t filters, filters_padded;
     float *out; size_t ldo;
+    const float *bias; uint32_t *bits; size_t words_per_position, half_words_per_sample;
 } ql_conv_direct_args;
 size_t ql_conv_direct_padded_filters(size_t filters);
 void ql_conv_direct(int level, const ql_conv_direct_args *a);
+#endif
+
+#ifndef QUANTLAB_CBITKERNELS_XNOR_CONV
+#define QUANTLAB_CBITKERNELS_XNOR_CONV
+/// Direct binary convolution over NHWC sign bits (xnor_conv.c): for sample b < batch
+/// (x: words_per_position 32-bit words per input position, samples half_words_per_sample
+/// words apart; bits past `channels` 0), output position (i, j) and filter k < filters,
+///     dot = Σ over taps (ki, kj) inside the image, words q < words_per_position, of
+///           32 − 2·popcount(x[(ih·W + iw)·C32 + q] ⊕ wt[((ki·KW + kj)·C32 + q)·filters_padded + k])
+///         = channels · (taps inside) − 2 · Σ popcount(…)
+/// (the ±1 dot product; weights' bits past `channels` 0, filters_padded from
+/// ql_xnor_conv_padded_filters, zero words past `filters`). bits NULL: out[((b·OH + i)·OW
+/// + j)·ldo + k] = dot. Otherwise bit k of the position's words in the NHWC sign-bit
+/// layout of ql_epilogue (out_words_per_position ≤ 64 words a position, samples
+/// out_half_words_per_sample apart, an odd count's padding word zeroed) is
+/// ((float)dot · scale[k] + bias[k] ≥ 0), NaN → 0: ql_epilogue's arithmetic for a layer
+/// with no operations before its sign quantizer. Levels as ql_xnor_gemm (AVX-512
+/// VPOPCNTDQ, else scalar popcnt, else portable C), each only where the CPU has it; all
+/// give the same results.
+typedef struct {
+    const uint32_t *x; size_t batch, half_words_per_sample, channels, words_per_position;
+    size_t height, width, kernel_h, kernel_w, stride, padding, out_height, out_width;
+    const uint32_t *wt; size_t filters, filters_padded;
+    int32_t *out; size_t ldo;
+    const float *scale, *bias; uint32_t *bits; size_t out_words_per_position, out_half_words_per_sample;
+} ql_xnor_conv_args;
+size_t ql_xnor_conv_padded_filters(size_t filters);
+void ql_xnor_conv(int level, const ql_xnor_conv_args *a);
 #endif

@@ -37,15 +37,37 @@ public struct DirectConvolution: Sendable {
     /// 1 AVX2, 0 plain C); every level gives the same bits.
     public func run(_ x: UnsafePointer<Float>, batch: Int, into out: UnsafeMutablePointer<Float>, ldo: Int,
                     level: Int32 = DirectConvolution.bestLevel) {
-        let g = geometry
         precondition(ldo >= filters, "DirectConvolution: ldo \(ldo) < \(filters) filters")
         transposed.withUnsafeBufferPointer { wt in
-            var a = ql_conv_direct_args(
-                x: x, batch: batch, channels: g.channels, height: g.height, width: g.width,
-                kernel_h: g.kernelH, kernel_w: g.kernelW, stride: g.stride, padding: g.padding,
-                out_height: g.outHeight, out_width: g.outWidth,
-                wt: wt.baseAddress!, filters: filters, filters_padded: filtersPadded, out: out, ldo: ldo)
+            var a = arguments(x, batch: batch, wt.baseAddress!)
+            a.out = out; a.ldo = ldo
             ql_conv_direct(level, &a)
         }
+    }
+
+    /// Runs on `batch` NCHW images at `x` and stores only the sign bits of out + bias[k]
+    /// (≥ 0 → 1, NaN → 0) in the NHWC bit layout of `bits` (see `BitGeometry`; the batch's
+    /// first sample at `into`): the packed epilogue of a layer with no operations before
+    /// its sign quantizer, without the float results in memory. Same bits on every level.
+    func runSigns(_ x: UnsafePointer<Float>, batch: Int, bias: UnsafePointer<Float>, into out: UnsafeMutablePointer<UInt32>,
+                  bits: BitGeometry, level: Int32 = DirectConvolution.bestLevel) {
+        precondition(bits.channels == filters && bits.positions == geometry.outHeight * geometry.outWidth,
+                     "DirectConvolution: sign bits of \(bits.channels)×\(bits.positions) for \(filters) filters")
+        transposed.withUnsafeBufferPointer { wt in
+            var a = arguments(x, batch: batch, wt.baseAddress!)
+            a.bias = bias; a.bits = out
+            a.words_per_position = bits.wordsPerPosition; a.half_words_per_sample = 2 * bits.wordsPerSample
+            ql_conv_direct(level, &a)
+        }
+    }
+
+    private func arguments(_ x: UnsafePointer<Float>, batch: Int, _ wt: UnsafePointer<Float>) -> ql_conv_direct_args {
+        let g = geometry
+        var a = ql_conv_direct_args()
+        a.x = x; a.batch = batch; a.channels = g.channels; a.height = g.height; a.width = g.width
+        a.kernel_h = g.kernelH; a.kernel_w = g.kernelW; a.stride = g.stride; a.padding = g.padding
+        a.out_height = g.outHeight; a.out_width = g.outWidth
+        a.wt = wt; a.filters = filters; a.filters_padded = filtersPadded
+        return a
     }
 }

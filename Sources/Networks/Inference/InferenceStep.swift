@@ -1,3 +1,4 @@
+import CBitKernels
 import Tensors
 import Quantization
 
@@ -71,14 +72,7 @@ final class ToFloatStep: InferenceStep {
                 let g = BitGeometry(input.shape)
                 source.bits.withUnsafeBufferPointer { wb in
                     UnsafeRawPointer(wb.baseAddress!).withMemoryRebound(to: UInt32.self, capacity: 2 * wb.count) { half in
-                        for i in 0..<n {
-                            for p in 0..<positions {
-                                let src = half + i * 2 * g.wordsPerSample + p * g.wordsPerPosition
-                                for k in 0..<c {
-                                    f[(i * c + k) * positions + p] = (src[k / 32] >> UInt32(k % 32)) & 1 == 1 ? 1 : -1
-                                }
-                            }
-                        }
+                        ql_bits_to_floats(half, n, c, positions, g.wordsPerPosition, 2 * g.wordsPerSample, f)
                     }
                 }
             case .float:

@@ -1,3 +1,4 @@
+import CBitKernels
 import Tensors
 import Quantization
 
@@ -19,8 +20,10 @@ final class PackedLinear: InferenceStep {
         /// Weight codes [K, R], R in the order the input codes are read: (ki, kj, c) for a
         /// conv, the input's NHWC flattening for a dense layer.
         case int8([Int8])
-        /// Sign bits of the weights in the input's bit layout (per tap or position, C32 words).
+        /// Sign bits of a dense layer's weights in the input's bit layout (per position, C32 words).
         case binary(PackedBinaryFilters)
+        /// Sign bits of a convolution's weights, run directly on the input bits.
+        case binaryConvolution(BinaryConvolution)
     }
 
     let name: String
@@ -38,7 +41,6 @@ final class PackedLinear: InferenceStep {
     private var scratch: [Float]
     private var cols: [Float] = [], result: [Float] = []
     private var rowsU8: [UInt8] = [], acc: [Int32] = []
-    private var bitRows: [UInt64] = [], maskRows: [UInt64] = [], valid: [Int32] = []
 
     init(name: String, geometry: ConvGeometry?, input: ActivationLayout, output: ActivationLayout, filters: Int,
          kernel: Kernel, epilogue: Epilogue) {
@@ -55,6 +57,7 @@ final class PackedLinear: InferenceStep {
         case .float: kernelName = "float sgemm (oneDNN)"
         case .int8: kernelName = "int8 u8×s8→s32 (oneDNN \(CPUDispatch.isaName))"
         case .binary: kernelName = "binary XNOR-popcount (\(XNORLevel.best.name))"
+        case .binaryConvolution: kernelName = "binary XNOR-popcount direct conv (\(BinaryConvolution.levelName(XNORLevel.best)))"
         }
     }
 
@@ -77,6 +80,7 @@ final class PackedLinear: InferenceStep {
                 case .float(let w): runFloat(source, w, n, sink, bitGeometry, sp.baseAddress!)
                 case .int8(let w): runInt8(source, w, n, sink, bitGeometry, sp.baseAddress!)
                 case .binary(let w): runBinary(source, w, n, sink, bitGeometry, sp.baseAddress!)
+                case .binaryConvolution(let w): runBinaryConvolution(source, w, n, sink, bitGeometry, sp.baseAddress!)
                 }
             }
         }
@@ -106,6 +110,14 @@ final class PackedLinear: InferenceStep {
             return
         }
         let r = g.rows, inSize = g.channels * g.height * g.width
+        if let direct, let bg, epilogue.operations.isEmpty, epilogue.scale.isEmpty, epilogue.bias.count == k {
+            // Sign bits straight from the accumulators (bias, ≥ 0): no float results in memory.
+            source.floats.data.withUnsafeBufferPointer { xp in
+            epilogue.bias.withUnsafeBufferPointer { bp in
+                direct.runSigns(xp.baseAddress!, batch: n, bias: bp.baseAddress!, into: sink.halfWords!, bits: bg)
+            } }
+            return
+        }
         if let direct {
             // Position-major [m·P, K] results, read contiguously by the epilogue.
             let m = chunk(n, bytesPerImage: 4 * k * p, budget: 1 << 18)
@@ -181,93 +193,49 @@ final class PackedLinear: InferenceStep {
         } }
     }
 
+    /// A dense layer on sign bits: each sample's bits are already a row (positions × C32 words).
     private func runBinary(_ source: ActivationBuffer, _ w: PackedBinaryFilters, _ n: Int, _ sink: ActivationSink,
                            _ bg: BitGeometry?, _ v: UnsafeMutablePointer<Float>) {
+        let k = filters
+        if acc.count < n * k { acc = [Int32](repeating: 0, count: n * k) }
+        source.bits.withUnsafeBufferPointer { xb in
+            acc.withUnsafeMutableBufferPointer { ap in
+                xnorGemm(x: xb.baseAddress!, mask: nil, valid: nil, validAll: Int32(input.count), rows: n,
+                         filters: w, out: ap.baseAddress!, ldo: k)
+                epilogue.finish(.int32(ap.baseAddress!), ld: k, rows: n, firstRow: 0, positions: 1, bitGeometry: bg,
+                                scratch: v, into: sink)
+            }
+        }
+    }
+
+    private func runBinaryConvolution(_ source: ActivationBuffer, _ w: BinaryConvolution, _ n: Int, _ sink: ActivationSink,
+                                      _ bg: BitGeometry?, _ v: UnsafeMutablePointer<Float>) {
         let k = filters, p = positions
         let gi = BitGeometry(input.shape)
         source.bits.withUnsafeBufferPointer { xb in
-            guard let g = geometry else {
-                // Dense: each sample's bits are already a row (positions × C32 words).
-                if acc.count < n * k { acc = [Int32](repeating: 0, count: n * k) }
-                acc.withUnsafeMutableBufferPointer { ap in
-                    xnorGemm(x: xb.baseAddress!, mask: nil, valid: nil, validAll: Int32(input.count), rows: n,
-                             filters: w, out: ap.baseAddress!, ldo: k)
-                    epilogue.finish(.int32(ap.baseAddress!), ld: k, rows: n, firstRow: 0, positions: 1, bitGeometry: bg,
-                                    scratch: v, into: sink)
-                }
+        UnsafeRawPointer(xb.baseAddress!).withMemoryRebound(to: UInt32.self, capacity: 2 * xb.count) { x in
+            if let bg, bg.wordsPerPosition <= 64, epilogue.operations.isEmpty,
+               epilogue.scale.count == k, epilogue.bias.count == k {
+                // Sign bits straight from the accumulators: no int32 results in memory.
+                epilogue.scale.withUnsafeBufferPointer { sp in
+                epilogue.bias.withUnsafeBufferPointer { bp in
+                    w.runSigns(x, batch: n, input: gi, scale: sp.baseAddress!, bias: bp.baseAddress!,
+                               into: sink.halfWords!, output: bg)
+                } }
                 return
             }
-            let words = w.words
-            let m = chunk(n, bytesPerImage: 16 * p * words, budget: 1 << 18)
-            if bitRows.count < m * p * words { bitRows = [UInt64](repeating: 0, count: m * p * words) }
-            if maskRows.count < m * p * words { maskRows = [UInt64](repeating: 0, count: m * p * words) }
-            if valid.count < m * p { valid = [Int32](repeating: 0, count: m * p) }
+            let m = chunk(n, bytesPerImage: 4 * p * k, budget: 1 << 18)
             if acc.count < m * p * k { acc = [Int32](repeating: 0, count: m * p * k) }
-            bitRows.withUnsafeMutableBufferPointer { rb in
-            maskRows.withUnsafeMutableBufferPointer { mb in
-            valid.withUnsafeMutableBufferPointer { vb in
             acc.withUnsafeMutableBufferPointer { ap in
                 var start = 0
                 while start < n {
                     let c = min(m, n - start)
-                    bitRowsOf(xb.baseAddress! + start * gi.wordsPerSample, batch: c, g, gi, words: words,
-                              rows: rb.baseAddress!, masks: mb.baseAddress!, valid: vb.baseAddress!)
-                    xnorGemm(x: rb.baseAddress!, mask: mb.baseAddress!, valid: vb.baseAddress!, rows: c * p,
-                             filters: w, out: ap.baseAddress!, ldo: k)
+                    w.run(x + start * 2 * gi.wordsPerSample, batch: c, input: gi, into: ap.baseAddress!, ldo: k)
                     epilogue.finish(.int32(ap.baseAddress!), ld: k, rows: c * p, firstRow: start * p, positions: p,
                                     bitGeometry: bg, scratch: v, into: sink)
                     start += c
                 }
-            } } } }
-        }
-    }
-}
-
-/// The bit rows of a convolution over sign bits (im2row for bits): row (image, oh, ow)
-/// holds, tap by tap (ki, kj), the C32 words of input position (oh·S − P + ki,
-/// ow·S − P + kj), zero outside the image; its mask has the C channel bits of the taps
-/// inside the image, and valid = C · (taps inside). Rows are `words` 64-bit words.
-func bitRowsOf(_ x: UnsafePointer<UInt64>, batch n: Int, _ g: ConvGeometry, _ gi: BitGeometry, words: Int,
-               rows: UnsafeMutablePointer<UInt64>, masks: UnsafeMutablePointer<UInt64>, valid: UnsafeMutablePointer<Int32>) {
-    let oh = g.outHeight, ow = g.outWidth, c32 = gi.wordsPerPosition
-    let c = g.channels, kw = g.kernelW
-    var channelMask = [UInt32](repeating: ~0, count: c32)
-    if c % 32 != 0 { channelMask[c32 - 1] = (UInt32(1) << UInt32(c % 32)) - 1 }
-    UnsafeRawPointer(x).withMemoryRebound(to: UInt32.self, capacity: 2 * n * gi.wordsPerSample) { xs in
-    UnsafeMutableRawPointer(rows).withMemoryRebound(to: UInt32.self, capacity: 2 * n * oh * ow * words) { rs in
-    UnsafeMutableRawPointer(masks).withMemoryRebound(to: UInt32.self, capacity: 2 * n * oh * ow * words) { ms in
-    channelMask.withUnsafeBufferPointer { cm in
-        for b in 0..<n {
-            let image = xs + b * 2 * gi.wordsPerSample
-            for i in 0..<oh {
-                for j in 0..<ow {
-                    let row = (b * oh + i) * ow + j
-                    var dst = rs + row * 2 * words, msk = ms + row * 2 * words
-                    var taps = 0
-                    for ki in 0..<g.kernelH {
-                        let ih = i * g.stride - g.padding + ki
-                        for kj in 0..<kw {
-                            let iw = j * g.stride - g.padding + kj
-                            // Element loops, not update(from:count:): a tap is one or two
-                            // words, and a memmove call per tap cost more than the GEMM.
-                            if ih >= 0 && ih < g.height && iw >= 0 && iw < g.width {
-                                let src = image + (ih * g.width + iw) * c32
-                                for q in 0..<c32 { dst[q] = src[q]; msk[q] = cm[q] }
-                                taps += 1
-                            } else {
-                                for q in 0..<c32 { dst[q] = 0; msk[q] = 0 }
-                            }
-                            dst += c32; msk += c32
-                        }
-                    }
-                    let used = g.kernelH * kw * c32
-                    if used < 2 * words {
-                        (rs + row * 2 * words + used).update(repeating: 0, count: 2 * words - used)
-                        (ms + row * 2 * words + used).update(repeating: 0, count: 2 * words - used)
-                    }
-                    valid[row] = Int32(taps * c)
-                }
             }
-        }
-    } } } }
+        } }
+    }
 }

@@ -1,3 +1,4 @@
+import CBitKernels
 import Tensors
 
 /// Max pooling on codes or sign bits, NHWC. Exact against pooling the floats: the
@@ -29,50 +30,24 @@ final class PackedMaxPool: InferenceStep {
         let k = window.size, st = window.stride
         switch input {
         case .codes:
-            let c = s[0]
             out.withSink(output, batch: n) { sink in
                 source.codes.withUnsafeBufferPointer { cb in
-                    let dst = sink.codes!
-                    for i in 0..<n {
-                        let image = cb.baseAddress! + i * h * w * c
-                        for y in 0..<oh {
-                            for x in 0..<ow {
-                                let o = dst + ((i * oh + y) * ow + x) * c
-                                o.update(from: image + ((y * st) * w + x * st) * c, count: c)
-                                for a in 0..<k {
-                                    for b in 0..<k where a + b > 0 {
-                                        let p = image + ((y * st + a) * w + x * st + b) * c
-                                        for ch in 0..<c { o[ch] = Swift.max(o[ch], p[ch]) }
-                                    }
-                                }
-                            }
-                        }
-                    }
+                    var a = ql_maxpool_codes_args()
+                    a.x = cb.baseAddress!; a.batch = n; a.height = h; a.width = w; a.channels = s[0]
+                    a.window = k; a.stride = st; a.out_height = oh; a.out_width = ow; a.y = sink.codes!
+                    ql_maxpool_codes(&a)
                 }
             }
         case .bits:
             let gi = BitGeometry(s), go = BitGeometry(output.shape)
-            let c32 = gi.wordsPerPosition
             out.withSink(output, batch: n) { sink in
                 source.bits.withUnsafeBufferPointer { wb in
                     UnsafeRawPointer(wb.baseAddress!).withMemoryRebound(to: UInt32.self, capacity: 2 * wb.count) { half in
-                        for i in 0..<n {
-                            let image = half + i * 2 * gi.wordsPerSample
-                            let dstImage = sink.halfWords! + i * 2 * go.wordsPerSample
-                            for y in 0..<oh {
-                                for x in 0..<ow {
-                                    let o = dstImage + (y * ow + x) * c32
-                                    for j in 0..<c32 { o[j] = 0 }
-                                    for a in 0..<k {
-                                        for b in 0..<k {
-                                            let p = image + ((y * st + a) * w + x * st + b) * c32
-                                            for j in 0..<c32 { o[j] |= p[j] }
-                                        }
-                                    }
-                                }
-                            }
-                            if go.halfWordsPerSample % 2 == 1 { dstImage[go.halfWordsPerSample] = 0 }
-                        }
+                        var a = ql_maxpool_bits_args()
+                        a.x = half; a.batch = n; a.height = h; a.width = w; a.words_per_position = gi.wordsPerPosition
+                        a.window = k; a.stride = st; a.out_height = oh; a.out_width = ow
+                        a.in_half_words = 2 * gi.wordsPerSample; a.out_half_words = 2 * go.wordsPerSample; a.y = sink.halfWords!
+                        ql_maxpool_bits(&a)
                     }
                 }
             }

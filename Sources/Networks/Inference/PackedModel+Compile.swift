@@ -141,7 +141,11 @@ extension PackedModel {
             fallthrough
         case .bits where codes?.scheme == .binary:
             if case .bits = layout, let codes {
-                kernel = .binary(PackedWeights.binaryFilters(codes.codes, filters: k, channels: channels, positions: positions))
+                if let geometry {
+                    kernel = .binaryConvolution(BinaryConvolution(codes: codes.codes, filters: k, geometry: geometry))
+                } else {
+                    kernel = .binary(PackedWeights.binaryFilters(codes.codes, filters: k, channels: channels, positions: positions))
+                }
                 scale = PackedWeights.rowScales(codes.scales, filters: k)
                 break
             }
