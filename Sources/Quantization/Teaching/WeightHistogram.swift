@@ -80,7 +80,7 @@ public struct WeightHistogram: Equatable, Sendable, CustomStringConvertible {
             let len = n == 0 ? 0 : max(1, Int((Double(n) / Double(peak) * Double(barWidth)).rounded()))
             return String(repeating: "#", count: len).padding(toLength: barWidth, withPad: " ", startingAt: 0)
         }
-        let num = { (x: Double) in String(format: "%-10.4g", x) }
+        let num = { (x: Double) in self.pad(Quantity.value.format(x), 10) }
         let countWidth = max(6, String(peak).count)
         let column = countWidth + 1 + barWidth
         var lines = [title]
