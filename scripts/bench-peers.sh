@@ -39,7 +39,7 @@ if [ -z "$python" ]; then python=$(bash scripts/venvs.sh peer)/bin/python; fi
 precisions="w32a32 w8a8 w8a8g8 w8a8gbf16 w4a4 w1a1"
 raw=$(mktemp "${TMPDIR:-/tmp}/bench-peers.XXXXXX")
 trap 'rm -f "$raw"' EXIT
-load() { echo "# load average $(cut -d' ' -f1-3 /proc/loadavg) ($1)"; }
+load() { echo "# load average $(cut -d' ' -f1-3 /proc/loadavg) ($1)" >&2; }   # progress goes to stderr, the table to stdout
 # Every figure goes to $raw as "round key value" (images per CPU-second unless the key says
 # otherwise) and to the terminal as it arrives.
 quantlab_round() {  # quantlab_round ROUND NET
@@ -83,7 +83,7 @@ awk -v rounds="$rounds" -v load="$(cut -d' ' -f1-3 /proc/loadavg)" -v date="$(da
     return sprintf("%.2f×%s", mean(a) / mean(b), mean(a) / mean(b) >= target ? "" : " (below)")
   }
   END {
-    printf "\nbench-peers.sh, %s, %d round%s A B A B, load average at the end %s; release, one thread.\n\n", date, rounds, rounds == 1 ? "" : "s", load
+    printf "\nbench-peers.sh, %s, %d round%s of quantlab then peer (A B A B …), load average at the end %s; release, one thread.\n\n", date, rounds, rounds == 1 ? "" : "s", load
     print "| training, images per CPU-second | cifar3 | fmnist2 |"
     print "|---|---|---|"
     printf "| PyTorch eager fp32 | %s | %s |\n", cell("cifar3.peer.fp32"), cell("fmnist2.peer.fp32")
@@ -101,7 +101,7 @@ awk -v rounds="$rounds" -v load="$(cut -d' ' -f1-3 /proc/loadavg)" -v date="$(da
     split("w8a8:1.25 w8a8g8:2 w8a8gbf16:0 w4a4:0 w1a1:0", rs, " ")
     for (i = 1; i <= 5; i++) {
       split(rs[i], pt, ":"); p = pt[1]; t = pt[2]
-      printf "| %s / own fp32 | %s | %s | %s |\n", p, t > 0 ? "≥ " t : "—", ratio("cifar3." p ".1trial.cpu", "cifar3.w32a32.1trial.cpu", t), ratio("fmnist2." p ".1trial.cpu", "fmnist2.w32a32.1trial.cpu", t)
+      printf "| %s / own fp32 | %s | %s | %s |\n", p, (t > 0 ? "≥ " t : "—"), ratio("cifar3." p ".1trial.cpu", "cifar3.w32a32.1trial.cpu", t), ratio("fmnist2." p ".1trial.cpu", "fmnist2.w32a32.1trial.cpu", t)
     }
     for (i = 1; i <= 2; i++) {
       p = i == 1 ? "w4a4" : "w1a1"
@@ -118,6 +118,6 @@ awk -v rounds="$rounds" -v load="$(cut -d' ' -f1-3 /proc/loadavg)" -v date="$(da
     for (i = 1; i <= 2; i++) for (j = 1; j <= 5; j++) {
       k = "infer." nets[i] "." ips[j]
       t = ips[j] == "w8a8" ? 2.5 : ips[j] == "w1a1" ? 5 : 0
-      printf "| %s %s | %s | %s | %s | %s |\n", nets[i], ips[j], cell(k ".packed"), cell(k ".float"), ratio(k ".packed", k ".float", t), t > 0 ? "≥ " t : "—"
+      printf "| %s %s | %s | %s | %s | %s |\n", nets[i], ips[j], cell(k ".packed"), cell(k ".float"), ratio(k ".packed", k ".float", t), (t > 0 ? "≥ " t : "—")
     }
   }' "$raw"
