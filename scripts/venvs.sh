@@ -4,6 +4,7 @@
 #
 #   bash scripts/venvs.sh kernel   # .venv-kernel: jupyter_client, jupyter_kernel_test, nbconvert, nbclient (scripts/test-kernel.sh)
 #   bash scripts/venvs.sh qonnx    # .venv-qonnx: qonnx, onnx, onnxruntime (scripts/test-qonnx.sh)
+#   bash scripts/venvs.sh peer     # .venv-peer: torch, brevitas (scripts/bench-peers.sh; about 5.4 GB, not in CI)
 #
 # Prints the environment's path. scripts/test.sh runs both while the compiler has the CPU.
 set -euo pipefail
@@ -19,5 +20,6 @@ case "${1:-}" in
   kernel) ensure .venv-kernel "jupyter_client, jupyter_kernel_test, nbconvert, nbclient, nbformat" \
             jupyter_client jupyter_kernel_test nbconvert nbclient nbformat ;;
   qonnx) ensure .venv-qonnx "qonnx, onnx, onnxruntime" qonnx onnx onnxruntime ;;
-  *) echo "usage: $0 kernel|qonnx" >&2; exit 2 ;;
+  peer) ensure .venv-peer "torch, brevitas" torch brevitas ;;
+  *) echo "usage: $0 kernel|qonnx|peer" >&2; exit 2 ;;
 esac

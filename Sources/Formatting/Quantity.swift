@@ -21,6 +21,7 @@ import Foundation
 /// | pValue       | probability           | `0.0267`, `0.00738`, `< 0.0001` | `p`               |
 /// | share        | fraction 0…1          | `18.8` (`18.8%` in prose)       | `%`               |
 /// | ratio        | dimensionless         | `0.0143`, `0.519`, `1234.567` (≥ 3 significant digits) | |
+/// | value        | a weight or activation value | `0.1234`, `-0.5`, `0.00001234`, `12346` (4 significant digits, no trailing zeros) | `value` |
 ///
 /// Rates (sensitivity's points lost per unit saved) divide by `rateUnit`: per KiB, per
 /// million BOPs or MACs, per µJ, so the denominator is the unit the tables show.
@@ -31,6 +32,11 @@ import Foundation
 public enum Quantity: String, CaseIterable, Sendable {
     case parameters, macs, bops, memory, compression, energy, accuracy, points, throughput, seconds, trainingTime
     case loss, coefficient, pValue, share, ratio
+    /// A weight or activation value of the teaching views: a quantizer level, a histogram
+    /// bin edge, a step or a clip. As `%.4g` printed them (4 significant digits, trailing
+    /// zeros dropped, `0.5`, `-0.1234`, `-1 1`) except that a weight of `1.234e-05` reads
+    /// `0.00001234` and `1.235e+04` reads `12346`: never scientific notation.
+    case value
 
     /// The table column header (unit included where the cells carry none).
     public var header: String {
@@ -51,6 +57,7 @@ public enum Quantity: String, CaseIterable, Sendable {
         case .pValue: return "p"
         case .share: return "%"
         case .ratio: return "ratio"
+        case .value: return "value"
         }
     }
 
@@ -73,6 +80,7 @@ public enum Quantity: String, CaseIterable, Sendable {
         case .pValue: return "p-value"
         case .share: return "share (%)"
         case .ratio: return "ratio"
+        case .value: return "value"
         }
     }
 
@@ -154,6 +162,7 @@ public enum Quantity: String, CaseIterable, Sendable {
         case .pValue: return v < 0.0001 ? "< 0.0001" : Quantity.significant(v, digits: 3, minimumDecimals: 3)
         case .share: return String(format: "%.1f", scaled(v))
         case .ratio: return Quantity.significant(v, digits: 3, minimumDecimals: 3)
+        case .value: return Quantity.trimmingZeros(Quantity.significant(v, digits: 4, minimumDecimals: 0))
         }
     }
 
@@ -194,6 +203,16 @@ public enum Quantity: String, CaseIterable, Sendable {
             text = String(format: "%.\(decimals - 1)f", v)
         }
         return text
+    }
+
+    /// Fixed-point text without the zeros that end its decimals (and without a bare
+    /// point): "0.5000" → "0.5", "12.00" → "12", "-0.1230" → "-0.123".
+    static func trimmingZeros(_ text: String) -> String {
+        guard text.contains(".") else { return text }
+        var t = Substring(text)
+        while t.hasSuffix("0") { t = t.dropLast() }
+        if t.hasSuffix(".") { t = t.dropLast() }
+        return String(t)
     }
 
     /// An integer with comma thousands separators: 105962 → "105,962", −1234 → "−1,234".

@@ -101,12 +101,37 @@ public enum BLAS {
 
     /// Set by the first `warmUp` (atomically: two threads calling it run one warm-up).
     private static let warmed = Atomic<Bool>(false)
+    /// Set by the first `generateKernels`.
+    private static let generated = Atomic<Bool>(false)
 
-    /// One 512×512×512 GEMM through each library. OpenBLAS runs 1.5–3.6× slower
-    /// for the whole process if its first sgemm is small (DESIGN.md); oneDNN
-    /// generates its kernels on first use.
+    /// oneDNN's one-time cost, paid here rather than inside a timed region: its first
+    /// GEMM of the process, whatever the size, generates the JIT kernels, 33–55 ms of
+    /// CPU on this machine (a C program: an 8×8×8 `dnnl_sgemm` first took 33 ms, the
+    /// 512³ one after it 2.7 ms). That was half of every process's start-up while
+    /// `Startup` warmed up eagerly, though most processes (help, data, config, the
+    /// fuzz's command lines) never run a GEMM; now a trial calls this before it
+    /// starts its clock, so the first epoch's measured CPU time does not carry it.
+    /// `perf` names these samples `__itt_pt_write`: libdnnl is stripped and the
+    /// generator's code follows that exported two-instruction function.
+    /// The kernels do not depend on the first call's shape, so results do not either.
+    public static func generateKernels() {
+        guard generated.compareExchange(expected: false, desired: true, ordering: .relaxed).exchanged else { return }
+        let a = [Float](repeating: 0, count: 8 * 8)
+        var c = a
+        a.withUnsafeBufferPointer { ap in
+            c.withUnsafeMutableBufferPointer { cp in
+                sgemm(m: 8, n: 8, k: 8, a: ap.baseAddress!, lda: 8, b: ap.baseAddress!, ldb: 8, c: cp.baseAddress!, ldc: 8)
+            }
+        }
+    }
+
+    /// One 512×512×512 GEMM through each library, for `quantlab bench`, which times
+    /// them: OpenBLAS runs 1.5–3.6× slower for the whole process if its first sgemm
+    /// is small (DESIGN.md; only `bench sgemm` still calls OpenBLAS), and oneDNN
+    /// generates its kernels on first use (`generateKernels`).
     public static func warmUp() {
         guard warmed.compareExchange(expected: false, desired: true, ordering: .relaxed).exchanged else { return }
+        generateKernels()
         let n = 512
         let a = [Float](repeating: 0.5, count: n * n)
         var c = [Float](repeating: 0, count: n * n)

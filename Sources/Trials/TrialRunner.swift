@@ -94,6 +94,7 @@ public enum TrialRunner {
                        emit: (TrialEvent) -> Void) -> TrialOutcome {
         let t = job.trainer
         var outcome = TrialOutcome(name: t.configuration.name, status: .done, divergedEpoch: nil, epochs: [])
+        BLAS.generateKernels()   // once per process, before any epoch's clock starts
         emit(.started(job: j, name: t.configuration.name, epochs: job.epochs))
         while t.epochsDone < job.epochs {
             if let limit = job.stopAfterEpochs, t.epochsDone >= limit {

@@ -5,15 +5,16 @@ import Tensors
 
 /// What every entry point does first.
 enum Startup {
-    /// UTF-8 locale (or libedit drops non-ASCII input), line-buffered stdout,
-    /// one BLAS thread (trials run side by side instead, for bit-identical
-    /// results) and the 512³ warm-up sgemm (OpenBLAS stays slow for the whole
-    /// process if its first sgemm is small).
+    /// UTF-8 locale (or libedit drops non-ASCII input), line-buffered stdout and
+    /// one BLAS thread (trials run side by side instead, for bit-identical results).
+    /// No GEMM warm-up: oneDNN's kernel generation (33–55 ms of CPU, half of a
+    /// process's start-up) waits for the first trial (`BLAS.generateKernels`), and
+    /// `bench` warms up both libraries itself; the session header's cpu and BLAS lines
+    /// (cpuid, oneDNN's ISA) need no GEMM.
     static func prepare() {
         setUTF8Locale()
         setvbuf(ql_stdout(), nil, _IOLBF, 0)
         BLAS.setThreads(1)
-        BLAS.warmUp()
     }
 
     /// The user's locale if it is UTF-8, else C.UTF-8 for character handling.

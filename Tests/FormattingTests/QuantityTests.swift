@@ -91,6 +91,25 @@ import Testing
         #expect(Quantity.ratio.format(0.00001234) == "0.0000123")
     }
 
+    /// Teaching views' values read as `%.4g` printed them wherever that had no exponent
+    /// (so the golden transcripts keep their numbers), and in plain decimals where it had.
+    @Test func valuesReadAsFourSignificantDigitsWithoutExponents() {
+        var v = 1.0e-4
+        while v < 9.9e3 {
+            for x in [v, -v, v * 1.000049, v * 0.99996] where abs(x) >= 1e-4 && abs(x) < 9999.5 {
+                #expect(Quantity.value.format(x) == String(format: "%.4g", x), "\(x)")
+            }
+            v *= 1.37
+        }
+        #expect(Quantity.value.format(0) == "0")
+        #expect(Quantity.value.format(0.5) == "0.5")
+        #expect(Quantity.value.format(-0.06667) == "-0.06667")
+        #expect(Quantity.value.format(0.99996) == "1")
+        #expect(Quantity.value.format(1.234e-5) == "0.00001234")     // %.4g: 1.234e-05
+        #expect(Quantity.value.format(-3.0e-7) == "-0.0000003")       // %.4g: -3e-07
+        #expect(Quantity.value.format(12345.6) == "12346")            // %.4g: 1.235e+04
+    }
+
     @Test func meanAndSDOverSeeds() {
         // mean 0.9, sample sd of (0.89, 0.91) = 0.01414.
         #expect(Quantity.accuracy.meanSD([0.89, 0.91]) == "0.9000 ± 0.0141")

@@ -92,7 +92,7 @@ private final class Bench {
         s.ok("config remove c")
         s.ok("config add c m w2a2")
         guard case .success(let out) = s.notebook.execute("trial show c") else { Issue.record("trial show c"); return }
-        #expect(out.text == "no results yet; try: trial run all epochs=2")
+        #expect(out.text == "no results in this session yet; try: trial run all epochs=2")
     }
 
     /// `all` means every configuration: a configuration named all could never be named alone.

@@ -25,6 +25,7 @@ import Testing
         trial run all epochs=2 batch=16
         trial run fp epochs=2 batch=16
         trial show
+        trial show store=yes
         trial final all epochs=2 batch=16
         trial run w4a4-ends8 epochs=2 batch=16 seeds=2
         correlate predictors=yes
@@ -131,7 +132,7 @@ import Testing
     /// Columns of names, words and small integers (not quantities with units).
     static let plain: Set<String> = ["config", "precision", "layer", "kind", "W", "A in", "mult", "spec", "output", "status", "run",
                                      "epoch", "epochs", "n", "seeds", "rank", "predictor", "picked", "best", "on front", "search",
-                                     "chosen", "step", "assignment", "weight bits", "bytes"]
+                                     "chosen", "step", "assignment", "weight bits", "bytes", "session", "line", "id"]
 
     @Test func everyTableUsesTheSharedUnits() throws {
         let transcript = try Self.transcript()

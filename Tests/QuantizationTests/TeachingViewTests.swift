@@ -48,3 +48,22 @@ import Testing
         #expect(h.description == expected, "\n\(h.description)")
     }
 }
+
+/// Tiny weights (a layer trained with strong weight decay, a late layer of a deep net)
+/// print in plain decimals through Formatting.Quantity.value, never `1.234e-05`.
+@Suite struct TeachingViewValueFormatTests {
+    @Test func tinyWeightsPrintWithoutExponents() {
+        // k = 3, max|w| = 3e-5: s = 1e-5, levels −3e-5 … 3e-5.
+        let w: [Float] = [0.5e-5, -1.5e-5, 3.0e-5, 2.5e-5, -0.25e-5, 1.0e-5]
+        let l = levels(UniformWeightQuantizer(bits: 3), weights: w)
+        #expect(l.description == "7 levels: -0.00003 -0.00002 -0.00001 0 0.00001 0.00002 0.00003\n5 of 7 used in this tensor")
+        let explanation = QuantizerExplanation.weights(l)
+        #expect(explanation.contains("s = max|w|/3 = 0.00001") && explanation.contains("clip ±0.00003"), "\(explanation)")
+        let h = weightHistogram(name: "conv1.weight", weights: w, channels: 1, quantizer: UniformWeightQuantizer(bits: 3))
+        // Bins centred on the levels, 0.0000025 wide; the edge columns widen to fit the digits.
+        #expect(h.description.contains("\n  1  -0.00003125 -0.00002875      0 "), "\(h.description)")
+        for text in [l.description, explanation, h.description] {
+            #expect(!text.contains("e-0") && !text.contains("e+0"), "\(text)")
+        }
+    }
+}

@@ -1,6 +1,7 @@
 import Foundation
 import Analysis
 import Datasets
+import Formatting
 import Networks
 import Quantization
 import Tensors
@@ -63,7 +64,7 @@ enum ActivationProbe {
             text.append(h.description + "\n" + explanation(p.quantizer, clip: clip, learnedClip: config.options.pact))
             results.append("activations \(config.name) \(p.layer) a\(p.quantizer.precision.token) values \(h.count) clip \(clip.map { f4(Double($0)) } ?? "-") "
                            + "above \(f6(h.clippedAbove)) below \(f6(h.clippedBelow))")
-            let marks = clip.map { [(x: Double($0), label: "c = " + String(format: "%.4g", Double($0)))] } ?? []
+            let marks = clip.map { [(x: Double($0), label: "c = " + Quantity.value.format(Double($0)))] } ?? []
             svgs.append(SVGPlot.histogram(edges: h.histogram.edges, before: h.histogram.before, after: h.histogram.after,
                                           title: "\(config.name) \(p.layer) activations (a\(p.quantizer.precision.token)), \(n) \(splitName) images",
                                           xLabel: "activation value", names: ("entering the quantizer", "after quantization"),

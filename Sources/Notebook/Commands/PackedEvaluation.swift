@@ -14,6 +14,7 @@ struct PackedEvaluation {
     let plan: [String]
 
     init(packed model: PackedModel, float reference: Sequential, split: Split, normalization n: ModelArchiveHeader.InputNormalization) {
+        BLAS.generateKernels()   // oneDNN's one-time kernel generation outside both timings
         let norm = Normalization(mean: n.mean, std: n.std)
         let perSample = reference.shapes.reduce(reference.inputShape.reduce(1, *)) { $0 + $1.reduce(1, *) }
         let batch = max(1, min(500, (1 << 24) / max(perSample, 1)))

@@ -55,6 +55,7 @@ struct RunDriver {
                 lowRuns[j] = try store.beginRun(record)
             }
         }
+        ws.state.ownRuns[store.path, default: []].formUnion(runIDs + lowRuns.values)
         let outcomes = try execute(names: jobs.map { $0.trainer.configuration.name }, runIDs: runIDs, store: store) { events in
             if let slurm { return try SlurmRun.submit(jobs, request: slurm, driver: self, runIDs: runIDs, lowRunIDs: lowRuns, store: store, events: events) }
             let interrupt = ws.interrupt

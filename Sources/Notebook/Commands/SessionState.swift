@@ -87,6 +87,9 @@ public final class SessionState {
     var slurm = SlurmOptions()
     var storePath = "quantlab.db"
     var sessionName: String?
+    /// Ids of the runs this session began, by results-store file (resolved path): what
+    /// `trial show` tells apart from other sessions' runs in the same file.
+    var ownRuns: [String: Set<Int64>] = [:]
     private var openStore: ResultsStore?
     /// Cost reports by configuration definition: computed once per definition.
     private var costs: [String: CostReport] = [:]

@@ -57,15 +57,24 @@ enum TrialCommands {
                 return CommandOutput(text: ws.state.settings.text + "\nslurm: " + slurm.text, results: ["settings \(ws.state.settings.text)"])
             },
             CommandSpec(
-                group: "trial", verb: "show", synopsis: "trial show [CONFIG…]",
-                abstract: "Show the session's trial and final results per configuration and epoch.",
+                group: "trial", verb: "show", synopsis: "trial show [CONFIG…] [store=yes]",
+                abstract: "Show the session's trial and final results per configuration and epoch; store=yes: every run in the results store.",
                 discussion: """
                 A configuration run again keeps its earlier runs here, numbered, the latest marked; later
                 commands (correlate, plots, pareto) use the latest. Every run is also a row of the store's runs table.
                 A dual-precision network's low mode (NAME@w2a2) follows the network.
+                A session's results are what its own commands trained, so a replay shows what the recording showed.
+                The results store (quantlab.db) also keeps the runs of earlier sessions in this folder; they are
+                not this session's results (correlate, pareto and plots never mix them in), and a note under the
+                table counts them and names their sessions. store=yes lists every run of the store, one line each,
+                labelled with the session and the line of sessions/SESSION.qlab that started it ("this session"
+                for this one's), with its last validation and its test accuracy; CONFIG… narrows it to those names.
+                Under replay the note is left out, so a replay prints the same whatever else the store holds;
+                neither the note nor store=yes is a recorded result, so replay --verify never compares them.
                 """,
-                completes: [.configs]
+                options: ["store"], completes: [.configs]
             ) { inv, ws in
+                if try inv.bool("store") == true { return CommandOutput(try OtherSessionRuns.table(ws, names: inv.words)) }
                 // A dual network's low mode (NAME@w2a2) follows the network, as in correlate and compare.
                 let chosen = inv.words.isEmpty ? ws.state.configs : try ws.state.configs(inv.words)
                 let names = ws.state.analysisConfigs.filter { a in chosen.contains { $0.name == a.name || $0.lowMode?.name == a.name } }.map(\.name)
@@ -94,7 +103,8 @@ enum TrialCommands {
                     }
                 }
                 let methods = trained.isEmpty ? "" : "\ntrained by the configurations' methods (latest runs):\n" + trained.joined(separator: "\n")
-                return CommandOutput(t.rows.isEmpty ? "no results yet; try: trial run all epochs=2" : t.render() + methods)
+                let text = t.rows.isEmpty ? "no results in this session yet; try: trial run all epochs=2" : t.render() + methods
+                return CommandOutput(text + (OtherSessionRuns.note(ws, sessionHasResults: !t.rows.isEmpty).map { "\n" + $0 } ?? ""))
             },
         ]
     }

@@ -56,7 +56,7 @@ public struct ActivationHistogram: Sendable {
         let pct = { (f: Double) in String(format: "%.2f%%", 100 * f) }
         switch precision {
         case .bits:
-            let c = String(format: "%.4g", Double(clip ?? 0))
+            let c = Quantity.value.format(Double(clip ?? 0))
             return "clipped: \(pct(clippedAbove)) of the values above c = \(c) (set to c, no gradient), "
                 + "\(pct(clippedBelow)) below 0 (set to 0)."
         case .binary:

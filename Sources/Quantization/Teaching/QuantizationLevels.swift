@@ -51,7 +51,7 @@ public struct QuantizationLevels: Equatable, Sendable, CustomStringConvertible {
 
     /// "−0.3 −0.2 … 0.2 0.3": at most `ends` values at each end.
     static func abbreviated(_ v: [Float], ends: Int = 4) -> String {
-        let text = { (x: Float) in String(format: "%.4g", Double(x)) }
+        let text = { (x: Float) in Quantity.value.format(Double(x)) }
         if v.count <= 2 * ends + 1 { return v.map(text).joined(separator: " ") }
         return (v.prefix(ends).map(text) + ["…"] + v.suffix(ends).map(text)).joined(separator: " ")
     }

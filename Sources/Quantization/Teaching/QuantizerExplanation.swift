@@ -1,4 +1,5 @@
 import Foundation
+import Formatting
 
 /// One plain line under each teaching view: what the levels are, the step, the clip.
 public enum QuantizerExplanation {
@@ -16,7 +17,7 @@ public enum QuantizerExplanation {
     public static func weights(_ l: QuantizationLevels, binaryConnect: Bool = false) -> String {
         let per = l.groups.count > 1 ? " (channel 1; every output channel has its own)" : " (one for the tensor)"
         let g = l.values
-        let f = { (x: Float) in String(format: "%.4g", Double(x)) }
+        let f = { (x: Float) in Quantity.value.format(Double(x)) }
         switch l.precision {
         case .float:
             return "No quantization: the layer computes with its float32 weights."
@@ -52,8 +53,8 @@ public enum QuantizerExplanation {
             }
             let step = c / Float(top)
             return "activations \(k)-bit: \(top + 1) levels: " + QuantizationLevels.abbreviated(l.values) + "\n"
-                + "q(x) = (c/\(top))·round(clamp(x, 0, c)·\(top)/c) with clip c = \(String(format: "%.4g", Double(c))) (\(how)): "
-                + "step \(String(format: "%.4g", Double(step))), values below 0 become 0 and above c become c."
+                + "q(x) = (c/\(top))·round(clamp(x, 0, c)·\(top)/c) with clip c = \(Quantity.value.format(Double(c))) (\(how)): "
+                + "step \(Quantity.value.format(Double(step))), values below 0 become 0 and above c become c."
         }
     }
 }

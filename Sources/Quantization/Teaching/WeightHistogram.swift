@@ -80,15 +80,17 @@ public struct WeightHistogram: Equatable, Sendable, CustomStringConvertible {
             let len = n == 0 ? 0 : max(1, Int((Double(n) / Double(peak) * Double(barWidth)).rounded()))
             return String(repeating: "#", count: len).padding(toLength: barWidth, withPad: " ", startingAt: 0)
         }
-        let num = { (x: Double) in String(format: "%-10.4g", x) }
+        // Edge columns 10 wide, wider when tiny weights need more digits (-0.00003125).
+        let edgeText = edges.map { Quantity.value.format($0) }
+        let edgeWidth = max(10, edgeText.map(\.count).max() ?? 0)
+        let num = { (b: Int) in self.pad(edgeText[b], edgeWidth) }
         let countWidth = max(6, String(peak).count)
         let column = countWidth + 1 + barWidth
         var lines = [title]
-        lines.append("bin  " + "from".padding(toLength: 11, withPad: " ", startingAt: 0)
-                     + "to".padding(toLength: 11, withPad: " ", startingAt: 0)
+        lines.append("bin  " + pad("from", edgeWidth + 1) + pad("to", edgeWidth + 1)
                      + pad("before", column) + "  " + "after")
         for b in before.indices {
-            let row = String(format: "%3d  ", b + 1) + num(edges[b]) + " " + num(edges[b + 1]) + " "
+            let row = String(format: "%3d  ", b + 1) + num(b) + " " + num(b + 1) + " "
                 + leftPad(before[b], countWidth) + " " + bar(before[b]) + "  "
                 + leftPad(after[b], countWidth) + " " + bar(after[b])
             lines.append(row.replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression))
