@@ -42,6 +42,13 @@ import Quantization
         return c
     }
 
+    /// Q(dy) as the first `quantize` of a g8 quantizer seeded as `conv` seeds its layers.
+    static func quantized(_ dy: Tensor) -> Tensor {
+        let q = GradientQuantizer(.int8, seed: 77)
+        dy.data.withUnsafeBufferPointer { q.quantize($0.baseAddress!, count: dy.count) }
+        return Tensor(shape: dy.shape, data: q.values)
+    }
+
     @Test func notation() {
         #expect(LayerPrecision("w8a8g8") == LayerPrecision(weight: .bits(8), activation: .bits(8), gradient: .int8))
         #expect(LayerPrecision("W4A4GBF16")?.gradient == .bf16)
@@ -125,7 +132,9 @@ import Quantization
         #expect(low.lastForwardWasInteger == vnni)
         #expect(low.lastBackwardInteger.weights == vnni, "\(label): weight gradient in integers")
         #expect(low.lastBackwardInteger.input == (vnni && !perChannel), "\(label): input gradient in integers")
-        let q = Tensor(shape: dy.shape, data: low.gradientQuantizer.values)
+        // Q(dY) by the definition (`quantize`, the layer's seed): the layer's K-major codes
+        // must be these, rearranged.
+        let q = Self.quantized(dy)
         #expect(q.data != dy.data)
         let twin = Self.conv(w, b, weights: { UniformWeightQuantizer(bits: 8, perChannel: perChannel) }, gradient: .float)
         Self.close(g8, Self.gradients(twin, x, q), relative: 1e-5, "conv g8 \(label)")
@@ -135,8 +144,38 @@ import Quantization
         let g8f = Self.gradients(first, xf, dy)
         #expect(!first.lastBackwardInteger.weights)
         let floatTwin = Self.conv(w, b, weights: { UniformWeightQuantizer(bits: 8) }, gradient: .float)
-        Self.close(g8f, Self.gradients(floatTwin, xf, Tensor(shape: dy.shape, data: first.gradientQuantizer.values)),
+        Self.close(g8f, Self.gradients(floatTwin, xf, Self.quantized(dy)),
                    relative: 1e-5, "conv g8 float input")
+    }
+
+    /// Stride 2 and padding 0 keep the column path (dcols = codes(W)ᵀ · codes(dY), col2im)
+    /// for g8 and gbf16; stride 1 with padding 0 and 2 (kernel 3) take the transposed
+    /// convolution with other borders. All against the float backward on Q(dY).
+    @Test(arguments: [(2, 1), (1, 0), (1, 2), (2, 0)])
+    func conv2DStridesAndPaddings(stride: Int, padding: Int) {
+        let (x, aq) = Self.gridInput([2, 3, 7, 6], seed: 31)
+        let w = randomTensor([5, 3, 3, 3], seed: 32, scale: 0.3), b = randomTensor([5], seed: 33)
+        func layer(_ gp: GradientPrecision) -> Conv2D {
+            let c = Conv2D(name: "c", weight: w, bias: b, stride: stride, padding: padding)
+            c.weightQuantizer = UniformWeightQuantizer(bits: 8)
+            c.gradientQuantizer = GradientQuantizer(gp, seed: 77)
+            c.integerInput = aq
+            return c
+        }
+        let shape = try! layer(.float).outputShape(for: [3, 7, 6])
+        let dy = randomTensor([2] + shape, seed: 34)
+        let g8 = Self.gradients(layer(.int8), x, dy)
+        Self.close(g8, Self.gradients(layer(.float), x, Self.quantized(dy)), relative: 1e-5, "conv g8 stride \(stride) padding \(padding)")
+        let round = { (t: Tensor) in Tensor(shape: t.shape, data: t.data.map(BFloat16.rounded)) }
+        let bf = layer(.bf16)
+        let gb = Self.gradients(bf, x, dy)
+        let twin = Conv2D(name: "c", weight: round(Tensor(shape: w.shape, data: bf.qweight)), bias: b, stride: stride, padding: padding)
+        let gt = Self.gradients(twin, round(x), round(dy))
+        // The weight gradient is of Q(W) passed straight through: compare dQ(W) via the input only.
+        assertClose(gb.input, gt.input, rtol: 0, atol: 1e-4 * max(gt.input.reduce(Float(0)) { max($0, abs($1)) }, 1e-12),
+                    "conv bf16 input gradient stride \(stride) padding \(padding)")
+        assertClose(gb.bias, gt.bias, rtol: 0, atol: 1e-4 * max(gt.bias.reduce(Float(0)) { max($0, abs($1)) }, 1e-12),
+                    "conv bf16 bias gradient stride \(stride) padding \(padding)")
     }
 
     /// gbf16 conv on bf16-exact weights and input: equals the float backward over

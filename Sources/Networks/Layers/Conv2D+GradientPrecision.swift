@@ -5,10 +5,18 @@ import Quantization
 // `GradientPrecision`). Legend as in Conv2D.swift; per chunk of m images, np = m·P:
 //
 //   gbf16:  dQ(W) += bf16(dY)[K, np] · bf16(cols)ᵀ       dcols = bf16(Q(W))ᵀ · bf16(dY)
-//   g8:     dQ(W) += s_x·s_g · rows(codes x)ᵀ · codes(dY)ᵀ   (u8 × s8 → s32; when the
+//   g8:     dQ(W) += s_x·s_g · rows(codes x)ᵀ · codes(dY)     (u8 × s8 → s32; when the
 //             forward ran in integers, else a float GEMM over s_g·codes(dY))
-//           dcols  = s_w·s_g · codes(W)ᵀ · codes(dY)         (s8 × s8 → s32; when Q(W)
-//             has one scale, else a float GEMM over Q(W))
+//           dx = s_w·s_g · (rows(codes dY) ⊛ flipped codes(W))  (stride 1: the transposed
+//             convolution, u8 × s8 → s32 over K·KH·KW, straight into the input's shape)
+//           or dcols = s_w·s_g · codes(W)ᵀ · codes(dY) and col2im (other strides), or a
+//             float GEMM over Q(W) (per-channel scales)
+//
+// g8 quantizes dY once, straight into NHWC codes (`GradientQuantizer.quantizeNHWC`):
+// the layout both integer GEMMs read, with the bias gradient's code sums on the way.
+// The transposed convolution replaced dcols = codes(W)ᵀ · codes(dY) (inner dimension
+// only K: oneDNN ran it at 20–45 GOP/s against 130–290 for the transposed convolution,
+// cifar3 conv2/conv3 shapes, one thread) and its col2im over R × np int32 columns.
 //
 // Every use of dY, the bias gradient included, reads Q(dY): the result equals the
 // float backward applied to Q(dY) (and, for bf16, to the bf16-rounded operands) up to
@@ -22,18 +30,13 @@ extension Conv2D {
         let chunk = chunkSize(batch: n, rows: r, plane: p)
         let inSize = g.channels * g.height * g.width
         let gq = gradientQuantizer, precision = gq.precision
-        dy.data.withUnsafeBufferPointer { gq.quantize($0.baseAddress!, count: dy.count) }
         let quantized = weightQuantizer.transformsWeights
         if quantized && dq.count != kk * r { dq = [Float](repeating: 0, count: kk * r) }
         if quantized { dq.withUnsafeMutableBufferPointer { $0.update(repeating: 0) } }
         if cols.count < r * chunk * p { cols = [Float](repeating: 0, count: r * chunk * p) }
-        if kmajor.count < kk * chunk * p { kmajor = [Float](repeating: 0, count: kk * chunk * p) }
-        if needsInputGradient {
-            dx.reshapeForOverwrite(x.shape)
-            dx.fill(0)
-        }
         let wsrc = quantized ? qweight : weight.value.data
         let s = lowPrecision
+        let taps = g.kernelH * g.kernelW, channels = g.channels
         // Which GEMMs run in integers (g8).
         var weightScale: Float?
         if precision == .int8 && needsInputGradient {
@@ -42,6 +45,10 @@ extension Conv2D {
             }
             if !CPUDispatch.int8GEMMIsExact(maxA: 255, maxB: 127, k: kk) { weightScale = nil }
         }
+        // The input gradient as a transposed convolution (stride 1, padding < kernel).
+        let transposable = needsInputGradient && g.stride == 1 && g.padding < g.kernelH
+        let transposed = transposable && (precision == .bf16 || (weightScale != nil
+            && CPUDispatch.int8GEMMIsExact(maxA: 255, maxB: 127, k: kk * taps)))
         var inputGrid: ActivationGrid?
         if precision == .int8, lastForwardWasInteger, let grid = lastGrid, codes.count >= n * inSize,
            CPUDispatch.int8GEMMIsExact(maxA: grid.maxCode, maxB: 127, k: chunk * p) {
@@ -49,6 +56,17 @@ extension Conv2D {
         }
         lastBackwardInteger = (inputGrid != nil, weightScale != nil)
         let floatGradient = precision == .int8 && (inputGrid == nil || (needsInputGradient && weightScale == nil))
+        if needsInputGradient {
+            dx.reshapeForOverwrite(x.shape)
+            if !transposed { dx.fill(0) }   // the transposed convolution writes every element
+        }
+        dy.data.withUnsafeBufferPointer { dp in
+            if precision == .int8 {
+                gq.quantizeNHWC(dp.baseAddress!, images: n, channels: kk, plane: p, values: floatGradient)
+            } else {
+                gq.quantize(dp.baseAddress!, count: dy.count)
+            }
+        }
         switch precision {
         case .bf16:
             LowPrecisionScratch.reserve(&s.gradBits, kk * chunk * p)
@@ -57,13 +75,26 @@ extension Conv2D {
             wsrc.withUnsafeBufferPointer { wp in
                 s.weightBits.withUnsafeMutableBufferPointer { BFloat16.convert(wp.baseAddress!, into: $0.baseAddress!, count: kk * r) }
             }
+            if transposed {
+                LowPrecisionScratch.reserve(&s.flippedBits, channels * taps * kk)
+                s.weightBits.withUnsafeBufferPointer { wb in
+                    s.flippedBits.withUnsafeMutableBufferPointer {
+                        flippedFilters(wb.baseAddress!, filters: kk, channels: channels, kernel: kernel, into: $0.baseAddress!)
+                    }
+                }
+            }
         case .int8:
-            LowPrecisionScratch.reserve(&s.gradCodes, kk * chunk * p)
             if inputGrid != nil {
                 LowPrecisionScratch.reserve(&rowsU8, chunk * p * r)
                 LowPrecisionScratch.reserve(&s.accW, r * kk)
             }
-            if weightScale != nil { LowPrecisionScratch.reserve(&s.accX, r * chunk * p) }
+            if transposed {
+                LowPrecisionScratch.reserve(&s.gradRows, chunk * g.height * g.width * taps * kk)
+                LowPrecisionScratch.reserve(&s.accX, chunk * inSize)
+                loadFlippedCodes(channels: channels, taps: taps)
+            } else if weightScale != nil {
+                LowPrecisionScratch.reserve(&s.accX, r * chunk * p)
+            }
         case .float: break
         }
         // Bias gradient: Σ Q(dY) per channel (s_g · Σ codes for g8, exact in integers).
@@ -71,11 +102,7 @@ extension Conv2D {
         if bias != nil {
             for k in 0..<kk {
                 if precision == .int8 {
-                    var sum = 0
-                    gq.codes.withUnsafeBufferPointer { cp in
-                        for i in 0..<n { let row = cp.baseAddress! + (i * kk + k) * p; for j in 0..<p { sum &+= Int(row[j]) } }
-                    }
-                    biasGrad[k] = gq.scale * Float(sum)
+                    biasGrad[k] = gq.scale * Float(gq.channelSums[k])
                 } else {
                     gq.values.withUnsafeBufferPointer { vp in
                         for i in 0..<n { biasGrad[k] += LayerBuffers.sum(vp.baseAddress! + (i * kk + k) * p, count: p) }
@@ -89,47 +116,47 @@ extension Conv2D {
         if needsInputGradient { dx.data = [] }
         let codeScale = inputGrid.map { $0.step * gq.scale } ?? 0
         let dxScale = (weightScale ?? 0) * gq.scale
-        let taps = g.kernelH * g.kernelW, channels = g.channels
         x.data.withUnsafeBufferPointer { xp in
         wsrc.withUnsafeBufferPointer { wp in
         gq.values.withUnsafeBufferPointer { vp in
         cols.withUnsafeMutableBufferPointer { cp in
-        kmajor.withUnsafeMutableBufferPointer { kp in
         target.withUnsafeMutableBufferPointer { tp in
         dxData.withUnsafeMutableBufferPointer { dxp in
             var start = 0
             while start < n {
                 let m = min(chunk, n - start), np = m * p
-                if floatGradient || precision == .bf16 {
-                    kMajorChunk(vp.baseAddress!, start: start, images: m, channels: kk, plane: p, into: kp.baseAddress!)
-                }
+                let dxChunk = needsInputGradient ? dxp.baseAddress! + start * inSize : nil
                 switch precision {
                 case .bf16:
-                    im2col(xp.baseAddress! + start * inSize, batch: m, g, into: cp.baseAddress!)
                     s.gradBits.withUnsafeMutableBufferPointer { gb in
                     s.inputBits.withUnsafeMutableBufferPointer { ib in
                     s.weightBits.withUnsafeBufferPointer { wb in
                         gq.bits.withUnsafeBufferPointer { kMajorChunk($0.baseAddress!, start: start, images: m, channels: kk, plane: p, into: gb.baseAddress!) }
-                        BFloat16.convert(cp.baseAddress!, into: ib.baseAddress!, count: r * np)
+                        im2colBF16(xp.baseAddress! + start * inSize, batch: m, g, into: ib.baseAddress!, scratch: &s.floatColumns)
                         BFloat16.gemm(transB: true, m: kk, n: r, k: np, a: gb.baseAddress!, lda: np,
                                       b: ib.baseAddress!, ldb: np, beta: 1, c: tp.baseAddress!, ldc: r)
-                        if needsInputGradient {
+                        if let dxChunk, transposed {
+                            gq.bits.withUnsafeBufferPointer {
+                                transposedInputGradientBF16($0.baseAddress!, start: start, images: m, g, into: dxChunk)
+                            }
+                        } else if let dxChunk {
                             BFloat16.gemm(transA: true, m: r, n: np, k: kk, a: wb.baseAddress!, lda: r,
                                           b: gb.baseAddress!, ldb: np, c: cp.baseAddress!, ldc: np)
-                            col2im(cp.baseAddress!, batch: m, g, into: dxp.baseAddress! + start * inSize)
+                            col2im(cp.baseAddress!, batch: m, g, into: dxChunk)
                         }
                     } } }
                 case .int8:
-                    s.gradCodes.withUnsafeMutableBufferPointer { gc in
-                        gq.codes.withUnsafeBufferPointer { kMajorChunk($0.baseAddress!, start: start, images: m, channels: kk, plane: p, into: gc.baseAddress!) }
+                    // This chunk of Q(dY), NHWC: codes [np, K] (and s_g·codes where float GEMMs read them).
+                    gq.codes.withUnsafeBufferPointer { allCodes in
+                        let gc = allCodes.baseAddress! + start * p * kk, gv = vp.baseAddress! + start * p * kk
                         if inputGrid != nil {
-                            // dQ(W)ᵀ[(ki,kj,c), K] = rowsᵀ · codes(dY)ᵀ, scattered to [K, (c,ki,kj)].
+                            // dQ(W)ᵀ[(ki,kj,c), K] = rowsᵀ · codes(dY), scattered to [K, (c,ki,kj)].
                             codes.withUnsafeBufferPointer { xc in
                             rowsU8.withUnsafeMutableBufferPointer { rp in
                             s.accW.withUnsafeMutableBufferPointer { ap in
                                 im2row(xc.baseAddress! + start * inSize, batch: m, g, into: rp.baseAddress!)
-                                gemmU8S8S32(transA: true, transB: true, m: r, n: kk, k: np, a: rp.baseAddress!, lda: r,
-                                            b: gc.baseAddress!, ldb: np, c: ap.baseAddress!, ldc: kk)
+                                gemmU8S8S32(transA: true, m: r, n: kk, k: np, a: rp.baseAddress!, lda: r,
+                                            b: gc, ldb: kk, c: ap.baseAddress!, ldc: kk)
                                 for t in 0..<taps {
                                     for c in 0..<channels {
                                         let src = ap.baseAddress! + (t * channels + c) * kk
@@ -140,31 +167,111 @@ extension Conv2D {
                             } } }
                         } else {
                             im2col(xp.baseAddress! + start * inSize, batch: m, g, into: cp.baseAddress!)
-                            sgemm(transB: true, m: kk, n: r, k: np, a: kp.baseAddress!, lda: np,
+                            sgemm(transA: true, transB: true, m: kk, n: r, k: np, a: gv, lda: kk,
                                   b: cp.baseAddress!, ldb: np, beta: 1, c: tp.baseAddress!, ldc: r)
                         }
-                        guard needsInputGradient else { return }
-                        if weightScale != nil {
+                        guard let dxChunk else { return }
+                        if transposed {
+                            transposedInputGradient(gc, images: m, g, scale: dxScale, into: dxChunk)
+                        } else if weightScale != nil {
                             s.weightCodes.withUnsafeBufferPointer { wc in
                             s.accX.withUnsafeMutableBufferPointer { ap in
-                                gemmS8S8S32(transA: true, m: r, n: np, k: kk, a: wc.baseAddress!, lda: r,
-                                            b: gc.baseAddress!, ldb: np, c: ap.baseAddress!, ldc: np)
+                                gemmS8S8S32(transA: true, transB: true, m: r, n: np, k: kk, a: wc.baseAddress!, lda: r,
+                                            b: gc, ldb: kk, c: ap.baseAddress!, ldc: np)
                                 for i in 0..<(r * np) { cp[i] = Float(ap[i]) * dxScale }
                             } }
+                            col2im(cp.baseAddress!, batch: m, g, into: dxChunk)
                         } else {
-                            sgemm(transA: true, m: r, n: np, k: kk, a: wp.baseAddress!, lda: r,
-                                  b: kp.baseAddress!, ldb: np, c: cp.baseAddress!, ldc: np)
+                            sgemm(transA: true, transB: true, m: r, n: np, k: kk, a: wp.baseAddress!, lda: r,
+                                  b: gv, ldb: kk, c: cp.baseAddress!, ldc: np)
+                            col2im(cp.baseAddress!, batch: m, g, into: dxChunk)
                         }
-                        col2im(cp.baseAddress!, batch: m, g, into: dxp.baseAddress! + start * inSize)
                     }
                 case .float: preconditionFailure("lowPrecisionBackward: float gradients take the float path")
                 }
                 start += m
             }
-        } } } } } } }
+        } } } } } }
         if quantized { dq = target } else { weight.grad.data = target }
         if needsInputGradient { dx.data = dxData }
         if let bias { for k in 0..<kk { bias.grad.data[k] += biasGrad[k] } }
         if quantized { addStraightThrough(dq, of: weightQuantizer, into: weight, channels: kk) }
+    }
+
+    /// The flipped weight codes of the transposed convolution (`flippedFilters` of
+    /// `weightCodes`) and compensation[c] = 128 · Σ flipped[c, ·] (the + 128 of the u8
+    /// gradient rows).
+    private func loadFlippedCodes(channels: Int, taps: Int) {
+        let s = lowPrecision, kk = filters, row = taps * kk
+        LowPrecisionScratch.reserve(&s.flippedCodes, channels * row)
+        LowPrecisionScratch.reserve(&s.compensation, channels)
+        s.weightCodes.withUnsafeBufferPointer { wc in
+        s.flippedCodes.withUnsafeMutableBufferPointer { fp in
+        s.compensation.withUnsafeMutableBufferPointer { comp in
+            flippedFilters(wc.baseAddress!, filters: kk, channels: channels, kernel: kernel, into: fp.baseAddress!)
+            for c in 0..<channels {
+                var sum: Int32 = 0
+                for i in 0..<row { sum &+= Int32(fp[c * row + i]) }
+                comp[c] = 128 &* sum
+            }
+        } } }
+    }
+
+    /// gbf16 dx of m images (NCHW, overwritten) = the transposed convolution of bf16(dY)
+    /// (chunk images start..<start + m of the NCHW bits) with the flipped bf16(Q(W)):
+    /// one bf16 GEMM [m·H·W, KH·KW·K] × [KH·KW·K, C], fp32 accumulation, then to NCHW.
+    /// (The dcols GEMM it replaces, inner dimension K, ran 2.7–4× slower: cifar3 conv2
+    /// and conv3 shapes, oneDNN, one thread; and it saves the col2im.)
+    private func transposedInputGradientBF16(_ bits: UnsafePointer<UInt16>, start: Int, images m: Int, _ g: ConvGeometry,
+                                             into dx: UnsafeMutablePointer<Float>) {
+        let s = lowPrecision, kk = filters, c = g.channels, hw = g.height * g.width, p = g.outHeight * g.outWidth
+        let row = g.kernelH * g.kernelW * kk
+        LowPrecisionScratch.reserve(&s.gradBitsNHWC, m * p * kk)
+        LowPrecisionScratch.reserve(&s.gradRowBits, m * hw * row)
+        if s.transposedOut.count < m * hw * c { s.transposedOut = [Float](repeating: 0, count: m * hw * c) }
+        s.gradBitsNHWC.withUnsafeMutableBufferPointer { gn in
+        s.gradRowBits.withUnsafeMutableBufferPointer { rp in
+        s.flippedBits.withUnsafeBufferPointer { fp in
+        s.transposedOut.withUnsafeMutableBufferPointer { op in
+            nhwcChunk(bits, start: start, images: m, channels: kk, plane: p, into: gn.baseAddress!)
+            im2rowBF16(gn.baseAddress!, batch: m, channels: kk, height: g.outHeight, width: g.outWidth,
+                       kernel: g.kernelH, padding: g.kernelH - 1 - g.padding, into: rp.baseAddress!)
+            BFloat16.gemm(transB: true, m: m * hw, n: c, k: row, a: rp.baseAddress!, lda: row,
+                          b: fp.baseAddress!, ldb: row, c: op.baseAddress!, ldc: c)
+            for i in 0..<m {
+                let src = op.baseAddress! + i * hw * c, dst = dx + i * c * hw
+                for ch in 0..<c {
+                    let d = dst + ch * hw
+                    for j in 0..<hw { d[j] = src[j * c + ch] }
+                }
+            }
+        } } } }
+    }
+
+    /// dx of m images (NCHW, overwritten) = scale · Σ over (ki, kj, k) of
+    /// codes(dY)[i + ki − P', j + kj − P', k] · flipped[c, (ki, kj, k)], P' = KH − 1 − P:
+    /// one u8 × s8 GEMM [m·H·W, KH·KW·K] × [KH·KW·K, C] on the + 128 rows, less the
+    /// compensation, then the scale on the way to NCHW. Exact in integers.
+    private func transposedInputGradient(_ gc: UnsafePointer<Int8>, images m: Int, _ g: ConvGeometry, scale: Float,
+                                         into dx: UnsafeMutablePointer<Float>) {
+        let s = lowPrecision, kk = filters, c = g.channels, hw = g.height * g.width
+        let row = g.kernelH * g.kernelW * kk
+        s.gradRows.withUnsafeMutableBufferPointer { rp in
+        s.flippedCodes.withUnsafeBufferPointer { fp in
+        s.compensation.withUnsafeBufferPointer { comp in
+        s.accX.withUnsafeMutableBufferPointer { ap in
+            im2rowOffset(gc, batch: m, channels: kk, height: g.outHeight, width: g.outWidth,
+                         kernel: g.kernelH, padding: g.kernelH - 1 - g.padding, into: rp.baseAddress!)
+            gemmU8S8S32(transB: true, m: m * hw, n: c, k: row, a: rp.baseAddress!, lda: row,
+                        b: fp.baseAddress!, ldb: row, c: ap.baseAddress!, ldc: c)
+            // [m, H·W, C] → [m, C, H·W].
+            for i in 0..<m {
+                let src = ap.baseAddress! + i * hw * c, dst = dx + i * c * hw
+                for ch in 0..<c {
+                    let d = dst + ch * hw, off = comp[ch]
+                    for j in 0..<hw { d[j] = Float(src[j * c + ch] &- off) * scale }
+                }
+            }
+        } } } }
     }
 }

@@ -5,13 +5,20 @@ import Quantization
 /// Dense+GradientPrecision.swift), grown on first use and reused, so a training step
 /// allocates nothing after the first batch.
 final class LowPrecisionScratch {
-    var gradCodes: [Int8] = []       // Q(∂L/∂y) codes, the GEMM's layout
+    var floatColumns: [Float] = []   // float columns of the portable column passes
     var gradBits: [UInt16] = []      // bf16 ∂L/∂y, the GEMM's layout
     var inputBits: [UInt16] = []     // bf16 input (columns for a conv)
     var weightBits: [UInt16] = []    // bf16 Q(W)
     var weightCodes: [Int8] = []     // Q(W) / s_w, when Q(W) has one scale
     var accW: [Int32] = []           // integer weight gradient
     var accX: [Int32] = []           // integer input gradient
+    var flippedCodes: [Int8] = []    // codes(W) of the transposed convolution [C, (ki, kj, K)]
+    var compensation: [Int32] = []   // 128 · Σ flippedCodes per input channel
+    var gradRows: [UInt8] = []       // u8 rows of the gradient codes (transposed convolution)
+    var flippedBits: [UInt16] = []   // bf16 Q(W) of the transposed convolution [C, (ki, kj, K)]
+    var gradBitsNHWC: [UInt16] = []  // bf16 ∂L/∂y of a chunk, NHWC
+    var gradRowBits: [UInt16] = []   // bf16 rows of ∂L/∂y (transposed convolution)
+    var transposedOut: [Float] = []  // the transposed convolution's output [m·H·W, C]
 
     /// Grows `a` to at least `n` elements.
     static func reserve<T: BinaryInteger>(_ a: inout [T], _ n: Int) {
@@ -34,6 +41,31 @@ final class LowPrecisionScratch {
             }
         }
         return bad ? nil : s
+    }
+}
+
+/// dst[i·P + j, k] = src[(start + i), k, j] for i < m: a batch chunk [m, K, P] of an
+/// NCHW tensor as NHWC [m·P, K].
+func nhwcChunk<T>(_ src: UnsafePointer<T>, start: Int, images m: Int, channels k: Int, plane p: Int,
+                  into dst: UnsafeMutablePointer<T>) {
+    for i in 0..<m {
+        for c in 0..<k {
+            let s = src + ((start + i) * k + c) * p, d = dst + i * p * k + c
+            for j in 0..<p { d[j * k] = s[j] }
+        }
+    }
+}
+
+/// The flipped filters of a transposed convolution: dst[c, (ki, kj, k)] =
+/// src[k, c, KH−1−ki, KW−1−kj] for src [K, C, KH, KW] (square kernel).
+func flippedFilters<T>(_ src: UnsafePointer<T>, filters kk: Int, channels: Int, kernel: Int, into dst: UnsafeMutablePointer<T>) {
+    let taps = kernel * kernel, row = taps * kk
+    for c in 0..<channels {
+        for t in 0..<taps {
+            let ki = t / kernel, kj = t % kernel
+            let s = src + (c * kernel + (kernel - 1 - ki)) * kernel + (kernel - 1 - kj)
+            for k in 0..<kk { dst[c * row + t * kk + k] = s[k * channels * taps] }
+        }
     }
 }
 

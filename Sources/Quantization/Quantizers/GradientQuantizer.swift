@@ -55,7 +55,7 @@ public final class GradientQuantizer {
                 let words = 2 * ((n + 7) / 8)
                 if draws.count < words { draws = [UInt64](repeating: 0, count: words) }
                 draws.withUnsafeMutableBufferPointer { dp in
-                    for j in 0..<words { dp[j] = r.next() }
+                    Self.fillDraws(&r, dp.baseAddress!, count: words)
                     codes.withUnsafeMutableBufferPointer { cp in
                         values.withUnsafeMutableBufferPointer { vp in
                             ql_stochastic_codes_avx512(g, n, inverse, s, dp.baseAddress!, cp.baseAddress!, vp.baseAddress!)
@@ -73,6 +73,77 @@ public final class GradientQuantizer {
             }
             rng = r
         }
+    }
+
+    /// `8` only: the codes of `quantize` (the same draws, so the same codes and scale),
+    /// written NHWC (channel fastest) for a convolution's backward GEMMs in one pass:
+    /// g is an NCHW gradient [n, K, P], codes[(i·P + j)·K + k] its code at (i, k, j).
+    /// `channelSums[k]` = Σ codes of channel k over the batch (the bias gradient is
+    /// scale · channelSums[k], exact). `values` = scale·codes in the same layout when
+    /// `values` is true; otherwise its contents are unspecified.
+    public func quantizeNHWC(_ g: UnsafePointer<Float>, images n: Int, channels k: Int, plane p: Int, values wantValues: Bool) {
+        precondition(precision == .int8, "quantizeNHWC: only 8-bit gradients have codes")
+        let count = n * k * p
+        if codes.count != count { codes = [Int8](repeating: 0, count: count); values = [Float](repeating: 0, count: count) }
+        channelSums = [Int](repeating: 0, count: k)
+        // The vector kernel sums a channel's codes in Int32 lanes: |sum| ≤ 127·n·P.
+        guard vectorKernel, 127 * n * p <= Int(Int32.max) else {
+            // The definition: `quantize` (portable loop), then the NHWC copy and sums.
+            let vector = vectorKernel
+            vectorKernel = false
+            quantize(g, count: count)
+            vectorKernel = vector
+            let plain = codes, plainValues = values
+            plain.withUnsafeBufferPointer { cp in
+            plainValues.withUnsafeBufferPointer { vp in
+            codes.withUnsafeMutableBufferPointer { dp in
+            values.withUnsafeMutableBufferPointer { dv in
+                for i in 0..<n {
+                    for c in 0..<k {
+                        for j in 0..<p {
+                            let src = (i * k + c) * p + j, dst = (i * p + j) * k + c
+                            dp[dst] = cp[src]; dv[dst] = vp[src]
+                            channelSums[c] += Int(cp[src])
+                        }
+                    }
+                }
+            } } } }
+            return
+        }
+        let m = Kernels.absMax(g, count: count)
+        scale = m.isFinite && m > 0 ? m / 127 : 0
+        let s = scale, inverse = s > 0 ? 127 / m : 0
+        let words = 2 * ((count + 7) / 8)
+        if draws.count < words { draws = [UInt64](repeating: 0, count: words) }
+        var sums = [Int32](repeating: 0, count: k)
+        draws.withUnsafeMutableBufferPointer { dp in
+            Self.fillDraws(&rng, dp.baseAddress!, count: words)
+            // Element i takes 16-bit word i of the draws (little-endian), as in `quantize`.
+            UnsafeRawPointer(dp.baseAddress!).withMemoryRebound(to: UInt16.self, capacity: 4 * words) { u in
+                codes.withUnsafeMutableBufferPointer { cp in
+                sums.withUnsafeMutableBufferPointer { sp in
+                    ql_grad_codes_nhwc_avx512(g, n, k, p, inverse, u, cp.baseAddress!, sp.baseAddress!)
+                    // s·code: the product `quantize` forms (the code is exact as a float).
+                    if wantValues { values.withUnsafeMutableBufferPointer { ql_codes_to_values_avx512(cp.baseAddress!, count, s, $0.baseAddress!) } }
+                } }
+            }
+        }
+        for c in 0..<k { channelSums[c] = Int(sums[c]) }
+    }
+
+    /// Σ codes per channel of the last `quantizeNHWC`.
+    public private(set) var channelSums: [Int] = []
+
+    /// dst[j] = rng.next(), j < count: the AVX-512 kernel (eight stream positions at a
+    /// time) where the CPU has it and `vectorKernel` is on, else the loop.
+    static func fillDraws(_ rng: inout SplitMix64, _ dst: UnsafeMutablePointer<UInt64>, count: Int) {
+        guard Tensors.Kernels.hasAVX512 else {
+            for j in 0..<count { dst[j] = rng.next() }
+            return
+        }
+        var state = rng.state
+        ql_splitmix64_fill_avx512(&state, dst, count)
+        rng = SplitMix64(seed: state)
     }
 
     /// codes[i] = clamp(⌊g[i]·inverse + u⌋, −127, 127) (NaN → 0), values[i] = scale·codes[i],

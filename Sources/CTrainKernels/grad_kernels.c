@@ -1,0 +1,204 @@
+#include "grad_kernels.h"
+#include <immintrin.h>
+
+// Products and sums stay separate roundings, as in the Swift definitions (no FMA).
+#pragma clang fp contract(off)
+
+#define AVX512 __attribute__((target("avx512f,avx512bw,avx512vl")))
+
+AVX512 void ql_splitmix64_fill_avx512(uint64_t *state, uint64_t *dst, size_t count) {
+    const uint64_t gamma = 0x9E3779B97F4A7C15ull;
+    uint64_t s = *state;
+    const __m512i steps = _mm512_setr_epi64(1, 2, 3, 4, 5, 6, 7, 8);
+    const __m512i g = _mm512_set1_epi64((long long)gamma);
+    const __m512i m1 = _mm512_set1_epi64((long long)0xBF58476D1CE4E5B9ull);
+    const __m512i m2 = _mm512_set1_epi64((long long)0x94D049BB133111EBull);
+    const __m512i g8 = _mm512_set1_epi64((long long)(gamma * 8));
+    // Lane l holds the state after l + 1 steps.
+    __m512i x = _mm512_add_epi64(_mm512_set1_epi64((long long)s), _mm512_mullox_epi64(steps, g));
+    size_t i = 0;
+    for (; i + 8 <= count; i += 8) {
+        __m512i z = x;
+        z = _mm512_mullox_epi64(_mm512_xor_si512(z, _mm512_srli_epi64(z, 30)), m1);
+        z = _mm512_mullox_epi64(_mm512_xor_si512(z, _mm512_srli_epi64(z, 27)), m2);
+        _mm512_storeu_si512(dst + i, _mm512_xor_si512(z, _mm512_srli_epi64(z, 31)));
+        x = _mm512_add_epi64(x, g8);
+    }
+    s += gamma * (uint64_t)i;
+    for (; i < count; i++) {
+        s += gamma;
+        uint64_t z = s;
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+        dst[i] = z ^ (z >> 31);
+    }
+    *state = s;
+}
+
+/// The codes of 16 gradient values (lanes `live`) with their 16-bit uniform words.
+AVX512 static inline __m512i stochastic_codes16(const float *g, const uint16_t *u, __mmask16 live,
+                                                __m512 inv) {
+    const __m512 magic = _mm512_set1_ps(12582912.0f);   // 1.5·2²³: adding it rounds to an integer
+    const __m512i magic_bits = _mm512_set1_epi32(0x4B400000);
+    const __m512 lo = _mm512_set1_ps(-127.0f), hi = _mm512_set1_ps(127.0f), zero = _mm512_setzero_ps();
+    const __m512 one = _mm512_set1_ps(1.0f);
+    const __m512i one_bits = _mm512_set1_epi32(0x3F800000);
+    __m512 gv = _mm512_maskz_loadu_ps(live, g);
+    __m512i b = _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(live, u));
+    // u = b/2¹⁶ exactly: the float 1 + b·2⁻¹⁶ minus 1.
+    __m512 uv = _mm512_sub_ps(_mm512_castsi512_ps(_mm512_or_si512(_mm512_slli_epi32(b, 7), one_bits)), one);
+    __m512 t = _mm512_add_ps(_mm512_mul_ps(gv, inv), uv);
+    __m512 c = _mm512_sub_ps(_mm512_add_ps(t, magic), magic);                 // round to nearest even
+    c = _mm512_mask_sub_ps(c, _mm512_cmp_ps_mask(c, t, _CMP_GT_OQ), c, one);  // ⌊t⌋
+    c = _mm512_mask_mov_ps(c, _mm512_cmp_ps_mask(c, lo, _CMP_LT_OQ), lo);
+    c = _mm512_mask_mov_ps(c, _mm512_cmp_ps_mask(c, hi, _CMP_GT_OQ), hi);
+    c = _mm512_mask_mov_ps(c, _mm512_cmp_ps_mask(c, c, _CMP_NEQ_UQ), zero); // NaN → 0
+    return _mm512_maskz_sub_epi32(live, _mm512_castps_si512(_mm512_add_ps(c, magic)), magic_bits);
+}
+
+AVX512 void ql_grad_codes_nhwc_avx512(const float *g, size_t m, size_t channels, size_t plane,
+                                      float inverse, const uint16_t *u, int8_t *codes, int32_t *sums) {
+    const __m512 inv = _mm512_set1_ps(inverse);
+    const __m512i byte = _mm512_set1_epi32(0xFF);
+    // Positions j..j+15 of channels k..k+3 go out as 16 dwords of 4 channel bytes each,
+    // scattered to codes[(j + l)·K + k] (K a multiple of 4); other K byte by byte.
+    const __m512i offsets = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                               _mm512_set1_epi32((int)channels));
+    const size_t k4 = channels % 4 == 0 && channels * 16 < (1u << 30) ? channels : 0;
+    int8_t lane_codes[16];
+    for (size_t i = 0; i < m; i++) {
+        int8_t *image = codes + i * plane * channels;
+        size_t k = 0;
+        for (; k < k4; k += 4) {
+            const size_t src = (i * channels + k) * plane;
+            __m512i s0 = _mm512_setzero_si512(), s1 = s0, s2 = s0, s3 = s0;
+            for (size_t j = 0; j < plane; j += 16) {
+                const size_t left = plane - j;
+                const __mmask16 live = left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1u);
+                __m512i q0 = stochastic_codes16(g + src + j, u + src + j, live, inv);
+                __m512i q1 = stochastic_codes16(g + src + plane + j, u + src + plane + j, live, inv);
+                __m512i q2 = stochastic_codes16(g + src + 2 * plane + j, u + src + 2 * plane + j, live, inv);
+                __m512i q3 = stochastic_codes16(g + src + 3 * plane + j, u + src + 3 * plane + j, live, inv);
+                s0 = _mm512_add_epi32(s0, q0); s1 = _mm512_add_epi32(s1, q1);
+                s2 = _mm512_add_epi32(s2, q2); s3 = _mm512_add_epi32(s3, q3);
+                __m512i packed = _mm512_or_si512(
+                    _mm512_or_si512(_mm512_and_si512(q0, byte), _mm512_slli_epi32(_mm512_and_si512(q1, byte), 8)),
+                    _mm512_or_si512(_mm512_slli_epi32(_mm512_and_si512(q2, byte), 16), _mm512_slli_epi32(q3, 24)));
+                _mm512_mask_i32scatter_epi32(image + j * channels + k, live, offsets, packed, 1);
+            }
+            if (sums) {
+                sums[k] += _mm512_reduce_add_epi32(s0); sums[k + 1] += _mm512_reduce_add_epi32(s1);
+                sums[k + 2] += _mm512_reduce_add_epi32(s2); sums[k + 3] += _mm512_reduce_add_epi32(s3);
+            }
+        }
+        for (; k < channels; k++) {
+            const size_t src = (i * channels + k) * plane;
+            __m512i sum = _mm512_setzero_si512();
+            for (size_t j = 0; j < plane; j += 16) {
+                const size_t left = plane - j, n = left < 16 ? left : 16;
+                const __mmask16 live = left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1u);
+                __m512i q = stochastic_codes16(g + src + j, u + src + j, live, inv);
+                sum = _mm512_add_epi32(sum, q);
+                _mm_storeu_si128((__m128i *)lane_codes, _mm512_cvtepi32_epi8(q));
+                for (size_t l = 0; l < n; l++) image[(j + l) * channels + k] = lane_codes[l];
+            }
+            if (sums) sums[k] += _mm512_reduce_add_epi32(sum);
+        }
+    }
+}
+
+AVX512 void ql_codes_to_values_avx512(const int8_t *codes, size_t n, float scale, float *values) {
+    const __m512 sv = _mm512_set1_ps(scale);
+    for (size_t i = 0; i < n; i += 16) {
+        const size_t left = n - i;
+        const __mmask16 live = left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1u);
+        __m512i q = _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(live, codes + i));
+        _mm512_mask_storeu_ps(values + i, live, _mm512_mul_ps(_mm512_cvtepi32_ps(q), sv));
+    }
+}
+
+void ql_im2row_offset_u8(const int8_t *codes, size_t n, size_t channels, size_t height, size_t width,
+                       size_t kernel, size_t padding, uint8_t *rows) {
+    const long k = (long)kernel, c = (long)channels, h = (long)height, w = (long)width, p = (long)padding;
+    const long oh = h + 2 * p - k + 1, ow = w + 2 * p - k + 1, r = k * k * c;
+    for (long b = 0; b < (long)n; b++) {
+        const int8_t *image = codes + b * h * w * c;
+        for (long i = 0; i < oh; i++)
+            for (long j = 0; j < ow; j++) {
+                uint8_t *dst = rows + ((b * oh + i) * ow + j) * r;
+                for (long ki = 0; ki < k; ki++) {
+                    const long ih = i - p + ki;
+                    for (long kj = 0; kj < k; kj++) {
+                        const long iw = j - p + kj;
+                        uint8_t *d = dst + (ki * k + kj) * c;
+                        if (ih < 0 || ih >= h || iw < 0 || iw >= w) {
+                            for (long q = 0; q < c; q++) d[q] = 0x80;
+                        } else {
+                            const int8_t *s = image + (ih * w + iw) * c;
+                            for (long q = 0; q < c; q++) d[q] = (uint8_t)s[q] ^ 0x80;
+                        }
+                    }
+                }
+            }
+    }
+}
+
+/// Lanes lo..<hi of a 16-lane step starting at j.
+static inline __mmask16 span(long j, long lo, long hi) {
+    long a = lo - j, b = hi - j;
+    if (a < 0) a = 0;
+    if (b > 16) b = 16;
+    if (b <= a) return 0;
+    return (__mmask16)(((1u << (b - a)) - 1u) << a);
+}
+
+/// Output columns lo..<hi whose tap kj reads inside the image (ConvGeometry.validColumns).
+static inline void tap_columns(long p, long kj, long width, long ow, long *lo, long *hi) {
+    long a = p - kj, b = width + p - kj;
+    if (a < 0) a = 0;
+    if (a > ow) a = ow;
+    if (b > ow) b = ow;
+    *lo = a; *hi = b;
+}
+
+/// BFloat16.bits of 16 floats: round to nearest even, NaN → its top half | 0x40.
+AVX512 static inline __m256i bf16_bits(__m512 v) {
+    const __m512i b = _mm512_castps_si512(v);
+    const __m512i r = _mm512_srli_epi32(_mm512_add_epi32(_mm512_add_epi32(b, _mm512_set1_epi32(0x7FFF)),
+                                                          _mm512_and_si512(_mm512_srli_epi32(b, 16), _mm512_set1_epi32(1))), 16);
+    const __mmask16 nan = _mm512_cmpgt_epu32_mask(_mm512_and_si512(b, _mm512_set1_epi32(0x7FFFFFFF)), _mm512_set1_epi32(0x7F800000));
+    const __m512i q = _mm512_or_si512(_mm512_srli_epi32(b, 16), _mm512_set1_epi32(0x40));
+    return _mm512_cvtepi32_epi16(_mm512_mask_mov_epi32(r, nan, q));
+}
+
+AVX512 void ql_im2col_s1_bf16_avx512(const float *x, size_t n, size_t channels, size_t height, size_t width,
+                                     size_t kernel_h, size_t kernel_w, size_t padding, uint16_t *col) {
+    const long oh = (long)height + 2 * (long)padding - (long)kernel_h + 1;
+    const long ow = (long)width + 2 * (long)padding - (long)kernel_w + 1;
+    const long plane = oh * ow, cols = (long)n * plane, hw = (long)(height * width), p = (long)padding;
+    for (long c = 0; c < (long)channels; c++)
+        for (long b = 0; b < (long)n; b++) {
+            const float *src = x + (b * (long)channels + c) * hw;
+            for (long ki = 0; ki < (long)kernel_h; ki++)
+                for (long kj = 0; kj < (long)kernel_w; kj++) {
+                    const long row = (c * (long)kernel_h + ki) * (long)kernel_w + kj;
+                    uint16_t *d = col + row * cols + b * plane;
+                    long lo, hi;
+                    tap_columns(p, kj, (long)width, ow, &lo, &hi);
+                    for (long i = 0; i < oh; i++) {
+                        const long ih = i - p + ki;
+                        uint16_t *drow = d + i * ow;
+                        if (ih < 0 || ih >= (long)height) {
+                            for (long j = 0; j < ow; j += 16)
+                                _mm256_mask_storeu_epi16(drow + j, span(j, 0, ow), _mm256_setzero_si256());
+                            continue;
+                        }
+                        const float *srow = src + ih * (long)width - p + kj;   // srow[j]: column j's tap
+                        for (long j = 0; j < ow; j += 16) {
+                            __m512 v = _mm512_maskz_loadu_ps(span(j, lo, hi), srow + j);
+                            _mm256_mask_storeu_epi16(drow + j, span(j, 0, ow), bf16_bits(v));
+                        }
+                    }
+                }
+        }
+}

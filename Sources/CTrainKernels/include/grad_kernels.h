@@ -1,0 +1,40 @@
+// AVX-512 kernels of the `g8` / `gbf16` backward passes (grad_kernels.c). Each
+// computes exactly what its portable Swift definition computes (same integer
+// results, and the same float operations in the same order with no FMA
+// contraction), so results are bit-identical whichever runs; callers choose by
+// cpuid (avx512f + avx512bw + avx512vl), as for kernels.c.
+#ifndef QUANTLAB_GRAD_KERNELS_H
+#define QUANTLAB_GRAD_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/// dst[i] = the i-th next draw of SplitMix64 from *state (i < count); *state advances
+/// by count steps. Eight streams positions at a time (64-bit multiplies through
+/// 32-bit ones, exact).
+void ql_splitmix64_fill_avx512(uint64_t *state, uint64_t *dst, size_t count);
+
+/// g8 stochastic rounding of m images of an NCHW gradient g [m, K, P], written NHWC
+/// (channel fastest): codes[(i·P + j)·K + k] = code of g[(i·K + k)·P + j], with
+/// code = clamp(⌊g·inverse + u⌋, −127, 127) (NaN → 0), u = u[(i·K + k)·P + j]/2¹⁶
+/// (the arithmetic of ql_stochastic_codes_avx512); sums (may be NULL) accumulates
+/// the codes of each channel k (+=).
+void ql_grad_codes_nhwc_avx512(const float *g, size_t m, size_t channels, size_t plane,
+                               float inverse, const uint16_t *u, int8_t *codes, int32_t *sums);
+
+/// values[i] = (float)codes[i] · scale, i < n.
+void ql_codes_to_values_avx512(const int8_t *codes, size_t n, float scale, float *values);
+
+/// The rows of a stride-1 convolution over NHWC s8 codes [n, height, width, channels],
+/// each code as the u8 code + 128 (code ^ 0x80), 128 (code 0) outside the image:
+/// rows[(b, i, j), (ki, kj, c)], i < height + 2·padding − kernel + 1 (likewise j).
+/// The left operand of the transposed convolution that gives a g8 input gradient.
+void ql_im2row_offset_u8(const int8_t *codes, size_t n, size_t channels, size_t height, size_t width,
+                       size_t kernel, size_t padding, uint8_t *rows);
+
+/// im2col (stride 1, the layout of ql_im2col_s1_avx512) straight into bf16 bits,
+/// rounded to nearest even, NaN kept a quiet NaN (BFloat16.bits).
+void ql_im2col_s1_bf16_avx512(const float *x, size_t n, size_t channels, size_t height, size_t width,
+                              size_t kernel_h, size_t kernel_w, size_t padding, uint16_t *col);
+
+#endif

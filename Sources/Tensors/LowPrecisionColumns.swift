@@ -1,0 +1,69 @@
+// Column passes of the `gbf16` / `g8` convolution backward (legend as in Im2col.swift):
+// im2col straight into bf16 (stride 1 on AVX-512 runs the fused kernel of grad_kernels.c;
+// the portable form below is its definition, the tests compare bit for bit), and the
+// u8 rows of a transposed convolution over gradient codes.
+
+import CTrainKernels
+
+/// bf16 bits of the column matrix of `x` (N×C×H×W): `BFloat16.bits` of `im2col`.
+/// The fused kernel skips the float columns (a write and a read of rows × N·OH·OW
+/// floats: `gbf16` ran slower than fp32, perf). `scratch` holds the float columns on
+/// the portable path (grown when short).
+public func im2colBF16(_ x: UnsafePointer<Float>, batch n: Int, _ g: ConvGeometry,
+                       into col: UnsafeMutablePointer<UInt16>, scratch: inout [Float]) {
+    if g.stride == 1 && Kernels.hasAVX512 {
+        ql_im2col_s1_bf16_avx512(x, n, g.channels, g.height, g.width, g.kernelH, g.kernelW, g.padding, col)
+        return
+    }
+    portableIm2colBF16(x, batch: n, g, into: col, scratch: &scratch)
+}
+
+/// `im2colBF16` as `im2col` then `BFloat16.convert`, for every stride and CPU.
+public func portableIm2colBF16(_ x: UnsafePointer<Float>, batch n: Int, _ g: ConvGeometry,
+                               into col: UnsafeMutablePointer<UInt16>, scratch: inout [Float]) {
+    let count = g.rows * n * g.outHeight * g.outWidth
+    if scratch.count < count { scratch = [Float](repeating: 0, count: count) }
+    scratch.withUnsafeMutableBufferPointer { sp in
+        portableIm2col(x, batch: n, g, into: sp.baseAddress!)
+        BFloat16.convert(sp.baseAddress!, into: col, count: count)
+    }
+}
+
+/// rows[(b, i, j), (ki, kj, c)] = codes[b, i − P + ki, j − P + kj, c] + 128 as u8
+/// (128, code 0, outside the image), stride 1, NHWC s8 codes [n, H, W, C]: the u8
+/// left operand of the transposed convolution that gives a `g8` input gradient
+/// (oneDNN's integer GEMM takes u8 × s8; the + 128 is taken back with the weights'
+/// sums). Output positions (H + 2P − KH + 1) × (W + 2P − KW + 1).
+public func im2rowOffset(_ codes: UnsafePointer<Int8>, batch n: Int, channels c: Int, height h: Int, width w: Int,
+                         kernel k: Int, padding p: Int, into rows: UnsafeMutablePointer<UInt8>) {
+    ql_im2row_offset_u8(codes, n, c, h, w, k, p, rows)
+}
+
+/// rows[(b, i, j), (ki, kj, c)] = x[b, i − P + ki, j − P + kj, c], 0 outside the image,
+/// stride 1, NHWC bf16 bits [n, H, W, C]: the left operand of the transposed
+/// convolution that gives a `gbf16` input gradient (bf16 zero is 0). Output positions
+/// (H + 2P − K + 1) × (W + 2P − K + 1); runs of in-image taps are copied whole.
+public func im2rowBF16(_ x: UnsafePointer<UInt16>, batch n: Int, channels c: Int, height h: Int, width w: Int,
+                       kernel k: Int, padding p: Int, into rows: UnsafeMutablePointer<UInt16>) {
+    let oh = h + 2 * p - k + 1, ow = w + 2 * p - k + 1, r = k * k * c
+    for b in 0..<n {
+        let image = x + b * h * w * c
+        for i in 0..<oh {
+            for j in 0..<ow {
+                var dst = rows + ((b * oh + i) * ow + j) * r
+                let w0 = j - p, lo = max(0, -w0), hi = min(k, w - w0)
+                for ki in 0..<k {
+                    let ih = i - p + ki
+                    if ih < 0 || ih >= h || hi <= lo {
+                        dst.update(repeating: 0, count: k * c)
+                    } else {
+                        if lo > 0 { dst.update(repeating: 0, count: lo * c) }
+                        (dst + lo * c).update(from: image + (ih * w + w0 + lo) * c, count: (hi - lo) * c)
+                        if hi < k { (dst + hi * c).update(repeating: 0, count: (k - hi) * c) }
+                    }
+                    dst += k * c
+                }
+            }
+        }
+    }
+}

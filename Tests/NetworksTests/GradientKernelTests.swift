@@ -1,0 +1,115 @@
+import Testing
+import Tensors
+@testable import Quantization
+@testable import Networks
+
+/// The g8 / gbf16 backward kernels (grad_kernels.c) against their definitions, bit for
+/// bit: SplitMix64's own stream, `quantize` followed by the NHWC copy, im2col +
+/// `BFloat16.convert`, and the rows of the transposed convolutions.
+extension VectorKernelTests {
+    /// The vector draws equal `SplitMix64.next()` one by one, and leave the same state.
+    @Test func splitMixFillEqualsStream() {
+        for count in [0, 1, 7, 8, 9, 16, 1001] {
+            var fast = SplitMix64(seed: UInt64(count) &* 0x1234_5678_9ABC), slow = fast
+            var out = [UInt64](repeating: 0, count: max(count, 1))
+            out.withUnsafeMutableBufferPointer { GradientQuantizer.fillDraws(&fast, $0.baseAddress!, count: count) }
+            let expected = (0..<count).map { _ in slow.next() }
+            #expect(Array(out.prefix(count)) == expected, "draws, count \(count)")
+            #expect(fast == slow, "state after \(count) draws")
+        }
+    }
+
+    /// `quantizeNHWC` = `quantize` (same seed) rearranged NHWC, with Σ codes per channel;
+    /// planes of 1, 7, 49 and 196 values (every kind of 16-lane tail), NaN and ±∞.
+    /// Twice in a row: both generators must advance alike. The portable form too.
+    @Test func nhwcCodesEqualQuantizeRearranged() {
+        for (n, k, p) in [(3, 2, 7), (5, 3, 49), (4, 6, 196), (2, 5, 1), (7, 2, 16)] {
+            for vector in [true, false] {
+                var g = Self.awkward(n * k * p, seed: UInt64(n * 100 + p)).map { $0.isNaN ? 0.125 : $0 }
+                g = g.map { $0.isInfinite ? 2.5 : $0 }
+                if n == 5 { g[11] = .nan }
+                let fused = GradientQuantizer(.int8, seed: 3), plain = GradientQuantizer(.int8, seed: 3)
+                fused.vectorKernel = vector
+                for round in 0..<2 {
+                    g.withUnsafeBufferPointer {
+                        fused.quantizeNHWC($0.baseAddress!, images: n, channels: k, plane: p, values: true)
+                        plain.quantize($0.baseAddress!, count: g.count)
+                    }
+                    #expect(fused.scale.bitPattern == plain.scale.bitPattern)
+                    var codes = [Int8](repeating: 0, count: g.count), values = [Float](repeating: 0, count: g.count)
+                    var sums = [Int](repeating: 0, count: k)
+                    for i in 0..<n {
+                        for c in 0..<k {
+                            for j in 0..<p {
+                                let src = (i * k + c) * p + j, dst = (i * p + j) * k + c
+                                codes[dst] = plain.codes[src]; values[dst] = plain.values[src]
+                                sums[c] += Int(plain.codes[src])
+                            }
+                        }
+                    }
+                    let what = "n \(n) K \(k) P \(p) vector \(vector) round \(round)"
+                    #expect(fused.codes == codes, "codes, \(what)")
+                    #expect(Self.bits(fused.values) == Self.bits(values), "values, \(what)")
+                    #expect(fused.channelSums == sums, "channel sums, \(what)")
+                }
+            }
+        }
+    }
+
+    /// The u8 rows of gradient codes (+128, 128 outside) and the bf16 rows (0 outside)
+    /// against the definition written out, kernels 1, 3, 5 and paddings 0…4 (a transposed
+    /// convolution pads by K − 1 − P).
+    @Test func gradientRowsEqualDefinition() {
+        for (k, pad, h, w, c) in [(3, 2, 5, 6, 3), (3, 1, 4, 4, 2), (5, 4, 3, 7, 2), (1, 0, 3, 2, 4), (3, 0, 6, 5, 1)] {
+            let n = 2, oh = h + 2 * pad - k + 1, ow = w + 2 * pad - k + 1, r = k * k * c
+            var rng = SplitMix64(seed: UInt64(k * 10 + pad))
+            let codes = (0..<(n * h * w * c)).map { _ in Int8(truncatingIfNeeded: rng.nextInt(below: 255) - 127) }
+            let bits = codes.map { UInt16(bitPattern: Int16($0)) &+ 0x3F00 }
+            var u8 = [UInt8](repeating: 7, count: n * oh * ow * r), b16 = [UInt16](repeating: 7, count: n * oh * ow * r)
+            codes.withUnsafeBufferPointer { im2rowOffset($0.baseAddress!, batch: n, channels: c, height: h, width: w, kernel: k, padding: pad, into: &u8) }
+            bits.withUnsafeBufferPointer { im2rowBF16($0.baseAddress!, batch: n, channels: c, height: h, width: w, kernel: k, padding: pad, into: &b16) }
+            var badU8 = 0, badBF = 0
+            for b in 0..<n {
+                for i in 0..<oh {
+                    for j in 0..<ow {
+                        for ki in 0..<k {
+                            for kj in 0..<k {
+                                for ch in 0..<c {
+                                    let ih = i - pad + ki, iw = j - pad + kj
+                                    let inside = ih >= 0 && ih < h && iw >= 0 && iw < w
+                                    let src = ((b * h + ih) * w + iw) * c + ch
+                                    let dst = ((b * oh + i) * ow + j) * r + (ki * k + kj) * c + ch
+                                    if u8[dst] != (inside ? UInt8(Int(codes[src]) + 128) : 128) { badU8 += 1 }
+                                    if b16[dst] != (inside ? bits[src] : 0) { badBF += 1 }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            #expect(badU8 == 0, "u8 gradient rows k\(k) p\(pad) \(h)×\(w)×\(c)")
+            #expect(badBF == 0, "bf16 gradient rows k\(k) p\(pad) \(h)×\(w)×\(c)")
+        }
+    }
+
+    /// im2col into bf16: the fused kernel against its portable definition, the
+    /// geometries of `im2colAndCol2imEqualPortableLoops`.
+    @Test func bf16ColumnsEqualDefinition() throws {
+        try #require(Kernels.hasAVX512, "this CPU has no AVX-512: only the portable loops run")
+        for (k, pad, h, w) in [(3, 1, 32, 32), (3, 1, 7, 9), (5, 2, 6, 21), (1, 0, 5, 5), (3, 0, 8, 40), (5, 0, 4, 4), (3, 2, 3, 18)] {
+            let g = ConvGeometry(channels: 3, height: h, width: w, kernelH: k, kernelW: k, stride: 1, padding: pad)
+            guard g.outHeight >= 1, g.outWidth >= 1 else { continue }
+            let n = 2, size = n * 3 * h * w, colSize = g.rows * n * g.outHeight * g.outWidth
+            // Ties of the bf16 rounding (low half exactly 0x8000, odd and even), NaN, ±∞, ±0.
+            var x = Self.awkward(size, seed: UInt64(h * w + 5))
+            for i in stride(from: 0, to: size, by: 7) { x[i] = Float(bitPattern: 0x3F80_8000 | (UInt32(i % 2) << 16)) }
+            var scratch: [Float] = []
+            var fast = [UInt16](repeating: 0xDEAD, count: colSize), slow = [UInt16](repeating: 0xBEEF, count: colSize)
+            x.withUnsafeBufferPointer { xp in
+                im2colBF16(xp.baseAddress!, batch: n, g, into: &fast, scratch: &scratch)
+                portableIm2colBF16(xp.baseAddress!, batch: n, g, into: &slow, scratch: &scratch)
+            }
+            #expect(fast == slow, "im2col bf16 k\(k) p\(pad) \(h)×\(w)")
+        }
+    }
+}
