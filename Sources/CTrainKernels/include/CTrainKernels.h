@@ -38,4 +38,6 @@ void ql_im2col_s1_avx512(const float *x, size_t n, size_t channels, size_t heigh
 void ql_col2im_s1_avx512(const float *col, size_t n, size_t channels, size_t height, size_t width,
                          size_t kernel_h, size_t kernel_w, size_t padding, float *dx);
 
+#include "QuantKernels.h"   // quantized-training kernels (quant_kernels.c)
+
 #endif
