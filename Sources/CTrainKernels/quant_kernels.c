@@ -144,3 +144,11 @@ AVX512 void ql_uniform_quantize_avx512(const float *x, float *y, size_t n, float
         y[i] = step * ((v * inverse + 12582912.0f) - 12582912.0f);
     }
 }
+
+AVX512 void ql_sign_avx512(const float *x, float *y, size_t n) {
+    const __m512 one = _mm512_set1_ps(1.0f), minus = _mm512_set1_ps(-1.0f), zero = _mm512_setzero_ps();
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        _mm512_storeu_ps(y + i, _mm512_mask_mov_ps(minus, _mm512_cmp_ps_mask(_mm512_loadu_ps(x + i), zero, _CMP_GE_OQ), one));
+    for (; i < n; i++) y[i] = x[i] >= 0 ? 1.0f : -1.0f;
+}

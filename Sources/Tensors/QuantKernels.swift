@@ -56,6 +56,13 @@ public enum QuantKernels {
         Portable.uniformQuantize(x, into: y, count: n, clip: clip, inverse: inverse, step: step)
     }
 
+    /// y[i] = x[i] ≥ 0 ? 1 : −1 (NaN → −1): binary activations.
+    @inline(__always)
+    public static func sign(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count n: Int) {
+        if Kernels.hasAVX512 { ql_sign_avx512(x, y, n); return }
+        Portable.sign(x, into: y, count: n)
+    }
+
     /// 1.5 · 2²³: (v + m) − m rounds half to even for |v| ≤ 2²².
     static let roundingMagic: Float = 12_582_912
 
@@ -74,6 +81,10 @@ public enum QuantKernels {
             }
             while i < count { let a = p[i]; m0 = a > m0 ? a : m0; i &+= 1 }
             return max(max(max(m0, m1), max(m2, m3)), max(max(m4, m5), max(m6, m7)))
+        }
+
+        public static func sign(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) {
+            for i in 0..<count { y[i] = x[i] >= 0 ? 1 : -1 }
         }
 
         /// Eight lanes at a time, the same operations as the scalar tail.

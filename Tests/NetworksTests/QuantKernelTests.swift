@@ -189,6 +189,12 @@ extension QuantKernelTests {
                                                               inverse: levels / clip, step: clip / levels) }
                 }
                 #expect(Self.bits(yf) == Self.bits(ys), "uniformQuantize, n = \(n), variant \(variant)")
+                x.withUnsafeBufferPointer { p in
+                    yf.withUnsafeMutableBufferPointer { QuantKernels.sign(p.baseAddress!, into: $0.baseAddress!, count: n) }
+                    ys.withUnsafeMutableBufferPointer { QuantKernels.Portable.sign(p.baseAddress!, into: $0.baseAddress!, count: n) }
+                }
+                #expect(Self.bits(yf) == Self.bits(ys), "sign, n = \(n), variant \(variant)")
+                #expect(Self.bits(yf) == Self.bits(x.map { $0 >= 0 ? 1 : -1 }), "sign definition, n = \(n)")
             }
         }
     }

@@ -32,4 +32,7 @@ float ql_maximum_avx512(const float *p, size_t n);
 /// (v < 0 → 0, v > clip → clip; NaN stays NaN): the uniform activation quantizer.
 void ql_uniform_quantize_avx512(const float *x, float *y, size_t n, float clip, float inverse, float step);
 
+/// y[i] = x[i] ≥ 0 ? 1 : −1 (NaN → −1): binary (sign) activations.
+void ql_sign_avx512(const float *x, float *y, size_t n);
+
 #endif
