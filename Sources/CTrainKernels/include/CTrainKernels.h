@@ -49,5 +49,6 @@ void ql_conv_gather_dy(const float *dy, size_t m, size_t filters, size_t p, floa
 void ql_conv_scatter_bias(const float *kmajor, size_t m, size_t filters, size_t p, const float *bias, float *y);
 
 #include "grad_kernels.h"   // the g8 / gbf16 backward kernels (grad_kernels.c)
+#include "QuantKernels.h"   // quantized-training kernels (quant_kernels.c)
 
 #endif

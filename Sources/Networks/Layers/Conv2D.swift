@@ -175,10 +175,11 @@ public final class Conv2D: WeightedLayer {
         if rowsU8.count < chunk * p * r { rowsU8 = [UInt8](repeating: 0, count: chunk * p * r) }
         if acc.count < chunk * p * filters { acc = [Int32](repeating: 0, count: chunk * p * filters) }
         integerWeights.setScales(step: grid.step, bias: bias?.value.data)
-        let scales = integerWeights.scaled, biasData = integerWeights.bias
         let k = filters
         codes.withUnsafeBufferPointer { cp in
         integerWeights.codes.withUnsafeBufferPointer { wp in
+        integerWeights.scaled.withUnsafeBufferPointer { sp in
+        integerWeights.bias.withUnsafeBufferPointer { bp in
         rowsU8.withUnsafeMutableBufferPointer { rp in
         acc.withUnsafeMutableBufferPointer { ap in
         y.data.withUnsafeMutableBufferPointer { yp in
@@ -189,18 +190,11 @@ public final class Conv2D: WeightedLayer {
                 gemmU8S8S32(transB: true, m: m * p, n: k, k: r, a: rp.baseAddress!, lda: r,
                             b: wp.baseAddress!, ldb: r, c: ap.baseAddress!, ldc: k)
                 // [m, P, K] int32 → [m, K, P] float, scaled, plus bias.
-                for i in 0..<m {
-                    let src = ap.baseAddress! + i * p * k
-                    let dst = yp.baseAddress! + (start + i) * k * p
-                    for o in 0..<k {
-                        let s = scales[o], b = biasData[o]
-                        let d = dst + o * p
-                        for j in 0..<p { d[j] = Float(src[j * k + o]) * s + b }
-                    }
-                }
+                QuantKernels.epilogueTranspose(ap.baseAddress!, batch: m, plane: p, channels: k, scale: sp.baseAddress!,
+                                               bias: bp.baseAddress!, into: yp.baseAddress! + start * k * p)
                 start += m
             }
-        } } } } }
+        } } } } } } }
         return true
     }
 

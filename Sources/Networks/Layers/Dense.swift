@@ -113,17 +113,17 @@ public final class Dense: WeightedLayer {
         }
         guard onGrid else { return false }
         integerWeights.setScales(step: grid.step, bias: bias?.value.data)
-        let scales = integerWeights.scaled, biasData = integerWeights.bias
         codes.withUnsafeBufferPointer { cp in
         integerWeights.codes.withUnsafeBufferPointer { wp in
+        integerWeights.scaled.withUnsafeBufferPointer { sp in
+        integerWeights.bias.withUnsafeBufferPointer { bp in
         acc.withUnsafeMutableBufferPointer { ap in
         y.data.withUnsafeMutableBufferPointer { yp in
             gemmU8S8S32(transB: true, m: n, n: o, k: k, a: cp.baseAddress!, lda: k, b: wp.baseAddress!, ldb: k,
                         c: ap.baseAddress!, ldc: o)
-            for i in 0..<n {
-                for j in 0..<o { yp[i * o + j] = Float(ap[i * o + j]) * scales[j] + biasData[j] }
-            }
-        } } } }
+            QuantKernels.epilogueRows(ap.baseAddress!, rows: n, columns: o, scale: sp.baseAddress!, bias: bp.baseAddress!,
+                                      into: yp.baseAddress!)
+        } } } } } }
         return true
     }
 

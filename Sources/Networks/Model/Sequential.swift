@@ -22,6 +22,11 @@ public final class Sequential {
     private var grads: [Tensor]
     /// Per layer: a ReLU whose backward the following MaxPool performs (`MaxPool.masksReLU`).
     private let reluMaskedByPool: [Bool]
+    /// Per layer: the quantizer node that follows it when it is a ReLU (not the first
+    /// layer) that `forward` may fuse with it (`reluQuantizerPairs`, IntegerForward.swift).
+    private let fusedReLU: [QuantizeActivation?]
+    /// Whether `forward` fuses those pairs (tests compare both ways; on by default).
+    public var fusesReLUQuantizers = true
 
     /// Per weighted layer (same order): the index of the weighted layer whose
     /// activation is its input, nil for the network input. In a chain that is the
@@ -66,6 +71,7 @@ public final class Sequential {
             pool.masksReLU = true
             return true
         }
+        fusedReLU = reluQuantizerPairs(top.layers)
         acts = Array(repeating: Tensor(zeros: [0]), count: layers.count + 1)
         grads = Array(repeating: Tensor(zeros: [0]), count: layers.count + 1)
     }
@@ -80,11 +86,19 @@ public final class Sequential {
     /// Gives the input buffer (batch × inputShape) to fill in place.
     public func withInput<R>(_ body: (inout Tensor) -> R) -> R { body(&acts[0]) }
 
-    /// Runs every layer; returns the logits (batch × classes).
+    /// Runs every layer; returns the logits (batch × classes). A ReLU followed by a
+    /// uniform activation quantizer runs as one pass (`fusedReLU`; the ReLU's output
+    /// buffer is then not written).
     @discardableResult
     public func forward(training: Bool) -> Tensor {
-        for (i, layer) in layers.enumerated() {
-            layer.forward(acts[i], into: &acts[i + 1], training: training)
+        var i = 0
+        while i < layers.count {
+            if fusesReLUQuantizers, let q = fusedReLU[i], q.forwardAfterReLU(acts[i], into: &acts[i + 2], training: training) {
+                i += 2
+                continue
+            }
+            layers[i].forward(acts[i], into: &acts[i + 1], training: training)
+            i += 1
         }
         return acts[layers.count]
     }
@@ -94,15 +108,23 @@ public final class Sequential {
 
     /// Back-propagates ∂L/∂logits (filled in place through `withLogitGradient`).
     public func backward() {
-        for i in stride(from: layers.count - 1, through: 0, by: -1) {
+        var i = layers.count - 1
+        while i >= 0 {
+            if i > 0, let q = fusedReLU[i - 1], q.lastForwardAfterReLU {
+                q.backwardAfterReLU(input: acts[i - 1], gradient: grads[i + 1], into: &grads[i - 1])
+                i -= 2
+                continue
+            }
             if reluMaskedByPool[i] {
                 // The pooling above already masked: the ReLU's input gradient is its
                 // output gradient. A swap (both have the ReLU's shape) moves no data.
                 if i > 0 { grads.swapAt(i, i + 1) }
+                i -= 1
                 continue
             }
             layers[i].backward(input: acts[i], output: acts[i + 1], gradient: grads[i + 1],
                                into: &grads[i], needsInputGradient: i > 0)
+            i -= 1
         }
     }
 

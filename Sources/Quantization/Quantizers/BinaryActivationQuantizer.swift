@@ -11,13 +11,11 @@ public final class BinaryActivationQuantizer: ActivationQuantizer {
     public var parameters: [Parameter] { [] }
 
     public func forward(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int, training: Bool) {
-        for i in 0..<count { y[i] = x[i] >= 0 ? 1 : -1 }
+        QuantKernels.sign(x, into: y, count: count)
     }
 
+    /// |x| ≤ 1 is −1 ≤ x ≤ 1 (NaN fails both): the AVX-512 range mask.
     public func backward(_ x: UnsafePointer<Float>, gradient dy: UnsafePointer<Float>, into dx: UnsafeMutablePointer<Float>, count: Int) {
-        for i in 0..<count {
-            let v = x[i], g = dy[i]               // both loaded: a select, so it vectorises
-            dx[i] = abs(v) <= 1 ? g : 0
-        }
+        Tensors.Kernels.maskInRange(x, dy, dx, count: count, lo: -1, hi: 1)
     }
 }

@@ -40,22 +40,6 @@ enum Kernels {
         return max(max(max(m0, m1), max(m2, m3)), max(max(m4, m5), max(m6, m7)))
     }
 
-    /// max p[i]; −∞ for an empty range.
-    static func maximum(_ p: UnsafePointer<Float>, count: Int) -> Float {
-        guard count > 0 else { return -.infinity }
-        var m0 = p[0], m1 = p[0], m2 = p[0], m3 = p[0], m4 = p[0], m5 = p[0], m6 = p[0], m7 = p[0]
-        var i = 0
-        while i &+ 8 <= count {
-            let a0 = p[i], a1 = p[i &+ 1], a2 = p[i &+ 2], a3 = p[i &+ 3]
-            let a4 = p[i &+ 4], a5 = p[i &+ 5], a6 = p[i &+ 6], a7 = p[i &+ 7]
-            m0 = a0 > m0 ? a0 : m0; m1 = a1 > m1 ? a1 : m1; m2 = a2 > m2 ? a2 : m2; m3 = a3 > m3 ? a3 : m3
-            m4 = a4 > m4 ? a4 : m4; m5 = a5 > m5 ? a5 : m5; m6 = a6 > m6 ? a6 : m6; m7 = a7 > m7 ? a7 : m7
-            i &+= 8
-        }
-        while i < count { let a = p[i]; m0 = a > m0 ? a : m0; i &+= 1 }
-        return max(max(max(m0, m1), max(m2, m3)), max(max(m4, m5), max(m6, m7)))
-    }
-
     /// Σ |p[i]| in Double (a sum of m equal floats is then exact, which keeps
     /// means of already-quantized weights exact and the quantizers idempotent).
     static func absSum(_ p: UnsafePointer<Float>, count: Int) -> Double {

@@ -58,11 +58,19 @@ public final class UniformActivationQuantizer: ActivationQuantizer {
         }
     }
 
+    /// max x[i], or max max(x[i], 0) when `afterReLU` (x is then a ReLU's input: the
+    /// maximum of its output, up to the sign of a zero maximum, which no caller can see:
+    /// c ≤ 0 quantizes everything to 0 and a zero enters the moving average as 0).
+    private func batchMaximum(_ x: UnsafePointer<Float>, count: Int, afterReLU: Bool) -> Float {
+        let m = QuantKernels.maximum(x, count: count)
+        return afterReLU && count > 0 && m < 0 ? 0 : m
+    }
+
     /// Chooses c for this batch, updating the running statistics in training.
-    private func clipForBatch(_ x: UnsafePointer<Float>, count: Int, training: Bool) -> Float {
+    private func clipForBatch(_ x: UnsafePointer<Float>, count: Int, training: Bool, afterReLU: Bool) -> Float {
         if let p = clipParameter {
             if !initialized {
-                let m = Kernels.maximum(x, count: count)
+                let m = batchMaximum(x, count: count, afterReLU: afterReLU)
                 guard training else { return m }
                 p.value.data[0] = m
                 initialized = true
@@ -70,43 +78,34 @@ public final class UniformActivationQuantizer: ActivationQuantizer {
             return p.value.data[0]
         }
         if training {
-            let m = Kernels.maximum(x, count: count)
+            let m = batchMaximum(x, count: count, afterReLU: afterReLU)
             runningClip = initialized ? momentum * runningClip + (1 - momentum) * m : m
             initialized = true
             return runningClip
         }
-        return initialized ? runningClip : Kernels.maximum(x, count: count)
+        return initialized ? runningClip : batchMaximum(x, count: count, afterReLU: afterReLU)
     }
 
     public func forward(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int, training: Bool) {
-        let c = clipForBatch(x, count: count, training: training)
+        quantize(x, into: y, count: count, clip: clipForBatch(x, count: count, training: training, afterReLU: false))
+    }
+
+    /// y = Q(max(x, 0)) from the input x of the ReLU before this quantizer: bit for bit
+    /// what `forward` gives on the ReLU's output (Q clamps below at 0 as the ReLU does,
+    /// NaN stays NaN in both), without the ReLU's pass over the batch (Sequential fuses
+    /// the two; issue 11). The clip statistics are those of max(x, 0).
+    public func forwardAfterReLU(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int, training: Bool) {
+        quantize(x, into: y, count: count, clip: clipForBatch(x, count: count, training: training, afterReLU: true))
+    }
+
+    private func quantize(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int, clip c: Float) {
         lastClip = c
         guard c > 0 else {                       // also catches NaN
             y.update(repeating: 0, count: count)
             return
         }
         let levels = Float(maxCode)
-        let inv = levels / c, step = c / levels
-        // Eight lanes at a time, the same operations as the scalar tail (bit-identical):
-        // the scalar loop did not vectorise (2.7% of cifar3 w8a8 training, perf).
-        let zero = SIMD8<Float>(repeating: 0), cv = SIMD8<Float>(repeating: c)
-        let iv = SIMD8<Float>(repeating: inv), sv = SIMD8<Float>(repeating: step)
-        let magic = SIMD8<Float>(repeating: Kernels.roundingMagic)
-        var i = 0
-        while i + 8 <= count {
-            var v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
-            v = v.replacing(with: zero, where: v .< zero)
-            v = v.replacing(with: cv, where: v .> cv)
-            UnsafeMutableRawPointer(y + i).storeBytes(of: sv * ((v * iv + magic) - magic), as: SIMD8<Float>.self)
-            i += 8
-        }
-        while i < count {
-            var v = x[i]
-            v = v < 0 ? 0 : v
-            v = v > c ? c : v
-            y[i] = step * Kernels.roundEven(v * inv)
-            i += 1
-        }
+        QuantKernels.uniformQuantize(x, into: y, count: count, clip: c, inverse: levels / c, step: c / levels)
     }
 
     public func backward(_ x: UnsafePointer<Float>, gradient dy: UnsafePointer<Float>, into dx: UnsafeMutablePointer<Float>, count: Int) {
@@ -118,15 +117,31 @@ public final class UniformActivationQuantizer: ActivationQuantizer {
         Tensors.Kernels.maskInRange(x, dy, dx, count: count, lo: 0, hi: c)   // NaN x → 0, as 0 ≤ x ≤ c is false
     }
 
-    /// dx = dy · 1{0 ≤ x ≤ c}; returns Σ dy over x ≥ c (the PACT clip gradient).
+    /// The backward of `forwardAfterReLU` and of the ReLU before it, from the ReLU's
+    /// input x: dx = dy · 1{0 < x ≤ c} (the ReLU's mask max(x, 0) > 0 times the clip's),
+    /// bit for bit the two backward passes in turn.
+    public func backwardAfterReLU(_ x: UnsafePointer<Float>, gradient dy: UnsafePointer<Float>,
+                                  into dx: UnsafeMutablePointer<Float>, count: Int) {
+        let c = lastClip
+        if let p = clipParameter {
+            p.grad.data[0] += Float(Self.maskAndSumAbove(x, dy, dx, count: count, clip: c, afterReLU: true))
+            return
+        }
+        QuantKernels.maskOpenClosed(x, dy, dx, count: count, hi: c)
+    }
+
+    /// dx = dy · 1{0 ≤ x ≤ c}; returns Σ dy over x ≥ c (the PACT clip gradient). With
+    /// `afterReLU`, x is the ReLU's input: the same on max(x, 0), then the ReLU's mask.
     private static func maskAndSumAbove(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>,
-                                        count: Int, clip c: Float) -> Double {
+                                        count: Int, clip c: Float, afterReLU: Bool = false) -> Double {
         var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
         var i = 0
         @inline(__always) func step(_ k: Int) -> Double {
-            let v = x[k], g = dy[k]
+            let input = x[k], g = dy[k]
+            let v = afterReLU && input < 0 ? 0 : input
             let low = v >= 0 ? g : 0
-            dx[k] = v <= c ? low : 0
+            let masked = v <= c ? low : 0
+            dx[k] = !afterReLU || input > 0 ? masked : 0
             return Double(v >= c ? g : 0)
         }
         while i + 4 <= count {

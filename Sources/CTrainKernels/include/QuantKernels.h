@@ -1,0 +1,38 @@
+// Quantized-training kernels (quant_kernels.c): AVX-512 forms chosen at run time by
+// the callers (cpuid), with bit-identical portable references in Tensors/QuantKernels.swift.
+#ifndef QUANTLAB_QUANTKERNELS_H
+#define QUANTLAB_QUANTKERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/// y[i, o, j] = (float)acc[i, j, o] · scale[o] + bias[o] for i < m, j < p, o < k:
+/// the integer GEMM's [m, P, K] int32 result into NCHW floats (two roundings, no FMA).
+void ql_int32_epilogue_transpose_avx512(const int32_t *acc, size_t m, size_t p, size_t k,
+                                        const float *scale, const float *bias, float *y);
+/// y[i, o] = (float)acc[i, o] · scale[o] + bias[o] for i < n, o < k (portable C).
+void ql_int32_epilogue_rows(const int32_t *acc, size_t n, size_t k, const float *scale, const float *bias, float *y);
+
+/// Codes of values on the grid {step·j}: r = (v·inverse + 1.5·2²³) − 1.5·2²³, then
+/// r = r ≥ 0 ? r : 0, r = r > top ? top : r, code = r; returns 1 when every r·step == v,
+/// else 0 (codes then unspecified). The NCHW form writes NHWC codes (channel fastest).
+int ql_activation_codes_nhwc_avx512(const float *x, size_t n, size_t c, size_t hw,
+                                    float inverse, float step, float top, uint8_t *codes);
+int ql_activation_codes_avx512(const float *x, size_t n, float inverse, float step, float top, uint8_t *codes);
+
+/// dx[i] = 0 < x[i] ≤ hi ? dy[i] : 0: a ReLU's and a [0, hi] clip's straight-through
+/// masks in one pass (x is the ReLU's input).
+void ql_mask_open_closed_avx512(const float *x, const float *dy, float *dx, size_t n, float hi);
+
+/// max p[i] exactly as the Swift loop `QuantKernels.Portable.maximum`: eight accumulators
+/// m_j = p[i] > m_j ? p[i] : m_j from p[0], the tail into m_0, then Swift.max in its
+/// tree (NaN only when p[0] is NaN; the same zero of a zero maximum); −∞ for n = 0.
+float ql_maximum_avx512(const float *p, size_t n);
+/// y[i] = step · ((v·inverse + 1.5·2²³) − 1.5·2²³), v = x[i] clamped to [0, clip]
+/// (v < 0 → 0, v > clip → clip; NaN stays NaN): the uniform activation quantizer.
+void ql_uniform_quantize_avx512(const float *x, float *y, size_t n, float clip, float inverse, float step);
+
+/// y[i] = x[i] ≥ 0 ? 1 : −1 (NaN → −1): binary (sign) activations.
+void ql_sign_avx512(const float *x, float *y, size_t n);
+
+#endif

@@ -1,0 +1,147 @@
+import CTrainKernels
+
+/// The passes around the integer GEMM of quantized training (issue 11): the int32 →
+/// float epilogue and the fused ReLU + clip backward mask. With AVX-512 (F, BW, VL)
+/// they run the C forms in `CTrainKernels/quant_kernels.c`, elsewhere (and as the
+/// reference the tests compare with) the loops in `Portable`; both compute the same
+/// float operations in the same order, so results are bit-identical.
+public enum QuantKernels {
+    /// y[i, o, j] = Float(acc[i, j, o]) · scale[o] + bias[o], i < m, j < p, o < k: the
+    /// [m, P, K] result of a convolution's integer GEMM into NCHW floats. The Swift loop
+    /// it replaces was 2.9 % of cifar3 w8a8 training (perf); the C form gathers 16 planes' values.
+    @inline(__always)
+    public static func epilogueTranspose(_ acc: UnsafePointer<Int32>, batch m: Int, plane p: Int, channels k: Int,
+                                         scale: UnsafePointer<Float>, bias: UnsafePointer<Float>,
+                                         into y: UnsafeMutablePointer<Float>) {
+        if Kernels.hasAVX512 && p * k < Int(Int32.max) {
+            ql_int32_epilogue_transpose_avx512(acc, m, p, k, scale, bias, y); return
+        }
+        Portable.epilogueTranspose(acc, batch: m, plane: p, channels: k, scale: scale, bias: bias, into: y)
+    }
+
+    /// y[i, o] = Float(acc[i, o]) · scale[o] + bias[o], i < n, o < k (a dense layer's epilogue).
+    @inline(__always)
+    public static func epilogueRows(_ acc: UnsafePointer<Int32>, rows n: Int, columns k: Int,
+                                    scale: UnsafePointer<Float>, bias: UnsafePointer<Float>,
+                                    into y: UnsafeMutablePointer<Float>) {
+        ql_int32_epilogue_rows(acc, n, k, scale, bias, y)
+    }
+
+    /// dx[i] = 0 < x[i] ≤ hi ? dy[i] : 0 — the backward of clip∘ReLU from the ReLU's
+    /// input x, in one pass: ReLU's mask y > 0 and the clip's 0 ≤ y ≤ hi, y = max(x, 0),
+    /// agree with it on every x (NaN included: both give 0).
+    @inline(__always)
+    public static func maskOpenClosed(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
+                                      _ dx: UnsafeMutablePointer<Float>, count n: Int, hi: Float) {
+        if Kernels.hasAVX512 { ql_mask_open_closed_avx512(x, dy, dx, n, hi); return }
+        Portable.maskOpenClosed(x, dy, dx, count: n, hi: hi)
+    }
+
+    /// max p[i], −∞ for an empty range: eight accumulators (NaN only when p[0] is NaN),
+    /// the activation quantizer's clip statistic. The C form keeps the eight lanes, so
+    /// even a zero maximum has the same sign.
+    @inline(__always)
+    public static func maximum(_ p: UnsafePointer<Float>, count n: Int) -> Float {
+        if Kernels.hasAVX512 { return ql_maximum_avx512(p, n) }
+        return Portable.maximum(p, count: n)
+    }
+
+    /// y[i] = step · roundEven(v · inverse), v = x[i] clamped to [0, clip] (NaN stays
+    /// NaN): the k-bit unsigned activation quantizer's forward (3.8 % of fmnist2 w8a8
+    /// training as the eight-lane Swift loop, perf).
+    @inline(__always)
+    public static func uniformQuantize(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count n: Int,
+                                       clip: Float, inverse: Float, step: Float) {
+        if Kernels.hasAVX512 { ql_uniform_quantize_avx512(x, y, n, clip, inverse, step); return }
+        Portable.uniformQuantize(x, into: y, count: n, clip: clip, inverse: inverse, step: step)
+    }
+
+    /// y[i] = x[i] ≥ 0 ? 1 : −1 (NaN → −1): binary activations.
+    @inline(__always)
+    public static func sign(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count n: Int) {
+        if Kernels.hasAVX512 { ql_sign_avx512(x, y, n); return }
+        Portable.sign(x, into: y, count: n)
+    }
+
+    /// 1.5 · 2²³: (v + m) − m rounds half to even for |v| ≤ 2²².
+    static let roundingMagic: Float = 12_582_912
+
+    /// The portable loops (the tests' references).
+    public enum Portable {
+        public static func maximum(_ p: UnsafePointer<Float>, count: Int) -> Float {
+            guard count > 0 else { return -.infinity }
+            var m0 = p[0], m1 = p[0], m2 = p[0], m3 = p[0], m4 = p[0], m5 = p[0], m6 = p[0], m7 = p[0]
+            var i = 0
+            while i &+ 8 <= count {
+                let a0 = p[i], a1 = p[i &+ 1], a2 = p[i &+ 2], a3 = p[i &+ 3]
+                let a4 = p[i &+ 4], a5 = p[i &+ 5], a6 = p[i &+ 6], a7 = p[i &+ 7]
+                m0 = a0 > m0 ? a0 : m0; m1 = a1 > m1 ? a1 : m1; m2 = a2 > m2 ? a2 : m2; m3 = a3 > m3 ? a3 : m3
+                m4 = a4 > m4 ? a4 : m4; m5 = a5 > m5 ? a5 : m5; m6 = a6 > m6 ? a6 : m6; m7 = a7 > m7 ? a7 : m7
+                i &+= 8
+            }
+            while i < count { let a = p[i]; m0 = a > m0 ? a : m0; i &+= 1 }
+            return max(max(max(m0, m1), max(m2, m3)), max(max(m4, m5), max(m6, m7)))
+        }
+
+        public static func sign(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) {
+            for i in 0..<count { y[i] = x[i] >= 0 ? 1 : -1 }
+        }
+
+        /// Eight lanes at a time, the same operations as the scalar tail.
+        public static func uniformQuantize(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int,
+                                           clip c: Float, inverse inv: Float, step: Float) {
+            let zero = SIMD8<Float>(repeating: 0), cv = SIMD8<Float>(repeating: c)
+            let iv = SIMD8<Float>(repeating: inv), sv = SIMD8<Float>(repeating: step)
+            let magic = SIMD8<Float>(repeating: roundingMagic)
+            var i = 0
+            while i + 8 <= count {
+                var v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
+                v = v.replacing(with: zero, where: v .< zero)
+                v = v.replacing(with: cv, where: v .> cv)
+                UnsafeMutableRawPointer(y + i).storeBytes(of: sv * ((v * iv + magic) - magic), as: SIMD8<Float>.self)
+                i += 8
+            }
+            while i < count {
+                var v = x[i]
+                v = v < 0 ? 0 : v
+                v = v > c ? c : v
+                y[i] = step * ((v * inv + roundingMagic) - roundingMagic)
+                i += 1
+            }
+        }
+
+        public static func epilogueTranspose(_ acc: UnsafePointer<Int32>, batch m: Int, plane p: Int, channels k: Int,
+                                             scale: UnsafePointer<Float>, bias: UnsafePointer<Float>,
+                                             into y: UnsafeMutablePointer<Float>) {
+            for i in 0..<m {
+                let src = acc + i * p * k, dst = y + i * k * p
+                for o in 0..<k {
+                    let s = scale[o], b = bias[o], d = dst + o * p
+                    for j in 0..<p { d[j] = Float(src[j * k + o]) * s + b }
+                }
+            }
+        }
+
+        public static func epilogueRows(_ acc: UnsafePointer<Int32>, rows n: Int, columns k: Int,
+                                        scale: UnsafePointer<Float>, bias: UnsafePointer<Float>,
+                                        into y: UnsafeMutablePointer<Float>) {
+            for i in 0..<n {
+                for o in 0..<k { y[i * k + o] = Float(acc[i * k + o]) * scale[o] + bias[o] }
+            }
+        }
+
+        public static func maskOpenClosed(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
+                                          _ dx: UnsafeMutablePointer<Float>, count n: Int, hi: Float) {
+            let zero = SIMD8<Float>(repeating: 0), h = SIMD8<Float>(repeating: hi)
+            var i = 0
+            while i + 8 <= n {
+                let xv = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
+                let gv = UnsafeRawPointer(dy + i).loadUnaligned(as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(dx + i).storeBytes(of: zero.replacing(with: gv, where: (xv .> zero) .& (xv .<= h)),
+                                                           as: SIMD8<Float>.self)
+                i += 8
+            }
+            while i < n { dx[i] = (x[i] > 0 && x[i] <= hi) ? dy[i] : 0; i += 1 }
+        }
+    }
+}

@@ -1,0 +1,201 @@
+import Testing
+import Tensors
+import Quantization
+@testable import Networks
+
+/// The quantized-training passes of issue 11 (`QuantKernels`, activation codes, the
+/// fused ReLU + activation quantizer): AVX-512 forms bit for bit against their portable
+/// loops, and fused paths bit for bit against the unfused layers they replace, on
+/// values that probe every select (NaN, ±0, ±∞, ties at the clip) and every tail.
+@Suite struct QuantKernelTests {
+    static func bits(_ a: [Float]) -> [UInt32] { a.map(\.bitPattern) }
+
+    @Test func epiloguesEqualPortableLoops() throws {
+        var rng = SplitMix64(seed: 11)
+        for (m, p, k) in [(1, 1, 1), (2, 15, 3), (3, 16, 64), (2, 17, 5), (1, 49, 32), (2, 256, 64)] {
+            let acc = (0..<(m * p * k)).map { _ in Int32(truncatingIfNeeded: rng.next() >> 40) - (1 << 23) }
+                + [Int32.max, Int32.min, 16_777_217, -16_777_217]   // rounding in Int32 → Float
+            let scale = (0..<k).map { _ in rng.nextNormal() * 1e-3 }, bias = (0..<k).map { _ in rng.nextNormal() }
+            var fast = [Float](repeating: .nan, count: m * p * k), slow = fast, rows = fast, rowsRef = fast
+            acc.withUnsafeBufferPointer { a in scale.withUnsafeBufferPointer { s in bias.withUnsafeBufferPointer { b in
+                fast.withUnsafeMutableBufferPointer { f in slow.withUnsafeMutableBufferPointer { r in
+                    QuantKernels.epilogueTranspose(a.baseAddress!, batch: m, plane: p, channels: k, scale: s.baseAddress!,
+                                                   bias: b.baseAddress!, into: f.baseAddress!)
+                    QuantKernels.Portable.epilogueTranspose(a.baseAddress!, batch: m, plane: p, channels: k,
+                                                            scale: s.baseAddress!, bias: b.baseAddress!, into: r.baseAddress!)
+                } }
+                rows.withUnsafeMutableBufferPointer { f in rowsRef.withUnsafeMutableBufferPointer { r in
+                    QuantKernels.epilogueRows(a.baseAddress!, rows: m * p, columns: k, scale: s.baseAddress!,
+                                              bias: b.baseAddress!, into: f.baseAddress!)
+                    QuantKernels.Portable.epilogueRows(a.baseAddress!, rows: m * p, columns: k, scale: s.baseAddress!,
+                                                       bias: b.baseAddress!, into: r.baseAddress!)
+                } }
+            } } }
+            #expect(Self.bits(fast) == Self.bits(slow), "epilogueTranspose \(m)×\(p)×\(k)")
+            #expect(Self.bits(rows) == Self.bits(rowsRef), "epilogueRows \(m * p)×\(k)")
+            // The definition, element by element.
+            let (i, j, o) = (m - 1, p - 1, k - 1)
+            #expect(fast[(i * k + o) * p + j] == Float(acc[(i * p + j) * k + o]) * scale[o] + bias[o])
+        }
+    }
+
+    /// On-grid values (codes 0…L), every kind of off-grid value, and the C and Swift
+    /// forms of both code extractions agreeing on codes and on the verdict.
+    @Test(arguments: [255, 15, 1])
+    func activationCodesEqualPortableLoops(maxCode: Int) throws {
+        let grid = ActivationGrid(clip: 1.7, maxCode: maxCode)
+        var rng = SplitMix64(seed: UInt64(maxCode))
+        let offGrid: [Float] = [.nan, .infinity, -.infinity, -grid.step, grid.step / 2, grid.clip * 2, 1e-30]
+        for (n, c, hw) in [(1, 1, 1), (2, 3, 5), (1, 16, 7), (2, 17, 9), (2, 32, 49), (1, 64, 16)] {
+            let count = n * c * hw
+            for corrupt in [false, true] {
+                var x = (0..<count).map { _ in grid.step * Float(rng.nextInt(below: maxCode + 1)) }
+                x[0] = -0.0
+                if count > 1 { x[count - 1] = grid.step * Float(maxCode) }
+                if corrupt { x[rng.nextInt(below: count)] = offGrid[rng.nextInt(below: offGrid.count)] }
+                var fast = [UInt8](repeating: 9, count: count), slow = fast
+                var fastFlat = fast, slowFlat = fast
+                let (okFast, okSlow, okFastFlat, okSlowFlat) = x.withUnsafeBufferPointer { xp in
+                    (fast.withUnsafeMutableBufferPointer {
+                        activationCodesNHWC(xp.baseAddress!, batch: n, channels: c, plane: hw, grid: grid, into: $0.baseAddress!) },
+                     slow.withUnsafeMutableBufferPointer {
+                        portableActivationCodesNHWC(xp.baseAddress!, batch: n, channels: c, plane: hw, grid: grid, into: $0.baseAddress!) },
+                     fastFlat.withUnsafeMutableBufferPointer { activationCodes(xp.baseAddress!, count: count, grid: grid, into: $0.baseAddress!) },
+                     slowFlat.withUnsafeMutableBufferPointer {
+                        portableActivationCodes(xp.baseAddress!, count: count, grid: grid, into: $0.baseAddress!) })
+                }
+                #expect(okFast == !corrupt && okSlow == !corrupt, "NHWC verdict, \(n)×\(c)×\(hw), corrupt \(corrupt)")
+                #expect(okFastFlat == !corrupt && okSlowFlat == !corrupt, "flat verdict, \(count), corrupt \(corrupt)")
+                guard !corrupt else { continue }
+                #expect(fast == slow, "NHWC codes \(n)×\(c)×\(hw)")
+                #expect(fastFlat == slowFlat, "flat codes \(count)")
+                // The definition: x[b, ch, i] = step · codes[b, i, ch].
+                for b in 0..<n { for ch in 0..<c { for i in 0..<hw {
+                    let v = x[(b * c + ch) * hw + i], code = fast[(b * hw + i) * c + ch]
+                    if grid.step * Float(code) != v { Issue.record("code \(code) of \(v) at \(b),\(ch),\(i)") }
+                } } }
+            }
+        }
+    }
+
+    /// The fused mask against the ReLU mask after the clip's, and C against Swift.
+    @Test func fusedMaskEqualsReLUAndClipMasks() {
+        for n in [0, 1, 7, 8, 15, 16, 17, 31, 1000] {
+            let x = VectorKernelTests.awkward(n, seed: UInt64(n) + 7), g = VectorKernelTests.awkward(n, seed: UInt64(n) + 70)
+            let hi: Float = 1
+            guard n > 0 else { continue }
+            var fused = [Float](repeating: 5, count: n), portable = fused, clip = fused, twoStep = fused
+            let relu = x.map { Swift.max($0, 0) }
+            x.withUnsafeBufferPointer { xp in g.withUnsafeBufferPointer { gp in relu.withUnsafeBufferPointer { rp in
+                fused.withUnsafeMutableBufferPointer { QuantKernels.maskOpenClosed(xp.baseAddress!, gp.baseAddress!, $0.baseAddress!, count: n, hi: hi) }
+                portable.withUnsafeMutableBufferPointer {
+                    QuantKernels.Portable.maskOpenClosed(xp.baseAddress!, gp.baseAddress!, $0.baseAddress!, count: n, hi: hi) }
+                clip.withUnsafeMutableBufferPointer { Kernels.maskInRange(rp.baseAddress!, gp.baseAddress!, $0.baseAddress!, count: n, lo: 0, hi: hi) }
+                clip.withUnsafeBufferPointer { cp in twoStep.withUnsafeMutableBufferPointer {
+                    Kernels.maskPositive(rp.baseAddress!, cp.baseAddress!, $0.baseAddress!, count: n) } }
+            } } }
+            #expect(Self.bits(fused) == Self.bits(portable), "C vs Swift, n = \(n)")
+            #expect(Self.bits(fused) == Self.bits(twoStep), "fused vs ReLU ∘ clip masks, n = \(n)")
+        }
+    }
+
+    /// `forwardAfterReLU` / `backwardAfterReLU` against ReLU then the quantizer, moving
+    /// average and PACT clips, over several batches (the clip statistics must agree too).
+    @Test(arguments: [false, true])
+    func quantizerAfterReLUEqualsReLUThenQuantizer(pact: Bool) {
+        let fused = UniformActivationQuantizer(bits: 4, learnedClip: pact)
+        let plain = UniformActivationQuantizer(bits: 4, learnedClip: pact)
+        for (step, n) in [1000, 17, 64, 1].enumerated() {
+            var x = VectorKernelTests.awkward(n, seed: UInt64(step) + 3).map { $0.isInfinite ? 2 : $0 }
+            if step == 0 { x[0] = 0.5 }          // a first batch with a finite positive maximum
+            if step == 3 { x = [-1] }            // an all-negative batch: clip statistics see 0
+            let g = VectorKernelTests.awkward(n, seed: UInt64(step) + 30).map { $0.isNaN ? 1 : $0 }
+            let relu = run(ReLU(), Tensor(shape: [n], data: x)).data
+            let yPlain = plain.forward(relu, training: true)
+            var yFused = [Float](repeating: 9, count: n)
+            x.withUnsafeBufferPointer { xp in yFused.withUnsafeMutableBufferPointer {
+                fused.forwardAfterReLU(xp.baseAddress!, into: $0.baseAddress!, count: n, training: true) } }
+            #expect(Self.bits(yFused) == Self.bits(yPlain), "forward, batch \(step)")
+            #expect(fused.lastClip == plain.lastClip, "clip, batch \(step)")
+            let dq = plain.backward(relu, gradient: g)
+            let dxPlain = inputGradient(ReLU(), Tensor(shape: [n], data: x), Tensor(shape: [n], data: dq)).data
+            var dxFused = [Float](repeating: 9, count: n)
+            x.withUnsafeBufferPointer { xp in g.withUnsafeBufferPointer { gp in dxFused.withUnsafeMutableBufferPointer {
+                fused.backwardAfterReLU(xp.baseAddress!, gradient: gp.baseAddress!, into: $0.baseAddress!, count: n) } } }
+            #expect(Self.bits(dxFused) == Self.bits(dxPlain), "backward, batch \(step)")
+            #expect(fused.parameters.map { $0.grad.data } == plain.parameters.map { $0.grad.data }, "PACT clip gradient, batch \(step)")
+        }
+    }
+
+    /// Whole models trained with the fused ReLU + quantizer pairs and without them:
+    /// identical logits and parameters, bit for bit, after a few SGD steps.
+    @Test(arguments: ["w8a8", "w4a4", "w2a2"], [false, true])
+    func fusedModelTrainsBitIdentically(_ precision: String, pact: Bool) throws {
+        var results: [[UInt32]] = []
+        for fuse in [true, false] {
+            var rng = SplitMix64(seed: 5)
+            var options = QuantizerOptions()
+            options.pact = pact
+            let m = try Sequential(spec: Presets.spec("fmnist2")!, inputShape: [1, 28, 28],
+                                   precision: { _ in LayerPrecision(precision)! }, options: options, rng: &rng)
+            m.fusesReLUQuantizers = fuse
+            let sgd = SGD(momentum: 0.9)
+            var logits: [Float] = []
+            for _ in 0..<3 {
+                m.withInput { x in
+                    x.reshapeForOverwrite([8, 1, 28, 28])
+                    for i in 0..<x.count { x.data[i] = rng.nextNormal() }
+                }
+                let out = m.forward(training: true)
+                logits += out.data
+                m.zeroGrad()
+                m.withLogitGradient { g in
+                    _ = SoftmaxCrossEntropy.lossAndGradient(logits: out, labels: (0..<8).map { Int32($0) }, gradient: &g)
+                }
+                m.backward()
+                sgd.step(m.parameters, learningRate: 0.05)
+            }
+            logits += m.forward(training: false).data
+            let fusedPairs = m.layers.compactMap { $0 as? QuantizeActivation }.filter(\.lastForwardAfterReLU).count
+            #expect(fusedPairs == (fuse ? 3 : 0), "fused pairs, fuse \(fuse)")
+            results.append(Self.bits(logits) + m.parameters.flatMap { Self.bits($0.value.data) })
+        }
+        #expect(results[0] == results[1], "\(precision) pact \(pact): fused and unfused training differ")
+    }
+}
+
+extension QuantKernelTests {
+    /// The clip's maximum and the quantizer's forward: C against the Swift loops, on
+    /// NaN first or later, ±0 maxima, and every tail length.
+    @Test func maximumAndQuantizeEqualPortableLoops() {
+        for n in [0, 1, 7, 8, 9, 15, 16, 17, 23, 24, 31, 33, 1000] {
+            for variant in 0..<4 {
+                var x = VectorKernelTests.awkward(n, seed: UInt64(n * 4 + variant))
+                if variant == 1 { x = x.map { $0.isNaN ? 0.25 : $0 } }
+                if variant == 2 { x = x.map { $0 > 0 || $0.isNaN ? -0.0 : $0 } }      // a zero maximum, signs mixed
+                if variant == 3 { x = x.enumerated().map { $0.offset % 2 == 0 ? -0.0 : 0 } }
+                let (fast, slow) = x.withUnsafeBufferPointer { p in
+                    (QuantKernels.maximum(p.baseAddress!, count: n), QuantKernels.Portable.maximum(p.baseAddress!, count: n))
+                }
+                #expect(fast.bitPattern == slow.bitPattern, "maximum, n = \(n), variant \(variant): \(fast) vs \(slow)")
+                var yf = [Float](repeating: 3, count: n), ys = yf
+                let clip: Float = 1.5, levels: Float = 15
+                x.withUnsafeBufferPointer { p in
+                    yf.withUnsafeMutableBufferPointer {
+                        QuantKernels.uniformQuantize(p.baseAddress!, into: $0.baseAddress!, count: n, clip: clip,
+                                                     inverse: levels / clip, step: clip / levels) }
+                    ys.withUnsafeMutableBufferPointer {
+                        QuantKernels.Portable.uniformQuantize(p.baseAddress!, into: $0.baseAddress!, count: n, clip: clip,
+                                                              inverse: levels / clip, step: clip / levels) }
+                }
+                #expect(Self.bits(yf) == Self.bits(ys), "uniformQuantize, n = \(n), variant \(variant)")
+                x.withUnsafeBufferPointer { p in
+                    yf.withUnsafeMutableBufferPointer { QuantKernels.sign(p.baseAddress!, into: $0.baseAddress!, count: n) }
+                    ys.withUnsafeMutableBufferPointer { QuantKernels.Portable.sign(p.baseAddress!, into: $0.baseAddress!, count: n) }
+                }
+                #expect(Self.bits(yf) == Self.bits(ys), "sign, n = \(n), variant \(variant)")
+                #expect(Self.bits(yf) == Self.bits(x.map { $0 >= 0 ? 1 : -1 }), "sign definition, n = \(n)")
+            }
+        }
+    }
+}
