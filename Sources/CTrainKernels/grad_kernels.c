@@ -1,5 +1,6 @@
 #include "grad_kernels.h"
 #include <immintrin.h>
+#include "column_lanes.h"
 
 // Products and sums stay separate roundings, as in the Swift definitions (no FMA).
 #pragma clang fp contract(off)
@@ -143,24 +144,6 @@ void ql_im2row_offset_u8(const int8_t *codes, size_t n, size_t channels, size_t 
     }
 }
 
-/// Lanes lo..<hi of a 16-lane step starting at j.
-static inline __mmask16 span(long j, long lo, long hi) {
-    long a = lo - j, b = hi - j;
-    if (a < 0) a = 0;
-    if (b > 16) b = 16;
-    if (b <= a) return 0;
-    return (__mmask16)(((1u << (b - a)) - 1u) << a);
-}
-
-/// Output columns lo..<hi whose tap kj reads inside the image (ConvGeometry.validColumns).
-static inline void tap_columns(long p, long kj, long width, long ow, long *lo, long *hi) {
-    long a = p - kj, b = width + p - kj;
-    if (a < 0) a = 0;
-    if (a > ow) a = ow;
-    if (b > ow) b = ow;
-    *lo = a; *hi = b;
-}
-
 /// BFloat16.bits of 16 floats: round to nearest even, NaN → its top half | 0x40.
 AVX512 static inline __m256i bf16_bits(__m512 v) {
     const __m512i b = _mm512_castps_si512(v);
@@ -184,19 +167,19 @@ AVX512 void ql_im2col_s1_bf16_avx512(const float *x, size_t n, size_t channels, 
                     const long row = (c * (long)kernel_h + ki) * (long)kernel_w + kj;
                     uint16_t *d = col + row * cols + b * plane;
                     long lo, hi;
-                    tap_columns(p, kj, (long)width, ow, &lo, &hi);
+                    valid_columns(p, kj, (long)width, ow, &lo, &hi);
                     for (long i = 0; i < oh; i++) {
                         const long ih = i - p + ki;
                         uint16_t *drow = d + i * ow;
                         if (ih < 0 || ih >= (long)height) {
                             for (long j = 0; j < ow; j += 16)
-                                _mm256_mask_storeu_epi16(drow + j, span(j, 0, ow), _mm256_setzero_si256());
+                                _mm256_mask_storeu_epi16(drow + j, lanes(j, 0, ow), _mm256_setzero_si256());
                             continue;
                         }
                         const float *srow = src + ih * (long)width - p + kj;   // srow[j]: column j's tap
                         for (long j = 0; j < ow; j += 16) {
-                            __m512 v = _mm512_maskz_loadu_ps(span(j, lo, hi), srow + j);
-                            _mm256_mask_storeu_epi16(drow + j, span(j, 0, ow), bf16_bits(v));
+                            __m512 v = _mm512_maskz_loadu_ps(lanes(j, lo, hi), srow + j);
+                            _mm256_mask_storeu_epi16(drow + j, lanes(j, 0, ow), bf16_bits(v));
                         }
                     }
                 }

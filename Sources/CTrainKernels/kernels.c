@@ -1,5 +1,6 @@
 #include "CTrainKernels.h"
 #include <immintrin.h>
+#include "column_lanes.h"
 #include <string.h>
 
 // Products and sums stay separate roundings, as in the Swift loops (no FMA).
@@ -146,24 +147,6 @@ AVX512 void ql_stochastic_codes_avx512(const float *g, size_t n, float inverse, 
         _mm512_mask_storeu_ps(values + i, live, _mm512_mul_ps(c, sv));
         _mm_mask_storeu_epi8(codes + i, live, _mm512_cvtepi32_epi8(q));
     }
-}
-
-/// Lanes lo..<hi of a 16-lane step starting at j.
-static inline __mmask16 lanes(long j, long lo, long hi) {
-    long a = lo - j, b = hi - j;
-    if (a < 0) a = 0;
-    if (b > 16) b = 16;
-    if (b <= a) return 0;
-    return (__mmask16)(((1u << (b - a)) - 1u) << a);
-}
-
-/// Output columns lo..<hi whose tap kj reads inside the image (ConvGeometry.validColumns).
-static inline void valid_columns(long p, long kj, long width, long ow, long *lo, long *hi) {
-    long a = p - kj, b = width + p - kj;
-    if (a < 0) a = 0;
-    if (a > ow) a = ow;
-    if (b > ow) b = ow;
-    *lo = a; *hi = b;
 }
 
 AVX512 void ql_im2col_s1_avx512(const float *x, size_t n, size_t channels, size_t height, size_t width,
