@@ -36,16 +36,15 @@ AVX512 void ql_splitmix64_fill_avx512(uint64_t *state, uint64_t *dst, size_t cou
     *state = s;
 }
 
-/// The codes of 16 gradient values (lanes `live`) with their 16-bit uniform words.
-AVX512 static inline __m512i stochastic_codes16(const float *g, const uint16_t *u, __mmask16 live,
-                                                __m512 inv) {
+/// The codes of 16 gradient values (lanes `live`) with their 16-bit uniform words
+/// (b, zero-extended to 32 bits).
+AVX512 static inline __m512i stochastic_codes16_words(const float *g, __m512i b, __mmask16 live, __m512 inv) {
     const __m512 magic = _mm512_set1_ps(12582912.0f);   // 1.5·2²³: adding it rounds to an integer
     const __m512i magic_bits = _mm512_set1_epi32(0x4B400000);
     const __m512 lo = _mm512_set1_ps(-127.0f), hi = _mm512_set1_ps(127.0f), zero = _mm512_setzero_ps();
     const __m512 one = _mm512_set1_ps(1.0f);
     const __m512i one_bits = _mm512_set1_epi32(0x3F800000);
     __m512 gv = _mm512_maskz_loadu_ps(live, g);
-    __m512i b = _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(live, u));
     // u = b/2¹⁶ exactly: the float 1 + b·2⁻¹⁶ minus 1.
     __m512 uv = _mm512_sub_ps(_mm512_castsi512_ps(_mm512_or_si512(_mm512_slli_epi32(b, 7), one_bits)), one);
     __m512 t = _mm512_add_ps(_mm512_mul_ps(gv, inv), uv);
@@ -57,8 +56,48 @@ AVX512 static inline __m512i stochastic_codes16(const float *g, const uint16_t *
     return _mm512_maskz_sub_epi32(live, _mm512_castps_si512(_mm512_add_ps(c, magic)), magic_bits);
 }
 
+/// 16-bit words e0 … e0 + 15 of the SplitMix64 stream after `state` (word e is bits
+/// 16·(e mod 4) … of draw ⌊e/4⌋, the little-endian order of a filled buffer), zero-
+/// extended to 32 bits: eight draws from ⌊e0/4⌋ on, computed in place, then the 16
+/// words picked from their 32.
+AVX512 static inline __m512i stream_words16(uint64_t state, size_t e0) {
+    const uint64_t gamma = 0x9E3779B97F4A7C15ull;
+    const __m512i steps = _mm512_setr_epi64(0, (long long)gamma, (long long)(2 * gamma), (long long)(3 * gamma),
+                                            (long long)(4 * gamma), (long long)(5 * gamma), (long long)(6 * gamma),
+                                            (long long)(7 * gamma));
+    const __m512i m1 = _mm512_set1_epi64((long long)0xBF58476D1CE4E5B9ull);
+    const __m512i m2 = _mm512_set1_epi64((long long)0x94D049BB133111EBull);
+    __m512i z = _mm512_add_epi64(_mm512_set1_epi64((long long)(state + gamma * (uint64_t)((e0 >> 2) + 1))), steps);
+    z = _mm512_mullox_epi64(_mm512_xor_si512(z, _mm512_srli_epi64(z, 30)), m1);
+    z = _mm512_mullox_epi64(_mm512_xor_si512(z, _mm512_srli_epi64(z, 27)), m2);
+    z = _mm512_xor_si512(z, _mm512_srli_epi64(z, 31));
+    const __m512i index = _mm512_add_epi16(_mm512_setr_epi32(0x00010000, 0x00030002, 0x00050004, 0x00070006,
+                                                              0x00090008, 0x000B000A, 0x000D000C, 0x000F000E,
+                                                              0, 0, 0, 0, 0, 0, 0, 0),
+                                           _mm512_set1_epi16((short)(e0 & 3)));
+    return _mm512_cvtepu16_epi32(_mm512_castsi512_si256(_mm512_permutexvar_epi16(index, z)));
+}
+
+AVX512 float ql_abs_max_avx512(const float *g, size_t n) {
+    __m512 m0 = _mm512_setzero_ps(), m1 = m0, m2 = m0, m3 = m0;
+    size_t i = 0;
+    // max(|x|, m) returns m when |x| is NaN (the second operand): NaN is skipped.
+    for (; i + 64 <= n; i += 64) {
+        m0 = _mm512_max_ps(_mm512_abs_ps(_mm512_loadu_ps(g + i)), m0);
+        m1 = _mm512_max_ps(_mm512_abs_ps(_mm512_loadu_ps(g + i + 16)), m1);
+        m2 = _mm512_max_ps(_mm512_abs_ps(_mm512_loadu_ps(g + i + 32)), m2);
+        m3 = _mm512_max_ps(_mm512_abs_ps(_mm512_loadu_ps(g + i + 48)), m3);
+    }
+    for (; i < n; i += 16) {
+        const size_t left = n - i;
+        const __mmask16 live = left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1u);
+        m0 = _mm512_max_ps(_mm512_abs_ps(_mm512_maskz_loadu_ps(live, g + i)), m0);
+    }
+    return _mm512_reduce_max_ps(_mm512_max_ps(_mm512_max_ps(m0, m1), _mm512_max_ps(m2, m3)));
+}
+
 AVX512 void ql_grad_codes_nhwc_avx512(const float *g, size_t m, size_t channels, size_t plane,
-                                      float inverse, const uint16_t *u, int8_t *codes, int32_t *sums) {
+                                      float inverse, uint64_t state, int8_t *codes, int32_t *sums) {
     const __m512 inv = _mm512_set1_ps(inverse);
     const __m512i byte = _mm512_set1_epi32(0xFF);
     // Positions j..j+15 of channels k..k+3 go out as 16 dwords of 4 channel bytes each,
@@ -76,10 +115,10 @@ AVX512 void ql_grad_codes_nhwc_avx512(const float *g, size_t m, size_t channels,
             for (size_t j = 0; j < plane; j += 16) {
                 const size_t left = plane - j;
                 const __mmask16 live = left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1u);
-                __m512i q0 = stochastic_codes16(g + src + j, u + src + j, live, inv);
-                __m512i q1 = stochastic_codes16(g + src + plane + j, u + src + plane + j, live, inv);
-                __m512i q2 = stochastic_codes16(g + src + 2 * plane + j, u + src + 2 * plane + j, live, inv);
-                __m512i q3 = stochastic_codes16(g + src + 3 * plane + j, u + src + 3 * plane + j, live, inv);
+                __m512i q0 = stochastic_codes16_words(g + src + j, stream_words16(state, src + j), live, inv);
+                __m512i q1 = stochastic_codes16_words(g + src + plane + j, stream_words16(state, src + plane + j), live, inv);
+                __m512i q2 = stochastic_codes16_words(g + src + 2 * plane + j, stream_words16(state, src + 2 * plane + j), live, inv);
+                __m512i q3 = stochastic_codes16_words(g + src + 3 * plane + j, stream_words16(state, src + 3 * plane + j), live, inv);
                 s0 = _mm512_add_epi32(s0, q0); s1 = _mm512_add_epi32(s1, q1);
                 s2 = _mm512_add_epi32(s2, q2); s3 = _mm512_add_epi32(s3, q3);
                 __m512i packed = _mm512_or_si512(
@@ -98,7 +137,7 @@ AVX512 void ql_grad_codes_nhwc_avx512(const float *g, size_t m, size_t channels,
             for (size_t j = 0; j < plane; j += 16) {
                 const size_t left = plane - j, n = left < 16 ? left : 16;
                 const __mmask16 live = left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1u);
-                __m512i q = stochastic_codes16(g + src + j, u + src + j, live, inv);
+                __m512i q = stochastic_codes16_words(g + src + j, stream_words16(state, src + j), live, inv);
                 sum = _mm512_add_epi32(sum, q);
                 _mm_storeu_si128((__m128i *)lane_codes, _mm512_cvtepi32_epi8(q));
                 for (size_t l = 0; l < n; l++) image[(j + l) * channels + k] = lane_codes[l];
@@ -184,4 +223,54 @@ AVX512 void ql_im2col_s1_bf16_avx512(const float *x, size_t n, size_t channels, 
                     }
                 }
         }
+}
+
+AVX512 void ql_s32_transpose_scale_avx512(const int32_t *src, size_t rows, size_t cols, const int32_t *offset,
+                                          float scale, int accumulate, float *dst, size_t ld) {
+    const __m512 sv = _mm512_set1_ps(scale);
+    // Lane l of a gather reads src[(r + l)·cols + c]: 16 rows of one column, which
+    // stay in L1 while c advances, written as 16 consecutive floats of dst row c.
+    const __m512i stride = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                              _mm512_set1_epi32((int)cols));
+    for (size_t r = 0; r < rows; r += 16) {
+        const size_t left = rows - r;
+        const __mmask16 live = left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1u);
+        const int32_t *s = src + r * cols;
+        for (size_t c = 0; c < cols; c++) {
+            __m512i v = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), live, stride, s + c, 4);
+            if (offset) v = _mm512_sub_epi32(v, _mm512_set1_epi32(offset[c]));
+            __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(v), sv);
+            float *d = dst + c * ld + r;
+            if (accumulate) f = _mm512_add_ps(_mm512_maskz_loadu_ps(live, d), f);
+            _mm512_mask_storeu_ps(d, live, f);
+        }
+    }
+}
+
+AVX512 void ql_s32_scale_avx512(const int32_t *src, size_t n, float scale, float *dst) {
+    const __m512 sv = _mm512_set1_ps(scale);
+    for (size_t i = 0; i < n; i += 16) {
+        const size_t left = n - i;
+        const __mmask16 live = left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1u);
+        __m512i v = _mm512_maskz_loadu_epi32(live, src + i);
+        _mm512_mask_storeu_ps(dst + i, live, _mm512_mul_ps(_mm512_cvtepi32_ps(v), sv));
+    }
+}
+
+AVX512 void ql_s32_rows_scale_avx512(const int32_t *src, size_t rows, size_t cols, const int32_t *row_offset,
+                                     float scale, int accumulate, float *dst) {
+    const __m512 sv = _mm512_set1_ps(scale);
+    for (size_t r = 0; r < rows; r++) {
+        const __m512i off = _mm512_set1_epi32(row_offset ? row_offset[r] : 0);
+        const int32_t *s = src + r * cols;
+        float *d = dst + r * cols;
+        for (size_t c = 0; c < cols; c += 16) {
+            const size_t left = cols - c;
+            const __mmask16 live = left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1u);
+            __m512i v = _mm512_add_epi32(_mm512_maskz_loadu_epi32(live, s + c), off);
+            __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(v), sv);
+            if (accumulate) f = _mm512_add_ps(_mm512_maskz_loadu_ps(live, d + c), f);
+            _mm512_mask_storeu_ps(d + c, live, f);
+        }
+    }
 }

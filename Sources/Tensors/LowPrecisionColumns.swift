@@ -67,3 +67,59 @@ public func im2rowBF16(_ x: UnsafePointer<UInt16>, batch n: Int, channels c: Int
         }
     }
 }
+
+/// The int32 → float epilogue of a `g8` backward GEMM whose result is the transpose of
+/// the layout wanted: dst[c·ld + r] = Float(src[r·cols + c] − offset[c]) · scale
+/// (offset nil: 0), plus dst[c·ld + r] itself when `accumulate` (the product rounded
+/// first, then the sum), r < rows, c < cols. One pass with 16-row gathers where the
+/// CPU has AVX-512 (bit-identical to the loop): the scalar loop's strided writes (a
+/// page apart for fmnist2's dense1, 3136 × 128) were most of that layer's backward.
+public func int32TransposedToFloat(_ src: UnsafePointer<Int32>, rows: Int, columns cols: Int, offset: UnsafePointer<Int32>? = nil,
+                                   scale: Float, accumulate: Bool, into dst: UnsafeMutablePointer<Float>, ld: Int) {
+    if Kernels.hasAVX512 && rows * cols > 0 && cols * 16 < Int(Int32.max) / 4 {
+        ql_s32_transpose_scale_avx512(src, rows, cols, offset, scale, accumulate ? 1 : 0, dst, ld)
+        return
+    }
+    portableInt32TransposedToFloat(src, rows: rows, columns: cols, offset: offset, scale: scale, accumulate: accumulate, into: dst, ld: ld)
+}
+
+/// `int32TransposedToFloat` as its definition's loop, for every CPU (and the tests).
+public func portableInt32TransposedToFloat(_ src: UnsafePointer<Int32>, rows: Int, columns cols: Int, offset: UnsafePointer<Int32>? = nil,
+                                           scale: Float, accumulate: Bool, into dst: UnsafeMutablePointer<Float>, ld: Int) {
+    for r in 0..<rows {
+        for c in 0..<cols {
+            let v = Float(src[r * cols + c] &- (offset?[c] ?? 0)) * scale
+            dst[c * ld + r] = accumulate ? dst[c * ld + r] + v : v
+        }
+    }
+}
+
+/// dst[r·cols + c] = Float(src[r·cols + c] + rowOffset[r]) · scale (rowOffset nil: 0),
+/// plus dst[r·cols + c] itself when `accumulate` (product rounded first, then the sum):
+/// AVX-512 where present, bit-identical to the loop.
+public func int32RowsToFloat(_ src: UnsafePointer<Int32>, rows: Int, columns cols: Int, rowOffset: UnsafePointer<Int32>? = nil,
+                             scale: Float, accumulate: Bool, into dst: UnsafeMutablePointer<Float>) {
+    if Kernels.hasAVX512 {
+        ql_s32_rows_scale_avx512(src, rows, cols, rowOffset, scale, accumulate ? 1 : 0, dst)
+        return
+    }
+    portableInt32RowsToFloat(src, rows: rows, columns: cols, rowOffset: rowOffset, scale: scale, accumulate: accumulate, into: dst)
+}
+
+/// `int32RowsToFloat` as its definition's loop, for every CPU (and the tests).
+public func portableInt32RowsToFloat(_ src: UnsafePointer<Int32>, rows: Int, columns cols: Int, rowOffset: UnsafePointer<Int32>? = nil,
+                                     scale: Float, accumulate: Bool, into dst: UnsafeMutablePointer<Float>) {
+    for r in 0..<rows {
+        let off = rowOffset?[r] ?? 0
+        for c in 0..<cols {
+            let v = Float(src[r * cols + c] &+ off) * scale
+            dst[r * cols + c] = accumulate ? dst[r * cols + c] + v : v
+        }
+    }
+}
+
+/// dst[i] = Float(src[i]) · scale, i < n (AVX-512 where present, the same products).
+public func int32ToFloat(_ src: UnsafePointer<Int32>, count n: Int, scale: Float, into dst: UnsafeMutablePointer<Float>) {
+    if Kernels.hasAVX512 { ql_s32_scale_avx512(src, n, scale, dst); return }
+    for i in 0..<n { dst[i] = Float(src[i]) * scale }
+}

@@ -1,5 +1,6 @@
 import Testing
 import Tensors
+import CTrainKernels
 @testable import Quantization
 @testable import Networks
 
@@ -110,6 +111,65 @@ extension VectorKernelTests {
                 portableIm2colBF16(xp.baseAddress!, batch: n, g, into: &slow, scratch: &scratch)
             }
             #expect(fast == slow, "im2col bf16 k\(k) p\(pad) \(h)×\(w)")
+        }
+    }
+
+    /// The int32 → float epilogues of the g8 backward GEMMs against their portable loops,
+    /// bit for bit: transposed (offset per column or none, overwrite or accumulate),
+    /// by rows (offset per row), and plain; tails of every length below 16, values that
+    /// round in Int32 → Float.
+    @Test func int32EpiloguesEqualPortableLoops() {
+        var rng = SplitMix64(seed: 17)
+        for (rows, cols) in [(1, 1), (15, 3), (16, 32), (17, 5), (49, 64), (196, 32), (3, 129)] {
+            let src = (0..<(rows * cols)).map { _ in Int32(truncatingIfNeeded: rng.next() >> 40) - (1 << 23) }
+            let colOffsets = (0..<cols).map { _ in Int32(rng.nextInt(below: 20_000)) - 10_000 }
+            let rowOffsets = (0..<rows).map { _ in Int32(rng.nextInt(below: 20_000)) - 10_000 }
+            let start = (0..<(rows * cols)).map { _ in rng.nextNormal() }
+            let scale: Float = 3.7e-4
+            for accumulate in [false, true] {
+                for useOffset in [false, true] {
+                    var fast = start, slow = start, fastRows = start, slowRows = start
+                    src.withUnsafeBufferPointer { sp in
+                    colOffsets.withUnsafeBufferPointer { cp in
+                    rowOffsets.withUnsafeBufferPointer { rp in
+                        let co = useOffset ? cp.baseAddress : nil, ro = useOffset ? rp.baseAddress : nil
+                        int32TransposedToFloat(sp.baseAddress!, rows: rows, columns: cols, offset: co, scale: scale,
+                                               accumulate: accumulate, into: &fast, ld: rows)
+                        portableInt32TransposedToFloat(sp.baseAddress!, rows: rows, columns: cols, offset: co, scale: scale,
+                                                       accumulate: accumulate, into: &slow, ld: rows)
+                        int32RowsToFloat(sp.baseAddress!, rows: rows, columns: cols, rowOffset: ro, scale: scale,
+                                         accumulate: accumulate, into: &fastRows)
+                        portableInt32RowsToFloat(sp.baseAddress!, rows: rows, columns: cols, rowOffset: ro, scale: scale,
+                                                 accumulate: accumulate, into: &slowRows)
+                    } } }
+                    let what = "\(rows)×\(cols) accumulate \(accumulate) offset \(useOffset)"
+                    #expect(Self.bits(fast) == Self.bits(slow), "transposed, \(what)")
+                    #expect(Self.bits(fastRows) == Self.bits(slowRows), "rows, \(what)")
+                    // The definition itself, one element.
+                    let (r, c) = (rows - 1, cols - 1)
+                    let v = Float(src[r * cols + c] - (useOffset ? colOffsets[c] : 0)) * scale
+                    #expect(slow[c * rows + r] == (accumulate ? start[c * rows + r] + v : v), "definition, \(what)")
+                }
+            }
+            var plain = [Float](repeating: .nan, count: rows * cols)
+            src.withUnsafeBufferPointer { int32ToFloat($0.baseAddress!, count: rows * cols, scale: scale, into: &plain) }
+            #expect(Self.bits(plain) == Self.bits(src.map { Float($0) * scale }), "plain \(rows)×\(cols)")
+        }
+    }
+
+    /// The AVX-512 max |g| of the g8 scale equals `Kernels.absMax`: NaN skipped, ±∞ kept,
+    /// −0, every tail length, all-NaN input (0).
+    @Test func absMaxKernelEqualsDefinition() throws {
+        try #require(Kernels.hasAVX512, "this CPU has no AVX-512: only the portable loop runs")
+        for n in [1, 15, 16, 17, 63, 64, 65, 1000] {
+            for seed in 0..<UInt64(4) {
+                var g = Self.awkward(n, seed: seed &* 31 &+ UInt64(n))
+                if seed == 1 { g = g.map { $0.isInfinite ? 0.25 : $0 } }
+                if seed == 2 { g = g.map { _ in Float.nan } }
+                let fast = g.withUnsafeBufferPointer { ql_abs_max_avx512($0.baseAddress, n) }
+                let slow = g.withUnsafeBufferPointer { Quantization.Kernels.absMax($0.baseAddress!, count: n) }
+                #expect(fast.bitPattern == slow.bitPattern, "n \(n) seed \(seed): \(fast) vs \(slow)")
+            }
         }
     }
 }

@@ -261,4 +261,89 @@ import Quantization
         #expect(losses[0].allSatisfy { $0.isFinite })
         #expect(losses[0].last! < 0.7 * losses[0].first!, "\(text): loss \(losses[0].first!) → \(losses[0].last!)")
     }
+
+    /// g8 integer parts, exactly: dense dQ(W)[o, i] = Float(Σₙ codes(dY)[n, o]·codes(x)[n, i])
+    /// · (s_x·s_g) (the shifted s8 × s8 GEMM with its 128·Σ correction, in W's layout)
+    /// and dx[n, i] = Float(Σₒ codes(dY)[n, o]·codes(W)[o, i]) · (s_w·s_g) (the forward's
+    /// weight codes), against Int64 loops over the layer's codes.
+    @Test func denseInt8IntegerPartsAreExact() throws {
+        try #require(CPUDispatch.hasVNNI, "without VNNI the integer GEMMs are not used")
+        let (n, fin, fout) = (13, 37, 9)
+        let (x, aq) = Self.gridInput([n, fin], seed: 41)
+        let w = randomTensor([fout, fin], seed: 42, scale: 0.2), b = randomTensor([fout], seed: 43)
+        let d = Dense(name: "d", weight: w, bias: b)
+        d.weightQuantizer = UniformWeightQuantizer(bits: 8)
+        d.gradientQuantizer = GradientQuantizer(.int8, seed: 5)
+        d.integerInput = aq
+        let dy = randomTensor([n, fout], seed: 44)
+        _ = Self.gradients(d, x, dy)
+        #expect(d.lastBackwardInteger.weights && d.lastBackwardInteger.input)
+        let grid = try #require(d.lastGrid)
+        let gc = d.gradientQuantizer.codes, sg = d.gradientQuantizer.scale
+        let sw = d.weightQuantizer.scales[0]
+        var dx = Tensor(zeros: [0])
+        d.backward(input: x, output: run(d, x), gradient: dy, into: &dx, needsInputGradient: true)
+        let gc2 = d.gradientQuantizer.codes, sg2 = d.gradientQuantizer.scale
+        var badW = 0, badX = 0
+        for o in 0..<fout {
+            for i in 0..<fin {
+                var sum: Int64 = 0
+                for r in 0..<n { sum += Int64(gc2[r * fout + o]) * Int64(d.codes[r * fin + i]) }
+                if d.dq[o * fin + i].bitPattern != (Float(sum) * (grid.step * sg2)).bitPattern { badW += 1 }
+            }
+        }
+        for r in 0..<n {
+            for i in 0..<fin {
+                var sum: Int64 = 0
+                for o in 0..<fout { sum += Int64(gc2[r * fout + o]) * Int64((d.qweight[o * fin + i] / sw).rounded()) }
+                if dx.data[r * fin + i].bitPattern != (Float(sum) * (sw * sg2)).bitPattern { badX += 1 }
+            }
+        }
+        #expect(badW == 0, "dense g8 weight gradient: \(badW) of \(fout * fin) differ from the integer definition")
+        #expect(badX == 0, "dense g8 input gradient: \(badX) of \(n * fin) differ from the integer definition")
+        #expect(gc != gc2 || sg != sg2, "the second backward draws new roundings")
+    }
+
+    /// g8 conv weight gradient, exactly: dQ(W)[k, (c, ki, kj)] = Float(Σ over images and
+    /// positions of codes(x)·codes(dY)) · (s_x·s_g), one int32 sum over the chunks (5 of
+    /// 14 images here, 32 × 32) flushed to float once N·P passes 2³¹/(255·127) positions
+    /// (after 4 chunks); the flushed sum is the float sum of the two parts.
+    @Test func conv2DInt8WeightGradientSumsChunksInIntegers() throws {
+        try #require(CPUDispatch.hasVNNI, "without VNNI the integer GEMMs are not used")
+        let (n, c, kk, h) = (70, 2, 2, 32)
+        let (x, aq) = Self.gridInput([n, c, h, h], seed: 51)
+        let w = randomTensor([kk, c, 3, 3], seed: 52, scale: 0.3), b = randomTensor([kk], seed: 53)
+        let conv = Self.conv(w, b, weights: { UniformWeightQuantizer(bits: 8) }, gradient: .int8)
+        conv.integerInput = aq
+        let dy = randomTensor([n, kk, h, h], seed: 54)
+        _ = Self.gradients(conv, x, dy, needsInput: false)
+        #expect(conv.lastBackwardInteger.weights)
+        let grid = try #require(conv.lastGrid)
+        #expect(grid.maxCode == 255)
+        let chunk = conv.chunkSize(batch: n, rows: c * 9, plane: h * h)
+        #expect(chunk == 14)
+        let flushAfter = 4 * chunk   // images summed before the flush
+        let gc = conv.gradientQuantizer.codes, scale = grid.step * conv.gradientQuantizer.scale
+        var bad = 0
+        for k in 0..<kk {
+            for ch in 0..<c {
+                for t in 0..<9 {
+                    var parts: [Int64] = [0, 0]
+                    for img in 0..<n {
+                        for i in 0..<h {
+                            for j in 0..<h {
+                                let ih = i - 1 + t / 3, iw = j - 1 + t % 3
+                                guard ih >= 0, ih < h, iw >= 0, iw < h else { continue }
+                                let xc = Int64(conv.codes[((img * h + ih) * h + iw) * c + ch])
+                                parts[img < flushAfter ? 0 : 1] += xc * Int64(gc[((img * h + i) * h + j) * kk + k])
+                            }
+                        }
+                    }
+                    let expected = (Float(0) + Float(parts[0]) * scale) + Float(parts[1]) * scale
+                    if conv.dq[k * c * 9 + ch * 9 + t].bitPattern != expected.bitPattern { bad += 1 }
+                }
+            }
+        }
+        #expect(bad == 0, "conv g8 weight gradient: \(bad) of \(kk * c * 9) differ from the integer sums")
+    }
 }

@@ -15,12 +15,17 @@
 void ql_splitmix64_fill_avx512(uint64_t *state, uint64_t *dst, size_t count);
 
 /// g8 stochastic rounding of m images of an NCHW gradient g [m, K, P], written NHWC
-/// (channel fastest): codes[(i·P + j)·K + k] = code of g[(i·K + k)·P + j], with
-/// code = clamp(⌊g·inverse + u⌋, −127, 127) (NaN → 0), u = u[(i·K + k)·P + j]/2¹⁶
-/// (the arithmetic of ql_stochastic_codes_avx512); sums (may be NULL) accumulates
-/// the codes of each channel k (+=).
+/// (channel fastest): codes[(i·P + j)·K + k] = code of g[e], e = (i·K + k)·P + j, with
+/// code = clamp(⌊g·inverse + u⌋, −127, 127) (NaN → 0), u = word e / 2¹⁶ (the arithmetic
+/// of ql_stochastic_codes_avx512), word e = bits 16·(e mod 4) … of SplitMix64 draw ⌊e/4⌋
+/// after `state` (the words of a buffer filled by ql_splitmix64_fill_avx512, here
+/// computed where they are used: the buffer was a write and a read of 2 bytes a value);
+/// sums (may be NULL) accumulates the codes of each channel k (+=).
 void ql_grad_codes_nhwc_avx512(const float *g, size_t m, size_t channels, size_t plane,
-                               float inverse, const uint16_t *u, int8_t *codes, int32_t *sums);
+                               float inverse, uint64_t state, int8_t *codes, int32_t *sums);
+
+/// max |g[i]| over i < n, NaN skipped (0 for n = 0 or all NaN): Kernels.absMax.
+float ql_abs_max_avx512(const float *g, size_t n);
 
 /// values[i] = (float)codes[i] · scale, i < n.
 void ql_codes_to_values_avx512(const int8_t *codes, size_t n, float scale, float *values);
@@ -36,5 +41,20 @@ void ql_im2row_offset_u8(const int8_t *codes, size_t n, size_t channels, size_t 
 /// rounded to nearest even, NaN kept a quiet NaN (BFloat16.bits).
 void ql_im2col_s1_bf16_avx512(const float *x, size_t n, size_t channels, size_t height, size_t width,
                               size_t kernel_h, size_t kernel_w, size_t padding, uint16_t *col);
+
+/// The integer epilogue of a backward GEMM whose result is the transpose of the
+/// layout wanted: dst[c·ld + r] = (float)(src[r·cols + c] − offset[c]) · scale
+/// (offset NULL: 0), added to dst[c·ld + r] when accumulate ≠ 0 (product, then sum:
+/// the Swift definition's order), for r < rows, c < cols.
+void ql_s32_transpose_scale_avx512(const int32_t *src, size_t rows, size_t cols, const int32_t *offset,
+                                   float scale, int accumulate, float *dst, size_t ld);
+
+/// dst[r·cols + c] = (float)(src[r·cols + c] + row_offset[r]) · scale (row_offset NULL:
+/// 0), added to dst[r·cols + c] when accumulate ≠ 0 (product, then sum).
+void ql_s32_rows_scale_avx512(const int32_t *src, size_t rows, size_t cols, const int32_t *row_offset,
+                              float scale, int accumulate, float *dst);
+
+/// dst[i] = (float)src[i] · scale, i < n.
+void ql_s32_scale_avx512(const int32_t *src, size_t n, float scale, float *dst);
 
 #endif

@@ -87,6 +87,8 @@ extension Conv2D {
             if inputGrid != nil {
                 LowPrecisionScratch.reserve(&rowsU8, chunk * p * r)
                 LowPrecisionScratch.reserve(&s.accW, r * kk)
+                LowPrecisionScratch.reserve(&s.accWTotal, r * kk)
+                s.accWTotal.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
             }
             if transposed {
                 LowPrecisionScratch.reserve(&s.gradRows, chunk * g.height * g.width * taps * kk)
@@ -110,11 +112,16 @@ extension Conv2D {
                 }
             }
         }
-        var target = quantized ? dq : weight.grad.data
-        if !quantized { weight.grad.data = [] }   // hand the buffer to `target` without a copy
+        // The buffer is handed over, not shared (a shared one was copied on the first write).
+        var target: [Float] = []
+        if quantized { swap(&target, &dq) } else { swap(&target, &weight.grad.data) }
         var dxData = needsInputGradient ? dx.data : []
         if needsInputGradient { dx.data = [] }
         let codeScale = inputGrid.map { $0.step * gq.scale } ?? 0
+        // The integer weight gradient sums the chunks' GEMMs in int32 (exact while
+        // maxCode·127·(positions summed) < 2³¹; else it is flushed to float first).
+        var summedPositions = 0
+        let maxPositions = inputGrid.map { Int(Int32.max) / max(1, $0.maxCode * 127) } ?? 0
         let dxScale = (weightScale ?? 0) * gq.scale
         x.data.withUnsafeBufferPointer { xp in
         wsrc.withUnsafeBufferPointer { wp in
@@ -154,17 +161,20 @@ extension Conv2D {
                             codes.withUnsafeBufferPointer { xc in
                             rowsU8.withUnsafeMutableBufferPointer { rp in
                             s.accW.withUnsafeMutableBufferPointer { ap in
+                            s.accWTotal.withUnsafeMutableBufferPointer { total in
                                 im2row(xc.baseAddress! + start * inSize, batch: m, g, into: rp.baseAddress!)
                                 gemmU8S8S32(transA: true, m: r, n: kk, k: np, a: rp.baseAddress!, lda: r,
                                             b: gc, ldb: kk, c: ap.baseAddress!, ldc: kk)
-                                for t in 0..<taps {
-                                    for c in 0..<channels {
-                                        let src = ap.baseAddress! + (t * channels + c) * kk
-                                        let dst = tp.baseAddress! + c * taps + t
-                                        for k in 0..<kk { dst[k * r] += Float(src[k]) * codeScale }
-                                    }
+                                if summedPositions + np > maxPositions {
+                                    addWeightGradient(total.baseAddress!, scale: codeScale, channels: channels, taps: taps, into: tp.baseAddress!)
+                                    summedPositions = 0
                                 }
-                            } } }
+                                for i in 0..<(r * kk) { total[i] &+= ap[i] }
+                                summedPositions += np
+                                if start + m == n {
+                                    addWeightGradient(total.baseAddress!, scale: codeScale, channels: channels, taps: taps, into: tp.baseAddress!)
+                                }
+                            } } } }
                         } else {
                             im2col(xp.baseAddress! + start * inSize, batch: m, g, into: cp.baseAddress!)
                             sgemm(transA: true, transB: true, m: kk, n: r, k: np, a: gv, lda: kk,
@@ -178,7 +188,7 @@ extension Conv2D {
                             s.accX.withUnsafeMutableBufferPointer { ap in
                                 gemmS8S8S32(transA: true, transB: true, m: r, n: np, k: kk, a: wc.baseAddress!, lda: r,
                                             b: gc, ldb: kk, c: ap.baseAddress!, ldc: np)
-                                for i in 0..<(r * np) { cp[i] = Float(ap[i]) * dxScale }
+                                int32ToFloat(ap.baseAddress!, count: r * np, scale: dxScale, into: cp.baseAddress!)
                             } }
                             col2im(cp.baseAddress!, batch: m, g, into: dxChunk)
                         } else {
@@ -196,6 +206,20 @@ extension Conv2D {
         if needsInputGradient { dx.data = dxData }
         if let bias { for k in 0..<kk { bias.grad.data[k] += biasGrad[k] } }
         if quantized { addStraightThrough(dq, of: weightQuantizer, into: weight, channels: kk) }
+    }
+
+    /// dQ(W)[k, (c, ki, kj)] += scale · acc[(ki, kj, c), k], acc zeroed after: the
+    /// integer weight gradient of the chunks summed so far, in the weights' layout.
+    private func addWeightGradient(_ acc: UnsafeMutablePointer<Int32>, scale: Float, channels: Int, taps: Int,
+                                   into dst: UnsafeMutablePointer<Float>) {
+        let kk = filters, r = channels * taps
+        for t in 0..<taps {
+            for c in 0..<channels {
+                let src = acc + (t * channels + c) * kk, d = dst + c * taps + t
+                for k in 0..<kk { d[k * r] += Float(src[k]) * scale }
+            }
+        }
+        acc.update(repeating: 0, count: r * kk)
     }
 
     /// The flipped weight codes of the transposed convolution (`flippedFilters` of
@@ -266,11 +290,8 @@ extension Conv2D {
                         b: fp.baseAddress!, ldb: row, c: ap.baseAddress!, ldc: c)
             // [m, H·W, C] → [m, C, H·W].
             for i in 0..<m {
-                let src = ap.baseAddress! + i * hw * c, dst = dx + i * c * hw
-                for ch in 0..<c {
-                    let d = dst + ch * hw, off = comp[ch]
-                    for j in 0..<hw { d[j] = Float(src[j * c + ch] &- off) * scale }
-                }
+                int32TransposedToFloat(ap.baseAddress! + i * hw * c, rows: hw, columns: c, offset: comp.baseAddress!,
+                                       scale: scale, accumulate: false, into: dx + i * c * hw, ld: hw)
             }
         } } } }
     }

@@ -25,7 +25,8 @@ public final class Dense: WeightedLayer {
     public var integerForward = true
     /// Whether the last forward pass ran in integers.
     public private(set) var lastForwardWasInteger = false
-    private let integerWeights = IntegerWeights()
+    /// Codes of Q(W) from the last integer forward (its `g8` backward reuses them).
+    let integerWeights = IntegerWeights()
     var codes: [UInt8] = []               // [N, in]
     /// The input grid of the last integer forward (its codes are in `codes`).
     private(set) var lastGrid: ActivationGrid?

@@ -11,6 +11,9 @@ final class LowPrecisionScratch {
     var weightBits: [UInt16] = []    // bf16 Q(W)
     var weightCodes: [Int8] = []     // Q(W) / s_w, when Q(W) has one scale
     var accW: [Int32] = []           // integer weight gradient
+    var shiftedCodes: [Int8] = []    // input codes − 128 (dense weight gradient)
+    var codeOffsets: [Int32] = []    // 128 · Σ gradient codes per output (dense)
+    var accWTotal: [Int32] = []      // integer weight gradient of the chunks so far (conv)
     var accX: [Int32] = []           // integer input gradient
     var flippedCodes: [Int8] = []    // codes(W) of the transposed convolution [C, (ki, kj, K)]
     var compensation: [Int32] = []   // 128 · Σ flippedCodes per input channel

@@ -46,7 +46,8 @@ public final class GradientQuantizer {
             }
         case .int8:
             if codes.count != n { codes = [Int8](repeating: 0, count: n); values = [Float](repeating: 0, count: n) }
-            let m = Kernels.absMax(g, count: n)
+            // max |g| (NaN skipped): the AVX-512 kernel where the vector path runs, the same value.
+            let m = vectorKernel ? ql_abs_max_avx512(g, n) : Kernels.absMax(g, count: n)
             scale = m.isFinite && m > 0 ? m / 127 : 0
             let s = scale, inverse = s > 0 ? 127 / m : 0
             var r = rng
@@ -110,24 +111,20 @@ public final class GradientQuantizer {
             } } } }
             return
         }
-        let m = Kernels.absMax(g, count: count)
+        let m = ql_abs_max_avx512(g, count)
         scale = m.isFinite && m > 0 ? m / 127 : 0
         let s = scale, inverse = s > 0 ? 127 / m : 0
+        // The draws `quantize` takes (element i: 16-bit word i of them, little-endian),
+        // computed inside the kernel; the stream then stands where `quantize` leaves it.
         let words = 2 * ((count + 7) / 8)
-        if draws.count < words { draws = [UInt64](repeating: 0, count: words) }
         var sums = [Int32](repeating: 0, count: k)
-        draws.withUnsafeMutableBufferPointer { dp in
-            Self.fillDraws(&rng, dp.baseAddress!, count: words)
-            // Element i takes 16-bit word i of the draws (little-endian), as in `quantize`.
-            UnsafeRawPointer(dp.baseAddress!).withMemoryRebound(to: UInt16.self, capacity: 4 * words) { u in
-                codes.withUnsafeMutableBufferPointer { cp in
-                sums.withUnsafeMutableBufferPointer { sp in
-                    ql_grad_codes_nhwc_avx512(g, n, k, p, inverse, u, cp.baseAddress!, sp.baseAddress!)
-                    // s·code: the product `quantize` forms (the code is exact as a float).
-                    if wantValues { values.withUnsafeMutableBufferPointer { ql_codes_to_values_avx512(cp.baseAddress!, count, s, $0.baseAddress!) } }
-                } }
-            }
-        }
+        codes.withUnsafeMutableBufferPointer { cp in
+        sums.withUnsafeMutableBufferPointer { sp in
+            ql_grad_codes_nhwc_avx512(g, n, k, p, inverse, rng.state, cp.baseAddress!, sp.baseAddress!)
+            // s·code: the product `quantize` forms (the code is exact as a float).
+            if wantValues { values.withUnsafeMutableBufferPointer { ql_codes_to_values_avx512(cp.baseAddress!, count, s, $0.baseAddress!) } }
+        } }
+        rng = SplitMix64(seed: rng.state &+ 0x9E37_79B9_7F4A_7C15 &* UInt64(words))
         for c in 0..<k { channelSums[c] = Int(sums[c]) }
     }
 
