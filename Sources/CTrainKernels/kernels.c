@@ -231,19 +231,28 @@ AVX512 static void col2im_same(const float *col, long n, long channels, long h, 
         }
 }
 
+/// `im2col_same` or `col2im_same`.
+typedef void (*same_plane_pass)(const float *, long, long, long, long, long, long, long, const __mmask16 *, float *);
+
+/// Runs `pass` from `in` into `out` when the stride-1 convolution is "same" (output plane =
+/// input plane) and its column masks could be allocated; returns whether it ran.
+static int run_same_plane(same_plane_pass pass, const float *in, size_t n, size_t channels, size_t height,
+                          size_t width, size_t kernel_h, size_t kernel_w, size_t padding, float *out) {
+    const long h = (long)height, w = (long)width, p = (long)padding;
+    if (h + 2 * p - (long)kernel_h + 1 != h || w + 2 * p - (long)kernel_w + 1 != w) return 0;
+    __mmask16 *masks = same_plane_column_masks(w, h * w, (long)kernel_w, p, (h * w + 15) / 16);
+    if (!masks) return 0;
+    pass(in, (long)n, (long)channels, h, w, (long)kernel_h, (long)kernel_w, p, masks, out);
+    free(masks);
+    return 1;
+}
+
 AVX512 void ql_im2col_s1_avx512(const float *x, size_t n, size_t channels, size_t height, size_t width,
                                 size_t kernel_h, size_t kernel_w, size_t padding, float *col) {
     const long oh = (long)height + 2 * (long)padding - (long)kernel_h + 1;
     const long ow = (long)width + 2 * (long)padding - (long)kernel_w + 1;
     const long plane = oh * ow, cols = (long)n * plane, hw = (long)(height * width), p = (long)padding;
-    if (oh == (long)height && ow == (long)width) {
-        __mmask16 *masks = same_plane_column_masks((long)width, plane, (long)kernel_w, p, (plane + 15) / 16);
-        if (masks) {
-            im2col_same(x, (long)n, (long)channels, (long)height, (long)width, (long)kernel_h, (long)kernel_w, p, masks, col);
-            free(masks);
-            return;
-        }
-    }
+    if (run_same_plane(im2col_same, x, n, channels, height, width, kernel_h, kernel_w, padding, col)) return;
     for (long c = 0; c < (long)channels; c++)
         for (long b = 0; b < (long)n; b++) {
             const float *src = x + (b * (long)channels + c) * hw;
@@ -276,14 +285,7 @@ AVX512 void ql_col2im_s1_avx512(const float *col, size_t n, size_t channels, siz
     const long oh = (long)height + 2 * (long)padding - (long)kernel_h + 1;
     const long ow = (long)width + 2 * (long)padding - (long)kernel_w + 1;
     const long plane = oh * ow, cols = (long)n * plane, hw = (long)(height * width), p = (long)padding;
-    if (oh == (long)height && ow == (long)width) {
-        __mmask16 *masks = same_plane_column_masks((long)width, plane, (long)kernel_w, p, (plane + 15) / 16);
-        if (masks) {
-            col2im_same(col, (long)n, (long)channels, (long)height, (long)width, (long)kernel_h, (long)kernel_w, p, masks, dx);
-            free(masks);
-            return;
-        }
-    }
+    if (run_same_plane(col2im_same, col, n, channels, height, width, kernel_h, kernel_w, padding, dx)) return;
     for (long c = 0; c < (long)channels; c++)
         for (long b = 0; b < (long)n; b++) {
             float *dst = dx + (b * (long)channels + c) * hw;

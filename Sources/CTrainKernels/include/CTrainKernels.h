@@ -34,7 +34,9 @@ void ql_stochastic_codes_avx512(const float *g, size_t n, float inverse, float s
 /// im2col and col2im for stride 1 (Tensors/Im2col.swift has the layout and the
 /// portable loops): the same loop order, so col2im adds each dx element's terms in
 /// the same order and the sums are bit-identical. Rows go through masked 16-lane
-/// loads and stores instead of memmove/memset calls on 8–32-float runs.
+/// loads and stores instead of memmove/memset calls on 8–32-float runs; "same"
+/// convolutions (output plane = input plane) go through the flattened plane in 16-value
+/// blocks across rows, taps in the same order.
 void ql_im2col_s1_avx512(const float *x, size_t n, size_t channels, size_t height, size_t width,
                          size_t kernel_h, size_t kernel_w, size_t padding, float *col);
 void ql_col2im_s1_avx512(const float *col, size_t n, size_t channels, size_t height, size_t width,
