@@ -159,11 +159,12 @@ static __mmask16 *same_plane_column_masks(long width, long plane, long kernel_w,
     for (long kj = 0; kj < kernel_w; kj++) {
         long lo, hi;
         valid_columns(p, kj, width, width, &lo, &hi);
+        long j = 0;   // the column of value t (t mod width, counted: a division per lane cost 0.5% of training)
         for (long blk = 0; blk < blocks; blk++) {
             unsigned m = 0;
             for (long l = 0; l < 16; l++) {
-                const long t = blk * 16 + l, j = t % width;
-                if (t < plane && j >= lo && j < hi) m |= 1u << l;
+                if (blk * 16 + l < plane && j >= lo && j < hi) m |= 1u << l;
+                if (++j == width) j = 0;
             }
             masks[kj * blocks + blk] = (__mmask16)m;
         }
