@@ -1,6 +1,7 @@
 #include "CTrainKernels.h"
 #include <immintrin.h>
 #include "column_lanes.h"
+#include <stdlib.h>
 #include <string.h>
 
 // Products and sums stay separate roundings, as in the Swift loops (no FMA).
@@ -149,11 +150,110 @@ AVX512 void ql_stochastic_codes_avx512(const float *g, size_t n, float inverse, 
     }
 }
 
+/// For "same" stride-1 convolutions (output plane = input plane, h·w = P): per tap kj,
+/// the lanes of each 16-value block of a flattened plane whose column reads inside the
+/// image (`valid_columns`), in masks[kj·blocks + block]. NULL when out of memory.
+static __mmask16 *same_plane_column_masks(long width, long plane, long kernel_w, long p, long blocks) {
+    __mmask16 *masks = malloc((size_t)(kernel_w * blocks) * sizeof(__mmask16));
+    if (!masks) return NULL;
+    for (long kj = 0; kj < kernel_w; kj++) {
+        long lo, hi;
+        valid_columns(p, kj, width, width, &lo, &hi);
+        long j = 0;   // the column of value t (t mod width, counted: a division per lane cost 0.5% of training)
+        for (long blk = 0; blk < blocks; blk++) {
+            unsigned m = 0;
+            for (long l = 0; l < 16; l++) {
+                if (blk * 16 + l < plane && j >= lo && j < hi) m |= 1u << l;
+                if (++j == width) j = 0;
+            }
+            masks[kj * blocks + blk] = (__mmask16)m;
+        }
+    }
+    return masks;
+}
+
+/// The output rows [tlo, thi) of tap row ki, flattened (row i reads input row i − p + ki).
+static inline void same_plane_rows(long h, long w, long p, long ki, long *tlo, long *thi) {
+    const long ilo = p - ki > 0 ? p - ki : 0, ihi = h + p - ki < h ? h + p - ki : h;
+    *tlo = ilo * w;
+    *thi = (ihi > ilo ? ihi : ilo) * w;
+}
+
+/// im2col of a "same" convolution (stride 1, output plane = input plane): tap (ki, kj)'s
+/// row of an image is its input plane shifted by (ki − p)·w + kj − p, zero where the row
+/// or the column falls outside, in 16-value blocks that cross row boundaries (one masked
+/// step per output row of 8–32 values was 11% of cifar3 fp32 training, perf).
+AVX512 static void im2col_same(const float *x, long n, long channels, long h, long w, long kh, long kw, long p,
+                               const __mmask16 *masks, float *col) {
+    const long plane = h * w, cols = n * plane, blocks = (plane + 15) / 16;
+    for (long c = 0; c < channels; c++)
+        for (long b = 0; b < n; b++) {
+            const float *src = x + (b * channels + c) * plane;
+            for (long ki = 0; ki < kh; ki++) {
+                long tlo, thi;
+                same_plane_rows(h, w, p, ki, &tlo, &thi);
+                for (long kj = 0; kj < kw; kj++) {
+                    const long row = (c * kh + ki) * kw + kj, shift = (ki - p) * w + kj - p;
+                    float *d = col + row * cols + b * plane;
+                    const __mmask16 *cm = masks + kj * blocks;
+                    for (long blk = 0; blk < blocks; blk++) {
+                        const long t = blk * 16;
+                        const __m512 v = _mm512_maskz_loadu_ps(cm[blk] & lanes(t, tlo, thi), src + t + shift);
+                        _mm512_mask_storeu_ps(d + t, lanes(t, 0, plane), v);
+                    }
+                }
+            }
+        }
+}
+
+/// col2im of a "same" convolution, the adjoint of `im2col_same`: the same taps in the
+/// same order, so each dx element takes its terms in the order of the row-by-row loop.
+AVX512 static void col2im_same(const float *col, long n, long channels, long h, long w, long kh, long kw, long p,
+                               const __mmask16 *masks, float *dx) {
+    const long plane = h * w, cols = n * plane, blocks = (plane + 15) / 16;
+    for (long c = 0; c < channels; c++)
+        for (long b = 0; b < n; b++) {
+            float *dst = dx + (b * channels + c) * plane;
+            for (long ki = 0; ki < kh; ki++) {
+                long tlo, thi;
+                same_plane_rows(h, w, p, ki, &tlo, &thi);
+                for (long kj = 0; kj < kw; kj++) {
+                    const long row = (c * kh + ki) * kw + kj, shift = (ki - p) * w + kj - p;
+                    const float *s = col + row * cols + b * plane;
+                    const __mmask16 *cm = masks + kj * blocks;
+                    for (long blk = 0; blk < blocks; blk++) {
+                        const long t = blk * 16;
+                        const __mmask16 live = cm[blk] & lanes(t, tlo, thi);
+                        __m512 a = _mm512_maskz_loadu_ps(live, dst + t + shift), v = _mm512_maskz_loadu_ps(live, s + t);
+                        _mm512_mask_storeu_ps(dst + t + shift, live, _mm512_add_ps(a, v));
+                    }
+                }
+            }
+        }
+}
+
+/// `im2col_same` or `col2im_same`.
+typedef void (*same_plane_pass)(const float *, long, long, long, long, long, long, long, const __mmask16 *, float *);
+
+/// Runs `pass` from `in` into `out` when the stride-1 convolution is "same" (output plane =
+/// input plane) and its column masks could be allocated; returns whether it ran.
+static int run_same_plane(same_plane_pass pass, const float *in, size_t n, size_t channels, size_t height,
+                          size_t width, size_t kernel_h, size_t kernel_w, size_t padding, float *out) {
+    const long h = (long)height, w = (long)width, p = (long)padding;
+    if (h + 2 * p - (long)kernel_h + 1 != h || w + 2 * p - (long)kernel_w + 1 != w) return 0;
+    __mmask16 *masks = same_plane_column_masks(w, h * w, (long)kernel_w, p, (h * w + 15) / 16);
+    if (!masks) return 0;
+    pass(in, (long)n, (long)channels, h, w, (long)kernel_h, (long)kernel_w, p, masks, out);
+    free(masks);
+    return 1;
+}
+
 AVX512 void ql_im2col_s1_avx512(const float *x, size_t n, size_t channels, size_t height, size_t width,
                                 size_t kernel_h, size_t kernel_w, size_t padding, float *col) {
     const long oh = (long)height + 2 * (long)padding - (long)kernel_h + 1;
     const long ow = (long)width + 2 * (long)padding - (long)kernel_w + 1;
     const long plane = oh * ow, cols = (long)n * plane, hw = (long)(height * width), p = (long)padding;
+    if (run_same_plane(im2col_same, x, n, channels, height, width, kernel_h, kernel_w, padding, col)) return;
     for (long c = 0; c < (long)channels; c++)
         for (long b = 0; b < (long)n; b++) {
             const float *src = x + (b * (long)channels + c) * hw;
@@ -186,6 +286,7 @@ AVX512 void ql_col2im_s1_avx512(const float *col, size_t n, size_t channels, siz
     const long oh = (long)height + 2 * (long)padding - (long)kernel_h + 1;
     const long ow = (long)width + 2 * (long)padding - (long)kernel_w + 1;
     const long plane = oh * ow, cols = (long)n * plane, hw = (long)(height * width), p = (long)padding;
+    if (run_same_plane(col2im_same, col, n, channels, height, width, kernel_h, kernel_w, padding, dx)) return;
     for (long c = 0; c < (long)channels; c++)
         for (long b = 0; b < (long)n; b++) {
             float *dst = dx + (b * (long)channels + c) * hw;
@@ -211,6 +312,26 @@ AVX512 void ql_col2im_s1_avx512(const float *col, size_t n, size_t channels, siz
         }
 }
 
+/// s[t] += Σ_j rows[t][j] (j < p) for eight rows, each sum in serial order: eight
+/// independent chains instead of one add after another.
+static inline void sum_rows8(const float *const *rows, size_t p, float *s) {
+    float s0 = s[0], s1 = s[1], s2 = s[2], s3 = s[3], s4 = s[4], s5 = s[5], s6 = s[6], s7 = s[7];
+    const float *r0 = rows[0], *r1 = rows[1], *r2 = rows[2], *r3 = rows[3];
+    const float *r4 = rows[4], *r5 = rows[5], *r6 = rows[6], *r7 = rows[7];
+    for (size_t j = 0; j < p; j++) {
+        s0 += r0[j]; s1 += r1[j]; s2 += r2[j]; s3 += r3[j];
+        s4 += r4[j]; s5 += r5[j]; s6 += r6[j]; s7 += r7[j];
+    }
+    s[0] = s0; s[1] = s1; s[2] = s2; s[3] = s3; s[4] = s4; s[5] = s5; s[6] = s6; s[7] = s7;
+}
+
+/// s[t] += Σ_j rows[t][j] for kn ≤ 8 rows, each in serial order.
+static inline void sum_rows(const float *const *rows, size_t kn, size_t p, float *s) {
+    if (kn == 8) { sum_rows8(rows, p, s); return; }
+    for (size_t t = 0; t < kn; t++)
+        for (size_t j = 0; j < p; j++) s[t] += rows[t][j];
+}
+
 void ql_conv_gather_dy(const float *dy, size_t m, size_t filters, size_t p, float *kmajor, float *bias_grad) {
     const size_t np = m * p;
     for (size_t k0 = 0; k0 < filters; k0 += 8) {
@@ -222,21 +343,7 @@ void ql_conv_gather_dy(const float *dy, size_t m, size_t filters, size_t p, floa
                 src[t] = dy + (i * filters + k0 + t) * p;
                 memcpy(kmajor + (k0 + t) * np + i * p, src[t], p * sizeof(float));
             }
-            if (kn == 8) {
-                // Eight channels' sums side by side: eight independent chains instead of
-                // one add after another (each chain keeps the serial order of its channel).
-                float s0 = s[0], s1 = s[1], s2 = s[2], s3 = s[3], s4 = s[4], s5 = s[5], s6 = s[6], s7 = s[7];
-                const float *r0 = src[0], *r1 = src[1], *r2 = src[2], *r3 = src[3];
-                const float *r4 = src[4], *r5 = src[5], *r6 = src[6], *r7 = src[7];
-                for (size_t j = 0; j < p; j++) {
-                    s0 += r0[j]; s1 += r1[j]; s2 += r2[j]; s3 += r3[j];
-                    s4 += r4[j]; s5 += r5[j]; s6 += r6[j]; s7 += r7[j];
-                }
-                s[0] = s0; s[1] = s1; s[2] = s2; s[3] = s3; s[4] = s4; s[5] = s5; s[6] = s6; s[7] = s7;
-            } else {
-                for (size_t t = 0; t < kn; t++)
-                    for (size_t j = 0; j < p; j++) s[t] += src[t][j];
-            }
+            sum_rows(src, kn, p, s);
         }
         for (size_t t = 0; t < kn; t++) bias_grad[k0 + t] += s[t];
     }
@@ -251,5 +358,90 @@ void ql_conv_scatter_bias(const float *kmajor, size_t m, size_t filters, size_t 
             float *dst = y + (i * filters + k) * p;
             for (size_t j = 0; j < p; j++) dst[j] = src[j] + b;
         }
+    }
+}
+
+AVX512 void ql_conv_relu_pool2_avx512(const float *kmajor, size_t m, size_t filters, size_t h, size_t w,
+                                      const float *bias, float *pooled, uint8_t *codes) {
+    const long p = (long)(h * w), np = (long)m * p, oh = (long)h / 2, ow = (long)w / 2, pp = oh * ow;
+    const __m512i even = EVEN_IDX, odd = ODD_IDX;
+    const __m512 zero = _mm512_setzero_ps();
+    const __m512i none = _mm512_set1_epi32(4);
+    for (long k = 0; k < (long)filters; k++) {
+        const __m512 b = _mm512_set1_ps(bias ? bias[k] : 0.0f);
+        for (long i = 0; i < (long)m; i++) {
+            const float *src = kmajor + k * np + i * p;
+            float *dst = pooled + (i * (long)filters + k) * pp;
+            uint8_t *code = codes + (i * (long)filters + k) * pp;
+            for (long oi = 0; oi < oh; oi++) {
+                const float *r0 = src + 2 * oi * (long)w, *r1 = r0 + w;
+                for (long j = 0; j < ow; j += 16) {
+                    // Inputs 2j..<2j+32 of both rows, as far as the row goes.
+                    const __mmask16 first = lanes(2 * j, 2 * j, 2 * ow), second = lanes(2 * j + 16, 2 * j, 2 * ow);
+                    const __mmask16 out = lanes(j, j, ow);
+                    __m512 t0 = _mm512_add_ps(_mm512_maskz_loadu_ps(first, r0 + 2 * j), b);
+                    __m512 t1 = _mm512_add_ps(_mm512_maskz_loadu_ps(second, r0 + 2 * j + 16), b);
+                    __m512 b0 = _mm512_add_ps(_mm512_maskz_loadu_ps(first, r1 + 2 * j), b);
+                    __m512 b1 = _mm512_add_ps(_mm512_maskz_loadu_ps(second, r1 + 2 * j + 16), b);
+                    // The ReLU's vector form: x < 0 ? 0 : x.
+                    t0 = _mm512_mask_mov_ps(t0, _mm512_cmp_ps_mask(t0, zero, _CMP_LT_OQ), zero);
+                    t1 = _mm512_mask_mov_ps(t1, _mm512_cmp_ps_mask(t1, zero, _CMP_LT_OQ), zero);
+                    b0 = _mm512_mask_mov_ps(b0, _mm512_cmp_ps_mask(b0, zero, _CMP_LT_OQ), zero);
+                    b1 = _mm512_mask_mov_ps(b1, _mm512_cmp_ps_mask(b1, zero, _CMP_LT_OQ), zero);
+                    __m512 a = _mm512_permutex2var_ps(t0, even, t1), bb = _mm512_permutex2var_ps(t0, odd, t1);
+                    __m512 c = _mm512_permutex2var_ps(b0, even, b1), d = _mm512_permutex2var_ps(b0, odd, b1);
+                    __m512 mx = swift_max16(swift_max16(a, bb), swift_max16(c, d));
+                    _mm512_mask_storeu_ps(dst + oi * ow + j, out, mx);
+                    // The route: the first corner equal to a positive maximum (later corners first, so the first wins).
+                    const __mmask16 live = _mm512_cmp_ps_mask(mx, zero, _CMP_GT_OQ);
+                    __m512i r = none;
+                    r = _mm512_mask_mov_epi32(r, live & _mm512_cmp_ps_mask(d, mx, _CMP_EQ_OQ), _mm512_set1_epi32(3));
+                    r = _mm512_mask_mov_epi32(r, live & _mm512_cmp_ps_mask(c, mx, _CMP_EQ_OQ), _mm512_set1_epi32(2));
+                    r = _mm512_mask_mov_epi32(r, live & _mm512_cmp_ps_mask(bb, mx, _CMP_EQ_OQ), _mm512_set1_epi32(1));
+                    r = _mm512_mask_mov_epi32(r, live & _mm512_cmp_ps_mask(a, mx, _CMP_EQ_OQ), _mm512_setzero_si512());
+                    _mm_mask_storeu_epi8(code + oi * ow + j, out, _mm512_cvtepi32_epi8(r));
+                }
+            }
+        }
+    }
+}
+
+AVX512 void ql_conv_unpool2_dy_avx512(const float *dy, const uint8_t *codes, size_t m, size_t filters, size_t h,
+                                      size_t w, float *kmajor, float *bias_grad) {
+    const long p = (long)(h * w), np = (long)m * p, oh = (long)h / 2, ow = (long)w / 2, pp = oh * ow;
+    const __m512i lo = LO_IDX, hi = HI_IDX;
+    for (size_t k0 = 0; k0 < filters; k0 += 8) {
+        const size_t kn = filters - k0 < 8 ? filters - k0 : 8;
+        float s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+        for (long i = 0; i < (long)m; i++) {
+            const float *rows[8];
+            for (size_t t = 0; t < kn; t++) {
+                const long k = (long)(k0 + t);
+                const float *g = dy + (i * (long)filters + k) * pp;
+                const uint8_t *code = codes + (i * (long)filters + k) * pp;
+                float *dst = kmajor + k * np + i * p;
+                rows[t] = dst;
+                for (long oi = 0; oi < oh; oi++) {
+                    float *d0 = dst + 2 * oi * (long)w, *d1 = d0 + w;
+                    for (long j = 0; j < ow; j += 16) {
+                        const __mmask16 first = lanes(2 * j, 2 * j, 2 * ow), second = lanes(2 * j + 16, 2 * j, 2 * ow);
+                        const __mmask16 out = lanes(j, j, ow);
+                        const __m512 gv = _mm512_maskz_loadu_ps(out, g + oi * ow + j);
+                        const __m512i r = _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(out, code + oi * ow + j));
+                        // Each gradient to its window's route, +0 to the other corners (MaxPool's backward).
+                        const __m512 ga = _mm512_maskz_mov_ps(_mm512_cmpeq_epi32_mask(r, _mm512_setzero_si512()), gv);
+                        const __m512 gb = _mm512_maskz_mov_ps(_mm512_cmpeq_epi32_mask(r, _mm512_set1_epi32(1)), gv);
+                        const __m512 gc = _mm512_maskz_mov_ps(_mm512_cmpeq_epi32_mask(r, _mm512_set1_epi32(2)), gv);
+                        const __m512 gd = _mm512_maskz_mov_ps(_mm512_cmpeq_epi32_mask(r, _mm512_set1_epi32(3)), gv);
+                        _mm512_mask_storeu_ps(d0 + 2 * j, first, _mm512_permutex2var_ps(ga, lo, gb));
+                        _mm512_mask_storeu_ps(d0 + 2 * j + 16, second, _mm512_permutex2var_ps(ga, hi, gb));
+                        _mm512_mask_storeu_ps(d1 + 2 * j, first, _mm512_permutex2var_ps(gc, lo, gd));
+                        _mm512_mask_storeu_ps(d1 + 2 * j + 16, second, _mm512_permutex2var_ps(gc, hi, gd));
+                    }
+                }
+            }
+            sum_rows(rows, kn, (size_t)p, s);
+        }
+        for (size_t t = 0; t < kn; t++) bias_grad[k0 + t] += s[t];
     }
 }

@@ -133,4 +133,78 @@ import CTrainKernels
             #expect(err < 2e-2, "\(p.name): relative error \(err)")
         }
     }
+
+    /// `ql_conv_relu_pool2_avx512` and `ql_conv_unpool2_dy_avx512` against the kernels of
+    /// the three layers they stand for: scatter plus bias, ReLU, 2×2 max pooling, the
+    /// pooling's backward under the ReLU mask, and the gather of dY with its bias sums.
+    /// Awkward values (NaN, ±0, ±∞, ties), with and without bias, planes narrower and
+    /// wider than a vector.
+    @Test func convReLUPoolKernelsEqualThreeLayers() throws {
+        try #require(Kernels.hasAVX512, "this CPU has no AVX-512: the fused kernels do not run")
+        for (m, filters, h, w) in [(2, 1, 2, 2), (2, 3, 4, 6), (2, 8, 8, 8), (3, 9, 16, 16), (1, 4, 32, 32),
+                                   (2, 5, 6, 34), (1, 2, 2, 64), (4, 16, 2, 30)] {
+            let p = h * w, np = m * p, count = m * filters * p, pooled = count / 4
+            #expect(count % 8 == 0, "the ReLU runs its vector form on every value only for whole groups of 8")
+            let km = Self.awkward(filters * np, seed: UInt64(m * 100 + filters * 10 + w))
+            let dy = Self.awkward(pooled, seed: UInt64(h * 7 + w))
+            let start = Self.awkward(filters, seed: 3).map { $0.isNaN ? 0.5 : $0 }
+            for bias in [nil, Self.awkward(filters, seed: 4)] as [[Float]?] {
+                let label = "m \(m) K \(filters) \(h)×\(w) bias \(bias != nil)"
+                var conv = [Float](repeating: 9, count: count), relu = conv, dx = conv
+                var pool = [Float](repeating: 9, count: pooled), fused = [Float](repeating: 8, count: pooled)
+                var routes = [UInt8](repeating: 9, count: pooled)
+                var kSlow = [Float](repeating: 9, count: filters * np), kFast = [Float](repeating: 8, count: filters * np)
+                var bSlow = start, bFast = start
+                (bias ?? []).withUnsafeBufferPointer { bp in
+                    let b = bias == nil ? nil : bp.baseAddress
+                    ql_conv_scatter_bias(km, m, filters, p, b, &conv)
+                    Kernels.relu(conv, &relu, count: count)
+                    ql_maxpool2_forward_avx512(relu, &pool, m * filters, h, w)
+                    ql_maxpool2_backward_avx512(relu, pool, dy, &dx, m * filters, h, w, 1)
+                    ql_conv_gather_dy(dx, m, filters, p, &kSlow, &bSlow)
+                    ql_conv_relu_pool2_avx512(km, m, filters, h, w, b, &fused, &routes)
+                    ql_conv_unpool2_dy_avx512(dy, routes, m, filters, h, w, &kFast, &bFast)
+                }
+                #expect(Self.bits(fused) == Self.bits(pool), "pooled, \(label)")
+                #expect(routes.allSatisfy { $0 <= 4 }, "routes, \(label)")
+                #expect(Self.bits(kFast) == Self.bits(kSlow), "dY columns, \(label)")
+                #expect(Self.canonical(bFast) == Self.canonical(bSlow), "bias sums, \(label)")
+            }
+        }
+    }
+
+    /// Sequential runs conv → relu → maxpool 2 as one pass where it can (even planes) and
+    /// the three layers elsewhere: logits and every parameter gradient equal the unfused
+    /// model's bit for bit, float and 4-bit weights, with and without conv bias.
+    @Test func sequentialConvReLUPoolEqualsUnfused() throws {
+        try #require(Kernels.hasAVX512, "this CPU has no AVX-512: Sequential does not fuse")
+        let specs = [("conv 4 k3 | relu | maxpool 2 | conv 6 k3 nobias | relu | maxpool 2 | dense 3", 2),
+                     ("conv 8 k3 | relu | maxpool 2 | conv 8 k3 | relu | maxpool 2 | conv 8 k3 | relu | maxpool 2 | dense 5", 2)]
+        for (text, fusable) in specs {
+            for precision in ["w32a32", "w4a32"] {
+                let spec = try ModelSpec(parsing: text)
+                func build() throws -> Sequential {
+                    var rng = SplitMix64(seed: 31)
+                    return try Sequential(spec: spec, inputShape: [3, 12, 12], precision: { _ in LayerPrecision(precision)! }, rng: &rng)
+                }
+                let fused = try build(), plain = try build()
+                plain.fusesConvReLUPools = false
+                let x = randomTensor([3, 3, 12, 12], seed: 32)
+                let r = randomTensor([3, fused.outputShape[0]], seed: 33)
+                for m in [fused, plain] {
+                    m.withInput { $0 = x }
+                    m.forward(training: true)
+                    m.zeroGrad()
+                    m.withLogitGradient { $0 = r }
+                    m.backward()
+                }
+                #expect(fused.ranConvReLUPool.filter { $0 }.count == fusable, "\(text) \(precision)")
+                #expect(!plain.ranConvReLUPool.contains(true))
+                #expect(Self.bits(fused.logits.data) == Self.bits(plain.logits.data), "logits, \(text) \(precision)")
+                for (a, b) in zip(fused.parameters, plain.parameters) {
+                    #expect(Self.bits(a.grad.data) == Self.bits(b.grad.data), "\(a.name), \(text) \(precision)")
+                }
+            }
+        }
+    }
 }

@@ -85,9 +85,12 @@ import Quantization
 extension VectorKernelTests {
     /// im2col / col2im, stride 1: kernels 1, 3, 5 with paddings 0…2 on rows shorter and
     /// longer than 16 lanes; col2im accumulates into a non-zero dx (same sums, bit for bit).
+    /// "Same" convolutions (output plane = input plane) run in blocks across rows: planes
+    /// of whole blocks and with tails, rows of 1 to 32 values, paddings reaching past the plane.
     @Test func im2colAndCol2imEqualPortableLoops() throws {
         try #require(Kernels.hasAVX512, "this CPU has no AVX-512: only the portable loops run")
-        for (k, pad, h, w) in [(3, 1, 32, 32), (3, 1, 7, 9), (5, 2, 6, 21), (1, 0, 5, 5), (3, 0, 8, 40), (5, 0, 4, 4), (3, 2, 3, 18)] {
+        for (k, pad, h, w) in [(3, 1, 32, 32), (3, 1, 7, 9), (5, 2, 6, 21), (1, 0, 5, 5), (3, 0, 8, 40), (5, 0, 4, 4), (3, 2, 3, 18),
+                               (3, 1, 8, 8), (3, 1, 16, 16), (3, 1, 28, 28), (3, 1, 14, 14), (3, 1, 1, 1), (5, 2, 2, 3), (5, 2, 9, 1)] {
             let g = ConvGeometry(channels: 3, height: h, width: w, kernelH: k, kernelW: k, stride: 1, padding: pad)
             guard g.outHeight >= 1, g.outWidth >= 1 else { continue }
             let n = 2, size = n * 3 * h * w, colSize = g.rows * n * g.outHeight * g.outWidth

@@ -34,7 +34,9 @@ void ql_stochastic_codes_avx512(const float *g, size_t n, float inverse, float s
 /// im2col and col2im for stride 1 (Tensors/Im2col.swift has the layout and the
 /// portable loops): the same loop order, so col2im adds each dx element's terms in
 /// the same order and the sums are bit-identical. Rows go through masked 16-lane
-/// loads and stores instead of memmove/memset calls on 8–32-float runs.
+/// loads and stores instead of memmove/memset calls on 8–32-float runs; "same"
+/// convolutions (output plane = input plane) go through the flattened plane in 16-value
+/// blocks across rows, taps in the same order.
 void ql_im2col_s1_avx512(const float *x, size_t n, size_t channels, size_t height, size_t width,
                          size_t kernel_h, size_t kernel_w, size_t padding, float *col);
 void ql_col2im_s1_avx512(const float *col, size_t n, size_t channels, size_t height, size_t width,
@@ -47,6 +49,21 @@ void ql_conv_gather_dy(const float *dy, size_t m, size_t filters, size_t p, floa
 /// Conv2D's float forward: K-major GEMM output [K, m·P] → y [m, K, P] plus bias[k]
 /// (bias may be NULL: + 0).
 void ql_conv_scatter_bias(const float *kmajor, size_t m, size_t filters, size_t p, const float *bias, float *y);
+
+/// Conv2D's float forward fused with the ReLU and 2×2 stride-2 max pooling above it
+/// (h and w even): per channel k and image i of the K-major GEMM output [K, m·P]
+/// (P = h·w), v = kmajor + bias[k] (NULL: + 0), r = v < 0 ? 0 : v (the ReLU's vector
+/// form), pooled [m, K, h/2·w/2] = max(max(a, b), max(c, d)) of each 2×2 block's r
+/// (Swift.max, ql_maxpool2_forward_avx512), and codes (same index) = the first corner
+/// (0 a, 1 b, 2 c, 3 d, row-major) whose r equals a maximum > 0, else 4: where
+/// MaxPool's backward under a ReLU mask routes the window's gradient.
+void ql_conv_relu_pool2_avx512(const float *kmajor, size_t m, size_t filters, size_t h, size_t w,
+                               const float *bias, float *pooled, uint8_t *codes);
+/// Its backward, MaxPool's masked backward and ql_conv_gather_dy in one pass: the pooled
+/// gradient dy [m, K, h/2·w/2] routed by codes to full planes (+0 elsewhere) in K-major
+/// layout [K, m·P], and bias_grad[k] += their sum in ql_conv_gather_dy's serial order.
+void ql_conv_unpool2_dy_avx512(const float *dy, const uint8_t *codes, size_t m, size_t filters, size_t h,
+                               size_t w, float *kmajor, float *bias_grad);
 
 #include "grad_kernels.h"   // the g8 / gbf16 backward kernels (grad_kernels.c)
 #include "QuantKernels.h"   // quantized-training kernels (quant_kernels.c)

@@ -36,7 +36,7 @@ public final class Conv2D: WeightedLayer {
     /// Whether the integer forward may be used (tests and bench compare both paths).
     public var integerForward = true
     /// Whether the last forward pass ran in integers.
-    public private(set) var lastForwardWasInteger = false
+    public internal(set) var lastForwardWasInteger = false
     private let integerWeights = IntegerWeights()
     var codes: [UInt8] = []               // input codes, NHWC
     var rowsU8: [UInt8] = []              // [m·P, R], R = (ki, kj, c)
@@ -111,13 +111,19 @@ public final class Conv2D: WeightedLayer {
         max(1, min(n, (1 << 18) / max(1, r * p)))
     }
 
-    public func forward(_ x: Tensor, into y: inout Tensor, training: Bool) {
-        let n = x.shape[0]
-        let g = geometry(Array(x.shape.dropFirst()))
+    /// Sizes `cols` and `kmajor` for a batch of `n` (backward reuses them).
+    func reserveColumns(batch n: Int, _ g: ConvGeometry) {
         let p = g.outHeight * g.outWidth, r = g.rows
         let chunk = chunkSize(batch: n, rows: r, plane: p)
         if cols.count < r * chunk * p { cols = [Float](repeating: 0, count: r * chunk * p) }
         if kmajor.count < filters * chunk * p { kmajor = [Float](repeating: 0, count: filters * chunk * p) }
+    }
+
+    public func forward(_ x: Tensor, into y: inout Tensor, training: Bool) {
+        let n = x.shape[0]
+        let g = geometry(Array(x.shape.dropFirst()))
+        let p = g.outHeight * g.outWidth, r = g.rows
+        reserveColumns(batch: n, g)
         y.reshapeForOverwrite([n, filters, g.outHeight, g.outWidth])
         let quantized = quantizedWeights(training: training)
         lastForwardWasInteger = false
@@ -128,27 +134,37 @@ public final class Conv2D: WeightedLayer {
             lastGrid = grid
             return
         }
-        let inSize = g.channels * g.height * g.width
-        let wsrc = quantized ? qweight : weight.value.data
         let biasData = bias?.value.data ?? []
-        x.data.withUnsafeBufferPointer { xp in
-        wsrc.withUnsafeBufferPointer { wp in
         biasData.withUnsafeBufferPointer { bp in
+        y.data.withUnsafeMutableBufferPointer { yp in
+            floatForwardChunks(x, weights: quantized ? qweight : weight.value.data, g) { kmajor, start, m in
+                // [K, m, P] → [m, K, P], adding the bias (nil: + 0).
+                ql_conv_scatter_bias(kmajor, m, filters, p, bias == nil ? nil : bp.baseAddress, yp.baseAddress! + start * filters * p)
+            }
+        } }
+    }
+
+    /// The float forward's GEMMs, chunk by chunk: columns of `chunkSize` images, then
+    /// Y[K, m·P] = W · cols into `kmajor`, handed to `epilogue(kmajor, first image, m)`.
+    func floatForwardChunks(_ x: Tensor, weights: [Float], _ g: ConvGeometry,
+                            epilogue: (UnsafePointer<Float>, Int, Int) -> Void) {
+        let n = x.shape[0], p = g.outHeight * g.outWidth, r = g.rows
+        let chunk = chunkSize(batch: n, rows: r, plane: p)
+        let inSize = g.channels * g.height * g.width
+        x.data.withUnsafeBufferPointer { xp in
+        weights.withUnsafeBufferPointer { wp in
         cols.withUnsafeMutableBufferPointer { cp in
         kmajor.withUnsafeMutableBufferPointer { kp in
-        y.data.withUnsafeMutableBufferPointer { yp in
             var start = 0
             while start < n {
                 let m = min(chunk, n - start), np = m * p
                 im2col(xp.baseAddress! + start * inSize, batch: m, g, into: cp.baseAddress!)
                 sgemm(m: filters, n: np, k: r, a: wp.baseAddress!, lda: r, b: cp.baseAddress!, ldb: np,
                       c: kp.baseAddress!, ldc: np)
-                // [K, m, P] → [m, K, P], adding the bias (nil: + 0).
-                ql_conv_scatter_bias(kp.baseAddress!, m, filters, p, bias == nil ? nil : bp.baseAddress,
-                                     yp.baseAddress! + start * filters * p)
+                epilogue(kp.baseAddress!, start, m)
                 start += m
             }
-        } } } } } }
+        } } } }
     }
 
     /// y = (s_x·s_w[k]) · (codes(x) ⊛ codes(W)) + b through `gemmU8S8S32` (see
@@ -204,6 +220,23 @@ public final class Conv2D: WeightedLayer {
             lowPrecisionBackward(input: x, gradient: dy, into: &dx, needsInputGradient: needsInputGradient)
             return
         }
+        let g = geometry(Array(x.shape.dropFirst()))
+        let p = g.outHeight * g.outWidth
+        dy.data.withUnsafeBufferPointer { dp in
+            floatBackward(input: x, into: &dx, needsInputGradient: needsInputGradient) { kmajor, start, m, biasGrad in
+                // dY chunk: [m, K, P] → [K, m·P]; bias gradient on the way (its serial
+                // sums, eight channels side by side: the Swift loop was 3.6% of cifar3
+                // fp32 training, perf, bound by one add after another).
+                ql_conv_gather_dy(dp.baseAddress! + start * filters * p, m, filters, p, kmajor, biasGrad)
+            }
+        }
+    }
+
+    /// The float backward's GEMMs, chunk by chunk: `gatherDy(kmajor, first image, m, biasGrad)`
+    /// writes the chunk's dY [K, m·P] into `kmajor` and adds its sums into `biasGrad` [K];
+    /// then ∂L/∂Q(W) += dY · colsᵀ and, when needed, dx = col2im(Q(W)ᵀ · dY).
+    func floatBackward(input x: Tensor, into dx: inout Tensor, needsInputGradient: Bool,
+                       gatherDy: (UnsafeMutablePointer<Float>, Int, Int, UnsafeMutablePointer<Float>) -> Void) {
         let n = x.shape[0]
         let g = geometry(Array(x.shape.dropFirst()))
         let p = g.outHeight * g.outWidth, r = g.rows
@@ -223,7 +256,6 @@ public final class Conv2D: WeightedLayer {
         var dxData = needsInputGradient ? dx.data : []
         if needsInputGradient { dx.data = [] }
         x.data.withUnsafeBufferPointer { xp in
-        dy.data.withUnsafeBufferPointer { dp in
         wsrc.withUnsafeBufferPointer { wp in
         cols.withUnsafeMutableBufferPointer { cp in
         kmajor.withUnsafeMutableBufferPointer { kp in
@@ -233,10 +265,7 @@ public final class Conv2D: WeightedLayer {
             var start = 0
             while start < n {
                 let m = min(chunk, n - start), np = m * p
-                // dY chunk: [m, K, P] → [K, m·P]; bias gradient on the way (its serial
-                // sums, eight channels side by side: the Swift loop was 3.6% of cifar3
-                // fp32 training, perf, bound by one add after another).
-                ql_conv_gather_dy(dp.baseAddress! + start * filters * p, m, filters, p, kp.baseAddress!, bg.baseAddress!)
+                gatherDy(kp.baseAddress!, start, m, bg.baseAddress!)
                 // Columns again (cheaper than keeping the batch's: they are L2-sized).
                 im2col(xp.baseAddress! + start * inSize, batch: m, g, into: cp.baseAddress!)
                 // ∂L/∂Q(W) += dY · colsᵀ
@@ -250,7 +279,7 @@ public final class Conv2D: WeightedLayer {
                 }
                 start += m
             }
-        } } } } } } } }
+        } } } } } } }
         if quantized { dq = target } else { weight.grad.data = target }
         if needsInputGradient { dx.data = dxData }
         if let bias { for k in 0..<filters { bias.grad.data[k] += biasGrad[k] } }

@@ -24,6 +24,11 @@ public final class MaxPool: Layer {
     /// fp32 training, perf).
     var masksReLU = false
 
+    /// Per output, the corner of its window that takes its gradient (0…3 row-major, 4:
+    /// none), written by `Conv2D.forwardReLUPool` when this pooling runs fused with the
+    /// conv and ReLU below it (Conv2D+ReLUPool.swift) and read by its backward.
+    var routes: [UInt8] = []
+
     public init(name: String = "maxpool", window: Int, stride: Int? = nil) {
         self.name = name
         self.window = PoolWindow(size: window, stride: stride)

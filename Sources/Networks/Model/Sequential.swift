@@ -27,6 +27,13 @@ public final class Sequential {
     private let fusedReLU: [QuantizeActivation?]
     /// Whether `forward` fuses those pairs (tests compare both ways; on by default).
     public var fusesReLUQuantizers = true
+    /// Per layer: the conv → relu → maxpool 2 triple it starts (the pool masking the ReLU),
+    /// which `forward` runs as one pass when the conv qualifies (`Conv2D.fusesReLUPool`).
+    private let convReLUPool: [(conv: Conv2D, pool: MaxPool)?]
+    /// Per layer: whether the last forward ran the triple it starts as one pass.
+    private(set) var ranConvReLUPool: [Bool]
+    /// Whether `forward` fuses those triples (tests compare both ways; on by default).
+    public var fusesConvReLUPools = true
 
     /// Per weighted layer (same order): the index of the weighted layer whose
     /// activation is its input, nil for the network input. In a chain that is the
@@ -72,6 +79,12 @@ public final class Sequential {
             return true
         }
         fusedReLU = reluQuantizerPairs(top.layers)
+        convReLUPool = chain.indices.map { i in
+            guard i + 2 < chain.count, let conv = chain[i] as? Conv2D, chain[i + 1] is ReLU,
+                  let pool = chain[i + 2] as? MaxPool, pool.masksReLU else { return nil }
+            return (conv, pool)
+        }
+        ranConvReLUPool = Array(repeating: false, count: chain.count)
         acts = Array(repeating: Tensor(zeros: [0]), count: layers.count + 1)
         grads = Array(repeating: Tensor(zeros: [0]), count: layers.count + 1)
     }
@@ -88,11 +101,19 @@ public final class Sequential {
 
     /// Runs every layer; returns the logits (batch × classes). A ReLU followed by a
     /// uniform activation quantizer runs as one pass (`fusedReLU`; the ReLU's output
-    /// buffer is then not written).
+    /// buffer is then not written), and so does a conv → relu → maxpool 2 triple
+    /// (`convReLUPool`; neither the conv's nor the ReLU's output buffer is written).
     @discardableResult
     public func forward(training: Bool) -> Tensor {
+        for j in ranConvReLUPool.indices { ranConvReLUPool[j] = false }
         var i = 0
         while i < layers.count {
+            if fusesConvReLUPools, let (conv, pool) = convReLUPool[i], conv.fusesReLUPool(pool, input: acts[i]) {
+                conv.forwardReLUPool(acts[i], pool: pool, into: &acts[i + 3], training: training)
+                ranConvReLUPool[i] = true
+                i += 3
+                continue
+            }
             if fusesReLUQuantizers, let q = fusedReLU[i], q.forwardAfterReLU(acts[i], into: &acts[i + 2], training: training) {
                 i += 2
                 continue
@@ -110,6 +131,12 @@ public final class Sequential {
     public func backward() {
         var i = layers.count - 1
         while i >= 0 {
+            if i >= 2, ranConvReLUPool[i - 2], let (conv, pool) = convReLUPool[i - 2] {
+                conv.backwardReLUPool(input: acts[i - 2], pool: pool, pooledGradient: grads[i + 1], into: &grads[i - 2],
+                                      needsInputGradient: i > 2)
+                i -= 3
+                continue
+            }
             if i > 0, let q = fusedReLU[i - 1], q.lastForwardAfterReLU {
                 q.backwardAfterReLU(input: acts[i - 1], gradient: grads[i + 1], into: &grads[i - 1])
                 i -= 2
