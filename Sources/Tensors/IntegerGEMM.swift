@@ -12,11 +12,17 @@ public func gemmU8S8S32(transA: Bool = false, transB: Bool = false, m: Int, n: I
                         c: UnsafeMutablePointer<Int32>, ldc: Int) {
     if m == 0 || n == 0 { return }
     BLAS.prepareThread()
-    var zero: Int32 = 0
-    let status = dnnl_gemm_u8s8s32(transA ? 0x54 : 0x4E, transB ? 0x54 : 0x4E, 0x46,   // "T"/"N", offset "F"
-                                   Int64(m), Int64(n), Int64(k), 1, a, Int64(lda), 0, b, Int64(ldb), 0,
-                                   0, c, Int64(ldc), &zero)
-    precondition(status == dnnl_success, "gemmU8S8S32: oneDNN status \(status.rawValue) for \(m)×\(n)×\(k), lda \(lda) ldb \(ldb) ldc \(ldc)")
+    GEMMProfile.timed(.u8s8s32, transA: transA, transB: transB, m: m, n: n, k: k) {
+        let path = k > 0 ? Matmul.route(.u8s8s32, transA: transA, transB: transB, m: m, n: n, k: k) : .gemmAPI
+        if path != .gemmAPI, Matmul.run(.u8s8s32, transA: transA, transB: transB, m: m, n: n, k: k, a: a, lda: lda, b: b,
+                                        ldb: ldb, c: c, ldc: ldc, path: path) { return path }
+        var zero: Int32 = 0
+        let status = dnnl_gemm_u8s8s32(transA ? 0x54 : 0x4E, transB ? 0x54 : 0x4E, 0x46,   // "T"/"N", offset "F"
+                                       Int64(m), Int64(n), Int64(k), 1, a, Int64(lda), 0, b, Int64(ldb), 0,
+                                       0, c, Int64(ldc), &zero)
+        precondition(status == dnnl_success, "gemmU8S8S32: oneDNN status \(status.rawValue) for \(m)×\(n)×\(k), lda \(lda) ldb \(ldb) ldc \(ldc)")
+        return .gemmAPI
+    }
 }
 
 /// The naive loop with the contract of `gemmU8S8S32`, accumulating in Int64 (and
@@ -40,11 +46,17 @@ public func gemmS8S8S32(transA: Bool = false, transB: Bool = false, m: Int, n: I
                         c: UnsafeMutablePointer<Int32>, ldc: Int) {
     if m == 0 || n == 0 { return }
     BLAS.prepareThread()
-    var zero: Int32 = 0
-    let status = dnnl_gemm_s8s8s32(transA ? 0x54 : 0x4E, transB ? 0x54 : 0x4E, 0x46,
-                                   Int64(m), Int64(n), Int64(k), 1, a, Int64(lda), 0, b, Int64(ldb), 0,
-                                   0, c, Int64(ldc), &zero)
-    precondition(status == dnnl_success, "gemmS8S8S32: oneDNN status \(status.rawValue) for \(m)×\(n)×\(k), lda \(lda) ldb \(ldb) ldc \(ldc)")
+    GEMMProfile.timed(.s8s8s32, transA: transA, transB: transB, m: m, n: n, k: k) {
+        let path = k > 0 ? Matmul.route(.s8s8s32, transA: transA, transB: transB, m: m, n: n, k: k) : .gemmAPI
+        if path != .gemmAPI, Matmul.run(.s8s8s32, transA: transA, transB: transB, m: m, n: n, k: k, a: a, lda: lda, b: b,
+                                        ldb: ldb, c: c, ldc: ldc, path: path) { return path }
+        var zero: Int32 = 0
+        let status = dnnl_gemm_s8s8s32(transA ? 0x54 : 0x4E, transB ? 0x54 : 0x4E, 0x46,
+                                       Int64(m), Int64(n), Int64(k), 1, a, Int64(lda), 0, b, Int64(ldb), 0,
+                                       0, c, Int64(ldc), &zero)
+        precondition(status == dnnl_success, "gemmS8S8S32: oneDNN status \(status.rawValue) for \(m)×\(n)×\(k), lda \(lda) ldb \(ldb) ldc \(ldc)")
+        return .gemmAPI
+    }
 }
 
 /// The naive loop with the contract of `gemmS8S8S32`, accumulating in Int64: the
