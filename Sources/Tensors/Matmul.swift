@@ -19,13 +19,16 @@ public enum Matmul {
     public enum Kind: Int32, Sendable {
         case u8s8s32 = 0, s8s8s32 = 1, bf16bf16f32 = 2
 
-        /// The start of the implementation names taken for this kind; others go to the
-        /// gemm API. Any brgemm kernel for u8 and bf16 sources; AMX tiles only for s8
-        /// sources: oneDNN 2.6's AVX-512 VNNI brgemm (its choice for small m, e.g. 16)
-        /// adds the +128 compensation of s8 sources in fp32, which rounds sums past
-        /// 2²⁴ (a C test: −1,064,530,112 for −1,064,530,129 at k = 66,001), while the
-        /// AMX tiles multiply s8 × s8 directly into int32.
-        var requiredKernel: String { self == .s8s8s32 ? "brg:avx512_core_amx" : "brg:" }
+        /// The start of the implementation names taken for this kind and inner dimension;
+        /// others go to the gemm API. Any brgemm kernel for u8 and bf16 sources. For s8
+        /// sources, oneDNN 2.6's AVX-512 VNNI brgemm (its choice for small m, e.g. 16, or
+        /// small k) adds the +128 compensation in fp32, which rounds sums past 2²⁴ (a C
+        /// test: −1,064,530,112 for −1,064,530,129 at k = 66,001); it is exact while
+        /// k · 255 · 127 < 2²⁴ (k ≤ 518), past that only the AMX tiles, which multiply
+        /// s8 × s8 straight into int32, are taken.
+        func requiredKernel(k: Int) -> String {
+            self == .s8s8s32 && k * 255 * 127 >= 1 << 24 ? "brg:avx512_core_amx" : "brg:"
+        }
     }
 
     /// How one GEMM runs.
@@ -206,7 +209,7 @@ public enum Matmul {
                 if !packedIsCurrent {
                     if mm.pointee.packed_primitive == nil
                         && quantlab_matmul_add_packing(mm, engine, Float(bitPattern: key.alpha), Float(bitPattern: key.beta),
-                                                       key.kind.requiredKernel) == 0 {
+                                                       key.kind.requiredKernel(k: key.k)) == 0 {
                         stopPacking()
                         return quantlab_matmul_execute(mm, stream, a, b, c)
                     }
@@ -283,7 +286,7 @@ public enum Matmul {
                                                 Int64(key.m), Int64(key.n), Int64(key.k), Int64(key.lda), Int64(key.ldb),
                                                 Int64(key.ldc), Float(bitPattern: key.alpha), Float(bitPattern: key.beta))
             let accepted = status == dnnl_success
-                && withUnsafeBytes(of: mm.pointee.impl) { $0.starts(with: key.kind.requiredKernel.utf8) }
+                && withUnsafeBytes(of: mm.pointee.impl) { $0.starts(with: key.kind.requiredKernel(k: key.k).utf8) }
             guard accepted else {
                 if status == dnnl_success { quantlab_matmul_destroy(mm) }
                 mm.deallocate()

@@ -21,37 +21,36 @@ import Tensors
     /// the entries past n in each row must stay untouched.
     static func int8Pair(signedA: Bool, transA: Bool, transB: Bool, m: Int, n: Int, k: Int, pad: Int,
                          seed: UInt64) -> (fast: [Int32], naive: [Int32]) {
-        let lda = (transA ? m : k) + pad, ldb = (transB ? k : n) + pad, ldc = n + pad
-        let aRange = signedA ? -127...127 : 0...255
-        let a = bytes((transA ? k : m) * lda, seed: seed, range: aRange)
+        let lda = (transA ? m : k) + pad, ldb = (transB ? k : n) + pad
+        let a = bytes((transA ? k : m) * lda, seed: seed, range: signedA ? -127...127 : 0...255)
         let b = bytes((transB ? n : k) * ldb, seed: seed + 1, range: -127...127).map { Int8($0) }
+        return products(signedA: signedA, transA: transA, transB: transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb,
+                        ldc: n + pad)
+    }
+
+    /// op(A)·op(B) through `gemmU8S8S32` (or `gemmS8S8S32` when `signedA`) and its Int64 loop.
+    static func products(signedA: Bool, transA: Bool, transB: Bool, m: Int, n: Int, k: Int, a: [Int], lda: Int,
+                         b: [Int8], ldb: Int, ldc: Int) -> (fast: [Int32], naive: [Int32]) {
         var fast = [Int32](repeating: 7, count: m * ldc), naive = fast
-        b.withUnsafeBufferPointer { bp in
-            if signedA {
-                let a8 = a.map { Int8($0) }
-                a8.withUnsafeBufferPointer { ap in
-                    fast.withUnsafeMutableBufferPointer {
-                        gemmS8S8S32(transA: transA, transB: transB, m: m, n: n, k: k, a: ap.baseAddress!, lda: lda,
-                                    b: bp.baseAddress!, ldb: ldb, c: $0.baseAddress!, ldc: ldc)
-                    }
-                    naive.withUnsafeMutableBufferPointer {
-                        naiveGemmS8S8S32(transA: transA, transB: transB, m: m, n: n, k: k, a: ap.baseAddress!, lda: lda,
-                                         b: bp.baseAddress!, ldb: ldb, c: $0.baseAddress!, ldc: ldc)
-                    }
+        func run<A>(_ a8: [A], _ gemm: (Bool, Bool, Int, Int, Int, UnsafePointer<A>, Int, UnsafePointer<Int8>, Int,
+                                        UnsafeMutablePointer<Int32>, Int) -> Void,
+                    _ reference: (Bool, Bool, Int, Int, Int, UnsafePointer<A>, Int, UnsafePointer<Int8>, Int,
+                                  UnsafeMutablePointer<Int32>, Int) -> Void) {
+            a8.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in
+                fast.withUnsafeMutableBufferPointer {
+                    gemm(transA, transB, m, n, k, ap.baseAddress!, lda, bp.baseAddress!, ldb, $0.baseAddress!, ldc)
                 }
-            } else {
-                let a8 = a.map { UInt8($0) }
-                a8.withUnsafeBufferPointer { ap in
-                    fast.withUnsafeMutableBufferPointer {
-                        gemmU8S8S32(transA: transA, transB: transB, m: m, n: n, k: k, a: ap.baseAddress!, lda: lda,
-                                    b: bp.baseAddress!, ldb: ldb, c: $0.baseAddress!, ldc: ldc)
-                    }
-                    naive.withUnsafeMutableBufferPointer {
-                        naiveGemmU8S8S32(transA: transA, transB: transB, m: m, n: n, k: k, a: ap.baseAddress!, lda: lda,
-                                         b: bp.baseAddress!, ldb: ldb, c: $0.baseAddress!, ldc: ldc)
-                    }
+                naive.withUnsafeMutableBufferPointer {
+                    reference(transA, transB, m, n, k, ap.baseAddress!, lda, bp.baseAddress!, ldb, $0.baseAddress!, ldc)
                 }
-            }
+            } }
+        }
+        if signedA {
+            run(a.map { Int8($0) }, { gemmS8S8S32(transA: $0, transB: $1, m: $2, n: $3, k: $4, a: $5, lda: $6, b: $7, ldb: $8, c: $9, ldc: $10) },
+                { naiveGemmS8S8S32(transA: $0, transB: $1, m: $2, n: $3, k: $4, a: $5, lda: $6, b: $7, ldb: $8, c: $9, ldc: $10) })
+        } else {
+            run(a.map { UInt8($0) }, { gemmU8S8S32(transA: $0, transB: $1, m: $2, n: $3, k: $4, a: $5, lda: $6, b: $7, ldb: $8, c: $9, ldc: $10) },
+                { naiveGemmU8S8S32(transA: $0, transB: $1, m: $2, n: $3, k: $4, a: $5, lda: $6, b: $7, ldb: $8, c: $9, ldc: $10) })
         }
         return (fast, naive)
     }
@@ -76,9 +75,11 @@ import Tensors
     /// The largest sums that fit, odd (not a float): 255 · (−127) · 66,001 = −2,137,442,385
     /// and −127 · 127 · 66,001, in every entry, with k far past any blocking; small m
     /// (oneDNN picks AVX-512 VNNI brgemm there) and a forward-sized m (AMX tiles).
-    @Test(.enabled(if: CPUDispatch.hasVNNI, "needs VNNI or AMX"), arguments: [(3, false), (3, true), (64, false), (64, true)])
-    func int8ExtremesLongK(m: Int, transA: Bool) {
-        let n = 5, k = 66_001
+    /// k = 518 (m = 3): the largest k at which an s8 source may take oneDNN's VNNI brgemm.
+    @Test(.enabled(if: CPUDispatch.hasVNNI, "needs VNNI or AMX"),
+          arguments: [(3, false, 66_001), (3, true, 66_001), (64, false, 66_001), (64, true, 66_001), (3, false, 518)])
+    func int8ExtremesLongK(m: Int, transA: Bool, k: Int) {
+        let n = 5
         #expect(CPUDispatch.int8GEMMIsExact(maxA: 255, maxB: 127, k: k))
         let a = [UInt8](repeating: 255, count: m * k), b = [Int8](repeating: -127, count: k * n)
         var c = [Int32](repeating: 0, count: m * n)
@@ -93,6 +94,13 @@ import Tensors
                         b: bp.baseAddress!, ldb: k, c: cp.baseAddress!, ldc: n)
         } } }
         #expect(c.allSatisfy { $0 == -127 * 127 * Int32(k) }, "s8: \(c[0]) for \(-127 * 127 * k)")
+        // +127 · +127: the source's +128 shift makes 255 · 127 per product inside oneDNN.
+        let p = [Int8](repeating: 127, count: m * k)
+        p.withUnsafeBufferPointer { ap in t.withUnsafeBufferPointer { bp in c.withUnsafeMutableBufferPointer { cp in
+            gemmS8S8S32(transA: transA, transB: true, m: m, n: n, k: k, a: ap.baseAddress!, lda: transA ? m : k,
+                        b: bp.baseAddress!, ldb: k, c: cp.baseAddress!, ldc: n)
+        } } }
+        #expect(c.allSatisfy { $0 == 127 * 127 * Int32(k) }, "s8: \(c[0]) for \(127 * 127 * k)")
     }
 
     /// The same B (weights) on many calls with new A, as a forward pass over chunks of a
@@ -106,34 +114,8 @@ import Tensors
             if step > 0 { b[step * 7] = b[step * 7] == 127 ? -127 : 127 }   // the weights change in place
             for chunk in 0..<4 {
                 let a = Self.bytes(m * k, seed: UInt64(10 * step + chunk), range: signedA ? -127...127 : 0...255)
-                var fast = [Int32](repeating: 0, count: m * n), naive = fast
-                b.withUnsafeBufferPointer { bp in
-                    if signedA {
-                        let a8 = a.map { Int8($0) }
-                        a8.withUnsafeBufferPointer { ap in
-                            fast.withUnsafeMutableBufferPointer {
-                                gemmS8S8S32(transB: true, m: m, n: n, k: k, a: ap.baseAddress!, lda: k, b: bp.baseAddress!, ldb: k,
-                                            c: $0.baseAddress!, ldc: n)
-                            }
-                            naive.withUnsafeMutableBufferPointer {
-                                naiveGemmS8S8S32(transB: true, m: m, n: n, k: k, a: ap.baseAddress!, lda: k, b: bp.baseAddress!,
-                                                 ldb: k, c: $0.baseAddress!, ldc: n)
-                            }
-                        }
-                    } else {
-                        let a8 = a.map { UInt8($0) }
-                        a8.withUnsafeBufferPointer { ap in
-                            fast.withUnsafeMutableBufferPointer {
-                                gemmU8S8S32(transB: true, m: m, n: n, k: k, a: ap.baseAddress!, lda: k, b: bp.baseAddress!, ldb: k,
-                                            c: $0.baseAddress!, ldc: n)
-                            }
-                            naive.withUnsafeMutableBufferPointer {
-                                naiveGemmU8S8S32(transB: true, m: m, n: n, k: k, a: ap.baseAddress!, lda: k, b: bp.baseAddress!,
-                                                 ldb: k, c: $0.baseAddress!, ldc: n)
-                            }
-                        }
-                    }
-                }
+                let (fast, naive) = Self.products(signedA: signedA, transA: false, transB: true, m: m, n: n, k: k,
+                                                  a: a, lda: k, b: b, ldb: k, ldc: n)
                 #expect(Self.firstDifference(fast, naive) == nil, "step \(step) chunk \(chunk): \(Self.firstDifference(fast, naive) ?? "")")
             }
         }
@@ -205,6 +187,9 @@ import Tensors
     @Test func kernelsNamed() {
         let forward = Matmul.implementation(.u8s8s32, transA: false, transB: true, m: 768, n: 64, k: 288, lda: 288, ldb: 288, ldc: 64)
         let bf16 = Matmul.implementation(.bf16bf16f32, transA: true, transB: false, m: 288, n: 768, k: 64, lda: 288, ldb: 768, ldc: 768)
+        // s8 sources with long k: AMX tiles or the gemm API, never the VNNI brgemm (see `Matmul.Kind`).
+        let longS8 = Matmul.implementation(.s8s8s32, transA: false, transB: true, m: 3, n: 5, k: 66_001, lda: 66_001, ldb: 66_001, ldc: 5)
+        #expect(longS8 == nil || longS8!.hasPrefix("brg:avx512_core_amx"), "\(longS8 ?? "")")
         if CPUDispatch.hasAMX {
             #expect(forward == "brg:avx512_core_amx_int8")
             #expect(bf16 == "brg:avx512_core_amx_bf16")
