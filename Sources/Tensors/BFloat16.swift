@@ -58,9 +58,11 @@ public enum BFloat16 {
     }()
 
     /// C = alpha · op(A) · op(B) + beta · C, row-major, A and B bf16 bits, C fp32:
-    /// the contract of `sgemm`. oneDNN `dnnl_gemm_bf16bf16f32` (avx512_bf16
-    /// `vdpbf16ps`, fp32 accumulation) when `hasNativeGEMM`, else `sgemm` over the
-    /// expanded operands (allocates; the fallback is for CPUs without bf16 support).
+    /// the contract of `sgemm`. When `hasNativeGEMM`: a cached oneDNN matmul primitive
+    /// on AMX tiles where the CPU has them (`Matmul`, `tdpbf16ps`), else oneDNN
+    /// `dnnl_gemm_bf16bf16f32` (avx512_bf16 `vdpbf16ps`), fp32 accumulation either way
+    /// (in another order); otherwise `sgemm` over the expanded operands (allocates; the
+    /// fallback is for CPUs without bf16 support).
     public static func gemm(transA: Bool = false, transB: Bool = false,
                             m: Int, n: Int, k: Int, alpha: Float = 1,
                             a: UnsafePointer<UInt16>, lda: Int,

@@ -1,7 +1,8 @@
 import CDNNL
 
 /// C = op(A) · op(B), row-major, A unsigned 8-bit, B signed 8-bit, C 32-bit,
-/// through oneDNN `dnnl_gemm_u8s8s32` (no offsets, alpha 1, beta 0).
+/// through oneDNN `dnnl_gemm_u8s8s32` (no offsets, alpha 1, beta 0), or a cached
+/// matmul primitive on AMX tiles where the CPU has them (`Matmul.route`; same integers).
 ///
 /// op(A) is m×k, op(B) is k×n. Exact while `CPUDispatch.int8GEMMIsExact` holds for
 /// the codes used (checked by the callers). One thread on this machine: 811 GOP/s at
@@ -37,9 +38,10 @@ public func naiveGemmU8S8S32(transA: Bool = false, transB: Bool = false, m: Int,
 /// `dnnl_gemm_s8s8s32` (no offsets, alpha 1, beta 0): the int8 backward GEMMs of
 /// `grad=8` (weight codes × gradient codes).
 ///
-/// oneDNN shifts A by +128 to u8 and compensates, so the products are those of
-/// `gemmU8S8S32` with |A| ≤ 255: exact while `CPUDispatch.int8GEMMIsExact(maxA: 255,
-/// maxB:, k:)` holds (VNNI; checked by the callers).
+/// oneDNN's gemm API shifts A by +128 to u8 and compensates, so the products are
+/// those of `gemmU8S8S32` with |A| ≤ 255: exact while `CPUDispatch.int8GEMMIsExact(maxA:
+/// 255, maxB:, k:)` holds (VNNI; checked by the callers). On AMX (`Matmul`) the tiles
+/// multiply s8 × s8 into int32 directly, exact under the same bound.
 @inline(__always)
 public func gemmS8S8S32(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
                         a: UnsafePointer<Int8>, lda: Int, b: UnsafePointer<Int8>, ldb: Int,
