@@ -8,8 +8,8 @@ import Glibc
 /// gemm API runs int8 through AMX kernels that were 2–10× slower than the AVX-512
 /// VNNI ones for quantlab's shapes, while the matmul primitive's brgemm kernels
 /// (`brg:avx512_core_amx_int8`, `…_bf16`) ran the forward shapes 1.2–2.2× faster
-/// than VNNI and bf16 3–5× faster than the capped bf16 gemm API (the figures are in
-/// the README's "AMX" section). `route` decides per GEMM; every path is exact for
+/// than VNNI and bf16 2.5–5.7× faster than the capped bf16 gemm API (the figures are in
+/// the README's "AMX matmul" section). `route` decides per GEMM; every path is exact for
 /// int8 (int32 accumulation), and bf16 differs from the gemm API by summation order.
 ///
 /// A primitive is made once per (kind, shape, transposes, strides, alpha, beta,
