@@ -58,9 +58,11 @@ public enum BFloat16 {
     }()
 
     /// C = alpha · op(A) · op(B) + beta · C, row-major, A and B bf16 bits, C fp32:
-    /// the contract of `sgemm`. oneDNN `dnnl_gemm_bf16bf16f32` (avx512_bf16
-    /// `vdpbf16ps`, fp32 accumulation) when `hasNativeGEMM`, else `sgemm` over the
-    /// expanded operands (allocates; the fallback is for CPUs without bf16 support).
+    /// the contract of `sgemm`. When `hasNativeGEMM`: a cached oneDNN matmul primitive
+    /// on AMX tiles where the CPU has them (`Matmul`, `tdpbf16ps`), else oneDNN
+    /// `dnnl_gemm_bf16bf16f32` (avx512_bf16 `vdpbf16ps`), fp32 accumulation either way
+    /// (in another order); otherwise `sgemm` over the expanded operands (allocates; the
+    /// fallback is for CPUs without bf16 support).
     public static func gemm(transA: Bool = false, transB: Bool = false,
                             m: Int, n: Int, k: Int, alpha: Float = 1,
                             a: UnsafePointer<UInt16>, lda: Int,
@@ -70,9 +72,17 @@ public enum BFloat16 {
         if m == 0 || n == 0 { return }
         if hasNativeGEMM && !forceFallback {
             BLAS.prepareThread()
-            let status = dnnl_gemm_bf16bf16f32(transA ? 0x54 : 0x4E, transB ? 0x54 : 0x4E, Int64(m), Int64(n), Int64(k),
-                                               alpha, a, Int64(lda), b, Int64(ldb), beta, c, Int64(ldc))
-            precondition(status == dnnl_success, "BFloat16.gemm: oneDNN status \(status.rawValue) for \(m)×\(n)×\(k), lda \(lda) ldb \(ldb) ldc \(ldc)")
+            GEMMProfile.timed(.bf16bf16f32, transA: transA, transB: transB, m: m, n: n, k: k) {
+                let path = k > 0 ? Matmul.route(.bf16bf16f32, transA: transA, transB: transB, m: m, n: n, k: k) : .gemmAPI
+                if path != .gemmAPI, Matmul.run(.bf16bf16f32, transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+                                                a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, path: path) {
+                    return path
+                }
+                let status = dnnl_gemm_bf16bf16f32(transA ? 0x54 : 0x4E, transB ? 0x54 : 0x4E, Int64(m), Int64(n), Int64(k),
+                                                   alpha, a, Int64(lda), b, Int64(ldb), beta, c, Int64(ldc))
+                precondition(status == dnnl_success, "BFloat16.gemm: oneDNN status \(status.rawValue) for \(m)×\(n)×\(k), lda \(lda) ldb \(ldb) ldc \(ldc)")
+                return .gemmAPI
+            }
             return
         }
         let aCount = transA ? k * lda : m * lda, bCount = transB ? n * ldb : k * ldb

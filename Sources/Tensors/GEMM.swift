@@ -85,19 +85,8 @@ public enum BLAS {
     /// thread and count; a thread-local compare afterwards).
     @inline(__always)
     public static func prepareThread() {
-        _ = isaChosen
         quantlab_dnnl_thread_setup(dnnlThreads.load(ordering: .relaxed))
     }
-
-    /// oneDNN's instruction set is capped at AVX-512 BF16 (unless DNNL_MAX_CPU_ISA is
-    /// set): on a Xeon with AMX its `gemm_u8s8s32` ran 2–2.5× slower with AMX than
-    /// with AVX-512 VNNI for cifar3's shapes (`quantlab bench sgemm`, both ways, three
-    /// runs each), and sgemm does not use AMX. The cap also gives that Xeon and the
-    /// EPYC (BF16, no AMX) the same kernels. Set once, before any other oneDNN call.
-    static let isaChosen: Bool = {
-        if getenv("DNNL_MAX_CPU_ISA") == nil { _ = dnnl_set_max_cpu_isa(dnnl_cpu_isa_avx512_core_bf16) }
-        return true
-    }()
 
     /// Set by the first `warmUp` (atomically: two threads calling it run one warm-up).
     private static let warmed = Atomic<Bool>(false)
