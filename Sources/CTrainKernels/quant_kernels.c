@@ -12,7 +12,7 @@
 #define AVX512 __attribute__((target("avx512f,avx512bw,avx512vl")))
 
 AVX512 void ql_int32_epilogue_transpose_avx512(const int32_t *acc, size_t m, size_t p, size_t k,
-                                               const float *scale, const float *bias, float *y) {
+                                               const float *scale, const float *bias, const int32_t *offset, float *y) {
     // Lane l of a gather reads acc[(j + l)·k + o].
     const __m512i stride = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
                                               _mm512_set1_epi32((int)k));
@@ -21,20 +21,28 @@ AVX512 void ql_int32_epilogue_transpose_avx512(const int32_t *acc, size_t m, siz
         float *dst = y + i * k * p;
         for (size_t o = 0; o < k; o++) {
             const __m512 s = _mm512_set1_ps(scale[o]), b = _mm512_set1_ps(bias[o]);
+            const int32_t off = offset ? offset[o] : 0;
+            const __m512i ov = _mm512_set1_epi32(off);
             float *d = dst + o * p;
             size_t j = 0;
             for (; j + 16 <= p; j += 16) {
-                __m512i v = _mm512_i32gather_epi32(stride, src + j * k + o, 4);
+                __m512i v = _mm512_sub_epi32(_mm512_i32gather_epi32(stride, src + j * k + o, 4), ov);
                 _mm512_storeu_ps(d + j, _mm512_add_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(v), s), b));
             }
-            for (; j < p; j++) d[j] = (float)src[j * k + o] * scale[o] + bias[o];
+            for (; j < p; j++) d[j] = (float)(src[j * k + o] - off) * scale[o] + bias[o];
         }
     }
 }
 
-void ql_int32_epilogue_rows(const int32_t *acc, size_t n, size_t k, const float *scale, const float *bias, float *y) {
+void ql_int32_epilogue_rows(const int32_t *acc, size_t n, size_t k, const float *scale, const float *bias,
+                            const int32_t *offset, float *y) {
+    if (!offset) {
+        for (size_t i = 0; i < n; i++)
+            for (size_t o = 0; o < k; o++) y[i * k + o] = (float)acc[i * k + o] * scale[o] + bias[o];
+        return;
+    }
     for (size_t i = 0; i < n; i++)
-        for (size_t o = 0; o < k; o++) y[i * k + o] = (float)acc[i * k + o] * scale[o] + bias[o];
+        for (size_t o = 0; o < k; o++) y[i * k + o] = (float)(acc[i * k + o] - offset[o]) * scale[o] + bias[o];
 }
 
 /// The code of each lane (see the header); `bad` collects lanes off the grid.
@@ -86,6 +94,51 @@ AVX512 int ql_activation_codes_avx512(const float *x, size_t n, float inverse, f
     for (; i + 16 <= n; i += 16)
         _mm_storeu_si128((__m128i *)(codes + i), _mm512_cvtepi32_epi8(grid_codes16(_mm512_loadu_ps(x + i), iv, sv, tv, &bad16)));
     for (; i < n; i++) codes[i] = grid_code(x[i], inverse, step, top, &bad);
+    return bad16 == 0 && bad == 0;
+}
+
+/// The code u = s + 1 of each lane s ∈ {−1, 0, +1} (−0 included); `bad` collects other lanes.
+AVX512 static inline __m512i sign_codes16(__m512 v, __mmask16 *bad) {
+    const __mmask16 pos = _mm512_cmp_ps_mask(v, _mm512_set1_ps(1.0f), _CMP_EQ_OQ);
+    const __mmask16 zero = _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_EQ_OQ);
+    const __mmask16 neg = _mm512_cmp_ps_mask(v, _mm512_set1_ps(-1.0f), _CMP_EQ_OQ);
+    *bad |= (__mmask16)~(pos | zero | neg);
+    return _mm512_mask_mov_epi32(_mm512_maskz_mov_epi32(zero, _mm512_set1_epi32(1)), pos, _mm512_set1_epi32(2));
+}
+
+static inline uint8_t sign_code(float v, uint32_t *bad) {
+    *bad |= (v == 1.0f || v == 0.0f || v == -1.0f) ? 0 : 1;
+    return v == 1.0f ? 2 : (v == 0.0f ? 1 : 0);
+}
+
+AVX512 int ql_sign_codes_avx512(const float *x, size_t n, uint8_t *codes) {
+    __mmask16 bad16 = 0;
+    uint32_t bad = 0;
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        _mm_storeu_si128((__m128i *)(codes + i), _mm512_cvtepi32_epi8(sign_codes16(_mm512_loadu_ps(x + i), &bad16)));
+    for (; i < n; i++) codes[i] = sign_code(x[i], &bad);
+    return bad16 == 0 && bad == 0;
+}
+
+AVX512 int ql_sign_codes_nhwc_avx512(const float *x, size_t n, size_t c, size_t hw, uint8_t *codes) {
+    const __m512i stride = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                              _mm512_set1_epi32((int)hw));
+    __mmask16 bad16 = 0;
+    uint32_t bad = 0;
+    for (size_t b = 0; b < n; b++) {
+        const float *image = x + b * c * hw;
+        uint8_t *out = codes + b * hw * c;
+        for (size_t i = 0; i < hw; i++) {
+            uint8_t *d = out + i * c;
+            size_t ch = 0;
+            for (; ch + 16 <= c; ch += 16) {
+                __m512 v = _mm512_i32gather_ps(stride, image + ch * hw + i, 4);
+                _mm_storeu_si128((__m128i *)(d + ch), _mm512_cvtepi32_epi8(sign_codes16(v, &bad16)));
+            }
+            for (; ch < c; ch++) d[ch] = sign_code(image[ch * hw + i], &bad);
+        }
+    }
     return bad16 == 0 && bad == 0;
 }
 

@@ -16,26 +16,39 @@ import Quantization
             let acc = (0..<(m * p * k)).map { _ in Int32(truncatingIfNeeded: rng.next() >> 40) - (1 << 23) }
                 + [Int32.max, Int32.min, 16_777_217, -16_777_217]   // rounding in Int32 → Float
             let scale = (0..<k).map { _ in rng.nextNormal() * 1e-3 }, bias = (0..<k).map { _ in rng.nextNormal() }
-            var fast = [Float](repeating: .nan, count: m * p * k), slow = fast, rows = fast, rowsRef = fast
-            acc.withUnsafeBufferPointer { a in scale.withUnsafeBufferPointer { s in bias.withUnsafeBufferPointer { b in
-                fast.withUnsafeMutableBufferPointer { f in slow.withUnsafeMutableBufferPointer { r in
-                    QuantKernels.epilogueTranspose(a.baseAddress!, batch: m, plane: p, channels: k, scale: s.baseAddress!,
-                                                   bias: b.baseAddress!, into: f.baseAddress!)
-                    QuantKernels.Portable.epilogueTranspose(a.baseAddress!, batch: m, plane: p, channels: k,
-                                                            scale: s.baseAddress!, bias: b.baseAddress!, into: r.baseAddress!)
-                } }
-                rows.withUnsafeMutableBufferPointer { f in rowsRef.withUnsafeMutableBufferPointer { r in
-                    QuantKernels.epilogueRows(a.baseAddress!, rows: m * p, columns: k, scale: s.baseAddress!,
-                                              bias: b.baseAddress!, into: f.baseAddress!)
-                    QuantKernels.Portable.epilogueRows(a.baseAddress!, rows: m * p, columns: k, scale: s.baseAddress!,
-                                                       bias: b.baseAddress!, into: r.baseAddress!)
-                } }
-            } } }
-            #expect(Self.bits(fast) == Self.bits(slow), "epilogueTranspose \(m)×\(p)×\(k)")
-            #expect(Self.bits(rows) == Self.bits(rowsRef), "epilogueRows \(m * p)×\(k)")
-            // The definition, element by element.
-            let (i, j, o) = (m - 1, p - 1, k - 1)
-            #expect(fast[(i * k + o) * p + j] == Float(acc[(i * p + j) * k + o]) * scale[o] + bias[o])
+            // Without an offset, and with one (a sign input's weight row sums: |Σ| ≤ 127 · R).
+            let offsets = (0..<k).map { _ in Int32(rng.nextInt(below: 2 * 127 * 576 + 1)) - 127 * 576 }
+            // acc − offset stays in Int32 (as W·u − Σ W does): the extremes pulled in by 127 · 576.
+            let margin: Int32 = 127 * 576
+            let pulledIn = acc.map { min(max($0, Int32.min + margin), Int32.max - margin) }
+            for withOffset in [false, true] {
+                var fast = [Float](repeating: .nan, count: m * p * k), slow = fast, rows = fast, rowsRef = fast
+                let acc = withOffset ? pulledIn : acc
+                acc.withUnsafeBufferPointer { a in scale.withUnsafeBufferPointer { s in bias.withUnsafeBufferPointer { b in
+                offsets.withUnsafeBufferPointer { op in
+                    let off = withOffset ? op.baseAddress : nil
+                    fast.withUnsafeMutableBufferPointer { f in slow.withUnsafeMutableBufferPointer { r in
+                        QuantKernels.epilogueTranspose(a.baseAddress!, batch: m, plane: p, channels: k, scale: s.baseAddress!,
+                                                       bias: b.baseAddress!, offset: off, into: f.baseAddress!)
+                        QuantKernels.Portable.epilogueTranspose(a.baseAddress!, batch: m, plane: p, channels: k,
+                                                                scale: s.baseAddress!, bias: b.baseAddress!, offset: off,
+                                                                into: r.baseAddress!)
+                    } }
+                    rows.withUnsafeMutableBufferPointer { f in rowsRef.withUnsafeMutableBufferPointer { r in
+                        QuantKernels.epilogueRows(a.baseAddress!, rows: m * p, columns: k, scale: s.baseAddress!,
+                                                  bias: b.baseAddress!, offset: off, into: f.baseAddress!)
+                        QuantKernels.Portable.epilogueRows(a.baseAddress!, rows: m * p, columns: k, scale: s.baseAddress!,
+                                                           bias: b.baseAddress!, offset: off, into: r.baseAddress!)
+                    } }
+                } } } }
+                #expect(Self.bits(fast) == Self.bits(slow), "epilogueTranspose \(m)×\(p)×\(k) offset \(withOffset)")
+                #expect(Self.bits(rows) == Self.bits(rowsRef), "epilogueRows \(m * p)×\(k) offset \(withOffset)")
+                // The definition, element by element (the offset within Int32: the first m·p·k sums).
+                let (i, j, o) = (m - 1, p - 1, k - 1)
+                let z = withOffset ? offsets[o] : 0
+                #expect(fast[(i * k + o) * p + j] == Float(acc[(i * p + j) * k + o] - z) * scale[o] + bias[o])
+                #expect(rows[(i * p + j) * k + o] == Float(acc[(i * p + j) * k + o] - z) * scale[o] + bias[o])
+            }
         }
     }
 
