@@ -97,6 +97,58 @@ AVX512 int ql_activation_codes_avx512(const float *x, size_t n, float inverse, f
     return bad16 == 0 && bad == 0;
 }
 
+/// j = (v / s + 1.5·2²³) − 1.5·2²³ per lane, `bad` set where s·j ≠ v or |j| > 127.
+AVX512 static inline __m512i weight_codes16(__m512 v, __m512 s, __mmask16 *bad) {
+    const __m512 magic = _mm512_set1_ps(12582912.0f), top = _mm512_set1_ps(127.0f);
+    __m512 j = _mm512_sub_ps(_mm512_add_ps(_mm512_div_ps(v, s), magic), magic);
+    __mmask16 ok = _mm512_cmp_ps_mask(_mm512_mul_ps(s, j), v, _CMP_EQ_OQ)
+                 & _mm512_cmp_ps_mask(_mm512_abs_ps(j), top, _CMP_LE_OQ);
+    *bad |= (__mmask16)~ok;
+    return _mm512_maskz_cvtps_epi32(ok, j);
+}
+
+static inline int8_t weight_code(float v, float s, uint32_t *bad) {
+    float j = s != 0 ? (v / s + 12582912.0f) - 12582912.0f : 0.0f;
+    int ok = s * j == v && __builtin_fabsf(j) <= 127.0f;
+    *bad |= ok ? 0 : 1;
+    return ok ? (int8_t)j : 0;
+}
+
+AVX512 int ql_weight_codes_avx512(const float *q, size_t rows, size_t channels, size_t taps,
+                                  const float *scales, int per_row, int8_t *codes, int32_t *row_sums) {
+    const size_t length = channels * taps;
+    const __m512i stride = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                              _mm512_set1_epi32((int)taps));
+    __mmask16 bad16 = 0;
+    uint32_t bad = 0;
+    for (size_t k = 0; k < rows; k++) {
+        const float scale = scales[per_row ? k : 0];
+        const __m512 s = _mm512_set1_ps(scale);
+        const float *src = q + k * length;
+        int8_t *dst = codes + k * length;
+        __m512i sum = _mm512_setzero_si512();
+        int32_t tail = 0;
+        // A zero scale (an all-zero row) takes the scalar form: code 0 where v == 0.
+        const size_t vectorChannels = scale != 0 ? channels : 0;
+        for (size_t t = 0; t < taps; t++) {
+            size_t c = 0;
+            for (; c + 16 <= vectorChannels; c += 16) {
+                __m512 v = taps == 1 ? _mm512_loadu_ps(src + c) : _mm512_i32gather_ps(stride, src + c * taps + t, 4);
+                __m512i j = weight_codes16(v, s, &bad16);
+                sum = _mm512_add_epi32(sum, j);
+                _mm_storeu_si128((__m128i *)(dst + t * channels + c), _mm512_cvtepi32_epi8(j));
+            }
+            for (; c < channels; c++) {
+                int8_t j = weight_code(src[c * taps + t], scale, &bad);
+                tail += j;
+                dst[t * channels + c] = j;
+            }
+        }
+        if (row_sums) row_sums[k] = _mm512_reduce_add_epi32(sum) + tail;
+    }
+    return bad16 == 0 && bad == 0;
+}
+
 /// The code u = s + 1 of each lane s ∈ {−1, 0, +1} (−0 included); `bad` collects other lanes.
 AVX512 static inline __m512i sign_codes16(__m512 v, __mmask16 *bad) {
     const __mmask16 pos = _mm512_cmp_ps_mask(v, _mm512_set1_ps(1.0f), _CMP_EQ_OQ);

@@ -52,6 +52,58 @@ import Quantization
         }
     }
 
+    /// Weight codes (IntegerWeights.load): the AVX-512 form against the Swift loop on
+    /// codes, row sums and verdict: per-tensor and per-row scales, a zero scale (an
+    /// all-zero row), channel tails, and off-grid values (between codes, beyond ±127, NaN).
+    @Test func weightCodesEqualPortableLoop() throws {
+        var rng = SplitMix64(seed: 21)
+        for (rows, channels, kernel) in [(1, 1, 1), (3, 17, 1), (4, 40, 1), (5, 3, 3), (2, 16, 3), (3, 33, 3), (2, 7, 5)] {
+            let length = channels * kernel * kernel
+            for perRow in [false, true] {
+                var scales = (0..<(perRow ? rows : 1)).map { _ in abs(rng.nextNormal()) * 0.01 + 1e-4 }
+                if perRow && rows > 1 { scales[1] = 0 }
+                var q = (0..<(rows * length)).map { i -> Float in
+                    let s = scales[perRow ? i / length : 0]
+                    return s * Float(rng.nextInt(below: 255) - 127)
+                }
+                if perRow && rows > 1 { for i in length..<(2 * length) { q[i] = 0 } }
+                for corruption in ["none", "between codes", "beyond 127", "NaN"] {
+                    var w = q
+                    let at = rng.nextInt(below: w.count), s = scales[perRow ? at / length : 0]
+                    switch corruption {
+                    case "between codes": w[at] = s == 0 ? 1 : s * 3.5      // rounds to 4 (half to even)
+                    case "beyond 127": w[at] = s == 0 ? 1 : s * 128
+                    case "NaN": w[at] = .nan
+                    default: break
+                    }
+                    let fast = IntegerWeights(), slow = IntegerWeights()
+                    let (okFast, okSlow) = w.withUnsafeBufferPointer { wp in
+                        (fast.load(wp.baseAddress!, rows: rows, channels: channels, kernel: kernel, scales: scales, rowSums: true),
+                         slow.load(wp.baseAddress!, rows: rows, channels: channels, kernel: kernel, scales: scales, rowSums: true,
+                                   portable: true))
+                    }
+                    let what = "\(rows)×\(channels)×\(kernel)² per-row \(perRow), \(corruption)"
+                    #expect(okFast == okSlow && okFast == (corruption == "none"), "verdict, \(what)")
+                    guard corruption == "none" else { continue }
+                    #expect(fast.codes == slow.codes, "codes, \(what)")
+                    #expect(fast.rowSums == slow.rowSums, "row sums, \(what)")
+                    // The definition: codes[k, (t, c)] · s_k = w[k, (c, t)], sums over the row.
+                    let taps = kernel * kernel
+                    for k in 0..<rows {
+                        let s = scales[perRow ? k : 0]
+                        var sum: Int32 = 0
+                        for c in 0..<channels { for t in 0..<taps {
+                            let code = fast.codes[k * length + t * channels + c]
+                            sum += Int32(code)
+                            if Float(code) * s != w[k * length + c * taps + t] { Issue.record("code \(code) at \(k),\(c),\(t), \(what)") }
+                        } }
+                        #expect(fast.rowSums[k] == sum)
+                    }
+                }
+            }
+        }
+    }
+
     /// On-grid values (codes 0…L), every kind of off-grid value, and the C and Swift
     /// forms of both code extractions agreeing on codes and on the verdict.
     @Test(arguments: [255, 15, 1])

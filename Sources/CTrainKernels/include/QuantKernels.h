@@ -22,6 +22,12 @@ void ql_int32_epilogue_rows(const int32_t *acc, size_t n, size_t k, const float 
 int ql_activation_codes_nhwc_avx512(const float *x, size_t n, size_t c, size_t hw,
                                     float inverse, float step, float top, uint8_t *codes);
 int ql_activation_codes_avx512(const float *x, size_t n, float inverse, float step, float top, uint8_t *codes);
+/// Signed weight codes of Q(W), rows × (channels · taps) in source order (c, t), into
+/// destination order (t, c): j = (v / s + 1.5·2²³) − 1.5·2²³ (s = scales[k] with
+/// `per_row`, else scales[0]; j = 0 where s = 0); a value with s·j ≠ v or |j| > 127
+/// gets code 0 and makes the result 0 (else 1). `row_sums` (NULL: skipped) receives Σ codes per row.
+int ql_weight_codes_avx512(const float *q, size_t rows, size_t channels, size_t taps,
+                           const float *scales, int per_row, int8_t *codes, int32_t *row_sums);
 /// Codes u = s + 1 ∈ {0, 1, 2} of sign / ternary activations s ∈ {−1, 0, +1} (−0 is 0);
 /// returns 1 when every value is one of those, else 0 (codes then unspecified). The
 /// NCHW form writes NHWC codes (channel fastest).

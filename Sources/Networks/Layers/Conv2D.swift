@@ -158,7 +158,8 @@ public final class Conv2D: WeightedLayer {
     private func integerForward(_ x: Tensor, into y: inout Tensor, input: IntegerInput, _ g: ConvGeometry) -> Bool {
         let n = x.shape[0], p = g.outHeight * g.outWidth, r = g.rows
         let loaded = qweight.withUnsafeBufferPointer {
-            integerWeights.load($0.baseAddress!, rows: filters, channels: g.channels, kernel: kernel, scales: weightQuantizer.scales)
+            integerWeights.load($0.baseAddress!, rows: filters, channels: g.channels, kernel: kernel, scales: weightQuantizer.scales,
+                                rowSums: input.isSign)
         }
         guard loaded else { return false }
         let inSize = g.channels * g.height * g.width
@@ -176,8 +177,7 @@ public final class Conv2D: WeightedLayer {
         if rowsU8.count < chunk * p * r { rowsU8 = [UInt8](repeating: 0, count: chunk * p * r) }
         if acc.count < chunk * p * filters { acc = [Int32](repeating: 0, count: chunk * p * filters) }
         integerWeights.setScales(step: input.step, bias: bias?.value.data)
-        let sign = input.padCode != 0
-        if sign { integerWeights.sumRows() }
+        let sign = input.isSign
         let k = filters, pad = input.padCode
         codes.withUnsafeBufferPointer { cp in
         integerWeights.codes.withUnsafeBufferPointer { wp in

@@ -105,7 +105,8 @@ public final class Dense: WeightedLayer {
     private func integerForward(_ x: Tensor, into y: inout Tensor, input: IntegerInput) -> Bool {
         let n = x.shape[0], k = inputFeatures, o = outputFeatures
         let loaded = qweight.withUnsafeBufferPointer {
-            integerWeights.load($0.baseAddress!, rows: o, channels: k, kernel: 1, scales: weightQuantizer.scales)
+            integerWeights.load($0.baseAddress!, rows: o, channels: k, kernel: 1, scales: weightQuantizer.scales,
+                                rowSums: input.isSign)
         }
         guard loaded else { return false }
         if codes.count < n * k { codes = [UInt8](repeating: 0, count: n * k) }
@@ -115,8 +116,7 @@ public final class Dense: WeightedLayer {
         }
         guard onGrid else { return false }
         integerWeights.setScales(step: input.step, bias: bias?.value.data)
-        let sign = input.padCode != 0
-        if sign { integerWeights.sumRows() }
+        let sign = input.isSign
         codes.withUnsafeBufferPointer { cp in
         integerWeights.codes.withUnsafeBufferPointer { wp in
         integerWeights.scaled.withUnsafeBufferPointer { sp in
