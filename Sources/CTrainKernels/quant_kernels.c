@@ -63,8 +63,24 @@ static inline uint8_t grid_code(float v, float inverse, float step, float top, u
     return (uint8_t)r;
 }
 
-AVX512 int ql_activation_codes_nhwc_avx512(const float *x, size_t n, size_t c, size_t hw,
-                                           float inverse, float step, float top, uint8_t *codes) {
+/// The code u = s + 1 of each lane s ∈ {−1, 0, +1} (−0 included); `bad` collects other lanes.
+AVX512 static inline __m512i sign_codes16(__m512 v, __mmask16 *bad) {
+    const __mmask16 pos = _mm512_cmp_ps_mask(v, _mm512_set1_ps(1.0f), _CMP_EQ_OQ);
+    const __mmask16 zero = _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_EQ_OQ);
+    const __mmask16 neg = _mm512_cmp_ps_mask(v, _mm512_set1_ps(-1.0f), _CMP_EQ_OQ);
+    *bad |= (__mmask16)~(pos | zero | neg);
+    return _mm512_mask_mov_epi32(_mm512_maskz_mov_epi32(zero, _mm512_set1_epi32(1)), pos, _mm512_set1_epi32(2));
+}
+
+static inline uint8_t sign_code(float v, uint32_t *bad) {
+    *bad |= (v == 1.0f || v == 0.0f || v == -1.0f) ? 0 : 1;
+    return v == 1.0f ? 2 : (v == 0.0f ? 1 : 0);
+}
+
+/// codes of NCHW x into NHWC, 16 channels of a pixel per gather: sign codes when `sign`
+/// (a constant at each caller, so the branch folds), else grid codes.
+AVX512 static inline int nhwc_codes(const float *x, size_t n, size_t c, size_t hw, int sign,
+                                    float inverse, float step, float top, uint8_t *codes) {
     const __m512 iv = _mm512_set1_ps(inverse), sv = _mm512_set1_ps(step), tv = _mm512_set1_ps(top);
     const __m512i stride = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
                                               _mm512_set1_epi32((int)hw));
@@ -78,12 +94,21 @@ AVX512 int ql_activation_codes_nhwc_avx512(const float *x, size_t n, size_t c, s
             size_t ch = 0;
             for (; ch + 16 <= c; ch += 16) {
                 __m512 v = _mm512_i32gather_ps(stride, image + ch * hw + i, 4);
-                _mm_storeu_si128((__m128i *)(d + ch), _mm512_cvtepi32_epi8(grid_codes16(v, iv, sv, tv, &bad16)));
+                __m512i k = sign ? sign_codes16(v, &bad16) : grid_codes16(v, iv, sv, tv, &bad16);
+                _mm_storeu_si128((__m128i *)(d + ch), _mm512_cvtepi32_epi8(k));
             }
-            for (; ch < c; ch++) d[ch] = grid_code(image[ch * hw + i], inverse, step, top, &bad);
+            for (; ch < c; ch++) {
+                float v = image[ch * hw + i];
+                d[ch] = sign ? sign_code(v, &bad) : grid_code(v, inverse, step, top, &bad);
+            }
         }
     }
     return bad16 == 0 && bad == 0;
+}
+
+AVX512 int ql_activation_codes_nhwc_avx512(const float *x, size_t n, size_t c, size_t hw,
+                                           float inverse, float step, float top, uint8_t *codes) {
+    return nhwc_codes(x, n, c, hw, 0, inverse, step, top, codes);
 }
 
 AVX512 int ql_activation_codes_avx512(const float *x, size_t n, float inverse, float step, float top, uint8_t *codes) {
@@ -149,20 +174,6 @@ AVX512 int ql_weight_codes_avx512(const float *q, size_t rows, size_t channels, 
     return bad16 == 0 && bad == 0;
 }
 
-/// The code u = s + 1 of each lane s ∈ {−1, 0, +1} (−0 included); `bad` collects other lanes.
-AVX512 static inline __m512i sign_codes16(__m512 v, __mmask16 *bad) {
-    const __mmask16 pos = _mm512_cmp_ps_mask(v, _mm512_set1_ps(1.0f), _CMP_EQ_OQ);
-    const __mmask16 zero = _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_EQ_OQ);
-    const __mmask16 neg = _mm512_cmp_ps_mask(v, _mm512_set1_ps(-1.0f), _CMP_EQ_OQ);
-    *bad |= (__mmask16)~(pos | zero | neg);
-    return _mm512_mask_mov_epi32(_mm512_maskz_mov_epi32(zero, _mm512_set1_epi32(1)), pos, _mm512_set1_epi32(2));
-}
-
-static inline uint8_t sign_code(float v, uint32_t *bad) {
-    *bad |= (v == 1.0f || v == 0.0f || v == -1.0f) ? 0 : 1;
-    return v == 1.0f ? 2 : (v == 0.0f ? 1 : 0);
-}
-
 AVX512 int ql_sign_codes_avx512(const float *x, size_t n, uint8_t *codes) {
     __mmask16 bad16 = 0;
     uint32_t bad = 0;
@@ -174,24 +185,7 @@ AVX512 int ql_sign_codes_avx512(const float *x, size_t n, uint8_t *codes) {
 }
 
 AVX512 int ql_sign_codes_nhwc_avx512(const float *x, size_t n, size_t c, size_t hw, uint8_t *codes) {
-    const __m512i stride = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-                                              _mm512_set1_epi32((int)hw));
-    __mmask16 bad16 = 0;
-    uint32_t bad = 0;
-    for (size_t b = 0; b < n; b++) {
-        const float *image = x + b * c * hw;
-        uint8_t *out = codes + b * hw * c;
-        for (size_t i = 0; i < hw; i++) {
-            uint8_t *d = out + i * c;
-            size_t ch = 0;
-            for (; ch + 16 <= c; ch += 16) {
-                __m512 v = _mm512_i32gather_ps(stride, image + ch * hw + i, 4);
-                _mm_storeu_si128((__m128i *)(d + ch), _mm512_cvtepi32_epi8(sign_codes16(v, &bad16)));
-            }
-            for (; ch < c; ch++) d[ch] = sign_code(image[ch * hw + i], &bad);
-        }
-    }
-    return bad16 == 0 && bad == 0;
+    return nhwc_codes(x, n, c, hw, 1, 1.0f, 1.0f, 2.0f, codes);
 }
 
 AVX512 void ql_mask_open_closed_avx512(const float *x, const float *dy, float *dx, size_t n, float hi) {

@@ -56,16 +56,23 @@ import Quantization
         Self.close(yInt.data, yFake.data, "conv \(label) a\(activationBits)")
     }
 
+    /// An evaluation forward on the integer path (expected taken), then on the float path.
+    static func forwardBothWays(_ conv: Conv2D, _ x: Tensor, sourceLocation: SourceLocation = #_sourceLocation) -> (Tensor, Tensor) {
+        var yInt = Tensor(zeros: [0]), yFake = Tensor(zeros: [0])
+        conv.integerForward = true
+        conv.forward(x, into: &yInt, training: false)
+        #expect(conv.lastForwardWasInteger, sourceLocation: sourceLocation)
+        conv.integerForward = false
+        conv.forward(x, into: &yFake, training: false)
+        return (yInt, yFake)
+    }
+
     @Test func stridedConvIntegerForward() {
         let (x, aq) = Self.quantizedInput([2, 3, 9, 8], bits: 6, seed: 21)
         let conv = Conv2D(name: "c", weight: randomTensor([5, 3, 3, 3], seed: 22), bias: nil, stride: 2, padding: 0)
         conv.weightQuantizer = UniformWeightQuantizer(bits: 8)     // 2·63·127 < 32767: any ISA
         conv.integerInput = aq
-        var yInt = Tensor(zeros: [0]), yFake = Tensor(zeros: [0])
-        conv.forward(x, into: &yInt, training: false)
-        #expect(conv.lastForwardWasInteger)
-        conv.integerForward = false
-        conv.forward(x, into: &yFake, training: false)
+        let (yInt, yFake) = Self.forwardBothWays(conv, x)
         Self.close(yInt.data, yFake.data, "strided conv")
     }
 
@@ -137,11 +144,7 @@ import Quantization
         let conv = Conv2D(name: "c", weight: randomTensor([f, c, k, k], seed: 62), bias: nil, stride: stride, padding: padding)
         conv.weightQuantizer = BinaryWeightQuantizer(variant: .binaryConnect)
         conv.integerInput = aq
-        var yInt = Tensor(zeros: [0]), yFake = Tensor(zeros: [0])
-        conv.forward(x, into: &yInt, training: false)
-        #expect(conv.lastForwardWasInteger)
-        conv.integerForward = false
-        conv.forward(x, into: &yFake, training: false)
+        let (yInt, yFake) = Self.forwardBothWays(conv, x)
         #expect(yInt.data.map(\.bitPattern) == yFake.data.map(\.bitPattern))
         let oh = (h + 2 * padding - k) / stride + 1, ow = (w + 2 * padding - k) / stride + 1
         var direct = [Float](repeating: 0, count: n * f * oh * ow)
