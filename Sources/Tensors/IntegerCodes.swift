@@ -1,7 +1,8 @@
 import CTrainKernels
 
-// Integer forward inputs: activation codes recovered from fake-quantized floats,
-// and the im2row matrix of a convolution over 8-bit codes.
+// Integer forward inputs: activation codes recovered from fake-quantized floats (on a
+// uniform grid, or sign / ternary values), and the im2row matrix of a convolution over
+// 8-bit codes.
 //
 // Dimension legend: N batch, C channels, H×W input, KH×KW kernel, OH×OW output,
 // S stride, P padding; R = KH·KW·C (row length, channel fastest).
@@ -65,9 +66,51 @@ public func activationCodesNHWC(_ x: UnsafePointer<Float>, batch n: Int, channel
     return PortableCodes.activationCodesNHWC(x, batch: n, channels: c, plane: hw, coder, into: codes)
 }
 
-/// The portable loops behind `activationCodes` and `activationCodesNHWC` (the
-/// references of their AVX-512 forms; the tests call them through `portable: true`).
+/// Sign and ternary activations s ∈ {−1, 0, +1} as unsigned codes u = s + 1 ∈ {0, 1, 2}
+/// (−0 is 0). Returns false (codes unspecified) when some x[i] is another value.
+/// With u, a layer's sum is W·s = W·u − Σ W (over all taps, when padding taps carry
+/// u = 1, i.e. s = 0: `im2row(…, pad: 1)`).
+public func signCodes(_ x: UnsafePointer<Float>, count: Int, into codes: UnsafeMutablePointer<UInt8>) -> Bool {
+    if Kernels.hasAVX512 { return ql_sign_codes_avx512(x, count, codes) != 0 }
+    return PortableCodes.signCodes(x, count: count, into: codes)
+}
+
+/// `signCodes` from NCHW floats into NHWC codes (channel fastest), the layout `im2row` reads.
+public func signCodesNHWC(_ x: UnsafePointer<Float>, batch n: Int, channels c: Int, plane hw: Int,
+                          into codes: UnsafeMutablePointer<UInt8>) -> Bool {
+    if Kernels.hasAVX512 && c * hw < Int(Int32.max) { return ql_sign_codes_nhwc_avx512(x, n, c, hw, codes) != 0 }
+    return PortableCodes.signCodesNHWC(x, batch: n, channels: c, plane: hw, into: codes)
+}
+
+/// The portable loops behind `activationCodes`, `activationCodesNHWC`, `signCodes` and
+/// `signCodesNHWC` (the references of their AVX-512 forms; the tests call them through
+/// the `portable…` functions).
 enum PortableCodes {
+    @inline(__always)
+    static func signCode(of v: Float, offGrid: inout UInt32) -> UInt8 {
+        offGrid |= v == 1 || v == 0 || v == -1 ? 0 : 1
+        return v == 1 ? 2 : (v == 0 ? 1 : 0)
+    }
+
+    static func signCodes(_ x: UnsafePointer<Float>, count: Int, into codes: UnsafeMutablePointer<UInt8>) -> Bool {
+        var bad: UInt32 = 0
+        for i in 0..<count { codes[i] = signCode(of: x[i], offGrid: &bad) }
+        return bad == 0
+    }
+
+    static func signCodesNHWC(_ x: UnsafePointer<Float>, batch n: Int, channels c: Int, plane hw: Int,
+                              into codes: UnsafeMutablePointer<UInt8>) -> Bool {
+        var bad: UInt32 = 0
+        for b in 0..<n {
+            for ch in 0..<c {
+                let src = x + (b * c + ch) * hw
+                let dst = codes + b * hw * c + ch
+                for i in 0..<hw { dst[i * c] = signCode(of: src[i], offGrid: &bad) }
+            }
+        }
+        return bad == 0
+    }
+
     static func activationCodes(_ x: UnsafePointer<Float>, count: Int, _ coder: GridCoder,
                                 into codes: UnsafeMutablePointer<UInt8>) -> Bool {
         var bad: UInt32 = 0
@@ -96,15 +139,26 @@ public func portableActivationCodes(_ x: UnsafePointer<Float>, count: Int, grid:
     grid.isUsable && PortableCodes.activationCodes(x, count: count, GridCoder(grid), into: codes)
 }
 
+public func portableSignCodes(_ x: UnsafePointer<Float>, count: Int, into codes: UnsafeMutablePointer<UInt8>) -> Bool {
+    PortableCodes.signCodes(x, count: count, into: codes)
+}
+
+public func portableSignCodesNHWC(_ x: UnsafePointer<Float>, batch n: Int, channels c: Int, plane hw: Int,
+                                  into codes: UnsafeMutablePointer<UInt8>) -> Bool {
+    PortableCodes.signCodesNHWC(x, batch: n, channels: c, plane: hw, into: codes)
+}
+
 public func portableActivationCodesNHWC(_ x: UnsafePointer<Float>, batch n: Int, channels c: Int, plane hw: Int,
                                         grid: ActivationGrid, into codes: UnsafeMutablePointer<UInt8>) -> Bool {
     grid.isUsable && PortableCodes.activationCodesNHWC(x, batch: n, channels: c, plane: hw, GridCoder(grid), into: codes)
 }
 
 /// rows[(n, oh, ow), (ki, kj, c)] = x[n, oh·S − P + ki, ow·S − P + kj, c] (NHWC codes),
-/// 0 outside the image: the transposed, channel-fastest im2col, so that the u8 codes
-/// are the GEMM's left operand (oneDNN's integer GEMM takes u8 × s8).
-public func im2row(_ x: UnsafePointer<UInt8>, batch n: Int, _ g: ConvGeometry, into rows: UnsafeMutablePointer<UInt8>) {
+/// `pad` outside the image (0; 1 for sign codes, whose 1 is s = 0): the transposed,
+/// channel-fastest im2col, so that the u8 codes are the GEMM's left operand (oneDNN's
+/// integer GEMM takes u8 × s8).
+public func im2row(_ x: UnsafePointer<UInt8>, batch n: Int, _ g: ConvGeometry, pad: UInt8 = 0,
+                   into rows: UnsafeMutablePointer<UInt8>) {
     let oh = g.outHeight, ow = g.outWidth, c = g.channels
     let kw = g.kernelW, r = g.kernelH * kw * c
     let rowStride = g.width * c
@@ -119,11 +173,11 @@ public func im2row(_ x: UnsafePointer<UInt8>, batch n: Int, _ g: ConvGeometry, i
                 for ki in 0..<g.kernelH {
                     let ih = i * g.stride - g.padding + ki
                     if ih < 0 || ih >= g.height || hi <= lo {
-                        dst.update(repeating: 0, count: kw * c)
+                        dst.update(repeating: pad, count: kw * c)
                     } else {
-                        if lo > 0 { dst.update(repeating: 0, count: lo * c) }
+                        if lo > 0 { dst.update(repeating: pad, count: lo * c) }
                         (dst + lo * c).update(from: image + ih * rowStride + (w0 + lo) * c, count: (hi - lo) * c)
-                        if hi < kw { (dst + hi * c).update(repeating: 0, count: (kw - hi) * c) }
+                        if hi < kw { (dst + hi * c).update(repeating: pad, count: (kw - hi) * c) }
                     }
                     dst += kw * c
                 }

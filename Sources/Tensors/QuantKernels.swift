@@ -6,25 +6,27 @@ import CTrainKernels
 /// reference the tests compare with) the loops in `Portable`; both compute the same
 /// float operations in the same order, so results are bit-identical.
 public enum QuantKernels {
-    /// y[i, o, j] = Float(acc[i, j, o]) · scale[o] + bias[o], i < m, j < p, o < k: the
-    /// [m, P, K] result of a convolution's integer GEMM into NCHW floats. The Swift loop
-    /// it replaces was 2.9 % of cifar3 w8a8 training (perf); the C form gathers 16 planes' values.
+    /// y[i, o, j] = Float(acc[i, j, o] − offset[o]) · scale[o] + bias[o], i < m, j < p,
+    /// o < k: the [m, P, K] result of a convolution's integer GEMM into NCHW floats
+    /// (`offset` nil: 0; sign inputs pass the weights' row sums). The Swift loop it
+    /// replaces was 2.9 % of cifar3 w8a8 training (perf); the C form gathers 16 planes' values.
     @inline(__always)
     public static func epilogueTranspose(_ acc: UnsafePointer<Int32>, batch m: Int, plane p: Int, channels k: Int,
                                          scale: UnsafePointer<Float>, bias: UnsafePointer<Float>,
-                                         into y: UnsafeMutablePointer<Float>) {
+                                         offset: UnsafePointer<Int32>? = nil, into y: UnsafeMutablePointer<Float>) {
         if Kernels.hasAVX512 && p * k < Int(Int32.max) {
-            ql_int32_epilogue_transpose_avx512(acc, m, p, k, scale, bias, y); return
+            ql_int32_epilogue_transpose_avx512(acc, m, p, k, scale, bias, offset, y); return
         }
-        Portable.epilogueTranspose(acc, batch: m, plane: p, channels: k, scale: scale, bias: bias, into: y)
+        Portable.epilogueTranspose(acc, batch: m, plane: p, channels: k, scale: scale, bias: bias, offset: offset, into: y)
     }
 
-    /// y[i, o] = Float(acc[i, o]) · scale[o] + bias[o], i < n, o < k (a dense layer's epilogue).
+    /// y[i, o] = Float(acc[i, o] − offset[o]) · scale[o] + bias[o], i < n, o < k (a dense
+    /// layer's epilogue; `offset` nil: 0).
     @inline(__always)
     public static func epilogueRows(_ acc: UnsafePointer<Int32>, rows n: Int, columns k: Int,
                                     scale: UnsafePointer<Float>, bias: UnsafePointer<Float>,
-                                    into y: UnsafeMutablePointer<Float>) {
-        ql_int32_epilogue_rows(acc, n, k, scale, bias, y)
+                                    offset: UnsafePointer<Int32>? = nil, into y: UnsafeMutablePointer<Float>) {
+        ql_int32_epilogue_rows(acc, n, k, scale, bias, offset, y)
     }
 
     /// dx[i] = 0 < x[i] ≤ hi ? dy[i] : 0 — the backward of clip∘ReLU from the ReLU's
@@ -112,21 +114,21 @@ public enum QuantKernels {
 
         public static func epilogueTranspose(_ acc: UnsafePointer<Int32>, batch m: Int, plane p: Int, channels k: Int,
                                              scale: UnsafePointer<Float>, bias: UnsafePointer<Float>,
-                                             into y: UnsafeMutablePointer<Float>) {
+                                             offset: UnsafePointer<Int32>? = nil, into y: UnsafeMutablePointer<Float>) {
             for i in 0..<m {
                 let src = acc + i * p * k, dst = y + i * k * p
                 for o in 0..<k {
-                    let s = scale[o], b = bias[o], d = dst + o * p
-                    for j in 0..<p { d[j] = Float(src[j * k + o]) * s + b }
+                    let s = scale[o], b = bias[o], z = offset?[o] ?? 0, d = dst + o * p
+                    for j in 0..<p { d[j] = Float(src[j * k + o] - z) * s + b }
                 }
             }
         }
 
         public static func epilogueRows(_ acc: UnsafePointer<Int32>, rows n: Int, columns k: Int,
                                         scale: UnsafePointer<Float>, bias: UnsafePointer<Float>,
-                                        into y: UnsafeMutablePointer<Float>) {
+                                        offset: UnsafePointer<Int32>? = nil, into y: UnsafeMutablePointer<Float>) {
             for i in 0..<n {
-                for o in 0..<k { y[i * k + o] = Float(acc[i * k + o]) * scale[o] + bias[o] }
+                for o in 0..<k { y[i * k + o] = Float(acc[i * k + o] - (offset?[o] ?? 0)) * scale[o] + bias[o] }
             }
         }
 

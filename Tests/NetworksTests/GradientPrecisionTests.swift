@@ -228,6 +228,8 @@ import Quantization
 
     /// A model with g8 / gbf16 layers trains: finite loss going down on a fixed batch,
     /// and two builds from one seed give bit-identical gradients (seeded rounding).
+    /// 50 steps: w1a1g8 (sign inputs on the integer forward, whose exact zero sums give
+    /// sign +1 where float sums gave either sign) had lost 25 % of its loss after 25.
     @Test(arguments: ["w8a8g8", "w8a8gbf16", "w4a4g8", "w1a1g8"])
     func modelStepIsDeterministicAndLearns(_ text: String) throws {
         let spec = try ModelSpec(parsing: "conv 8 k3 | relu | maxpool 2 | conv 12 k3 | relu | maxpool 2 | dense 16 | relu | dense 4")
@@ -244,7 +246,7 @@ import Quantization
             let m = try build()
             var run: [Double] = []
             let sgd = SGD(momentum: 0.9, weightDecay: 0)
-            for step in 0..<25 {
+            for step in 0..<50 {
                 m.withInput { $0 = x }
                 m.zeroGrad()
                 let logits = m.forward(training: true)

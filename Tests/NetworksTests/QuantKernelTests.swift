@@ -16,26 +16,91 @@ import Quantization
             let acc = (0..<(m * p * k)).map { _ in Int32(truncatingIfNeeded: rng.next() >> 40) - (1 << 23) }
                 + [Int32.max, Int32.min, 16_777_217, -16_777_217]   // rounding in Int32 → Float
             let scale = (0..<k).map { _ in rng.nextNormal() * 1e-3 }, bias = (0..<k).map { _ in rng.nextNormal() }
-            var fast = [Float](repeating: .nan, count: m * p * k), slow = fast, rows = fast, rowsRef = fast
-            acc.withUnsafeBufferPointer { a in scale.withUnsafeBufferPointer { s in bias.withUnsafeBufferPointer { b in
-                fast.withUnsafeMutableBufferPointer { f in slow.withUnsafeMutableBufferPointer { r in
-                    QuantKernels.epilogueTranspose(a.baseAddress!, batch: m, plane: p, channels: k, scale: s.baseAddress!,
-                                                   bias: b.baseAddress!, into: f.baseAddress!)
-                    QuantKernels.Portable.epilogueTranspose(a.baseAddress!, batch: m, plane: p, channels: k,
-                                                            scale: s.baseAddress!, bias: b.baseAddress!, into: r.baseAddress!)
-                } }
-                rows.withUnsafeMutableBufferPointer { f in rowsRef.withUnsafeMutableBufferPointer { r in
-                    QuantKernels.epilogueRows(a.baseAddress!, rows: m * p, columns: k, scale: s.baseAddress!,
-                                              bias: b.baseAddress!, into: f.baseAddress!)
-                    QuantKernels.Portable.epilogueRows(a.baseAddress!, rows: m * p, columns: k, scale: s.baseAddress!,
-                                                       bias: b.baseAddress!, into: r.baseAddress!)
-                } }
-            } } }
-            #expect(Self.bits(fast) == Self.bits(slow), "epilogueTranspose \(m)×\(p)×\(k)")
-            #expect(Self.bits(rows) == Self.bits(rowsRef), "epilogueRows \(m * p)×\(k)")
-            // The definition, element by element.
-            let (i, j, o) = (m - 1, p - 1, k - 1)
-            #expect(fast[(i * k + o) * p + j] == Float(acc[(i * p + j) * k + o]) * scale[o] + bias[o])
+            // Without an offset, and with one (a sign input's weight row sums: |Σ| ≤ 127 · R).
+            let offsets = (0..<k).map { _ in Int32(rng.nextInt(below: 2 * 127 * 576 + 1)) - 127 * 576 }
+            // acc − offset stays in Int32 (as W·u − Σ W does): the extremes pulled in by 127 · 576.
+            let margin: Int32 = 127 * 576
+            let pulledIn = acc.map { min(max($0, Int32.min + margin), Int32.max - margin) }
+            for withOffset in [false, true] {
+                var fast = [Float](repeating: .nan, count: m * p * k), slow = fast, rows = fast, rowsRef = fast
+                let acc = withOffset ? pulledIn : acc
+                acc.withUnsafeBufferPointer { a in scale.withUnsafeBufferPointer { s in bias.withUnsafeBufferPointer { b in
+                offsets.withUnsafeBufferPointer { op in
+                    let off = withOffset ? op.baseAddress : nil
+                    fast.withUnsafeMutableBufferPointer { f in slow.withUnsafeMutableBufferPointer { r in
+                        QuantKernels.epilogueTranspose(a.baseAddress!, batch: m, plane: p, channels: k, scale: s.baseAddress!,
+                                                       bias: b.baseAddress!, offset: off, into: f.baseAddress!)
+                        QuantKernels.Portable.epilogueTranspose(a.baseAddress!, batch: m, plane: p, channels: k,
+                                                                scale: s.baseAddress!, bias: b.baseAddress!, offset: off,
+                                                                into: r.baseAddress!)
+                    } }
+                    rows.withUnsafeMutableBufferPointer { f in rowsRef.withUnsafeMutableBufferPointer { r in
+                        QuantKernels.epilogueRows(a.baseAddress!, rows: m * p, columns: k, scale: s.baseAddress!,
+                                                  bias: b.baseAddress!, offset: off, into: f.baseAddress!)
+                        QuantKernels.Portable.epilogueRows(a.baseAddress!, rows: m * p, columns: k, scale: s.baseAddress!,
+                                                           bias: b.baseAddress!, offset: off, into: r.baseAddress!)
+                    } }
+                } } } }
+                #expect(Self.bits(fast) == Self.bits(slow), "epilogueTranspose \(m)×\(p)×\(k) offset \(withOffset)")
+                #expect(Self.bits(rows) == Self.bits(rowsRef), "epilogueRows \(m * p)×\(k) offset \(withOffset)")
+                // The definition, element by element (the offset within Int32: the first m·p·k sums).
+                let (i, j, o) = (m - 1, p - 1, k - 1)
+                let z = withOffset ? offsets[o] : 0
+                #expect(fast[(i * k + o) * p + j] == Float(acc[(i * p + j) * k + o] - z) * scale[o] + bias[o])
+                #expect(rows[(i * p + j) * k + o] == Float(acc[(i * p + j) * k + o] - z) * scale[o] + bias[o])
+            }
+        }
+    }
+
+    /// Weight codes (IntegerWeights.load): the AVX-512 form against the Swift loop on
+    /// codes, row sums and verdict: per-tensor and per-row scales, a zero scale (an
+    /// all-zero row), channel tails, and off-grid values (between codes, beyond ±127, NaN).
+    @Test func weightCodesEqualPortableLoop() throws {
+        var rng = SplitMix64(seed: 21)
+        for (rows, channels, kernel) in [(1, 1, 1), (3, 17, 1), (4, 40, 1), (5, 3, 3), (2, 16, 3), (3, 33, 3), (2, 7, 5)] {
+            let length = channels * kernel * kernel
+            for perRow in [false, true] {
+                var scales = (0..<(perRow ? rows : 1)).map { _ in abs(rng.nextNormal()) * 0.01 + 1e-4 }
+                if perRow && rows > 1 { scales[1] = 0 }
+                var q = (0..<(rows * length)).map { i -> Float in
+                    let s = scales[perRow ? i / length : 0]
+                    return s * Float(rng.nextInt(below: 255) - 127)
+                }
+                if perRow && rows > 1 { for i in length..<(2 * length) { q[i] = 0 } }
+                for corruption in ["none", "between codes", "beyond 127", "NaN"] {
+                    var w = q
+                    let at = rng.nextInt(below: w.count), s = scales[perRow ? at / length : 0]
+                    switch corruption {
+                    case "between codes": w[at] = s == 0 ? 1 : s * 3.5      // rounds to 4 (half to even)
+                    case "beyond 127": w[at] = s == 0 ? 1 : s * 128
+                    case "NaN": w[at] = .nan
+                    default: break
+                    }
+                    let fast = IntegerWeights(), slow = IntegerWeights()
+                    let (okFast, okSlow) = w.withUnsafeBufferPointer { wp in
+                        (fast.load(wp.baseAddress!, rows: rows, channels: channels, kernel: kernel, scales: scales, rowSums: true),
+                         slow.load(wp.baseAddress!, rows: rows, channels: channels, kernel: kernel, scales: scales, rowSums: true,
+                                   portable: true))
+                    }
+                    let what = "\(rows)×\(channels)×\(kernel)² per-row \(perRow), \(corruption)"
+                    #expect(okFast == okSlow && okFast == (corruption == "none"), "verdict, \(what)")
+                    guard corruption == "none" else { continue }
+                    #expect(fast.codes == slow.codes, "codes, \(what)")
+                    #expect(fast.rowSums == slow.rowSums, "row sums, \(what)")
+                    // The definition: codes[k, (t, c)] · s_k = w[k, (c, t)], sums over the row.
+                    let taps = kernel * kernel
+                    for k in 0..<rows {
+                        let s = scales[perRow ? k : 0]
+                        var sum: Int32 = 0
+                        for c in 0..<channels { for t in 0..<taps {
+                            let code = fast.codes[k * length + t * channels + c]
+                            sum += Int32(code)
+                            if Float(code) * s != w[k * length + c * taps + t] { Issue.record("code \(code) at \(k),\(c),\(t), \(what)") }
+                        } }
+                        #expect(fast.rowSums[k] == sum)
+                    }
+                }
+            }
         }
     }
 

@@ -54,6 +54,61 @@ import Tensors
         } } }
     }
 
+    /// Sign and ternary values {−1, −0, 0, +1} → codes {0, 1, 1, 2}; anything else
+    /// (values near ±1 and 0 included) is rejected, by the AVX-512 and portable forms alike.
+    @Test func signCodesAndTheirRejections() {
+        let values: [Float] = [-1, -0.0, 0, 1]
+        let codes: [UInt8] = [0, 1, 1, 2]
+        for count in [1, 4, 15, 16, 17, 40] {
+            let x = (0..<count).map { values[($0 * 3) % 4] }
+            let want = (0..<count).map { codes[($0 * 3) % 4] }
+            var fast = [UInt8](repeating: 9, count: count), slow = fast
+            let ok = x.withUnsafeBufferPointer { xp in
+                (fast.withUnsafeMutableBufferPointer { signCodes(xp.baseAddress!, count: count, into: $0.baseAddress!) },
+                 slow.withUnsafeMutableBufferPointer { portableSignCodes(xp.baseAddress!, count: count, into: $0.baseAddress!) })
+            }
+            #expect(ok == (true, true) && fast == want && slow == want, "\(count) values")
+            for bad: Float in [Float(1).nextUp, Float(-1).nextDown, 1e-30, -1e-45, 2, 0.5, .nan, .infinity] {
+                for at in Set([0, count / 2, count - 1]) {
+                    var y = x
+                    y[at] = bad
+                    let verdict = y.withUnsafeBufferPointer { yp in
+                        (fast.withUnsafeMutableBufferPointer { signCodes(yp.baseAddress!, count: count, into: $0.baseAddress!) },
+                         slow.withUnsafeMutableBufferPointer { portableSignCodes(yp.baseAddress!, count: count, into: $0.baseAddress!) })
+                    }
+                    #expect(verdict == (false, false), "\(bad) at \(at) of \(count) accepted")
+                }
+            }
+        }
+    }
+
+    /// NCHW sign values into NHWC codes, AVX-512 (16 channels a gather) and portable.
+    @Test(arguments: [(1, 1, 1), (2, 3, 5), (2, 16, 7), (1, 17, 9), (2, 33, 4)])
+    func signCodesNHWCTransposeChannels(_ n: Int, _ c: Int, _ hw: Int) {
+        var rng = SplitMix64(seed: UInt64(n * 100 + c))
+        let x = (0..<(n * c * hw)).map { _ in Float(rng.nextInt(below: 3)) - 1 }
+        var fast = [UInt8](repeating: 9, count: x.count), slow = fast
+        var ok = x.withUnsafeBufferPointer { xp in
+            (fast.withUnsafeMutableBufferPointer { signCodesNHWC(xp.baseAddress!, batch: n, channels: c, plane: hw, into: $0.baseAddress!) },
+             slow.withUnsafeMutableBufferPointer {
+                portableSignCodesNHWC(xp.baseAddress!, batch: n, channels: c, plane: hw, into: $0.baseAddress!) })
+        }
+        #expect(ok == (true, true))
+        #expect(fast == slow)
+        for b in 0..<n { for ch in 0..<c { for i in 0..<hw {
+            let v = x[(b * c + ch) * hw + i], code = fast[(b * hw + i) * c + ch]
+            if Float(code) - 1 != v { Issue.record("code \(code) of \(v) at \(b),\(ch),\(i)") }
+        } } }
+        var y = x
+        y[y.count - 1] = 0.25
+        ok = y.withUnsafeBufferPointer { yp in
+            (fast.withUnsafeMutableBufferPointer { signCodesNHWC(yp.baseAddress!, batch: n, channels: c, plane: hw, into: $0.baseAddress!) },
+             slow.withUnsafeMutableBufferPointer {
+                portableSignCodesNHWC(yp.baseAddress!, batch: n, channels: c, plane: hw, into: $0.baseAddress!) })
+        }
+        #expect(ok == (false, false), "0.25 accepted")
+    }
+
     static let geometries: [ConvGeometry] = [
         ConvGeometry(channels: 2, height: 5, width: 4, kernelH: 3, kernelW: 3, stride: 1, padding: 1),
         ConvGeometry(channels: 1, height: 6, width: 7, kernelH: 3, kernelW: 3, stride: 2, padding: 0),
@@ -62,15 +117,18 @@ import Tensors
         ConvGeometry(channels: 1, height: 1, width: 1, kernelH: 5, kernelW: 5, stride: 1, padding: 2),
     ]
 
-    /// rows[(n, i, j), (ki, kj, c)] = x[n, i·S − P + ki, j·S − P + kj, c], 0 outside.
-    @Test(arguments: geometries.indices)
-    func im2rowMatchesDirectGather(_ index: Int) {
+    /// rows[(n, i, j), (ki, kj, c)] = x[n, i·S − P + ki, j·S − P + kj, c], `pad` outside
+    /// (0, and 1: the code of s = 0 for sign codes).
+    @Test(arguments: geometries.indices, [UInt8(0), 1])
+    func im2rowMatchesDirectGather(_ index: Int, pad: UInt8) {
         let g = Self.geometries[index], n = 2
         let x = (0..<(n * g.height * g.width * g.channels)).map { UInt8(1 + $0 % 250) }
         let count = n * g.outHeight * g.outWidth * g.rows
         var rows = [UInt8](repeating: 0xEE, count: count + 8)
-        x.withUnsafeBufferPointer { xp in rows.withUnsafeMutableBufferPointer { im2row(xp.baseAddress!, batch: n, g, into: $0.baseAddress!) } }
-        var expected = [UInt8](repeating: 0, count: count)
+        x.withUnsafeBufferPointer { xp in
+            rows.withUnsafeMutableBufferPointer { im2row(xp.baseAddress!, batch: n, g, pad: pad, into: $0.baseAddress!) }
+        }
+        var expected = [UInt8](repeating: pad, count: count)
         for b in 0..<n { for i in 0..<g.outHeight { for j in 0..<g.outWidth {
             for ki in 0..<g.kernelH { for kj in 0..<g.kernelW { for c in 0..<g.channels {
                 let ih = i * g.stride - g.padding + ki, iw = j * g.stride - g.padding + kj

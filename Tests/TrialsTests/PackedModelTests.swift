@@ -25,8 +25,9 @@ struct PackedModelTests {
     static let data: Dataset? = try? DatasetLoader.load("fashion-mnist")
     static let spec = "conv 4 k3 | relu | maxpool 2 | conv 8 k3 | relu | maxpool 2 | dense 16 | relu | dense 10"
 
-    /// Trains `precision` briefly and returns the container `export` writes, decoded again.
-    static func trainedContainer(_ precision: String, spec: String = spec) throws -> (QLMContainer, Normalization) {
+    /// Trains `precision` briefly (integer forward on where layers qualify); returns the
+    /// model and the sample's normalization.
+    static func trainedModel(_ precision: String, spec: String = spec) throws -> (Sequential, Normalization) {
         let d = try #require(data)
         let model = try ModelSpec(parsing: spec)
         var rng = SplitMix64(seed: 1)
@@ -39,8 +40,46 @@ struct PackedModelTests {
         let sample = stratifiedSample(d.train, count: 1000, classes: 10, seed: 7)
         let norm = Normalization.compute(sample)
         _ = trainer.trainEpoch(on: sample, normalization: norm)
-        let c = try ModelArchive.container(model: trainer.model, normalization: .init(mean: norm.mean, std: norm.std))
+        return (trainer.model, norm)
+    }
+
+    /// Trains `precision` briefly and returns the container `export` writes, decoded again.
+    static func trainedContainer(_ precision: String, spec: String = spec) throws -> (QLMContainer, Normalization) {
+        let (model, norm) = try trainedModel(precision, spec: spec)
+        let c = try ModelArchive.container(model: model, normalization: .init(mean: norm.mean, std: norm.std))
         return (try QLMContainer.decode(c.encode(), file: "\(precision).qlm"), norm)
+    }
+
+    /// Two forward passes over the whole test split in batches of 500: images whose argmax
+    /// agree, whose first argmax is the label, whose logits differ by more than 1e-5 of
+    /// the second's batch maximum |logit|, and the largest such relative difference.
+    struct Agreement { var agree = 0, correct = 0, loose = 0, worst: Float = 0 }
+
+    /// `forward(which, fill)`: model `which` (0, 1) fills its input through `fill` and
+    /// returns its logits.
+    static func compareOnTestSet(_ d: Dataset, normalization norm: Normalization,
+                                 _ forward: (Int, (inout Tensor) -> Void) -> Tensor) -> Agreement {
+        var labels: [Int32] = [], rng = SplitMix64(seed: 0), r = Agreement()
+        let batch = 500
+        for lo in stride(from: 0, to: d.test.count, by: batch) {
+            let idx = Array(lo..<min(d.test.count, lo + batch))
+            let fill = { (x: inout Tensor) in
+                fillBatch(d.test, indices: idx[...], normalization: norm, augmentation: nil, rng: &rng, x: &x, labels: &labels)
+            }
+            let a = forward(0, fill), b = forward(1, fill)
+            #expect(a.shape == b.shape)
+            let scale = b.data.reduce(Float(0)) { max($0, abs($1)) }
+            for i in 0..<idx.count {
+                let ra = a.data[(i * 10)..<(i * 10 + 10)], rb = b.data[(i * 10)..<(i * 10 + 10)]
+                let am = ra.indices.max { ra[$0] < ra[$1] }!, bm = rb.indices.max { rb[$0] < rb[$1] }!
+                if am == bm { r.agree += 1 }
+                if am - i * 10 == Int(labels[i]) { r.correct += 1 }
+                let d = zip(ra, rb).reduce(Float(0)) { max($0, abs($1.0 - $1.1) / max(scale, 1e-6)) }
+                r.worst = max(r.worst, d)
+                if d > 1e-5 { r.loose += 1 }
+            }
+        }
+        return r
     }
 
     /// Which kernel each weighted layer runs on, from the plan.
@@ -62,26 +101,12 @@ struct PackedModelTests {
         if CPUDispatch.hasVNNI || precision != "w8a8" && precision != "w1a8" && precision != "wta8" {
             #expect(Self.kernels(packed) == expectedKernels, "\(packed.plan)")
         }
-        var labels: [Int32] = [], rng = SplitMix64(seed: 0)
-        var agree = 0, worst: Float = 0, correct = 0, loose = 0
-        let batch = 500
-        for lo in stride(from: 0, to: d.test.count, by: batch) {
-            let idx = Array(lo..<min(d.test.count, lo + batch))
-            packed.withInput { fillBatch(d.test, indices: idx[...], normalization: norm, augmentation: nil, rng: &rng, x: &$0, labels: &labels) }
-            reference.withInput { fillBatch(d.test, indices: idx[...], normalization: norm, augmentation: nil, rng: &rng, x: &$0, labels: &labels) }
-            let a = packed.forward(), b = reference.forward(training: false)
-            #expect(a.shape == b.shape)
-            let scale = b.data.reduce(Float(0)) { max($0, abs($1)) }
-            for i in 0..<idx.count {
-                let ra = a.data[(i * 10)..<(i * 10 + 10)], rb = b.data[(i * 10)..<(i * 10 + 10)]
-                let am = ra.indices.max { ra[$0] < ra[$1] }!, bm = rb.indices.max { rb[$0] < rb[$1] }!
-                if am == bm { agree += 1 }
-                if am - i * 10 == Int(labels[i]) { correct += 1 }
-                let d = zip(ra, rb).reduce(Float(0)) { max($0, abs($1.0 - $1.1) / max(scale, 1e-6)) }
-                worst = max(worst, d)
-                if d > 1e-5 { loose += 1 }
-            }
+        let r = Self.compareOnTestSet(d, normalization: norm) { which, fill in
+            if which == 0 { packed.withInput(fill); return packed.forward() }
+            reference.withInput(fill)
+            return reference.forward(training: false)
         }
+        let (agree, correct, loose, worst) = (r.agree, r.correct, r.loose, r.worst)
         #expect(agree == d.test.count, "\(precision): argmax agrees on \(agree) of \(d.test.count)")
         #expect(loose <= d.test.count / 1000, "\(precision): \(loose) images with logits over 1e-5 of their scale apart (largest \(worst))")
         // Better than chance (0.1): a model that predicts one class would make agreement trivial.

@@ -6,12 +6,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/// y[i, o, j] = (float)acc[i, j, o] · scale[o] + bias[o] for i < m, j < p, o < k:
-/// the integer GEMM's [m, P, K] int32 result into NCHW floats (two roundings, no FMA).
+/// y[i, o, j] = (float)(acc[i, j, o] − offset[o]) · scale[o] + bias[o] for i < m, j < p,
+/// o < k: the integer GEMM's [m, P, K] int32 result into NCHW floats (two roundings, no
+/// FMA). `offset` NULL: no offset (sign-activation inputs subtract the weights' row sums).
 void ql_int32_epilogue_transpose_avx512(const int32_t *acc, size_t m, size_t p, size_t k,
-                                        const float *scale, const float *bias, float *y);
-/// y[i, o] = (float)acc[i, o] · scale[o] + bias[o] for i < n, o < k (portable C).
-void ql_int32_epilogue_rows(const int32_t *acc, size_t n, size_t k, const float *scale, const float *bias, float *y);
+                                        const float *scale, const float *bias, const int32_t *offset, float *y);
+/// y[i, o] = (float)(acc[i, o] − offset[o]) · scale[o] + bias[o] for i < n, o < k
+/// (portable C; `offset` NULL: none).
+void ql_int32_epilogue_rows(const int32_t *acc, size_t n, size_t k, const float *scale, const float *bias,
+                            const int32_t *offset, float *y);
 
 /// Codes of values on the grid {step·j}: r = (v·inverse + 1.5·2²³) − 1.5·2²³, then
 /// r = r ≥ 0 ? r : 0, r = r > top ? top : r, code = r; returns 1 when every r·step == v,
@@ -19,6 +22,17 @@ void ql_int32_epilogue_rows(const int32_t *acc, size_t n, size_t k, const float 
 int ql_activation_codes_nhwc_avx512(const float *x, size_t n, size_t c, size_t hw,
                                     float inverse, float step, float top, uint8_t *codes);
 int ql_activation_codes_avx512(const float *x, size_t n, float inverse, float step, float top, uint8_t *codes);
+/// Signed weight codes of Q(W), rows × (channels · taps) in source order (c, t), into
+/// destination order (t, c): j = (v / s + 1.5·2²³) − 1.5·2²³ (s = scales[k] with
+/// `per_row`, else scales[0]; j = 0 where s = 0); a value with s·j ≠ v or |j| > 127
+/// gets code 0 and makes the result 0 (else 1). `row_sums` (NULL: skipped) receives Σ codes per row.
+int ql_weight_codes_avx512(const float *q, size_t rows, size_t channels, size_t taps,
+                           const float *scales, int per_row, int8_t *codes, int32_t *row_sums);
+/// Codes u = s + 1 ∈ {0, 1, 2} of sign / ternary activations s ∈ {−1, 0, +1} (−0 is 0);
+/// returns 1 when every value is one of those, else 0 (codes then unspecified). The
+/// NCHW form writes NHWC codes (channel fastest).
+int ql_sign_codes_avx512(const float *x, size_t n, uint8_t *codes);
+int ql_sign_codes_nhwc_avx512(const float *x, size_t n, size_t c, size_t hw, uint8_t *codes);
 
 /// dx[i] = 0 < x[i] ≤ hi ? dy[i] : 0: a ReLU's and a [0, hi] clip's straight-through
 /// masks in one pass (x is the ReLU's input).

@@ -30,9 +30,9 @@ public final class Conv2D: WeightedLayer {
     /// Which GEMMs of the last `g8` backward ran in integers (tests, bench).
     public internal(set) var lastBackwardInteger = (weights: false, input: false)
 
-    /// The activation quantizer whose codes this layer's input carries (set by
-    /// `linkIntegerInputs`); with ≤ 8-bit weights the forward pass runs in integers.
-    public weak var integerInput: UniformActivationQuantizer?
+    /// The activation quantizer (uniform or sign) whose codes this layer's input carries
+    /// (set by `linkIntegerInputs`); with ≤ 8-bit weights the forward pass runs in integers.
+    public weak var integerInput: ActivationQuantizer?
     /// Whether the integer forward may be used (tests and bench compare both paths).
     public var integerForward = true
     /// Whether the last forward pass ran in integers.
@@ -40,7 +40,8 @@ public final class Conv2D: WeightedLayer {
     private let integerWeights = IntegerWeights()
     var codes: [UInt8] = []               // input codes, NHWC
     var rowsU8: [UInt8] = []              // [m·P, R], R = (ki, kj, c)
-    /// The input grid of the last integer forward (its codes are in `codes`).
+    /// The input grid of the last integer forward (its codes are in `codes`); nil
+    /// after a forward on sign codes (x = u − 1, not step · u).
     private(set) var lastGrid: ActivationGrid?
     private var acc: [Int32] = []         // [m·P, K]
 
@@ -128,10 +129,10 @@ public final class Conv2D: WeightedLayer {
         let quantized = quantizedWeights(training: training)
         lastForwardWasInteger = false
         if quantized, integerForward,
-           let grid = integerInputGrid(integerInput, weightPrecision: weightQuantizer.precision, rowLength: r),
-           integerForward(x, into: &y, grid: grid, g) {
+           let input = IntegerInput(integerInput, weightPrecision: weightQuantizer.precision, rowLength: r),
+           integerForward(x, into: &y, input: input, g) {
             lastForwardWasInteger = true
-            lastGrid = grid
+            lastGrid = input.grid
             return
         }
         let biasData = bias?.value.data ?? []
@@ -167,21 +168,22 @@ public final class Conv2D: WeightedLayer {
         } } } }
     }
 
-    /// y = (s_x·s_w[k]) · (codes(x) ⊛ codes(W)) + b through `gemmU8S8S32` (see
-    /// IntegerForward.swift). False when an input or weight value is off its grid;
-    /// y is then untouched beyond its shape.
-    private func integerForward(_ x: Tensor, into y: inout Tensor, grid: ActivationGrid, _ g: ConvGeometry) -> Bool {
+    /// y = (s_x·s_w[k]) · (codes(x) ⊛ codes(W) − offset[k]) + b through `gemmU8S8S32`
+    /// (offset: the row sums of codes(W) for sign inputs, else 0; see IntegerForward.swift).
+    /// False when an input or weight value is off its grid; y is then untouched beyond its shape.
+    private func integerForward(_ x: Tensor, into y: inout Tensor, input: IntegerInput, _ g: ConvGeometry) -> Bool {
         let n = x.shape[0], p = g.outHeight * g.outWidth, r = g.rows
         let loaded = qweight.withUnsafeBufferPointer {
-            integerWeights.load($0.baseAddress!, rows: filters, channels: g.channels, kernel: kernel, scales: weightQuantizer.scales)
+            integerWeights.load($0.baseAddress!, rows: filters, channels: g.channels, kernel: kernel, scales: weightQuantizer.scales,
+                                rowSums: input.isSign)
         }
         guard loaded else { return false }
         let inSize = g.channels * g.height * g.width
         if codes.count < n * inSize { codes = [UInt8](repeating: 0, count: n * inSize) }
         let onGrid = x.data.withUnsafeBufferPointer { xp in
             codes.withUnsafeMutableBufferPointer { cp in
-                activationCodesNHWC(xp.baseAddress!, batch: n, channels: g.channels, plane: g.height * g.width,
-                                    grid: grid, into: cp.baseAddress!)
+                input.codesNHWC(xp.baseAddress!, batch: n, channels: g.channels, plane: g.height * g.width,
+                                into: cp.baseAddress!)
             }
         }
         guard onGrid else { return false }
@@ -190,27 +192,30 @@ public final class Conv2D: WeightedLayer {
         let chunk = max(1, min(n, (1 << 18) / max(1, r * p)))
         if rowsU8.count < chunk * p * r { rowsU8 = [UInt8](repeating: 0, count: chunk * p * r) }
         if acc.count < chunk * p * filters { acc = [Int32](repeating: 0, count: chunk * p * filters) }
-        integerWeights.setScales(step: grid.step, bias: bias?.value.data)
-        let k = filters
+        integerWeights.setScales(step: input.step, bias: bias?.value.data)
+        let sign = input.isSign
+        let k = filters, pad = input.padCode
         codes.withUnsafeBufferPointer { cp in
         integerWeights.codes.withUnsafeBufferPointer { wp in
         integerWeights.scaled.withUnsafeBufferPointer { sp in
         integerWeights.bias.withUnsafeBufferPointer { bp in
+        integerWeights.rowSums.withUnsafeBufferPointer { op in
         rowsU8.withUnsafeMutableBufferPointer { rp in
         acc.withUnsafeMutableBufferPointer { ap in
         y.data.withUnsafeMutableBufferPointer { yp in
             var start = 0
             while start < n {
                 let m = min(chunk, n - start)
-                im2row(cp.baseAddress! + start * inSize, batch: m, g, into: rp.baseAddress!)
+                im2row(cp.baseAddress! + start * inSize, batch: m, g, pad: pad, into: rp.baseAddress!)
                 gemmU8S8S32(transB: true, m: m * p, n: k, k: r, a: rp.baseAddress!, lda: r,
                             b: wp.baseAddress!, ldb: r, c: ap.baseAddress!, ldc: k)
-                // [m, P, K] int32 → [m, K, P] float, scaled, plus bias.
+                // [m, P, K] int32 → [m, K, P] float, less the sign offset, scaled, plus bias.
                 QuantKernels.epilogueTranspose(ap.baseAddress!, batch: m, plane: p, channels: k, scale: sp.baseAddress!,
-                                               bias: bp.baseAddress!, into: yp.baseAddress! + start * k * p)
+                                               bias: bp.baseAddress!, offset: sign ? op.baseAddress! : nil,
+                                               into: yp.baseAddress! + start * k * p)
                 start += m
             }
-        } } } } } } }
+        } } } } } } } }
         return true
     }
 

@@ -18,9 +18,9 @@ public final class Dense: WeightedLayer {
     /// Which GEMMs of the last `g8` backward ran in integers (tests, bench).
     public internal(set) var lastBackwardInteger = (weights: false, input: false)
 
-    /// The activation quantizer whose codes this layer's input carries (set by
-    /// `linkIntegerInputs`); with ≤ 8-bit weights the forward pass runs in integers.
-    public weak var integerInput: UniformActivationQuantizer?
+    /// The activation quantizer (uniform or sign) whose codes this layer's input carries
+    /// (set by `linkIntegerInputs`); with ≤ 8-bit weights the forward pass runs in integers.
+    public weak var integerInput: ActivationQuantizer?
     /// Whether the integer forward may be used (tests and bench compare both paths).
     public var integerForward = true
     /// Whether the last forward pass ran in integers.
@@ -28,7 +28,8 @@ public final class Dense: WeightedLayer {
     /// Codes of Q(W) from the last integer forward (its `g8` backward reuses them).
     let integerWeights = IntegerWeights()
     var codes: [UInt8] = []               // [N, in]
-    /// The input grid of the last integer forward (its codes are in `codes`).
+    /// The input grid of the last integer forward (its codes are in `codes`); nil
+    /// after a forward on sign codes (x = u − 1, not step · u).
     private(set) var lastGrid: ActivationGrid?
     private var acc: [Int32] = []         // [N, out]
 
@@ -74,10 +75,10 @@ public final class Dense: WeightedLayer {
         let quantized = quantizedWeights(training: training)
         lastForwardWasInteger = false
         if quantized, integerForward,
-           let grid = integerInputGrid(integerInput, weightPrecision: weightQuantizer.precision, rowLength: inputFeatures),
-           integerForward(x, into: &y, grid: grid) {
+           let input = IntegerInput(integerInput, weightPrecision: weightQuantizer.precision, rowLength: inputFeatures),
+           integerForward(x, into: &y, input: input) {
             lastForwardWasInteger = true
-            lastGrid = grid
+            lastGrid = input.grid
             return
         }
         let wsrc = quantized ? qweight : weight.value.data
@@ -99,32 +100,36 @@ public final class Dense: WeightedLayer {
         }
     }
 
-    /// y = (s_x·s_w[o]) · codes(x) · codes(W)ᵀ + b through `gemmU8S8S32` (see
-    /// IntegerForward.swift). False when an input or weight value is off its grid.
-    private func integerForward(_ x: Tensor, into y: inout Tensor, grid: ActivationGrid) -> Bool {
+    /// y = (s_x·s_w[o]) · (codes(x) · codes(W)ᵀ − offset[o]) + b through `gemmU8S8S32`
+    /// (offset: the row sums of codes(W) for sign inputs, else 0; see IntegerForward.swift).
+    /// False when an input or weight value is off its grid.
+    private func integerForward(_ x: Tensor, into y: inout Tensor, input: IntegerInput) -> Bool {
         let n = x.shape[0], k = inputFeatures, o = outputFeatures
         let loaded = qweight.withUnsafeBufferPointer {
-            integerWeights.load($0.baseAddress!, rows: o, channels: k, kernel: 1, scales: weightQuantizer.scales)
+            integerWeights.load($0.baseAddress!, rows: o, channels: k, kernel: 1, scales: weightQuantizer.scales,
+                                rowSums: input.isSign)
         }
         guard loaded else { return false }
         if codes.count < n * k { codes = [UInt8](repeating: 0, count: n * k) }
         if acc.count < n * o { acc = [Int32](repeating: 0, count: n * o) }
         let onGrid = x.data.withUnsafeBufferPointer { xp in
-            codes.withUnsafeMutableBufferPointer { activationCodes(xp.baseAddress!, count: n * k, grid: grid, into: $0.baseAddress!) }
+            codes.withUnsafeMutableBufferPointer { input.codes(xp.baseAddress!, count: n * k, into: $0.baseAddress!) }
         }
         guard onGrid else { return false }
-        integerWeights.setScales(step: grid.step, bias: bias?.value.data)
+        integerWeights.setScales(step: input.step, bias: bias?.value.data)
+        let sign = input.isSign
         codes.withUnsafeBufferPointer { cp in
         integerWeights.codes.withUnsafeBufferPointer { wp in
         integerWeights.scaled.withUnsafeBufferPointer { sp in
         integerWeights.bias.withUnsafeBufferPointer { bp in
+        integerWeights.rowSums.withUnsafeBufferPointer { op in
         acc.withUnsafeMutableBufferPointer { ap in
         y.data.withUnsafeMutableBufferPointer { yp in
             gemmU8S8S32(transB: true, m: n, n: o, k: k, a: cp.baseAddress!, lda: k, b: wp.baseAddress!, ldb: k,
                         c: ap.baseAddress!, ldc: o)
             QuantKernels.epilogueRows(ap.baseAddress!, rows: n, columns: o, scale: sp.baseAddress!, bias: bp.baseAddress!,
-                                      into: yp.baseAddress!)
-        } } } } } }
+                                      offset: sign ? op.baseAddress! : nil, into: yp.baseAddress!)
+        } } } } } } }
         return true
     }
 

@@ -104,7 +104,7 @@ public final class ResidualBlock: ParameterizedLayer {
 
     /// Tells the convolutions at the start of each path that their input carries the
     /// codes of `source` (the block input is shared by both paths).
-    func linkIntegerInputs(from source: UniformActivationQuantizer?) {
+    func linkIntegerInputs(from source: ActivationQuantizer?) {
         Networks.linkIntegerInputs(main, from: source)
         Networks.linkIntegerInputs(shortcut, from: source)
     }
