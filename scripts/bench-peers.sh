@@ -10,7 +10,9 @@
 # images per CPU-second (the mean of the rounds, the range in brackets) and the ratios of issue 11.
 # The peer's clock is swapped for process CPU time (time.process_time) so both sides count CPU
 # seconds, as `quantlab bench`'s `.cpu` lines do; "2 trials / 1" divides wall-clock images/s
-# (two trials side by side against one), so it needs an idle machine to mean anything.
+# (two trials side by side against one), so it needs an idle machine to mean anything; beside
+# it, the two trials' images per CPU-second against one's and the share of their wall time
+# they waited for a CPU (`.waiting`) tell contention between the trials from other load.
 #
 # The peer Python: $QL_PEER_PYTHON, else .venv-peer (scripts/venvs.sh peer: torch and brevitas
 # from PyPI, about 5.4 GB with PyTorch's CUDA libraries, created on first use). The peer script:
@@ -48,7 +50,7 @@ quantlab_round() {  # quantlab_round ROUND NET
   load "round $1, quantlab $2"
   # shellcheck disable=SC2086
   "$ql" bench $entries $quick | tee /dev/stderr | awk -v r="$1" -v net="$2" '
-    $1 ~ /^train\./ { split($1, k, "."); key = net "." k[3] "." k[4]; if (k[5] == "cpu") print r, key ".cpu", $2; else print r, key ".wall", $2 }'
+    $1 ~ /^train\./ { split($1, k, "."); key = net "." k[3] "." k[4]; print r, key "." (k[5] == "" ? "wall" : k[5]), $2 }'
 }
 peer_round() {  # peer_round ROUND NET
   load "round $1, PyTorch $2"
@@ -82,6 +84,14 @@ awk -v rounds="$rounds" -v load="$(cut -d' ' -f1-3 /proc/loadavg)" -v date="$(da
     if (!n[a] || !n[b] || mean(b) == 0) return "—"
     return sprintf("%.2f×%s", mean(a) / mean(b), mean(a) / mean(b) >= target ? "" : " (below)")
   }
+  # The wall ratio, then what explains a shortfall: images per CPU-second of two trials
+  # against one (below 1: the trials contend) and the share of wall time the trial
+  # threads waited for a CPU (other processes).
+  function sideBySide(k) {
+    if (!n[k ".2trials.waiting"]) return ratio(k ".2trials.wall", k ".1trial.wall", 1.8)
+    return sprintf("%s; per CPU-s %s, waiting %.1f %%", ratio(k ".2trials.wall", k ".1trial.wall", 1.8),
+                   ratio(k ".2trials.cpu", k ".1trial.cpu", 0), mean(k ".2trials.waiting"))
+  }
   END {
     printf "\nbench-peers.sh, %s, %d round%s of quantlab then peer (A B A B …), load average at the end %s; release, one thread.\n\n", date, rounds, rounds == 1 ? "" : "s", load
     print "| training, images per CPU-second | cifar3 | fmnist2 |"
@@ -109,7 +119,7 @@ awk -v rounds="$rounds" -v load="$(cut -d' ' -f1-3 /proc/loadavg)" -v date="$(da
     }
     for (i = 1; i <= 6; i++) {
       p = ps[i]; label = p == "w32a32" ? "fp32" : p
-      printf "| %s 2 trials / 1 (wall images/s) | ≥ 1.8 | %s | %s |\n", label, ratio("cifar3." p ".2trials.wall", "cifar3." p ".1trial.wall", 1.8), ratio("fmnist2." p ".2trials.wall", "fmnist2." p ".1trial.wall", 1.8)
+      printf "| %s 2 trials / 1 (wall images/s) | ≥ 1.8 | %s | %s |\n", label, sideBySide("cifar3." p), sideBySide("fmnist2." p)
     }
     print ""
     print "| packed inference (bench infer), images per CPU-second | packed | float | × | target |"

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Tensors
 import Networks
 import Quantization
@@ -145,20 +146,59 @@ public enum Benchmarks {
         var settings = TrainingSettings()
         settings.optimizer = "sgd"; settings.learningRate = 0.01; settings.batchSize = batch
         func makeTrainer(_ seed: UInt64) -> Trainer { try! Trainer(configuration: config, settings: settings, seed: seed) }
-        // Warm-up epoch on a slice, then the timed epoch.
+        // Warm-up epoch on a slice, then the timed epoch, on the same thread: oneDNN's
+        // primitives, packed weights and scratch are kept per thread (`Matmul`), and a
+        // trial keeps its thread for all its epochs, so a fresh thread for the timed
+        // epoch would time their creation (it did for two trials, never for one).
         let warm = split.subset(Array(0..<(batch * 2)))
         for workers in [1, 2] {
             // Lent to the workers: worker i uses trainers[i] only (see ForkJoinLoan).
             let trainers = ForkJoinLoan((0..<workers).map { makeTrainer(UInt64($0)) })
-            parallelFor(workers, workers: workers) { i in _ = trainers.value[i].trainEpoch(on: warm, normalization: norm) }
-            let t0 = monotonicSeconds(), c0 = processCPUSeconds()
-            parallelFor(workers, workers: workers) { i in _ = trainers.value[i].trainEpoch(on: split, normalization: norm) }
-            let dt = monotonicSeconds() - t0, cpu = processCPUSeconds() - c0
+            let warmedUp = DispatchGroup()     // a barrier: every trial warmed up before any clock starts
+            for _ in 0..<workers { warmedUp.enter() }
+            let spans = Mutex([TrialSpan](repeating: TrialSpan(), count: workers))
+            parallelFor(workers, workers: workers) { i in
+                _ = trainers.value[i].trainEpoch(on: warm, normalization: norm)
+                warmedUp.leave()
+                warmedUp.wait()
+                let t0 = monotonicSeconds(), c0 = threadCPUSeconds(), w0 = runQueueSeconds()
+                _ = trainers.value[i].trainEpoch(on: split, normalization: norm)
+                let span = TrialSpan(start: t0, end: monotonicSeconds(), cpu: threadCPUSeconds() - c0,
+                                     waiting: w0.flatMap { w0 in runQueueSeconds().map { $0 - w0 } })
+                spans.withLock { $0[i] = span }
+            }
+            let s = spans.withLock { $0 }
+            let dt = s.map(\.end).max()! - s.map(\.start).min()!
             let label = "train.\(net).\(precision).\(workers == 1 ? "1trial" : "2trials")"
             output("\(label) \(format(Double(count * workers) / dt)) images/s")
-            // Per CPU second: what a trial costs when the machine is shared.
-            output("\(label).cpu \(format(Double(count * workers) / cpu)) images/cpu-s")
+            // Per CPU second of the trial threads: what a trial costs when the machine
+            // is shared. Two trials that contend for something (memory, a lock) show it
+            // here as fewer images per CPU second than one.
+            output("\(label).cpu \(format(Double(count * workers) / s.map(\.cpu).reduce(0, +))) images/cpu-s")
+            // Time the trial threads were runnable but not running (other processes had
+            // the CPU), as a share of their wall time: with it, a low 2-trial figure
+            // tells the machine's load from contention between the trials.
+            let waits = s.compactMap(\.waiting)
+            if waits.count == s.count {
+                output("\(label).waiting \(format(100 * waits.reduce(0, +) / s.map { $0.end - $0.start }.reduce(0, +))) % of wall")
+            }
         }
+    }
+
+    /// One trial's timed epoch: wall-clock start and end, CPU seconds of its thread, and
+    /// the seconds it waited on a run queue (nil where the kernel does not say).
+    struct TrialSpan: Sendable {
+        var start = 0.0, end = 0.0, cpu = 0.0
+        var waiting: Double? = nil
+    }
+
+    /// Seconds the calling thread has spent runnable but waiting for a CPU: the second
+    /// field of Linux's /proc/thread-self/schedstat (nanoseconds); nil elsewhere.
+    static func runQueueSeconds() -> Double? {
+        guard let text = try? String(contentsOfFile: "/proc/thread-self/schedstat", encoding: .utf8) else { return nil }
+        let fields = text.split(separator: " ")
+        guard fields.count >= 2, let ns = Double(fields[1]) else { return nil }
+        return ns * 1e-9
     }
 
     static func format(_ x: Double) -> String { String(format: "%.1f", x) }
