@@ -33,18 +33,24 @@ public enum Benchmarks {
                 // "+float-forward": the same precision with the integer forward off
                 // (fake-quantized float GEMMs), to show what the integer path gains.
                 // "g8" / "gbf16": gradient precision (int8 or bf16 backward GEMMs).
+                // "NET.P1,P2,…": those precisions interleaved (`interleavedFigures`).
                 let all = ["w32a32", "w8a8", "w8a8+float-forward", "w8a8g8", "w8a8gbf16", "w4a4", "w1a1", "wta8"]
-                let precisions = parts.count == 2 ? [parts[1]] : all
+                let listed = parts.count == 2 ? parts[1].split(separator: ",").map(String.init) : all
+                let precisions = listed.filter { p in
+                    let known = LayerPrecision(String(p.prefix { $0 != "+" })) != nil
+                    if !known { output("# unknown precision '\(p)' in '\(entry)'") }
+                    return known
+                }
+                if listed.count > 1 && parts.count == 2 {
+                    if precisions.count > 1 { interleavedFigures(net: name, precisions: precisions, quick: quick, output: output) }
+                    continue
+                }
                 for p in precisions {
-                    guard LayerPrecision(String(p.prefix { $0 != "+" })) != nil else {
-                        output("# unknown precision '\(p)' in '\(entry)'"); continue
-                    }
-                    let floatForward = p.hasSuffix("+float-forward")
-                    IntegerForward.enabled = !floatForward
+                    IntegerForward.enabled = !p.hasSuffix("+float-forward")
                     trainingFigure(net: name, precision: p, quick: quick, output: output)
                     IntegerForward.enabled = true
                 }
-            default: output("# unknown benchmark '\(entry)'; benchmarks are \(Self.names.joined(separator: ", ")) (a network's also as NET.PRECISION, e.g. cifar3.w8a8g8; infer.NET or infer.NET.PRECISION)")
+            default: output("# unknown benchmark '\(entry)'; benchmarks are \(Self.names.joined(separator: ", ")) (a network's also as NET.PRECISION, e.g. cifar3.w8a8g8, or NET.P1,P2,… interleaved; infer.NET or infer.NET.PRECISION)")
             }
         }
     }
@@ -130,12 +136,14 @@ public enum Benchmarks {
         return Configuration(name: "\(net)-\(precision)", modelName: net, spec: spec, inputShape: input, layerNames: names, precisions: ps)
     }
 
-    static func trainingFigure(net: String, precision: String, quick: Bool, output: (String) -> Void) {
-        let config = configuration(net: net, precision: precision)
-        let input = config.inputShape
+    /// Batch size of every training figure.
+    static let batch = 64
+
+    /// `batches` batches of random images shaped like `net`'s input, random labels, and
+    /// the normalisation and settings every training figure uses (SGD, rate 0.01).
+    static func syntheticData(net: String, batches: Int) -> (split: Split, norm: Normalization, settings: TrainingSettings) {
+        let input = Presets.inputShape(net)!
         let classes = net == "cifar3" ? 100 : 10
-        let batches = quick ? 6 : 30
-        let batch = 64
         var rng = SplitMix64(seed: 7)
         let count = batch * batches
         let size = input.reduce(1, *)
@@ -145,6 +153,14 @@ public enum Benchmarks {
         let norm = Normalization(mean: Array(repeating: 0.5, count: input[0]), std: Array(repeating: 0.25, count: input[0]))
         var settings = TrainingSettings()
         settings.optimizer = "sgd"; settings.learningRate = 0.01; settings.batchSize = batch
+        return (split, norm, settings)
+    }
+
+    static func trainingFigure(net: String, precision: String, quick: Bool, output: (String) -> Void) {
+        let config = configuration(net: net, precision: precision)
+        let batches = quick ? 6 : 30
+        let count = batch * batches
+        let (split, norm, settings) = syntheticData(net: net, batches: batches)
         func makeTrainer(_ seed: UInt64) -> Trainer { try! Trainer(configuration: config, settings: settings, seed: seed) }
         // Warm-up epoch on a slice, then the timed epoch, on the same thread: oneDNN's
         // primitives, packed weights and scratch are kept per thread (`Matmul`), and a
@@ -182,6 +198,31 @@ public enum Benchmarks {
             if waits.count == s.count {
                 output("\(label).waiting \(format(100 * waits.reduce(0, +) / s.map { $0.end - $0.start }.reduce(0, +))) % of wall")
             }
+        }
+    }
+
+    /// Precisions of one network compared on one thread, interleaved: every round trains
+    /// each configuration for 4 batches in turn (20 rounds; 5 with `quick`) after one
+    /// warm-up round, and a line per precision gives its images per CPU-second of all
+    /// rounds. A change of load or clock (±15 % between runs of one binary on this VM)
+    /// then falls on all of them alike, which separate figures cannot promise: this is
+    /// how "w4a4 and w1a1 at least as fast as w8a8" is measured.
+    static func interleavedFigures(net: String, precisions: [String], quick: Bool, output: (String) -> Void) {
+        let batches = 4, rounds = quick ? 5 : 20
+        let (split, norm, settings) = syntheticData(net: net, batches: batches)
+        let trainers = precisions.map { try! Trainer(configuration: configuration(net: net, precision: $0), settings: settings, seed: 0) }
+        var cpu = [Double](repeating: 0, count: trainers.count)
+        for round in 0...rounds {
+            for (i, t) in trainers.enumerated() {
+                IntegerForward.enabled = !precisions[i].hasSuffix("+float-forward")
+                let c0 = threadCPUSeconds()
+                _ = t.trainEpoch(on: split, normalization: norm)
+                if round > 0 { cpu[i] += threadCPUSeconds() - c0 }   // round 0 warms up
+            }
+        }
+        IntegerForward.enabled = true
+        for (i, p) in precisions.enumerated() {
+            output("train.\(net).\(p).interleaved.cpu \(format(Double(batch * batches * rounds) / cpu[i])) images/cpu-s")
         }
     }
 
