@@ -130,4 +130,44 @@ import Tensors
             #expect(wrong == 0, "level \(level): \(wrong) sign words differ from the definition")
         }
     }
+
+    /// The u8 code output (the fused epilogue of a layer with at most a ReLU before a
+    /// uniform quantizer): code of position p, filter f is roundEven(clamp(exact + bias[f],
+    /// 0, clip) · inverse), at most top, NaN → 0, with exact the fma definition, on every
+    /// level. Biases include one that cancels an output exactly, a NaN, and ones far
+    /// past the clip (top) and below 0 (code 0).
+    @Test(arguments: cases)
+    func codesMatchTheDefinitionOnEveryLevel(_ t: Case) {
+        var rng = SplitMix64(seed: UInt64(t.c * 1000 + t.k + 2))
+        let g = ConvGeometry(channels: t.c, height: t.h, width: t.w, kernelH: t.kh, kernelW: t.kw, stride: t.stride, padding: t.pad)
+        let n = 3, positions = g.outHeight * g.outWidth
+        let (x, w, exact, _, _) = Self.definition(t, n: n, ldo: t.k, rng: &rng)
+        var bias = (0..<t.k).map { _ in rng.nextNormal() }
+        bias[0] = -exact[0]
+        if t.k > 2 { bias[t.k - 1] = .nan }
+        if t.k > 4 { bias[1] = 100; bias[2] = -100 }
+        let clip: Float = 1.7, top: Float = 255, inverse = top / clip
+        let conv = DirectConvolution(weights: w, filters: t.k, geometry: g)
+        var expected = [UInt8](repeating: 0, count: n * positions * t.k)
+        for o in expected.indices {
+            let v = exact[o] + bias[o % t.k]
+            guard !v.isNaN else { continue }
+            expected[o] = UInt8(min(top, (min(max(v, 0), clip) * inverse).rounded(.toNearestOrEven)))
+        }
+        if t.k > 4 { #expect(expected.contains(255) && expected.contains(0) && expected.contains { $0 != 0 && $0 != 255 }) }
+        for level: Int32 in [0, 1, 2] {
+            var out = [UInt8](repeating: 0xA5, count: expected.count + 5)
+            x.withUnsafeBufferPointer { xp in
+                bias.withUnsafeBufferPointer { bp in
+                    out.withUnsafeMutableBufferPointer {
+                        conv.runCodes(xp.baseAddress!, batch: n, bias: bp.baseAddress!, clip: clip, inverse: inverse, top: top,
+                                      into: $0.baseAddress!, level: level)
+                    }
+                }
+            }
+            let wrong = zip(out, expected).filter { $0 != $1 }.count
+            #expect(wrong == 0, "level \(level): \(wrong) codes differ from the definition")
+            #expect(out.suffix(5).allSatisfy { $0 == 0xA5 }, "level \(level): codes written past the batch")
+        }
+    }
 }
