@@ -193,6 +193,31 @@ static inline void ql_codes_bias_avx512(const float *v, const float *bias, size_
         __m512 acc[QB][NV];                                                                \
         _Pragma("clang loop unroll(full)") for (int q = 0; q < QB; q++)                    \
             _Pragma("clang loop unroll(full)") for (int v = 0; v < NV; v++) acc[q][v] = _mm512_setzero_ps(); \
+        if (KW == 3 && S == 1) {                                                           \
+            /* The 3-wide, stride-1 kernel: input column u serves outputs u − 2 … u, so   */ \
+            /* each is broadcast once (QB + 2 loads, not 3·QB); each accumulator still    */ \
+            /* takes kj = 0, 1, 2 in turn. A quarter faster on cifar3's conv1 (perf).     */ \
+            for (size_t c = 0; c < C; c++) {                                               \
+                for (size_t ki = 0; ki < KH; ki++) {                                       \
+                    long ih = (long)(i + ki) - P;                                          \
+                    if (ih < 0 || ih >= (long)H) continue;                                 \
+                    const float *xr = image + c * hw + (size_t)ih * W + (j - (size_t)P);   \
+                    const float *wr = wt + (c * KH + ki) * 3 * kp + k0;                    \
+                    __m512 w[3][NV];                                                       \
+                    _Pragma("clang loop unroll(full)") for (int kj = 0; kj < 3; kj++)      \
+                        _Pragma("clang loop unroll(full)") for (int v = 0; v < NV; v++)    \
+                            w[kj][v] = _mm512_loadu_ps(wr + kj * kp + 16 * v);             \
+                    _Pragma("clang loop unroll(full)") for (int u = 0; u < QB + 2; u++) {  \
+                        const __m512 xv = _mm512_set1_ps(xr[u]);                           \
+                        _Pragma("clang loop unroll(full)") for (int kj = 2; kj >= 0; kj--) { \
+                            if (u - kj < 0 || u - kj >= QB) continue;                      \
+                            _Pragma("clang loop unroll(full)") for (int v = 0; v < NV; v++) \
+                                acc[u - kj][v] = _mm512_fmadd_ps(xv, w[kj][v], acc[u - kj][v]); \
+                        }                                                                  \
+                    }                                                                      \
+                }                                                                          \
+            }                                                                              \
+        } else                                                                             \
         for (size_t c = 0; c < C; c++) {                                                   \
             for (size_t ki = 0; ki < KH; ki++) {                                           \
                 long ih = (long)(i * S + ki) - P;                                          \

@@ -7,7 +7,8 @@ import Tensors
 /// image in (c, ki, kj) order — computed here with `Float.addingProduct` (IEEE fused
 /// multiply-add), so every instruction-set level must match it bit for bit — and against
 /// the convolution sum in Double within float rounding. Shapes: odd widths, padding 0…2,
-/// stride 1 and 2, filter counts that are not multiples of 16 (and more than one pass of 64).
+/// stride 1 and 2, filter counts that are not multiples of 16 (and more than one pass of 64),
+/// 3-wide stride-1 kernels (their own interior path) with 16-, 32- and 64-filter passes.
 @Suite struct DirectConvolutionTests {
     struct Case: CustomTestStringConvertible, Sendable {
         let c, h, w, k, kh, kw, stride, pad: Int
@@ -21,6 +22,7 @@ import Tensors
         Case(c: 2, h: 6, w: 5, k: 70, kh: 2, kw: 3, stride: 1, pad: 0),
         Case(c: 1, h: 3, w: 3, k: 1, kh: 3, kw: 3, stride: 1, pad: 1),
         Case(c: 4, h: 4, w: 6, k: 33, kh: 3, kw: 3, stride: 2, pad: 1),
+        Case(c: 3, h: 5, w: 13, k: 40, kh: 3, kw: 3, stride: 1, pad: 1),   // 3-wide stride-1 path, 64-filter pass
     ]
 
     /// The definition on n random images: per output (b, i, j, f) at ((b·OH + i)·OW + j)·ldo + f,
