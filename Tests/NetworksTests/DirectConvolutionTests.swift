@@ -62,6 +62,20 @@ import Tensors
         return (x, w, exact, wide, magnitude)
     }
 
+    /// Three random images, their fma definition (ldo = K) and random biases, of which one
+    /// cancels output 0 of filter 0 exactly and (K > 2) the last is NaN: the fused epilogues' cases.
+    static func epilogueCase(_ t: Case, seed: Int)
+        -> (g: ConvGeometry, n: Int, x: [Float], w: [Float], exact: [Float], bias: [Float]) {
+        var rng = SplitMix64(seed: UInt64(t.c * 1000 + t.k + seed))
+        let g = ConvGeometry(channels: t.c, height: t.h, width: t.w, kernelH: t.kh, kernelW: t.kw, stride: t.stride, padding: t.pad)
+        let n = 3
+        let (x, w, exact, _, _) = definition(t, n: n, ldo: t.k, rng: &rng)
+        var bias = (0..<t.k).map { _ in rng.nextNormal() }
+        bias[0] = -exact[0]
+        if t.k > 2 { bias[t.k - 1] = .nan }
+        return (g, n, x, w, exact, bias)
+    }
+
     @Test(arguments: cases)
     func matchesTheDefinitionOnEveryLevel(_ t: Case) {
         var rng = SplitMix64(seed: UInt64(t.c * 1000 + t.k))
@@ -96,13 +110,8 @@ import Tensors
     /// Biases include ones that cancel an output exactly (sign(0) = +1) and a NaN (bit 0).
     @Test(arguments: cases)
     func signBitsMatchTheDefinitionOnEveryLevel(_ t: Case) {
-        var rng = SplitMix64(seed: UInt64(t.c * 1000 + t.k + 1))
-        let g = ConvGeometry(channels: t.c, height: t.h, width: t.w, kernelH: t.kh, kernelW: t.kw, stride: t.stride, padding: t.pad)
-        let n = 3, positions = g.outHeight * g.outWidth
-        let (x, w, exact, _, _) = Self.definition(t, n: n, ldo: t.k, rng: &rng)
-        var bias = (0..<t.k).map { _ in rng.nextNormal() }
-        bias[0] = -exact[0]                                      // position 0 of filter 0 sums to exactly 0
-        if t.k > 2 { bias[t.k - 1] = .nan }
+        let (g, n, x, w, exact, bias) = Self.epilogueCase(t, seed: 1)
+        let positions = g.outHeight * g.outWidth
         let conv = DirectConvolution(weights: w, filters: t.k, geometry: g)
         let bits = BitGeometry([t.k, g.outHeight, g.outWidth])
         for level: Int32 in [0, 1, 2] {
@@ -140,13 +149,9 @@ import Tensors
     /// past the clip (top) and below 0 (code 0).
     @Test(arguments: cases)
     func codesMatchTheDefinitionOnEveryLevel(_ t: Case) {
-        var rng = SplitMix64(seed: UInt64(t.c * 1000 + t.k + 2))
-        let g = ConvGeometry(channels: t.c, height: t.h, width: t.w, kernelH: t.kh, kernelW: t.kw, stride: t.stride, padding: t.pad)
-        let n = 3, positions = g.outHeight * g.outWidth
-        let (x, w, exact, _, _) = Self.definition(t, n: n, ldo: t.k, rng: &rng)
-        var bias = (0..<t.k).map { _ in rng.nextNormal() }
-        bias[0] = -exact[0]
-        if t.k > 2 { bias[t.k - 1] = .nan }
+        let (g, n, x, w, exact, biases) = Self.epilogueCase(t, seed: 2)
+        let positions = g.outHeight * g.outWidth
+        var bias = biases
         if t.k > 4 { bias[1] = 100; bias[2] = -100 }
         let clip: Float = 1.7, top: Float = 255, inverse = top / clip
         let conv = DirectConvolution(weights: w, filters: t.k, geometry: g)
