@@ -7,7 +7,8 @@ import Tensors
 /// image in (c, ki, kj) order — computed here with `Float.addingProduct` (IEEE fused
 /// multiply-add), so every instruction-set level must match it bit for bit — and against
 /// the convolution sum in Double within float rounding. Shapes: odd widths, padding 0…2,
-/// stride 1 and 2, filter counts that are not multiples of 16 (and more than one pass of 64).
+/// stride 1 and 2, filter counts that are not multiples of 16 (and more than one pass of 64),
+/// 3-wide stride-1 kernels (their own interior path) with 16-, 32- and 64-filter passes.
 @Suite struct DirectConvolutionTests {
     struct Case: CustomTestStringConvertible, Sendable {
         let c, h, w, k, kh, kw, stride, pad: Int
@@ -21,6 +22,7 @@ import Tensors
         Case(c: 2, h: 6, w: 5, k: 70, kh: 2, kw: 3, stride: 1, pad: 0),
         Case(c: 1, h: 3, w: 3, k: 1, kh: 3, kw: 3, stride: 1, pad: 1),
         Case(c: 4, h: 4, w: 6, k: 33, kh: 3, kw: 3, stride: 2, pad: 1),
+        Case(c: 3, h: 5, w: 13, k: 40, kh: 3, kw: 3, stride: 1, pad: 1),   // 3-wide stride-1 path, 64-filter pass
     ]
 
     /// The definition on n random images: per output (b, i, j, f) at ((b·OH + i)·OW + j)·ldo + f,
@@ -60,6 +62,20 @@ import Tensors
         return (x, w, exact, wide, magnitude)
     }
 
+    /// Three random images, their fma definition (ldo = K) and random biases, of which one
+    /// cancels output 0 of filter 0 exactly and (K > 2) the last is NaN: the fused epilogues' cases.
+    static func epilogueCase(_ t: Case, seed: Int)
+        -> (g: ConvGeometry, n: Int, x: [Float], w: [Float], exact: [Float], bias: [Float]) {
+        var rng = SplitMix64(seed: UInt64(t.c * 1000 + t.k + seed))
+        let g = ConvGeometry(channels: t.c, height: t.h, width: t.w, kernelH: t.kh, kernelW: t.kw, stride: t.stride, padding: t.pad)
+        let n = 3
+        let (x, w, exact, _, _) = definition(t, n: n, ldo: t.k, rng: &rng)
+        var bias = (0..<t.k).map { _ in rng.nextNormal() }
+        bias[0] = -exact[0]
+        if t.k > 2 { bias[t.k - 1] = .nan }
+        return (g, n, x, w, exact, bias)
+    }
+
     @Test(arguments: cases)
     func matchesTheDefinitionOnEveryLevel(_ t: Case) {
         var rng = SplitMix64(seed: UInt64(t.c * 1000 + t.k))
@@ -94,13 +110,8 @@ import Tensors
     /// Biases include ones that cancel an output exactly (sign(0) = +1) and a NaN (bit 0).
     @Test(arguments: cases)
     func signBitsMatchTheDefinitionOnEveryLevel(_ t: Case) {
-        var rng = SplitMix64(seed: UInt64(t.c * 1000 + t.k + 1))
-        let g = ConvGeometry(channels: t.c, height: t.h, width: t.w, kernelH: t.kh, kernelW: t.kw, stride: t.stride, padding: t.pad)
-        let n = 3, positions = g.outHeight * g.outWidth
-        let (x, w, exact, _, _) = Self.definition(t, n: n, ldo: t.k, rng: &rng)
-        var bias = (0..<t.k).map { _ in rng.nextNormal() }
-        bias[0] = -exact[0]                                      // position 0 of filter 0 sums to exactly 0
-        if t.k > 2 { bias[t.k - 1] = .nan }
+        let (g, n, x, w, exact, bias) = Self.epilogueCase(t, seed: 1)
+        let positions = g.outHeight * g.outWidth
         let conv = DirectConvolution(weights: w, filters: t.k, geometry: g)
         let bits = BitGeometry([t.k, g.outHeight, g.outWidth])
         for level: Int32 in [0, 1, 2] {
@@ -128,6 +139,42 @@ import Tensors
                 }
             }
             #expect(wrong == 0, "level \(level): \(wrong) sign words differ from the definition")
+        }
+    }
+
+    /// The u8 code output (the fused epilogue of a layer with at most a ReLU before a
+    /// uniform quantizer): code of position p, filter f is roundEven(clamp(exact + bias[f],
+    /// 0, clip) · inverse), at most top, NaN → 0, with exact the fma definition, on every
+    /// level. Biases include one that cancels an output exactly, a NaN, and ones far
+    /// past the clip (top) and below 0 (code 0).
+    @Test(arguments: cases)
+    func codesMatchTheDefinitionOnEveryLevel(_ t: Case) {
+        let (g, n, x, w, exact, biases) = Self.epilogueCase(t, seed: 2)
+        let positions = g.outHeight * g.outWidth
+        var bias = biases
+        if t.k > 4 { bias[1] = 100; bias[2] = -100 }
+        let clip: Float = 1.7, top: Float = 255, inverse = top / clip
+        let conv = DirectConvolution(weights: w, filters: t.k, geometry: g)
+        var expected = [UInt8](repeating: 0, count: n * positions * t.k)
+        for o in expected.indices {
+            let v = exact[o] + bias[o % t.k]
+            guard !v.isNaN else { continue }
+            expected[o] = UInt8(min(top, (min(max(v, 0), clip) * inverse).rounded(.toNearestOrEven)))
+        }
+        if t.k > 4 { #expect(expected.contains(255) && expected.contains(0) && expected.contains { $0 != 0 && $0 != 255 }) }
+        for level: Int32 in [0, 1, 2] {
+            var out = [UInt8](repeating: 0xA5, count: expected.count + 5)
+            x.withUnsafeBufferPointer { xp in
+                bias.withUnsafeBufferPointer { bp in
+                    out.withUnsafeMutableBufferPointer {
+                        conv.runCodes(xp.baseAddress!, batch: n, bias: bp.baseAddress!, clip: clip, inverse: inverse, top: top,
+                                      into: $0.baseAddress!, level: level)
+                    }
+                }
+            }
+            let wrong = zip(out, expected).filter { $0 != $1 }.count
+            #expect(wrong == 0, "level \(level): \(wrong) codes differ from the definition")
+            #expect(out.suffix(5).allSatisfy { $0 == 0xA5 }, "level \(level): codes written past the batch")
         }
     }
 }

@@ -184,4 +184,24 @@ import CBitKernels
         #expect(out.floats.shape == [n, s.c, s.h, s.w])
         #expect(out.floats.data == expected)
     }
+
+    @Test(arguments: shapes)
+    func codesToFloatsAreTheirValues(_ s: Shape) {
+        var rng = SplitMix64(seed: UInt64(s.c * 5 + s.h))
+        let n = 3, positions = s.h * s.w
+        let codes = (0..<(n * positions * s.c)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+        let grid = ActivationGrid(clip: 2.5, maxCode: 255)
+        let step = ToFloatStep(from: .codes(shape: [s.c, s.h, s.w], grid: grid))
+        let source = ActivationBuffer(), out = ActivationBuffer()
+        source.codes = codes
+        step.run(source, batch: n, into: out)
+        var expected = [Float](repeating: 0, count: n * s.c * positions)
+        for b in 0..<n {
+            for p in 0..<positions {
+                for ch in 0..<s.c { expected[(b * s.c + ch) * positions + p] = grid.step * Float(codes[(b * positions + p) * s.c + ch]) }
+            }
+        }
+        #expect(out.floats.shape == [n, s.c, s.h, s.w])
+        #expect(out.floats.data == expected)
+    }
 }

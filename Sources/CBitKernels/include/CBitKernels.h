@@ -63,6 +63,9 @@ void ql_maxpool_bits(const ql_maxpool_bits_args *a);
 void ql_bits_to_floats(const uint32_t *x, size_t batch, size_t channels, size_t positions, size_t words_per_position,
                        size_t half_words_per_sample, float *y);
 
+/// NHWC u8 codes to the floats step·code they stand for, NCHW:
+/// y[(b·channels + c)·positions + p] = step · x[(b·positions + p)·channels + c].
+void ql_codes_to_floats(const uint8_t *x, size_t batch, size_t channels, size_t positions, float step, float *y);
 /// Max pooling of NHWC u8 codes: y[b, y, x, c] = max over the window of x[b, ·, ·, c].
 typedef struct {
     const uint8_t *x; size_t batch, height, width, channels, window, stride;
@@ -108,12 +111,16 @@ void ql_epilogue(const ql_epilogue_args *a);
 /// sign-bit layout of ql_epilogue (words_per_position 32-bit words per position, samples
 /// half_words_per_sample words apart, an odd count's padding word zeroed), is
 /// (out + bias[k] ≥ 0), NaN → 0: the epilogue of a layer with no operations fused in.
+/// With `codes` set instead, codes[((b·OH + i)·OW + j)·filters + k] (NHWC u8) is the
+/// code of out + bias[k] as ql_epilogue's output 0 computes it (clip, inverse, top; a
+/// ReLU before it changes nothing, the clamp at 0 includes it).
 typedef struct {
     const float *x; size_t batch, channels, height, width;
     size_t kernel_h, kernel_w, stride, padding, out_height, out_width;
     const float *wt; size_t filters, filters_padded;
     float *out; size_t ldo;
     const float *bias; uint32_t *bits; size_t words_per_position, half_words_per_sample;
+    uint8_t *codes; float clip, inverse, top;
 } ql_conv_direct_args;
 size_t ql_conv_direct_padded_filters(size_t filters);
 void ql_conv_direct(int level, const ql_conv_direct_args *a);

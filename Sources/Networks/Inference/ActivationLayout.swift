@@ -23,6 +23,15 @@ enum ActivationLayout: Equatable {
     /// Values per sample.
     var count: Int { shape.reduce(1, *) }
 
+    /// Bytes one sample takes in this layout.
+    var bytesPerSample: Int {
+        switch self {
+        case .float: return 4 * count
+        case .codes: return count
+        case .bits(let s): return 8 * BitGeometry(s).wordsPerSample
+        }
+    }
+
     var name: String {
         switch self {
         case .float: return "float"
@@ -63,6 +72,28 @@ final class ActivationBuffer {
         case .bits(let s):
             let c = n * BitGeometry(s).wordsPerSample
             if bits.count < max(1, c) { bits = [UInt64](repeating: 0, count: max(1, c)) }
+        }
+    }
+
+    /// Copies the `samples` samples of `chunk` (in `layout`) to samples at… of this
+    /// buffer, prepared for them.
+    func place(_ chunk: ActivationBuffer, layout: ActivationLayout, samples: Int, at: Int) {
+        switch layout {
+        case .float(let s):
+            let size = s.reduce(1, *)
+            chunk.floats.data.withUnsafeBufferPointer { src in
+                floats.data.withUnsafeMutableBufferPointer { ($0.baseAddress! + at * size).update(from: src.baseAddress!, count: samples * size) }
+            }
+        case .codes(let s, _):
+            let size = s.reduce(1, *)
+            chunk.codes.withUnsafeBufferPointer { src in
+                codes.withUnsafeMutableBufferPointer { ($0.baseAddress! + at * size).update(from: src.baseAddress!, count: samples * size) }
+            }
+        case .bits(let s):
+            let size = BitGeometry(s).wordsPerSample
+            chunk.bits.withUnsafeBufferPointer { src in
+                bits.withUnsafeMutableBufferPointer { ($0.baseAddress! + at * size).update(from: src.baseAddress!, count: samples * size) }
+            }
         }
     }
 

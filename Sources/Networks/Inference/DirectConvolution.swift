@@ -61,6 +61,20 @@ public struct DirectConvolution: Sendable {
         }
     }
 
+    /// Runs on `batch` NCHW images at `x` and stores only the u8 codes of out + bias[k]
+    /// (NHWC, `filters` bytes a position; the batch's first sample at `into`) as the packed
+    /// epilogue's uniform quantizer computes them (clamp to [0, clip], roundEven(· inverse),
+    /// at most `top`, NaN → 0): the epilogue of a layer with at most a ReLU before its
+    /// quantizer (the clamp at 0 contains the ReLU), without the floats in memory.
+    func runCodes(_ x: UnsafePointer<Float>, batch: Int, bias: UnsafePointer<Float>, clip: Float, inverse: Float, top: Float,
+                  into out: UnsafeMutablePointer<UInt8>, level: Int32 = DirectConvolution.bestLevel) {
+        transposed.withUnsafeBufferPointer { wt in
+            var a = arguments(x, batch: batch, wt.baseAddress!)
+            a.bias = bias; a.codes = out; a.clip = clip; a.inverse = inverse; a.top = top
+            ql_conv_direct(level, &a)
+        }
+    }
+
     private func arguments(_ x: UnsafePointer<Float>, batch: Int, _ wt: UnsafePointer<Float>) -> ql_conv_direct_args {
         let g = geometry
         var a = ql_conv_direct_args()

@@ -68,12 +68,8 @@ struct Epilogue {
     /// loops below, so the same bits). False (nothing done) for other cases.
     private func finishVectorised(_ source: EpilogueSource, ld: Int, ldk: Int, rows: Int, firstRow: Int, positions: Int,
                                   bitGeometry: BitGeometry?, scratch v: UnsafeMutablePointer<Float>, into sink: ActivationSink) -> Bool {
-        let relu: Int32
-        switch operations.count {
-        case 0: relu = 0
-        case 1: if case .relu = operations[0] { relu = 1 } else { return false }
-        default: return false
-        }
+        guard isAtMostReLU else { return false }
+        let relu: Int32 = operations.isEmpty ? 0 : 1
         var a = ql_epilogue_args()
         switch output {
         case .float: return false
@@ -99,6 +95,16 @@ struct Epilogue {
             }
         }
         return true
+    }
+
+    /// No operations, or a single ReLU: the cases the fused kernels compute (before codes,
+    /// whose clamp at 0 contains the ReLU).
+    var isAtMostReLU: Bool {
+        switch operations.count {
+        case 0: return true
+        case 1: if case .relu = operations[0] { return true } else { return false }
+        default: return false
+        }
     }
 
     /// BatchNorm, ReLU and hard tanh in model order, in place over one position's channels.

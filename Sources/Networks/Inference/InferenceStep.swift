@@ -9,6 +9,13 @@ protocol InferenceStep: AnyObject {
     /// One line for `evaluate`'s plan: which kernel, from which layout to which.
     var summary: String { get }
     func run(_ input: ActivationBuffer, batch n: Int, into out: ActivationBuffer)
+    /// Whether each sample's output is a function of that sample alone, the same bits for
+    /// any batch size, so that the step can run on chunks of a batch.
+    var isPerSample: Bool { get }
+}
+
+extension InferenceStep {
+    var isPerSample: Bool { true }
 }
 
 /// A float-domain layer of the model run as the float path runs it (ReLU, BatchNorm,
@@ -19,6 +26,8 @@ final class FloatLayerStep: InferenceStep {
     let output: ActivationLayout
     init(_ layer: Layer, output: ActivationLayout) { self.layer = layer; self.output = output }
     var summary: String { "\(layer.name): \(layer.spec) on floats" }
+    /// Any layer (a GEMM's blocking may follow the batch size): the whole batch at once.
+    var isPerSample: Bool { false }
     func run(_ input: ActivationBuffer, batch n: Int, into out: ActivationBuffer) {
         layer.forward(input.floats, into: &out.floats, training: false)
     }
@@ -59,15 +68,7 @@ final class ToFloatStep: InferenceStep {
             let f = fb.baseAddress!
             switch input {
             case let .codes(_, grid):
-                let step = grid.step
-                source.codes.withUnsafeBufferPointer { cb in
-                    for i in 0..<n {
-                        for p in 0..<positions {
-                            let src = cb.baseAddress! + (i * positions + p) * c
-                            for k in 0..<c { f[(i * c + k) * positions + p] = step * Float(src[k]) }
-                        }
-                    }
-                }
+                source.codes.withUnsafeBufferPointer { cb in ql_codes_to_floats(cb.baseAddress!, n, c, positions, grid.step, f) }
             case .bits:
                 let g = BitGeometry(input.shape)
                 source.bits.withUnsafeBufferPointer { wb in

@@ -63,6 +63,13 @@ final class PackedLinear: InferenceStep {
 
     var summary: String { "\(name): \(kernelName), \(input.name) → \(output.name)" }
 
+    /// Integer kernels are exact and the direct convolution sums each output alone; only
+    /// sgemm's float sums might be blocked differently for another number of rows.
+    var isPerSample: Bool {
+        if case .float = kernel { return direct != nil }
+        return true
+    }
+
     /// Rows of the GEMM per output sample and their length.
     private var positions: Int { geometry.map { $0.outHeight * $0.outWidth } ?? 1 }
 
@@ -115,6 +122,16 @@ final class PackedLinear: InferenceStep {
             source.floats.data.withUnsafeBufferPointer { xp in
             epilogue.bias.withUnsafeBufferPointer { bp in
                 direct.runSigns(xp.baseAddress!, batch: n, bias: bp.baseAddress!, into: sink.halfWords!, bits: bg)
+            } }
+            return
+        }
+        if let direct, case let .codes(clip, inverse, top) = epilogue.output, epilogue.isAtMostReLU,
+           epilogue.scale.isEmpty, epilogue.bias.count == k {
+            // Codes straight from the accumulators (bias, clamp, round): no float results in memory.
+            source.floats.data.withUnsafeBufferPointer { xp in
+            epilogue.bias.withUnsafeBufferPointer { bp in
+                direct.runCodes(xp.baseAddress!, batch: n, bias: bp.baseAddress!, clip: clip, inverse: inverse, top: top,
+                                into: sink.codes!)
             } }
             return
         }
