@@ -53,11 +53,26 @@ static inline void quantlab_matmul_destroy(quantlab_matmul *mm) {
     mm->a = mm->b = mm->c = mm->packed = 0;
 }
 
+/// Copies the descriptor's implementation name into `impl`; returns whether it starts
+/// with `prefix`.
+static inline int quantlab_matmul_impl(dnnl_primitive_desc_t pd, char *impl, size_t size, const char *prefix) {
+    const char *name = 0;
+    impl[0] = 0;
+    if (dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &name) != dnnl_success || !name) return 0;
+    size_t i = 0;
+    for (; name[i] && i + 1 < size; i++) impl[i] = name[i];
+    impl[i] = 0;
+    for (i = 0; prefix[i]; i++) if (impl[i] != prefix[i]) return 0;
+    return 1;
+}
+
 /// The matmul descriptor and attributes of C = alpha · op(A) · op(B) + beta · C
-/// (B in its user layout, or any layout), as a primitive descriptor.
+/// (B in its user layout, or any layout), as a primitive descriptor: the first
+/// implementation whose name starts with `prefer` (oneDNN's list in its order), else
+/// (prefer NULL or empty, or none such) oneDNN's own first choice.
 static inline dnnl_status_t quantlab_matmul_pd(dnnl_primitive_desc_t *pd, dnnl_engine_t engine,
         const dnnl_memory_desc_t *ad, const dnnl_memory_desc_t *bd, const dnnl_memory_desc_t *cd,
-        float alpha, float beta) {
+        float alpha, float beta, const char *prefer) {
     *pd = 0;
     dnnl_matmul_desc_t md;
     dnnl_status_t s;
@@ -74,28 +89,27 @@ static inline dnnl_status_t quantlab_matmul_pd(dnnl_primitive_desc_t *pd, dnnl_e
             dnnl_post_ops_destroy(po);
         }
     }
-    if (s == dnnl_success) s = dnnl_primitive_desc_create(pd, &md, attr, engine, 0);
+    if (s == dnnl_success && prefer && prefer[0]) {
+        dnnl_primitive_desc_iterator_t it;
+        if (dnnl_primitive_desc_iterator_create(&it, &md, attr, engine, 0) == dnnl_success) {
+            do {
+                dnnl_primitive_desc_t candidate = dnnl_primitive_desc_iterator_fetch(it);
+                char impl[48];
+                if (candidate && quantlab_matmul_impl(candidate, impl, sizeof impl, prefer)) { *pd = candidate; break; }
+                if (candidate) dnnl_primitive_desc_destroy(candidate);
+            } while (dnnl_primitive_desc_iterator_next(it) == dnnl_success);
+            dnnl_primitive_desc_iterator_destroy(it);
+        }
+    }
+    if (s == dnnl_success && !*pd) s = dnnl_primitive_desc_create(pd, &md, attr, engine, 0);
     dnnl_primitive_attr_destroy(attr);
     return s;
-}
-
-/// Copies the descriptor's implementation name into `impl`; returns whether it starts
-/// with `prefix`.
-static inline int quantlab_matmul_impl(dnnl_primitive_desc_t pd, char *impl, size_t size, const char *prefix) {
-    const char *name = 0;
-    impl[0] = 0;
-    if (dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &name) != dnnl_success || !name) return 0;
-    size_t i = 0;
-    for (; name[i] && i + 1 < size; i++) impl[i] = name[i];
-    impl[i] = 0;
-    for (i = 0; prefix[i]; i++) if (impl[i] != prefix[i]) return 0;
-    return 1;
 }
 
 /// Creates the primitive (zeroes `mm` first; on failure nothing is left to destroy).
 static inline dnnl_status_t quantlab_matmul_create(quantlab_matmul *mm, dnnl_engine_t engine, int kind,
         int transA, int transB, dnnl_dim_t m, dnnl_dim_t n, dnnl_dim_t k,
-        dnnl_dim_t lda, dnnl_dim_t ldb, dnnl_dim_t ldc, float alpha, float beta) {
+        dnnl_dim_t lda, dnnl_dim_t ldb, dnnl_dim_t ldc, float alpha, float beta, const char *prefer) {
     mm->primitive = mm->packed_primitive = mm->reorder = 0;
     mm->a = mm->b = mm->c = mm->packed = 0;
     mm->impl[0] = 0;
@@ -110,7 +124,7 @@ static inline dnnl_status_t quantlab_matmul_create(quantlab_matmul *mm, dnnl_eng
     if ((s = dnnl_memory_desc_init_by_strides(&bd, 2, db, bt, sb)) != dnnl_success) return s;
     if ((s = dnnl_memory_desc_init_by_strides(&cd, 2, dc, ct, sc)) != dnnl_success) return s;
     dnnl_primitive_desc_t pd;
-    if ((s = quantlab_matmul_pd(&pd, engine, &ad, &bd, &cd, alpha, beta)) != dnnl_success) return s;
+    if ((s = quantlab_matmul_pd(&pd, engine, &ad, &bd, &cd, alpha, beta, prefer)) != dnnl_success) return s;
     quantlab_matmul_impl(pd, mm->impl, sizeof mm->impl, "");
     s = dnnl_primitive_create(&mm->primitive, pd);
     dnnl_primitive_desc_destroy(pd);
@@ -137,18 +151,19 @@ static inline dnnl_status_t quantlab_matmul_execute(quantlab_matmul *mm, dnnl_st
 }
 
 
-/// Adds the packed form to a created `mm`: the primitive with B in oneDNN's layout,
-/// the reorder into it and its memory. Returns 0 (nothing added) unless that
-/// primitive's implementation name starts with `prefix` too.
+/// Adds the packed form to a created `mm`: the primitive with B in oneDNN's layout
+/// (the implementation chosen as for `prefer`), the reorder into it and its memory.
+/// Returns 0 (nothing added) unless that primitive's implementation name starts with
+/// `prefix` too.
 static inline int quantlab_matmul_add_packing(quantlab_matmul *mm, dnnl_engine_t engine, float alpha, float beta,
-        const char *prefix) {
+        const char *prefix, const char *prefer) {
     const dnnl_memory_desc_t *ad, *bd, *cd;
     if (dnnl_memory_get_memory_desc(mm->a, &ad) != dnnl_success || dnnl_memory_get_memory_desc(mm->b, &bd) != dnnl_success
         || dnnl_memory_get_memory_desc(mm->c, &cd) != dnnl_success) return 0;
     dnnl_memory_desc_t any;
     if (dnnl_memory_desc_init_by_tag(&any, 2, bd->dims, bd->data_type, dnnl_format_tag_any) != dnnl_success) return 0;
     dnnl_primitive_desc_t pd, rpd;
-    if (quantlab_matmul_pd(&pd, engine, ad, &any, cd, alpha, beta) != dnnl_success) return 0;
+    if (quantlab_matmul_pd(&pd, engine, ad, &any, cd, alpha, beta, prefer) != dnnl_success) return 0;
     char impl[48];
     const dnnl_memory_desc_t *wd = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
     int ok = quantlab_matmul_impl(pd, impl, sizeof impl, prefix) && wd

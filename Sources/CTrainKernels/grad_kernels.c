@@ -1,5 +1,6 @@
 #include "grad_kernels.h"
 #include <immintrin.h>
+#include <string.h>
 #include "column_lanes.h"
 
 // Products and sums stay separate roundings, as in the Swift definitions (no FMA).
@@ -181,6 +182,88 @@ void ql_im2row_offset_u8(const int8_t *codes, size_t n, size_t channels, size_t 
                 }
             }
     }
+}
+
+/// In each 128-bit lane L: y[j] byte i = x[i] byte j, the 16 × 16 byte transpose of
+/// the lanes L of x[0 … 15] (four at once), in four rounds of unpacks (bytes, 16-bit
+/// pairs, 32-bit quads, 64-bit halves).
+AVX512 static inline void transpose16x16x4_u8(const __m512i x[16], __m512i y[16]) {
+    __m512i a[16], b[16], c[16];
+    // a[2g + h]: rows 2g, 2g + 1 interleaved, columns 8h … 8h + 7.
+    for (int g = 0; g < 8; g++) {
+        a[2 * g] = _mm512_unpacklo_epi8(x[2 * g], x[2 * g + 1]);
+        a[2 * g + 1] = _mm512_unpackhi_epi8(x[2 * g], x[2 * g + 1]);
+    }
+    // b[4q + s]: rows 4q … 4q + 3, columns 4s … 4s + 3.
+    for (int q = 0; q < 4; q++)
+        for (int h = 0; h < 2; h++) {
+            b[4 * q + 2 * h] = _mm512_unpacklo_epi16(a[4 * q + h], a[4 * q + 2 + h]);
+            b[4 * q + 2 * h + 1] = _mm512_unpackhi_epi16(a[4 * q + h], a[4 * q + 2 + h]);
+        }
+    // c[8o + t]: rows 8o … 8o + 7, columns 2t, 2t + 1.
+    for (int o = 0; o < 2; o++)
+        for (int s = 0; s < 4; s++) {
+            c[8 * o + 2 * s] = _mm512_unpacklo_epi32(b[8 * o + s], b[8 * o + 4 + s]);
+            c[8 * o + 2 * s + 1] = _mm512_unpackhi_epi32(b[8 * o + s], b[8 * o + 4 + s]);
+        }
+    for (int t = 0; t < 8; t++) {
+        y[2 * t] = _mm512_unpacklo_epi64(c[t], c[8 + t]);
+        y[2 * t + 1] = _mm512_unpackhi_epi64(c[t], c[8 + t]);
+    }
+}
+
+AVX512 void ql_im2col_codes_u8_avx512(const uint8_t *codes, size_t n, size_t channels, size_t height, size_t width,
+                                      size_t kernel_h, size_t kernel_w, size_t stride, size_t padding, uint8_t *cols) {
+    const long C = (long)channels, H = (long)height, W = (long)width, KH = (long)kernel_h, KW = (long)kernel_w;
+    const long S = (long)stride, P = (long)padding;
+    const long OH = (H + 2 * P - KH) / S + 1, OW = (W + 2 * P - KW) / S + 1;
+    const long plane = OH * OW, np = (long)n * plane, channel_stride = KH * KW * np;
+    for (long b = 0; b < (long)n; b++)
+        for (long ki = 0; ki < KH; ki++)
+            for (long kj = 0; kj < KW; kj++) {
+                uint8_t *tap = cols + (ki * KW + kj) * np + b * plane;   // channel c: + c·channel_stride
+                // Columns j with 0 ≤ j·S − P + kj < W: lo ≤ j < hi.
+                const long lo = P > kj ? (P - kj + S - 1) / S : 0;
+                const long last = W - 1 + P - kj;
+                long hi = last < 0 ? 0 : last / S + 1;
+                if (hi > OW) hi = OW;
+                for (long i = 0; i < OH; i++) {
+                    uint8_t *d = tap + i * OW;
+                    const long ih = i * S - P + ki;
+                    if (ih < 0 || ih >= H || hi <= lo) {
+                        for (long c = 0; c < C; c++) memset(d + c * channel_stride, 0, (size_t)OW);
+                        continue;
+                    }
+                    // Pixel of column j (lo ≤ j < hi): codes + base + j·S·C; other columns 0.
+                    // Blocks of 16 columns × 64 channels: channel c + 16L + q of column
+                    // j + r is byte r of lane L of y[q] after the transpose: row c + 16L + q.
+                    const long base = ((b * H + ih) * W - P + kj) * C;
+                    for (long j = 0; j < OW; j += 16) {
+                        const long nj = OW - j < 16 ? OW - j : 16;
+                        const __mmask64 columns = nj == 16 ? 0xFFFFull : (1ull << nj) - 1;
+                        for (long c = 0; c < C; c += 64) {
+                            const long nc = C - c < 64 ? C - c : 64;
+                            const __mmask64 live = nc == 64 ? ~0ull : (1ull << nc) - 1;
+                            __m512i x[16], y[16];
+                            for (long q = 0; q < 16; q++) {
+                                const long jq = j + q;
+                                x[q] = jq < lo || jq >= hi || q >= nj ? _mm512_setzero_si512()
+                                    : _mm512_maskz_loadu_epi8(live, codes + base + jq * S * C + c);
+                            }
+                            transpose16x16x4_u8(x, y);
+                            for (long L = 0; L < 4 && 16 * L < nc; L++) {
+                                const long rows = nc - 16 * L < 16 ? nc - 16 * L : 16;
+                                for (long q = 0; q < rows; q++) {
+                                    uint8_t *out = d + (c + 16 * L + q) * channel_stride + j;
+                                    const __m128i v = L == 0 ? _mm512_castsi512_si128(y[q]) : L == 1 ? _mm512_extracti32x4_epi32(y[q], 1)
+                                        : L == 2 ? _mm512_extracti32x4_epi32(y[q], 2) : _mm512_extracti32x4_epi32(y[q], 3);
+                                    _mm_mask_storeu_epi8(out, (__mmask16)columns, v);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
 }
 
 /// BFloat16.bits of 16 floats: round to nearest even, NaN → its top half | 0x40.

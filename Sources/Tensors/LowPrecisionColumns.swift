@@ -29,6 +29,45 @@ public func portableIm2colBF16(_ x: UnsafePointer<Float>, batch n: Int, _ g: Con
     }
 }
 
+/// The u8 column matrix of NHWC activation codes [n, H, W, C] in im2col order:
+/// cols[(c, ki, kj), (b, i, j)] = codes[b, i·S − P + ki, j·S − P + kj, c], 0 outside the
+/// image: the left operand of the `g8` weight gradient dQ(W)ᵀ[(c, ki, kj), K] = cols ·
+/// codes(dY), positions the inner dimension, as oneDNN 2.6's int8 matmul takes it (it
+/// accepts no transposed source: `im2row` and a byte transpose per chunk were 6 % of
+/// cifar3 g8 training). AVX-512 where present (16 × 16 byte blocks transposed in
+/// registers), else the portable loop; the same bytes.
+public func im2colCodes(_ codes: UnsafePointer<UInt8>, batch n: Int, _ g: ConvGeometry,
+                        into cols: UnsafeMutablePointer<UInt8>) {
+    if Kernels.hasAVX512 {
+        ql_im2col_codes_u8_avx512(codes, n, g.channels, g.height, g.width, g.kernelH, g.kernelW, g.stride, g.padding, cols)
+        return
+    }
+    portableIm2colCodes(codes, batch: n, g, into: cols)
+}
+
+/// `im2colCodes` as its definition's loop, for every CPU (and the tests).
+public func portableIm2colCodes(_ codes: UnsafePointer<UInt8>, batch n: Int, _ g: ConvGeometry,
+                                into cols: UnsafeMutablePointer<UInt8>) {
+    let oh = g.outHeight, ow = g.outWidth, c = g.channels, np = n * oh * ow
+    for ch in 0..<c {
+        for ki in 0..<g.kernelH {
+            for kj in 0..<g.kernelW {
+                let row = cols + ((ch * g.kernelH + ki) * g.kernelW + kj) * np
+                for b in 0..<n {
+                    for i in 0..<oh {
+                        let ih = i * g.stride - g.padding + ki
+                        for j in 0..<ow {
+                            let iw = j * g.stride - g.padding + kj
+                            let inside = ih >= 0 && ih < g.height && iw >= 0 && iw < g.width
+                            row[(b * oh + i) * ow + j] = inside ? codes[((b * g.height + ih) * g.width + iw) * c + ch] : 0
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// rows[(b, i, j), (ki, kj, c)] = codes[b, i − P + ki, j − P + kj, c] + 128 as u8
 /// (128, code 0, outside the image), stride 1, NHWC s8 codes [n, H, W, C]: the u8
 /// left operand of the transposed convolution that gives a `g8` input gradient
@@ -122,4 +161,12 @@ public func portableInt32RowsToFloat(_ src: UnsafePointer<Int32>, rows: Int, col
 public func int32ToFloat(_ src: UnsafePointer<Int32>, count n: Int, scale: Float, into dst: UnsafeMutablePointer<Float>) {
     if Kernels.hasAVX512 { ql_s32_scale_avx512(src, n, scale, dst); return }
     for i in 0..<n { dst[i] = Float(src[i]) * scale }
+}
+
+/// values[i] = Float(codes[i]) · scale, i < n: the s_g·codes of 8-bit gradient codes,
+/// the product `GradientQuantizer.quantize` forms (AVX-512 where present, the same
+/// products).
+public func gradientValues(_ codes: UnsafePointer<Int8>, count n: Int, scale: Float, into values: UnsafeMutablePointer<Float>) {
+    if Kernels.hasAVX512 { ql_codes_to_values_avx512(codes, n, scale, values); return }
+    for i in 0..<n { values[i] = Float(codes[i]) * scale }
 }

@@ -93,6 +93,52 @@ extension VectorKernelTests {
         }
     }
 
+    /// The u8 activation columns of the g8 weight gradient (im2col order) against the
+    /// definition written out and against `im2row` transposed (the rows the weight
+    /// gradient read before): the AVX-512 kernel and the portable loop; channels below,
+    /// at and past the 16- and 64-channel blocks, rectangular kernels, strides 1–2,
+    /// paddings 0–2, widths with 16-column tails.
+    @Test func activationColumnsEqualDefinition() {
+        for (c, h, w, kh, kw, st, pad) in [(32, 16, 16, 3, 3, 1, 1), (64, 8, 8, 3, 3, 1, 1), (5, 7, 9, 3, 2, 2, 1), (17, 20, 19, 5, 3, 1, 2),
+                                           (48, 13, 35, 3, 3, 2, 0), (16, 4, 4, 3, 3, 1, 2), (3, 5, 5, 1, 1, 1, 0), (65, 6, 18, 3, 3, 1, 1),
+                                           (130, 3, 3, 1, 1, 1, 0)] {
+            let g = ConvGeometry(channels: c, height: h, width: w, kernelH: kh, kernelW: kw, stride: st, padding: pad)
+            let n = 2, oh = g.outHeight, ow = g.outWidth, np = n * oh * ow, r = g.rows
+            var rng = SplitMix64(seed: UInt64(c * 31 + h))
+            let codes = (0..<(n * h * w * c)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+            var fast = [UInt8](repeating: 0xAB, count: r * np), slow = [UInt8](repeating: 0xCD, count: r * np)
+            var rows = [UInt8](repeating: 0, count: r * np)
+            codes.withUnsafeBufferPointer { cp in
+                im2colCodes(cp.baseAddress!, batch: n, g, into: &fast)
+                portableIm2colCodes(cp.baseAddress!, batch: n, g, into: &slow)
+                im2row(cp.baseAddress!, batch: n, g, into: &rows)
+            }
+            var bad = 0, badRows = 0
+            for ch in 0..<c {
+                for ki in 0..<kh {
+                    for kj in 0..<kw {
+                        for b in 0..<n {
+                            for i in 0..<oh {
+                                for j in 0..<ow {
+                                    let ih = i * st - pad + ki, iw = j * st - pad + kj
+                                    let inside = ih >= 0 && ih < h && iw >= 0 && iw < w
+                                    let position = (b * oh + i) * ow + j
+                                    let v = slow[((ch * kh + ki) * kw + kj) * np + position]
+                                    if v != (inside ? codes[((b * h + ih) * w + iw) * c + ch] : 0) { bad += 1 }
+                                    if v != rows[position * r + (ki * kw + kj) * c + ch] { badRows += 1 }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            let what = "C \(c) \(h)×\(w) kernel \(kh)×\(kw) stride \(st) padding \(pad)"
+            #expect(bad == 0, "portable columns, \(what)")
+            #expect(badRows == 0, "columns against im2row, \(what)")
+            #expect(fast == slow, "kernel against portable columns, \(what)")
+        }
+    }
+
     /// im2col into bf16: the fused kernel against its portable definition, the
     /// geometries of `im2colAndCol2imEqualPortableLoops`.
     @Test func bf16ColumnsEqualDefinition() throws {

@@ -121,6 +121,20 @@ import Tensors
         }
     }
 
+    /// The backward GEMMs of a dense layer over a batch of 64 (fmnist2's dense1: dx
+    /// 64×3136×128, dQ(W) 128×3136×64) and k at the edge of the VNNI rule (128, 129),
+    /// full-range codes: exact on the kernels `Matmul.Kind.preferredKernel` picks.
+    @Test(.enabled(if: CPUDispatch.hasVNNI, "u8 0…255 and s8 −127…127 in full are exact with VNNI or AMX"),
+          arguments: [(true, 64, 3136, 128), (true, 128, 3136, 64), (false, 64, 3136, 128), (true, 40, 300, 129),
+                      (false, 33, 70, 128), (true, 17, 96, 129)])
+    func int8ExactShortK(signedA: Bool, m: Int, n: Int, k: Int) {
+        for transA in [false, true] {
+            let r = Self.int8Pair(signedA: signedA, transA: transA, transB: false, m: m, n: n, k: k, pad: 0, seed: UInt64(m + n + k))
+            #expect(Self.firstDifference(r.fast, r.naive) == nil,
+                    "\(signedA ? "s8" : "u8")×s8 \(m)×\(n)×\(k) transA \(transA): \(Self.firstDifference(r.fast, r.naive) ?? "")")
+        }
+    }
+
     /// A cached primitive called again with other buffers and values gives their product.
     @Test func cachedPrimitiveTakesNewBuffers() {
         for seed in [UInt64(11), 12, 13] {
@@ -190,12 +204,17 @@ import Tensors
         // s8 sources with long k: AMX tiles or the gemm API, never the VNNI brgemm (see `Matmul.Kind`).
         let longS8 = Matmul.implementation(.s8s8s32, transA: false, transB: true, m: 3, n: 5, k: 66_001, lda: 66_001, ldb: 66_001, ldc: 5)
         #expect(longS8 == nil || longS8!.hasPrefix("brg:avx512_core_amx"), "\(longS8 ?? "")")
+        // Inner dimension ≤ 128: the VNNI brgemm (`Matmul.Kind.preferredKernel`); 129: AMX.
+        let shortK = Matmul.implementation(.s8s8s32, transA: false, transB: false, m: 64, n: 3136, k: 128, lda: 128, ldb: 3136, ldc: 3136)
+        let edgeK = Matmul.implementation(.u8s8s32, transA: false, transB: false, m: 64, n: 3136, k: 129, lda: 129, ldb: 3136, ldc: 3136)
         if CPUDispatch.hasAMX {
+            #expect(shortK == "brg:avx512_core_vnni", "\(shortK ?? "gemm API")")
+            #expect(edgeK == "brg:avx512_core_amx_int8", "\(edgeK ?? "gemm API")")
             #expect(forward == "brg:avx512_core_amx_int8")
             #expect(bf16 == "brg:avx512_core_amx_bf16")
             #expect(CPUFeatures.summary.contains("int8 oneDNN avx512_core_amx matmul"), "\(CPUFeatures.summary)")
         } else {
-            #expect(forward == nil && bf16 == nil)
+            #expect(forward == nil && bf16 == nil && shortK == nil && edgeK == nil)
             #expect(CPUFeatures.summary.contains("int8 oneDNN \(CPUDispatch.isaName) gemm"), "\(CPUFeatures.summary)")
         }
     }

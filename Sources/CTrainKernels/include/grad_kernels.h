@@ -37,6 +37,16 @@ void ql_codes_to_values_avx512(const int8_t *codes, size_t n, float scale, float
 void ql_im2row_offset_u8(const int8_t *codes, size_t n, size_t channels, size_t height, size_t width,
                        size_t kernel, size_t padding, uint8_t *rows);
 
+/// The u8 column matrix of a convolution over NHWC u8 activation codes [n, height,
+/// width, channels], in im2col order: cols[(c·KH + ki)·KW + kj][b·OH·OW + i·OW + j] =
+/// codes[b, i·stride − padding + ki, j·stride − padding + kj, c], 0 outside the image,
+/// OH = (height + 2·padding − KH) / stride + 1 (likewise OW). The left operand of the
+/// g8 weight gradient (rows × positions, positions the GEMM's inner dimension, so the
+/// int8 matmul takes it as stored): 16 × 16 byte blocks, four at a time, transposed
+/// in registers.
+void ql_im2col_codes_u8_avx512(const uint8_t *codes, size_t n, size_t channels, size_t height, size_t width,
+                        size_t kernel_h, size_t kernel_w, size_t stride, size_t padding, uint8_t *cols);
+
 /// im2col (stride 1, the layout of ql_im2col_s1_avx512) straight into bf16 bits,
 /// rounded to nearest even, NaN kept a quiet NaN (BFloat16.bits).
 void ql_im2col_s1_bf16_avx512(const float *x, size_t n, size_t channels, size_t height, size_t width,

@@ -62,7 +62,10 @@ extension Conv2D {
         }
         dy.data.withUnsafeBufferPointer { dp in
             if precision == .int8 {
-                gq.quantizeNHWC(dp.baseAddress!, images: n, channels: kk, plane: p, values: floatGradient)
+                // s_g·codes for the float GEMMs come per chunk (below), into a buffer that
+                // stays in cache: written whole here they were a pass of 4 bytes a value
+                // through memory (cifar3's conv1: 8 MB a step).
+                gq.quantizeNHWC(dp.baseAddress!, images: n, channels: kk, plane: p, values: false)
             } else {
                 gq.quantize(dp.baseAddress!, count: dy.count)
             }
@@ -97,6 +100,9 @@ extension Conv2D {
             } else if weightScale != nil {
                 LowPrecisionScratch.reserve(&s.accX, r * chunk * p)
             }
+            if floatGradient && s.floatColumns.count < chunk * p * kk {
+                s.floatColumns = [Float](repeating: 0, count: chunk * p * kk)
+            }
         case .float: break
         }
         // Bias gradient: Σ Q(dY) per channel (s_g · Σ codes for g8, exact in integers).
@@ -125,7 +131,6 @@ extension Conv2D {
         let dxScale = (weightScale ?? 0) * gq.scale
         x.data.withUnsafeBufferPointer { xp in
         wsrc.withUnsafeBufferPointer { wp in
-        gq.values.withUnsafeBufferPointer { vp in
         cols.withUnsafeMutableBufferPointer { cp in
         target.withUnsafeMutableBufferPointer { tp in
         dxData.withUnsafeMutableBufferPointer { dxp in
@@ -155,24 +160,26 @@ extension Conv2D {
                 case .int8:
                     // This chunk of Q(dY), NHWC: codes [np, K] (and s_g·codes where float GEMMs read them).
                     gq.codes.withUnsafeBufferPointer { allCodes in
-                        let gc = allCodes.baseAddress! + start * p * kk, gv = vp.baseAddress! + start * p * kk
+                    s.floatColumns.withUnsafeMutableBufferPointer { values in
+                        let gc = allCodes.baseAddress! + start * p * kk, gv = values.baseAddress!
+                        if floatGradient { gradientValues(gc, count: np * kk, scale: gq.scale, into: gv) }
                         if inputGrid != nil {
-                            // dQ(W)ᵀ[(ki,kj,c), K] = rowsᵀ · codes(dY), scattered to [K, (c,ki,kj)].
+                            // dQ(W)ᵀ[(c,ki,kj), K] = cols · codes(dY), transposed to [K, (c,ki,kj)].
                             codes.withUnsafeBufferPointer { xc in
                             rowsU8.withUnsafeMutableBufferPointer { rp in
                             s.accW.withUnsafeMutableBufferPointer { ap in
                             s.accWTotal.withUnsafeMutableBufferPointer { total in
-                                im2row(xc.baseAddress! + start * inSize, batch: m, g, into: rp.baseAddress!)
-                                gemmU8S8S32(transA: true, m: r, n: kk, k: np, a: rp.baseAddress!, lda: r,
+                                im2colCodes(xc.baseAddress! + start * inSize, batch: m, g, into: rp.baseAddress!)
+                                gemmU8S8S32(m: r, n: kk, k: np, a: rp.baseAddress!, lda: np,
                                             b: gc, ldb: kk, c: ap.baseAddress!, ldc: kk)
                                 if summedPositions + np > maxPositions {
-                                    addWeightGradient(total.baseAddress!, scale: codeScale, channels: channels, taps: taps, into: tp.baseAddress!)
+                                    addWeightGradient(total.baseAddress!, scale: codeScale, rows: r, into: tp.baseAddress!)
                                     summedPositions = 0
                                 }
                                 for i in 0..<(r * kk) { total[i] &+= ap[i] }
                                 summedPositions += np
                                 if start + m == n {
-                                    addWeightGradient(total.baseAddress!, scale: codeScale, channels: channels, taps: taps, into: tp.baseAddress!)
+                                    addWeightGradient(total.baseAddress!, scale: codeScale, rows: r, into: tp.baseAddress!)
                                 }
                             } } } }
                         } else {
@@ -196,30 +203,24 @@ extension Conv2D {
                                   b: gv, ldb: kk, c: cp.baseAddress!, ldc: np)
                             col2im(cp.baseAddress!, batch: m, g, into: dxChunk)
                         }
-                    }
+                    } }
                 case .float: preconditionFailure("lowPrecisionBackward: float gradients take the float path")
                 }
                 start += m
             }
-        } } } } } }
+        } } } } }
         if quantized { dq = target } else { weight.grad.data = target }
         if needsInputGradient { dx.data = dxData }
         if let bias { for k in 0..<kk { bias.grad.data[k] += biasGrad[k] } }
         if quantized { addStraightThrough(dq, of: weightQuantizer, into: weight, channels: kk) }
     }
 
-    /// dQ(W)[k, (c, ki, kj)] += scale · acc[(ki, kj, c), k], acc zeroed after: the
+    /// dQ(W)[k, (c, ki, kj)] += scale · acc[(c, ki, kj), k], acc zeroed after: the
     /// integer weight gradient of the chunks summed so far, in the weights' layout.
-    private func addWeightGradient(_ acc: UnsafeMutablePointer<Int32>, scale: Float, channels: Int, taps: Int,
+    private func addWeightGradient(_ acc: UnsafeMutablePointer<Int32>, scale: Float, rows r: Int,
                                    into dst: UnsafeMutablePointer<Float>) {
-        let kk = filters, r = channels * taps
-        for t in 0..<taps {
-            for c in 0..<channels {
-                let src = acc + (t * channels + c) * kk, d = dst + c * taps + t
-                for k in 0..<kk { d[k * r] += Float(src[k]) * scale }
-            }
-        }
-        acc.update(repeating: 0, count: r * kk)
+        int32TransposedToFloat(acc, rows: r, columns: filters, scale: scale, accumulate: true, into: dst, ld: r)
+        acc.update(repeating: 0, count: r * filters)
     }
 
     /// The flipped weight codes of the transposed convolution (`flippedFilters` of
