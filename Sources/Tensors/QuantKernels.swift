@@ -65,6 +65,27 @@ public enum QuantKernels {
         Portable.sign(x, into: y, count: n)
     }
 
+    /// An activation quantizer and the 2×2 stride-2 max pooling after it in one pass
+    /// (`ql_quant_pool2_avx512`; AVX-512 only): x [planes, h, w] (h, w even) → pooled
+    /// [planes, h/2, w/2], max of each window's quantized values, bit for bit the
+    /// quantizer's forward then MaxPool's; and per pooled value the corner MaxPool's
+    /// backward routes its gradient to when that corner's x passes the quantizer's mask
+    /// (sign: −1 ≤ x ≤ 1; uniform: 0 < x ≤ clip, x a ReLU's input), else 4.
+    public static func quantizePool2(_ x: UnsafePointer<Float>, planes: Int, height h: Int, width w: Int, sign: Bool,
+                                     clip: Float = 0, inverse: Float = 0, step: Float = 0,
+                                     into pooled: UnsafeMutablePointer<Float>, routes: UnsafeMutablePointer<UInt8>) {
+        precondition(Kernels.hasAVX512 && h % 2 == 0 && w % 2 == 0, "QuantKernels.quantizePool2: AVX-512 and even planes only")
+        ql_quant_pool2_avx512(x, planes, h, w, sign ? 1 : 0, clip, inverse, step, pooled, routes)
+    }
+
+    /// MaxPool's backward from the routes of `quantizePool2`, the quantizer's mask
+    /// included: dx [planes, h, w] = dy at each window's route, +0 elsewhere (AVX-512 only).
+    public static func unpool2(_ dy: UnsafePointer<Float>, routes: UnsafePointer<UInt8>, planes: Int, height h: Int, width w: Int,
+                               into dx: UnsafeMutablePointer<Float>) {
+        precondition(Kernels.hasAVX512 && h % 2 == 0 && w % 2 == 0, "QuantKernels.unpool2: AVX-512 and even planes only")
+        ql_unpool2_avx512(dy, routes, planes, h, w, dx)
+    }
+
     /// 1.5 · 2²³: (v + m) − m rounds half to even for |v| ≤ 2²².
     static let roundingMagic: Float = 12_582_912
 

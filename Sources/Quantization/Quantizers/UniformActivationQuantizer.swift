@@ -98,6 +98,31 @@ public final class UniformActivationQuantizer: ActivationQuantizer {
         quantize(x, into: y, count: count, clip: clipForBatch(x, count: count, training: training, afterReLU: true))
     }
 
+    /// `forwardAfterReLU` and the 2×2 stride-2 max pooling after it in one pass (Sequential
+    /// fuses relu → quantize → maxpool 2; issue 11): from the ReLU's input x [planes, h, w]
+    /// (h, w even), pooled [planes, h/2, w/2] bit for bit the two forwards, and per pooled
+    /// value the corner that takes its gradient backward, 4 for none (MaxPool's route,
+    /// dropped where the ReLU's and the clip's mask 0 < x ≤ c stops it). The clip
+    /// statistics are those of `forwardAfterReLU` (it needs the batch maximum first).
+    /// False, with nothing done, for a learned clip (its gradient sums over full planes)
+    /// or without AVX-512.
+    public func forwardAfterReLUPool2(_ x: UnsafePointer<Float>, planes: Int, height h: Int, width w: Int,
+                                      into pooled: UnsafeMutablePointer<Float>, routes: UnsafeMutablePointer<UInt8>,
+                                      training: Bool) -> Bool {
+        guard clipParameter == nil, Tensors.Kernels.hasAVX512 else { return false }
+        let c = clipForBatch(x, count: planes * h * w, training: training, afterReLU: true)
+        lastClip = c
+        guard c > 0 else {                       // Q gives 0 everywhere, and no x passes 0 < x ≤ c
+            pooled.update(repeating: 0, count: planes * (h / 2) * (w / 2))
+            routes.update(repeating: 4, count: planes * (h / 2) * (w / 2))
+            return true
+        }
+        let levels = Float(maxCode)
+        QuantKernels.quantizePool2(x, planes: planes, height: h, width: w, sign: false, clip: c, inverse: levels / c,
+                                   step: c / levels, into: pooled, routes: routes)
+        return true
+    }
+
     private func quantize(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int, clip c: Float) {
         lastClip = c
         guard c > 0 else {                       // also catches NaN
