@@ -361,6 +361,34 @@ void ql_conv_scatter_bias(const float *kmajor, size_t m, size_t filters, size_t 
     }
 }
 
+AVX512 void ql_conv_scatter_bias_max_avx512(const float *kmajor, size_t m, size_t filters, size_t p, const float *bias,
+                                            float *y, float *maximum) {
+    const size_t np = m * p;
+    __m512 mv = _mm512_set1_ps(-__builtin_inff());
+    float ms = -__builtin_inff();
+    for (size_t k = 0; k < filters; k++) {
+        const float b = bias ? bias[k] : 0.0f;
+        const __m512 bv = _mm512_set1_ps(b);
+        for (size_t i = 0; i < m; i++) {
+            const float *src = kmajor + k * np + i * p;
+            float *dst = y + (i * filters + k) * p;
+            size_t j = 0;
+            for (; j + 16 <= p; j += 16) {
+                const __m512 r = _mm512_add_ps(_mm512_loadu_ps(src + j), bv);
+                _mm512_storeu_ps(dst + j, r);
+                mv = _mm512_mask_mov_ps(mv, _mm512_cmp_ps_mask(r, mv, _CMP_GT_OQ), r);
+            }
+            for (; j < p; j++) {
+                dst[j] = src[j] + b;
+                ms = dst[j] > ms ? dst[j] : ms;
+            }
+        }
+    }
+    const float v = _mm512_reduce_max_ps(mv);   // lanes hold no NaN
+    ms = v > ms ? v : ms;
+    *maximum = ms > *maximum ? ms : *maximum;
+}
+
 AVX512 void ql_conv_relu_pool2_avx512(const float *kmajor, size_t m, size_t filters, size_t h, size_t w,
                                       const float *bias, float *pooled, uint8_t *codes) {
     const long p = (long)(h * w), np = (long)m * p, oh = (long)h / 2, ow = (long)w / 2, pp = oh * ow;

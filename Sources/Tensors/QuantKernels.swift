@@ -10,14 +10,17 @@ public enum QuantKernels {
     /// o < k: the [m, P, K] result of a convolution's integer GEMM into NCHW floats
     /// (`offset` nil: 0; sign inputs pass the weights' row sums). The Swift loop it
     /// replaces was 2.9 % of cifar3 w8a8 training (perf); the C form gathers 16 planes' values.
+    /// `maximum` (nil: skipped) becomes the largest of itself and every y, NaN ignored.
     @inline(__always)
     public static func epilogueTranspose(_ acc: UnsafePointer<Int32>, batch m: Int, plane p: Int, channels k: Int,
                                          scale: UnsafePointer<Float>, bias: UnsafePointer<Float>,
-                                         offset: UnsafePointer<Int32>? = nil, into y: UnsafeMutablePointer<Float>) {
+                                         offset: UnsafePointer<Int32>? = nil, into y: UnsafeMutablePointer<Float>,
+                                         maximum: UnsafeMutablePointer<Float>? = nil) {
         if Kernels.hasAVX512 && p * k < Int(Int32.max) {
-            ql_int32_epilogue_transpose_avx512(acc, m, p, k, scale, bias, offset, y); return
+            ql_int32_epilogue_transpose_avx512(acc, m, p, k, scale, bias, offset, y, maximum); return
         }
-        Portable.epilogueTranspose(acc, batch: m, plane: p, channels: k, scale: scale, bias: bias, offset: offset, into: y)
+        Portable.epilogueTranspose(acc, batch: m, plane: p, channels: k, scale: scale, bias: bias, offset: offset, into: y,
+                                   maximum: maximum)
     }
 
     /// y[i, o] = Float(acc[i, o] − offset[o]) · scale[o] + bias[o], i < n, o < k (a dense
@@ -135,14 +138,20 @@ public enum QuantKernels {
 
         public static func epilogueTranspose(_ acc: UnsafePointer<Int32>, batch m: Int, plane p: Int, channels k: Int,
                                              scale: UnsafePointer<Float>, bias: UnsafePointer<Float>,
-                                             offset: UnsafePointer<Int32>? = nil, into y: UnsafeMutablePointer<Float>) {
+                                             offset: UnsafePointer<Int32>? = nil, into y: UnsafeMutablePointer<Float>,
+                                             maximum: UnsafeMutablePointer<Float>? = nil) {
+            var top = -Float.infinity
             for i in 0..<m {
                 let src = acc + i * p * k, dst = y + i * k * p
                 for o in 0..<k {
                     let s = scale[o], b = bias[o], z = offset?[o] ?? 0, d = dst + o * p
-                    for j in 0..<p { d[j] = Float(src[j * k + o] - z) * s + b }
+                    for j in 0..<p {
+                        d[j] = Float(src[j * k + o] - z) * s + b
+                        top = d[j] > top ? d[j] : top
+                    }
                 }
             }
+            if let maximum { maximum.pointee = top > maximum.pointee ? top : maximum.pointee }
         }
 
         public static func epilogueRows(_ acc: UnsafePointer<Int32>, rows n: Int, columns k: Int,

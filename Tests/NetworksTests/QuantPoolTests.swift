@@ -80,14 +80,19 @@ import CTrainKernels
         try #require(Kernels.hasAVX512, "this CPU has no AVX-512: the fused kernels do not run")
         let planes = 3, h = 4, w = 6, n = planes * h * w
         let fused = UniformActivationQuantizer(bits: 4), plain = UniformActivationQuantizer(bits: 4)
-        for (step, training) in [(0, true), (1, true), (2, false), (3, true)] {
-            let x = Self.inputs(n, clip: 1.3, levels: 15, seed: UInt64(step + 40)).map { $0.isNaN || $0.isInfinite ? 0.25 : $0 }
+        // Steps 2 and 4 pass the maximum as a conv reduces it (NaN ignored); step 4 has NaN
+        // first, which makes `QuantKernels.maximum` NaN, and step 5 a zero maximum.
+        for (step, training) in [(0, true), (1, true), (2, false), (3, true), (4, true), (5, true)] {
+            var x = Self.inputs(n, clip: 1.3, levels: 15, seed: UInt64(step + 40)).map { $0.isNaN || $0.isInfinite ? 0.25 : $0 }
+            if step == 4 { x[0] = .nan; x[5] = .nan }
+            if step == 5 { x = x.map { $0 > 0 ? -$0 : $0 }; x[3] = -0.0; x[7] = 0 }
+            let known = step >= 2 ? x.filter { !$0.isNaN }.max() : nil
             var y = [Float](repeating: 0, count: n), pooled = [Float](repeating: 0, count: n / 4)
             var expected = [Float](repeating: 0, count: n / 4), routes = [UInt8](repeating: 0, count: n / 4)
             plain.forwardAfterReLU(x, into: &y, count: n, training: training)
             ql_maxpool2_forward_avx512(y, &expected, planes, h, w)
             #expect(fused.forwardAfterReLUPool2(x, planes: planes, height: h, width: w, into: &pooled, routes: &routes,
-                                                training: training))
+                                                training: training, maximum: known))
             #expect(fused.lastClip.bitPattern == plain.lastClip.bitPattern, "clip, step \(step)")
             #expect(fused.runningClip.bitPattern == plain.runningClip.bitPattern, "running clip, step \(step)")
             #expect(Self.bits(pooled) == Self.bits(expected), "pooled, step \(step)")
@@ -138,6 +143,40 @@ import CTrainKernels
                 #expect(a.activationQuantizer.clip?.bitPattern == b.activationQuantizer.clip?.bitPattern, "\(a.name) clip")
             }
         }
+    }
+
+    /// The conv output passes that reduce the maximum on the way (the float forward's
+    /// scatter, the integer forward's epilogue) write the same values as without, and the
+    /// largest value ignoring NaN (−∞ for none), accumulated over calls.
+    @Test func outputMaximumOnTheWay() throws {
+        try #require(Kernels.hasAVX512, "this CPU has no AVX-512: the fused kernels do not run")
+        func reference(_ v: [Float], _ start: Float) -> Float { v.filter { !$0.isNaN }.reduce(start) { $1 > $0 ? $1 : $0 } }
+        for (m, filters, p) in [(1, 1, 1), (3, 7, 5), (2, 16, 17), (3, 5, 64), (1, 3, 1024)] {
+            let km = VectorKernelTests.awkward(m * filters * p, seed: UInt64(filters * 31 + p))
+            let bias = VectorKernelTests.awkward(filters, seed: 4).map { $0.isNaN ? 0.5 : $0 }
+            var plain = [Float](repeating: 9, count: m * filters * p), fused = plain
+            var top: Float = -.infinity
+            ql_conv_scatter_bias(km, m, filters, p, bias, &plain)
+            ql_conv_scatter_bias_max_avx512(km, m, filters, p, bias, &fused, &top)
+            #expect(Self.bits(fused) == Self.bits(plain), "scatter, m \(m) K \(filters) P \(p)")
+            #expect(top.bitPattern == reference(plain, -.infinity).bitPattern || (top == 0 && reference(plain, -.infinity) == 0),
+                    "scatter maximum, m \(m) K \(filters) P \(p)")
+
+            var rng = SplitMix64(seed: UInt64(p))
+            let acc = (0..<(m * filters * p)).map { _ in Int32(rng.nextInt(below: 20001)) - 10000 }
+            let scale = (0..<filters).map { Float($0 + 1) * 1e-3 }
+            var y = [Float](repeating: 9, count: acc.count), yPortable = y
+            var epilogueTop: Float = -5, portableTop: Float = -5
+            QuantKernels.epilogueTranspose(acc, batch: m, plane: p, channels: filters, scale: scale, bias: bias, into: &y,
+                                           maximum: &epilogueTop)
+            QuantKernels.Portable.epilogueTranspose(acc, batch: m, plane: p, channels: filters, scale: scale, bias: bias,
+                                                    into: &yPortable, maximum: &portableTop)
+            #expect(Self.bits(y) == Self.bits(yPortable), "epilogue, m \(m) K \(filters) P \(p)")
+            #expect(epilogueTop == reference(y, -5) && portableTop == epilogueTop, "epilogue maximum, m \(m) K \(filters) P \(p)")
+        }
+        var none: Float = -.infinity, out: [Float] = [0, 0]
+        ql_conv_scatter_bias_max_avx512([Float.nan, .nan], 1, 1, 2, nil, &out, &none)
+        #expect(none == -.infinity, "only NaN: no maximum")
     }
 
     /// A probe on a quantizer node sees the ReLU's output, so it keeps that run unfused

@@ -49,6 +49,10 @@ void ql_conv_gather_dy(const float *dy, size_t m, size_t filters, size_t p, floa
 /// Conv2D's float forward: K-major GEMM output [K, m·P] → y [m, K, P] plus bias[k]
 /// (bias may be NULL: + 0).
 void ql_conv_scatter_bias(const float *kmajor, size_t m, size_t filters, size_t p, const float *bias, float *y);
+/// ql_conv_scatter_bias, and `maximum` becomes the largest of itself and every y written,
+/// NaN ignored (the batch maximum an activation quantizer's clip needs, on the way).
+void ql_conv_scatter_bias_max_avx512(const float *kmajor, size_t m, size_t filters, size_t p, const float *bias,
+                                     float *y, float *maximum);
 
 /// Conv2D's float forward fused with the ReLU and 2×2 stride-2 max pooling above it
 /// (h and w even): per channel k and image i of the K-major GEMM output [K, m·P]

@@ -62,7 +62,9 @@ public final class QuantizeActivation: Layer {
     /// nothing done, unless: no probe watches (it is shown the quantizer's full input),
     /// the quantizer is uniform with a moving-average clip (`afterReLU`) or sign (not
     /// `afterReLU`), `pool` is 2×2 stride 2 on an even plane, and the CPU has AVX-512.
-    public func forwardPool2(_ x: Tensor, afterReLU: Bool, pool: MaxPool, into y: inout Tensor, training: Bool) -> Bool {
+    /// `maximum`: max x ignoring NaN, when the layer that wrote x reduced it on the way.
+    public func forwardPool2(_ x: Tensor, afterReLU: Bool, pool: MaxPool, into y: inout Tensor, training: Bool,
+                             maximum: Float? = nil) -> Bool {
         lastForwardAfterReLU = false
         guard probe == nil, Kernels.hasAVX512, pool.vectorKernels, pool.window.size == 2, pool.window.stride == 2,
               x.rank == 4, x.shape[2] % 2 == 0, x.shape[3] % 2 == 0 else { return false }
@@ -77,7 +79,8 @@ public final class QuantizeActivation: Layer {
         pool.routes.withUnsafeMutableBufferPointer { rp in
             if let uniform {
                 return uniform.forwardAfterReLUPool2(xp.baseAddress!, planes: planes, height: h, width: w,
-                                                     into: yp.baseAddress!, routes: rp.baseAddress!, training: training)
+                                                     into: yp.baseAddress!, routes: rp.baseAddress!, training: training,
+                                                     maximum: maximum)
             }
             sign!.forwardPool2(xp.baseAddress!, planes: planes, height: h, width: w, into: yp.baseAddress!, routes: rp.baseAddress!)
             return true

@@ -104,6 +104,9 @@ public final class Sequential {
             return nil
         }
         ranQuantPool = Array(repeating: false, count: chain.count)
+        for (i, run) in quantPool.enumerated() where run?.afterReLU == true {
+            (chain[i - 1] as? Conv2D)?.reducesOutputMaximum = true
+        }
         acts = Array(repeating: Tensor(zeros: [0]), count: layers.count + 1)
         grads = Array(repeating: Tensor(zeros: [0]), count: layers.count + 1)
     }
@@ -135,9 +138,10 @@ public final class Sequential {
                 i += 3
                 continue
             }
+            // The conv below, run just before, reduced its output's maximum for the clip.
             if fusesQuantPools, let run = quantPool[i],
                run.quantize.forwardPool2(acts[i], afterReLU: run.afterReLU, pool: run.pool, into: &acts[i + run.span],
-                                         training: training) {
+                                         training: training, maximum: (layers[i - 1] as? Conv2D)?.lastOutputMaximum) {
                 ranQuantPool[i] = true
                 i += run.span
                 continue
