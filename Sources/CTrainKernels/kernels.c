@@ -361,6 +361,34 @@ void ql_conv_scatter_bias(const float *kmajor, size_t m, size_t filters, size_t 
     }
 }
 
+AVX512 void ql_conv_scatter_bias_max_avx512(const float *kmajor, size_t m, size_t filters, size_t p, const float *bias,
+                                            float *y, float *maximum) {
+    const size_t np = m * p;
+    __m512 mv = _mm512_set1_ps(-__builtin_inff());
+    float ms = -__builtin_inff();
+    for (size_t k = 0; k < filters; k++) {
+        const float b = bias ? bias[k] : 0.0f;
+        const __m512 bv = _mm512_set1_ps(b);
+        for (size_t i = 0; i < m; i++) {
+            const float *src = kmajor + k * np + i * p;
+            float *dst = y + (i * filters + k) * p;
+            size_t j = 0;
+            for (; j + 16 <= p; j += 16) {
+                const __m512 r = _mm512_add_ps(_mm512_loadu_ps(src + j), bv);
+                _mm512_storeu_ps(dst + j, r);
+                mv = _mm512_mask_mov_ps(mv, _mm512_cmp_ps_mask(r, mv, _CMP_GT_OQ), r);
+            }
+            for (; j < p; j++) {
+                dst[j] = src[j] + b;
+                ms = dst[j] > ms ? dst[j] : ms;
+            }
+        }
+    }
+    const float v = _mm512_reduce_max_ps(mv);   // lanes hold no NaN
+    ms = v > ms ? v : ms;
+    *maximum = ms > *maximum ? ms : *maximum;
+}
+
 AVX512 void ql_conv_relu_pool2_avx512(const float *kmajor, size_t m, size_t filters, size_t h, size_t w,
                                       const float *bias, float *pooled, uint8_t *codes) {
     const long p = (long)(h * w), np = (long)m * p, oh = (long)h / 2, ow = (long)w / 2, pp = oh * ow;
@@ -406,10 +434,34 @@ AVX512 void ql_conv_relu_pool2_avx512(const float *kmajor, size_t m, size_t filt
     }
 }
 
+/// One plane's pooled gradient g [h/2·w/2] routed by `route` to its 2×2 blocks of dst
+/// (row stride w): each gradient to its window's route, +0 to the other corners (and to
+/// all four where the route is 4), as MaxPool's backward writes them.
+AVX512 static inline void unpool2_plane(const float *g, const uint8_t *route, long h, long w, float *dst) {
+    const long oh = h / 2, ow = w / 2;
+    const __m512i lo = LO_IDX, hi = HI_IDX;
+    for (long oi = 0; oi < oh; oi++) {
+        float *d0 = dst + 2 * oi * w, *d1 = d0 + w;
+        for (long j = 0; j < ow; j += 16) {
+            const __mmask16 first = lanes(2 * j, 2 * j, 2 * ow), second = lanes(2 * j + 16, 2 * j, 2 * ow);
+            const __mmask16 out = lanes(j, j, ow);
+            const __m512 gv = _mm512_maskz_loadu_ps(out, g + oi * ow + j);
+            const __m512i r = _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(out, route + oi * ow + j));
+            const __m512 ga = _mm512_maskz_mov_ps(_mm512_cmpeq_epi32_mask(r, _mm512_setzero_si512()), gv);
+            const __m512 gb = _mm512_maskz_mov_ps(_mm512_cmpeq_epi32_mask(r, _mm512_set1_epi32(1)), gv);
+            const __m512 gc = _mm512_maskz_mov_ps(_mm512_cmpeq_epi32_mask(r, _mm512_set1_epi32(2)), gv);
+            const __m512 gd = _mm512_maskz_mov_ps(_mm512_cmpeq_epi32_mask(r, _mm512_set1_epi32(3)), gv);
+            _mm512_mask_storeu_ps(d0 + 2 * j, first, _mm512_permutex2var_ps(ga, lo, gb));
+            _mm512_mask_storeu_ps(d0 + 2 * j + 16, second, _mm512_permutex2var_ps(ga, hi, gb));
+            _mm512_mask_storeu_ps(d1 + 2 * j, first, _mm512_permutex2var_ps(gc, lo, gd));
+            _mm512_mask_storeu_ps(d1 + 2 * j + 16, second, _mm512_permutex2var_ps(gc, hi, gd));
+        }
+    }
+}
+
 AVX512 void ql_conv_unpool2_dy_avx512(const float *dy, const uint8_t *codes, size_t m, size_t filters, size_t h,
                                       size_t w, float *kmajor, float *bias_grad) {
-    const long p = (long)(h * w), np = (long)m * p, oh = (long)h / 2, ow = (long)w / 2, pp = oh * ow;
-    const __m512i lo = LO_IDX, hi = HI_IDX;
+    const long p = (long)(h * w), np = (long)m * p, pp = (long)(h / 2) * (long)(w / 2);
     for (size_t k0 = 0; k0 < filters; k0 += 8) {
         const size_t kn = filters - k0 < 8 ? filters - k0 : 8;
         float s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
@@ -417,31 +469,73 @@ AVX512 void ql_conv_unpool2_dy_avx512(const float *dy, const uint8_t *codes, siz
             const float *rows[8];
             for (size_t t = 0; t < kn; t++) {
                 const long k = (long)(k0 + t);
-                const float *g = dy + (i * (long)filters + k) * pp;
-                const uint8_t *code = codes + (i * (long)filters + k) * pp;
                 float *dst = kmajor + k * np + i * p;
                 rows[t] = dst;
-                for (long oi = 0; oi < oh; oi++) {
-                    float *d0 = dst + 2 * oi * (long)w, *d1 = d0 + w;
-                    for (long j = 0; j < ow; j += 16) {
-                        const __mmask16 first = lanes(2 * j, 2 * j, 2 * ow), second = lanes(2 * j + 16, 2 * j, 2 * ow);
-                        const __mmask16 out = lanes(j, j, ow);
-                        const __m512 gv = _mm512_maskz_loadu_ps(out, g + oi * ow + j);
-                        const __m512i r = _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(out, code + oi * ow + j));
-                        // Each gradient to its window's route, +0 to the other corners (MaxPool's backward).
-                        const __m512 ga = _mm512_maskz_mov_ps(_mm512_cmpeq_epi32_mask(r, _mm512_setzero_si512()), gv);
-                        const __m512 gb = _mm512_maskz_mov_ps(_mm512_cmpeq_epi32_mask(r, _mm512_set1_epi32(1)), gv);
-                        const __m512 gc = _mm512_maskz_mov_ps(_mm512_cmpeq_epi32_mask(r, _mm512_set1_epi32(2)), gv);
-                        const __m512 gd = _mm512_maskz_mov_ps(_mm512_cmpeq_epi32_mask(r, _mm512_set1_epi32(3)), gv);
-                        _mm512_mask_storeu_ps(d0 + 2 * j, first, _mm512_permutex2var_ps(ga, lo, gb));
-                        _mm512_mask_storeu_ps(d0 + 2 * j + 16, second, _mm512_permutex2var_ps(ga, hi, gb));
-                        _mm512_mask_storeu_ps(d1 + 2 * j, first, _mm512_permutex2var_ps(gc, lo, gd));
-                        _mm512_mask_storeu_ps(d1 + 2 * j + 16, second, _mm512_permutex2var_ps(gc, hi, gd));
-                    }
-                }
+                unpool2_plane(dy + (i * (long)filters + k) * pp, codes + (i * (long)filters + k) * pp, (long)h, (long)w, dst);
             }
             sum_rows(rows, kn, (size_t)p, s);
         }
         for (size_t t = 0; t < kn; t++) bias_grad[k0 + t] += s[t];
+    }
+}
+
+AVX512 void ql_unpool2_avx512(const float *dy, const uint8_t *routes, size_t planes, size_t h, size_t w, float *dx) {
+    const long pp = (long)(h / 2) * (long)(w / 2);
+    for (size_t p = 0; p < planes; p++) unpool2_plane(dy + (long)p * pp, routes + (long)p * pp, (long)h, (long)w, dx + p * h * w);
+}
+
+/// The quantizer of `ql_quant_pool2_avx512` on one vector of a window corner.
+AVX512 static inline __m512 quant_corner(__m512 v, int sign, __m512 clip, __m512 inverse, __m512 step) {
+    const __m512 zero = _mm512_setzero_ps();
+    if (sign) return _mm512_mask_mov_ps(_mm512_set1_ps(-1.0f), _mm512_cmp_ps_mask(v, zero, _CMP_GE_OQ), _mm512_set1_ps(1.0f));
+    const __m512 magic = _mm512_set1_ps(12582912.0f);
+    v = _mm512_mask_mov_ps(v, _mm512_cmp_ps_mask(v, zero, _CMP_LT_OQ), zero);
+    v = _mm512_mask_mov_ps(v, _mm512_cmp_ps_mask(v, clip, _CMP_GT_OQ), clip);
+    return _mm512_mul_ps(step, _mm512_sub_ps(_mm512_add_ps(_mm512_mul_ps(v, inverse), magic), magic));
+}
+
+/// The quantizer's straight-through mask on a corner's input: 0 < v ≤ clip (uniform
+/// after a ReLU), −1 ≤ v ≤ 1 (sign).
+AVX512 static inline __mmask16 pass_corner(__m512 v, int sign, __m512 clip) {
+    if (sign) return _mm512_cmp_ps_mask(v, _mm512_set1_ps(-1.0f), _CMP_GE_OQ) & _mm512_cmp_ps_mask(v, _mm512_set1_ps(1.0f), _CMP_LE_OQ);
+    return _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_GT_OQ) & _mm512_cmp_ps_mask(v, clip, _CMP_LE_OQ);
+}
+
+AVX512 void ql_quant_pool2_avx512(const float *x, size_t planes, size_t h, size_t w, int sign,
+                                  float clip, float inverse, float step, float *pooled, uint8_t *routes) {
+    const long oh = (long)h / 2, ow = (long)w / 2, pp = oh * ow;
+    const __m512i even = EVEN_IDX, odd = ODD_IDX, none = _mm512_set1_epi32(4);
+    const __m512 c = _mm512_set1_ps(clip), iv = _mm512_set1_ps(inverse), sv = _mm512_set1_ps(step);
+    for (size_t p = 0; p < planes; p++) {
+        const float *src = x + p * h * w;
+        float *dst = pooled + (long)p * pp;
+        uint8_t *route = routes + (long)p * pp;
+        for (long oi = 0; oi < oh; oi++) {
+            const float *r0 = src + 2 * oi * (long)w, *r1 = r0 + w;
+            for (long j = 0; j < ow; j += 16) {
+                const __mmask16 first = lanes(2 * j, 2 * j, 2 * ow), second = lanes(2 * j + 16, 2 * j, 2 * ow);
+                const __mmask16 out = lanes(j, j, ow);
+                const __m512 t0 = _mm512_maskz_loadu_ps(first, r0 + 2 * j), t1 = _mm512_maskz_loadu_ps(second, r0 + 2 * j + 16);
+                const __m512 b0 = _mm512_maskz_loadu_ps(first, r1 + 2 * j), b1 = _mm512_maskz_loadu_ps(second, r1 + 2 * j + 16);
+                // The corners' inputs a b / c d, and their quantized values.
+                const __m512 xa = _mm512_permutex2var_ps(t0, even, t1), xb = _mm512_permutex2var_ps(t0, odd, t1);
+                const __m512 xc = _mm512_permutex2var_ps(b0, even, b1), xd = _mm512_permutex2var_ps(b0, odd, b1);
+                const __m512 qa = quant_corner(xa, sign, c, iv, sv), qb = quant_corner(xb, sign, c, iv, sv);
+                const __m512 qc = quant_corner(xc, sign, c, iv, sv), qd = quant_corner(xd, sign, c, iv, sv);
+                const __m512 mx = swift_max16(swift_max16(qa, qb), swift_max16(qc, qd));
+                _mm512_mask_storeu_ps(dst + oi * ow + j, out, mx);
+                // MaxPool's route (the first corner equal to the maximum), kept where that
+                // corner passes the quantizer's mask (4 otherwise: no corner takes dy).
+                const __mmask16 ea = _mm512_cmp_ps_mask(qa, mx, _CMP_EQ_OQ), eb = _mm512_cmp_ps_mask(qb, mx, _CMP_EQ_OQ);
+                const __mmask16 ec = _mm512_cmp_ps_mask(qc, mx, _CMP_EQ_OQ), ed = _mm512_cmp_ps_mask(qd, mx, _CMP_EQ_OQ);
+                const __mmask16 fb = eb & ~ea, fc = ec & ~(ea | eb), fd = ed & ~(ea | eb | ec);
+                __m512i r = none;
+                r = _mm512_mask_mov_epi32(r, ea & pass_corner(xa, sign, c), _mm512_setzero_si512());
+                r = _mm512_mask_mov_epi32(r, fb & pass_corner(xb, sign, c), _mm512_set1_epi32(1));
+                r = _mm512_mask_mov_epi32(r, fc & pass_corner(xc, sign, c), _mm512_set1_epi32(2));
+                r = _mm512_mask_mov_epi32(r, fd & pass_corner(xd, sign, c), _mm512_set1_epi32(3));
+                _mm_mask_storeu_epi8(route + oi * ow + j, out, _mm512_cvtepi32_epi8(r));
+            }
+        }
     }
 }

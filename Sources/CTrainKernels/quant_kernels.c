@@ -12,7 +12,11 @@
 #define AVX512 __attribute__((target("avx512f,avx512bw,avx512vl")))
 
 AVX512 void ql_int32_epilogue_transpose_avx512(const int32_t *acc, size_t m, size_t p, size_t k,
-                                               const float *scale, const float *bias, const int32_t *offset, float *y) {
+                                               const float *scale, const float *bias, const int32_t *offset, float *y,
+                                               float *maximum) {
+    // The running maximum: a lane takes a value only when greater (NaN never is).
+    __m512 mv = _mm512_set1_ps(-__builtin_inff());
+    float ms = -__builtin_inff();
     // Lane l of a gather reads acc[(j + l)·k + o].
     const __m512i stride = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
                                               _mm512_set1_epi32((int)k));
@@ -27,10 +31,20 @@ AVX512 void ql_int32_epilogue_transpose_avx512(const int32_t *acc, size_t m, siz
             size_t j = 0;
             for (; j + 16 <= p; j += 16) {
                 __m512i v = _mm512_sub_epi32(_mm512_i32gather_epi32(stride, src + j * k + o, 4), ov);
-                _mm512_storeu_ps(d + j, _mm512_add_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(v), s), b));
+                const __m512 r = _mm512_add_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(v), s), b);
+                _mm512_storeu_ps(d + j, r);
+                if (maximum) mv = _mm512_mask_mov_ps(mv, _mm512_cmp_ps_mask(r, mv, _CMP_GT_OQ), r);
             }
-            for (; j < p; j++) d[j] = (float)(src[j * k + o] - off) * scale[o] + bias[o];
+            for (; j < p; j++) {
+                d[j] = (float)(src[j * k + o] - off) * scale[o] + bias[o];
+                ms = d[j] > ms ? d[j] : ms;
+            }
         }
+    }
+    if (maximum) {
+        const float v = _mm512_reduce_max_ps(mv);   // lanes hold no NaN
+        ms = v > ms ? v : ms;
+        *maximum = ms > *maximum ? ms : *maximum;
     }
 }
 

@@ -10,14 +10,17 @@ public enum QuantKernels {
     /// o < k: the [m, P, K] result of a convolution's integer GEMM into NCHW floats
     /// (`offset` nil: 0; sign inputs pass the weights' row sums). The Swift loop it
     /// replaces was 2.9 % of cifar3 w8a8 training (perf); the C form gathers 16 planes' values.
+    /// `maximum` (nil: skipped) becomes the largest of itself and every y, NaN ignored.
     @inline(__always)
     public static func epilogueTranspose(_ acc: UnsafePointer<Int32>, batch m: Int, plane p: Int, channels k: Int,
                                          scale: UnsafePointer<Float>, bias: UnsafePointer<Float>,
-                                         offset: UnsafePointer<Int32>? = nil, into y: UnsafeMutablePointer<Float>) {
+                                         offset: UnsafePointer<Int32>? = nil, into y: UnsafeMutablePointer<Float>,
+                                         maximum: UnsafeMutablePointer<Float>? = nil) {
         if Kernels.hasAVX512 && p * k < Int(Int32.max) {
-            ql_int32_epilogue_transpose_avx512(acc, m, p, k, scale, bias, offset, y); return
+            ql_int32_epilogue_transpose_avx512(acc, m, p, k, scale, bias, offset, y, maximum); return
         }
-        Portable.epilogueTranspose(acc, batch: m, plane: p, channels: k, scale: scale, bias: bias, offset: offset, into: y)
+        Portable.epilogueTranspose(acc, batch: m, plane: p, channels: k, scale: scale, bias: bias, offset: offset, into: y,
+                                   maximum: maximum)
     }
 
     /// y[i, o] = Float(acc[i, o] − offset[o]) · scale[o] + bias[o], i < n, o < k (a dense
@@ -63,6 +66,27 @@ public enum QuantKernels {
     public static func sign(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count n: Int) {
         if Kernels.hasAVX512 { ql_sign_avx512(x, y, n); return }
         Portable.sign(x, into: y, count: n)
+    }
+
+    /// An activation quantizer and the 2×2 stride-2 max pooling after it in one pass
+    /// (`ql_quant_pool2_avx512`; AVX-512 only): x [planes, h, w] (h, w even) → pooled
+    /// [planes, h/2, w/2], max of each window's quantized values, bit for bit the
+    /// quantizer's forward then MaxPool's; and per pooled value the corner MaxPool's
+    /// backward routes its gradient to when that corner's x passes the quantizer's mask
+    /// (sign: −1 ≤ x ≤ 1; uniform: 0 < x ≤ clip, x a ReLU's input), else 4.
+    public static func quantizePool2(_ x: UnsafePointer<Float>, planes: Int, height h: Int, width w: Int, sign: Bool,
+                                     clip: Float = 0, inverse: Float = 0, step: Float = 0,
+                                     into pooled: UnsafeMutablePointer<Float>, routes: UnsafeMutablePointer<UInt8>) {
+        precondition(Kernels.hasAVX512 && h % 2 == 0 && w % 2 == 0, "QuantKernels.quantizePool2: AVX-512 and even planes only")
+        ql_quant_pool2_avx512(x, planes, h, w, sign ? 1 : 0, clip, inverse, step, pooled, routes)
+    }
+
+    /// MaxPool's backward from the routes of `quantizePool2`, the quantizer's mask
+    /// included: dx [planes, h, w] = dy at each window's route, +0 elsewhere (AVX-512 only).
+    public static func unpool2(_ dy: UnsafePointer<Float>, routes: UnsafePointer<UInt8>, planes: Int, height h: Int, width w: Int,
+                               into dx: UnsafeMutablePointer<Float>) {
+        precondition(Kernels.hasAVX512 && h % 2 == 0 && w % 2 == 0, "QuantKernels.unpool2: AVX-512 and even planes only")
+        ql_unpool2_avx512(dy, routes, planes, h, w, dx)
     }
 
     /// 1.5 · 2²³: (v + m) − m rounds half to even for |v| ≤ 2²².
@@ -114,14 +138,20 @@ public enum QuantKernels {
 
         public static func epilogueTranspose(_ acc: UnsafePointer<Int32>, batch m: Int, plane p: Int, channels k: Int,
                                              scale: UnsafePointer<Float>, bias: UnsafePointer<Float>,
-                                             offset: UnsafePointer<Int32>? = nil, into y: UnsafeMutablePointer<Float>) {
+                                             offset: UnsafePointer<Int32>? = nil, into y: UnsafeMutablePointer<Float>,
+                                             maximum: UnsafeMutablePointer<Float>? = nil) {
+            var top = -Float.infinity
             for i in 0..<m {
                 let src = acc + i * p * k, dst = y + i * k * p
                 for o in 0..<k {
                     let s = scale[o], b = bias[o], z = offset?[o] ?? 0, d = dst + o * p
-                    for j in 0..<p { d[j] = Float(src[j * k + o] - z) * s + b }
+                    for j in 0..<p {
+                        d[j] = Float(src[j * k + o] - z) * s + b
+                        top = d[j] > top ? d[j] : top
+                    }
                 }
             }
+            if let maximum { maximum.pointee = top > maximum.pointee ? top : maximum.pointee }
         }
 
         public static func epilogueRows(_ acc: UnsafePointer<Int32>, rows n: Int, columns k: Int,

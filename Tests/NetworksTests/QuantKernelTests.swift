@@ -192,8 +192,9 @@ import Quantization
         }
     }
 
-    /// Whole models trained with the fused ReLU + quantizer pairs and without them:
-    /// identical logits and parameters, bit for bit, after a few SGD steps.
+    /// Whole models trained with the fused ReLU + quantizer pairs (and relu → quantize →
+    /// maxpool runs, except under a learned clip) and without them: identical logits and
+    /// parameters, bit for bit, after a few SGD steps.
     @Test(arguments: ["w8a8", "w4a4", "w2a2"], [false, true])
     func fusedModelTrainsBitIdentically(_ precision: String, pact: Bool) throws {
         var results: [[UInt32]] = []
@@ -204,6 +205,7 @@ import Quantization
             let m = try Sequential(spec: Presets.spec("fmnist2")!, inputShape: [1, 28, 28],
                                    precision: { _ in LayerPrecision(precision)! }, options: options, rng: &rng)
             m.fusesReLUQuantizers = fuse
+            m.fusesQuantPools = fuse
             let sgd = SGD(momentum: 0.9)
             var logits: [Float] = []
             for _ in 0..<3 {
@@ -222,7 +224,9 @@ import Quantization
             }
             logits += m.forward(training: false).data
             let fusedPairs = m.layers.compactMap { $0 as? QuantizeActivation }.filter(\.lastForwardAfterReLU).count
-            #expect(fusedPairs == (fuse ? 3 : 0), "fused pairs, fuse \(fuse)")
+            let fusedPools = m.ranQuantPool.filter { $0 }.count
+            #expect(fusedPairs + fusedPools == (fuse ? 3 : 0) && fusedPools == (fuse && !pact && Kernels.hasAVX512 ? 2 : 0),
+                    "fused pairs \(fusedPairs) and pools \(fusedPools), fuse \(fuse)")
             results.append(Self.bits(logits) + m.parameters.flatMap { Self.bits($0.value.data) })
         }
         #expect(results[0] == results[1], "\(precision) pact \(pact): fused and unfused training differ")

@@ -49,6 +49,10 @@ void ql_conv_gather_dy(const float *dy, size_t m, size_t filters, size_t p, floa
 /// Conv2D's float forward: K-major GEMM output [K, m·P] → y [m, K, P] plus bias[k]
 /// (bias may be NULL: + 0).
 void ql_conv_scatter_bias(const float *kmajor, size_t m, size_t filters, size_t p, const float *bias, float *y);
+/// ql_conv_scatter_bias, and `maximum` becomes the largest of itself and every y written,
+/// NaN ignored (the batch maximum an activation quantizer's clip needs, on the way).
+void ql_conv_scatter_bias_max_avx512(const float *kmajor, size_t m, size_t filters, size_t p, const float *bias,
+                                     float *y, float *maximum);
 
 /// Conv2D's float forward fused with the ReLU and 2×2 stride-2 max pooling above it
 /// (h and w even): per channel k and image i of the K-major GEMM output [K, m·P]
@@ -64,6 +68,20 @@ void ql_conv_relu_pool2_avx512(const float *kmajor, size_t m, size_t filters, si
 /// layout [K, m·P], and bias_grad[k] += their sum in ql_conv_gather_dy's serial order.
 void ql_conv_unpool2_dy_avx512(const float *dy, const uint8_t *codes, size_t m, size_t filters, size_t h,
                                size_t w, float *kmajor, float *bias_grad);
+/// MaxPool's backward from routes alone: per plane (h, w even), each pooled gradient
+/// dy [planes, h/2·w/2] to the corner its route names (0 a, 1 b, 2 c, 3 d), +0 to the
+/// other corners (all four for route 4); writes every dx [planes, h·w].
+void ql_unpool2_avx512(const float *dy, const uint8_t *routes, size_t planes, size_t h, size_t w, float *dx);
+/// An activation quantizer and the 2×2 stride-2 max pooling above it in one pass (h, w
+/// even), over the quantizer's input x [planes, h·w]: q = the quantizer's vector form
+/// (`sign`: x ≥ 0 ? 1 : −1; else v = x < 0 ? 0 : x, v = v > clip ? clip : v,
+/// q = step·((v·inverse + 1.5·2²³) − 1.5·2²³), as ql_uniform_quantize_avx512),
+/// pooled = max(max(qa, qb), max(qc, qd)) (Swift.max), and routes (same index) = the
+/// first corner whose q equals the maximum (MaxPool's backward) when that corner's x
+/// passes the quantizer's mask (sign: −1 ≤ x ≤ 1; else 0 < x ≤ clip, the mask of the
+/// ReLU below and the clip together), else 4.
+void ql_quant_pool2_avx512(const float *x, size_t planes, size_t h, size_t w, int sign,
+                           float clip, float inverse, float step, float *pooled, uint8_t *routes);
 
 #include "grad_kernels.h"   // the g8 / gbf16 backward kernels (grad_kernels.c)
 #include "QuantKernels.h"   // quantized-training kernels (quant_kernels.c)

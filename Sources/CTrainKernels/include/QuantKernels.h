@@ -9,8 +9,10 @@
 /// y[i, o, j] = (float)(acc[i, j, o] − offset[o]) · scale[o] + bias[o] for i < m, j < p,
 /// o < k: the integer GEMM's [m, P, K] int32 result into NCHW floats (two roundings, no
 /// FMA). `offset` NULL: no offset (sign-activation inputs subtract the weights' row sums).
+/// `maximum` (NULL: skipped) becomes the largest of itself and every y written, NaN ignored.
 void ql_int32_epilogue_transpose_avx512(const int32_t *acc, size_t m, size_t p, size_t k,
-                                        const float *scale, const float *bias, const int32_t *offset, float *y);
+                                        const float *scale, const float *bias, const int32_t *offset, float *y,
+                                        float *maximum);
 /// y[i, o] = (float)(acc[i, o] − offset[o]) · scale[o] + bias[o] for i < n, o < k
 /// (portable C; `offset` NULL: none).
 void ql_int32_epilogue_rows(const int32_t *acc, size_t n, size_t k, const float *scale, const float *bias,

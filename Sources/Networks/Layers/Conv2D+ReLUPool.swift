@@ -53,9 +53,11 @@ extension Conv2D {
     }
 
     /// The backward of the three layers from the pooled gradient dy [N, K, OH/2, OW/2]
-    /// and the routes of the last `forwardReLUPool`: parameter gradients added, dx written
-    /// when `needsInputGradient`.
-    func backwardReLUPool(input x: Tensor, pool: MaxPool, pooledGradient dy: Tensor, into dx: inout Tensor,
+    /// and the routes of the last `forwardReLUPool` (or of `QuantizeActivation.forwardPool2`
+    /// on this layer's output, whose routes carry the quantizer's mask: the float-gradient
+    /// backward of conv → [relu →] quantize → maxpool 2): parameter gradients added, dx
+    /// written when `needsInputGradient`.
+    func backwardFromRoutes(input x: Tensor, pool: MaxPool, pooledGradient dy: Tensor, into dx: inout Tensor,
                           needsInputGradient: Bool) {
         let g = geometry(Array(x.shape.dropFirst()))
         let oh = g.outHeight, ow = g.outWidth, pooled = filters * (oh / 2) * (ow / 2)

@@ -26,7 +26,8 @@ public final class MaxPool: Layer {
 
     /// Per output, the corner of its window that takes its gradient (0…3 row-major, 4:
     /// none), written by `Conv2D.forwardReLUPool` when this pooling runs fused with the
-    /// conv and ReLU below it (Conv2D+ReLUPool.swift) and read by its backward.
+    /// conv and ReLU below it (Conv2D+ReLUPool.swift), or by `QuantizeActivation.forwardPool2`
+    /// when it runs fused with the activation quantizer below it, and read by their backward.
     var routes: [UInt8] = []
 
     public init(name: String = "maxpool", window: Int, stride: Int? = nil) {

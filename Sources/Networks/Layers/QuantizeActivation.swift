@@ -53,6 +53,40 @@ public final class QuantizeActivation: Layer {
         return true
     }
 
+    /// y = maxpool2(Q(max(x, 0))) (`afterReLU`, from the input x of the ReLU before this
+    /// node) or maxpool2(Q(x)) (sign activations, no ReLU), in place of the ReLU's forward,
+    /// this node's and `pool`'s: bit for bit the same y, the quantized full planes never
+    /// written, and `pool.routes` (which corner of each window takes its gradient, the
+    /// quantizer's mask included) for the backward, which `Sequential` runs as
+    /// `QuantKernels.unpool2` (or `Conv2D.backwardFromRoutes`) from them. False, with
+    /// nothing done, unless: no probe watches (it is shown the quantizer's full input),
+    /// the quantizer is uniform with a moving-average clip (`afterReLU`) or sign (not
+    /// `afterReLU`), `pool` is 2×2 stride 2 on an even plane, and the CPU has AVX-512.
+    /// `maximum`: max x ignoring NaN, when the layer that wrote x reduced it on the way.
+    public func forwardPool2(_ x: Tensor, afterReLU: Bool, pool: MaxPool, into y: inout Tensor, training: Bool,
+                             maximum: Float? = nil) -> Bool {
+        lastForwardAfterReLU = false
+        guard probe == nil, Kernels.hasAVX512, pool.vectorKernels, pool.window.size == 2, pool.window.stride == 2,
+              x.rank == 4, x.shape[2] % 2 == 0, x.shape[3] % 2 == 0 else { return false }
+        let uniform = owner.activationQuantizer as? UniformActivationQuantizer
+        let sign = owner.activationQuantizer as? BinaryActivationQuantizer
+        guard afterReLU ? uniform?.clipParameter == nil && uniform != nil : sign != nil else { return false }
+        let planes = x.shape[0] * x.shape[1], h = x.shape[2], w = x.shape[3], pooled = planes * (h / 2) * (w / 2)
+        y.reshapeForOverwrite([x.shape[0], x.shape[1], h / 2, w / 2])
+        if pool.routes.count != pooled { pool.routes = [UInt8](repeating: 4, count: pooled) }
+        return x.data.withUnsafeBufferPointer { xp in
+        y.data.withUnsafeMutableBufferPointer { yp in
+        pool.routes.withUnsafeMutableBufferPointer { rp in
+            if let uniform {
+                return uniform.forwardAfterReLUPool2(xp.baseAddress!, planes: planes, height: h, width: w,
+                                                     into: yp.baseAddress!, routes: rp.baseAddress!, training: training,
+                                                     maximum: maximum)
+            }
+            sign!.forwardPool2(xp.baseAddress!, planes: planes, height: h, width: w, into: yp.baseAddress!, routes: rp.baseAddress!)
+            return true
+        } } }
+    }
+
     /// The backward of `forwardAfterReLU` and of the ReLU in one pass: dx = dy · 1{0 < x ≤ c}
     /// from the ReLU's input x (see `UniformActivationQuantizer.backwardAfterReLU`).
     public func backwardAfterReLU(input x: Tensor, gradient dy: Tensor, into dx: inout Tensor) {

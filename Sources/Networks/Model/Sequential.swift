@@ -34,6 +34,15 @@ public final class Sequential {
     private(set) var ranConvReLUPool: [Bool]
     /// Whether `forward` fuses those triples (tests compare both ways; on by default).
     public var fusesConvReLUPools = true
+    /// Per layer (not the first): the relu → quantize → maxpool 2 or quantize → maxpool 2
+    /// run it starts, which `forward` runs as one pass when the quantizer node accepts it
+    /// (`QuantizeActivation.forwardPool2`: uniform after a ReLU, or sign; the quantized full
+    /// planes are then not written) and `backward` from the pool's routes.
+    private let quantPool: [QuantPoolRun?]
+    /// Per layer: whether the last forward ran the run it starts as one pass.
+    private(set) var ranQuantPool: [Bool]
+    /// Whether `forward` fuses those runs (tests compare both ways; on by default).
+    public var fusesQuantPools = true
 
     /// Per weighted layer (same order): the index of the weighted layer whose
     /// activation is its input, nil for the network input. In a chain that is the
@@ -85,6 +94,19 @@ public final class Sequential {
             return (conv, pool)
         }
         ranConvReLUPool = Array(repeating: false, count: chain.count)
+        quantPool = chain.indices.map { i in
+            guard i > 0 else { return nil }
+            if chain[i] is ReLU, i + 2 < chain.count, let q = chain[i + 1] as? QuantizeActivation,
+               let pool = chain[i + 2] as? MaxPool { return QuantPoolRun(quantize: q, pool: pool, afterReLU: true) }
+            if let q = chain[i] as? QuantizeActivation, i + 1 < chain.count, let pool = chain[i + 1] as? MaxPool {
+                return QuantPoolRun(quantize: q, pool: pool, afterReLU: false)
+            }
+            return nil
+        }
+        ranQuantPool = Array(repeating: false, count: chain.count)
+        for (i, run) in quantPool.enumerated() where run?.afterReLU == true {
+            (chain[i - 1] as? Conv2D)?.reducesOutputMaximum = true
+        }
         acts = Array(repeating: Tensor(zeros: [0]), count: layers.count + 1)
         grads = Array(repeating: Tensor(zeros: [0]), count: layers.count + 1)
     }
@@ -102,16 +124,26 @@ public final class Sequential {
     /// Runs every layer; returns the logits (batch × classes). A ReLU followed by a
     /// uniform activation quantizer runs as one pass (`fusedReLU`; the ReLU's output
     /// buffer is then not written), and so does a conv → relu → maxpool 2 triple
-    /// (`convReLUPool`; neither the conv's nor the ReLU's output buffer is written).
+    /// (`convReLUPool`; neither the conv's nor the ReLU's output buffer is written), and
+    /// so does a [relu →] quantize → maxpool 2 run (`quantPool`; only the pooled output
+    /// is written).
     @discardableResult
     public func forward(training: Bool) -> Tensor {
-        for j in ranConvReLUPool.indices { ranConvReLUPool[j] = false }
+        for j in ranConvReLUPool.indices { ranConvReLUPool[j] = false; ranQuantPool[j] = false }
         var i = 0
         while i < layers.count {
             if fusesConvReLUPools, let (conv, pool) = convReLUPool[i], conv.fusesReLUPool(pool, input: acts[i]) {
                 conv.forwardReLUPool(acts[i], pool: pool, into: &acts[i + 3], training: training)
                 ranConvReLUPool[i] = true
                 i += 3
+                continue
+            }
+            // The conv below, run just before, reduced its output's maximum for the clip.
+            if fusesQuantPools, let run = quantPool[i],
+               run.quantize.forwardPool2(acts[i], afterReLU: run.afterReLU, pool: run.pool, into: &acts[i + run.span],
+                                         training: training, maximum: (layers[i - 1] as? Conv2D)?.lastOutputMaximum) {
+                ranQuantPool[i] = true
+                i += run.span
                 continue
             }
             if fusesReLUQuantizers, let q = fusedReLU[i], q.forwardAfterReLU(acts[i], into: &acts[i + 2], training: training) {
@@ -132,9 +164,22 @@ public final class Sequential {
         var i = layers.count - 1
         while i >= 0 {
             if i >= 2, ranConvReLUPool[i - 2], let (conv, pool) = convReLUPool[i - 2] {
-                conv.backwardReLUPool(input: acts[i - 2], pool: pool, pooledGradient: grads[i + 1], into: &grads[i - 2],
+                conv.backwardFromRoutes(input: acts[i - 2], pool: pool, pooledGradient: grads[i + 1], into: &grads[i - 2],
                                       needsInputGradient: i > 2)
                 i -= 3
+                continue
+            }
+            if let s = fusedQuantPoolStart(endingAt: i), let run = quantPool[s] {
+                // The layer below gets its output gradient from the pool's routes: a conv with
+                // float gradients builds its dY columns from them, others read it in full.
+                if let conv = layers[s - 1] as? Conv2D, conv.gradientQuantizer.precision == .float {
+                    conv.backwardFromRoutes(input: acts[s - 1], pool: run.pool, pooledGradient: grads[i + 1],
+                                            into: &grads[s - 1], needsInputGradient: s > 1)
+                    i = s - 2
+                } else {
+                    unpool(grads[i + 1], routes: run.pool.routes, into: &grads[s], shape: acts[s].shape)
+                    i = s - 1
+                }
                 continue
             }
             if i > 0, let q = fusedReLU[i - 1], q.lastForwardAfterReLU {
@@ -153,6 +198,28 @@ public final class Sequential {
                                into: &grads[i], needsInputGradient: i > 0)
             i -= 1
         }
+    }
+
+    /// The first layer of the fused quantize-pool run that ends at layer `i`, if the last
+    /// forward ran one.
+    private func fusedQuantPoolStart(endingAt i: Int) -> Int? {
+        for s in [i - 1, i - 2] where s >= 1 && ranQuantPool[s] {
+            if let run = quantPool[s], s + run.span == i + 1 { return s }
+        }
+        return nil
+    }
+
+    /// dx [shape] = the pooled gradient dy at the corners `routes` names, +0 elsewhere.
+    private func unpool(_ dy: Tensor, routes: [UInt8], into dx: inout Tensor, shape: [Int]) {
+        precondition(shape.count == 4 && dy.count == routes.count && dy.count * 4 == shape.reduce(1, *),
+                     "Sequential: pooled gradient \(dy.shape) does not match the last fused forward into \(shape)")
+        dx.reshapeForOverwrite(shape)
+        dy.data.withUnsafeBufferPointer { dp in
+        routes.withUnsafeBufferPointer { rp in
+        dx.data.withUnsafeMutableBufferPointer { xp in
+            QuantKernels.unpool2(dp.baseAddress!, routes: rp.baseAddress!, planes: shape[0] * shape[1], height: shape[2],
+                                 width: shape[3], into: xp.baseAddress!)
+        } } }
     }
 
     /// Gives the logit-gradient buffer to fill before `backward()`.
@@ -194,6 +261,14 @@ public final class Sequential {
         lines.append(last)
         return lines.joined(separator: "\n")
     }
+}
+
+/// A [relu →] quantize → maxpool 2 run of layers that `Sequential` may run as one pass.
+private struct QuantPoolRun {
+    let quantize: QuantizeActivation, pool: MaxPool
+    /// Whether a ReLU leads (uniform quantizers; sign quantizers have none).
+    let afterReLU: Bool
+    var span: Int { afterReLU ? 3 : 2 }
 }
 
 private func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s + " " : s + String(repeating: " ", count: n - s.count) }

@@ -14,6 +14,16 @@ public final class BinaryActivationQuantizer: ActivationQuantizer {
         QuantKernels.sign(x, into: y, count: count)
     }
 
+    /// `forward` and the 2×2 stride-2 max pooling after it in one pass (Sequential fuses
+    /// quantize → maxpool 2; issue 11): from x [planes, h, w] (h, w even, AVX-512),
+    /// pooled [planes, h/2, w/2] bit for bit the two forwards, and per pooled value the
+    /// corner that takes its gradient backward (MaxPool's route where that corner passes
+    /// |x| ≤ 1, else 4).
+    public func forwardPool2(_ x: UnsafePointer<Float>, planes: Int, height h: Int, width w: Int,
+                             into pooled: UnsafeMutablePointer<Float>, routes: UnsafeMutablePointer<UInt8>) {
+        QuantKernels.quantizePool2(x, planes: planes, height: h, width: w, sign: true, into: pooled, routes: routes)
+    }
+
     /// |x| ≤ 1 is −1 ≤ x ≤ 1 (NaN fails both): the AVX-512 range mask.
     public func backward(_ x: UnsafePointer<Float>, gradient dy: UnsafePointer<Float>, into dx: UnsafeMutablePointer<Float>, count: Int) {
         Tensors.Kernels.maskInRange(x, dy, dx, count: count, lo: -1, hi: 1)

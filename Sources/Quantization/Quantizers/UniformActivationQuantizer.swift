@@ -61,16 +61,22 @@ public final class UniformActivationQuantizer: ActivationQuantizer {
     /// max x[i], or max max(x[i], 0) when `afterReLU` (x is then a ReLU's input: the
     /// maximum of its output, up to the sign of a zero maximum, which no caller can see:
     /// c ≤ 0 quantizes everything to 0 and a zero enters the moving average as 0).
-    private func batchMaximum(_ x: UnsafePointer<Float>, count: Int, afterReLU: Bool) -> Float {
-        let m = QuantKernels.maximum(x, count: count)
+    /// `known`: the maximum of x ignoring NaN, reduced on the way by the layer that wrote x;
+    /// used where it is certainly `QuantKernels.maximum`'s value (that takes x[0], then
+    /// only greater values: NaN only from x[0]; only a zero maximum's sign depends on the
+    /// order, so a zero takes the pass).
+    private func batchMaximum(_ x: UnsafePointer<Float>, count: Int, afterReLU: Bool, known: Float? = nil) -> Float {
+        let m: Float
+        if let known, known != 0, count > 0, !x[0].isNaN { m = known } else { m = QuantKernels.maximum(x, count: count) }
         return afterReLU && count > 0 && m < 0 ? 0 : m
     }
 
     /// Chooses c for this batch, updating the running statistics in training.
-    private func clipForBatch(_ x: UnsafePointer<Float>, count: Int, training: Bool, afterReLU: Bool) -> Float {
+    private func clipForBatch(_ x: UnsafePointer<Float>, count: Int, training: Bool, afterReLU: Bool,
+                              known: Float? = nil) -> Float {
         if let p = clipParameter {
             if !initialized {
-                let m = batchMaximum(x, count: count, afterReLU: afterReLU)
+                let m = batchMaximum(x, count: count, afterReLU: afterReLU, known: known)
                 guard training else { return m }
                 p.value.data[0] = m
                 initialized = true
@@ -78,12 +84,12 @@ public final class UniformActivationQuantizer: ActivationQuantizer {
             return p.value.data[0]
         }
         if training {
-            let m = batchMaximum(x, count: count, afterReLU: afterReLU)
+            let m = batchMaximum(x, count: count, afterReLU: afterReLU, known: known)
             runningClip = initialized ? momentum * runningClip + (1 - momentum) * m : m
             initialized = true
             return runningClip
         }
-        return initialized ? runningClip : batchMaximum(x, count: count, afterReLU: afterReLU)
+        return initialized ? runningClip : batchMaximum(x, count: count, afterReLU: afterReLU, known: known)
     }
 
     public func forward(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int, training: Bool) {
@@ -96,6 +102,32 @@ public final class UniformActivationQuantizer: ActivationQuantizer {
     /// the two; issue 11). The clip statistics are those of max(x, 0).
     public func forwardAfterReLU(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int, training: Bool) {
         quantize(x, into: y, count: count, clip: clipForBatch(x, count: count, training: training, afterReLU: true))
+    }
+
+    /// `forwardAfterReLU` and the 2×2 stride-2 max pooling after it in one pass (Sequential
+    /// fuses relu → quantize → maxpool 2; issue 11): from the ReLU's input x [planes, h, w]
+    /// (h, w even), pooled [planes, h/2, w/2] bit for bit the two forwards, and per pooled
+    /// value the corner that takes its gradient backward, 4 for none (MaxPool's route,
+    /// dropped where the ReLU's and the clip's mask 0 < x ≤ c stops it). The clip
+    /// statistics are those of `forwardAfterReLU` (it needs the batch maximum first).
+    /// False, with nothing done, for a learned clip (its gradient sums over full planes)
+    /// or without AVX-512. `maximum`: max x ignoring NaN when the layer below reduced it
+    /// on the way (Conv2D.lastOutputMaximum), saving the clip's pass over x.
+    public func forwardAfterReLUPool2(_ x: UnsafePointer<Float>, planes: Int, height h: Int, width w: Int,
+                                      into pooled: UnsafeMutablePointer<Float>, routes: UnsafeMutablePointer<UInt8>,
+                                      training: Bool, maximum: Float? = nil) -> Bool {
+        guard clipParameter == nil, Tensors.Kernels.hasAVX512 else { return false }
+        let c = clipForBatch(x, count: planes * h * w, training: training, afterReLU: true, known: maximum)
+        lastClip = c
+        guard c > 0 else {                       // Q gives 0 everywhere, and no x passes 0 < x ≤ c
+            pooled.update(repeating: 0, count: planes * (h / 2) * (w / 2))
+            routes.update(repeating: 4, count: planes * (h / 2) * (w / 2))
+            return true
+        }
+        let levels = Float(maxCode)
+        QuantKernels.quantizePool2(x, planes: planes, height: h, width: w, sign: false, clip: c, inverse: levels / c,
+                                   step: c / levels, into: pooled, routes: routes)
+        return true
     }
 
     private func quantize(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int, clip c: Float) {
