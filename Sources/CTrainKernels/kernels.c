@@ -159,31 +159,32 @@ static inline void same_plane_rows(long h, long w, long p, long ki, long *tlo, l
 
 /// For "same" stride-1 convolutions (output plane = input plane, h·w = P): per tap
 /// (ki, kj), the lanes of each 16-value block of a flattened plane that read inside the
-/// image (the tap's column in `valid_columns` and its row in `same_plane_rows`), in
-/// masks[(ki·kw + kj)·blocks + block]. NULL when out of memory.
-static __mmask16 *same_plane_tap_masks(long h, long w, long kernel_h, long kernel_w, long p, long blocks) {
-    __mmask16 *masks = malloc((size_t)(kernel_h * kernel_w * blocks) * sizeof(__mmask16));
-    if (!masks) return NULL;
+/// image (the tap's column in `valid_columns`, its row in `same_plane_rows`), into
+/// masks[(ki·kw + kj)·blocks + block]: the column masks of each kj once, then each ki's
+/// rows cut from them.
+static void same_plane_tap_masks(long h, long w, long kernel_h, long kernel_w, long p, long blocks, __mmask16 *masks) {
     const long plane = h * w;
-    for (long ki = 0; ki < kernel_h; ki++) {
-        long tlo, thi;
-        same_plane_rows(h, w, p, ki, &tlo, &thi);
-        for (long kj = 0; kj < kernel_w; kj++) {
-            long lo, hi;
-            valid_columns(p, kj, w, w, &lo, &hi);
-            long j = 0;   // the column of value t (t mod width, counted: a division per lane cost 0.5% of training)
-            for (long blk = 0; blk < blocks; blk++) {
-                unsigned m = 0;
-                for (long l = 0; l < 16; l++) {
-                    const long t = blk * 16 + l;
-                    if (t < plane && t >= tlo && t < thi && j >= lo && j < hi) m |= 1u << l;
-                    if (++j == w) j = 0;
-                }
-                masks[(ki * kernel_w + kj) * blocks + blk] = (__mmask16)m;
+    for (long kj = 0; kj < kernel_w; kj++) {
+        long lo, hi;
+        valid_columns(p, kj, w, w, &lo, &hi);
+        long j = 0;   // the column of value t (t mod width, counted: a division per lane cost 0.5% of training)
+        for (long blk = 0; blk < blocks; blk++) {
+            unsigned m = 0;
+            for (long l = 0; l < 16; l++) {
+                if (blk * 16 + l < plane && j >= lo && j < hi) m |= 1u << l;
+                if (++j == w) j = 0;
             }
+            masks[kj * blocks + blk] = (__mmask16)m;   // row ki = 0's slot, as scratch
         }
     }
-    return masks;
+    // Rows last to first, so row 0's slots are read before they are overwritten.
+    for (long ki = kernel_h - 1; ki >= 0; ki--) {
+        long tlo, thi;
+        same_plane_rows(h, w, p, ki, &tlo, &thi);
+        for (long kj = 0; kj < kernel_w; kj++)
+            for (long blk = 0; blk < blocks; blk++)
+                masks[(ki * kernel_w + kj) * blocks + blk] = masks[kj * blocks + blk] & lanes(blk * 16, tlo, thi);
+    }
 }
 
 /// im2col of a "same" convolution (stride 1, output plane = input plane): tap (ki, kj)'s
@@ -246,10 +247,14 @@ static int run_same_plane(same_plane_pass pass, const float *in, size_t n, size_
                           size_t width, size_t kernel_h, size_t kernel_w, size_t padding, float *out) {
     const long h = (long)height, w = (long)width, p = (long)padding;
     if (h + 2 * p - (long)kernel_h + 1 != h || w + 2 * p - (long)kernel_w + 1 != w) return 0;
-    __mmask16 *masks = same_plane_tap_masks(h, w, (long)kernel_h, (long)kernel_w, p, (h * w + 15) / 16);
+    const long blocks = (h * w + 15) / 16, count = (long)(kernel_h * kernel_w) * blocks;
+    // Up to 16 KiB of masks on the stack (a 3×3 kernel on planes to 85×85), else the heap.
+    __mmask16 local[8192];
+    __mmask16 *masks = count <= 8192 ? local : malloc((size_t)count * sizeof(__mmask16));
     if (!masks) return 0;
+    same_plane_tap_masks(h, w, (long)kernel_h, (long)kernel_w, p, blocks, masks);
     pass(in, (long)n, (long)channels, h, w, (long)kernel_h, (long)kernel_w, p, masks, out);
-    free(masks);
+    if (masks != local) free(masks);
     return 1;
 }
 
@@ -335,6 +340,45 @@ static inline void sum_rows(const float *const *rows, size_t kn, size_t p, float
     if (kn == 8) { sum_rows8(rows, p, s); return; }
     for (size_t t = 0; t < kn; t++)
         for (size_t j = 0; j < p; j++) s[t] += rows[t][j];
+}
+
+/// s[t] += Σ_j rows[t][j] (j < p, a multiple of 16) for sixteen rows, each sum in serial
+/// order: 16 × 16 blocks transposed in registers (rows to lanes), then added column by
+/// column, sixteen chains in one vector. The same additions as `sum_rows8`, per row in
+/// the same order; the scalar chains took half of `ql_conv_unpool2_dy_avx512` (a C test
+/// on cifar3's planes: conv1 14 of 21 µs per image).
+AVX512 static inline void sum_rows16(const float *const *rows, size_t p, float *s) {
+    __m512 acc = _mm512_loadu_ps(s);
+    for (size_t j0 = 0; j0 < p; j0 += 16) {
+        __m512 a[16], b[16];
+        // 32-bit pairs: a[2i] lane l = r2i[4l], r2i+1[4l], r2i[4l+1], r2i+1[4l+1]; a[2i+1] the next two columns.
+        for (int i = 0; i < 8; i++) {
+            const __m512 x = _mm512_loadu_ps(rows[2 * i] + j0), y = _mm512_loadu_ps(rows[2 * i + 1] + j0);
+            a[2 * i] = _mm512_unpacklo_ps(x, y);
+            a[2 * i + 1] = _mm512_unpackhi_ps(x, y);
+        }
+        // 64-bit: b[4q + c] lane l = rows 4q … 4q+3 of column 4l + c.
+        for (int q = 0; q < 4; q++) {
+            const __m512d x0 = _mm512_castps_pd(a[4 * q]), x1 = _mm512_castps_pd(a[4 * q + 1]);
+            const __m512d y0 = _mm512_castps_pd(a[4 * q + 2]), y1 = _mm512_castps_pd(a[4 * q + 3]);
+            b[4 * q] = _mm512_castpd_ps(_mm512_unpacklo_pd(x0, y0));
+            b[4 * q + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(x0, y0));
+            b[4 * q + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(x1, y1));
+            b[4 * q + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(x1, y1));
+        }
+        // 128-bit lanes: column 4l + c = lane l of b[c], b[4 + c], b[8 + c], b[12 + c]; added in column order.
+        __m512 col[16];
+        for (int c = 0; c < 4; c++) {
+            const __m512 plo = _mm512_shuffle_f32x4(b[c], b[4 + c], 0x44), phi = _mm512_shuffle_f32x4(b[c], b[4 + c], 0xEE);
+            const __m512 qlo = _mm512_shuffle_f32x4(b[8 + c], b[12 + c], 0x44), qhi = _mm512_shuffle_f32x4(b[8 + c], b[12 + c], 0xEE);
+            col[c] = _mm512_shuffle_f32x4(plo, qlo, 0x88);
+            col[4 + c] = _mm512_shuffle_f32x4(plo, qlo, 0xDD);
+            col[8 + c] = _mm512_shuffle_f32x4(phi, qhi, 0x88);
+            col[12 + c] = _mm512_shuffle_f32x4(phi, qhi, 0xDD);
+        }
+        for (int j = 0; j < 16; j++) acc = _mm512_add_ps(acc, col[j]);
+    }
+    _mm512_storeu_ps(s, acc);
 }
 
 void ql_conv_gather_dy(const float *dy, size_t m, size_t filters, size_t p, float *kmajor, float *bias_grad) {
@@ -531,18 +575,23 @@ AVX512 static inline void unpool2_plane(const float *g, const uint8_t *route, lo
 AVX512 void ql_conv_unpool2_dy_avx512(const float *dy, const uint8_t *codes, size_t m, size_t filters, size_t h,
                                       size_t w, float *kmajor, float *bias_grad) {
     const long p = (long)(h * w), np = (long)m * p, pp = (long)(h / 2) * (long)(w / 2);
-    for (size_t k0 = 0; k0 < filters; k0 += 8) {
-        const size_t kn = filters - k0 < 8 ? filters - k0 : 8;
-        float s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    for (size_t k0 = 0; k0 < filters; k0 += 16) {
+        const size_t kn = filters - k0 < 16 ? filters - k0 : 16;
+        float s[16] = {0};
         for (long i = 0; i < (long)m; i++) {
-            const float *rows[8];
+            const float *rows[16];
             for (size_t t = 0; t < kn; t++) {
                 const long k = (long)(k0 + t);
                 float *dst = kmajor + k * np + i * p;
                 rows[t] = dst;
                 unpool2_plane(dy + (i * (long)filters + k) * pp, codes + (i * (long)filters + k) * pp, (long)h, (long)w, dst);
             }
-            sum_rows(rows, kn, (size_t)p, s);
+            if (kn == 16 && p % 16 == 0) {
+                sum_rows16(rows, (size_t)p, s);
+            } else {
+                sum_rows(rows, kn < 8 ? kn : 8, (size_t)p, s);
+                if (kn > 8) sum_rows(rows + 8, kn - 8, (size_t)p, s + 8);
+            }
         }
         for (size_t t = 0; t < kn; t++) bias_grad[k0 + t] += s[t];
     }
