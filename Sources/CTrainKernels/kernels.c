@@ -150,28 +150,6 @@ AVX512 void ql_stochastic_codes_avx512(const float *g, size_t n, float inverse, 
     }
 }
 
-/// For "same" stride-1 convolutions (output plane = input plane, h·w = P): per tap kj,
-/// the lanes of each 16-value block of a flattened plane whose column reads inside the
-/// image (`valid_columns`), in masks[kj·blocks + block]. NULL when out of memory.
-static __mmask16 *same_plane_column_masks(long width, long plane, long kernel_w, long p, long blocks) {
-    __mmask16 *masks = malloc((size_t)(kernel_w * blocks) * sizeof(__mmask16));
-    if (!masks) return NULL;
-    for (long kj = 0; kj < kernel_w; kj++) {
-        long lo, hi;
-        valid_columns(p, kj, width, width, &lo, &hi);
-        long j = 0;   // the column of value t (t mod width, counted: a division per lane cost 0.5% of training)
-        for (long blk = 0; blk < blocks; blk++) {
-            unsigned m = 0;
-            for (long l = 0; l < 16; l++) {
-                if (blk * 16 + l < plane && j >= lo && j < hi) m |= 1u << l;
-                if (++j == width) j = 0;
-            }
-            masks[kj * blocks + blk] = (__mmask16)m;
-        }
-    }
-    return masks;
-}
-
 /// The output rows [tlo, thi) of tap row ki, flattened (row i reads input row i − p + ki).
 static inline void same_plane_rows(long h, long w, long p, long ki, long *tlo, long *thi) {
     const long ilo = p - ki > 0 ? p - ki : 0, ihi = h + p - ki < h ? h + p - ki : h;
@@ -179,30 +157,60 @@ static inline void same_plane_rows(long h, long w, long p, long ki, long *tlo, l
     *thi = (ihi > ilo ? ihi : ilo) * w;
 }
 
+/// For "same" stride-1 convolutions (output plane = input plane, h·w = P): per tap
+/// (ki, kj), the lanes of each 16-value block of a flattened plane that read inside the
+/// image (the tap's column in `valid_columns`, its row in `same_plane_rows`), into
+/// masks[(ki·kw + kj)·blocks + block]: the column masks of each kj once, then each ki's
+/// rows cut from them.
+static void same_plane_tap_masks(long h, long w, long kernel_h, long kernel_w, long p, long blocks, __mmask16 *masks) {
+    const long plane = h * w;
+    for (long kj = 0; kj < kernel_w; kj++) {
+        long lo, hi;
+        valid_columns(p, kj, w, w, &lo, &hi);
+        long j = 0;   // the column of value t (t mod width, counted: a division per lane cost 0.5% of training)
+        for (long blk = 0; blk < blocks; blk++) {
+            unsigned m = 0;
+            for (long l = 0; l < 16; l++) {
+                if (blk * 16 + l < plane && j >= lo && j < hi) m |= 1u << l;
+                if (++j == w) j = 0;
+            }
+            masks[kj * blocks + blk] = (__mmask16)m;   // row ki = 0's slot, as scratch
+        }
+    }
+    // Rows last to first, so row 0's slots are read before they are overwritten.
+    for (long ki = kernel_h - 1; ki >= 0; ki--) {
+        long tlo, thi;
+        same_plane_rows(h, w, p, ki, &tlo, &thi);
+        for (long kj = 0; kj < kernel_w; kj++)
+            for (long blk = 0; blk < blocks; blk++)
+                masks[(ki * kernel_w + kj) * blocks + blk] = masks[kj * blocks + blk] & lanes(blk * 16, tlo, thi);
+    }
+}
+
 /// im2col of a "same" convolution (stride 1, output plane = input plane): tap (ki, kj)'s
 /// row of an image is its input plane shifted by (ki − p)·w + kj − p, zero where the row
 /// or the column falls outside, in 16-value blocks that cross row boundaries (one masked
-/// step per output row of 8–32 values was 11% of cifar3 fp32 training, perf).
+/// step per output row of 8–32 values was 11% of cifar3 fp32 training, perf). The tap's
+/// masks come from a table and only the plane's last partial block (if any) stores
+/// masked: the masks computed per block (`lanes`) ran this at 10–13 GB/s, the table at
+/// 21–29 GB/s (a C test on cifar3's three convolutions, one thread).
 AVX512 static void im2col_same(const float *x, long n, long channels, long h, long w, long kh, long kw, long p,
                                const __mmask16 *masks, float *col) {
-    const long plane = h * w, cols = n * plane, blocks = (plane + 15) / 16;
+    const long plane = h * w, cols = n * plane, blocks = (plane + 15) / 16, full = plane / 16;
+    const __mmask16 tail = lanes(full * 16, 0, plane);
     for (long c = 0; c < channels; c++)
         for (long b = 0; b < n; b++) {
             const float *src = x + (b * channels + c) * plane;
-            for (long ki = 0; ki < kh; ki++) {
-                long tlo, thi;
-                same_plane_rows(h, w, p, ki, &tlo, &thi);
+            for (long ki = 0; ki < kh; ki++)
                 for (long kj = 0; kj < kw; kj++) {
-                    const long row = (c * kh + ki) * kw + kj, shift = (ki - p) * w + kj - p;
+                    const long row = (c * kh + ki) * kw + kj;
+                    const float *s = src + (ki - p) * w + kj - p;
                     float *d = col + row * cols + b * plane;
-                    const __mmask16 *cm = masks + kj * blocks;
-                    for (long blk = 0; blk < blocks; blk++) {
-                        const long t = blk * 16;
-                        const __m512 v = _mm512_maskz_loadu_ps(cm[blk] & lanes(t, tlo, thi), src + t + shift);
-                        _mm512_mask_storeu_ps(d + t, lanes(t, 0, plane), v);
-                    }
+                    const __mmask16 *tm = masks + (ki * kw + kj) * blocks;
+                    long blk = 0;
+                    for (; blk < full; blk++) _mm512_storeu_ps(d + blk * 16, _mm512_maskz_loadu_ps(tm[blk], s + blk * 16));
+                    if (tail) _mm512_mask_storeu_ps(d + blk * 16, tail, _mm512_maskz_loadu_ps(tm[blk], s + blk * 16));
                 }
-            }
         }
 }
 
@@ -214,21 +222,19 @@ AVX512 static void col2im_same(const float *col, long n, long channels, long h, 
     for (long c = 0; c < channels; c++)
         for (long b = 0; b < n; b++) {
             float *dst = dx + (b * channels + c) * plane;
-            for (long ki = 0; ki < kh; ki++) {
-                long tlo, thi;
-                same_plane_rows(h, w, p, ki, &tlo, &thi);
+            for (long ki = 0; ki < kh; ki++)
                 for (long kj = 0; kj < kw; kj++) {
-                    const long row = (c * kh + ki) * kw + kj, shift = (ki - p) * w + kj - p;
+                    const long row = (c * kh + ki) * kw + kj;
                     const float *s = col + row * cols + b * plane;
-                    const __mmask16 *cm = masks + kj * blocks;
+                    float *d = dst + (ki - p) * w + kj - p;
+                    const __mmask16 *tm = masks + (ki * kw + kj) * blocks;
                     for (long blk = 0; blk < blocks; blk++) {
                         const long t = blk * 16;
-                        const __mmask16 live = cm[blk] & lanes(t, tlo, thi);
-                        __m512 a = _mm512_maskz_loadu_ps(live, dst + t + shift), v = _mm512_maskz_loadu_ps(live, s + t);
-                        _mm512_mask_storeu_ps(dst + t + shift, live, _mm512_add_ps(a, v));
+                        const __mmask16 live = tm[blk];
+                        const __m512 a = _mm512_maskz_loadu_ps(live, d + t), v = _mm512_maskz_loadu_ps(live, s + t);
+                        _mm512_mask_storeu_ps(d + t, live, _mm512_add_ps(a, v));
                     }
                 }
-            }
         }
 }
 
@@ -236,15 +242,19 @@ AVX512 static void col2im_same(const float *col, long n, long channels, long h, 
 typedef void (*same_plane_pass)(const float *, long, long, long, long, long, long, long, const __mmask16 *, float *);
 
 /// Runs `pass` from `in` into `out` when the stride-1 convolution is "same" (output plane =
-/// input plane) and its column masks could be allocated; returns whether it ran.
+/// input plane) and its tap masks could be allocated; returns whether it ran.
 static int run_same_plane(same_plane_pass pass, const float *in, size_t n, size_t channels, size_t height,
                           size_t width, size_t kernel_h, size_t kernel_w, size_t padding, float *out) {
     const long h = (long)height, w = (long)width, p = (long)padding;
     if (h + 2 * p - (long)kernel_h + 1 != h || w + 2 * p - (long)kernel_w + 1 != w) return 0;
-    __mmask16 *masks = same_plane_column_masks(w, h * w, (long)kernel_w, p, (h * w + 15) / 16);
+    const long blocks = (h * w + 15) / 16, count = (long)(kernel_h * kernel_w) * blocks;
+    // Up to 16 KiB of masks on the stack (a 3×3 kernel on planes to 85×85), else the heap.
+    __mmask16 local[8192];
+    __mmask16 *masks = count <= 8192 ? local : malloc((size_t)count * sizeof(__mmask16));
     if (!masks) return 0;
+    same_plane_tap_masks(h, w, (long)kernel_h, (long)kernel_w, p, blocks, masks);
     pass(in, (long)n, (long)channels, h, w, (long)kernel_h, (long)kernel_w, p, masks, out);
-    free(masks);
+    if (masks != local) free(masks);
     return 1;
 }
 
@@ -332,6 +342,45 @@ static inline void sum_rows(const float *const *rows, size_t kn, size_t p, float
         for (size_t j = 0; j < p; j++) s[t] += rows[t][j];
 }
 
+/// s[t] += Σ_j rows[t][j] (j < p, a multiple of 16) for sixteen rows, each sum in serial
+/// order: 16 × 16 blocks transposed in registers (rows to lanes), then added column by
+/// column, sixteen chains in one vector. The same additions as `sum_rows8`, per row in
+/// the same order; the scalar chains took half of `ql_conv_unpool2_dy_avx512` (a C test
+/// on cifar3's planes: conv1 14 of 21 µs per image).
+AVX512 static inline void sum_rows16(const float *const *rows, size_t p, float *s) {
+    __m512 acc = _mm512_loadu_ps(s);
+    for (size_t j0 = 0; j0 < p; j0 += 16) {
+        __m512 a[16], b[16];
+        // 32-bit pairs: a[2i] lane l = r2i[4l], r2i+1[4l], r2i[4l+1], r2i+1[4l+1]; a[2i+1] the next two columns.
+        for (int i = 0; i < 8; i++) {
+            const __m512 x = _mm512_loadu_ps(rows[2 * i] + j0), y = _mm512_loadu_ps(rows[2 * i + 1] + j0);
+            a[2 * i] = _mm512_unpacklo_ps(x, y);
+            a[2 * i + 1] = _mm512_unpackhi_ps(x, y);
+        }
+        // 64-bit: b[4q + c] lane l = rows 4q … 4q+3 of column 4l + c.
+        for (int q = 0; q < 4; q++) {
+            const __m512d x0 = _mm512_castps_pd(a[4 * q]), x1 = _mm512_castps_pd(a[4 * q + 1]);
+            const __m512d y0 = _mm512_castps_pd(a[4 * q + 2]), y1 = _mm512_castps_pd(a[4 * q + 3]);
+            b[4 * q] = _mm512_castpd_ps(_mm512_unpacklo_pd(x0, y0));
+            b[4 * q + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(x0, y0));
+            b[4 * q + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(x1, y1));
+            b[4 * q + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(x1, y1));
+        }
+        // 128-bit lanes: column 4l + c = lane l of b[c], b[4 + c], b[8 + c], b[12 + c]; added in column order.
+        __m512 col[16];
+        for (int c = 0; c < 4; c++) {
+            const __m512 plo = _mm512_shuffle_f32x4(b[c], b[4 + c], 0x44), phi = _mm512_shuffle_f32x4(b[c], b[4 + c], 0xEE);
+            const __m512 qlo = _mm512_shuffle_f32x4(b[8 + c], b[12 + c], 0x44), qhi = _mm512_shuffle_f32x4(b[8 + c], b[12 + c], 0xEE);
+            col[c] = _mm512_shuffle_f32x4(plo, qlo, 0x88);
+            col[4 + c] = _mm512_shuffle_f32x4(plo, qlo, 0xDD);
+            col[8 + c] = _mm512_shuffle_f32x4(phi, qhi, 0x88);
+            col[12 + c] = _mm512_shuffle_f32x4(phi, qhi, 0xDD);
+        }
+        for (int j = 0; j < 16; j++) acc = _mm512_add_ps(acc, col[j]);
+    }
+    _mm512_storeu_ps(s, acc);
+}
+
 void ql_conv_gather_dy(const float *dy, size_t m, size_t filters, size_t p, float *kmajor, float *bias_grad) {
     const size_t np = m * p;
     for (size_t k0 = 0; k0 < filters; k0 += 8) {
@@ -389,72 +438,136 @@ AVX512 void ql_conv_scatter_bias_max_avx512(const float *kmajor, size_t m, size_
     *maximum = ms > *maximum ? ms : *maximum;
 }
 
-AVX512 void ql_conv_relu_pool2_avx512(const float *kmajor, size_t m, size_t filters, size_t h, size_t w,
-                                      const float *bias, float *pooled, uint8_t *codes) {
-    const long p = (long)(h * w), np = (long)m * p, oh = (long)h / 2, ow = (long)w / 2, pp = oh * ow;
+/// relu(x + b) of 16 windows' corners a b / c d, given as two 16-value runs of their
+/// top and bottom rows (t0 t1, b0 b1: the corners side by side, lanes first then
+/// second), into their maxima and routes (dst, code: lanes `out`).
+AVX512 static inline void relu_pool16(__m512 t0, __m512 t1, __m512 b0, __m512 b1, __m512 b, __mmask16 out,
+                                      float *dst, uint8_t *code) {
     const __m512i even = EVEN_IDX, odd = ODD_IDX;
     const __m512 zero = _mm512_setzero_ps();
-    const __m512i none = _mm512_set1_epi32(4);
-    for (long k = 0; k < (long)filters; k++) {
-        const __m512 b = _mm512_set1_ps(bias ? bias[k] : 0.0f);
-        for (long i = 0; i < (long)m; i++) {
-            const float *src = kmajor + k * np + i * p;
-            float *dst = pooled + (i * (long)filters + k) * pp;
-            uint8_t *code = codes + (i * (long)filters + k) * pp;
-            for (long oi = 0; oi < oh; oi++) {
-                const float *r0 = src + 2 * oi * (long)w, *r1 = r0 + w;
-                for (long j = 0; j < ow; j += 16) {
-                    // Inputs 2j..<2j+32 of both rows, as far as the row goes.
-                    const __mmask16 first = lanes(2 * j, 2 * j, 2 * ow), second = lanes(2 * j + 16, 2 * j, 2 * ow);
-                    const __mmask16 out = lanes(j, j, ow);
-                    __m512 t0 = _mm512_add_ps(_mm512_maskz_loadu_ps(first, r0 + 2 * j), b);
-                    __m512 t1 = _mm512_add_ps(_mm512_maskz_loadu_ps(second, r0 + 2 * j + 16), b);
-                    __m512 b0 = _mm512_add_ps(_mm512_maskz_loadu_ps(first, r1 + 2 * j), b);
-                    __m512 b1 = _mm512_add_ps(_mm512_maskz_loadu_ps(second, r1 + 2 * j + 16), b);
-                    // The ReLU's vector form: x < 0 ? 0 : x.
-                    t0 = _mm512_mask_mov_ps(t0, _mm512_cmp_ps_mask(t0, zero, _CMP_LT_OQ), zero);
-                    t1 = _mm512_mask_mov_ps(t1, _mm512_cmp_ps_mask(t1, zero, _CMP_LT_OQ), zero);
-                    b0 = _mm512_mask_mov_ps(b0, _mm512_cmp_ps_mask(b0, zero, _CMP_LT_OQ), zero);
-                    b1 = _mm512_mask_mov_ps(b1, _mm512_cmp_ps_mask(b1, zero, _CMP_LT_OQ), zero);
-                    __m512 a = _mm512_permutex2var_ps(t0, even, t1), bb = _mm512_permutex2var_ps(t0, odd, t1);
-                    __m512 c = _mm512_permutex2var_ps(b0, even, b1), d = _mm512_permutex2var_ps(b0, odd, b1);
-                    __m512 mx = swift_max16(swift_max16(a, bb), swift_max16(c, d));
-                    _mm512_mask_storeu_ps(dst + oi * ow + j, out, mx);
-                    // The route: the first corner equal to a positive maximum (later corners first, so the first wins).
-                    const __mmask16 live = _mm512_cmp_ps_mask(mx, zero, _CMP_GT_OQ);
-                    __m512i r = none;
-                    r = _mm512_mask_mov_epi32(r, live & _mm512_cmp_ps_mask(d, mx, _CMP_EQ_OQ), _mm512_set1_epi32(3));
-                    r = _mm512_mask_mov_epi32(r, live & _mm512_cmp_ps_mask(c, mx, _CMP_EQ_OQ), _mm512_set1_epi32(2));
-                    r = _mm512_mask_mov_epi32(r, live & _mm512_cmp_ps_mask(bb, mx, _CMP_EQ_OQ), _mm512_set1_epi32(1));
-                    r = _mm512_mask_mov_epi32(r, live & _mm512_cmp_ps_mask(a, mx, _CMP_EQ_OQ), _mm512_setzero_si512());
-                    _mm_mask_storeu_epi8(code + oi * ow + j, out, _mm512_cvtepi32_epi8(r));
-                }
-            }
+    t0 = _mm512_add_ps(t0, b); t1 = _mm512_add_ps(t1, b);
+    b0 = _mm512_add_ps(b0, b); b1 = _mm512_add_ps(b1, b);
+    // The ReLU's vector form: x < 0 ? 0 : x.
+    t0 = _mm512_mask_mov_ps(t0, _mm512_cmp_ps_mask(t0, zero, _CMP_LT_OQ), zero);
+    t1 = _mm512_mask_mov_ps(t1, _mm512_cmp_ps_mask(t1, zero, _CMP_LT_OQ), zero);
+    b0 = _mm512_mask_mov_ps(b0, _mm512_cmp_ps_mask(b0, zero, _CMP_LT_OQ), zero);
+    b1 = _mm512_mask_mov_ps(b1, _mm512_cmp_ps_mask(b1, zero, _CMP_LT_OQ), zero);
+    __m512 a = _mm512_permutex2var_ps(t0, even, t1), bb = _mm512_permutex2var_ps(t0, odd, t1);
+    __m512 c = _mm512_permutex2var_ps(b0, even, b1), d = _mm512_permutex2var_ps(b0, odd, b1);
+    __m512 mx = swift_max16(swift_max16(a, bb), swift_max16(c, d));
+    _mm512_mask_storeu_ps(dst, out, mx);
+    // The route: the first corner equal to a positive maximum (later corners first, so the first wins).
+    const __mmask16 live = _mm512_cmp_ps_mask(mx, zero, _CMP_GT_OQ);
+    __m512i r = _mm512_set1_epi32(4);
+    r = _mm512_mask_mov_epi32(r, live & _mm512_cmp_ps_mask(d, mx, _CMP_EQ_OQ), _mm512_set1_epi32(3));
+    r = _mm512_mask_mov_epi32(r, live & _mm512_cmp_ps_mask(c, mx, _CMP_EQ_OQ), _mm512_set1_epi32(2));
+    r = _mm512_mask_mov_epi32(r, live & _mm512_cmp_ps_mask(bb, mx, _CMP_EQ_OQ), _mm512_set1_epi32(1));
+    r = _mm512_mask_mov_epi32(r, live & _mm512_cmp_ps_mask(a, mx, _CMP_EQ_OQ), _mm512_setzero_si512());
+    _mm_mask_storeu_epi8(code, out, _mm512_cvtepi32_epi8(r));
+}
+
+/// One plane of `ql_conv_relu_pool2_avx512`. Rows of 16 values (ow = 8) run two pooled
+/// rows per step, rows of 8 (ow = 4) four (the input rows gathered in 128-bit quarters),
+/// so every lane is live: the row-by-row steps left half and three quarters idle on
+/// cifar3's conv2 and conv3, whose pooling cost about as much as conv1's on 4× the values.
+AVX512 static inline void relu_pool2_plane(const float *src, long h, long w, __m512 b, float *dst, uint8_t *code) {
+    const long oh = h / 2, ow = w / 2;
+    if (w == 16 && oh % 2 == 0) {
+        for (long oi = 0; oi < oh; oi += 2) {
+            const float *r = src + 2 * oi * w;
+            relu_pool16(_mm512_loadu_ps(r), _mm512_loadu_ps(r + 2 * w), _mm512_loadu_ps(r + w), _mm512_loadu_ps(r + 3 * w),
+                        b, 0xFFFF, dst + oi * ow, code + oi * ow);
+        }
+        return;
+    }
+    if (w == 8 && oh % 4 == 0) {
+        for (long oi = 0; oi < oh; oi += 4) {
+            const float *r = src + 2 * oi * w;   // eight rows: v_i = rows 2i, 2i + 1
+            const __m512 v0 = _mm512_loadu_ps(r), v1 = _mm512_loadu_ps(r + 16);
+            const __m512 v2 = _mm512_loadu_ps(r + 32), v3 = _mm512_loadu_ps(r + 48);
+            relu_pool16(_mm512_shuffle_f32x4(v0, v1, 0x44), _mm512_shuffle_f32x4(v2, v3, 0x44),
+                        _mm512_shuffle_f32x4(v0, v1, 0xEE), _mm512_shuffle_f32x4(v2, v3, 0xEE),
+                        b, 0xFFFF, dst + oi * ow, code + oi * ow);
+        }
+        return;
+    }
+    for (long oi = 0; oi < oh; oi++) {
+        const float *r0 = src + 2 * oi * w, *r1 = r0 + w;
+        for (long j = 0; j < ow; j += 16) {
+            // Inputs 2j..<2j+32 of both rows, as far as the row goes.
+            const __mmask16 first = lanes(2 * j, 2 * j, 2 * ow), second = lanes(2 * j + 16, 2 * j, 2 * ow);
+            relu_pool16(_mm512_maskz_loadu_ps(first, r0 + 2 * j), _mm512_maskz_loadu_ps(second, r0 + 2 * j + 16),
+                        _mm512_maskz_loadu_ps(first, r1 + 2 * j), _mm512_maskz_loadu_ps(second, r1 + 2 * j + 16),
+                        b, lanes(j, j, ow), dst + oi * ow + j, code + oi * ow + j);
         }
     }
 }
 
+AVX512 void ql_conv_relu_pool2_avx512(const float *kmajor, size_t m, size_t filters, size_t h, size_t w,
+                                      const float *bias, float *pooled, uint8_t *codes) {
+    const long p = (long)(h * w), np = (long)m * p, pp = (long)(h / 2) * (long)(w / 2);
+    for (long k = 0; k < (long)filters; k++) {
+        const __m512 b = _mm512_set1_ps(bias ? bias[k] : 0.0f);
+        for (long i = 0; i < (long)m; i++)
+            relu_pool2_plane(kmajor + k * np + i * p, (long)h, (long)w, b, pooled + (i * (long)filters + k) * pp,
+                             codes + (i * (long)filters + k) * pp);
+    }
+}
+
+/// 16 windows' gradients g routed by r (0–3: the corner a b / c d that takes it, 4: none)
+/// as their corners' values, top and bottom rows interleaved: ab_lo ab_hi the top
+/// corners of the windows' first and last eight, cd_lo cd_hi the bottom ones.
+AVX512 static inline void route16(__m512 gv, __m512i r, __m512 *ab_lo, __m512 *ab_hi, __m512 *cd_lo, __m512 *cd_hi) {
+    const __m512i lo = LO_IDX, hi = HI_IDX;
+    const __m512 ga = _mm512_maskz_mov_ps(_mm512_cmpeq_epi32_mask(r, _mm512_setzero_si512()), gv);
+    const __m512 gb = _mm512_maskz_mov_ps(_mm512_cmpeq_epi32_mask(r, _mm512_set1_epi32(1)), gv);
+    const __m512 gc = _mm512_maskz_mov_ps(_mm512_cmpeq_epi32_mask(r, _mm512_set1_epi32(2)), gv);
+    const __m512 gd = _mm512_maskz_mov_ps(_mm512_cmpeq_epi32_mask(r, _mm512_set1_epi32(3)), gv);
+    *ab_lo = _mm512_permutex2var_ps(ga, lo, gb); *ab_hi = _mm512_permutex2var_ps(ga, hi, gb);
+    *cd_lo = _mm512_permutex2var_ps(gc, lo, gd); *cd_hi = _mm512_permutex2var_ps(gc, hi, gd);
+}
+
 /// One plane's pooled gradient g [h/2·w/2] routed by `route` to its 2×2 blocks of dst
 /// (row stride w): each gradient to its window's route, +0 to the other corners (and to
-/// all four where the route is 4), as MaxPool's backward writes them.
+/// all four where the route is 4), as MaxPool's backward writes them. Rows of 16 and 8
+/// values take two and four pooled rows per step, as `relu_pool2_plane`.
 AVX512 static inline void unpool2_plane(const float *g, const uint8_t *route, long h, long w, float *dst) {
     const long oh = h / 2, ow = w / 2;
-    const __m512i lo = LO_IDX, hi = HI_IDX;
+    __m512 ab_lo, ab_hi, cd_lo, cd_hi;
+    if (w == 16 && oh % 2 == 0) {
+        for (long oi = 0; oi < oh; oi += 2) {
+            route16(_mm512_loadu_ps(g + oi * ow), _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(route + oi * ow))),
+                    &ab_lo, &ab_hi, &cd_lo, &cd_hi);
+            float *d = dst + 2 * oi * w;
+            _mm512_storeu_ps(d, ab_lo); _mm512_storeu_ps(d + w, cd_lo);
+            _mm512_storeu_ps(d + 2 * w, ab_hi); _mm512_storeu_ps(d + 3 * w, cd_hi);
+        }
+        return;
+    }
+    if (w == 8 && oh % 4 == 0) {
+        for (long oi = 0; oi < oh; oi += 4) {
+            route16(_mm512_loadu_ps(g + oi * ow), _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(route + oi * ow))),
+                    &ab_lo, &ab_hi, &cd_lo, &cd_hi);
+            // ab_lo = top rows 0 and 1 of the four windows' rows (8 values each), …
+            float *d = dst + 2 * oi * w;
+            _mm512_storeu_ps(d, _mm512_shuffle_f32x4(ab_lo, cd_lo, 0x44));
+            _mm512_storeu_ps(d + 16, _mm512_shuffle_f32x4(ab_lo, cd_lo, 0xEE));
+            _mm512_storeu_ps(d + 32, _mm512_shuffle_f32x4(ab_hi, cd_hi, 0x44));
+            _mm512_storeu_ps(d + 48, _mm512_shuffle_f32x4(ab_hi, cd_hi, 0xEE));
+        }
+        return;
+    }
     for (long oi = 0; oi < oh; oi++) {
         float *d0 = dst + 2 * oi * w, *d1 = d0 + w;
         for (long j = 0; j < ow; j += 16) {
             const __mmask16 first = lanes(2 * j, 2 * j, 2 * ow), second = lanes(2 * j + 16, 2 * j, 2 * ow);
             const __mmask16 out = lanes(j, j, ow);
-            const __m512 gv = _mm512_maskz_loadu_ps(out, g + oi * ow + j);
-            const __m512i r = _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(out, route + oi * ow + j));
-            const __m512 ga = _mm512_maskz_mov_ps(_mm512_cmpeq_epi32_mask(r, _mm512_setzero_si512()), gv);
-            const __m512 gb = _mm512_maskz_mov_ps(_mm512_cmpeq_epi32_mask(r, _mm512_set1_epi32(1)), gv);
-            const __m512 gc = _mm512_maskz_mov_ps(_mm512_cmpeq_epi32_mask(r, _mm512_set1_epi32(2)), gv);
-            const __m512 gd = _mm512_maskz_mov_ps(_mm512_cmpeq_epi32_mask(r, _mm512_set1_epi32(3)), gv);
-            _mm512_mask_storeu_ps(d0 + 2 * j, first, _mm512_permutex2var_ps(ga, lo, gb));
-            _mm512_mask_storeu_ps(d0 + 2 * j + 16, second, _mm512_permutex2var_ps(ga, hi, gb));
-            _mm512_mask_storeu_ps(d1 + 2 * j, first, _mm512_permutex2var_ps(gc, lo, gd));
-            _mm512_mask_storeu_ps(d1 + 2 * j + 16, second, _mm512_permutex2var_ps(gc, hi, gd));
+            route16(_mm512_maskz_loadu_ps(out, g + oi * ow + j), _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(out, route + oi * ow + j)),
+                    &ab_lo, &ab_hi, &cd_lo, &cd_hi);
+            _mm512_mask_storeu_ps(d0 + 2 * j, first, ab_lo);
+            _mm512_mask_storeu_ps(d0 + 2 * j + 16, second, ab_hi);
+            _mm512_mask_storeu_ps(d1 + 2 * j, first, cd_lo);
+            _mm512_mask_storeu_ps(d1 + 2 * j + 16, second, cd_hi);
         }
     }
 }
@@ -462,18 +575,23 @@ AVX512 static inline void unpool2_plane(const float *g, const uint8_t *route, lo
 AVX512 void ql_conv_unpool2_dy_avx512(const float *dy, const uint8_t *codes, size_t m, size_t filters, size_t h,
                                       size_t w, float *kmajor, float *bias_grad) {
     const long p = (long)(h * w), np = (long)m * p, pp = (long)(h / 2) * (long)(w / 2);
-    for (size_t k0 = 0; k0 < filters; k0 += 8) {
-        const size_t kn = filters - k0 < 8 ? filters - k0 : 8;
-        float s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    for (size_t k0 = 0; k0 < filters; k0 += 16) {
+        const size_t kn = filters - k0 < 16 ? filters - k0 : 16;
+        float s[16] = {0};
         for (long i = 0; i < (long)m; i++) {
-            const float *rows[8];
+            const float *rows[16];
             for (size_t t = 0; t < kn; t++) {
                 const long k = (long)(k0 + t);
                 float *dst = kmajor + k * np + i * p;
                 rows[t] = dst;
                 unpool2_plane(dy + (i * (long)filters + k) * pp, codes + (i * (long)filters + k) * pp, (long)h, (long)w, dst);
             }
-            sum_rows(rows, kn, (size_t)p, s);
+            if (kn == 16 && p % 16 == 0) {
+                sum_rows16(rows, (size_t)p, s);
+            } else {
+                sum_rows(rows, kn < 8 ? kn : 8, (size_t)p, s);
+                if (kn > 8) sum_rows(rows + 8, kn - 8, (size_t)p, s + 8);
+            }
         }
         for (size_t t = 0; t < kn; t++) bias_grad[k0 + t] += s[t];
     }

@@ -21,6 +21,22 @@ public func sgemm(transA: Bool = false, transB: Bool = false,
                   c: UnsafeMutablePointer<Float>, ldc: Int) {
     if m == 0 || n == 0 { return }
     BLAS.prepareThread()
+    if GEMMProfile.enabled {
+        GEMMProfile.timed("f32", transA: transA, transB: transB, m: m, n: n, k: k) {
+            dnnlSgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+                      beta: beta, c: c, ldc: ldc)
+            return "sgemm"
+        }
+        return
+    }
+    dnnlSgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+              beta: beta, c: c, ldc: ldc)
+}
+
+@inline(__always)
+private func dnnlSgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+                       a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                       beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
     let status = dnnl_sgemm(transA ? 0x54 : 0x4E, transB ? 0x54 : 0x4E,   // "T" / "N"
                             Int64(m), Int64(n), Int64(k), alpha, a, Int64(lda), b, Int64(ldb),
                             beta, c, Int64(ldc))

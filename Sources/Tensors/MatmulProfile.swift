@@ -1,11 +1,12 @@
 import Foundation
 import Synchronization
 
-/// `QUANTLAB_GEMM_PROFILE=1` in the environment: every int8 and bf16 GEMM is timed
+/// `QUANTLAB_GEMM_PROFILE=1` in the environment: every int8, bf16 and f32 GEMM is timed
 /// (thread CPU seconds) and summed per kind, path, transposes and shape; the table
 /// goes to standard error when the process exits, slowest total first. For the shape
 /// table of the README's "AMX" section: run the same `quantlab bench NET.PRECISION`
 /// with and without `DNNL_MAX_CPU_ISA=AVX512_CORE_BF16` (the kernels before AMX).
+/// The f32 rows (`sgemm`, path `sgemm`) are for the README's float GEMM table.
 enum GEMMProfile {
     static let enabled: Bool = {
         guard getenv("QUANTLAB_GEMM_PROFILE") != nil else { return false }
@@ -24,11 +25,16 @@ enum GEMMProfile {
     static func timed(_ kind: Matmul.Kind, transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
                       _ body: () -> Matmul.Path) {
         guard enabled else { _ = body(); return }
+        let name = kind == .u8s8s32 ? "u8s8s32" : kind == .s8s8s32 ? "s8s8s32" : "bf16"
+        timed(name, transA: transA, transB: transB, m: m, n: n, k: k) { "\(body())" }
+    }
+
+    /// The same for a GEMM of kind `name` ("f32") whose `body` returns its path's name.
+    static func timed(_ name: String, transA: Bool, transB: Bool, m: Int, n: Int, k: Int, _ body: () -> String) {
         let t0 = threadCPUSeconds()
         let path = body()
         let seconds = threadCPUSeconds() - t0
-        let name = kind == .u8s8s32 ? "u8s8s32" : kind == .s8s8s32 ? "s8s8s32" : "bf16"
-        let row = Row(kind: name, path: "\(path)", transA: transA, transB: transB, m: m, n: n, k: k)
+        let row = Row(kind: name, path: path, transA: transA, transB: transB, m: m, n: n, k: k)
         totals.withLock { $0[row, default: (0, 0)].calls += 1; $0[row, default: (0, 0)].seconds += seconds }
     }
 

@@ -138,11 +138,13 @@ import CTrainKernels
     /// the three layers they stand for: scatter plus bias, ReLU, 2×2 max pooling, the
     /// pooling's backward under the ReLU mask, and the gather of dY with its bias sums.
     /// Awkward values (NaN, ±0, ±∞, ties), with and without bias, planes narrower and
-    /// wider than a vector.
+    /// wider than a vector; rows of 16 and 8 values (two and four pooled rows per step)
+    /// with and without whole steps (row counts 4 and 8 vs 6 and 12).
     @Test func convReLUPoolKernelsEqualThreeLayers() throws {
         try #require(Kernels.hasAVX512, "this CPU has no AVX-512: the fused kernels do not run")
         for (m, filters, h, w) in [(2, 1, 2, 2), (2, 3, 4, 6), (2, 8, 8, 8), (3, 9, 16, 16), (1, 4, 32, 32),
-                                   (2, 5, 6, 34), (1, 2, 2, 64), (4, 16, 2, 30)] {
+                                   (2, 5, 6, 34), (1, 2, 2, 64), (4, 16, 2, 30), (3, 64, 16, 16), (7, 16, 8, 8),
+                                   (2, 3, 16, 8), (1, 2, 4, 16), (1, 3, 12, 8), (1, 2, 6, 16), (2, 4, 2, 16), (2, 4, 4, 8)] {
             let p = h * w, np = m * p, count = m * filters * p, pooled = count / 4
             #expect(count % 8 == 0, "the ReLU runs its vector form on every value only for whole groups of 8")
             let km = Self.awkward(filters * np, seed: UInt64(m * 100 + filters * 10 + w))
