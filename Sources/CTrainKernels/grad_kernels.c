@@ -96,6 +96,21 @@ AVX512 float ql_routed_abs_max_avx512(const float *g, const uint8_t *routes, siz
     return _mm512_reduce_max_ps(_mm512_max_ps(m0, m1));
 }
 
+AVX512 int ql_scaled_codes_avx512(const float *q, size_t n, float scale, int8_t *codes) {
+    const __m512 s = _mm512_set1_ps(scale), limit = _mm512_set1_ps(127.0f);
+    __mmask16 bad = 0;
+    for (size_t i = 0; i < n; i += 16) {
+        const size_t left = n - i;
+        const __mmask16 live = left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1u);
+        const __m512 v = _mm512_maskz_loadu_ps(live, q + i);
+        const __m512 j = _mm512_roundscale_ps(_mm512_div_ps(v, s), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        bad |= live & (_mm512_cmp_ps_mask(_mm512_mul_ps(s, j), v, _CMP_NEQ_UQ) | _mm512_cmp_ps_mask(_mm512_abs_ps(j), limit, _CMP_GT_OQ));
+        if (bad) return 0;
+        _mm_mask_storeu_epi8(codes + i, live, _mm512_cvtepi32_epi8(_mm512_cvtps_epi32(j)));
+    }
+    return 1;
+}
+
 AVX512 void ql_codes_to_values_avx512(const int8_t *codes, size_t n, float scale, float *values) {
     const __m512 sv = _mm512_set1_ps(scale);
     for (size_t i = 0; i < n; i += 16) {

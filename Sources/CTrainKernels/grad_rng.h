@@ -138,7 +138,6 @@ RNG_ATTR void RNG_FN(ql_grad_codes_pool2_nhwc_)(const float *g, const uint8_t *r
     const __m512 inv = _mm512_set1_ps(inverse);
     const __m512i four = _mm512_set1_epi32(4), one = _mm512_set1_epi32(1), wv = _mm512_set1_epi32((int)W);
     int32_t pos[64];
-    __attribute__((aligned(64))) int8_t tile[16][64] = {{0}};
     for (long i = 0; i < (long)m; i++) {
         int8_t *image = codes + i * P * K;
         // 64 windows q0 … q0 + 63 (lane L of the transposes: windows q0 + 16L …) × 16 channels.
@@ -161,7 +160,7 @@ RNG_ATTR void RNG_FN(ql_grad_codes_pool2_nhwc_)(const float *g, const uint8_t *r
                     xr[t] = rv;
                     // Element e = plane·P + j (P a multiple of 4): draw plane·P/4 + ⌊j/4⌋.
                     const uint64_t first = state + gamma * ((uint64_t)(plane * P / 4) + 1);
-                    __m512i sum = _mm512_setzero_si512();
+                    __m512i sum = _mm512_setzero_si512(), codes64 = _mm512_setzero_si512();
                     for (long L = 0; L < 4 && 16 * L < nq; L++) {
                         const __m512i r = _mm512_cvtepu8_epi32(L == 0 ? _mm512_castsi512_si128(rv) : L == 1 ? _mm512_extracti32x4_epi32(rv, 1)
                                                                : L == 2 ? _mm512_extracti32x4_epi32(rv, 2) : _mm512_extracti32x4_epi32(rv, 3));
@@ -171,9 +170,13 @@ RNG_ATTR void RNG_FN(ql_grad_codes_pool2_nhwc_)(const float *g, const uint8_t *r
                                                            _mm512_add_epi32(_mm512_mullo_epi32(_mm512_srli_epi32(r, 1), wv), _mm512_and_si512(r, one)));
                         const __m512i q = stochastic_codes16_words(gp + 16 * L, RNG_FN(words_at_)(first, j), routed, inv);
                         sum = _mm512_add_epi32(sum, q);
-                        _mm_store_si128((__m128i *)&tile[t][16 * L], _mm512_cvtepi32_epi8(q));
+                        // Lane L of codes64, in registers (16-byte stores read back as one
+                        // 64-byte load stalled on store forwarding).
+                        const __m128i c = _mm512_cvtepi32_epi8(q);
+                        codes64 = L == 0 ? _mm512_inserti32x4(codes64, c, 0) : L == 1 ? _mm512_inserti32x4(codes64, c, 1)
+                            : L == 2 ? _mm512_inserti32x4(codes64, c, 2) : _mm512_inserti32x4(codes64, c, 3);
                     }
-                    x[t] = _mm512_load_si512(tile[t]);   // lanes past nq: stale, never stored
+                    x[t] = codes64;
                     if (sums) sums[k0 + t] += _mm512_reduce_add_epi32(sum);
                 }
                 transpose16x16x4_u8(x, y);

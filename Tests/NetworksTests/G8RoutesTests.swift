@@ -74,6 +74,33 @@ import CTrainKernels
         }
     }
 
+    /// `loadWeightCodes`: the AVX-512 kernel and the loop give the same codes and the same
+    /// verdict, on a grid (tails of 1 … 15) and off it (a value between codes, code 128,
+    /// NaN, ∞, a negative zero).
+    @Test func weightCodesEqualLoop() throws {
+        try #require(Kernels.hasAVX512, "this CPU has no AVX-512")
+        var rng = SplitMix64(seed: 5)
+        let s: Float = 0.0123
+        for n in [1, 15, 16, 17, 100, 1000] {
+            let grid = (0..<n).map { _ in s * Float(rng.nextInt(below: 255) - 127) }
+            var cases = [grid, grid.map { $0 == 0 ? -0.0 : $0 }]
+            for bad: Float in [s * 0.5, s * 128, .nan, .infinity] {
+                var q = grid
+                q[n / 2] = bad
+                cases.append(q)
+            }
+            for q in cases {
+                let fast = LowPrecisionScratch(), slow = LowPrecisionScratch()
+                slow.vectorKernel = false
+                let a = fast.loadWeightCodes(q, count: n, precision: .bits(8), scales: [s])
+                let b = slow.loadWeightCodes(q, count: n, precision: .bits(8), scales: [s])
+                #expect(a?.bitPattern == b?.bitPattern, "verdict, n \(n)")
+                if a != nil { #expect(fast.weightCodes == slow.weightCodes, "codes, n \(n)") }
+            }
+            #expect(LowPrecisionScratch().loadWeightCodes(grid, count: n, precision: .bits(8), scales: [s]) == s)
+        }
+    }
+
     /// A network trained three steps with SGD, with and without the routed g8 codes:
     /// every parameter gradient and weight, and the logits, bit for bit (uniform
     /// activations after a ReLU, and sign activations; a 5×5 plane that does not pool).

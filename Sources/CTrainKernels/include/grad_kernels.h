@@ -52,6 +52,10 @@ float ql_abs_max_avx512(const float *g, size_t n);
 /// of the full gradient a 2×2 pooling's routes spread g to (its other values are +0).
 float ql_routed_abs_max_avx512(const float *g, const uint8_t *routes, size_t n);
 
+/// codes[i] = q[i] / scale rounded to nearest even, when every q[i] = scale · code with
+/// |code| ≤ 127 (returns 1); else returns 0, codes unspecified (LowPrecisionScratch.loadWeightCodes).
+int ql_scaled_codes_avx512(const float *q, size_t n, float scale, int8_t *codes);
+
 /// values[i] = (float)codes[i] · scale, i < n.
 void ql_codes_to_values_avx512(const int8_t *codes, size_t n, float scale, float *values);
 
