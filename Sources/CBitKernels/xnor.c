@@ -28,6 +28,7 @@ static uint32_t ql_detect(void) {
     if (zmm && (b & (1u << 16))) f |= QL_CPU_AVX512F;
     if (zmm && (b & (1u << 30))) f |= QL_CPU_AVX512BW;
     if (zmm && (b & (1u << 31))) f |= QL_CPU_AVX512VL;
+    if (zmm && (b & (1u << 17))) f |= QL_CPU_AVX512DQ;
     if (zmm && (c & (1u << 11))) f |= QL_CPU_AVX512_VNNI;
     if (zmm && (c & (1u << 14))) f |= QL_CPU_AVX512_VPOPCNTDQ;
     if (tiles && (d & (1u << 25))) f |= QL_CPU_AMX_INT8;

@@ -7,6 +7,7 @@
 #pragma clang fp contract(off)
 
 #define AVX512 __attribute__((target("avx512f,avx512bw,avx512vl")))
+#define AVX512DQ __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq")))
 
 AVX512 void ql_splitmix64_fill_avx512(uint64_t *state, uint64_t *dst, size_t count) {
     const uint64_t gamma = 0x9E3779B97F4A7C15ull;
@@ -57,28 +58,6 @@ AVX512 static inline __m512i stochastic_codes16_words(const float *g, __m512i b,
     return _mm512_maskz_sub_epi32(live, _mm512_castps_si512(_mm512_add_ps(c, magic)), magic_bits);
 }
 
-/// 16-bit words e0 … e0 + 15 of the SplitMix64 stream after `state` (word e is bits
-/// 16·(e mod 4) … of draw ⌊e/4⌋, the little-endian order of a filled buffer), zero-
-/// extended to 32 bits: eight draws from ⌊e0/4⌋ on, computed in place, then the 16
-/// words picked from their 32.
-AVX512 static inline __m512i stream_words16(uint64_t state, size_t e0) {
-    const uint64_t gamma = 0x9E3779B97F4A7C15ull;
-    const __m512i steps = _mm512_setr_epi64(0, (long long)gamma, (long long)(2 * gamma), (long long)(3 * gamma),
-                                            (long long)(4 * gamma), (long long)(5 * gamma), (long long)(6 * gamma),
-                                            (long long)(7 * gamma));
-    const __m512i m1 = _mm512_set1_epi64((long long)0xBF58476D1CE4E5B9ull);
-    const __m512i m2 = _mm512_set1_epi64((long long)0x94D049BB133111EBull);
-    __m512i z = _mm512_add_epi64(_mm512_set1_epi64((long long)(state + gamma * (uint64_t)((e0 >> 2) + 1))), steps);
-    z = _mm512_mullox_epi64(_mm512_xor_si512(z, _mm512_srli_epi64(z, 30)), m1);
-    z = _mm512_mullox_epi64(_mm512_xor_si512(z, _mm512_srli_epi64(z, 27)), m2);
-    z = _mm512_xor_si512(z, _mm512_srli_epi64(z, 31));
-    const __m512i index = _mm512_add_epi16(_mm512_setr_epi32(0x00010000, 0x00030002, 0x00050004, 0x00070006,
-                                                              0x00090008, 0x000B000A, 0x000D000C, 0x000F000E,
-                                                              0, 0, 0, 0, 0, 0, 0, 0),
-                                           _mm512_set1_epi16((short)(e0 & 3)));
-    return _mm512_cvtepu16_epi32(_mm512_castsi512_si256(_mm512_permutexvar_epi16(index, z)));
-}
-
 AVX512 float ql_abs_max_avx512(const float *g, size_t n) {
     __m512 m0 = _mm512_setzero_ps(), m1 = m0, m2 = m0, m3 = m0;
     size_t i = 0;
@@ -97,55 +76,39 @@ AVX512 float ql_abs_max_avx512(const float *g, size_t n) {
     return _mm512_reduce_max_ps(_mm512_max_ps(_mm512_max_ps(m0, m1), _mm512_max_ps(m2, m3)));
 }
 
-AVX512 void ql_grad_codes_nhwc_avx512(const float *g, size_t m, size_t channels, size_t plane,
-                                      float inverse, uint64_t state, int8_t *codes, int32_t *sums) {
-    const __m512 inv = _mm512_set1_ps(inverse);
-    const __m512i byte = _mm512_set1_epi32(0xFF);
-    // Positions j..j+15 of channels k..k+3 go out as 16 dwords of 4 channel bytes each,
-    // scattered to codes[(j + l)·K + k] (K a multiple of 4); other K byte by byte.
-    const __m512i offsets = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-                                               _mm512_set1_epi32((int)channels));
-    const size_t k4 = channels % 4 == 0 && channels * 16 < (1u << 30) ? channels : 0;
-    int8_t lane_codes[16];
-    for (size_t i = 0; i < m; i++) {
-        int8_t *image = codes + i * plane * channels;
-        size_t k = 0;
-        for (; k < k4; k += 4) {
-            const size_t src = (i * channels + k) * plane;
-            __m512i s0 = _mm512_setzero_si512(), s1 = s0, s2 = s0, s3 = s0;
-            for (size_t j = 0; j < plane; j += 16) {
-                const size_t left = plane - j;
-                const __mmask16 live = left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1u);
-                __m512i q0 = stochastic_codes16_words(g + src + j, stream_words16(state, src + j), live, inv);
-                __m512i q1 = stochastic_codes16_words(g + src + plane + j, stream_words16(state, src + plane + j), live, inv);
-                __m512i q2 = stochastic_codes16_words(g + src + 2 * plane + j, stream_words16(state, src + 2 * plane + j), live, inv);
-                __m512i q3 = stochastic_codes16_words(g + src + 3 * plane + j, stream_words16(state, src + 3 * plane + j), live, inv);
-                s0 = _mm512_add_epi32(s0, q0); s1 = _mm512_add_epi32(s1, q1);
-                s2 = _mm512_add_epi32(s2, q2); s3 = _mm512_add_epi32(s3, q3);
-                __m512i packed = _mm512_or_si512(
-                    _mm512_or_si512(_mm512_and_si512(q0, byte), _mm512_slli_epi32(_mm512_and_si512(q1, byte), 8)),
-                    _mm512_or_si512(_mm512_slli_epi32(_mm512_and_si512(q2, byte), 16), _mm512_slli_epi32(q3, 24)));
-                _mm512_mask_i32scatter_epi32(image + j * channels + k, live, offsets, packed, 1);
-            }
-            if (sums) {
-                sums[k] += _mm512_reduce_add_epi32(s0); sums[k + 1] += _mm512_reduce_add_epi32(s1);
-                sums[k + 2] += _mm512_reduce_add_epi32(s2); sums[k + 3] += _mm512_reduce_add_epi32(s3);
-            }
-        }
-        for (; k < channels; k++) {
-            const size_t src = (i * channels + k) * plane;
-            __m512i sum = _mm512_setzero_si512();
-            for (size_t j = 0; j < plane; j += 16) {
-                const size_t left = plane - j, n = left < 16 ? left : 16;
-                const __mmask16 live = left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1u);
-                __m512i q = stochastic_codes16_words(g + src + j, stream_words16(state, src + j), live, inv);
-                sum = _mm512_add_epi32(sum, q);
-                _mm_storeu_si128((__m128i *)lane_codes, _mm512_cvtepi32_epi8(q));
-                for (size_t l = 0; l < n; l++) image[(j + l) * channels + k] = lane_codes[l];
-            }
-            if (sums) sums[k] += _mm512_reduce_add_epi32(sum);
-        }
+AVX512 float ql_routed_abs_max_avx512(const float *g, const uint8_t *routes, size_t n) {
+    __m512 m0 = _mm512_setzero_ps(), m1 = m0;
+    const __m512i four = _mm512_set1_epi32(4);
+    size_t i = 0;
+    // As ql_abs_max_avx512 over the routed values only (the others are +0 in the full tensor).
+    for (; i + 32 <= n; i += 32) {
+        const __mmask16 r0 = _mm512_cmplt_epu32_mask(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(routes + i))), four);
+        const __mmask16 r1 = _mm512_cmplt_epu32_mask(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(routes + i + 16))), four);
+        m0 = _mm512_max_ps(_mm512_abs_ps(_mm512_maskz_loadu_ps(r0, g + i)), m0);
+        m1 = _mm512_max_ps(_mm512_abs_ps(_mm512_maskz_loadu_ps(r1, g + i + 16)), m1);
     }
+    for (; i < n; i += 16) {
+        const size_t left = n - i;
+        const __mmask16 live = left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1u);
+        const __mmask16 r = live & _mm512_cmplt_epu32_mask(_mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(live, routes + i)), four);
+        m0 = _mm512_max_ps(_mm512_abs_ps(_mm512_maskz_loadu_ps(r, g + i)), m0);
+    }
+    return _mm512_reduce_max_ps(_mm512_max_ps(m0, m1));
+}
+
+AVX512 int ql_scaled_codes_avx512(const float *q, size_t n, float scale, int8_t *codes) {
+    const __m512 s = _mm512_set1_ps(scale), limit = _mm512_set1_ps(127.0f);
+    __mmask16 bad = 0;
+    for (size_t i = 0; i < n; i += 16) {
+        const size_t left = n - i;
+        const __mmask16 live = left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1u);
+        const __m512 v = _mm512_maskz_loadu_ps(live, q + i);
+        const __m512 j = _mm512_roundscale_ps(_mm512_div_ps(v, s), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        bad |= live & (_mm512_cmp_ps_mask(_mm512_mul_ps(s, j), v, _CMP_NEQ_UQ) | _mm512_cmp_ps_mask(_mm512_abs_ps(j), limit, _CMP_GT_OQ));
+        if (bad) return 0;
+        _mm_mask_storeu_epi8(codes + i, live, _mm512_cvtepi32_epi8(_mm512_cvtps_epi32(j)));
+    }
+    return 1;
 }
 
 AVX512 void ql_codes_to_values_avx512(const int8_t *codes, size_t n, float scale, float *values) {
@@ -184,6 +147,52 @@ void ql_im2row_offset_u8(const int8_t *codes, size_t n, size_t channels, size_t 
     }
 }
 
+/// d[0 … len) = s[0 … len) ^ 0x80 (s8 code → u8 code + 128), 64 bytes at a time.
+AVX512 static inline void offset_copy_u8(uint8_t *d, const int8_t *s, long len) {
+    const __m512i x80 = _mm512_set1_epi8((char)0x80);
+    long q = 0;
+    for (; q + 64 <= len; q += 64) _mm512_storeu_si512(d + q, _mm512_xor_si512(_mm512_loadu_si512(s + q), x80));
+    if (q < len) {
+        const __mmask64 tail = (1ull << (len - q)) - 1;
+        _mm512_mask_storeu_epi8(d + q, tail, _mm512_xor_si512(_mm512_maskz_loadu_epi8(tail, s + q), x80));
+    }
+}
+
+/// d[0 … len) = 0x80 (code 0 + 128).
+AVX512 static inline void offset_zero_u8(uint8_t *d, long len) {
+    const __m512i x80 = _mm512_set1_epi8((char)0x80);
+    long q = 0;
+    for (; q + 64 <= len; q += 64) _mm512_storeu_si512(d + q, x80);
+    if (q < len) _mm512_mask_storeu_epi8(d + q, (1ull << (len - q)) - 1, x80);
+}
+
+AVX512 void ql_im2row_offset_u8_avx512(const int8_t *codes, size_t n, size_t channels, size_t height, size_t width,
+                                       size_t kernel, size_t padding, uint8_t *rows) {
+    const long k = (long)kernel, c = (long)channels, h = (long)height, w = (long)width, p = (long)padding;
+    const long oh = h + 2 * p - k + 1, ow = w + 2 * p - k + 1, r = k * k * c;
+    for (long b = 0; b < (long)n; b++) {
+        const int8_t *image = codes + b * h * w * c;
+        for (long i = 0; i < oh; i++)
+            for (long j = 0; j < ow; j++) {
+                uint8_t *dst = rows + ((b * oh + i) * ow + j) * r;
+                // Taps kj with 0 ≤ j − p + kj < w: lo ≤ kj < hi, consecutive pixels of one
+                // image row, so one run of (hi − lo)·C bytes per tap row ki.
+                long lo = p - j, hi = w + p - j;
+                if (lo < 0) lo = 0;
+                if (hi > k) hi = k;
+                if (hi < lo) hi = lo;
+                for (long ki = 0; ki < k; ki++) {
+                    const long ih = i - p + ki;
+                    uint8_t *d = dst + ki * k * c;
+                    if (ih < 0 || ih >= h || hi == lo) { offset_zero_u8(d, k * c); continue; }
+                    if (lo > 0) offset_zero_u8(d, lo * c);
+                    offset_copy_u8(d + lo * c, image + (ih * w + j - p + lo) * c, (hi - lo) * c);
+                    if (hi < k) offset_zero_u8(d + hi * c, (k - hi) * c);
+                }
+            }
+    }
+}
+
 /// In each 128-bit lane L: y[j] byte i = x[i] byte j, the 16 × 16 byte transpose of
 /// the lanes L of x[0 … 15] (four at once), in four rounds of unpacks (bytes, 16-bit
 /// pairs, 32-bit quads, 64-bit halves).
@@ -211,6 +220,18 @@ AVX512 static inline void transpose16x16x4_u8(const __m512i x[16], __m512i y[16]
         y[2 * t + 1] = _mm512_unpackhi_epi64(c[t], c[8 + t]);
     }
 }
+
+#define RNG_ATTR AVX512
+#define RNG_MUL64 _mm512_mullox_epi64
+#define RNG_SUFFIX avx512
+#include "grad_rng.h"
+#undef RNG_ATTR
+#undef RNG_MUL64
+#undef RNG_SUFFIX
+#define RNG_ATTR AVX512DQ
+#define RNG_MUL64 _mm512_mullo_epi64
+#define RNG_SUFFIX avx512dq
+#include "grad_rng.h"
 
 AVX512 void ql_im2col_codes_u8_avx512(const uint8_t *codes, size_t n, size_t channels, size_t height, size_t width,
                                       size_t kernel_h, size_t kernel_w, size_t stride, size_t padding, uint8_t *cols) {

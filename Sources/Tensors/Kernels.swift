@@ -15,6 +15,10 @@ public enum Kernels {
         return ql_cpu_features() & need == need
     }()
 
+    /// Whether the AVX-512 kernels may also use avx512dq (vpmullq: the g8 gradient
+    /// codes' SplitMix64 draws take their `_avx512dq` forms, the same draws).
+    public static let hasAVX512DQ: Bool = hasAVX512 && ql_cpu_features() & UInt32(QL_CPU_AVX512DQ) != 0
+
     /// dx[i] = y[i] > 0 ? dy[i] : 0  (ReLU backward from its output).
     @inline(__always)
     public static func maskPositive(_ y: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,

@@ -72,9 +72,11 @@ public func portableIm2colCodes(_ codes: UnsafePointer<UInt8>, batch n: Int, _ g
 /// (128, code 0, outside the image), stride 1, NHWC s8 codes [n, H, W, C]: the u8
 /// left operand of the transposed convolution that gives a `g8` input gradient
 /// (oneDNN's integer GEMM takes u8 × s8; the + 128 is taken back with the weights'
-/// sums). Output positions (H + 2P − KH + 1) × (W + 2P − KW + 1).
+/// sums). Output positions (H + 2P − KH + 1) × (W + 2P − KW + 1). AVX-512 where
+/// present (each tap row's in-image taps one run of 64-byte xors), the same bytes.
 public func im2rowOffset(_ codes: UnsafePointer<Int8>, batch n: Int, channels c: Int, height h: Int, width w: Int,
-                         kernel k: Int, padding p: Int, into rows: UnsafeMutablePointer<UInt8>) {
+                         kernel k: Int, padding p: Int, into rows: UnsafeMutablePointer<UInt8>, vector: Bool = Kernels.hasAVX512) {
+    if vector { ql_im2row_offset_u8_avx512(codes, n, c, h, w, k, p, rows); return }
     ql_im2row_offset_u8(codes, n, c, h, w, k, p, rows)
 }
 

@@ -61,13 +61,20 @@ extension VectorKernelTests {
     /// against the definition written out, kernels 1, 3, 5 and paddings 0…4 (a transposed
     /// convolution pads by K − 1 − P).
     @Test func gradientRowsEqualDefinition() {
-        for (k, pad, h, w, c) in [(3, 2, 5, 6, 3), (3, 1, 4, 4, 2), (5, 4, 3, 7, 2), (1, 0, 3, 2, 4), (3, 0, 6, 5, 1)] {
+        // Channel counts past one 64-byte run (the AVX-512 form), and the portable loop.
+        for (k, pad, h, w, c) in [(3, 2, 5, 6, 3), (3, 1, 4, 4, 2), (5, 4, 3, 7, 2), (1, 0, 3, 2, 4), (3, 0, 6, 5, 1),
+                                  (3, 1, 6, 5, 32), (3, 2, 4, 4, 64), (5, 3, 3, 6, 100), (3, 1, 3, 3, 130)] {
             let n = 2, oh = h + 2 * pad - k + 1, ow = w + 2 * pad - k + 1, r = k * k * c
             var rng = SplitMix64(seed: UInt64(k * 10 + pad))
             let codes = (0..<(n * h * w * c)).map { _ in Int8(truncatingIfNeeded: rng.nextInt(below: 255) - 127) }
             let bits = codes.map { UInt16(bitPattern: Int16($0)) &+ 0x3F00 }
             var u8 = [UInt8](repeating: 7, count: n * oh * ow * r), b16 = [UInt16](repeating: 7, count: n * oh * ow * r)
+            var portable = u8
             codes.withUnsafeBufferPointer { im2rowOffset($0.baseAddress!, batch: n, channels: c, height: h, width: w, kernel: k, padding: pad, into: &u8) }
+            codes.withUnsafeBufferPointer {
+                im2rowOffset($0.baseAddress!, batch: n, channels: c, height: h, width: w, kernel: k, padding: pad, into: &portable, vector: false)
+            }
+            #expect(portable == u8, "u8 gradient rows, portable loop, k\(k) p\(pad) \(h)×\(w)×\(c)")
             bits.withUnsafeBufferPointer { im2rowBF16($0.baseAddress!, batch: n, channels: c, height: h, width: w, kernel: k, padding: pad, into: &b16) }
             var badU8 = 0, badBF = 0
             for b in 0..<n {

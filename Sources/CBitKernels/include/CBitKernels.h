@@ -21,6 +21,7 @@ enum {
     QL_CPU_AVX_VNNI = 1u << 9,
     QL_CPU_AMX_INT8 = 1u << 10,
     QL_CPU_AMX_BF16 = 1u << 11,
+    QL_CPU_AVX512DQ = 1u << 12,
 };
 uint32_t ql_cpu_features(void);
 

@@ -23,7 +23,18 @@ import Quantization
 // float summation order. Tests check that, and the float path against finite differences.
 
 extension Conv2D {
-    func lowPrecisionBackward(input x: Tensor, gradient dy: Tensor, into dx: inout Tensor, needsInputGradient: Bool) {
+    /// The g8 backward from the pooled gradient and routes of a fused [relu →] quantize →
+    /// maxpool 2 run above this conv (`Sequential.backward`): the codes of dY come straight
+    /// from them (`GradientQuantizer.quantizeNHWC(pooled:)`), dY itself is never written.
+    func backwardFromRoutesG8(input x: Tensor, routes: [UInt8], pooledGradient dy: Tensor, into dx: inout Tensor,
+                              needsInputGradient: Bool) {
+        lowPrecisionBackward(input: x, gradient: dy, routes: routes, into: &dx, needsInputGradient: needsInputGradient)
+    }
+
+    /// `routes` (g8 only): dy is the pooled gradient [n, K, OH/2, OW/2] of a 2×2 stride-2
+    /// pooling whose routes spread it over the output (`backwardFromRoutesG8`).
+    func lowPrecisionBackward(input x: Tensor, gradient dy: Tensor, routes: [UInt8]? = nil, into dx: inout Tensor,
+                              needsInputGradient: Bool) {
         let n = x.shape[0]
         let g = geometry(Array(x.shape.dropFirst()))
         let p = g.outHeight * g.outWidth, r = g.rows, kk = filters
@@ -65,8 +76,18 @@ extension Conv2D {
                 // s_g·codes for the float GEMMs come per chunk (below), into a buffer that
                 // stays in cache: written whole here they were a pass of 4 bytes a value
                 // through memory (cifar3's conv1: 8 MB a step).
-                gq.quantizeNHWC(dp.baseAddress!, images: n, channels: kk, plane: p, values: false)
+                if let routes {
+                    precondition(dy.count * 4 == n * kk * p && routes.count == dy.count,
+                                 "\(name): pooled gradient \(dy.shape) does not match the last fused forward")
+                    routes.withUnsafeBufferPointer { rp in
+                        gq.quantizeNHWC(pooled: dp.baseAddress!, routes: rp.baseAddress!, images: n, channels: kk,
+                                        height: g.outHeight, width: g.outWidth)
+                    }
+                } else {
+                    gq.quantizeNHWC(dp.baseAddress!, images: n, channels: kk, plane: p, values: false)
+                }
             } else {
+                precondition(routes == nil, "\(name): only g8 takes its gradient from pooling routes")
                 gq.quantize(dp.baseAddress!, count: dy.count)
             }
         }

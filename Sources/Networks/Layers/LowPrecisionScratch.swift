@@ -1,4 +1,5 @@
 import Tensors
+import CTrainKernels
 import Quantization
 
 /// Buffers of a layer's `gbf16` / `g8` backward pass (Conv2D+GradientPrecision.swift,
@@ -23,6 +24,9 @@ final class LowPrecisionScratch {
     var gradRowBits: [UInt16] = []   // bf16 rows of ∂L/∂y (transposed convolution)
     var transposedOut: [Float] = []  // the transposed convolution's output [m·H·W, C]
 
+    /// Whether `loadWeightCodes` runs the AVX-512 kernel (the same codes and verdict).
+    var vectorKernel = Kernels.hasAVX512
+
     /// Grows `a` to at least `n` elements.
     static func reserve<T: BinaryInteger>(_ a: inout [T], _ n: Int) {
         if a.count < n { a = [T](repeating: 0, count: n) }
@@ -37,6 +41,7 @@ final class LowPrecisionScratch {
         Self.reserve(&weightCodes, n)
         var bad = false
         weightCodes.withUnsafeMutableBufferPointer { cp in
+            if vectorKernel { bad = ql_scaled_codes_avx512(q, n, s, cp.baseAddress!) == 0; return }
             for i in 0..<n {
                 let j = (q[i] / s).rounded(.toNearestOrEven)
                 if s * j != q[i] || abs(j) > 127 { bad = true; break }

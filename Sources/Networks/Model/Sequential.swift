@@ -43,6 +43,9 @@ public final class Sequential {
     private(set) var ranQuantPool: [Bool]
     /// Whether `forward` fuses those runs (tests compare both ways; on by default).
     public var fusesQuantPools = true
+    /// Whether `backward` gives a g8 conv below such a run the pooled gradient and routes
+    /// rather than the unpooled dY (the same codes; tests compare both ways; on by default).
+    public var g8FromRoutes = true
 
     /// Per weighted layer (same order): the index of the weighted layer whose
     /// activation is its input, nil for the network input. In a chain that is the
@@ -175,6 +178,11 @@ public final class Sequential {
                 if let conv = layers[s - 1] as? Conv2D, conv.gradientQuantizer.precision == .float {
                     conv.backwardFromRoutes(input: acts[s - 1], pool: run.pool, pooledGradient: grads[i + 1],
                                             into: &grads[s - 1], needsInputGradient: s > 1)
+                    i = s - 2
+                } else if g8FromRoutes, let conv = layers[s - 1] as? Conv2D, conv.gradientQuantizer.precision == .int8 {
+                    // A g8 conv takes its dY codes from the routes (the full dY is not written).
+                    conv.backwardFromRoutesG8(input: acts[s - 1], routes: run.pool.routes, pooledGradient: grads[i + 1],
+                                              into: &grads[s - 1], needsInputGradient: s > 1)
                     i = s - 2
                 } else {
                     unpool(grads[i + 1], routes: run.pool.routes, into: &grads[s], shape: acts[s].shape)

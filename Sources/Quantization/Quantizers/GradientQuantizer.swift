@@ -111,21 +111,85 @@ public final class GradientQuantizer {
             } } } }
             return
         }
-        let m = ql_abs_max_avx512(g, count)
+        vectorCodesNHWC(maximum: ql_abs_max_avx512(g, count), count: count, channels: k) { inverse, state, codes, sums in
+            if Self.multipliesDQ {
+                ql_grad_codes_nhwc_avx512dq(g, n, k, p, inverse, state, codes, sums)
+            } else {
+                ql_grad_codes_nhwc_avx512(g, n, k, p, inverse, state, codes, sums)
+            }
+        }
+        if wantValues {
+            // s·code: the product `quantize` forms (the code is exact as a float).
+            codes.withUnsafeBufferPointer { cp in
+                values.withUnsafeMutableBufferPointer { ql_codes_to_values_avx512(cp.baseAddress!, count, scale, $0.baseAddress!) }
+            }
+        }
+    }
+
+    /// `quantizeNHWC` (no values) of the full gradient [n, K, h, w] that a 2×2 stride-2 max
+    /// pooling's backward spreads the pooled gradient g [n, K, h/2, w/2] to: each value at
+    /// the corner its window's route names (0 … 3, row-major), +0 at the other corners (all
+    /// four where the route is 4) — without writing it. A +0 or −0 has code 0 whatever its
+    /// draw, so only routed values are rounded, each with the draw of its full-gradient
+    /// position (`ql_grad_codes_pool2_nhwc_avx512`): the same codes, scale, channel sums and
+    /// stream state. Without the vector kernel: the full gradient, then `quantizeNHWC`.
+    public func quantizeNHWC(pooled g: UnsafePointer<Float>, routes: UnsafePointer<UInt8>, images n: Int, channels k: Int,
+                             height h: Int, width w: Int) {
+        precondition(precision == .int8, "quantizeNHWC: only 8-bit gradients have codes")
+        precondition(h % 2 == 0 && w % 2 == 0, "quantizeNHWC(pooled:): \(h)×\(w) planes do not pool 2×2")
+        let p = h * w, count = n * k * p
+        guard vectorKernel, 127 * n * p <= Int(Int32.max) else {
+            var full = [Float](repeating: 0, count: count)
+            full.withUnsafeMutableBufferPointer { Self.unpool2(g, routes: routes, planes: n * k, height: h, width: w, into: $0.baseAddress!) }
+            quantizeNHWC(full, images: n, channels: k, plane: p, values: false)
+            return
+        }
+        if codes.count != count { codes = [Int8](repeating: 0, count: count); values = [Float](repeating: 0, count: count) }
+        channelSums = [Int](repeating: 0, count: k)
+        vectorCodesNHWC(maximum: ql_routed_abs_max_avx512(g, routes, count / 4), count: count, channels: k) { inverse, state, codes, sums in
+            if Self.multipliesDQ {
+                ql_grad_codes_pool2_nhwc_avx512dq(g, routes, n, k, h, w, inverse, state, codes, sums)
+            } else {
+                ql_grad_codes_pool2_nhwc_avx512(g, routes, n, k, h, w, inverse, state, codes, sums)
+            }
+        }
+    }
+
+    /// Whether the vector kernels draw with vpmullq (avx512dq): the same draws.
+    static let multipliesDQ = Tensors.Kernels.hasAVX512DQ
+
+    /// The vector tail of `quantizeNHWC`: scale and inverse from max |g| (NaN skipped), then
+    /// `kernel(inverse, stream state, codes, int32 sums)`, which writes every code; the
+    /// stream then stands where `quantize` leaves it (the words of `count` values), and
+    /// `channelSums` holds the sums.
+    private func vectorCodesNHWC(maximum m: Float, count: Int, channels k: Int,
+                                 _ kernel: (Float, UInt64, UnsafeMutablePointer<Int8>, UnsafeMutablePointer<Int32>) -> Void) {
         scale = m.isFinite && m > 0 ? m / 127 : 0
-        let s = scale, inverse = s > 0 ? 127 / m : 0
+        let inverse = scale > 0 ? 127 / m : 0
         // The draws `quantize` takes (element i: 16-bit word i of them, little-endian),
-        // computed inside the kernel; the stream then stands where `quantize` leaves it.
+        // computed inside the kernel.
         let words = 2 * ((count + 7) / 8)
         var sums = [Int32](repeating: 0, count: k)
+        let state = rng.state
         codes.withUnsafeMutableBufferPointer { cp in
-        sums.withUnsafeMutableBufferPointer { sp in
-            ql_grad_codes_nhwc_avx512(g, n, k, p, inverse, rng.state, cp.baseAddress!, sp.baseAddress!)
-            // s·code: the product `quantize` forms (the code is exact as a float).
-            if wantValues { values.withUnsafeMutableBufferPointer { ql_codes_to_values_avx512(cp.baseAddress!, count, s, $0.baseAddress!) } }
-        } }
-        rng = SplitMix64(seed: rng.state &+ 0x9E37_79B9_7F4A_7C15 &* UInt64(words))
+            sums.withUnsafeMutableBufferPointer { kernel(inverse, state, cp.baseAddress!, $0.baseAddress!) }
+        }
+        rng = SplitMix64(seed: state &+ 0x9E37_79B9_7F4A_7C15 &* UInt64(words))
         for c in 0..<k { channelSums[c] = Int(sums[c]) }
+    }
+
+    /// dx [planes, h, w] = g [planes, h/2, w/2] at the corner routes names, +0 elsewhere
+    /// (the portable form of QuantKernels.unpool2, MaxPool's backward from routes).
+    static func unpool2(_ g: UnsafePointer<Float>, routes: UnsafePointer<UInt8>, planes: Int, height h: Int, width w: Int,
+                        into dx: UnsafeMutablePointer<Float>) {
+        let pw = w / 2, pp = (h / 2) * pw
+        dx.update(repeating: 0, count: planes * h * w)
+        for plane in 0..<planes {
+            for q in 0..<pp {
+                let r = Int(routes[plane * pp + q]), oi = q / pw, oj = q % pw
+                if r < 4 { dx[plane * h * w + (2 * oi + r / 2) * w + 2 * oj + r % 2] = g[plane * pp + q] }
+            }
+        }
     }
 
     /// Σ codes per channel of the last `quantizeNHWC`.
