@@ -405,47 +405,44 @@ AVX512 int ql_int32_quant_pool2_avx512(const int32_t *acc, size_t m, size_t h, s
                                        const float *scale, const float *bias, const int32_t *offset, int sign,
                                        float clip, float inverse, float step, float top,
                                        float *pooled, uint8_t *routes, uint8_t *codes) {
-    const long oh = (long)h / 2, ow = (long)w / 2, pp = oh * ow, kk = (long)k, plane = (long)(h * w);
+    // 16 channels of one window per step, straight from the accumulators' rows (channel
+    // fastest: contiguous loads, where a plane-by-plane pass gathers); the codes leave in
+    // that order (NHWC), the pooled values and routes one plane apart per lane.
+    const long ow = (long)w / 2, pp = (long)(h / 2) * ow, kk = (long)k;
     const __m512 c = _mm512_set1_ps(clip), iv = _mm512_set1_ps(inverse), sv = _mm512_set1_ps(step);
     const __m512 tv = _mm512_set1_ps(top);
-    size_t stride;
-    uint8_t *tile = code_tile(codes, k, (size_t)pp, &stride);
+    const __m512i planes = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                              _mm512_set1_epi32((int)pp));
     __mmask16 bad = 0;
-    const __m512i right = _mm512_set1_epi32((int)kk), down = _mm512_set1_epi32((int)(w * k));
     for (size_t i = 0; i < m; i++) {
-        const int32_t *src = acc + (long)i * plane * kk;
-        for (long q = 0; q < pp; q += 16) {
-            const __mmask16 out = lanes(q, q, pp);
-            // Window q + l's corner a is pixel 2·(q + l) / ow·w + 2·((q + l) mod ow); its accumulators start there·k.
-            int32_t corner[16];
-            for (long l = 0; l < 16; l++) corner[l] = (int32_t)(((2 * ((q + l) / ow)) * (long)w + 2 * ((q + l) % ow)) * kk);
-            const __m512i ia = _mm512_maskz_loadu_epi32(out, corner);
-            const __m512i ib = _mm512_add_epi32(ia, right), ic = _mm512_add_epi32(ia, down), id = _mm512_add_epi32(ic, right);
-            for (long o = 0; o < kk; o++) {
-                const __m512 s = _mm512_set1_ps(scale[o]), b = _mm512_set1_ps(bias[o]);
-                const __m512i ov = _mm512_set1_epi32(offset ? offset[o] : 0);
-                const int32_t *base = src + o;
-                const __m512i zero = _mm512_setzero_si512();
+        const int32_t *image = acc + (long)i * (long)(h * w) * kk;
+        for (long q = 0; q < pp; q++) {
+            const int32_t *a = image + ((2 * (q / ow)) * (long)w + 2 * (q % ow)) * kk, *cc = a + (long)w * kk;
+            for (long o = 0; o < kk; o += 16) {
+                const __mmask16 live = lanes(o, o, kk);
+                const __m512 s = _mm512_maskz_loadu_ps(live, scale + o), b = _mm512_maskz_loadu_ps(live, bias + o);
+                const __m512i ov = offset ? _mm512_maskz_loadu_epi32(live, offset + o) : _mm512_setzero_si512();
                 // The epilogue's y = (float)(acc − offset)·scale + bias at each corner.
-#define CORNER(ix) _mm512_add_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32( \
-                    _mm512_mask_i32gather_epi32(zero, out, ix, base, 4), ov)), s), b)
+#define CORNER(p) _mm512_add_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(_mm512_maskz_loadu_epi32(live, p), ov)), s), b)
                 __m512 mx;
-                const __m512i r = quant_pool16(CORNER(ia), CORNER(ib), CORNER(ic), CORNER(id), sign, c, iv, sv, &mx);
+                const __m512i r = quant_pool16(CORNER(a + o), CORNER(a + kk + o), CORNER(cc + o), CORNER(cc + kk + o),
+                                               sign, c, iv, sv, &mx);
 #undef CORNER
                 const long at = ((long)i * kk + o) * pp + q;
-                _mm512_mask_storeu_ps(pooled + at, out, mx);
-                _mm_mask_storeu_epi8(routes + at, out, _mm512_cvtepi32_epi8(r));
-                if (tile) {
+                _mm512_mask_i32scatter_ps(pooled + at, live, planes, mx, 4);
+                uint8_t rb[16];
+                _mm_storeu_si128((__m128i *)rb, _mm512_cvtepi32_epi8(r));
+                const long n = kk - o < 16 ? kk - o : 16;
+                for (long l = 0; l < n; l++) routes[at + l * pp] = rb[l];
+                if (codes) {
                     __mmask16 bb = 0;
-                    _mm_mask_storeu_epi8(tile + o * (long)stride + q, out, pooled_codes16(mx, sign, iv, sv, tv, &bb));
-                    bad |= bb & out;
+                    _mm_mask_storeu_epi8(codes + ((long)i * pp + q) * kk + o, live, pooled_codes16(mx, sign, iv, sv, tv, &bb));
+                    bad |= bb & live;
                 }
             }
         }
-        if (tile) codes_from_tile(tile, k, stride, (size_t)pp, codes + i * (size_t)pp * k);
     }
-    free(tile);
-    return tile != NULL && bad == 0;
+    return codes != NULL && bad == 0;
 }
 
 AVX512 void ql_s32_column_max_avx512(const int32_t *acc, size_t rows, size_t k, int32_t *colmax) {
