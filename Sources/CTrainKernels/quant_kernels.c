@@ -445,13 +445,14 @@ AVX512 int ql_int32_quant_pool2_avx512(const int32_t *acc, size_t m, size_t h, s
     return codes != NULL && bad == 0;
 }
 
-AVX512 void ql_s32_column_max_avx512(const int32_t *acc, size_t rows, size_t k, int32_t *colmax) {
+AVX512 void ql_s32_column_max_avx512(const int32_t *acc, size_t rows, size_t k, int32_t *colmax, int32_t *copy) {
     for (size_t r = 0; r < rows; r++) {
         const int32_t *row = acc + r * k;
         for (size_t o = 0; o < k; o += 16) {
             const __mmask16 live = lanes((long)o, (long)o, (long)k);
             const __m512i v = _mm512_maskz_loadu_epi32(live, row + o);
             _mm512_mask_storeu_epi32(colmax + o, live, _mm512_max_epi32(_mm512_maskz_loadu_epi32(live, colmax + o), v));
+            if (copy) _mm512_mask_storeu_epi32(copy + r * k + o, live, v);
         }
     }
 }

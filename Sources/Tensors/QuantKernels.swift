@@ -112,11 +112,12 @@ public enum QuantKernels {
                                            q.top, pooled, routes, codes) != 0
     }
 
-    /// colmax[o] = max(colmax[o], acc[r, o]) over rows r of acc [rows, k] (AVX-512 only).
+    /// colmax[o] = max(colmax[o], acc[r, o]) over rows r of acc [rows, k], and acc into
+    /// `copy` (nil: none) on the way (AVX-512 only).
     public static func columnMaximum(_ acc: UnsafePointer<Int32>, rows: Int, columns k: Int,
-                                     into colmax: UnsafeMutablePointer<Int32>) {
+                                     into colmax: UnsafeMutablePointer<Int32>, copy: UnsafeMutablePointer<Int32>? = nil) {
         precondition(Kernels.hasAVX512, "QuantKernels.columnMaximum: AVX-512 only")
-        ql_s32_column_max_avx512(acc, rows, k, colmax)
+        ql_s32_column_max_avx512(acc, rows, k, colmax, copy)
     }
 
     /// MaxPool's backward from the routes of `quantizePool2`, the quantizer's mask

@@ -93,9 +93,11 @@ import CTrainKernels
             let acc: [Int32] = (0..<(rows * k)).map { _ in Int32(truncatingIfNeeded: rng.next()) }
             var got = [Int32](repeating: .min, count: k)
             got[0] = .max
-            QuantKernels.columnMaximum(acc, rows: rows, columns: k, into: &got)
+            var copy = [Int32](repeating: 3, count: rows * k)
+            QuantKernels.columnMaximum(acc, rows: rows, columns: k, into: &got, copy: &copy)
             let want = (0..<k).map { o in (0..<rows).map { acc[$0 * k + o] }.reduce(o == 0 ? .max : .min, max) }
             #expect(got == want, "\(rows) × \(k)")
+            #expect(copy == acc, "copy, \(rows) × \(k)")
         }
     }
 

@@ -69,7 +69,8 @@ int ql_int32_quant_pool2_avx512(const int32_t *acc, size_t m, size_t h, size_t w
                                 const float *scale, const float *bias, const int32_t *offset, int sign,
                                 float clip, float inverse, float step, float top,
                                 float *pooled, uint8_t *routes, uint8_t *codes);
-/// colmax[o] = max(colmax[o], acc[r, o]) for r < rows, o < k (int32).
-void ql_s32_column_max_avx512(const int32_t *acc, size_t rows, size_t k, int32_t *colmax);
+/// colmax[o] = max(colmax[o], acc[r, o]) for r < rows, o < k (int32); `copy` (NULL: none)
+/// gets acc [rows, k] on the way.
+void ql_s32_column_max_avx512(const int32_t *acc, size_t rows, size_t k, int32_t *colmax, int32_t *copy);
 
 #endif

@@ -60,15 +60,19 @@ extension Conv2D {
         // Images per GEMM: the u8 row matrix within ~256 KiB. `bench layers`, conv2 int8
         // forward: 4.5 ms at 256 KiB, 4.8 at 128 KiB, 5.0 at 512 KiB, 5.5–6.1 at 2 MiB.
         let chunk = max(1, min(n, (1 << 18) / max(1, r * p)))
-        // A uniform run needs the clip before any value is quantized: the whole batch's accumulators.
+        // A uniform run needs the clip before any value is quantized: the whole batch's
+        // accumulators, copied after the chunk's (the GEMM writing them in place, out of
+        // cache, ran 1.3–1.5× slower: QUANTLAB_GEMM_PROFILE, cifar3 w8a8).
         let wholeBatch = fused is UniformActivationQuantizer
-        let accRows = (wholeBatch ? n : chunk) * p
+        let chunkSize = chunk * p * k, batchAt = chunkSize
         if rowsU8.count < chunk * p * r { rowsU8 = [UInt8](repeating: 0, count: chunk * p * r) }
-        if acc.count < accRows * k { acc = [Int32](repeating: 0, count: accRows * k) }
+        if acc.count < chunkSize + (wholeBatch ? n * p * k : 0) {
+            acc = [Int32](repeating: 0, count: chunkSize + (wholeBatch ? n * p * k : 0))
+        }
         var columnMax = [Int32](repeating: .min, count: wholeBatch ? k : 0)
         let sign = input.isSign
         guard let run = quantPool, let fused else {
-            accumulate(batch: n, chunk: chunk, g, pad: input.padCode, wholeBatch: false) { ap, start, m in
+            accumulate(batch: n, chunk: chunk, g, pad: input.padCode) { ap, start, m in
                 // [m, P, K] int32 → [m, K, P] float, less the sign offset, scaled, plus bias.
                 epilogue(sign: sign) { sp, bp, op in
                     y.data.withUnsafeMutableBufferPointer { yp in
@@ -103,7 +107,7 @@ extension Conv2D {
             // Sign activations: chunk by chunk.
             func signPass(_ codes: UnsafeMutablePointer<UInt8>?) -> Bool {
                 var coded = true
-                accumulate(batch: n, chunk: chunk, g, pad: input.padCode, wholeBatch: false) { ap, start, m in
+                accumulate(batch: n, chunk: chunk, g, pad: input.padCode) { ap, start, m in
                     coded = pool(ap, start: start, images: m, .sign, codes: codes) && coded
                 }
                 return coded
@@ -115,8 +119,10 @@ extension Conv2D {
             }
             return true
         }
-        accumulate(batch: n, chunk: chunk, g, pad: input.padCode, wholeBatch: true) { ap, start, m in
-            columnMax.withUnsafeMutableBufferPointer { QuantKernels.columnMaximum(ap, rows: m * p, columns: k, into: $0.baseAddress!) }
+        accumulate(batch: n, chunk: chunk, g, pad: input.padCode) { ap, start, m in
+            columnMax.withUnsafeMutableBufferPointer {
+                QuantKernels.columnMaximum(ap, rows: m * p, columns: k, into: $0.baseAddress!, copy: ap + batchAt + start * p * k)
+            }
         }
         // max y from the per-channel maxima (the epilogue's operations; the scales were checked finite and > 0).
         var top = -Float.infinity
@@ -128,7 +134,7 @@ extension Conv2D {
             acc.withUnsafeBufferPointer { ap in
                 epilogue(sign: sign) { sp, bp, op in
                     y.data.withUnsafeMutableBufferPointer { yp in
-                        QuantKernels.epilogueTranspose(ap.baseAddress!, batch: n, plane: p, channels: k, scale: sp, bias: bp,
+                        QuantKernels.epilogueTranspose(ap.baseAddress! + batchAt, batch: n, plane: p, channels: k, scale: sp, bias: bp,
                                                        offset: op, into: yp.baseAddress!, maximum: maximum)
                     }
                 }
@@ -148,10 +154,10 @@ extension Conv2D {
         acc.withUnsafeBufferPointer { ap in
             if let next {
                 next.receiveInputCodes(count: n * k * poolPlane) {
-                    pool(ap.baseAddress!, start: 0, images: n, q, codes: $0) ? .grid(grid) : nil
+                    pool(ap.baseAddress! + batchAt, start: 0, images: n, q, codes: $0) ? .grid(grid) : nil
                 }
             } else {
-                _ = pool(ap.baseAddress!, start: 0, images: n, q, codes: nil)
+                _ = pool(ap.baseAddress! + batchAt, start: 0, images: n, q, codes: nil)
             }
         }
         return true
@@ -173,10 +179,9 @@ extension Conv2D {
     }
 
     /// im2row and the u8 × s8 GEMM over `codes`, `chunk` images at a time; `body(acc, first
-    /// image, images)` gets each chunk's [m, P, K] accumulators (at their place in the
-    /// whole batch's when `wholeBatch`).
-    private func accumulate(batch n: Int, chunk: Int, _ g: ConvGeometry, pad: UInt8, wholeBatch: Bool,
-                            _ body: (UnsafePointer<Int32>, Int, Int) -> Void) {
+    /// image, images)` gets each chunk's [m, P, K] accumulators, at the start of `acc`.
+    private func accumulate(batch n: Int, chunk: Int, _ g: ConvGeometry, pad: UInt8,
+                            _ body: (UnsafeMutablePointer<Int32>, Int, Int) -> Void) {
         let p = g.outHeight * g.outWidth, r = g.rows, k = filters
         let inSize = g.channels * g.height * g.width
         codes.withUnsafeBufferPointer { cp in
@@ -186,11 +191,10 @@ extension Conv2D {
             var start = 0
             while start < n {
                 let m = min(chunk, n - start)
-                let c = ap.baseAddress! + (wholeBatch ? start * p * k : 0)
                 im2row(cp.baseAddress! + start * inSize, batch: m, g, pad: pad, into: rp.baseAddress!)
                 gemmU8S8S32(transB: true, m: m * p, n: k, k: r, a: rp.baseAddress!, lda: r,
-                            b: wp.baseAddress!, ldb: r, c: c, ldc: k)
-                body(c, start, m)
+                            b: wp.baseAddress!, ldb: r, c: ap.baseAddress!, ldc: k)
+                body(ap.baseAddress!, start, m)
                 start += m
             }
         } } } }
