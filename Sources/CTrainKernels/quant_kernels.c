@@ -265,3 +265,194 @@ AVX512 void ql_sign_avx512(const float *x, float *y, size_t n) {
         _mm512_storeu_ps(y + i, _mm512_mask_mov_ps(minus, _mm512_cmp_ps_mask(_mm512_loadu_ps(x + i), zero, _CMP_GE_OQ), one));
     for (; i < n; i++) y[i] = x[i] >= 0 ? 1.0f : -1.0f;
 }
+
+// ---- Quantize → max-pool 2 (issue 11) -------------------------------------------------
+// One vector of 16 pooling windows at a time, from the quantizer's inputs at the four
+// corners a b / c d: the quantizer, Swift.max in MaxPool's order, and the route. Shared
+// by the float-input form (ql_quant_pool2_avx512, moved here from kernels.c) and the
+// integer-forward form (ql_int32_quant_pool2_avx512), so both compute the same bits.
+
+#include "column_lanes.h"
+#include <stdlib.h>
+
+/// Swift.max(p, q) = q ≥ p ? q : p (p when either is NaN).
+AVX512 static inline __m512 qp_max16(__m512 p, __m512 q) {
+    return _mm512_mask_mov_ps(p, _mm512_cmp_ps_mask(q, p, _CMP_GE_OQ), q);
+}
+
+/// The quantizer on one vector of a window corner (sign: x ≥ 0 ? 1 : −1).
+AVX512 static inline __m512 quant_corner(__m512 v, int sign, __m512 clip, __m512 inverse, __m512 step) {
+    const __m512 zero = _mm512_setzero_ps();
+    if (sign) return _mm512_mask_mov_ps(_mm512_set1_ps(-1.0f), _mm512_cmp_ps_mask(v, zero, _CMP_GE_OQ), _mm512_set1_ps(1.0f));
+    const __m512 magic = _mm512_set1_ps(12582912.0f);
+    v = _mm512_mask_mov_ps(v, _mm512_cmp_ps_mask(v, zero, _CMP_LT_OQ), zero);
+    v = _mm512_mask_mov_ps(v, _mm512_cmp_ps_mask(v, clip, _CMP_GT_OQ), clip);
+    return _mm512_mul_ps(step, _mm512_sub_ps(_mm512_add_ps(_mm512_mul_ps(v, inverse), magic), magic));
+}
+
+/// The quantizer's straight-through mask on a corner's input: 0 < v ≤ clip (uniform
+/// after a ReLU), −1 ≤ v ≤ 1 (sign).
+AVX512 static inline __mmask16 pass_corner(__m512 v, int sign, __m512 clip) {
+    if (sign) return _mm512_cmp_ps_mask(v, _mm512_set1_ps(-1.0f), _CMP_GE_OQ) & _mm512_cmp_ps_mask(v, _mm512_set1_ps(1.0f), _CMP_LE_OQ);
+    return _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_GT_OQ) & _mm512_cmp_ps_mask(v, clip, _CMP_LE_OQ);
+}
+
+/// 16 windows: *pooled = max(max(qa, qb), max(qc, qd)); returns the routes (epi32): the
+/// first corner equal to the maximum (MaxPool's backward) where that corner's input passes
+/// the quantizer's mask, else 4 (no corner takes dy).
+AVX512 static inline __m512i quant_pool16(__m512 xa, __m512 xb, __m512 xc, __m512 xd, int sign,
+                                          __m512 c, __m512 iv, __m512 sv, __m512 *pooled) {
+    const __m512 qa = quant_corner(xa, sign, c, iv, sv), qb = quant_corner(xb, sign, c, iv, sv);
+    const __m512 qc = quant_corner(xc, sign, c, iv, sv), qd = quant_corner(xd, sign, c, iv, sv);
+    const __m512 mx = qp_max16(qp_max16(qa, qb), qp_max16(qc, qd));
+    *pooled = mx;
+    const __mmask16 ea = _mm512_cmp_ps_mask(qa, mx, _CMP_EQ_OQ), eb = _mm512_cmp_ps_mask(qb, mx, _CMP_EQ_OQ);
+    const __mmask16 ec = _mm512_cmp_ps_mask(qc, mx, _CMP_EQ_OQ), ed = _mm512_cmp_ps_mask(qd, mx, _CMP_EQ_OQ);
+    const __mmask16 fb = eb & ~ea, fc = ec & ~(ea | eb), fd = ed & ~(ea | eb | ec);
+    __m512i r = _mm512_set1_epi32(4);
+    r = _mm512_mask_mov_epi32(r, ea & pass_corner(xa, sign, c), _mm512_setzero_si512());
+    r = _mm512_mask_mov_epi32(r, fb & pass_corner(xb, sign, c), _mm512_set1_epi32(1));
+    r = _mm512_mask_mov_epi32(r, fc & pass_corner(xc, sign, c), _mm512_set1_epi32(2));
+    r = _mm512_mask_mov_epi32(r, fd & pass_corner(xd, sign, c), _mm512_set1_epi32(3));
+    return r;
+}
+
+/// One image's pooled codes, channel by channel in `tile` [k][stride] (o·stride + q), into
+/// NHWC codes out [pp][k]: 16 channels of a pooled pixel per gather.
+AVX512 static void codes_from_tile(const uint8_t *tile, size_t k, size_t stride, size_t pp, uint8_t *out) {
+    const __m512i rows = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                            _mm512_set1_epi32((int)stride));
+    const __m512i low = _mm512_set1_epi32(0xff);
+    for (size_t q = 0; q < pp; q++) {
+        for (size_t o = 0; o < k; o += 16) {
+            const __mmask16 live = lanes((long)o, (long)o, (long)k);
+            // Lane l reads the 4 bytes at tile[(o + l)·stride + q] (the tile is padded).
+            __m512i v = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), live, rows, tile + o * stride + q, 1);
+            _mm_mask_storeu_epi8(out + q * k + o, live, _mm512_cvtepi32_epi8(_mm512_and_si512(v, low)));
+        }
+    }
+}
+
+/// The codes of 16 pooled values (as ql_activation_codes_nhwc_avx512 / ql_sign_codes_nhwc_avx512).
+AVX512 static inline __m128i pooled_codes16(__m512 v, int sign, __m512 iv, __m512 sv, __m512 top, __mmask16 *bad) {
+    return _mm512_cvtepi32_epi8(sign ? sign_codes16(v, bad) : grid_codes16(v, iv, sv, top, bad));
+}
+
+/// Bytes of one image's code tile ([k][stride], stride = pp rounded up to 16) and the
+/// gathers' 4-byte overrun; NULL when codes are not wanted or the allocation fails.
+static uint8_t *code_tile(const uint8_t *codes, size_t k, size_t pp, size_t *stride) {
+    *stride = (pp + 15) & ~(size_t)15;
+    return codes ? malloc(k * *stride + 64) : NULL;
+}
+
+/// The float-input form over planes m·k (image-major), with codes when `codes`.
+AVX512 static int quant_pool2_float(const float *x, size_t m, size_t k, size_t h, size_t w, int sign,
+                                    float clip, float inverse, float step, float top,
+                                    float *pooled, uint8_t *routes, uint8_t *codes) {
+    const long oh = (long)h / 2, ow = (long)w / 2, pp = oh * ow;
+    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+    const __m512 c = _mm512_set1_ps(clip), iv = _mm512_set1_ps(inverse), sv = _mm512_set1_ps(step);
+    const __m512 tv = _mm512_set1_ps(top);
+    size_t stride;
+    uint8_t *tile = code_tile(codes, k, (size_t)pp, &stride);
+    __mmask16 bad = 0;
+    for (size_t i = 0; i < m; i++) {
+        for (size_t o = 0; o < k; o++) {
+            const size_t p = i * k + o;
+            const float *src = x + p * h * w;
+            float *dst = pooled + (long)p * pp;
+            uint8_t *route = routes + (long)p * pp;
+            for (long oi = 0; oi < oh; oi++) {
+                const float *r0 = src + 2 * oi * (long)w, *r1 = r0 + w;
+                for (long j = 0; j < ow; j += 16) {
+                    const __mmask16 first = lanes(2 * j, 2 * j, 2 * ow), second = lanes(2 * j + 16, 2 * j, 2 * ow);
+                    const __mmask16 out = lanes(j, j, ow);
+                    const __m512 t0 = _mm512_maskz_loadu_ps(first, r0 + 2 * j), t1 = _mm512_maskz_loadu_ps(second, r0 + 2 * j + 16);
+                    const __m512 b0 = _mm512_maskz_loadu_ps(first, r1 + 2 * j), b1 = _mm512_maskz_loadu_ps(second, r1 + 2 * j + 16);
+                    __m512 mx;
+                    const __m512i r = quant_pool16(_mm512_permutex2var_ps(t0, even, t1), _mm512_permutex2var_ps(t0, odd, t1),
+                                                   _mm512_permutex2var_ps(b0, even, b1), _mm512_permutex2var_ps(b0, odd, b1),
+                                                   sign, c, iv, sv, &mx);
+                    _mm512_mask_storeu_ps(dst + oi * ow + j, out, mx);
+                    _mm_mask_storeu_epi8(route + oi * ow + j, out, _mm512_cvtepi32_epi8(r));
+                    if (tile) {
+                        __mmask16 b = 0;
+                        _mm_mask_storeu_epi8(tile + o * stride + oi * ow + j, out, pooled_codes16(mx, sign, iv, sv, tv, &b));
+                        bad |= b & out;
+                    }
+                }
+            }
+        }
+        if (tile) codes_from_tile(tile, k, stride, (size_t)pp, codes + i * (size_t)pp * k);
+    }
+    free(tile);
+    return tile != NULL && bad == 0;
+}
+
+AVX512 void ql_quant_pool2_avx512(const float *x, size_t planes, size_t h, size_t w, int sign,
+                                  float clip, float inverse, float step, float *pooled, uint8_t *routes) {
+    quant_pool2_float(x, planes, 1, h, w, sign, clip, inverse, step, 0.0f, pooled, routes, NULL);
+}
+
+AVX512 int ql_quant_pool2_codes_avx512(const float *x, size_t m, size_t k, size_t h, size_t w, int sign,
+                                       float clip, float inverse, float step, float top,
+                                       float *pooled, uint8_t *routes, uint8_t *codes) {
+    return quant_pool2_float(x, m, k, h, w, sign, clip, inverse, step, top, pooled, routes, codes);
+}
+
+AVX512 int ql_int32_quant_pool2_avx512(const int32_t *acc, size_t m, size_t h, size_t w, size_t k,
+                                       const float *scale, const float *bias, const int32_t *offset, int sign,
+                                       float clip, float inverse, float step, float top,
+                                       float *pooled, uint8_t *routes, uint8_t *codes) {
+    // 16 channels of one window per step, straight from the accumulators' rows (channel
+    // fastest: contiguous loads, where a plane-by-plane pass gathers); the codes leave in
+    // that order (NHWC), the pooled values and routes one plane apart per lane.
+    const long ow = (long)w / 2, pp = (long)(h / 2) * ow, kk = (long)k;
+    const __m512 c = _mm512_set1_ps(clip), iv = _mm512_set1_ps(inverse), sv = _mm512_set1_ps(step);
+    const __m512 tv = _mm512_set1_ps(top);
+    const __m512i planes = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                              _mm512_set1_epi32((int)pp));
+    __mmask16 bad = 0;
+    for (size_t i = 0; i < m; i++) {
+        const int32_t *image = acc + (long)i * (long)(h * w) * kk;
+        for (long q = 0; q < pp; q++) {
+            const int32_t *a = image + ((2 * (q / ow)) * (long)w + 2 * (q % ow)) * kk, *cc = a + (long)w * kk;
+            for (long o = 0; o < kk; o += 16) {
+                const __mmask16 live = lanes(o, o, kk);
+                const __m512 s = _mm512_maskz_loadu_ps(live, scale + o), b = _mm512_maskz_loadu_ps(live, bias + o);
+                const __m512i ov = offset ? _mm512_maskz_loadu_epi32(live, offset + o) : _mm512_setzero_si512();
+                // The epilogue's y = (float)(acc − offset)·scale + bias at each corner.
+#define CORNER(p) _mm512_add_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(_mm512_maskz_loadu_epi32(live, p), ov)), s), b)
+                __m512 mx;
+                const __m512i r = quant_pool16(CORNER(a + o), CORNER(a + kk + o), CORNER(cc + o), CORNER(cc + kk + o),
+                                               sign, c, iv, sv, &mx);
+#undef CORNER
+                const long at = ((long)i * kk + o) * pp + q;
+                _mm512_mask_i32scatter_ps(pooled + at, live, planes, mx, 4);
+                uint8_t rb[16];
+                _mm_storeu_si128((__m128i *)rb, _mm512_cvtepi32_epi8(r));
+                const long n = kk - o < 16 ? kk - o : 16;
+                for (long l = 0; l < n; l++) routes[at + l * pp] = rb[l];
+                if (codes) {
+                    __mmask16 bb = 0;
+                    _mm_mask_storeu_epi8(codes + ((long)i * pp + q) * kk + o, live, pooled_codes16(mx, sign, iv, sv, tv, &bb));
+                    bad |= bb & live;
+                }
+            }
+        }
+    }
+    return codes != NULL && bad == 0;
+}
+
+AVX512 void ql_s32_column_max_avx512(const int32_t *acc, size_t rows, size_t k, int32_t *colmax, int32_t *copy) {
+    for (size_t r = 0; r < rows; r++) {
+        const int32_t *row = acc + r * k;
+        for (size_t o = 0; o < k; o += 16) {
+            const __mmask16 live = lanes((long)o, (long)o, (long)k);
+            const __m512i v = _mm512_maskz_loadu_epi32(live, row + o);
+            _mm512_mask_storeu_epi32(colmax + o, live, _mm512_max_epi32(_mm512_maskz_loadu_epi32(live, colmax + o), v));
+            if (copy) _mm512_mask_storeu_epi32(copy + r * k + o, live, v);
+        }
+    }
+}

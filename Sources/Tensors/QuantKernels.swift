@@ -74,11 +74,50 @@ public enum QuantKernels {
     /// quantizer's forward then MaxPool's; and per pooled value the corner MaxPool's
     /// backward routes its gradient to when that corner's x passes the quantizer's mask
     /// (sign: −1 ≤ x ≤ 1; uniform: 0 < x ≤ clip, x a ReLU's input), else 4.
-    public static func quantizePool2(_ x: UnsafePointer<Float>, planes: Int, height h: Int, width w: Int, sign: Bool,
-                                     clip: Float = 0, inverse: Float = 0, step: Float = 0,
-                                     into pooled: UnsafeMutablePointer<Float>, routes: UnsafeMutablePointer<UInt8>) {
+    /// With `codes` (planes = images · `channels`), also the next integer layer's input
+    /// codes [images, h/2·w/2, channels] of the pooled values, as `activationCodesNHWC`
+    /// (grid `quantizer.grid`) or `signCodesNHWC` computes them; returns whether they were
+    /// all on their grid (false: codes unspecified), false without `codes`.
+    @discardableResult
+    public static func quantizePool2(_ x: UnsafePointer<Float>, planes: Int, height h: Int, width w: Int,
+                                     _ quantizer: Pool2Quantizer, into pooled: UnsafeMutablePointer<Float>,
+                                     routes: UnsafeMutablePointer<UInt8>, channels: Int = 1,
+                                     codes: UnsafeMutablePointer<UInt8>? = nil) -> Bool {
         precondition(Kernels.hasAVX512 && h % 2 == 0 && w % 2 == 0, "QuantKernels.quantizePool2: AVX-512 and even planes only")
-        ql_quant_pool2_avx512(x, planes, h, w, sign ? 1 : 0, clip, inverse, step, pooled, routes)
+        let q = quantizer, sign: Int32 = q.sign ? 1 : 0
+        guard let codes else {
+            ql_quant_pool2_avx512(x, planes, h, w, sign, q.clip, q.inverse, q.step, pooled, routes)
+            return false
+        }
+        precondition(channels >= 1 && planes % channels == 0, "QuantKernels.quantizePool2: \(planes) planes of \(channels) channels")
+        return ql_quant_pool2_codes_avx512(x, planes / channels, channels, h, w, sign, q.clip, q.inverse, q.step, q.top,
+                                           pooled, routes, codes) != 0
+    }
+
+    /// The integer forward's epilogue (`epilogueTranspose`) and `quantizePool2` in one pass
+    /// (`ql_int32_quant_pool2_avx512`; AVX-512 only), never writing the float conv output:
+    /// acc [images, h·w, channels] (the GEMM's int32 result, h and w even) → pooled and
+    /// routes [images, channels, h/2·w/2], bit for bit `epilogueTranspose` then
+    /// `quantizePool2`; `codes` and the result as there.
+    @discardableResult
+    public static func int32QuantizePool2(_ acc: UnsafePointer<Int32>, images m: Int, height h: Int, width w: Int,
+                                          channels k: Int, scale: UnsafePointer<Float>, bias: UnsafePointer<Float>,
+                                          offset: UnsafePointer<Int32>?, _ quantizer: Pool2Quantizer,
+                                          into pooled: UnsafeMutablePointer<Float>, routes: UnsafeMutablePointer<UInt8>,
+                                          codes: UnsafeMutablePointer<UInt8>?) -> Bool {
+        precondition(Kernels.hasAVX512 && h % 2 == 0 && w % 2 == 0 && h * w * k < Int(Int32.max),
+                     "QuantKernels.int32QuantizePool2: AVX-512, even planes and h·w·k < 2³¹ only")
+        let q = quantizer
+        return ql_int32_quant_pool2_avx512(acc, m, h, w, k, scale, bias, offset, q.sign ? 1 : 0, q.clip, q.inverse, q.step,
+                                           q.top, pooled, routes, codes) != 0
+    }
+
+    /// colmax[o] = max(colmax[o], acc[r, o]) over rows r of acc [rows, k], and acc into
+    /// `copy` (nil: none) on the way (AVX-512 only).
+    public static func columnMaximum(_ acc: UnsafePointer<Int32>, rows: Int, columns k: Int,
+                                     into colmax: UnsafeMutablePointer<Int32>, copy: UnsafeMutablePointer<Int32>? = nil) {
+        precondition(Kernels.hasAVX512, "QuantKernels.columnMaximum: AVX-512 only")
+        ql_s32_column_max_avx512(acc, rows, k, colmax, copy)
     }
 
     /// MaxPool's backward from the routes of `quantizePool2`, the quantizer's mask
@@ -176,4 +215,36 @@ public enum QuantKernels {
             while i < n { dx[i] = (x[i] > 0 && x[i] <= hi) ? dy[i] : 0; i += 1 }
         }
     }
+}
+
+/// The activation quantizer of a fused quantize → maxpool 2 pass (`QuantKernels.quantizePool2`):
+/// sign (x ≥ 0 ? 1 : −1), or uniform on [0, clip] with maxCode levels, its inverse and
+/// step computed as `UniformActivationQuantizer` and `ActivationGrid` compute them.
+public struct Pool2Quantizer: Equatable, Sendable {
+    public let sign: Bool
+    public let clip: Float, inverse: Float, step: Float, top: Float
+
+    public static let sign = Pool2Quantizer(sign: true, clip: 0, inverse: 0, step: 0, top: 2)
+
+    private init(sign: Bool, clip: Float, inverse: Float, step: Float, top: Float) {
+        self.sign = sign; self.clip = clip; self.inverse = inverse; self.step = step; self.top = top
+    }
+
+    /// Uniform on [0, clip] (clip > 0), codes 0…maxCode.
+    public init(clip c: Float, maxCode: Int) {
+        let levels = Float(maxCode)
+        self.init(sign: false, clip: c, inverse: levels / c, step: c / levels, top: levels)
+    }
+}
+
+/// What a fused quantize → maxpool 2 forward did.
+public enum Pool2Outcome: Equatable, Sendable {
+    /// Nothing (the caller runs the layers one by one).
+    case declined
+    /// Pooled values and routes written (no codes, or some off their grid).
+    case pooled
+    /// Pooled values, routes, and the next layer's input codes written.
+    case pooledWithCodes
+
+    public var ran: Bool { self != .declined }
 }

@@ -64,8 +64,8 @@ import CTrainKernels
                 let reference = Self.separate(x, planes: planes, h: h, w: w, sign: sign, clip: clip, levels: levels, dy: dy)
                 var pooled = [Float](repeating: 8, count: n / 4), routes = [UInt8](repeating: 9, count: n / 4)
                 var dx = [Float](repeating: 8, count: n)
-                QuantKernels.quantizePool2(x, planes: planes, height: h, width: w, sign: sign, clip: clip, inverse: levels / clip,
-                                           step: clip / levels, into: &pooled, routes: &routes)
+                QuantKernels.quantizePool2(x, planes: planes, height: h, width: w,
+                                           sign ? .sign : Pool2Quantizer(clip: clip, maxCode: Int(levels)), into: &pooled, routes: &routes)
                 QuantKernels.unpool2(dy, routes: routes, planes: planes, height: h, width: w, into: &dx)
                 #expect(Self.bits(pooled) == Self.bits(reference.pooled), "pooled, \(label)")
                 #expect(routes.allSatisfy { $0 <= 4 }, "routes, \(label)")
@@ -92,7 +92,7 @@ import CTrainKernels
             plain.forwardAfterReLU(x, into: &y, count: n, training: training)
             ql_maxpool2_forward_avx512(y, &expected, planes, h, w)
             #expect(fused.forwardAfterReLUPool2(x, planes: planes, height: h, width: w, into: &pooled, routes: &routes,
-                                                training: training, maximum: known))
+                                                training: training, maximum: known) == .pooled)
             #expect(fused.lastClip.bitPattern == plain.lastClip.bitPattern, "clip, step \(step)")
             #expect(fused.runningClip.bitPattern == plain.runningClip.bitPattern, "running clip, step \(step)")
             #expect(Self.bits(pooled) == Self.bits(expected), "pooled, step \(step)")
@@ -100,10 +100,10 @@ import CTrainKernels
         let dead = UniformActivationQuantizer(bits: 8)
         let x = [Float](repeating: -1, count: 16)
         var pooled = [Float](repeating: 5, count: 4), routes = [UInt8](repeating: 0, count: 4)
-        #expect(dead.forwardAfterReLUPool2(x, planes: 1, height: 4, width: 4, into: &pooled, routes: &routes, training: true))
+        #expect(dead.forwardAfterReLUPool2(x, planes: 1, height: 4, width: 4, into: &pooled, routes: &routes, training: true) == .pooled)
         #expect(pooled == [0, 0, 0, 0] && routes == [4, 4, 4, 4])
         let pact = UniformActivationQuantizer(bits: 8, learnedClip: true)
-        #expect(!pact.forwardAfterReLUPool2(x, planes: 1, height: 4, width: 4, into: &pooled, routes: &routes, training: true),
+        #expect(pact.forwardAfterReLUPool2(x, planes: 1, height: 4, width: 4, into: &pooled, routes: &routes, training: true) == .declined,
                 "a learned clip's gradient sums over full planes: not fused")
     }
 

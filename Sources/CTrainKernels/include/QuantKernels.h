@@ -51,4 +51,26 @@ void ql_uniform_quantize_avx512(const float *x, float *y, size_t n, float clip, 
 /// y[i] = x[i] ≥ 0 ? 1 : −1 (NaN → −1): binary (sign) activations.
 void ql_sign_avx512(const float *x, float *y, size_t n);
 
+/// ql_quant_pool2_avx512 (CTrainKernels.h) over planes m·k (image-major), also writing
+/// codes [m, h/2·w/2, k] (NHWC, channel fastest): the codes of the pooled values as
+/// ql_activation_codes_nhwc_avx512 computes them (inverse, step, top), or as
+/// ql_sign_codes_nhwc_avx512 when `sign`. Returns 1 when every code is on its grid (the
+/// codes are then exactly those), else 0 (codes unspecified; pooled and routes written).
+int ql_quant_pool2_codes_avx512(const float *x, size_t m, size_t k, size_t h, size_t w, int sign,
+                                float clip, float inverse, float step, float top,
+                                float *pooled, uint8_t *routes, uint8_t *codes);
+/// The integer forward's epilogue and ql_quant_pool2_avx512 in one pass, never writing the
+/// full-size float output: from the GEMM's accumulators acc [m, h·w, k] (h, w even), each
+/// y = (float)(acc − offset[o])·scale[o] + bias[o] (ql_int32_epilogue_transpose_avx512's
+/// operations; `offset` NULL: none) is quantized and pooled exactly as
+/// ql_quant_pool2_avx512 does on the NCHW y, into pooled and routes [m, k, h/2·w/2]; codes
+/// (NULL: skipped) and the return value as ql_quant_pool2_codes_avx512 (0 without codes).
+int ql_int32_quant_pool2_avx512(const int32_t *acc, size_t m, size_t h, size_t w, size_t k,
+                                const float *scale, const float *bias, const int32_t *offset, int sign,
+                                float clip, float inverse, float step, float top,
+                                float *pooled, uint8_t *routes, uint8_t *codes);
+/// colmax[o] = max(colmax[o], acc[r, o]) for r < rows, o < k (int32); `copy` (NULL: none)
+/// gets acc [rows, k] on the way.
+void ql_s32_column_max_avx512(const int32_t *acc, size_t rows, size_t k, int32_t *colmax, int32_t *copy);
+
 #endif

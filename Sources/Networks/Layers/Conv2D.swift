@@ -45,13 +45,17 @@ public final class Conv2D: WeightedLayer {
     /// over the output (`ql_maximum_avx512`, 2.3 % of cifar3 w8a8 training, perf) is then
     /// not needed (`UniformActivationQuantizer.forwardAfterReLUPool2`).
     private(set) var lastOutputMaximum: Float?
-    private let integerWeights = IntegerWeights()
+    let integerWeights = IntegerWeights()
     var codes: [UInt8] = []               // input codes, NHWC
     var rowsU8: [UInt8] = []              // [m·P, R], R = (ki, kj, c)
     /// The input grid of the last integer forward (its codes are in `codes`); nil
     /// after a forward on sign codes (x = u − 1, not step · u).
     private(set) var lastGrid: ActivationGrid?
-    private var acc: [Int32] = []         // [m·P, K]
+    var acc: [Int32] = []                 // [m·P, K] (the whole batch's for a fused quantize-pool)
+    /// Input codes the layer below wrote for the next forward (`receiveInputCodes`), and what they stand for.
+    var preloadedCodes: IntegerInput?
+    /// Whether the last integer forward took its input codes from the layer below (tests).
+    var lastInputCodesPreloaded = false
 
     /// Wraps given tensors: weight [K, C, KH, KW] (KH = KW), bias [K] or nil.
     public init(name: String = "conv", weight: Tensor, bias: Tensor?, stride: Int = 1, padding: Int = 0) {
@@ -129,23 +133,38 @@ public final class Conv2D: WeightedLayer {
     }
 
     public func forward(_ x: Tensor, into y: inout Tensor, training: Bool) {
+        var none = Tensor(zeros: [0])
+        _ = forward(x, into: &y, training: training, quantPool: nil, pooled: &none)
+    }
+
+    /// `forward`, and with `quantPool` the [relu →] quantize → maxpool 2 run above this
+    /// layer in its integer forward's epilogue, into `pooled` (Conv2D+IntegerForward.swift);
+    /// true when the run ran (y then only shaped), false when only this layer's forward did.
+    func forward(_ x: Tensor, into y: inout Tensor, training: Bool, quantPool: IntegerQuantPool?,
+                 pooled: inout Tensor) -> Bool {
         let n = x.shape[0]
         let g = geometry(Array(x.shape.dropFirst()))
-        let p = g.outHeight * g.outWidth, r = g.rows
+        let p = g.outHeight * g.outWidth
         reserveColumns(batch: n, g)
         y.reshapeForOverwrite([n, filters, g.outHeight, g.outWidth])
         let quantized = quantizedWeights(training: training)
         lastForwardWasInteger = false
         lastOutputMaximum = nil
+        let preloaded = preloadedCodes
+        preloadedCodes = nil
+        lastInputCodesPreloaded = false
         var top = -Float.infinity
         let reduces = reducesOutputMaximum && Kernels.hasAVX512
         defer { if reduces { lastOutputMaximum = top } }
         if quantized, integerForward,
-           let input = IntegerInput(integerInput, weightPrecision: weightQuantizer.precision, rowLength: r),
-           withUnsafeMutablePointer(to: &top, { integerForward(x, into: &y, input: input, g, maximum: reduces ? $0 : nil) }) {
+           let input = IntegerInput(integerInput, weightPrecision: weightQuantizer.precision, rowLength: g.rows),
+           let ran = withUnsafeMutablePointer(to: &top, {
+               integerForward(x, into: &y, input: input, preloaded: preloaded, g, maximum: reduces ? $0 : nil,
+                              quantPool: quantPool, pooled: &pooled, training: training)
+           }) {
             lastForwardWasInteger = true
             lastGrid = input.grid
-            return
+            return ran
         }
         let biasData = bias?.value.data ?? []
         biasData.withUnsafeBufferPointer { bp in
@@ -160,6 +179,7 @@ public final class Conv2D: WeightedLayer {
                 }
             }
         } }
+        return false
     }
 
     /// The float forward's GEMMs, chunk by chunk: columns of `chunkSize` images, then
@@ -183,59 +203,6 @@ public final class Conv2D: WeightedLayer {
                 start += m
             }
         } } } }
-    }
-
-    /// y = (s_x·s_w[k]) · (codes(x) ⊛ codes(W) − offset[k]) + b through `gemmU8S8S32`
-    /// (offset: the row sums of codes(W) for sign inputs, else 0; see IntegerForward.swift).
-    /// False when an input or weight value is off its grid; y is then untouched beyond its shape.
-    /// `maximum` (nil: skipped) becomes the largest of itself and every y, NaN ignored.
-    private func integerForward(_ x: Tensor, into y: inout Tensor, input: IntegerInput, _ g: ConvGeometry,
-                                maximum: UnsafeMutablePointer<Float>?) -> Bool {
-        let n = x.shape[0], p = g.outHeight * g.outWidth, r = g.rows
-        let loaded = qweight.withUnsafeBufferPointer {
-            integerWeights.load($0.baseAddress!, rows: filters, channels: g.channels, kernel: kernel, scales: weightQuantizer.scales,
-                                rowSums: input.isSign)
-        }
-        guard loaded else { return false }
-        let inSize = g.channels * g.height * g.width
-        if codes.count < n * inSize { codes = [UInt8](repeating: 0, count: n * inSize) }
-        let onGrid = x.data.withUnsafeBufferPointer { xp in
-            codes.withUnsafeMutableBufferPointer { cp in
-                input.codesNHWC(xp.baseAddress!, batch: n, channels: g.channels, plane: g.height * g.width,
-                                into: cp.baseAddress!)
-            }
-        }
-        guard onGrid else { return false }
-        // Images per GEMM: the u8 row matrix within ~256 KiB. `bench layers`, conv2 int8
-        // forward: 4.5 ms at 256 KiB, 4.8 at 128 KiB, 5.0 at 512 KiB, 5.5–6.1 at 2 MiB.
-        let chunk = max(1, min(n, (1 << 18) / max(1, r * p)))
-        if rowsU8.count < chunk * p * r { rowsU8 = [UInt8](repeating: 0, count: chunk * p * r) }
-        if acc.count < chunk * p * filters { acc = [Int32](repeating: 0, count: chunk * p * filters) }
-        integerWeights.setScales(step: input.step, bias: bias?.value.data)
-        let sign = input.isSign
-        let k = filters, pad = input.padCode
-        codes.withUnsafeBufferPointer { cp in
-        integerWeights.codes.withUnsafeBufferPointer { wp in
-        integerWeights.scaled.withUnsafeBufferPointer { sp in
-        integerWeights.bias.withUnsafeBufferPointer { bp in
-        integerWeights.rowSums.withUnsafeBufferPointer { op in
-        rowsU8.withUnsafeMutableBufferPointer { rp in
-        acc.withUnsafeMutableBufferPointer { ap in
-        y.data.withUnsafeMutableBufferPointer { yp in
-            var start = 0
-            while start < n {
-                let m = min(chunk, n - start)
-                im2row(cp.baseAddress! + start * inSize, batch: m, g, pad: pad, into: rp.baseAddress!)
-                gemmU8S8S32(transB: true, m: m * p, n: k, k: r, a: rp.baseAddress!, lda: r,
-                            b: wp.baseAddress!, ldb: r, c: ap.baseAddress!, ldc: k)
-                // [m, P, K] int32 → [m, K, P] float, less the sign offset, scaled, plus bias.
-                QuantKernels.epilogueTranspose(ap.baseAddress!, batch: m, plane: p, channels: k, scale: sp.baseAddress!,
-                                               bias: bp.baseAddress!, offset: sign ? op.baseAddress! : nil,
-                                               into: yp.baseAddress! + start * k * p, maximum: maximum)
-                start += m
-            }
-        } } } } } } } }
-        return true
     }
 
     public func backward(input x: Tensor, output y: Tensor, gradient dy: Tensor,

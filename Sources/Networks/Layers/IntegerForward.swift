@@ -131,7 +131,7 @@ final class IntegerWeights {
 private let roundingMagic: Float = 12_582_912
 
 /// What the u8 codes of a layer's integer input stand for.
-enum IntegerInput {
+enum IntegerInput: Equatable {
     /// x = step · u, u = 0…maxCode: a uniform activation quantizer's grid.
     case grid(ActivationGrid)
     /// x = u − 1, u ∈ {0, 1, 2}: sign activations (ternary values too); padding is u = 1

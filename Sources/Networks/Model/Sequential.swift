@@ -100,9 +100,11 @@ public final class Sequential {
         quantPool = chain.indices.map { i in
             guard i > 0 else { return nil }
             if chain[i] is ReLU, i + 2 < chain.count, let q = chain[i + 1] as? QuantizeActivation,
-               let pool = chain[i + 2] as? MaxPool { return QuantPoolRun(quantize: q, pool: pool, afterReLU: true) }
+               let pool = chain[i + 2] as? MaxPool {
+                return QuantPoolRun(quantize: q, pool: pool, afterReLU: true, next: i + 3 < chain.count ? chain[i + 3] as? Conv2D : nil)
+            }
             if let q = chain[i] as? QuantizeActivation, i + 1 < chain.count, let pool = chain[i + 1] as? MaxPool {
-                return QuantPoolRun(quantize: q, pool: pool, afterReLU: false)
+                return QuantPoolRun(quantize: q, pool: pool, afterReLU: false, next: i + 2 < chain.count ? chain[i + 2] as? Conv2D : nil)
             }
             return nil
         }
@@ -141,10 +143,21 @@ public final class Sequential {
                 i += 3
                 continue
             }
+            // A conv below a quantize-pool run may run it in its integer forward's epilogue.
+            if fusesQuantPools, i + 1 < layers.count, let run = quantPool[i + 1], let conv = layers[i] as? Conv2D {
+                var pooled = Tensor(zeros: [0])
+                swap(&pooled, &acts[i + 1 + run.span])
+                let ran = conv.forward(acts[i], into: &acts[i + 1], training: training, quantPool: run.integer, pooled: &pooled)
+                swap(&pooled, &acts[i + 1 + run.span])
+                ranQuantPool[i + 1] = ran
+                i += ran ? 1 + run.span : 1
+                continue
+            }
             // The conv below, run just before, reduced its output's maximum for the clip.
             if fusesQuantPools, let run = quantPool[i],
                run.quantize.forwardPool2(acts[i], afterReLU: run.afterReLU, pool: run.pool, into: &acts[i + run.span],
-                                         training: training, maximum: (layers[i - 1] as? Conv2D)?.lastOutputMaximum) {
+                                         training: training, maximum: (layers[i - 1] as? Conv2D)?.lastOutputMaximum,
+                                         codesFor: run.next) {
                 ranQuantPool[i] = true
                 i += run.span
                 continue
@@ -276,7 +289,11 @@ private struct QuantPoolRun {
     let quantize: QuantizeActivation, pool: MaxPool
     /// Whether a ReLU leads (uniform quantizers; sign quantizers have none).
     let afterReLU: Bool
+    /// The conv after the pool, which may take its input codes from the run.
+    let next: Conv2D?
     var span: Int { afterReLU ? 3 : 2 }
+    /// The run as the conv below it takes it into its integer forward.
+    var integer: IntegerQuantPool { IntegerQuantPool(quantize: quantize, pool: pool, afterReLU: afterReLU, next: next) }
 }
 
 private func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s + " " : s + String(repeating: " ", count: n - s.count) }

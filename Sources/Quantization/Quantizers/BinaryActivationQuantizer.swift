@@ -18,10 +18,14 @@ public final class BinaryActivationQuantizer: ActivationQuantizer {
     /// quantize → maxpool 2; issue 11): from x [planes, h, w] (h, w even, AVX-512),
     /// pooled [planes, h/2, w/2] bit for bit the two forwards, and per pooled value the
     /// corner that takes its gradient backward (MaxPool's route where that corner passes
-    /// |x| ≤ 1, else 4).
+    /// |x| ≤ 1, else 4). `codes`: the next integer layer's sign codes too
+    /// (`QuantKernels.quantizePool2`, planes = images · `channels`).
     public func forwardPool2(_ x: UnsafePointer<Float>, planes: Int, height h: Int, width w: Int,
-                             into pooled: UnsafeMutablePointer<Float>, routes: UnsafeMutablePointer<UInt8>) {
-        QuantKernels.quantizePool2(x, planes: planes, height: h, width: w, sign: true, into: pooled, routes: routes)
+                             into pooled: UnsafeMutablePointer<Float>, routes: UnsafeMutablePointer<UInt8>,
+                             channels: Int = 1, codes: UnsafeMutablePointer<UInt8>? = nil) -> Pool2Outcome {
+        let coded = QuantKernels.quantizePool2(x, planes: planes, height: h, width: w, .sign, into: pooled, routes: routes,
+                                               channels: channels, codes: codes)
+        return coded ? .pooledWithCodes : .pooled
     }
 
     /// |x| ≤ 1 is −1 ≤ x ≤ 1 (NaN fails both): the AVX-512 range mask.

@@ -71,12 +71,12 @@ public final class UniformActivationQuantizer: ActivationQuantizer {
         return afterReLU && count > 0 && m < 0 ? 0 : m
     }
 
-    /// Chooses c for this batch, updating the running statistics in training.
-    private func clipForBatch(_ x: UnsafePointer<Float>, count: Int, training: Bool, afterReLU: Bool,
-                              known: Float? = nil) -> Float {
+    /// Chooses c for this batch, updating the running statistics in training;
+    /// `maximum` gives the batch maximum (`batchMaximum`), called only where needed.
+    private func clipForBatch(training: Bool, maximum: () -> Float) -> Float {
         if let p = clipParameter {
             if !initialized {
-                let m = batchMaximum(x, count: count, afterReLU: afterReLU, known: known)
+                let m = maximum()
                 guard training else { return m }
                 p.value.data[0] = m
                 initialized = true
@@ -84,12 +84,17 @@ public final class UniformActivationQuantizer: ActivationQuantizer {
             return p.value.data[0]
         }
         if training {
-            let m = batchMaximum(x, count: count, afterReLU: afterReLU, known: known)
+            let m = maximum()
             runningClip = initialized ? momentum * runningClip + (1 - momentum) * m : m
             initialized = true
             return runningClip
         }
-        return initialized ? runningClip : batchMaximum(x, count: count, afterReLU: afterReLU, known: known)
+        return initialized ? runningClip : maximum()
+    }
+
+    private func clipForBatch(_ x: UnsafePointer<Float>, count: Int, training: Bool, afterReLU: Bool,
+                              known: Float? = nil) -> Float {
+        clipForBatch(training: training) { batchMaximum(x, count: count, afterReLU: afterReLU, known: known) }
     }
 
     public func forward(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int, training: Bool) {
@@ -110,24 +115,44 @@ public final class UniformActivationQuantizer: ActivationQuantizer {
     /// value the corner that takes its gradient backward, 4 for none (MaxPool's route,
     /// dropped where the ReLU's and the clip's mask 0 < x ≤ c stops it). The clip
     /// statistics are those of `forwardAfterReLU` (it needs the batch maximum first).
-    /// False, with nothing done, for a learned clip (its gradient sums over full planes)
+    /// Declined, with nothing done, for a learned clip (its gradient sums over full planes)
     /// or without AVX-512. `maximum`: max x ignoring NaN when the layer below reduced it
-    /// on the way (Conv2D.lastOutputMaximum), saving the clip's pass over x.
+    /// on the way (Conv2D.lastOutputMaximum), saving the clip's pass over x. `codes`: the
+    /// next integer layer's input codes too (`QuantKernels.quantizePool2`, planes = images ·
+    /// `channels`).
     public func forwardAfterReLUPool2(_ x: UnsafePointer<Float>, planes: Int, height h: Int, width w: Int,
                                       into pooled: UnsafeMutablePointer<Float>, routes: UnsafeMutablePointer<UInt8>,
-                                      training: Bool, maximum: Float? = nil) -> Bool {
-        guard clipParameter == nil, Tensors.Kernels.hasAVX512 else { return false }
-        let c = clipForBatch(x, count: planes * h * w, training: training, afterReLU: true, known: maximum)
-        lastClip = c
-        guard c > 0 else {                       // Q gives 0 everywhere, and no x passes 0 < x ≤ c
-            pooled.update(repeating: 0, count: planes * (h / 2) * (w / 2))
-            routes.update(repeating: 4, count: planes * (h / 2) * (w / 2))
-            return true
+                                      training: Bool, maximum: Float? = nil, channels: Int = 1,
+                                      codes: UnsafeMutablePointer<UInt8>? = nil) -> Pool2Outcome {
+        guard clipParameter == nil, Tensors.Kernels.hasAVX512 else { return .declined }
+        let count = planes * h * w
+        guard let q = pool2Quantizer(training: training, maximum: {
+            batchMaximum(x, count: count, afterReLU: true, known: maximum)
+        }) else {
+            Self.writeNothingPasses(pooled: pooled, routes: routes, count: planes * (h / 2) * (w / 2))
+            return .pooled
         }
-        let levels = Float(maxCode)
-        QuantKernels.quantizePool2(x, planes: planes, height: h, width: w, sign: false, clip: c, inverse: levels / c,
-                                   step: c / levels, into: pooled, routes: routes)
-        return true
+        let coded = QuantKernels.quantizePool2(x, planes: planes, height: h, width: w, q, into: pooled, routes: routes,
+                                               channels: channels, codes: codes)
+        return coded ? .pooledWithCodes : .pooled
+    }
+
+    /// The quantizer of a fused relu → quantize → maxpool 2 pass (moving-average clip only):
+    /// chooses this batch's clip as `forwardAfterReLU` does, `maximum` giving max(x, 0)'s
+    /// batch maximum (`batchMaximum(…, afterReLU: true)`, or the same value reduced
+    /// elsewhere), and sets `lastClip`. Nil when the clip is ≤ 0 or NaN: Q is then 0
+    /// everywhere and no x passes 0 < x ≤ c (`writeNothingPasses`).
+    public func pool2Quantizer(training: Bool, maximum: () -> Float) -> Pool2Quantizer? {
+        precondition(clipParameter == nil, "UniformActivationQuantizer.pool2Quantizer: moving-average clips only")
+        let c = clipForBatch(training: training, maximum: maximum)
+        lastClip = c
+        return c > 0 ? Pool2Quantizer(clip: c, maxCode: maxCode) : nil
+    }
+
+    /// A pooled output of zeros whose routes take no gradient (a clip ≤ 0).
+    public static func writeNothingPasses(pooled: UnsafeMutablePointer<Float>, routes: UnsafeMutablePointer<UInt8>, count: Int) {
+        pooled.update(repeating: 0, count: count)
+        routes.update(repeating: 4, count: count)
     }
 
     private func quantize(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int, clip c: Float) {
