@@ -107,26 +107,14 @@ import CTrainKernels
     @Test(arguments: ["w8a8g8", "w4a4g8", "w1a1g8", "w2a8g8"])
     func trainingEqualsUnpooledGradient(precision: String) throws {
         try #require(Kernels.hasAVX512, "this CPU has no AVX-512: Sequential does not fuse")
-        let spec = try ModelSpec(parsing: "conv 8 k3 | relu | maxpool 2 | conv 17 k3 | relu | maxpool 2 | conv 8 k3 | relu | maxpool 2 | dense 5")
-        func build() throws -> Sequential {
-            var rng = SplitMix64(seed: 43)
-            return try Sequential(spec: spec, inputShape: [3, 20, 20], precision: { _ in LayerPrecision(precision)! }, rng: &rng)
-        }
-        let routed = try build(), unpooled = try build()
+        let (routed, unpooled) = try twinNetworks("conv 8 k3 | relu | maxpool 2 | conv 17 k3 | relu | maxpool 2 | conv 8 k3 | relu | maxpool 2 | dense 5",
+                                                  inputShape: [3, 20, 20], precision: precision, seed: 43)
         unpooled.g8FromRoutes = false
         for step in 0..<4 {
             let training = step < 3
             let x = randomTensor([6, 3, 20, 20], seed: UInt64(70 + step))
             let r = randomTensor([6, 5], seed: UInt64(80 + step))
-            for m in [routed, unpooled] {
-                m.withInput { $0 = x }
-                m.forward(training: training)
-                guard training else { continue }
-                m.zeroGrad()
-                m.withLogitGradient { $0 = r }
-                m.backward()
-                for p in m.parameters { for i in p.value.data.indices { p.value.data[i] -= 0.05 * p.grad.data[i] } }
-            }
+            runStep([routed, unpooled], input: x, training: training, logitGradient: training ? r : nil, learningRate: 0.05)
             #expect(routed.ranQuantPool.filter { $0 }.count == 2, "\(precision), step \(step)")
             #expect(Self.bits(routed.logits.data) == Self.bits(unpooled.logits.data), "logits, \(precision), step \(step)")
             for (a, b) in zip(routed.parameters, unpooled.parameters) {

@@ -165,20 +165,13 @@ import CTrainKernels
     @Test(arguments: ["w8a8", "w4a4", "w1a1", "w2a2", "w8a8g8"])
     func nextConvTakesCodes(_ precision: String) throws {
         try #require(Kernels.hasAVX512, "this CPU has no AVX-512: Sequential does not fuse")
-        let spec = try ModelSpec(parsing: "conv 8 k3 | relu | maxpool 2 | conv 16 k3 | relu | maxpool 2 | conv 8 k3 | relu | dense 5")
-        func build() throws -> Sequential {
-            var rng = SplitMix64(seed: 43)
-            return try Sequential(spec: spec, inputShape: [3, 16, 16], precision: { _ in LayerPrecision(precision)! }, rng: &rng)
-        }
-        let fused = try build(), plain = try build()
+        let (fused, plain) = try twinNetworks("conv 8 k3 | relu | maxpool 2 | conv 16 k3 | relu | maxpool 2 | conv 8 k3 | relu | dense 5",
+                                              inputShape: [3, 16, 16], precision: precision, seed: 43)
         plain.fusesQuantPools = false
         let convs = { (m: Sequential) in m.layers.compactMap { $0 as? Conv2D } }
         for step in 0..<3 {
             let x = randomTensor([4, 3, 16, 16], seed: UInt64(80 + step))
-            for m in [fused, plain] {
-                m.withInput { $0 = x }
-                m.forward(training: step < 2)
-            }
+            runStep([fused, plain], input: x, training: step < 2)
             #expect(convs(fused).map(\.lastInputCodesPreloaded) == [false, true, true], "\(precision), step \(step)")
             #expect(convs(plain).map(\.lastInputCodesPreloaded) == [false, false, false], "\(precision), step \(step)")
             #expect(convs(fused).map(\.lastForwardWasInteger) == [false, true, true], "\(precision), step \(step)")

@@ -113,25 +113,14 @@ import CTrainKernels
     @Test(arguments: ["w8a8", "w4a4", "w1a1", "w8a8g8", "w8a8gbf16", "w4a8", "w2a2"])
     func sequentialEqualsUnfused(precision: String) throws {
         try #require(Kernels.hasAVX512, "this CPU has no AVX-512: Sequential does not fuse")
-        let spec = try ModelSpec(parsing: "conv 8 k3 | relu | maxpool 2 | conv 16 k3 | relu | maxpool 2 | conv 8 k3 | relu | maxpool 2 | dense 5")
-        func build() throws -> Sequential {
-            var rng = SplitMix64(seed: 41)
-            return try Sequential(spec: spec, inputShape: [3, 20, 20], precision: { _ in LayerPrecision(precision)! }, rng: &rng)
-        }
-        let fused = try build(), plain = try build()
+        let (fused, plain) = try twinNetworks("conv 8 k3 | relu | maxpool 2 | conv 16 k3 | relu | maxpool 2 | conv 8 k3 | relu | maxpool 2 | dense 5",
+                                              inputShape: [3, 20, 20], precision: precision, seed: 41)
         plain.fusesQuantPools = false
         for step in 0..<3 {
             let training = step < 2
             let x = randomTensor([4, 3, 20, 20], seed: UInt64(50 + step))
             let r = randomTensor([4, 5], seed: UInt64(60 + step))
-            for m in [fused, plain] {
-                m.withInput { $0 = x }
-                m.forward(training: training)
-                guard training else { continue }
-                m.zeroGrad()
-                m.withLogitGradient { $0 = r }
-                m.backward()
-            }
+            runStep([fused, plain], input: x, training: training, logitGradient: training ? r : nil)
             // 20×20 and 10×10 planes fuse; the third conv's 5×5 plane does not pool evenly.
             #expect(fused.ranQuantPool.filter { $0 }.count == 2, "\(precision), step \(step)")
             #expect(!plain.ranQuantPool.contains(true))

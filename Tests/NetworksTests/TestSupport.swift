@@ -1,5 +1,7 @@
 import Testing
 import Tensors
+import Quantization
+import Random
 @testable import Networks
 
 /// Checks a ≈ b elementwise: same count, |a − b| ≤ atol + rtol·|b| (numpy's
@@ -45,6 +47,33 @@ func randomTensor(_ shape: [Int], seed: UInt64, scale: Float = 1) -> Tensor {
     var t = Tensor(zeros: shape)
     for i in 0..<t.count { t.data[i] = rng.nextNormal() * scale }
     return t
+}
+
+/// Two networks built alike (`spec` on `inputShape`, every layer at `precision`, seeded
+/// initial weights): for tests that turn a fused path off in one and compare bits.
+func twinNetworks(_ spec: String, inputShape: [Int], precision: String, seed: UInt64) throws -> (Sequential, Sequential) {
+    let parsed = try ModelSpec(parsing: spec)
+    func build() throws -> Sequential {
+        var rng = SplitMix64(seed: seed)
+        return try Sequential(spec: parsed, inputShape: inputShape, precision: { _ in LayerPrecision(precision)! }, rng: &rng)
+    }
+    return (try build(), try build())
+}
+
+/// Runs each model forward on `x`; with a logit gradient, also backward from it (gradients
+/// zeroed first) and, with a learning rate, a plain SGD step on every parameter.
+func runStep(_ models: [Sequential], input x: Tensor, training: Bool, logitGradient r: Tensor? = nil,
+             learningRate: Float? = nil) {
+    for m in models {
+        m.withInput { $0 = x }
+        m.forward(training: training)
+        guard let r else { continue }
+        m.zeroGrad()
+        m.withLogitGradient { $0 = r }
+        m.backward()
+        guard let learningRate else { continue }
+        for p in m.parameters { for i in p.value.data.indices { p.value.data[i] -= learningRate * p.grad.data[i] } }
+    }
 }
 
 /// A tensor of distinct values spaced `gap` apart (a shuffled ramp), centred on 0:
