@@ -46,6 +46,26 @@ void ql_col2im_s1_avx512(const float *col, size_t n, size_t channels, size_t hei
 /// bias_grad[k] += Σ over the chunk in the order of the serial loop (images, then
 /// positions), kept bit for bit: eight channels run as eight independent chains.
 void ql_conv_gather_dy(const float *dy, size_t m, size_t filters, size_t p, float *kmajor, float *bias_grad);
+/// The weight gradient of a stride-1 'same' k×k convolution (padding (k − 1)/2) over
+/// float input, computed directly (conv_dw.c): for m images x [m, C, H, W] (NCHW) and
+/// dy [m·H·W, K] (NHWC: a pixel's K filters adjacent), dw [K, C·k·k] (the weights'
+/// layout, (c, ki, kj) row-major) += Σ over pixels of dy[p][f] · x_pad[c][p + (ki, kj)],
+/// x_pad the image zero-padded (padding terms are dy · 0, as in im2col + GEMM).
+/// Order, per image, filter and (c, ki, kj): row sums over j (fmaf chain from +0), the
+/// image's sum of its row sums (from +0, rows in order), then dw += that sum, image by
+/// image: the bits depend on neither the chunking of the batch nor the CPU (the AVX-512
+/// form has filters across lanes, masked beyond K, and the same chains per lane).
+/// Covered: k ∈ {3, 5} and 1 ≤ C ≤ 4 (ql_conv_dw_direct_covers; else dw is untouched).
+/// pad: scratch of C·(H + k − 1)·(W + k − 1) floats.
+int ql_conv_dw_direct_covers(size_t channels, size_t k);
+void ql_conv_dw_direct(const float *x, const float *dy, size_t m, size_t channels, size_t h, size_t w,
+                       size_t k, size_t filters, float *pad, float *dw);
+void ql_conv_dw_direct_avx512(const float *x, const float *dy, size_t m, size_t channels, size_t h, size_t w,
+                              size_t k, size_t filters, float *pad, float *dw);
+/// dst [cols, rows] = the transpose of src [rows, cols] (rows ld apart): an exact copy;
+/// the AVX-512 form moves 16 × 16 blocks through registers.
+void ql_transpose_f32(const float *src, size_t rows, size_t cols, size_t ld, float *dst);
+void ql_transpose_f32_avx512(const float *src, size_t rows, size_t cols, size_t ld, float *dst);
 /// Conv2D's float forward: K-major GEMM output [K, m·P] → y [m, K, P] plus bias[k]
 /// (bias may be NULL: + 0).
 void ql_conv_scatter_bias(const float *kmajor, size_t m, size_t filters, size_t p, const float *bias, float *y);

@@ -67,6 +67,9 @@ extension Conv2D {
         }
         lastBackwardInteger = (inputGrid != nil, weightScale != nil)
         let floatGradient = precision == .int8 && (inputGrid == nil || (needsInputGradient && weightScale == nil))
+        // The float weight gradient (input not in codes) of a first layer: the direct form.
+        let direct = precision == .int8 && inputGrid == nil && usesDirectWeightGradient(g)
+        lastWeightGradientWasDirect = direct
         if needsInputGradient {
             dx.reshapeForOverwrite(x.shape)
             if !transposed { dx.fill(0) }   // the transposed convolution writes every element
@@ -124,6 +127,7 @@ extension Conv2D {
             if floatGradient && s.floatColumns.count < chunk * p * kk {
                 s.floatColumns = [Float](repeating: 0, count: chunk * p * kk)
             }
+            if direct { reserveDirectScratch(g, nhwc: false) }
         case .float: break
         }
         // Bias gradient: Σ Q(dY) per channel (s_g · Σ codes for g8, exact in integers).
@@ -203,6 +207,8 @@ extension Conv2D {
                                     addWeightGradient(total.baseAddress!, scale: codeScale, rows: r, into: tp.baseAddress!)
                                 }
                             } } } }
+                        } else if direct {
+                            directWeightGradient(xp.baseAddress! + start * inSize, images: m, g, dy: gv, into: tp.baseAddress!)
                         } else {
                             im2col(xp.baseAddress! + start * inSize, batch: m, g, into: cp.baseAddress!)
                             sgemm(transA: true, transB: true, m: kk, n: r, k: np, a: gv, lda: kk,

@@ -35,6 +35,11 @@ public final class Conv2D: WeightedLayer {
     public weak var integerInput: ActivationQuantizer?
     /// Whether the integer forward may be used (tests and bench compare both paths).
     public var integerForward = true
+    /// Whether a float weight gradient of a covered first-layer shape (`DirectWeightGradient`)
+    /// is computed directly instead of by im2col + sgemm (tests compare both paths).
+    public var directWeightGradient = true
+    /// Whether the last backward's weight gradient took the direct form (tests, bench).
+    public internal(set) var lastWeightGradientWasDirect = false
     /// Whether the last forward pass ran in integers.
     public internal(set) var lastForwardWasInteger = false
     /// Set by `Sequential` when an activation quantizer's clip reads this layer's output
@@ -241,6 +246,9 @@ public final class Conv2D: WeightedLayer {
             dx.fill(0)
         }
         let wsrc = quantized ? qweight : weight.value.data
+        let direct = usesDirectWeightGradient(g)
+        lastWeightGradientWasDirect = direct
+        if direct { reserveDirectScratch(g, nhwc: true) }
         var biasGrad = [Float](repeating: 0, count: filters)
         var target = quantized ? dq : weight.grad.data
         if !quantized { weight.grad.data = [] }   // hand the buffer to `target` without a copy
@@ -257,11 +265,24 @@ public final class Conv2D: WeightedLayer {
             while start < n {
                 let m = min(chunk, n - start), np = m * p
                 gatherDy(kp.baseAddress!, start, m, bg.baseAddress!)
-                // Columns again (cheaper than keeping the batch's: they are L2-sized).
-                im2col(xp.baseAddress! + start * inSize, batch: m, g, into: cp.baseAddress!)
-                // ∂L/∂Q(W) += dY · colsᵀ
-                sgemm(transB: true, m: filters, n: r, k: np, a: kp.baseAddress!, lda: np,
-                      b: cp.baseAddress!, ldb: np, beta: 1, c: tp.baseAddress!, ldc: r)
+                if direct {
+                    // ∂L/∂Q(W) += the direct form's sums, image by image, its dY made NHWC
+                    // (an L2-sized [P, K] block: the chunk's transpose ran from memory).
+                    lowPrecision.floatColumns.withUnsafeMutableBufferPointer { nhwc in
+                        for i in 0..<m {
+                            DirectWeightGradient.transpose(kp.baseAddress! + i * p, rows: filters, columns: p, ld: np,
+                                                           into: nhwc.baseAddress!)
+                            directWeightGradient(xp.baseAddress! + (start + i) * inSize, images: 1, g, dy: nhwc.baseAddress!,
+                                                 into: tp.baseAddress!)
+                        }
+                    }
+                } else {
+                    // Columns again (cheaper than keeping the batch's: they are L2-sized).
+                    im2col(xp.baseAddress! + start * inSize, batch: m, g, into: cp.baseAddress!)
+                    // ∂L/∂Q(W) += dY · colsᵀ
+                    sgemm(transB: true, m: filters, n: r, k: np, a: kp.baseAddress!, lda: np,
+                          b: cp.baseAddress!, ldb: np, beta: 1, c: tp.baseAddress!, ldc: r)
+                }
                 if needsInputGradient {
                     // dcols = Q(W)ᵀ · dY, folded back into dx.
                     sgemm(transA: true, m: r, n: np, k: filters, a: wp.baseAddress!, lda: r,
@@ -275,5 +296,29 @@ public final class Conv2D: WeightedLayer {
         if needsInputGradient { dx.data = dxData }
         if let bias { for k in 0..<filters { bias.grad.data[k] += biasGrad[k] } }
         if quantized { addStraightThrough(dq, of: weightQuantizer, into: weight, channels: filters) }
+    }
+
+    /// Whether this backward's float weight gradient takes the direct form: a covered
+    /// geometry (a first layer: stride 1, 'same', 3×3 or 5×5, ≤ 4 channels) and the switch on.
+    func usesDirectWeightGradient(_ g: ConvGeometry) -> Bool {
+        directWeightGradient && DirectWeightGradient.covers(g)
+    }
+
+    /// Sizes the direct weight gradient's padded image and, with `nhwc`, one image's NHWC
+    /// dY (`lowPrecision.floatColumns`, which the float path does not otherwise use).
+    func reserveDirectScratch(_ g: ConvGeometry, nhwc: Bool) {
+        let s = lowPrecision, p = g.outHeight * g.outWidth
+        if s.paddedImage.count < DirectWeightGradient.scratchCount(g) {
+            s.paddedImage = [Float](repeating: 0, count: DirectWeightGradient.scratchCount(g))
+        }
+        if nhwc && s.floatColumns.count < p * filters { s.floatColumns = [Float](repeating: 0, count: p * filters) }
+    }
+
+    /// dQ(W) (`dw`, [K, C·k·k]) += the direct weight gradient of m images from NHWC dY [m·P, K].
+    func directWeightGradient(_ x: UnsafePointer<Float>, images m: Int, _ g: ConvGeometry, dy: UnsafePointer<Float>,
+                              into dw: UnsafeMutablePointer<Float>) {
+        lowPrecision.paddedImage.withUnsafeMutableBufferPointer { pad in
+            DirectWeightGradient.accumulate(x, images: m, g, dy: dy, filters: filters, scratch: pad.baseAddress!, into: dw)
+        }
     }
 }

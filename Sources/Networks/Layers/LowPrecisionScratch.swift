@@ -3,7 +3,7 @@ import CTrainKernels
 import Quantization
 
 /// Buffers of a layer's `gbf16` / `g8` backward pass (Conv2D+GradientPrecision.swift,
-/// Dense+GradientPrecision.swift), grown on first use and reused, so a training step
+/// Dense+GradientPrecision.swift) and of Conv2D's direct weight gradient, grown on first use and reused, so a training step
 /// allocates nothing after the first batch.
 final class LowPrecisionScratch {
     var floatColumns: [Float] = []   // float columns of the portable column passes
@@ -23,6 +23,7 @@ final class LowPrecisionScratch {
     var gradBitsNHWC: [UInt16] = []  // bf16 ∂L/∂y of a chunk, NHWC
     var gradRowBits: [UInt16] = []   // bf16 rows of ∂L/∂y (transposed convolution)
     var transposedOut: [Float] = []  // the transposed convolution's output [m·H·W, C]
+    var paddedImage: [Float] = []    // one zero-padded input image (Conv2D's direct weight gradient)
 
     /// Whether `loadWeightCodes` runs the AVX-512 kernel (the same codes and verdict).
     var vectorKernel = Kernels.hasAVX512

@@ -1,0 +1,146 @@
+#include "CTrainKernels.h"
+#include <immintrin.h>
+#include <math.h>
+#include <string.h>
+
+// The direct weight gradient of a stride-1 'same' convolution over a few float input
+// channels (a network's first layer): no columns, the image and dY read once per pass.
+// Every sum below is written out: no contraction beyond the fmaf / FMA calls.
+#pragma clang fp contract(off)
+
+#define AVX512 __attribute__((target("avx512f,avx512bw,avx512vl")))
+
+/// The most (channel, tap) sums a vector pass keeps in registers (one zmm each).
+#define QL_DW_MAX_SUMS 27
+
+/// Image i's channels, zero-padded by (k − 1)/2 on every side: pad [C, H + k − 1, W + k − 1].
+static void pad_image(const float *x, size_t channels, size_t h, size_t w, size_t k, float *pad) {
+    const size_t half = (k - 1) / 2, hp = h + k - 1, wp = w + k - 1;
+    memset(pad, 0, channels * hp * wp * sizeof(float));
+    for (size_t c = 0; c < channels; c++)
+        for (size_t i = 0; i < h; i++)
+            memcpy(pad + (c * hp + i + half) * wp + half, x + (c * h + i) * w, w * sizeof(float));
+}
+
+int ql_conv_dw_direct_covers(size_t channels, size_t k) {
+    return (k == 3 || k == 5) && channels >= 1 && channels <= 4;
+}
+
+void ql_conv_dw_direct(const float *x, const float *dy, size_t m, size_t channels, size_t h, size_t w,
+                       size_t k, size_t filters, float *pad, float *dw) {
+    if (!ql_conv_dw_direct_covers(channels, k)) return;
+    const size_t hp = h + k - 1, wp = w + k - 1, taps = k * k, r = channels * taps, p = h * w;
+    for (size_t img = 0; img < m; img++) {
+        pad_image(x + img * channels * p, channels, h, w, k, pad);
+        const float *g = dy + img * p * filters;
+        for (size_t f = 0; f < filters; f++)
+            for (size_t t = 0; t < r; t++) {
+                const size_t c = t / taps, ki = t % taps / k, kj = t % k;
+                float image_sum = 0.0f;
+                for (size_t i = 0; i < h; i++) {
+                    const float *xrow = pad + (c * hp + i + ki) * wp + kj;
+                    const float *grow = g + i * w * filters + f;
+                    float row_sum = 0.0f;
+                    for (size_t j = 0; j < w; j++) row_sum = fmaf(grow[j * filters], xrow[j], row_sum);
+                    image_sum += row_sum;
+                }
+                dw[f * r + t] += image_sum;
+            }
+    }
+}
+
+/// One vector pass over an image: filters f0 ..< f0 + 16 (lanes beyond `mask` unused),
+/// channels c0 ..< c0 + nc, kernel k, with its sums in `sums` (nc·k² ≤ QL_DW_MAX_SUMS
+/// registers once inlined with constant nc and k); then dw[f][(c0·k² + t)] += sums.
+AVX512 static inline __attribute__((always_inline))
+void dw_pass(const float *pad, const float *g, size_t h, size_t w, size_t filters, size_t f0, __mmask16 mask,
+             size_t c0, const size_t nc, const size_t k, size_t r, float *dw) {
+    const size_t hp = h + k - 1, wp = w + k - 1, n = nc * k * k;
+    float image_sums[QL_DW_MAX_SUMS * 16];
+    memset(image_sums, 0, sizeof image_sums);
+    for (size_t i = 0; i < h; i++) {
+        __m512 acc[QL_DW_MAX_SUMS];
+#pragma clang loop unroll(full)
+        for (size_t t = 0; t < n; t++) acc[t] = _mm512_setzero_ps();
+        const float *grow = g + i * w * filters + f0;
+        for (size_t j = 0; j < w; j++) {
+            const __m512 gv = _mm512_maskz_loadu_ps(mask, grow + j * filters);
+            const float *x0 = pad + (c0 * hp + i) * wp + j;
+#pragma clang loop unroll(full)
+            for (size_t t = 0; t < n; t++) {
+                const size_t c = t / (k * k), ki = t % (k * k) / k, kj = t % k;
+                acc[t] = _mm512_fmadd_ps(gv, _mm512_set1_ps(x0[(c * hp + ki) * wp + kj]), acc[t]);
+            }
+        }
+#pragma clang loop unroll(full)
+        for (size_t t = 0; t < n; t++)
+            _mm512_storeu_ps(image_sums + t * 16, _mm512_add_ps(_mm512_loadu_ps(image_sums + t * 16), acc[t]));
+    }
+    for (size_t lane = 0; lane < 16; lane++) {
+        if (!(mask >> lane & 1)) break;
+        float *row = dw + (f0 + lane) * r + c0 * k * k;
+        for (size_t t = 0; t < n; t++) row[t] += image_sums[t * 16 + lane];
+    }
+}
+
+AVX512 void ql_conv_dw_direct_avx512(const float *x, const float *dy, size_t m, size_t channels, size_t h, size_t w,
+                                     size_t k, size_t filters, float *pad, float *dw) {
+    if (!ql_conv_dw_direct_covers(channels, k)) return;
+    // Channels per pass: 3 × 9 or 1 × 25 sums (QL_DW_MAX_SUMS registers).
+    const size_t p = h * w, r = channels * k * k, per_pass = k == 3 ? 3 : 1;
+    for (size_t img = 0; img < m; img++) {
+        pad_image(x + img * channels * p, channels, h, w, k, pad);
+        const float *g = dy + img * p * filters;
+        for (size_t f0 = 0; f0 < filters; f0 += 16) {
+            const size_t fn = filters - f0 < 16 ? filters - f0 : 16;
+            const __mmask16 mask = (__mmask16)((1u << fn) - 1);
+            for (size_t c0 = 0; c0 < channels; c0 += per_pass) {
+                const size_t nc = channels - c0 < per_pass ? channels - c0 : per_pass;
+                // Constant (nc, k) bodies: the sums live in registers.
+                if (k == 3 && nc == 3) dw_pass(pad, g, h, w, filters, f0, mask, c0, 3, 3, r, dw);
+                else if (k == 3 && nc == 2) dw_pass(pad, g, h, w, filters, f0, mask, c0, 2, 3, r, dw);
+                else if (k == 3) dw_pass(pad, g, h, w, filters, f0, mask, c0, 1, 3, r, dw);
+                else dw_pass(pad, g, h, w, filters, f0, mask, c0, 1, 5, r, dw);
+            }
+        }
+    }
+}
+
+void ql_transpose_f32(const float *src, size_t rows, size_t cols, size_t ld, float *dst) {
+    for (size_t i = 0; i < rows; i++)
+        for (size_t j = 0; j < cols; j++) dst[j * rows + i] = src[i * ld + j];
+}
+
+/// 16 × 16 block: rows s[i·ls ..] → columns d[.. i], in registers.
+AVX512 static void transpose16(const float *s, size_t ls, float *d, size_t ld) {
+    __m512 r[16], t[16];
+    for (int i = 0; i < 16; i++) r[i] = _mm512_loadu_ps(s + i * ls);
+    for (int i = 0; i < 16; i += 2) {
+        t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+        t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+    }
+    for (int i = 0; i < 16; i += 4) {
+        r[i] = _mm512_shuffle_ps(t[i], t[i + 2], 0x44);
+        r[i + 1] = _mm512_shuffle_ps(t[i], t[i + 2], 0xEE);
+        r[i + 2] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0x44);
+        r[i + 3] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0xEE);
+    }
+    for (int i = 0; i < 16; i += 8)
+        for (int j = 0; j < 4; j++) {
+            t[i + j] = _mm512_shuffle_f32x4(r[i + j], r[i + j + 4], 0x88);
+            t[i + j + 4] = _mm512_shuffle_f32x4(r[i + j], r[i + j + 4], 0xDD);
+        }
+    for (int j = 0; j < 8; j++) {
+        r[j] = _mm512_shuffle_f32x4(t[j], t[j + 8], 0x88);
+        r[j + 8] = _mm512_shuffle_f32x4(t[j], t[j + 8], 0xDD);
+    }
+    for (int i = 0; i < 16; i++) _mm512_storeu_ps(d + i * ld, r[i]);
+}
+
+AVX512 void ql_transpose_f32_avx512(const float *src, size_t rows, size_t cols, size_t ld, float *dst) {
+    const size_t rb = rows / 16 * 16, cb = cols / 16 * 16;
+    for (size_t j = 0; j < cb; j += 16)   // whole destination rows at a time
+        for (size_t i = 0; i < rb; i += 16) transpose16(src + i * ld + j, ld, dst + j * rows + i, rows);
+    for (size_t i = 0; i < rows; i++)
+        for (size_t j = i < rb ? cb : 0; j < cols; j++) dst[j * rows + i] = src[i * ld + j];
+}
