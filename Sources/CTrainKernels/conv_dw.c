@@ -106,6 +106,65 @@ AVX512 void ql_conv_dw_direct_avx512(const float *x, const float *dy, size_t m, 
     }
 }
 
+void ql_conv_direct_forward(const float *x, size_t m, size_t channels, size_t h, size_t w, size_t k,
+                             const float *weights, size_t filters, float *pad, float *kmajor) {
+    if (!ql_conv_dw_direct_covers(channels, k)) return;
+    const size_t hp = h + k - 1, wp = w + k - 1, taps = k * k, r = channels * taps, p = h * w, np = m * p;
+    for (size_t img = 0; img < m; img++) {
+        pad_image(x + img * channels * p, channels, h, w, k, pad);
+        for (size_t f = 0; f < filters; f++)
+            for (size_t i = 0; i < h; i++)
+                for (size_t j = 0; j < w; j++) {
+                    float acc = 0.0f;
+                    for (size_t t = 0; t < r; t++) {
+                        const size_t c = t / taps, ki = t % taps / k, kj = t % k;
+                        acc = fmaf(weights[f * r + t], pad[(c * hp + i + ki) * wp + j + kj], acc);
+                    }
+                    kmajor[f * np + img * p + i * w + j] = acc;
+                }
+    }
+}
+
+/// Filters f0 ..< f0 + nf (nf constant once inlined: that many sums in registers) of one
+/// image, 16 pixels of a row at a time (masked at the row's end).
+AVX512 static inline __attribute__((always_inline))
+void forward_pass(const float *pad, size_t h, size_t w, size_t k, size_t r, const size_t *offset, const float *weights,
+                  size_t f0, const size_t nf, float *out, size_t np) {
+    const size_t wp = w + k - 1;
+    for (size_t i = 0; i < h; i++)
+        for (size_t j0 = 0; j0 < w; j0 += 16) {
+            const __mmask16 mask = (__mmask16)(w - j0 >= 16 ? 0xFFFF : (1u << (w - j0)) - 1);
+            __m512 acc[8];
+#pragma clang loop unroll(full)
+            for (size_t q = 0; q < nf; q++) acc[q] = _mm512_setzero_ps();
+            const float *x0 = pad + i * wp + j0;
+            for (size_t t = 0; t < r; t++) {
+                const __m512 xv = _mm512_maskz_loadu_ps(mask, x0 + offset[t]);
+#pragma clang loop unroll(full)
+                for (size_t q = 0; q < nf; q++)
+                    acc[q] = _mm512_fmadd_ps(_mm512_set1_ps(weights[(f0 + q) * r + t]), xv, acc[q]);
+            }
+#pragma clang loop unroll(full)
+            for (size_t q = 0; q < nf; q++) _mm512_mask_storeu_ps(out + (f0 + q) * np + i * w + j0, mask, acc[q]);
+        }
+}
+
+AVX512 void ql_conv_direct_forward_avx512(const float *x, size_t m, size_t channels, size_t h, size_t w, size_t k,
+                                          const float *weights, size_t filters, float *pad, float *kmajor) {
+    if (!ql_conv_dw_direct_covers(channels, k)) return;
+    const size_t r = channels * k * k, p = h * w, np = m * p, hp = h + k - 1, wp = w + k - 1;
+    size_t offset[4 * 25];   // tap t = (c, ki, kj) → its place in the padded image
+    for (size_t t = 0; t < r; t++) offset[t] = (t / (k * k) * hp + t % (k * k) / k) * wp + t % k;
+    for (size_t img = 0; img < m; img++) {
+        pad_image(x + img * channels * p, channels, h, w, k, pad);
+        float *out = kmajor + img * p;
+        size_t f0 = 0;
+        for (; f0 + 8 <= filters; f0 += 8) forward_pass(pad, h, w, k, r, offset, weights, f0, 8, out, np);
+        for (; f0 + 4 <= filters; f0 += 4) forward_pass(pad, h, w, k, r, offset, weights, f0, 4, out, np);
+        for (; f0 < filters; f0++) forward_pass(pad, h, w, k, r, offset, weights, f0, 1, out, np);
+    }
+}
+
 void ql_transpose_f32(const float *src, size_t rows, size_t cols, size_t ld, float *dst) {
     for (size_t i = 0; i < rows; i++)
         for (size_t j = 0; j < cols; j++) dst[j * rows + i] = src[i * ld + j];

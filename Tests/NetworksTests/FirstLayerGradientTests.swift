@@ -5,8 +5,8 @@ import Random
 @testable import Quantization
 @testable import Networks
 
-/// The direct weight gradient of a first convolution (`DirectWeightGradient`, conv_dw.c)
-/// against its float64 definition, its AVX-512 form against the portable loops bit for
+/// The direct weight gradient of a first convolution (`FirstLayerConvolution`, conv_dw.c)
+/// against its float64 definition, its direct forward against im2col + sgemm bit for bit, its AVX-512 form against the portable loops bit for
 /// bit, its independence of the batch's chunking, non-finite values, and whole networks
 /// (fp32 and w8a8g8) against the im2col + sgemm path it replaces.
 @Suite struct FirstLayerGradientTests {
@@ -44,7 +44,7 @@ import Random
     /// `accumulate` over images `split` (chunk sizes summing to n) into a copy of dw0.
     static func direct(x: [Float], dy: [Float], dw0: [Float], split: [Int], _ g: ConvGeometry, filters kk: Int,
                        vector: Bool) -> [Float] {
-        var dw = dw0, scratch = [Float](repeating: .nan, count: DirectWeightGradient.scratchCount(g))
+        var dw = dw0, scratch = [Float](repeating: .nan, count: FirstLayerConvolution.scratchCount(g))
         let inSize = g.channels * g.height * g.width, p = g.height * g.width
         var start = 0
         for m in split {
@@ -52,7 +52,7 @@ import Random
             dy.withUnsafeBufferPointer { dp in
             scratch.withUnsafeMutableBufferPointer { sp in
             dw.withUnsafeMutableBufferPointer { wp in
-                DirectWeightGradient.accumulate(xp.baseAddress! + start * inSize, images: m, g, dy: dp.baseAddress! + start * p * kk,
+                FirstLayerConvolution.accumulateWeightGradient(xp.baseAddress! + start * inSize, images: m, g, dy: dp.baseAddress! + start * p * kk,
                                                 filters: kk, scratch: sp.baseAddress!, into: wp.baseAddress!, vector: vector)
             } } } }
             start += m
@@ -80,7 +80,7 @@ import Random
         for (c, h, w, n, f) in [(1, 28, 28, 9, 6), (1, 2, 3, 9, 1), (2, 5, 7, 1, 17), (3, 1, 1, 1, 33)] { cases.append((5, c, h, w, n, f)) }
         for (index, t) in cases.enumerated() {
             let g = Self.geometry(channels: t.c, height: t.h, width: t.w, kernel: t.k)
-            #expect(DirectWeightGradient.covers(g))
+            #expect(FirstLayerConvolution.covers(g))
             let x = randomTensor([t.n, t.c, t.h, t.w], seed: UInt64(index)).data
             let dy = randomTensor([t.n * t.h * t.w, t.filters], seed: UInt64(index + 1000), scale: 0.1).data
             let dw0 = randomTensor([t.filters, g.rows], seed: UInt64(index + 2000)).data
@@ -147,20 +147,69 @@ import Random
             for i in 0..<rows { for j in 0..<cols { expected[j * rows + i] = src[i * ld + j] } }
             for vector in Kernels.hasAVX512 ? [false, true] : [false] {
                 var dst = [Float](repeating: 7, count: rows * cols)
-                DirectWeightGradient.transpose(src, rows: rows, columns: cols, ld: ld, into: &dst, vector: vector)
+                FirstLayerConvolution.transpose(src, rows: rows, columns: cols, ld: ld, into: &dst, vector: vector)
                 #expect(Self.bits(dst) == Self.bits(expected), "\(rows)×\(cols), vector \(vector)")
             }
         }
     }
 
+    /// The direct forward gives the bits of im2col + `sgemm` (NN, K = C·k·k) in the K-major
+    /// layout, and the portable loops the same bits: 3×3 and 5×5, C = 1 … 4, filter counts
+    /// 1, 5, 6, 16, 17, 32, 33 (passes of 8, 4 and 1), rows of 1 … 33 pixels (masked ends),
+    /// batches of 1 … 9, values of very different magnitudes, NaN and ±∞ in some batches.
+    @Test func forwardEqualsSgemm() {
+        let cases: [(k: Int, c: Int, h: Int, w: Int, n: Int, filters: Int)] = [
+            (3, 3, 32, 32, 9, 32), (3, 1, 28, 28, 9, 32), (3, 1, 28, 28, 3, 16), (5, 1, 28, 28, 4, 6), (3, 3, 32, 32, 2, 33),
+            (3, 2, 2, 3, 9, 5), (3, 4, 1, 1, 1, 1), (5, 4, 7, 33, 2, 17), (3, 3, 17, 16, 3, 17), (5, 2, 5, 5, 1, 5), (3, 1, 31, 17, 2, 12),
+        ]
+        for (index, t) in cases.enumerated() {
+            let g = Self.geometry(channels: t.c, height: t.h, width: t.w, kernel: t.k)
+            let p = t.h * t.w, np = t.n * p, r = g.rows
+            for round in 0..<3 {
+                var x = randomTensor([t.n, t.c, t.h, t.w], seed: UInt64(index * 10 + round), scale: round == 1 ? 1000 : 1).data
+                let w = randomTensor([t.filters, r], seed: UInt64(index * 10 + round + 500)).data
+                if round == 2 {
+                    x[x.count / 2] = .nan; x[0] = .infinity; x[x.count - 1] = -.infinity; x[x.count / 3] = -0.0
+                }
+                var cols = [Float](repeating: 0, count: r * np), expected = [Float](repeating: 0, count: t.filters * np)
+                im2col(x, batch: t.n, g, into: &cols)
+                sgemm(m: t.filters, n: np, k: r, a: w, lda: r, b: cols, ldb: np, c: &expected, ldc: np)
+                let what = "k \(t.k) C \(t.c) \(t.h)×\(t.w) n \(t.n) K \(t.filters) round \(round)"
+                for vector in Kernels.hasAVX512 ? [false, true] : [false] {
+                    var out = [Float](repeating: 7, count: t.filters * np)
+                    var scratch = [Float](repeating: .nan, count: FirstLayerConvolution.scratchCount(g))
+                    FirstLayerConvolution.forward(x, images: t.n, g, weights: w, filters: t.filters, scratch: &scratch,
+                                                  into: &out, vector: vector)
+                    #expect(Self.bits(out) == Self.bits(expected), "vector \(vector), \(what)")
+                }
+            }
+        }
+    }
+
+    /// A network's logits with the direct forward and with im2col + sgemm (`directForward`
+    /// off), fp32 (fused ReLU-pool epilogue, plain epilogue with a batch maximum under w8a8)
+    /// and w8a8g8: bit for bit.
+    @Test(arguments: [("w32a32", [3, 16, 16]), ("w8a8", [3, 16, 16]), ("w8a8g8", [1, 14, 14])])
+    func forwardLogitsEqualSgemmPath(precision: String, input: [Int]) throws {
+        let (direct, sgemm) = try twinNetworks("conv 32 k3 | relu | maxpool 2 | conv 16 k3 | relu | maxpool 2 | dense 10",
+                                               inputShape: input, precision: precision, seed: 5)
+        for case let conv as Conv2D in sgemm.weightedLayers { conv.directForward = false }
+        for step in 0..<3 {
+            let x = randomTensor([7] + input, seed: UInt64(600 + step))
+            let r = randomTensor([7, 10], seed: UInt64(700 + step))
+            runStep([direct, sgemm], input: x, training: step < 2, logitGradient: step < 2 ? r : nil, learningRate: 0.05)
+            #expect(Self.bits(direct.logits.data) == Self.bits(sgemm.logits.data), "logits, \(precision), step \(step)")
+        }
+    }
+
     /// The geometries left to im2col + sgemm.
     @Test func coverage() {
-        #expect(!DirectWeightGradient.covers(ConvGeometry(channels: 5, height: 8, width: 8, kernelH: 3, kernelW: 3, padding: 1)))
-        #expect(!DirectWeightGradient.covers(ConvGeometry(channels: 3, height: 8, width: 8, kernelH: 3, kernelW: 3, stride: 2, padding: 1)))
-        #expect(!DirectWeightGradient.covers(ConvGeometry(channels: 3, height: 8, width: 8, kernelH: 3, kernelW: 3, padding: 0)))
-        #expect(!DirectWeightGradient.covers(ConvGeometry(channels: 1, height: 8, width: 8, kernelH: 7, kernelW: 7, padding: 3)))
-        #expect(!DirectWeightGradient.covers(ConvGeometry(channels: 1, height: 8, width: 8, kernelH: 1, kernelW: 1, padding: 0)))
-        #expect(DirectWeightGradient.covers(ConvGeometry(channels: 4, height: 8, width: 8, kernelH: 5, kernelW: 5, padding: 2)))
+        #expect(!FirstLayerConvolution.covers(ConvGeometry(channels: 5, height: 8, width: 8, kernelH: 3, kernelW: 3, padding: 1)))
+        #expect(!FirstLayerConvolution.covers(ConvGeometry(channels: 3, height: 8, width: 8, kernelH: 3, kernelW: 3, stride: 2, padding: 1)))
+        #expect(!FirstLayerConvolution.covers(ConvGeometry(channels: 3, height: 8, width: 8, kernelH: 3, kernelW: 3, padding: 0)))
+        #expect(!FirstLayerConvolution.covers(ConvGeometry(channels: 1, height: 8, width: 8, kernelH: 7, kernelW: 7, padding: 3)))
+        #expect(!FirstLayerConvolution.covers(ConvGeometry(channels: 1, height: 8, width: 8, kernelH: 1, kernelW: 1, padding: 0)))
+        #expect(FirstLayerConvolution.covers(ConvGeometry(channels: 4, height: 8, width: 8, kernelH: 5, kernelW: 5, padding: 2)))
     }
 
     /// Whole networks, one step with the direct weight gradient and one with im2col + sgemm

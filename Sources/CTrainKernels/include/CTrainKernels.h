@@ -62,6 +62,15 @@ void ql_conv_dw_direct(const float *x, const float *dy, size_t m, size_t channel
                        size_t k, size_t filters, float *pad, float *dw);
 void ql_conv_dw_direct_avx512(const float *x, const float *dy, size_t m, size_t channels, size_t h, size_t w,
                               size_t k, size_t filters, float *pad, float *dw);
+/// The forward of the same convolutions (no bias): kmajor [K, m·P] (the im2col + sgemm
+/// output's layout) = per filter and pixel an fmaf chain from +0 over (c, ki, kj) in order
+/// of weights [K, C·k·k] · x_pad: the bits of OpenBLAS's sgemm NN for these shapes (K ≤ 100;
+/// checked by tests). The AVX-512 form has 16 pixels of a row across lanes and 8, 4 or 1
+/// filters per pass. Covered as ql_conv_dw_direct (else kmajor is untouched); pad as there.
+void ql_conv_direct_forward(const float *x, size_t m, size_t channels, size_t h, size_t w, size_t k,
+                            const float *weights, size_t filters, float *pad, float *kmajor);
+void ql_conv_direct_forward_avx512(const float *x, size_t m, size_t channels, size_t h, size_t w, size_t k,
+                                   const float *weights, size_t filters, float *pad, float *kmajor);
 /// dst [cols, rows] = the transpose of src [rows, cols] (rows ld apart): an exact copy;
 /// the AVX-512 form moves 16 × 16 blocks through registers.
 void ql_transpose_f32(const float *src, size_t rows, size_t cols, size_t ld, float *dst);

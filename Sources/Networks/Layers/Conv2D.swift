@@ -35,9 +35,12 @@ public final class Conv2D: WeightedLayer {
     public weak var integerInput: ActivationQuantizer?
     /// Whether the integer forward may be used (tests and bench compare both paths).
     public var integerForward = true
-    /// Whether a float weight gradient of a covered first-layer shape (`DirectWeightGradient`)
+    /// Whether a float weight gradient of a covered first-layer shape (`FirstLayerConvolution`)
     /// is computed directly instead of by im2col + sgemm (tests compare both paths).
     public var directWeightGradient = true
+    /// Whether a float forward of a covered first-layer shape runs the direct convolution
+    /// (`FirstLayerConvolution.forward`: the same bits) instead of im2col + sgemm (tests).
+    public var directForward = true
     /// Whether the last backward's weight gradient took the direct form (tests, bench).
     public internal(set) var lastWeightGradientWasDirect = false
     /// Whether the last forward pass ran in integers.
@@ -189,25 +192,34 @@ public final class Conv2D: WeightedLayer {
 
     /// The float forward's GEMMs, chunk by chunk: columns of `chunkSize` images, then
     /// Y[K, m·P] = W · cols into `kmajor`, handed to `epilogue(kmajor, first image, m)`.
+    /// A covered first layer computes Y directly, with the same bits (`directForward`).
     func floatForwardChunks(_ x: Tensor, weights: [Float], _ g: ConvGeometry,
                             epilogue: (UnsafePointer<Float>, Int, Int) -> Void) {
         let n = x.shape[0], p = g.outHeight * g.outWidth, r = g.rows
         let chunk = chunkSize(batch: n, rows: r, plane: p)
         let inSize = g.channels * g.height * g.width
+        let direct = directForward && FirstLayerConvolution.covers(g)
+        if direct { reserveDirectScratch(g, nhwc: false) }
         x.data.withUnsafeBufferPointer { xp in
         weights.withUnsafeBufferPointer { wp in
         cols.withUnsafeMutableBufferPointer { cp in
         kmajor.withUnsafeMutableBufferPointer { kp in
+        lowPrecision.paddedImage.withUnsafeMutableBufferPointer { pad in
             var start = 0
             while start < n {
                 let m = min(chunk, n - start), np = m * p
-                im2col(xp.baseAddress! + start * inSize, batch: m, g, into: cp.baseAddress!)
-                sgemm(m: filters, n: np, k: r, a: wp.baseAddress!, lda: r, b: cp.baseAddress!, ldb: np,
-                      c: kp.baseAddress!, ldc: np)
+                if direct {
+                    FirstLayerConvolution.forward(xp.baseAddress! + start * inSize, images: m, g, weights: wp.baseAddress!,
+                                                  filters: filters, scratch: pad.baseAddress!, into: kp.baseAddress!)
+                } else {
+                    im2col(xp.baseAddress! + start * inSize, batch: m, g, into: cp.baseAddress!)
+                    sgemm(m: filters, n: np, k: r, a: wp.baseAddress!, lda: r, b: cp.baseAddress!, ldb: np,
+                          c: kp.baseAddress!, ldc: np)
+                }
                 epilogue(kp.baseAddress!, start, m)
                 start += m
             }
-        } } } }
+        } } } } }
     }
 
     public func backward(input x: Tensor, output y: Tensor, gradient dy: Tensor,
@@ -270,7 +282,7 @@ public final class Conv2D: WeightedLayer {
                     // (an L2-sized [P, K] block: the chunk's transpose ran from memory).
                     lowPrecision.floatColumns.withUnsafeMutableBufferPointer { nhwc in
                         for i in 0..<m {
-                            DirectWeightGradient.transpose(kp.baseAddress! + i * p, rows: filters, columns: p, ld: np,
+                            FirstLayerConvolution.transpose(kp.baseAddress! + i * p, rows: filters, columns: p, ld: np,
                                                            into: nhwc.baseAddress!)
                             directWeightGradient(xp.baseAddress! + (start + i) * inSize, images: 1, g, dy: nhwc.baseAddress!,
                                                  into: tp.baseAddress!)
@@ -301,15 +313,15 @@ public final class Conv2D: WeightedLayer {
     /// Whether this backward's float weight gradient takes the direct form: a covered
     /// geometry (a first layer: stride 1, 'same', 3×3 or 5×5, ≤ 4 channels) and the switch on.
     func usesDirectWeightGradient(_ g: ConvGeometry) -> Bool {
-        directWeightGradient && DirectWeightGradient.covers(g)
+        directWeightGradient && FirstLayerConvolution.covers(g)
     }
 
     /// Sizes the direct weight gradient's padded image and, with `nhwc`, one image's NHWC
     /// dY (`lowPrecision.floatColumns`, which the float path does not otherwise use).
     func reserveDirectScratch(_ g: ConvGeometry, nhwc: Bool) {
         let s = lowPrecision, p = g.outHeight * g.outWidth
-        if s.paddedImage.count < DirectWeightGradient.scratchCount(g) {
-            s.paddedImage = [Float](repeating: 0, count: DirectWeightGradient.scratchCount(g))
+        if s.paddedImage.count < FirstLayerConvolution.scratchCount(g) {
+            s.paddedImage = [Float](repeating: 0, count: FirstLayerConvolution.scratchCount(g))
         }
         if nhwc && s.floatColumns.count < p * filters { s.floatColumns = [Float](repeating: 0, count: p * filters) }
     }
@@ -318,7 +330,7 @@ public final class Conv2D: WeightedLayer {
     func directWeightGradient(_ x: UnsafePointer<Float>, images m: Int, _ g: ConvGeometry, dy: UnsafePointer<Float>,
                               into dw: UnsafeMutablePointer<Float>) {
         lowPrecision.paddedImage.withUnsafeMutableBufferPointer { pad in
-            DirectWeightGradient.accumulate(x, images: m, g, dy: dy, filters: filters, scratch: pad.baseAddress!, into: dw)
+            FirstLayerConvolution.accumulateWeightGradient(x, images: m, g, dy: dy, filters: filters, scratch: pad.baseAddress!, into: dw)
         }
     }
 }
