@@ -10,6 +10,9 @@ import CTrainKernels
 //           dcols = Q(W)ᵀ · dY;  dx = col2im(dcols)
 // One GEMM per pass over the whole batch keeps the matrices large (cifar3's first
 // conv has R = 27, too small to run well image by image).
+// A first layer (stride 1, 'same', 3×3 / 5×5, ≤ 4 float channels) skips the columns:
+// Y and dW come straight from the padded image (`FirstLayerConvolution`; Y with the
+// GEMM's bits, dW in its own order).
 
 /// 2-D convolution, NCHW, square kernel, zero padding.
 public final class Conv2D: WeightedLayer {
