@@ -39,10 +39,11 @@ public final class Conv2D: WeightedLayer {
     /// Whether the integer forward may be used (tests and bench compare both paths).
     public var integerForward = true
     /// Whether a float weight gradient of a covered first-layer shape (`FirstLayerConvolution`)
-    /// is computed directly instead of by im2col + sgemm (tests compare both paths).
+    /// is computed directly (AVX-512 only) instead of by im2col + sgemm (tests compare both).
     public var directWeightGradient = true
     /// Whether a float forward of a covered first-layer shape runs the direct convolution
-    /// (`FirstLayerConvolution.forward`: the same bits) instead of im2col + sgemm (tests).
+    /// (`FirstLayerConvolution.forward`: the same bits; AVX-512 only) instead of im2col +
+    /// sgemm (tests).
     public var directForward = true
     /// Whether the last backward's weight gradient took the direct form (tests, bench).
     public internal(set) var lastWeightGradientWasDirect = false
@@ -201,7 +202,7 @@ public final class Conv2D: WeightedLayer {
         let n = x.shape[0], p = g.outHeight * g.outWidth, r = g.rows
         let chunk = chunkSize(batch: n, rows: r, plane: p)
         let inSize = g.channels * g.height * g.width
-        let direct = directForward && FirstLayerConvolution.covers(g)
+        let direct = directForward && Kernels.hasAVX512 && FirstLayerConvolution.covers(g)   // as usesDirectWeightGradient
         if direct { reserveDirectScratch(g, nhwc: false) }
         x.data.withUnsafeBufferPointer { xp in
         weights.withUnsafeBufferPointer { wp in
@@ -314,9 +315,11 @@ public final class Conv2D: WeightedLayer {
     }
 
     /// Whether this backward's float weight gradient takes the direct form: a covered
-    /// geometry (a first layer: stride 1, 'same', 3×3 or 5×5, ≤ 4 channels) and the switch on.
+    /// geometry (a first layer: stride 1, 'same', 3×3 or 5×5, ≤ 4 channels), the switch on,
+    /// and AVX-512 (the portable form, scalar fmaf calls, is the tests' reference: in
+    /// training it would be far slower than the GEMM).
     func usesDirectWeightGradient(_ g: ConvGeometry) -> Bool {
-        directWeightGradient && FirstLayerConvolution.covers(g)
+        directWeightGradient && Kernels.hasAVX512 && FirstLayerConvolution.covers(g)
     }
 
     /// Sizes the direct weight gradient's padded image and, with `nhwc`, one image's NHWC
