@@ -173,7 +173,7 @@ extension VectorKernelTests {
     /// round in Int32 → Float.
     @Test func int32EpiloguesEqualPortableLoops() {
         var rng = SplitMix64(seed: 17)
-        for (rows, cols) in [(1, 1), (15, 3), (16, 32), (17, 5), (49, 64), (196, 32), (3, 129)] {
+        for (rows, cols) in [(1, 1), (15, 3), (16, 32), (17, 5), (49, 64), (196, 32), (3, 129), (33, 40), (64, 17), (31, 1)] {
             let src = (0..<(rows * cols)).map { _ in Int32(truncatingIfNeeded: rng.next() >> 40) - (1 << 23) }
             let colOffsets = (0..<cols).map { _ in Int32(rng.nextInt(below: 20_000)) - 10_000 }
             let rowOffsets = (0..<rows).map { _ in Int32(rng.nextInt(below: 20_000)) - 10_000 }
