@@ -1,6 +1,5 @@
 #include "grad_kernels.h"
 #include <immintrin.h>
-#include <string.h>
 #include "column_lanes.h"
 #include "transpose16.h"
 
@@ -234,55 +233,48 @@ AVX512 static inline void transpose16x16x4_u8(const __m512i x[16], __m512i y[16]
 #define RNG_SUFFIX avx512dq
 #include "grad_rng.h"
 
+/// The bytes c … c + 15 (lanes `live`) of the pixel at image + at, zero where at < 0.
+AVX512 static inline __m128i pixel_codes16(const uint8_t *image, long at, long c, __mmask16 live) {
+    return _mm_maskz_loadu_epi8(at < 0 ? 0 : live, image + (at < 0 ? 0 : at) + c);
+}
+
 AVX512 void ql_im2col_codes_u8_avx512(const uint8_t *codes, size_t n, size_t channels, size_t height, size_t width,
                                       size_t kernel_h, size_t kernel_w, size_t stride, size_t padding, uint8_t *cols) {
     const long C = (long)channels, H = (long)height, W = (long)width, KH = (long)kernel_h, KW = (long)kernel_w;
     const long S = (long)stride, P = (long)padding;
     const long OH = (H + 2 * P - KH) / S + 1, OW = (W + 2 * P - KW) / S + 1;
     const long plane = OH * OW, np = (long)n * plane, channel_stride = KH * KW * np;
-    for (long b = 0; b < (long)n; b++)
-        for (long ki = 0; ki < KH; ki++)
-            for (long kj = 0; kj < KW; kj++) {
-                uint8_t *tap = cols + (ki * KW + kj) * np + b * plane;   // channel c: + c·channel_stride
-                // Columns j with 0 ≤ j·S − P + kj < W: lo ≤ j < hi.
-                const long lo = P > kj ? (P - kj + S - 1) / S : 0;
-                const long last = W - 1 + P - kj;
-                long hi = last < 0 ? 0 : last / S + 1;
-                if (hi > OW) hi = OW;
-                for (long i = 0; i < OH; i++) {
-                    uint8_t *d = tap + i * OW;
-                    const long ih = i * S - P + ki;
-                    if (ih < 0 || ih >= H || hi <= lo) {
-                        for (long c = 0; c < C; c++) memset(d + c * channel_stride, 0, (size_t)OW);
-                        continue;
-                    }
-                    // Pixel of column j (lo ≤ j < hi): codes + base + j·S·C; other columns 0.
-                    // Blocks of 16 columns × 64 channels: channel c + 16L + q of column
-                    // j + r is byte r of lane L of y[q] after the transpose: row c + 16L + q.
-                    const long base = ((b * H + ih) * W - P + kj) * C;
-                    for (long j = 0; j < OW; j += 16) {
-                        const long nj = OW - j < 16 ? OW - j : 16;
-                        const __mmask64 columns = nj == 16 ? 0xFFFFull : (1ull << nj) - 1;
-                        for (long c = 0; c < C; c += 64) {
-                            const long nc = C - c < 64 ? C - c : 64;
-                            const __mmask64 live = nc == 64 ? ~0ull : (1ull << nc) - 1;
-                            __m512i x[16], y[16];
-                            for (long q = 0; q < 16; q++) {
-                                const long jq = j + q;
-                                x[q] = jq < lo || jq >= hi || q >= nj ? _mm512_setzero_si512()
-                                    : _mm512_maskz_loadu_epi8(live, codes + base + jq * S * C + c);
-                            }
-                            transpose16x16x4_u8(x, y);
-                            for (long L = 0; L < 4 && 16 * L < nc; L++) {
-                                const long rows = nc - 16 * L < 16 ? nc - 16 * L : 16;
-                                for (long q = 0; q < rows; q++) {
-                                    uint8_t *out = d + (c + 16 * L + q) * channel_stride + j;
-                                    const __m128i v = L == 0 ? _mm512_castsi512_si128(y[q]) : L == 1 ? _mm512_extracti32x4_epi32(y[q], 1)
-                                        : L == 2 ? _mm512_extracti32x4_epi32(y[q], 2) : _mm512_extracti32x4_epi32(y[q], 3);
-                                    _mm_mask_storeu_epi8(out, (__mmask16)columns, v);
-                                }
-                            }
+    // Positions (i, j) of a tap's plane are consecutive in its rows (i·OW + j): blocks of
+    // 64 positions × 16 channels, lane L of x[q] the channels of position p0 + 16L + q, so
+    // that after the transpose y[j] holds channel c + j of all 64 positions, one 64-byte
+    // store per channel row. (16-byte stores, one per row and 16 positions, spread over
+    // every row of the columns were most of this pass: perf.)
+    long at[64];   // byte offset of each position's pixel in an image, −1 outside it (the same for every image)
+    for (long ki = 0; ki < KH; ki++)
+        for (long kj = 0; kj < KW; kj++)
+            for (long p0 = 0; p0 < plane; p0 += 64) {
+                for (long t = 0, i = p0 / OW, j = p0 % OW; t < 64; t++) {
+                    const long ih = i * S - P + ki, iw = j * S - P + kj;
+                    at[t] = p0 + t < plane && ih >= 0 && ih < H && iw >= 0 && iw < W ? (ih * W + iw) * C : -1;
+                    if (++j == OW) { j = 0; i++; }
+                }
+                const __mmask64 positions = plane - p0 >= 64 ? ~0ull : (1ull << (plane - p0)) - 1;
+                for (long b = 0; b < (long)n; b++) {
+                    const uint8_t *image = codes + b * H * W * C;
+                    uint8_t *tap = cols + (ki * KW + kj) * np + b * plane + p0;   // channel c: + c·channel_stride
+                    for (long c = 0; c < C; c += 16) {
+                        const long nc = C - c < 16 ? C - c : 16;
+                        const __mmask16 live = nc == 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << nc) - 1u);
+                        __m512i x[16], y[16];
+                        for (long q = 0; q < 16; q++) {
+                            const __m512i v = _mm512_castsi128_si512(pixel_codes16(image, at[q], c, live));
+                            x[q] = _mm512_inserti32x4(_mm512_inserti32x4(_mm512_inserti32x4(v,
+                                       pixel_codes16(image, at[16 + q], c, live), 1),
+                                       pixel_codes16(image, at[32 + q], c, live), 2),
+                                       pixel_codes16(image, at[48 + q], c, live), 3);
                         }
+                        transpose16x16x4_u8(x, y);
+                        for (long q = 0; q < nc; q++) _mm512_mask_storeu_epi8(tap + (c + q) * channel_stride, positions, y[q]);
                     }
                 }
             }
