@@ -103,12 +103,13 @@ extension VectorKernelTests {
     /// The u8 activation columns of the g8 weight gradient (im2col order) against the
     /// definition written out and against `im2row` transposed (the rows the weight
     /// gradient read before): the AVX-512 kernel and the portable loop; channels below,
-    /// at and past the 16- and 64-channel blocks, rectangular kernels, strides 1–2,
-    /// paddings 0–2, widths with 16-column tails.
+    /// at and past the 16-, 32- (two position blocks a transpose) and 64-channel blocks,
+    /// rectangular kernels, strides 1–2, paddings 0–2, output rows narrower and wider than
+    /// 16 positions (blocks across rows), planes with 16- and 32-position tails.
     @Test func activationColumnsEqualDefinition() {
         for (c, h, w, kh, kw, st, pad) in [(32, 16, 16, 3, 3, 1, 1), (64, 8, 8, 3, 3, 1, 1), (5, 7, 9, 3, 2, 2, 1), (17, 20, 19, 5, 3, 1, 2),
                                            (48, 13, 35, 3, 3, 2, 0), (16, 4, 4, 3, 3, 1, 2), (3, 5, 5, 1, 1, 1, 0), (65, 6, 18, 3, 3, 1, 1),
-                                           (130, 3, 3, 1, 1, 1, 0)] {
+                                           (130, 3, 3, 1, 1, 1, 0), (32, 14, 14, 3, 3, 1, 1), (1, 9, 7, 3, 3, 2, 1), (33, 5, 6, 3, 3, 1, 1)] {
             let g = ConvGeometry(channels: c, height: h, width: w, kernelH: kh, kernelW: kw, stride: st, padding: pad)
             let n = 2, oh = g.outHeight, ow = g.outWidth, np = n * oh * ow, r = g.rows
             var rng = SplitMix64(seed: UInt64(c * 31 + h))
@@ -173,7 +174,7 @@ extension VectorKernelTests {
     /// round in Int32 → Float.
     @Test func int32EpiloguesEqualPortableLoops() {
         var rng = SplitMix64(seed: 17)
-        for (rows, cols) in [(1, 1), (15, 3), (16, 32), (17, 5), (49, 64), (196, 32), (3, 129)] {
+        for (rows, cols) in [(1, 1), (15, 3), (16, 32), (17, 5), (49, 64), (196, 32), (3, 129), (33, 40), (64, 17), (31, 1)] {
             let src = (0..<(rows * cols)).map { _ in Int32(truncatingIfNeeded: rng.next() >> 40) - (1 << 23) }
             let colOffsets = (0..<cols).map { _ in Int32(rng.nextInt(below: 20_000)) - 10_000 }
             let rowOffsets = (0..<rows).map { _ in Int32(rng.nextInt(below: 20_000)) - 10_000 }

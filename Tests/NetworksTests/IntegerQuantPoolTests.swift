@@ -33,7 +33,8 @@ import CTrainKernels
     /// negative, NaN and infinite scales, NaN / ±∞ / −0 biases and sign offsets.
     @Test func kernelsEqualSeparateKernels() throws {
         try #require(Kernels.hasAVX512, "this CPU has no AVX-512: the fused kernels do not run")
-        for (m, h, w, k) in [(1, 2, 2, 1), (2, 4, 6, 5), (3, 8, 8, 16), (2, 6, 10, 17), (1, 16, 16, 40), (2, 2, 34, 3)] {
+        for (m, h, w, k) in [(1, 2, 2, 1), (2, 4, 6, 5), (3, 8, 8, 16), (2, 6, 10, 17), (1, 16, 16, 40), (2, 2, 34, 3),
+                             (2, 14, 14, 33), (1, 4, 36, 20), (1, 4, 8, 130)] {
             let p = h * w, pp = p / 4
             var rng = SplitMix64(seed: UInt64(m * 1000 + p * 10 + k))
             let acc: [Int32] = (0..<(m * p * k)).map { _ in
