@@ -75,23 +75,37 @@ static inline void ql_codes_bias_c(const float *v, const float *bias, size_t n, 
     for (size_t t = 0; t < n; t++) d[t] = ql_code_c(v[t] + bias[t], a);
 }
 
-// The same 16 lanes at a time: ordered compares and blends in the order of ql_code_c
-// (NaN keeps failing each compare as it does there, and ends as code 0), products and
-// sums not contracted.
+// The constants of ql_code_c as vectors, set once per block of outputs.
+typedef struct { __m512 zero, clip, inverse, magic, top; } ql_code_consts;
+
+__attribute__((target("avx512f,avx512vl,fma"), always_inline))
+static inline ql_code_consts ql_code_consts_avx512(const ql_conv_direct_args *a) {
+    return (ql_code_consts){_mm512_setzero_ps(), _mm512_set1_ps(a->clip), _mm512_set1_ps(a->inverse),
+                            _mm512_set1_ps(12582912.0f), _mm512_set1_ps(a->top)};
+}
+
+// The codes of x (the sum plus its bias) 16 lanes at a time, as 32-bit integers: ordered
+// compares and blends in the order of ql_code_c (NaN keeps failing each compare as it does
+// there, and ends as code 0), products and sums not contracted.
+__attribute__((target("avx512f,avx512vl,fma"), always_inline))
+static inline __m512i ql_codes_avx512(__m512 x, const ql_code_consts *k) {
+    x = _mm512_mask_mov_ps(x, _mm512_cmp_ps_mask(x, k->zero, _CMP_LT_OQ), k->zero);
+    x = _mm512_mask_mov_ps(x, _mm512_cmp_ps_mask(x, k->clip, _CMP_GT_OQ), k->clip);
+    __m512 q = _mm512_sub_ps(_mm512_add_ps(_mm512_mul_ps(x, k->inverse), k->magic), k->magic);
+    q = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(q, k->zero, _CMP_GE_OQ), q);
+    q = _mm512_mask_mov_ps(q, _mm512_cmp_ps_mask(q, k->top, _CMP_GT_OQ), k->top);
+    return _mm512_cvttps_epi32(q);
+}
+
+// ql_codes_bias_c's codes 16 lanes at a time (masked at n).
 __attribute__((target("avx512f,avx512vl,fma")))
 static inline void ql_codes_bias_avx512(const float *v, const float *bias, size_t n, const ql_conv_direct_args *a,
                                         uint8_t *d) {
-    const __m512 zero = _mm512_setzero_ps(), clip = _mm512_set1_ps(a->clip), top = _mm512_set1_ps(a->top);
-    const __m512 inverse = _mm512_set1_ps(a->inverse), magic = _mm512_set1_ps(12582912.0f);
+    const ql_code_consts k = ql_code_consts_avx512(a);
     for (size_t t0 = 0; t0 < n; t0 += 16) {
         __mmask16 m = n - t0 >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - t0)) - 1);
         __m512 x = _mm512_add_ps(_mm512_maskz_loadu_ps(m, v + t0), _mm512_maskz_loadu_ps(m, bias + t0));
-        x = _mm512_mask_mov_ps(x, _mm512_cmp_ps_mask(x, zero, _CMP_LT_OQ), zero);
-        x = _mm512_mask_mov_ps(x, _mm512_cmp_ps_mask(x, clip, _CMP_GT_OQ), clip);
-        __m512 q = _mm512_sub_ps(_mm512_add_ps(_mm512_mul_ps(x, inverse), magic), magic);
-        q = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(q, zero, _CMP_GE_OQ), q);
-        q = _mm512_mask_mov_ps(q, _mm512_cmp_ps_mask(q, top, _CMP_GT_OQ), top);
-        _mm512_mask_cvtepi32_storeu_epi8(d + t0, m, _mm512_cvttps_epi32(q));
+        _mm512_mask_cvtepi32_storeu_epi8(d + t0, m, ql_codes_avx512(x, &k));
     }
 }
 
@@ -236,6 +250,32 @@ static inline void ql_codes_bias_avx512(const float *v, const float *bias, size_
                 }                                                                          \
             }                                                                              \
         }                                                                                  \
+        /* Whole blocks of codes or sign bits straight from the registers, the same        */ \
+        /* arithmetic as QL_EMIT's (through memory and a run-time n, the epilogue took a */ \
+        /* quarter of cifar3 conv1's codes time); partial blocks and floats take QL_EMIT.  */ \
+        if (a->codes && n == QL_BLOCK) {                                                   \
+            const ql_code_consts kc = ql_code_consts_avx512(a);                            \
+            uint8_t *d = a->codes + ((b * oh + i) * ow + j) * K + k0;                      \
+            __m512 bias[NV];   /* loaded before the byte stores, which may alias *a */     \
+            _Pragma("clang loop unroll(full)") for (int v = 0; v < NV; v++) bias[v] = _mm512_loadu_ps(a->bias + k0 + 16 * v); \
+            _Pragma("clang loop unroll(full)") for (int q = 0; q < QB; q++)                \
+                _Pragma("clang loop unroll(full)") for (int v = 0; v < NV; v++)            \
+                    _mm512_mask_cvtepi32_storeu_epi8(d + q * K + 16 * v, 0xffff,           \
+                                                     ql_codes_avx512(_mm512_add_ps(acc[q][v], bias[v]), &kc)); \
+        } else if (a->bits && n == QL_BLOCK) {                                             \
+            /* Sign words straight from the registers (QL_SIGNS's arithmetic). */         \
+            _Pragma("clang loop unroll(full)") for (int q = 0; q < QB; q++) {              \
+                uint32_t *d = a->bits + b * a->half_words_per_sample                       \
+                              + (i * ow + j + q) * a->words_per_position + k0 / 32;        \
+                uint32_t m[NV];                                                            \
+                _Pragma("clang loop unroll(full)") for (int v = 0; v < NV; v++)            \
+                    m[v] = _mm512_cmp_ps_mask(_mm512_add_ps(acc[q][v], _mm512_loadu_ps(a->bias + k0 + 16 * v)), \
+                                              _mm512_setzero_ps(), _CMP_GE_OQ);            \
+                /* Word w: filters k0 + 32w …, vectors 2w and 2w + 1 (one vector: 16 bits). */ \
+                _Pragma("clang loop unroll(full)") for (int v = 0; v < NV; v += 2)         \
+                    d[v / 2] = NV == 1 ? m[0] : m[v] | m[v + 1 < NV ? v + 1 : v] << 16;    \
+            }                                                                              \
+        } else                                                                             \
         _Pragma("clang loop unroll(full)") for (int q = 0; q < QB; q++) {                  \
             float out[QL_BLOCK];                                                           \
             _Pragma("clang loop unroll(full)") for (int v = 0; v < NV; v++) _mm512_storeu_ps(out + 16 * v, acc[q][v]); \

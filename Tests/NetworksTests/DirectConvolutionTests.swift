@@ -33,6 +33,16 @@ import Tensors
         let oh = g.outHeight, ow = g.outWidth, r = g.rows
         let x = (0..<(n * t.c * t.h * t.w)).map { _ in rng.nextNormal() }
         let w = (0..<(t.k * r)).map { _ in rng.nextNormal() }
+        let (exact, wide, magnitude) = fmaChain(t, x: x, w: w, n: n, ldo: ldo)
+        return (x, w, exact, wide, magnitude)
+    }
+
+    /// The definition on the n images x with weights w [K, R]: per output (b, i, j, f) at
+    /// ((b·OH + i)·OW + j)·ldo + f, the fused multiply-add chain, the Double sum and Σ|x·w|.
+    static func fmaChain(_ t: Case, x: [Float], w: [Float], n: Int, ldo: Int)
+        -> (exact: [Float], wide: [Double], magnitude: [Double]) {
+        let g = ConvGeometry(channels: t.c, height: t.h, width: t.w, kernelH: t.kh, kernelW: t.kw, stride: t.stride, padding: t.pad)
+        let oh = g.outHeight, ow = g.outWidth, r = g.rows
         var exact = [Float](repeating: 0, count: n * oh * ow * ldo), wide = [Double](repeating: 0, count: exact.count)
         var magnitude = wide
         for b in 0..<n {
@@ -59,7 +69,7 @@ import Tensors
                 }
             }
         }
-        return (x, w, exact, wide, magnitude)
+        return (exact, wide, magnitude)
     }
 
     /// Three random images, their fma definition (ldo = K) and random biases, of which one
@@ -175,6 +185,67 @@ import Tensors
             let wrong = zip(out, expected).filter { $0 != $1 }.count
             #expect(wrong == 0, "level \(level): \(wrong) codes differ from the definition")
             #expect(out.suffix(5).allSatisfy { $0 == 0xA5 }, "level \(level): codes written past the batch")
+        }
+    }
+
+    /// The AVX-512 blocks that quantize straight from their registers (whole 16-, 32- and
+    /// 64-filter passes) against the portable C form (level 0, the epilogue through memory)
+    /// and the fma definition, bit for bit: codes and sign bits for C = 1 … 4, filter
+    /// counts 1, 5, 16, 17, 32, 33, 64, odd sizes, the 3-wide stride-1 path (padded image)
+    /// and the general one (stride 2), on images holding NaN, ±∞ and −0.
+    @Test(arguments: 1...4)
+    func registerEpiloguesMatchThePortableForm(_ channels: Int) {
+        let clip: Float = 1.7, top: Float = 255, inverse = top / clip
+        for k in [1, 5, 16, 17, 32, 33, 64] {
+            for (h, w, stride) in [(7, 13, 1), (5, 11, 2), (3, 17, 1)] {
+                let t = Case(c: channels, h: h, w: w, k: k, kh: 3, kw: 3, stride: stride, pad: 1)
+                let g = ConvGeometry(channels: channels, height: h, width: w, kernelH: 3, kernelW: 3, stride: stride, padding: 1)
+                var rng = SplitMix64(seed: UInt64(channels * 100 + k + w))
+                let n = 2, positions = g.outHeight * g.outWidth
+                var x = (0..<(n * channels * h * w)).map { _ in rng.nextNormal() }
+                for (at, v) in [(3, Float.nan), (w + 4, .infinity), (2 * w + 8, -.infinity), (x.count - 2, -0.0)] { x[at] = v }
+                let weights = (0..<(k * g.rows)).map { _ in rng.nextNormal() }
+                let bias = (0..<k).map { _ in rng.nextNormal() }
+                let exact = Self.fmaChain(t, x: x, w: weights, n: n, ldo: k).exact
+                let conv = DirectConvolution(weights: weights, filters: k, geometry: g)
+                let bits = BitGeometry([k, g.outHeight, g.outWidth])
+                var codes: [[UInt8]] = [], signs: [[UInt32]] = []
+                for level: Int32 in [0, 2] {
+                    var c = [UInt8](repeating: 0xA5, count: n * positions * k)
+                    var s = [UInt32](repeating: 0xDEAD_BEEF, count: n * 2 * bits.wordsPerSample)
+                    x.withUnsafeBufferPointer { xp in
+                        bias.withUnsafeBufferPointer { bp in
+                            c.withUnsafeMutableBufferPointer {
+                                conv.runCodes(xp.baseAddress!, batch: n, bias: bp.baseAddress!, clip: clip, inverse: inverse, top: top,
+                                              into: $0.baseAddress!, level: level)
+                            }
+                            s.withUnsafeMutableBufferPointer {
+                                conv.runSigns(xp.baseAddress!, batch: n, bias: bp.baseAddress!, into: $0.baseAddress!, bits: bits, level: level)
+                            }
+                        }
+                    }
+                    codes.append(c); signs.append(s)
+                }
+                let expected = exact.indices.map { o -> UInt8 in
+                    let v = exact[o] + bias[o % k]
+                    return v.isNaN ? 0 : UInt8(min(top, (min(max(v, 0), clip) * inverse).rounded(.toNearestOrEven)))
+                }
+                var wrongSigns = 0
+                for b in 0..<n {
+                    for p in 0..<positions {
+                        for word in 0..<bits.wordsPerPosition {
+                            var e: UInt32 = 0
+                            for f in (word * 32)..<min(k, word * 32 + 32) where exact[(b * positions + p) * k + f] + bias[f] >= 0 {
+                                e |= 1 << UInt32(f - word * 32)
+                            }
+                            if signs[1][b * 2 * bits.wordsPerSample + p * bits.wordsPerPosition + word] != e { wrongSigns += 1 }
+                        }
+                    }
+                }
+                #expect(exact.contains { $0.isNaN } && exact.contains { $0.isInfinite }, "\(t): the specials reach the sums")
+                #expect(codes[1] == codes[0] && codes[1] == expected, "\(t): AVX-512 codes differ from the C form or the definition")
+                #expect(signs[1] == signs[0] && wrongSigns == 0, "\(t): AVX-512 sign bits differ from the C form (\(wrongSigns) from the definition)")
+            }
         }
     }
 }
