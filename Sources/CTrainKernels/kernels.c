@@ -1,6 +1,7 @@
 #include "CTrainKernels.h"
 #include <immintrin.h>
 #include "column_lanes.h"
+#include "transpose16.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -350,33 +351,10 @@ static inline void sum_rows(const float *const *rows, size_t kn, size_t p, float
 AVX512 static inline void sum_rows16(const float *const *rows, size_t p, float *s) {
     __m512 acc = _mm512_loadu_ps(s);
     for (size_t j0 = 0; j0 < p; j0 += 16) {
-        __m512 a[16], b[16];
-        // 32-bit pairs: a[2i] lane l = r2i[4l], r2i+1[4l], r2i[4l+1], r2i+1[4l+1]; a[2i+1] the next two columns.
-        for (int i = 0; i < 8; i++) {
-            const __m512 x = _mm512_loadu_ps(rows[2 * i] + j0), y = _mm512_loadu_ps(rows[2 * i + 1] + j0);
-            a[2 * i] = _mm512_unpacklo_ps(x, y);
-            a[2 * i + 1] = _mm512_unpackhi_ps(x, y);
-        }
-        // 64-bit: b[4q + c] lane l = rows 4q … 4q+3 of column 4l + c.
-        for (int q = 0; q < 4; q++) {
-            const __m512d x0 = _mm512_castps_pd(a[4 * q]), x1 = _mm512_castps_pd(a[4 * q + 1]);
-            const __m512d y0 = _mm512_castps_pd(a[4 * q + 2]), y1 = _mm512_castps_pd(a[4 * q + 3]);
-            b[4 * q] = _mm512_castpd_ps(_mm512_unpacklo_pd(x0, y0));
-            b[4 * q + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(x0, y0));
-            b[4 * q + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(x1, y1));
-            b[4 * q + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(x1, y1));
-        }
-        // 128-bit lanes: column 4l + c = lane l of b[c], b[4 + c], b[8 + c], b[12 + c]; added in column order.
-        __m512 col[16];
-        for (int c = 0; c < 4; c++) {
-            const __m512 plo = _mm512_shuffle_f32x4(b[c], b[4 + c], 0x44), phi = _mm512_shuffle_f32x4(b[c], b[4 + c], 0xEE);
-            const __m512 qlo = _mm512_shuffle_f32x4(b[8 + c], b[12 + c], 0x44), qhi = _mm512_shuffle_f32x4(b[8 + c], b[12 + c], 0xEE);
-            col[c] = _mm512_shuffle_f32x4(plo, qlo, 0x88);
-            col[4 + c] = _mm512_shuffle_f32x4(plo, qlo, 0xDD);
-            col[8 + c] = _mm512_shuffle_f32x4(phi, qhi, 0x88);
-            col[12 + c] = _mm512_shuffle_f32x4(phi, qhi, 0xDD);
-        }
-        for (int j = 0; j < 16; j++) acc = _mm512_add_ps(acc, col[j]);
+        __m512i x[16], col[16];
+        for (int i = 0; i < 16; i++) x[i] = _mm512_castps_si512(_mm512_loadu_ps(rows[i] + j0));
+        transpose16x16_epi32(x, col);   // col[j] lane t = rows[t][j0 + j]
+        for (int j = 0; j < 16; j++) acc = _mm512_add_ps(acc, _mm512_castsi512_ps(col[j]));
     }
     _mm512_storeu_ps(s, acc);
 }

@@ -1,4 +1,4 @@
-// Shared by grad_kernels.c and quant_kernels.c (private to the target): the 16 × 16
+// Shared by grad_kernels.c, quant_kernels.c and kernels.c (private to the target): the 16 × 16
 // transpose of 32-bit lanes that turns 16 vectors of one layout's rows into 16 of its
 // columns, where a gather or scatter per vector would move one element at a time.
 #ifndef QL_TRANSPOSE16_H
