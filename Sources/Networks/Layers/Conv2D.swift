@@ -202,7 +202,7 @@ public final class Conv2D: WeightedLayer {
         let n = x.shape[0], p = g.outHeight * g.outWidth, r = g.rows
         let chunk = chunkSize(batch: n, rows: r, plane: p)
         let inSize = g.channels * g.height * g.width
-        let direct = directForward && Kernels.hasAVX512 && FirstLayerConvolution.covers(g)   // as usesDirectWeightGradient
+        let direct = usesDirectForm(g, switchedOn: directForward)
         if direct { reserveDirectScratch(g, nhwc: false) }
         x.data.withUnsafeBufferPointer { xp in
         weights.withUnsafeBufferPointer { wp in
@@ -319,7 +319,13 @@ public final class Conv2D: WeightedLayer {
     /// and AVX-512 (the portable form, scalar fmaf calls, is the tests' reference: in
     /// training it would be far slower than the GEMM).
     func usesDirectWeightGradient(_ g: ConvGeometry) -> Bool {
-        directWeightGradient && Kernels.hasAVX512 && FirstLayerConvolution.covers(g)
+        usesDirectForm(g, switchedOn: directWeightGradient)
+    }
+
+    /// A direct first-layer form runs when its switch is on, the CPU has AVX-512 and the
+    /// geometry is covered (shared by the forward and the weight gradient).
+    private func usesDirectForm(_ g: ConvGeometry, switchedOn: Bool) -> Bool {
+        switchedOn && Kernels.hasAVX512 && FirstLayerConvolution.covers(g)
     }
 
     /// Sizes the direct weight gradient's padded image and, with `nhwc`, one image's NHWC
