@@ -106,13 +106,16 @@ AVX512 void ql_conv_dw_direct_avx512(const float *x, const float *dy, size_t m, 
     }
 }
 
-void ql_conv_direct_forward(const float *x, size_t m, size_t channels, size_t h, size_t w, size_t k,
-                             const float *weights, size_t filters, float *pad, float *kmajor) {
-    if (!ql_conv_dw_direct_covers(channels, k)) return;
-    const size_t hp = h + k - 1, wp = w + k - 1, taps = k * k, r = channels * taps, p = h * w, np = m * p;
+/// The portable forward's loops: filter f, image img's output at out[f·fstride + img·istride ..]
+/// (P values); with `biased`, each the chain + (bias ? bias[f] : +0), one float add.
+static void direct_forward(const float *x, size_t m, size_t channels, size_t h, size_t w, size_t k,
+                           const float *weights, size_t filters, const float *bias, int biased, float *pad,
+                           float *out, size_t fstride, size_t istride) {
+    const size_t hp = h + k - 1, wp = w + k - 1, taps = k * k, r = channels * taps, p = h * w;
     for (size_t img = 0; img < m; img++) {
         pad_image(x + img * channels * p, channels, h, w, k, pad);
-        for (size_t f = 0; f < filters; f++)
+        for (size_t f = 0; f < filters; f++) {
+            const float b = bias ? bias[f] : 0.0f;
             for (size_t i = 0; i < h; i++)
                 for (size_t j = 0; j < w; j++) {
                     float acc = 0.0f;
@@ -120,17 +123,43 @@ void ql_conv_direct_forward(const float *x, size_t m, size_t channels, size_t h,
                         const size_t c = t / taps, ki = t % taps / k, kj = t % k;
                         acc = fmaf(weights[f * r + t], pad[(c * hp + i + ki) * wp + j + kj], acc);
                     }
-                    kmajor[f * np + img * p + i * w + j] = acc;
+                    out[f * fstride + img * istride + i * w + j] = biased ? acc + b : acc;
                 }
+        }
     }
 }
 
+void ql_conv_direct_forward(const float *x, size_t m, size_t channels, size_t h, size_t w, size_t k,
+                             const float *weights, size_t filters, float *pad, float *kmajor) {
+    if (!ql_conv_dw_direct_covers(channels, k)) return;
+    const size_t p = h * w;
+    direct_forward(x, m, channels, h, w, k, weights, filters, NULL, 0, pad, kmajor, m * p, p);
+}
+
+void ql_conv_direct_forward_bias(const float *x, size_t m, size_t channels, size_t h, size_t w, size_t k,
+                                 const float *weights, size_t filters, const float *bias, float *pad, float *y,
+                                 float *maximum) {
+    if (!ql_conv_dw_direct_covers(channels, k)) return;
+    const size_t p = h * w;
+    direct_forward(x, m, channels, h, w, k, weights, filters, bias, 1, pad, y, p, filters * p);
+    if (maximum) ql_conv_planes_max(y, m, filters, p, maximum);
+}
+
+/// What a vector forward pass does with its sums: store them (the K-major layout), add the
+/// bias, or add the bias and take the running maximum.
+enum forward_epilogue { STORE, ADD_BIAS, ADD_BIAS_MAX };
+
 /// Filters f0 ..< f0 + nf (nf constant once inlined: that many sums in registers) of one
-/// image, 16 pixels of a row at a time (masked at the row's end).
+/// image, 16 pixels of a row at a time (masked at the row's end), filter f's output plane
+/// at out + f·fstride; with ADD_BIAS_MAX, *top (lanes) = the largest output, NaN ignored.
 AVX512 static inline __attribute__((always_inline))
 void forward_pass(const float *pad, size_t h, size_t w, size_t k, size_t r, const size_t *offset, const float *weights,
-                  size_t f0, const size_t nf, float *out, size_t np) {
+                  size_t f0, const size_t nf, const float *bias, const enum forward_epilogue epilogue,
+                  float *out, size_t fstride, __m512 *top) {
     const size_t wp = w + k - 1;
+    __m512 b[8];
+#pragma clang loop unroll(full)
+    for (size_t q = 0; q < nf; q++) b[q] = _mm512_set1_ps(bias ? bias[f0 + q] : 0.0f);
     for (size_t i = 0; i < h; i++)
         for (size_t j0 = 0; j0 < w; j0 += 16) {
             const __mmask16 mask = (__mmask16)(w - j0 >= 16 ? 0xFFFF : (1u << (w - j0)) - 1);
@@ -145,24 +174,56 @@ void forward_pass(const float *pad, size_t h, size_t w, size_t k, size_t r, cons
                     acc[q] = _mm512_fmadd_ps(_mm512_set1_ps(weights[(f0 + q) * r + t]), xv, acc[q]);
             }
 #pragma clang loop unroll(full)
-            for (size_t q = 0; q < nf; q++) _mm512_mask_storeu_ps(out + (f0 + q) * np + i * w + j0, mask, acc[q]);
+            for (size_t q = 0; q < nf; q++) {
+                const __m512 v = epilogue == STORE ? acc[q] : _mm512_add_ps(acc[q], b[q]);
+                _mm512_mask_storeu_ps(out + (f0 + q) * fstride + i * w + j0, mask, v);
+                if (epilogue == ADD_BIAS_MAX)
+                    *top = _mm512_mask_mov_ps(*top, _mm512_mask_cmp_ps_mask(mask, v, *top, _CMP_GT_OQ), v);
+            }
         }
+}
+
+/// The vector forward of m images: image img's filter f at out + img·istride + f·fstride.
+AVX512 static inline __attribute__((always_inline))
+void direct_forward_avx512(const float *x, size_t m, size_t channels, size_t h, size_t w, size_t k,
+                           const float *weights, size_t filters, const float *bias, const enum forward_epilogue epilogue,
+                           float *pad, float *out, size_t fstride, size_t istride, __m512 *top) {
+    const size_t r = channels * k * k, p = h * w, hp = h + k - 1, wp = w + k - 1;
+    size_t offset[4 * 25];   // tap t = (c, ki, kj) → its place in the padded image
+    for (size_t t = 0; t < r; t++) offset[t] = (t / (k * k) * hp + t % (k * k) / k) * wp + t % k;
+    for (size_t img = 0; img < m; img++) {
+        pad_image(x + img * channels * p, channels, h, w, k, pad);
+        float *o = out + img * istride;
+        size_t f0 = 0;
+        for (; f0 + 8 <= filters; f0 += 8) forward_pass(pad, h, w, k, r, offset, weights, f0, 8, bias, epilogue, o, fstride, top);
+        for (; f0 + 4 <= filters; f0 += 4) forward_pass(pad, h, w, k, r, offset, weights, f0, 4, bias, epilogue, o, fstride, top);
+        for (; f0 < filters; f0++) forward_pass(pad, h, w, k, r, offset, weights, f0, 1, bias, epilogue, o, fstride, top);
+    }
 }
 
 AVX512 void ql_conv_direct_forward_avx512(const float *x, size_t m, size_t channels, size_t h, size_t w, size_t k,
                                           const float *weights, size_t filters, float *pad, float *kmajor) {
     if (!ql_conv_dw_direct_covers(channels, k)) return;
-    const size_t r = channels * k * k, p = h * w, np = m * p, hp = h + k - 1, wp = w + k - 1;
-    size_t offset[4 * 25];   // tap t = (c, ki, kj) → its place in the padded image
-    for (size_t t = 0; t < r; t++) offset[t] = (t / (k * k) * hp + t % (k * k) / k) * wp + t % k;
-    for (size_t img = 0; img < m; img++) {
-        pad_image(x + img * channels * p, channels, h, w, k, pad);
-        float *out = kmajor + img * p;
-        size_t f0 = 0;
-        for (; f0 + 8 <= filters; f0 += 8) forward_pass(pad, h, w, k, r, offset, weights, f0, 8, out, np);
-        for (; f0 + 4 <= filters; f0 += 4) forward_pass(pad, h, w, k, r, offset, weights, f0, 4, out, np);
-        for (; f0 < filters; f0++) forward_pass(pad, h, w, k, r, offset, weights, f0, 1, out, np);
+    const size_t p = h * w;
+    direct_forward_avx512(x, m, channels, h, w, k, weights, filters, NULL, STORE, pad, kmajor, m * p, p, NULL);
+}
+
+AVX512 void ql_conv_direct_forward_bias_avx512(const float *x, size_t m, size_t channels, size_t h, size_t w, size_t k,
+                                               const float *weights, size_t filters, const float *bias, float *pad,
+                                               float *y, float *maximum) {
+    if (!ql_conv_dw_direct_covers(channels, k)) return;
+    const size_t p = h * w;
+    if (!maximum) {
+        direct_forward_avx512(x, m, channels, h, w, k, weights, filters, bias, ADD_BIAS, pad, y, p, filters * p, NULL);
+        return;
     }
+    __m512 top = _mm512_set1_ps(-__builtin_inff());
+    direct_forward_avx512(x, m, channels, h, w, k, weights, filters, bias, ADD_BIAS_MAX, pad, y, p, filters * p, &top);
+    // Any order gives the same largest value, NaN ignored, unless it is ±0: then the
+    // scatter's order decides the sign (ql_conv_planes_max reads y again, rarely).
+    const float v = _mm512_reduce_max_ps(top);   // lanes hold no NaN
+    if (v == 0.0f) ql_conv_planes_max(y, m, filters, p, maximum);
+    else *maximum = v > *maximum ? v : *maximum;
 }
 
 void ql_transpose_f32(const float *src, size_t rows, size_t cols, size_t ld, float *dst) {

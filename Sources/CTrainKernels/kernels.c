@@ -388,6 +388,26 @@ void ql_conv_scatter_bias(const float *kmajor, size_t m, size_t filters, size_t 
     }
 }
 
+/// The running maximum of ql_conv_scatter_bias_max_avx512 and ql_conv_planes_max: the new
+/// value when it is larger (NaN never is), else the old one (a tie keeps the old ±0).
+static inline float running_max(float top, float v) { return v > top ? v : top; }
+AVX512 static inline __m512 running_max16(__m512 top, __m512 v) {
+    return _mm512_mask_mov_ps(top, _mm512_cmp_ps_mask(v, top, _CMP_GT_OQ), v);
+}
+
+/// *maximum = the running maximum of itself and a scatter's: its 16 lanes (no NaN) reduced
+/// as _mm512_reduce_max_ps is here (clang 21: halves of 8, 4, 2, 1 lanes, vmaxps lower,
+/// upper = lower > upper ? lower : upper: which ±0 a tie keeps is written out, and the
+/// portable form the same), then the scalar tails' maximum `tail`.
+static void finish_max(const float lanes[16], float tail, float *maximum) {
+    float v[16];
+    memcpy(v, lanes, sizeof v);
+    for (size_t half = 8; half >= 1; half /= 2)
+        for (size_t l = 0; l < half; l++) v[l] = v[l] > v[l + half] ? v[l] : v[l + half];
+    tail = running_max(tail, v[0]);
+    *maximum = running_max(*maximum, tail);
+}
+
 AVX512 void ql_conv_scatter_bias_max_avx512(const float *kmajor, size_t m, size_t filters, size_t p, const float *bias,
                                             float *y, float *maximum) {
     const size_t np = m * p;
@@ -403,17 +423,30 @@ AVX512 void ql_conv_scatter_bias_max_avx512(const float *kmajor, size_t m, size_
             for (; j + 16 <= p; j += 16) {
                 const __m512 r = _mm512_add_ps(_mm512_loadu_ps(src + j), bv);
                 _mm512_storeu_ps(dst + j, r);
-                mv = _mm512_mask_mov_ps(mv, _mm512_cmp_ps_mask(r, mv, _CMP_GT_OQ), r);
+                mv = running_max16(mv, r);
             }
             for (; j < p; j++) {
                 dst[j] = src[j] + b;
-                ms = dst[j] > ms ? dst[j] : ms;
+                ms = running_max(ms, dst[j]);
             }
         }
     }
-    const float v = _mm512_reduce_max_ps(mv);   // lanes hold no NaN
-    ms = v > ms ? v : ms;
-    *maximum = ms > *maximum ? ms : *maximum;
+    float lanes[16];
+    _mm512_storeu_ps(lanes, mv);
+    finish_max(lanes, ms, maximum);
+}
+
+void ql_conv_planes_max(const float *y, size_t m, size_t filters, size_t p, float *maximum) {
+    const size_t vector_part = p / 16 * 16;
+    float lanes[16], ms = -__builtin_inff();
+    for (size_t l = 0; l < 16; l++) lanes[l] = -__builtin_inff();
+    for (size_t k = 0; k < filters; k++)
+        for (size_t i = 0; i < m; i++) {
+            const float *plane = y + (i * filters + k) * p;
+            for (size_t j = 0; j < vector_part; j++) lanes[j % 16] = running_max(lanes[j % 16], plane[j]);
+            for (size_t j = vector_part; j < p; j++) ms = running_max(ms, plane[j]);
+        }
+    finish_max(lanes, ms, maximum);
 }
 
 /// relu(x + b) of 16 windows' corners a b / c d, given as two 16-value runs of their

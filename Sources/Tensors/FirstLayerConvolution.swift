@@ -2,7 +2,8 @@ import CTrainKernels
 
 /// A network's first convolution (stride 1, 'same' padding, k ∈ {3, 5}, at most 4 float
 /// input channels) computed directly from the zero-padded image, without columns: its
-/// weight gradient, and its forward into the K-major layout of im2col + sgemm.
+/// weight gradient, and its forward into the K-major layout of im2col + sgemm or, with
+/// the bias and the batch maximum on the way, straight into NCHW.
 ///
 /// The forward (`forward`, `ql_conv_direct_forward`) gives the sgemm's bits: per filter and
 /// pixel an fmaf chain from +0 over (c, ki, kj) in order (OpenBLAS's NN kernel for K ≤ 100,
@@ -54,6 +55,24 @@ public enum FirstLayerConvolution {
             ql_conv_direct_forward_avx512(x, n, g.channels, g.height, g.width, g.kernelH, weights, filters, scratch, kmajor)
         } else {
             ql_conv_direct_forward(x, n, g.channels, g.height, g.width, g.kernelH, weights, filters, scratch, kmajor)
+        }
+    }
+
+    /// y [n, K, H, W] (NCHW) = the convolution of n images x [n, C, H, W] with weights
+    /// [K, C·k·k], plus bias[f] (nil: + 0): the bits of `forward` and `ql_conv_scatter_bias`
+    /// in one pass. With `maximum`, it becomes what `ql_conv_scatter_bias_max_avx512` makes
+    /// of it on these n images (±0 included). `scratch` and `vector` as above.
+    public static func forward(_ x: UnsafePointer<Float>, images n: Int, _ g: ConvGeometry, weights: UnsafePointer<Float>,
+                               filters: Int, bias: UnsafePointer<Float>?, scratch: UnsafeMutablePointer<Float>,
+                               into y: UnsafeMutablePointer<Float>, maximum: UnsafeMutablePointer<Float>?,
+                               vector: Bool = Kernels.hasAVX512) {
+        precondition(covers(g), "FirstLayerConvolution: \(g) is not a stride-1 'same' 3×3 or 5×5 convolution over 1–4 channels")
+        precondition(n >= 0 && filters >= 1, "FirstLayerConvolution: \(n) images, \(filters) filters")
+        if vector {
+            ql_conv_direct_forward_bias_avx512(x, n, g.channels, g.height, g.width, g.kernelH, weights, filters, bias,
+                                               scratch, y, maximum)
+        } else {
+            ql_conv_direct_forward_bias(x, n, g.channels, g.height, g.width, g.kernelH, weights, filters, bias, scratch, y, maximum)
         }
     }
 

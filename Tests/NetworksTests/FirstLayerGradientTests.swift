@@ -186,19 +186,179 @@ import Random
         }
     }
 
-    /// A network's logits with the direct forward and with im2col + sgemm (`directForward`
-    /// off), fp32 (fused ReLU-pool epilogue, plain epilogue with a batch maximum under w8a8)
-    /// and w8a8g8: bit for bit.
-    @Test(arguments: [("w32a32", [3, 16, 16]), ("w8a8", [3, 16, 16]), ("w8a8g8", [1, 14, 14])])
-    func forwardLogitsEqualSgemmPath(precision: String, input: [Int]) throws {
-        let (direct, sgemm) = try twinNetworks("conv 32 k3 | relu | maxpool 2 | conv 16 k3 | relu | maxpool 2 | dense 10",
-                                               inputShape: input, precision: precision, seed: 5)
+    /// A network's logits, parameters and activation clips with the direct forward and with
+    /// im2col + sgemm + scatter (`directForward` off), bit for bit over three steps of 7
+    /// images: fp32 (the fused ReLU-pool epilogue; the biased direct forward when no pool
+    /// follows, and with no bias), w8a8 and w8a8g8 (the biased direct forward with the batch
+    /// maximum the clip reads).
+    @Test(arguments: [
+        ("w32a32", [3, 16, 16], "conv 32 k3 | relu | maxpool 2 | conv 16 k3 | relu | maxpool 2 | dense 10"),
+        ("w32a32", [3, 16, 16], "conv 20 k3 | relu | conv 16 k3 | relu | maxpool 2 | dense 10"),
+        ("w32a32", [1, 14, 14], "conv 13 k5 nobias | relu | maxpool 2 | dense 10"),
+        ("w8a8", [3, 16, 16], "conv 32 k3 | relu | maxpool 2 | conv 16 k3 | relu | maxpool 2 | dense 10"),
+        ("w8a8g8", [1, 14, 14], "conv 32 k3 | relu | maxpool 2 | conv 16 k3 | relu | maxpool 2 | dense 10"),
+        ("w8a8g8", [3, 15, 17], "conv 21 k3 | relu | conv 16 k3 | relu | maxpool 2 | dense 10"),
+    ])
+    func forwardLogitsEqualSgemmPath(precision: String, input: [Int], spec: String) throws {
+        let (direct, sgemm) = try twinNetworks(spec, inputShape: input, precision: precision, seed: 5)
         for case let conv as Conv2D in sgemm.weightedLayers { conv.directForward = false }
         for step in 0..<3 {
             let x = randomTensor([7] + input, seed: UInt64(600 + step))
             let r = randomTensor([7, 10], seed: UInt64(700 + step))
             runStep([direct, sgemm], input: x, training: step < 2, logitGradient: step < 2 ? r : nil, learningRate: 0.05)
-            #expect(Self.bits(direct.logits.data) == Self.bits(sgemm.logits.data), "logits, \(precision), step \(step)")
+            #expect(Self.bits(direct.logits.data) == Self.bits(sgemm.logits.data), "logits, \(precision), \(spec), step \(step)")
+            for (a, b) in zip(direct.weightedLayers, sgemm.weightedLayers) {
+                #expect(a.activationQuantizer.clip?.bitPattern == b.activationQuantizer.clip?.bitPattern, "\(a.name) clip, step \(step)")
+                for (pa, pb) in zip(a.parameters, b.parameters) {
+                    #expect(Self.bits(pa.value.data) == Self.bits(pb.value.data), "\(pa.name), \(precision), \(spec), step \(step)")
+                }
+            }
+        }
+        #expect((direct.weightedLayers.first as? Conv2D)?.directForward == true)
+    }
+
+    /// The two passes the biased direct forward replaces: the K-major direct forward
+    /// (`forward(into: kmajor)`, the bits of im2col + sgemm) and the scatter that adds the
+    /// bias; with a starting maximum, the scatter that also reduces it (AVX-512 only: the
+    /// only form that exists).
+    static func twoPasses(_ x: [Float], n: Int, _ g: ConvGeometry, weights: [Float], filters: Int, bias: [Float]?,
+                          maximum: Float?) -> (y: [Float], maximum: Float?) {
+        let p = g.height * g.width
+        var kmajor = [Float](repeating: 7, count: filters * n * p), y = kmajor
+        var scratch = [Float](repeating: .nan, count: FirstLayerConvolution.scratchCount(g))
+        FirstLayerConvolution.forward(x, images: n, g, weights: weights, filters: filters, scratch: &scratch, into: &kmajor,
+                                      vector: false)
+        guard var top = maximum else {
+            ql_conv_scatter_bias(kmajor, n, filters, p, bias, &y)
+            return (y, nil)
+        }
+        ql_conv_scatter_bias_max_avx512(kmajor, n, filters, p, bias, &y, &top)
+        return (y, top)
+    }
+
+    /// The biased direct forward (`forward(bias:into:maximum:)`), AVX-512 or portable.
+    static func fused(_ x: [Float], n: Int, _ g: ConvGeometry, weights: [Float], filters: Int, bias: [Float]?,
+                      maximum: Float?, vector: Bool) -> (y: [Float], maximum: Float?) {
+        var y = [Float](repeating: 7, count: filters * n * g.height * g.width)
+        var scratch = [Float](repeating: .nan, count: FirstLayerConvolution.scratchCount(g))
+        var top = maximum ?? 0
+        (bias ?? []).withUnsafeBufferPointer { bp in
+            withUnsafeMutablePointer(to: &top) { tp in
+                FirstLayerConvolution.forward(x, images: n, g, weights: weights, filters: filters, bias: bias == nil ? nil : bp.baseAddress,
+                                              scratch: &scratch, into: &y, maximum: maximum == nil ? nil : tp, vector: vector)
+            }
+        }
+        return (y, maximum == nil ? nil : top)
+    }
+
+    /// The biased direct forward against the two passes it replaces, bit for bit, y and the
+    /// running maximum, both forms: filters 1 … 40 (passes of 8, 4, 1), 3×3 and 5×5,
+    /// C = 1 … 4, rows of 1 … 33 pixels (masked row ends; planes with and without a scalar
+    /// tail in the scatter), batches of 1 … 9, bias absent, random or −0, NaN / ±∞ in the
+    /// image, an image of NaN only (no maximum), all-negative outputs, and starting maxima
+    /// −∞, −0, +0, 1e30.
+    @Test func biasedForwardEqualsTwoPasses() {
+        let shapes: [(k: Int, c: Int, h: Int, w: Int, n: Int)] = [
+            (3, 3, 32, 32, 9), (3, 1, 28, 28, 3), (5, 1, 28, 28, 2), (3, 2, 2, 3, 9), (3, 4, 1, 1, 1), (5, 4, 7, 33, 2),
+            (3, 3, 17, 16, 3), (5, 2, 5, 5, 1), (3, 1, 31, 17, 2), (3, 3, 4, 4, 5),
+        ]
+        let filterCounts = [1, 2, 3, 4, 5, 7, 8, 9, 12, 13, 15, 16, 17, 23, 31, 32, 33, 40]
+        for (index, t) in shapes.enumerated() {
+            let g = Self.geometry(channels: t.c, height: t.h, width: t.w, kernel: t.k)
+            for (fi, filters) in filterCounts.enumerated() where (fi + index) % 3 == 0 || filters == 40 || filters == 1 {
+                for round in 0..<6 {
+                    let seed = UInt64(index * 1000 + filters * 10 + round)
+                    var x = randomTensor([t.n, t.c, t.h, t.w], seed: seed).data
+                    var w = randomTensor([filters, g.rows], seed: seed + 500).data
+                    var bias: [Float]? = randomTensor([filters], seed: seed + 900).data
+                    switch round {
+                    case 0: bias = nil
+                    case 1: x[x.count / 2] = .nan; x[0] = .infinity; x[x.count - 1] = -.infinity; x[x.count / 3] = -0.0
+                    case 2: bias = [Float](repeating: -0.0, count: filters)
+                    case 3: x = x.map { abs($0) }; w = w.map { -abs($0) }; bias = bias!.map { -abs($0) }   // all negative
+                    case 4: x = [Float](repeating: .nan, count: x.count)
+                    default: x[1] = .infinity; bias = nil
+                    }
+                    let what = "k \(t.k) C \(t.c) \(t.h)×\(t.w) n \(t.n) K \(filters) round \(round)"
+                    let plain = Self.twoPasses(x, n: t.n, g, weights: w, filters: filters, bias: bias, maximum: nil)
+                    for vector in Kernels.hasAVX512 ? [false, true] : [false] {
+                        let y = Self.fused(x, n: t.n, g, weights: w, filters: filters, bias: bias, maximum: nil, vector: vector).y
+                        #expect(Self.bits(y) == Self.bits(plain.y), "y, vector \(vector), \(what)")
+                    }
+                    guard Kernels.hasAVX512 else { continue }
+                    for start: Float in [-.infinity, -0.0, 0, 1e30] {
+                        let old = Self.twoPasses(x, n: t.n, g, weights: w, filters: filters, bias: bias, maximum: start)
+                        #expect(Self.bits(old.y) == Self.bits(plain.y), "scatter with maximum, \(what)")
+                        if round == 3 { #expect(old.maximum! < 0 || start >= 0, "all negative, \(what)") }
+                        if round == 4 { #expect(old.maximum!.bitPattern == start.bitPattern, "NaN only, \(what)") }
+                        for vector in [false, true] {
+                            let new = Self.fused(x, n: t.n, g, weights: w, filters: filters, bias: bias, maximum: start, vector: vector)
+                            #expect(Self.bits(new.y) == Self.bits(plain.y), "y with maximum, vector \(vector), \(what)")
+                            #expect(new.maximum!.bitPattern == old.maximum!.bitPattern,
+                                    "maximum \(new.maximum!) vs \(old.maximum!), start \(start), vector \(vector), \(what)")
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// A maximum of ±0: outputs that are all ±0 or negative, each zero's sign set by the
+    /// last tap's product (±1e-30 · ±1e-30 rounds to ±0; a −0 bias keeps it, a +0 bias or
+    /// none makes it +0), so the scatter's order (16 lanes, their halving, the tails, the
+    /// earlier chunk) decides which zero it keeps. The biased direct forward, which finds
+    /// its largest value in another order, gives the same bits, both forms; and the cases
+    /// reach both +0 and −0 from both starting points.
+    @Test func zeroMaximumKeepsTheScattersSign() throws {
+        try #require(Kernels.hasAVX512, "this CPU has no AVX-512: the scatter with a maximum does not run")
+        var results: Set<UInt32> = []
+        let shapes: [(k: Int, c: Int, h: Int, w: Int, n: Int, filters: Int)] = [
+            (3, 3, 32, 32, 2, 5), (3, 1, 28, 28, 3, 9), (3, 2, 3, 5, 4, 3), (5, 1, 7, 9, 3, 17), (3, 3, 4, 4, 1, 1), (3, 1, 5, 16, 2, 2),
+        ]
+        for (index, t) in shapes.enumerated() {
+            let g = Self.geometry(channels: t.c, height: t.h, width: t.w, kernel: t.k)
+            for round in 0..<12 {
+                var rng = SplitMix64(seed: UInt64(index * 100 + round))
+                let sign = { (p: Int) -> Float in rng.nextInt(below: 100) < p ? -1 : 1 }
+                let negativeShare = [5, 50, 95][round % 3]
+                let x = (0..<(t.n * t.c * t.h * t.w)).map { _ in sign(negativeShare) * 1e-30 }
+                let w = (0..<(t.filters * g.rows)).map { _ in sign(50) * 1e-30 }
+                // −0 keeps each zero's sign; −1 makes a filter negative; +0 (some rounds) makes its zeros +0.
+                let bias = (0..<t.filters).map { f -> Float in
+                    f % 3 == 2 ? -1 : (round >= 6 && f % 4 == 1 ? 0 : -0.0)
+                }
+                let what = "k \(t.k) C \(t.c) \(t.h)×\(t.w) n \(t.n) K \(t.filters) round \(round)"
+                for start: Float in [-.infinity, -0.0, 0, -2] {
+                    let old = Self.twoPasses(x, n: t.n, g, weights: w, filters: t.filters, bias: bias, maximum: start)
+                    #expect(old.maximum! == 0, "a zero maximum, \(what)")
+                    results.insert(old.maximum!.bitPattern)
+                    for vector in [false, true] {
+                        let new = Self.fused(x, n: t.n, g, weights: w, filters: t.filters, bias: bias, maximum: start, vector: vector)
+                        #expect(Self.bits(new.y) == Self.bits(old.y), "y, vector \(vector), \(what)")
+                        #expect(new.maximum!.bitPattern == old.maximum!.bitPattern,
+                                "maximum \(new.maximum!) vs \(old.maximum!), start \(start), vector \(vector), \(what)")
+                    }
+                }
+            }
+        }
+        #expect(results == [Float(0).bitPattern, Float(-0.0).bitPattern], "both zeros reached: \(results)")
+    }
+
+    /// `ql_conv_planes_max` leaves the maximum as the scatter does on the planes it wrote,
+    /// lanes and tails of awkward values (NaN, ±0, ±∞) and of ±0 only, planes of 1 … 49 values.
+    @Test func planesMaximumEqualsScatters() throws {
+        try #require(Kernels.hasAVX512, "this CPU has no AVX-512: the scatter with a maximum does not run")
+        for (m, filters, p) in [(1, 1, 1), (3, 7, 5), (2, 16, 17), (3, 5, 64), (1, 3, 49), (4, 2, 32), (2, 3, 16)] {
+            for zerosOnly in [false, true] {
+                var km = VectorKernelTests.awkward(m * filters * p, seed: UInt64(filters * 31 + p))
+                if zerosOnly { km = km.map { $0.sign == .minus ? -0.0 : 0 } }
+                for start: Float in [-.infinity, -0.0, 0, 2] {
+                    var y = [Float](repeating: 9, count: km.count), scattered = start, planes = start
+                    ql_conv_scatter_bias_max_avx512(km, m, filters, p, nil, &y, &scattered)
+                    ql_conv_planes_max(y, m, filters, p, &planes)
+                    #expect(planes.bitPattern == scattered.bitPattern, "m \(m) K \(filters) P \(p) zeros \(zerosOnly) start \(start)")
+                }
+            }
         }
     }
 

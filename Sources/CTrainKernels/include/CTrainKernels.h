@@ -71,6 +71,17 @@ void ql_conv_direct_forward(const float *x, size_t m, size_t channels, size_t h,
                             const float *weights, size_t filters, float *pad, float *kmajor);
 void ql_conv_direct_forward_avx512(const float *x, size_t m, size_t channels, size_t h, size_t w, size_t k,
                                    const float *weights, size_t filters, float *pad, float *kmajor);
+/// The forward straight into y [m, K, P] (NCHW), the bias added: y = the chain above
+/// + (bias ? bias[f] : +0), one float add (ql_conv_scatter_bias's bits without the
+/// K-major pass). With `maximum` (non-NULL), *maximum as ql_conv_scatter_bias_max_avx512
+/// leaves it on the same chunk, bit for bit (±0 included: ql_conv_planes_max). Covered as
+/// ql_conv_dw_direct (else y is untouched).
+void ql_conv_direct_forward_bias(const float *x, size_t m, size_t channels, size_t h, size_t w, size_t k,
+                                 const float *weights, size_t filters, const float *bias, float *pad, float *y,
+                                 float *maximum);
+void ql_conv_direct_forward_bias_avx512(const float *x, size_t m, size_t channels, size_t h, size_t w, size_t k,
+                                        const float *weights, size_t filters, const float *bias, float *pad,
+                                        float *y, float *maximum);
 /// dst [cols, rows] = the transpose of src [rows, cols] (rows ld apart): an exact copy;
 /// the AVX-512 form moves 16 × 16 blocks through registers.
 void ql_transpose_f32(const float *src, size_t rows, size_t cols, size_t ld, float *dst);
@@ -82,6 +93,10 @@ void ql_conv_scatter_bias(const float *kmajor, size_t m, size_t filters, size_t 
 /// NaN ignored (the batch maximum an activation quantizer's clip needs, on the way).
 void ql_conv_scatter_bias_max_avx512(const float *kmajor, size_t m, size_t filters, size_t p, const float *bias,
                                      float *y, float *maximum);
+/// *maximum as ql_conv_scatter_bias_max_avx512 leaves it when it writes y [m, K, P]:
+/// the same order (filters, images, positions; 16 lanes, the tails apart), the same bits,
+/// ±0 included (portable C; the direct forward's rare path when a maximum is ±0).
+void ql_conv_planes_max(const float *y, size_t m, size_t filters, size_t p, float *maximum);
 
 /// Conv2D's float forward fused with the ReLU and 2×2 stride-2 max pooling above it
 /// (h and w even): per channel k and image i of the K-major GEMM output [K, m·P]
