@@ -12,7 +12,8 @@ import CTrainKernels
 // conv has R = 27, too small to run well image by image).
 // A first layer (stride 1, 'same', 3×3 / 5×5, ≤ 4 float channels) skips the columns:
 // Y and dW come straight from the padded image (`FirstLayerConvolution`; Y with the
-// GEMM's bits, dW in its own order).
+// GEMM's bits, dW in its own order), and `forward` writes y = NCHW(Y) + b (and the
+// batch maximum) in that same pass, without Y.
 
 /// 2-D convolution, NCHW, square kernel, zero padding.
 public final class Conv2D: WeightedLayer {
