@@ -157,9 +157,12 @@ void forward_pass(const float *pad, size_t h, size_t w, size_t k, size_t r, cons
                   size_t f0, const size_t nf, const float *bias, const enum forward_epilogue epilogue,
                   float *out, size_t fstride, __m512 *top) {
     const size_t wp = w + k - 1;
-    __m512 b[8];
+    __m512 b[8], tops[8];   // tops: a running maximum per filter (no chain through one register)
 #pragma clang loop unroll(full)
-    for (size_t q = 0; q < nf; q++) b[q] = _mm512_set1_ps(bias ? bias[f0 + q] : 0.0f);
+    for (size_t q = 0; q < nf; q++) {
+        b[q] = _mm512_set1_ps(bias ? bias[f0 + q] : 0.0f);
+        tops[q] = epilogue == ADD_BIAS_MAX ? *top : _mm512_setzero_ps();
+    }
     for (size_t i = 0; i < h; i++)
         for (size_t j0 = 0; j0 < w; j0 += 16) {
             const __mmask16 mask = (__mmask16)(w - j0 >= 16 ? 0xFFFF : (1u << (w - j0)) - 1);
@@ -177,10 +180,13 @@ void forward_pass(const float *pad, size_t h, size_t w, size_t k, size_t r, cons
             for (size_t q = 0; q < nf; q++) {
                 const __m512 v = epilogue == STORE ? acc[q] : _mm512_add_ps(acc[q], b[q]);
                 _mm512_mask_storeu_ps(out + (f0 + q) * fstride + i * w + j0, mask, v);
-                if (epilogue == ADD_BIAS_MAX)
-                    *top = _mm512_mask_mov_ps(*top, _mm512_mask_cmp_ps_mask(mask, v, *top, _CMP_GT_OQ), v);
+                // vmaxps(v, top): top when v is NaN (or a tie: the sign of a 0 is settled later).
+                if (epilogue == ADD_BIAS_MAX) tops[q] = _mm512_mask_max_ps(tops[q], mask, v, tops[q]);
             }
         }
+    if (epilogue == ADD_BIAS_MAX)
+#pragma clang loop unroll(full)
+        for (size_t q = 0; q < nf; q++) *top = _mm512_max_ps(tops[q], *top);
 }
 
 /// The vector forward of m images: image img's filter f at out + img·istride + f·fstride.
