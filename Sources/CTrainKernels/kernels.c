@@ -612,3 +612,75 @@ AVX512 void ql_unpool2_avx512(const float *dy, const uint8_t *routes, size_t pla
     const long pp = (long)(h / 2) * (long)(w / 2);
     for (size_t p = 0; p < planes; p++) unpool2_plane(dy + (long)p * pp, routes + (long)p * pp, (long)h, (long)w, dx + p * h * w);
 }
+
+/// One tap row of an im2row row: `before` pad bytes, `inside` bytes copied from src, `after` pad bytes.
+typedef void (*tap_run)(uint8_t *dst, const uint8_t *src, long before, long inside, long after, uint8_t pad);
+
+static void tap_run_portable(uint8_t *dst, const uint8_t *src, long before, long inside, long after, uint8_t pad) {
+    memset(dst, pad, (size_t)before);
+    if (inside > 0) memcpy(dst + before, src, (size_t)inside);
+    memset(dst + before + inside, pad, (size_t)after);
+}
+
+/// Bytes 0..<len (len > 0) of a 64-byte step.
+static inline __mmask64 byte_lanes(long len) { return len >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << len) - 1); }
+
+AVX512 static inline void fill_bytes_avx512(uint8_t *dst, long count, __m512i v) {
+    for (long t = 0; t < count; t += 64) _mm512_mask_storeu_epi8(dst + t, byte_lanes(count - t), v);
+}
+
+/// The same bytes as `tap_run_portable`, in masked 64-byte steps: a run is 3·C bytes
+/// (96 for cifar3's conv2), which memcpy and memset calls per run moved at a fraction of this.
+AVX512 static void tap_run_avx512(uint8_t *dst, const uint8_t *src, long before, long inside, long after, uint8_t pad) {
+    const __m512i pv = _mm512_set1_epi8((char)pad);
+    if (before > 0) fill_bytes_avx512(dst, before, pv);
+    uint8_t *d = dst + before;
+    if (inside >= 32) {
+        // Whole 32-byte steps, then the last 32 bytes of the run (overlapping the step before).
+        long t = 0;
+        for (; t + 32 <= inside; t += 32)
+            _mm256_storeu_si256((__m256i *)(d + t), _mm256_loadu_si256((const __m256i *)(src + t)));
+        if (t < inside)
+            _mm256_storeu_si256((__m256i *)(d + inside - 32), _mm256_loadu_si256((const __m256i *)(src + inside - 32)));
+    } else if (inside > 0) {
+        const __mmask64 m = byte_lanes(inside);
+        _mm512_mask_storeu_epi8(d, m, _mm512_maskz_loadu_epi8(m, src));
+    }
+    if (after > 0) fill_bytes_avx512(dst + before + inside, after, pv);
+}
+
+/// im2row's loop (Tensors/IntegerCodes.swift `im2row`): per output position and tap row
+/// ki, the in-image taps kj ∈ [lo, hi) are one run of (hi − lo)·C source bytes (NHWC).
+static inline __attribute__((always_inline)) void im2row_u8_rows(tap_run run, const uint8_t *x, size_t n, size_t channels,
+        size_t height, size_t width, size_t kernel_h, size_t kernel_w, size_t stride, size_t padding, uint8_t pad,
+        uint8_t *rows) {
+    const long h = (long)height, w = (long)width, c = (long)channels, kh = (long)kernel_h, kw = (long)kernel_w;
+    const long s = (long)stride, p = (long)padding;
+    const long oh = (h + 2 * p - kh) / s + 1, ow = (w + 2 * p - kw) / s + 1;
+    const long r = kh * kw * c, row_stride = w * c;
+    for (long b = 0; b < (long)n; b++) {
+        const uint8_t *image = x + b * h * row_stride;
+        for (long i = 0; i < oh; i++)
+            for (long j = 0; j < ow; j++) {
+                uint8_t *dst = rows + ((b * oh + i) * ow + j) * r;
+                const long w0 = j * s - p;
+                const long lo = w0 < 0 ? -w0 : 0, hi = w - w0 < kw ? w - w0 : kw;
+                for (long ki = 0; ki < kh; ki++, dst += kw * c) {
+                    const long ih = i * s - p + ki;
+                    if (ih < 0 || ih >= h || hi <= lo) { run(dst, image, kw * c, 0, 0, pad); continue; }
+                    run(dst, image + ih * row_stride + (w0 + lo) * c, lo * c, (hi - lo) * c, (kw - hi) * c, pad);
+                }
+            }
+    }
+}
+
+void ql_im2row_u8(const uint8_t *x, size_t n, size_t channels, size_t height, size_t width, size_t kernel_h,
+                  size_t kernel_w, size_t stride, size_t padding, uint8_t pad, uint8_t *rows) {
+    im2row_u8_rows(tap_run_portable, x, n, channels, height, width, kernel_h, kernel_w, stride, padding, pad, rows);
+}
+
+AVX512 void ql_im2row_u8_avx512(const uint8_t *x, size_t n, size_t channels, size_t height, size_t width,
+                                size_t kernel_h, size_t kernel_w, size_t stride, size_t padding, uint8_t pad,
+                                uint8_t *rows) {
+    im2row_u8_rows(tap_run_avx512, x, n, channels, height, width, kernel_h, kernel_w, stride, padding, pad, rows);
+}

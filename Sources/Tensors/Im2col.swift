@@ -80,14 +80,19 @@ public func portableIm2col(_ x: UnsafePointer<Float>, batch n: Int, _ g: ConvGeo
 }
 
 /// Adds the batched column matrix `col` back into `dx` (N×C×H×W): the adjoint of
-/// `im2col`. `dx` must be zeroed by the caller when it should not accumulate.
+/// `im2col`. With `overwrite` the n images of `dx` are zeroed first (here, while the
+/// chunk's dx is about to be read: a caller's fill of the whole batch's dx ran as a
+/// separate pass from memory); else it accumulates into what dx holds. Either way each
+/// element is +0 plus its terms, so the same bits as a zeroed dx.
 ///
 /// Loop order c → image → (ki, kj) → output row, so a dx plane takes its nine taps
 /// while in L1. Each dx element still receives its terms in (ki, kj) order, the
 /// order of the tap-major loop this replaced: the sums are bit-identical.
 /// Stride 1 on AVX-512 runs `ql_col2im_s1_avx512`: the same loop order, so the same
 /// sums bit for bit; `portableCol2im` is the reference.
-public func col2im(_ col: UnsafePointer<Float>, batch n: Int, _ g: ConvGeometry, into dx: UnsafeMutablePointer<Float>) {
+public func col2im(_ col: UnsafePointer<Float>, batch n: Int, _ g: ConvGeometry, into dx: UnsafeMutablePointer<Float>,
+                   overwrite: Bool = false) {
+    if overwrite { dx.update(repeating: 0, count: n * g.channels * g.height * g.width) }
     if g.stride == 1 && Kernels.hasAVX512 {
         ql_col2im_s1_avx512(col, n, g.channels, g.height, g.width, g.kernelH, g.kernelW, g.padding, dx)
         return

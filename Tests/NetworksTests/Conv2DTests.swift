@@ -1,5 +1,6 @@
 import Testing
 import Tensors
+import Quantization
 @testable import Networks
 
 /// Direct convolution, the 7-nested-loop definition, in Double:
@@ -100,5 +101,47 @@ func naiveConv2D(_ x: Tensor, weight w: Tensor, bias: Tensor?, stride s: Int, pa
         #expect(shapeError(conv, [32])?.contains("expects an image input C×H×W, got 32") == true)
         #expect(shapeError(conv, [3, 4, 4])?.contains("expects 2 input channels") == true)
         #expect(shapeError(conv, [2, 2, 5])?.contains("does not fit input 2×2×5") == true)
+    }
+}
+
+/// Conv2D's float backward reuses its buffers between steps: dx is only reshaped (each
+/// chunk's col2im overwrites its images) and ∂L/∂Q(W) is handed to the GEMMs without a copy.
+@Suite struct Conv2DBufferReuseTests {
+    static func bits(_ a: [Float]) -> [UInt32] { a.map(\.bitPattern) }
+
+    /// A conv (float or w8 weights; 7 images in chunks of 3) whose second backward runs into
+    /// the first one's dx, overwritten with NaN: dx and the weight and bias gradients bit
+    /// for bit those of a twin that ran only the second backward into a fresh dx, dy with −0.
+    @Test(arguments: [false, true])
+    func secondBackwardIgnoresStaleBuffers(quantized: Bool) {
+        func make() -> Conv2D {
+            var rng = SplitMix64(seed: 21)
+            let conv = Conv2D(name: "c", inputChannels: 32, filters: 16, kernel: 3, padding: 1, rng: &rng)
+            if quantized { conv.weightQuantizer = UniformWeightQuantizer(bits: 8) }
+            return conv
+        }
+        let a = make(), b = make()
+        var rng = SplitMix64(seed: 4)
+        let n = 7, shape = [n, 32, 9, 9], outCount = n * 16 * 81
+        let x = Tensor(shape: shape, data: (0..<shape.reduce(1, *)).map { _ in rng.nextNormal() })
+        let dy1 = Tensor(shape: [n, 16, 9, 9], data: (0..<outCount).map { _ in rng.nextNormal() })
+        var dy2Data = (0..<outCount).map { _ in rng.nextNormal() }
+        for i in stride(from: 0, to: outCount, by: 13) { dy2Data[i] = -0.0 }
+        let dy2 = Tensor(shape: dy1.shape, data: dy2Data)
+        var ya = Tensor(zeros: [0]), yb = Tensor(zeros: [0])
+        a.forward(x, into: &ya, training: true)
+        b.forward(x, into: &yb, training: true)
+        var dxa = Tensor(zeros: [0]), dxb = Tensor(zeros: [0])
+        a.backward(input: x, output: ya, gradient: dy1, into: &dxa, needsInputGradient: true)
+        dxa.fill(.nan)
+        a.zeroGrad()
+        a.backward(input: x, output: ya, gradient: dy2, into: &dxa, needsInputGradient: true)
+        b.backward(input: x, output: yb, gradient: dy2, into: &dxb, needsInputGradient: true)
+        #expect(dxa.shape == shape && dxb.shape == shape)
+        #expect(Self.bits(dxa.data) == Self.bits(dxb.data))
+        #expect(Self.bits(a.weight.grad.data) == Self.bits(b.weight.grad.data))
+        #expect(Self.bits(a.bias!.grad.data) == Self.bits(b.bias!.grad.data))
+        #expect(a.weight.grad.data.contains { $0 != 0 } && dxa.data.allSatisfy { $0.isFinite })
+        #expect(a.dq.count == (quantized ? 16 * 32 * 9 : 0), "∂L/∂Q(W) handed back to the layer")
     }
 }

@@ -111,3 +111,29 @@ extension VectorKernelTests {
         }
     }
 }
+
+extension VectorKernelTests {
+    /// col2im with `overwrite` into a dx holding NaN, ±∞ and stale values: the bits of
+    /// col2im adding into a zeroed dx (the fill Conv2D's float backward did before), on the
+    /// AVX-512 "same" and general stride-1 paths and the portable one (stride 2), finite
+    /// columns with −0 (a dx element whose terms are all −0 stays +0, as 0 + −0).
+    @Test func col2imOverwriteEqualsZeroedAccumulation() {
+        for (k, pad, h, w, s) in [(3, 1, 16, 16, 1), (3, 1, 8, 8, 1), (3, 1, 7, 9, 1), (5, 2, 6, 21, 1), (3, 0, 8, 40, 1),
+                                       (1, 0, 5, 5, 1), (3, 1, 9, 7, 2), (3, 0, 6, 5, 2)] {
+            let g = ConvGeometry(channels: 3, height: h, width: w, kernelH: k, kernelW: k, stride: s, padding: pad)
+            let n = 2, size = n * 3 * h * w, colSize = g.rows * n * g.outHeight * g.outWidth
+            var cols = Self.awkward(colSize, seed: UInt64(7 * h + w)).map { $0.isFinite ? $0 : 1e-3 }
+            for i in stride(from: 0, to: colSize, by: 5) { cols[i] = -0.0 }
+            var zeroed = [Float](repeating: 0, count: size)
+            var stale = Self.awkward(size, seed: 11).enumerated().map { $0.offset % 3 == 0 ? Float.nan : $0.element }
+            var reference = zeroed
+            cols.withUnsafeBufferPointer { cp in
+                col2im(cp.baseAddress!, batch: n, g, into: &zeroed)
+                col2im(cp.baseAddress!, batch: n, g, into: &stale, overwrite: true)
+                portableCol2im(cp.baseAddress!, batch: n, g, into: &reference)
+            }
+            #expect(Self.bits(stale) == Self.bits(zeroed), "col2im overwrite k\(k) p\(pad) s\(s) \(h)×\(w)")
+            #expect(Self.bits(stale) == Self.bits(reference), "col2im overwrite vs portable k\(k) p\(pad) s\(s) \(h)×\(w)")
+        }
+    }
+}

@@ -115,18 +115,34 @@ import Tensors
         ConvGeometry(channels: 3, height: 4, width: 5, kernelH: 2, kernelW: 2, stride: 2, padding: 2),
         ConvGeometry(channels: 2, height: 3, width: 3, kernelH: 3, kernelW: 3, stride: 1, padding: 2),
         ConvGeometry(channels: 1, height: 1, width: 1, kernelH: 5, kernelW: 5, stride: 1, padding: 2),
+        // cifar3's conv2 and conv3 (runs of 96 and 192 bytes, several 32-byte steps), runs of
+        // 33·k bytes (a 32-byte step and a tail), short runs (< 32 bytes, masked), stride 2.
+        ConvGeometry(channels: 32, height: 16, width: 16, kernelH: 3, kernelW: 3, stride: 1, padding: 1),
+        ConvGeometry(channels: 64, height: 8, width: 8, kernelH: 3, kernelW: 3, stride: 1, padding: 1),
+        ConvGeometry(channels: 33, height: 5, width: 7, kernelH: 3, kernelW: 3, stride: 2, padding: 1),
+        ConvGeometry(channels: 5, height: 6, width: 9, kernelH: 5, kernelW: 5, stride: 1, padding: 2),
+        ConvGeometry(channels: 11, height: 4, width: 3, kernelH: 1, kernelW: 1, stride: 1, padding: 0),
+        ConvGeometry(channels: 70, height: 3, width: 4, kernelH: 3, kernelW: 3, stride: 1, padding: 0),
     ]
 
     /// rows[(n, i, j), (ki, kj, c)] = x[n, i·S − P + ki, j·S − P + kj, c], `pad` outside
     /// (0, and 1: the code of s = 0 for sign codes).
+    /// Both forms: the AVX-512 one (where the CPU has it) and the portable C one; codes
+    /// 0…255 (0 and 255 included) so a pad byte is not told from the image by its value.
     @Test(arguments: geometries.indices, [UInt8(0), 1])
     func im2rowMatchesDirectGather(_ index: Int, pad: UInt8) {
-        let g = Self.geometries[index], n = 2
-        let x = (0..<(n * g.height * g.width * g.channels)).map { UInt8(1 + $0 % 250) }
+        for vector in Kernels.hasAVX512 ? [false, true] : [false] {
+            im2rowMatchesDirectGather(Self.geometries[index], pad: pad, vector: vector)
+        }
+    }
+
+    func im2rowMatchesDirectGather(_ g: ConvGeometry, pad: UInt8, vector: Bool) {
+        let n = 2
+        let x = (0..<(n * g.height * g.width * g.channels)).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ $0 / 7) }
         let count = n * g.outHeight * g.outWidth * g.rows
-        var rows = [UInt8](repeating: 0xEE, count: count + 8)
+        var rows = [UInt8](repeating: 0xEE, count: count + 64)
         x.withUnsafeBufferPointer { xp in
-            rows.withUnsafeMutableBufferPointer { im2row(xp.baseAddress!, batch: n, g, pad: pad, into: $0.baseAddress!) }
+            rows.withUnsafeMutableBufferPointer { im2row(xp.baseAddress!, batch: n, g, pad: pad, into: $0.baseAddress!, vector: vector) }
         }
         var expected = [UInt8](repeating: pad, count: count)
         for b in 0..<n { for i in 0..<g.outHeight { for j in 0..<g.outWidth {
@@ -137,7 +153,7 @@ import Tensors
                 expected[row * g.rows + col] = x[((b * g.height + ih) * g.width + iw) * g.channels + c]
             } } }
         } } }
-        #expect(Array(rows[..<count]) == expected)
-        #expect(rows[count...].allSatisfy { $0 == 0xEE }, "im2row wrote past the row matrix")
+        #expect(Array(rows[..<count]) == expected, "\(g) pad \(pad) vector \(vector)")
+        #expect(rows[count...].allSatisfy { $0 == 0xEE }, "im2row wrote past the row matrix (\(g), vector \(vector))")
     }
 }

@@ -42,6 +42,16 @@ void ql_im2col_s1_avx512(const float *x, size_t n, size_t channels, size_t heigh
 void ql_col2im_s1_avx512(const float *col, size_t n, size_t channels, size_t height, size_t width,
                          size_t kernel_h, size_t kernel_w, size_t padding, float *dx);
 
+/// im2row of NHWC u8 codes [n, H, W, C] (Tensors/IntegerCodes.swift `im2row` has the
+/// layout): rows[(b, i, j), (ki, kj, c)] = x[b, i·S − P + ki, j·S − P + kj, c], `pad`
+/// outside the image. Each output position's tap row ki is one run of in-image bytes
+/// between pad bytes; the AVX-512 form moves it in masked 64-byte steps (the portable
+/// one with memset / memcpy). The same bytes.
+void ql_im2row_u8(const uint8_t *x, size_t n, size_t channels, size_t height, size_t width, size_t kernel_h,
+                  size_t kernel_w, size_t stride, size_t padding, uint8_t pad, uint8_t *rows);
+void ql_im2row_u8_avx512(const uint8_t *x, size_t n, size_t channels, size_t height, size_t width,
+                         size_t kernel_h, size_t kernel_w, size_t stride, size_t padding, uint8_t pad, uint8_t *rows);
+
 /// Conv2D's float backward: dY of m images [m, K, P] → K-major [K, m·P], and
 /// bias_grad[k] += Σ over the chunk in the order of the serial loop (images, then
 /// positions), kept bit for bit: eight channels run as eight independent chains.
