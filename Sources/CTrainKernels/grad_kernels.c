@@ -2,6 +2,7 @@
 #include <immintrin.h>
 #include "column_lanes.h"
 #include "transpose16.h"
+#include <stdlib.h>
 
 // Products and sums stay separate roundings, as in the Swift definitions (no FMA).
 #pragma clang fp contract(off)
@@ -221,6 +222,14 @@ AVX512 static inline void transpose16x16x4_u8(const __m512i x[16], __m512i y[16]
     }
 }
 
+/// d[0 … 15] = v where `live` (channels of a pixel): a plain store when all 16 are (a
+/// masked 16-byte store, four a window, was a quarter of the pooled-gradient codes
+/// kernel's samples, perf, cifar3 g8).
+AVX512 static inline void store_codes16(int8_t *d, __mmask16 live, __m128i v) {
+    if (live == 0xFFFF) _mm_storeu_si128((__m128i *)d, v);
+    else _mm_mask_storeu_epi8(d, live, v);
+}
+
 #define RNG_ATTR AVX512
 #define RNG_MUL64 _mm512_mullox_epi64
 #define RNG_SUFFIX avx512
@@ -238,17 +247,99 @@ AVX512 static inline __m128i pixel_codes16(const uint8_t *image, long at, long c
     return _mm_maskz_loadu_epi8(at < 0 ? 0 : live, image + (at < 0 ? 0 : at) + c);
 }
 
+/// y[q] (q < 16): byte c + q (lanes `live`) of the 64 pixels at image + at[t] (t < 64,
+/// zero where at[t] < 0), as 64 bytes in t order: lane L of x[q] holds pixel 16L + q,
+/// so after the transpose y[q] is channel c + q of all 64, one 64-byte store a channel.
+AVX512 static inline void channel_rows64(const uint8_t *image, const long at[64], long c, __mmask16 live, __m512i y[16]) {
+    __m512i x[16];
+    for (long q = 0; q < 16; q++) {
+        const __m512i v = _mm512_castsi128_si512(pixel_codes16(image, at[q], c, live));
+        x[q] = _mm512_inserti32x4(_mm512_inserti32x4(_mm512_inserti32x4(v,
+                   pixel_codes16(image, at[16 + q], c, live), 1),
+                   pixel_codes16(image, at[32 + q], c, live), 2),
+                   pixel_codes16(image, at[48 + q], c, live), 3);
+    }
+    transpose16x16x4_u8(x, y);
+}
+
+/// Bits from …< to of the bitmap m (64 bits a word) set.
+static inline void set_bits(uint64_t *m, long from, long to) {
+    while (from < to) {
+        const long bit = from % 64, count = to - from < 64 - bit ? to - from : 64 - bit;
+        m[from / 64] |= (count == 64 ? ~0ull : ((1ull << count) - 1)) << bit;
+        from += count;
+    }
+}
+
+/// ql_im2col_codes_u8_avx512 where every tap reads its image at one fixed shift (stride
+/// 1 and OW = W: position t = i·W + j reads pixel t + (ki − P)·W + (kj − P)): each image's
+/// codes are transposed once into channel planes (scratch), then a tap's row of an image
+/// is its channel plane read at the shift, 64 positions a masked load (the mask: positions
+/// whose tap is inside the image) and one store. The general form transposes every tap's
+/// pixels again (KH·KW transposes of each image where this does one: cifar3 conv2 and
+/// conv3 shapes, 5.3 % of g8 training, perf). Returns 0 (nothing written) when the
+/// scratch cannot be allocated.
+AVX512 static int im2col_codes_shifted(const uint8_t *codes, long n, long C, long H, long W, long KH, long KW, long P,
+                                       uint8_t *cols) {
+    const long OH = H + 2 * P - KH + 1, plane = OH * W, np = n * plane, hw = H * W;
+    const long blocks = (plane + 63) / 64, taps = KH * KW;
+    // A plane: `before` bytes (the most negative shift), the pixels, then room for the
+    // last block's load at the most positive shift (and for 64-byte stores of the pixels).
+    const long before = P * W + P, after = (KH - 1 - P) * W + (KW - 1 - P);
+    const long pixels = (hw + 63) / 64 * 64, reach = 64 * blocks + (after > 0 ? after : 0);
+    const long stride = before + (pixels > reach ? pixels : reach);
+    uint64_t *masks = malloc((size_t)(taps * blocks) * sizeof(uint64_t) + (size_t)(C * stride));
+    if (!masks) return 0;
+    uint8_t *planes = (uint8_t *)(masks + taps * blocks);
+    for (long ki = 0; ki < KH; ki++)
+        for (long kj = 0; kj < KW; kj++) {
+            uint64_t *m = masks + (ki * KW + kj) * blocks;
+            long lo, hi;
+            valid_columns(P, kj, W, W, &lo, &hi);
+            for (long b = 0; b < blocks; b++) m[b] = 0;
+            for (long i = 0; i < OH; i++)
+                if (i - P + ki >= 0 && i - P + ki < H) set_bits(m, i * W + lo, i * W + hi);
+        }
+    long at[64];
+    for (long b = 0; b < n; b++) {
+        const uint8_t *image = codes + b * hw * C;
+        for (long p0 = 0; p0 < hw; p0 += 64) {
+            for (long t = 0; t < 64; t++) at[t] = p0 + t < hw ? (p0 + t) * C : -1;
+            for (long c = 0; c < C; c += 16) {
+                const long nc = C - c < 16 ? C - c : 16;
+                __m512i y[16];
+                channel_rows64(image, at, c, nc == 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << nc) - 1u), y);
+                for (long q = 0; q < nc; q++) _mm512_storeu_si512(planes + (c + q) * stride + before + p0, y[q]);
+            }
+        }
+        for (long c = 0; c < C; c++)
+            for (long ki = 0; ki < KH; ki++)
+                for (long kj = 0; kj < KW; kj++) {
+                    const uint8_t *src = planes + c * stride + before + (ki - P) * W + (kj - P);
+                    const uint64_t *m = masks + (ki * KW + kj) * blocks;
+                    uint8_t *dst = cols + ((c * KH + ki) * KW + kj) * np + b * plane;
+                    for (long k = 0; k < blocks; k++) {
+                        const __m512i v = _mm512_maskz_loadu_epi8(m[k], src + 64 * k);
+                        if (64 * k + 64 <= plane) _mm512_storeu_si512(dst + 64 * k, v);
+                        else _mm512_mask_storeu_epi8(dst + 64 * k, (1ull << (plane - 64 * k)) - 1, v);
+                    }
+                }
+    }
+    free(masks);
+    return 1;
+}
+
 AVX512 void ql_im2col_codes_u8_avx512(const uint8_t *codes, size_t n, size_t channels, size_t height, size_t width,
                                       size_t kernel_h, size_t kernel_w, size_t stride, size_t padding, uint8_t *cols) {
     const long C = (long)channels, H = (long)height, W = (long)width, KH = (long)kernel_h, KW = (long)kernel_w;
     const long S = (long)stride, P = (long)padding;
     const long OH = (H + 2 * P - KH) / S + 1, OW = (W + 2 * P - KW) / S + 1;
+    if (S == 1 && OW == W && im2col_codes_shifted(codes, (long)n, C, H, W, KH, KW, P, cols)) return;
     const long plane = OH * OW, np = (long)n * plane, channel_stride = KH * KW * np;
     // Positions (i, j) of a tap's plane are consecutive in its rows (i·OW + j): blocks of
-    // 64 positions × 16 channels, lane L of x[q] the channels of position p0 + 16L + q, so
-    // that after the transpose y[j] holds channel c + j of all 64 positions, one 64-byte
-    // store per channel row. (16-byte stores, one per row and 16 positions, spread over
-    // every row of the columns were most of this pass: perf.)
+    // 64 positions × 16 channels transposed (channel_rows64), one 64-byte store per channel
+    // row. (16-byte stores, one per row and 16 positions, spread over every row of the
+    // columns were most of this pass: perf.)
     long at[64];   // byte offset of each position's pixel in an image, −1 outside it (the same for every image)
     for (long ki = 0; ki < KH; ki++)
         for (long kj = 0; kj < KW; kj++)
@@ -264,16 +355,8 @@ AVX512 void ql_im2col_codes_u8_avx512(const uint8_t *codes, size_t n, size_t cha
                     uint8_t *tap = cols + (ki * KW + kj) * np + b * plane + p0;   // channel c: + c·channel_stride
                     for (long c = 0; c < C; c += 16) {
                         const long nc = C - c < 16 ? C - c : 16;
-                        const __mmask16 live = nc == 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << nc) - 1u);
-                        __m512i x[16], y[16];
-                        for (long q = 0; q < 16; q++) {
-                            const __m512i v = _mm512_castsi128_si512(pixel_codes16(image, at[q], c, live));
-                            x[q] = _mm512_inserti32x4(_mm512_inserti32x4(_mm512_inserti32x4(v,
-                                       pixel_codes16(image, at[16 + q], c, live), 1),
-                                       pixel_codes16(image, at[32 + q], c, live), 2),
-                                       pixel_codes16(image, at[48 + q], c, live), 3);
-                        }
-                        transpose16x16x4_u8(x, y);
+                        __m512i y[16];
+                        channel_rows64(image, at, c, nc == 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << nc) - 1u), y);
                         for (long q = 0; q < nc; q++) _mm512_mask_storeu_epi8(tap + (c + q) * channel_stride, positions, y[q]);
                     }
                 }

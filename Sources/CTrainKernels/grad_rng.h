@@ -191,10 +191,10 @@ RNG_ATTR void RNG_FN(ql_grad_codes_pool2_nhwc_)(const float *g, const uint8_t *r
                         const __m128i r = L == 0 ? _mm512_castsi512_si128(yr[w]) : L == 1 ? _mm512_extracti32x4_epi32(yr[w], 1)
                             : L == 2 ? _mm512_extracti32x4_epi32(yr[w], 2) : _mm512_extracti32x4_epi32(yr[w], 3);
                         int8_t *d = image + (long)pos[16 * L + w] * K + k0;
-                        _mm_mask_storeu_epi8(d, kmask, _mm_maskz_mov_epi8(_mm_cmpeq_epi8_mask(r, _mm_setzero_si128()), c));
-                        _mm_mask_storeu_epi8(d + K, kmask, _mm_maskz_mov_epi8(_mm_cmpeq_epi8_mask(r, _mm_set1_epi8(1)), c));
-                        _mm_mask_storeu_epi8(d + W * K, kmask, _mm_maskz_mov_epi8(_mm_cmpeq_epi8_mask(r, _mm_set1_epi8(2)), c));
-                        _mm_mask_storeu_epi8(d + (W + 1) * K, kmask, _mm_maskz_mov_epi8(_mm_cmpeq_epi8_mask(r, _mm_set1_epi8(3)), c));
+                        store_codes16(d, kmask, _mm_maskz_mov_epi8(_mm_cmpeq_epi8_mask(r, _mm_setzero_si128()), c));
+                        store_codes16(d + K, kmask, _mm_maskz_mov_epi8(_mm_cmpeq_epi8_mask(r, _mm_set1_epi8(1)), c));
+                        store_codes16(d + W * K, kmask, _mm_maskz_mov_epi8(_mm_cmpeq_epi8_mask(r, _mm_set1_epi8(2)), c));
+                        store_codes16(d + (W + 1) * K, kmask, _mm_maskz_mov_epi8(_mm_cmpeq_epi8_mask(r, _mm_set1_epi8(3)), c));
                     }
             }
         }

@@ -56,6 +56,42 @@ import CTrainKernels
         }
     }
 
+    /// The codes chunk by chunk (what the conv backward runs) against the whole batch's:
+    /// every chunk's codes, the scale, channel sums and the stream afterwards bit for bit,
+    /// chunks of 1 … n images (n not a multiple of them), 1–40 channels, NaN, ±0 and ±∞
+    /// in the gradient (round 2), the vector kernel and the portable path.
+    @Test func chunkedRoutedCodesEqualWholeBatch() {
+        for (n, k, h, w) in [(5, 1, 2, 2), (7, 5, 6, 10), (5, 17, 16, 16), (3, 40, 8, 8), (4, 3, 4, 130), (5, 32, 14, 14)] {
+            let p = h * w, pooledCount = n * k * p / 4
+            for vector in [true, false] where !vector || Kernels.hasAVX512 {
+                for chunk in [1, 2, 3, n - 1, n, n + 2] where chunk > 0 {
+                    let whole = GradientQuantizer(.int8, seed: 33), chunked = GradientQuantizer(.int8, seed: 33)
+                    whole.vectorKernel = vector
+                    chunked.vectorKernel = vector
+                    let what = "n \(n) K \(k) \(h)×\(w) chunk \(chunk) vector \(vector)"
+                    for round in 0..<3 {
+                        let (g, routes) = Self.pooled(pooledCount, seed: UInt64(n * 100 + k + round), infinite: round == 2)
+                        whole.quantizeNHWC(pooled: g, routes: routes, images: n, channels: k, height: h, width: w)
+                        var seen = [Int8](), next = 0
+                        chunked.quantizeNHWC(pooled: g, routes: routes, images: n, channels: k, height: h, width: w,
+                                             chunk: chunk) { start, m, codes in
+                            #expect(start == next && m == min(chunk, n - start), "chunk order, \(what)")
+                            next = start + m
+                            seen += UnsafeBufferPointer(start: codes, count: m * p * k)
+                        }
+                        #expect(next == n, "every image, \(what)")
+                        #expect(seen == whole.codes, "codes, \(what) round \(round)")
+                        #expect(chunked.scale.bitPattern == whole.scale.bitPattern, "scale, \(what) round \(round)")
+                        #expect(chunked.channelSums == whole.channelSums, "channel sums, \(what) round \(round)")
+                    }
+                    let probe = VectorKernelTests.awkward(50, seed: 9)
+                    for q in [whole, chunked] { q.vectorKernel = false; q.quantize(probe, count: 50) }
+                    #expect(chunked.codes == whole.codes, "stream after, \(what)")
+                }
+            }
+        }
+    }
+
     /// The avx512dq forms (vpmullq) draw the same as the avx512f forms.
     @Test func multiplyFormsAgree() throws {
         try #require(Kernels.hasAVX512DQ, "this CPU has no avx512dq")
@@ -106,16 +142,29 @@ import CTrainKernels
     /// activations after a ReLU, and sign activations; a 5×5 plane that does not pool).
     @Test(arguments: ["w8a8g8", "w4a4g8", "w1a1g8", "w2a8g8"])
     func trainingEqualsUnpooledGradient(precision: String) throws {
+        try Self.trainRoutedAndUnpooled("conv 8 k3 | relu | maxpool 2 | conv 17 k3 | relu | maxpool 2 | conv 8 k3 | relu | maxpool 2 | dense 5",
+                                        input: [3, 20, 20], batch: 6, quantPools: 2, precision: precision)
+    }
+
+    /// The same where the backward runs in several chunks (the routed codes made chunk by
+    /// chunk): 11 images of 32 × 32, conv1 in chunks of 9 + 2, conv2 of 7 + 4, every
+    /// pooling fused.
+    @Test(arguments: ["w8a8g8", "w4a4g8"])
+    func chunkedTrainingEqualsUnpooledGradient(precision: String) throws {
+        try Self.trainRoutedAndUnpooled("conv 16 k3 | relu | maxpool 2 | conv 40 k3 | relu | maxpool 2 | conv 24 k3 | relu | maxpool 2 | dense 5",
+                                        input: [3, 32, 32], batch: 11, quantPools: 3, precision: precision)
+    }
+
+    static func trainRoutedAndUnpooled(_ spec: String, input: [Int], batch: Int, quantPools: Int, precision: String) throws {
         try #require(Kernels.hasAVX512, "this CPU has no AVX-512: Sequential does not fuse")
-        let (routed, unpooled) = try twinNetworks("conv 8 k3 | relu | maxpool 2 | conv 17 k3 | relu | maxpool 2 | conv 8 k3 | relu | maxpool 2 | dense 5",
-                                                  inputShape: [3, 20, 20], precision: precision, seed: 43)
+        let (routed, unpooled) = try twinNetworks(spec, inputShape: input, precision: precision, seed: 43)
         unpooled.g8FromRoutes = false
         for step in 0..<4 {
             let training = step < 3
-            let x = randomTensor([6, 3, 20, 20], seed: UInt64(70 + step))
-            let r = randomTensor([6, 5], seed: UInt64(80 + step))
+            let x = randomTensor([batch] + input, seed: UInt64(70 + step))
+            let r = randomTensor([batch, 5], seed: UInt64(80 + step))
             runStep([routed, unpooled], input: x, training: training, logitGradient: training ? r : nil, learningRate: 0.05)
-            #expect(routed.ranQuantPool.filter { $0 }.count == 2, "\(precision), step \(step)")
+            #expect(routed.ranQuantPool.filter { $0 }.count == quantPools, "\(precision), step \(step)")
             #expect(Self.bits(routed.logits.data) == Self.bits(unpooled.logits.data), "logits, \(precision), step \(step)")
             for (a, b) in zip(routed.parameters, unpooled.parameters) {
                 #expect(Self.bits(a.grad.data) == Self.bits(b.grad.data), "\(a.name) gradient, \(precision), step \(step)")

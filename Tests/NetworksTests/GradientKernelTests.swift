@@ -105,13 +105,18 @@ extension VectorKernelTests {
     /// gradient read before): the AVX-512 kernel and the portable loop; channels below,
     /// at and past the 16-, 32- (two position blocks a transpose) and 64-channel blocks,
     /// rectangular kernels, strides 1–2, paddings 0–2, output rows narrower and wider than
-    /// 16 positions (blocks across rows), planes with 16- and 32-position tails.
+    /// 16 positions (blocks across rows), planes with 16- and 32-position tails. Stride 1
+    /// with OW = W takes the kernel's shifted channel planes (cifar3's and fmnist2's
+    /// shapes; KH ≠ KW, taps whose rows all fall outside, 1 × 1, planes of 1–13 blocks
+    /// of 64 with tails); batches of 2 and 3 images.
     @Test func activationColumnsEqualDefinition() {
         for (c, h, w, kh, kw, st, pad) in [(32, 16, 16, 3, 3, 1, 1), (64, 8, 8, 3, 3, 1, 1), (5, 7, 9, 3, 2, 2, 1), (17, 20, 19, 5, 3, 1, 2),
                                            (48, 13, 35, 3, 3, 2, 0), (16, 4, 4, 3, 3, 1, 2), (3, 5, 5, 1, 1, 1, 0), (65, 6, 18, 3, 3, 1, 1),
-                                           (130, 3, 3, 1, 1, 1, 0), (32, 14, 14, 3, 3, 1, 1), (1, 9, 7, 3, 3, 2, 1), (33, 5, 6, 3, 3, 1, 1)] {
+                                           (130, 3, 3, 1, 1, 1, 0), (32, 14, 14, 3, 3, 1, 1), (1, 9, 7, 3, 3, 2, 1), (33, 5, 6, 3, 3, 1, 1),
+                                           (40, 7, 7, 3, 3, 1, 1), (1, 28, 28, 3, 3, 1, 1), (24, 3, 10, 3, 5, 1, 2), (8, 4, 6, 1, 3, 1, 1),
+                                           (16, 3, 3, 7, 7, 1, 3), (31, 11, 13, 5, 5, 1, 2)] {
             let g = ConvGeometry(channels: c, height: h, width: w, kernelH: kh, kernelW: kw, stride: st, padding: pad)
-            let n = 2, oh = g.outHeight, ow = g.outWidth, np = n * oh * ow, r = g.rows
+            let n = 2 + c % 2, oh = g.outHeight, ow = g.outWidth, np = n * oh * ow, r = g.rows
             var rng = SplitMix64(seed: UInt64(c * 31 + h))
             let codes = (0..<(n * h * w * c)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
             var fast = [UInt8](repeating: 0xAB, count: r * np), slow = [UInt8](repeating: 0xCD, count: r * np)

@@ -14,6 +14,8 @@ import Quantization
 //
 // g8 quantizes dY once, straight into NHWC codes (`GradientQuantizer.quantizeNHWC`):
 // the layout both integer GEMMs read, with the bias gradient's code sums on the way.
+// From pooling routes it does so a chunk at a time, just before the chunk's GEMMs read
+// the codes (the same codes: each value's draw is fixed by its position in the batch).
 // The transposed convolution replaced dcols = codes(W)ᵀ · codes(dY) (inner dimension
 // only K: oneDNN ran it at 20–45 GOP/s against 130–290 for the transposed convolution,
 // cifar3 conv2/conv3 shapes, one thread) and its col2im over R × np int32 columns.
@@ -79,13 +81,10 @@ extension Conv2D {
                 // s_g·codes for the float GEMMs come per chunk (below), into a buffer that
                 // stays in cache: written whole here they were a pass of 4 bytes a value
                 // through memory (cifar3's conv1: 8 MB a step).
+                // From pooling routes the codes come chunk by chunk, in the loop below.
                 if let routes {
                     precondition(dy.count * 4 == n * kk * p && routes.count == dy.count,
                                  "\(name): pooled gradient \(dy.shape) does not match the last fused forward")
-                    routes.withUnsafeBufferPointer { rp in
-                        gq.quantizeNHWC(pooled: dp.baseAddress!, routes: rp.baseAddress!, images: n, channels: kk,
-                                        height: g.outHeight, width: g.outWidth)
-                    }
                 } else {
                     gq.quantizeNHWC(dp.baseAddress!, images: n, channels: kk, plane: p, values: false)
                 }
@@ -115,7 +114,6 @@ extension Conv2D {
                 LowPrecisionScratch.reserve(&rowsU8, chunk * p * r)
                 LowPrecisionScratch.reserve(&s.accW, r * kk)
                 LowPrecisionScratch.reserve(&s.accWTotal, r * kk)
-                s.accWTotal.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
             }
             if transposed {
                 LowPrecisionScratch.reserve(&s.gradRows, chunk * g.height * g.width * taps * kk)
@@ -130,35 +128,84 @@ extension Conv2D {
             if direct { reserveDirectScratch(g, nhwc: false) }
         case .float: break
         }
-        // Bias gradient: Σ Q(dY) per channel (s_g · Σ codes for g8, exact in integers).
-        var biasGrad = [Float](repeating: 0, count: kk)
-        if bias != nil {
-            for k in 0..<kk {
-                if precision == .int8 {
-                    biasGrad[k] = gq.scale * Float(gq.channelSums[k])
-                } else {
-                    gq.values.withUnsafeBufferPointer { vp in
-                        for i in 0..<n { biasGrad[k] += LayerBuffers.sum(vp.baseAddress! + (i * kk + k) * p, count: p) }
-                    }
-                }
-            }
-        }
         // The buffer is handed over, not shared (a shared one was copied on the first write).
         var target: [Float] = []
         if quantized { swap(&target, &dq) } else { swap(&target, &weight.grad.data) }
         var dxData = needsInputGradient ? dx.data : []
         if needsInputGradient { dx.data = [] }
-        let codeScale = inputGrid.map { $0.step * gq.scale } ?? 0
         // The integer weight gradient sums the chunks' GEMMs in int32 (exact while
         // maxCode·127·(positions summed) < 2³¹; else it is flushed to float first).
         var summedPositions = 0
         let maxPositions = inputGrid.map { Int(Int32.max) / max(1, $0.maxCode * 127) } ?? 0
-        let dxScale = (weightScale ?? 0) * gq.scale
         x.data.withUnsafeBufferPointer { xp in
         wsrc.withUnsafeBufferPointer { wp in
         cols.withUnsafeMutableBufferPointer { cp in
         target.withUnsafeMutableBufferPointer { tp in
         dxData.withUnsafeMutableBufferPointer { dxp in
+            // The g8 passes of images start ..< start + m from their codes of Q(dY), NHWC [m·P, K]
+            // (and s_g·codes where float GEMMs read them).
+            func int8Chunk(_ start: Int, _ m: Int, _ gc: UnsafePointer<Int8>) {
+                let np = m * p
+                let dxChunk = needsInputGradient ? dxp.baseAddress! + start * inSize : nil
+                let codeScale = inputGrid.map { $0.step * gq.scale } ?? 0, dxScale = (weightScale ?? 0) * gq.scale
+                s.floatColumns.withUnsafeMutableBufferPointer { values in
+                    let gv = values.baseAddress!
+                    if floatGradient { gradientValues(gc, count: np * kk, scale: gq.scale, into: gv) }
+                    if inputGrid != nil {
+                        // dQ(W)ᵀ[(c,ki,kj), K] = cols · codes(dY), transposed to [K, (c,ki,kj)].
+                        codes.withUnsafeBufferPointer { xc in
+                        rowsU8.withUnsafeMutableBufferPointer { rp in
+                        s.accW.withUnsafeMutableBufferPointer { ap in
+                        s.accWTotal.withUnsafeMutableBufferPointer { total in
+                            im2colCodes(xc.baseAddress! + start * inSize, batch: m, g, into: rp.baseAddress!)
+                            if summedPositions > 0 && summedPositions + np > maxPositions {
+                                addWeightGradient(total.baseAddress!, scale: codeScale, rows: r, into: tp.baseAddress!)
+                                summedPositions = 0
+                            }
+                            // The first chunk of a sum writes it; the others add to it.
+                            let fresh = summedPositions == 0
+                            gemmU8S8S32(m: r, n: kk, k: np, a: rp.baseAddress!, lda: np,
+                                        b: gc, ldb: kk, c: fresh ? total.baseAddress! : ap.baseAddress!, ldc: kk)
+                            if !fresh { for i in 0..<(r * kk) { total[i] &+= ap[i] } }
+                            summedPositions += np
+                            if start + m == n {
+                                addWeightGradient(total.baseAddress!, scale: codeScale, rows: r, into: tp.baseAddress!)
+                            }
+                        } } } }
+                    } else if direct {
+                        directWeightGradient(xp.baseAddress! + start * inSize, images: m, g, dy: gv, into: tp.baseAddress!)
+                    } else {
+                        im2col(xp.baseAddress! + start * inSize, batch: m, g, into: cp.baseAddress!)
+                        sgemm(transA: true, transB: true, m: kk, n: r, k: np, a: gv, lda: kk,
+                              b: cp.baseAddress!, ldb: np, beta: 1, c: tp.baseAddress!, ldc: r)
+                    }
+                    guard let dxChunk else { return }
+                    if transposed {
+                        transposedInputGradient(gc, images: m, g, scale: dxScale, into: dxChunk)
+                    } else if weightScale != nil {
+                        s.weightCodes.withUnsafeBufferPointer { wc in
+                        s.accX.withUnsafeMutableBufferPointer { ap in
+                            gemmS8S8S32(transA: true, transB: true, m: r, n: np, k: kk, a: wc.baseAddress!, lda: r,
+                                        b: gc, ldb: kk, c: ap.baseAddress!, ldc: np)
+                            int32ToFloat(ap.baseAddress!, count: r * np, scale: dxScale, into: cp.baseAddress!)
+                        } }
+                        col2im(cp.baseAddress!, batch: m, g, into: dxChunk)
+                    } else {
+                        sgemm(transA: true, transB: true, m: r, n: np, k: kk, a: wp.baseAddress!, lda: r,
+                              b: gv, ldb: kk, c: cp.baseAddress!, ldc: np)
+                        col2im(cp.baseAddress!, batch: m, g, into: dxChunk)
+                    }
+                }
+            }
+            if precision == .int8, let routes {
+                dy.data.withUnsafeBufferPointer { dp in
+                    routes.withUnsafeBufferPointer { rp in
+                        gq.quantizeNHWC(pooled: dp.baseAddress!, routes: rp.baseAddress!, images: n, channels: kk,
+                                        height: g.outHeight, width: g.outWidth, chunk: chunk, int8Chunk)
+                    }
+                }
+                return
+            }
             var start = 0
             while start < n {
                 let m = min(chunk, n - start), np = m * p
@@ -183,54 +230,7 @@ extension Conv2D {
                         }
                     } } }
                 case .int8:
-                    // This chunk of Q(dY), NHWC: codes [np, K] (and s_g·codes where float GEMMs read them).
-                    gq.codes.withUnsafeBufferPointer { allCodes in
-                    s.floatColumns.withUnsafeMutableBufferPointer { values in
-                        let gc = allCodes.baseAddress! + start * p * kk, gv = values.baseAddress!
-                        if floatGradient { gradientValues(gc, count: np * kk, scale: gq.scale, into: gv) }
-                        if inputGrid != nil {
-                            // dQ(W)ᵀ[(c,ki,kj), K] = cols · codes(dY), transposed to [K, (c,ki,kj)].
-                            codes.withUnsafeBufferPointer { xc in
-                            rowsU8.withUnsafeMutableBufferPointer { rp in
-                            s.accW.withUnsafeMutableBufferPointer { ap in
-                            s.accWTotal.withUnsafeMutableBufferPointer { total in
-                                im2colCodes(xc.baseAddress! + start * inSize, batch: m, g, into: rp.baseAddress!)
-                                gemmU8S8S32(m: r, n: kk, k: np, a: rp.baseAddress!, lda: np,
-                                            b: gc, ldb: kk, c: ap.baseAddress!, ldc: kk)
-                                if summedPositions + np > maxPositions {
-                                    addWeightGradient(total.baseAddress!, scale: codeScale, rows: r, into: tp.baseAddress!)
-                                    summedPositions = 0
-                                }
-                                for i in 0..<(r * kk) { total[i] &+= ap[i] }
-                                summedPositions += np
-                                if start + m == n {
-                                    addWeightGradient(total.baseAddress!, scale: codeScale, rows: r, into: tp.baseAddress!)
-                                }
-                            } } } }
-                        } else if direct {
-                            directWeightGradient(xp.baseAddress! + start * inSize, images: m, g, dy: gv, into: tp.baseAddress!)
-                        } else {
-                            im2col(xp.baseAddress! + start * inSize, batch: m, g, into: cp.baseAddress!)
-                            sgemm(transA: true, transB: true, m: kk, n: r, k: np, a: gv, lda: kk,
-                                  b: cp.baseAddress!, ldb: np, beta: 1, c: tp.baseAddress!, ldc: r)
-                        }
-                        guard let dxChunk else { return }
-                        if transposed {
-                            transposedInputGradient(gc, images: m, g, scale: dxScale, into: dxChunk)
-                        } else if weightScale != nil {
-                            s.weightCodes.withUnsafeBufferPointer { wc in
-                            s.accX.withUnsafeMutableBufferPointer { ap in
-                                gemmS8S8S32(transA: true, transB: true, m: r, n: np, k: kk, a: wc.baseAddress!, lda: r,
-                                            b: gc, ldb: kk, c: ap.baseAddress!, ldc: np)
-                                int32ToFloat(ap.baseAddress!, count: r * np, scale: dxScale, into: cp.baseAddress!)
-                            } }
-                            col2im(cp.baseAddress!, batch: m, g, into: dxChunk)
-                        } else {
-                            sgemm(transA: true, transB: true, m: r, n: np, k: kk, a: wp.baseAddress!, lda: r,
-                                  b: gv, ldb: kk, c: cp.baseAddress!, ldc: np)
-                            col2im(cp.baseAddress!, batch: m, g, into: dxChunk)
-                        }
-                    } }
+                    gq.codes.withUnsafeBufferPointer { int8Chunk(start, m, $0.baseAddress! + start * p * kk) }
                 case .float: preconditionFailure("lowPrecisionBackward: float gradients take the float path")
                 }
                 start += m
@@ -238,16 +238,29 @@ extension Conv2D {
         } } } } }
         if quantized { dq = target } else { weight.grad.data = target }
         if needsInputGradient { dx.data = dxData }
-        if let bias { for k in 0..<kk { bias.grad.data[k] += biasGrad[k] } }
+        // Bias gradient: Σ Q(dY) per channel (s_g · Σ codes for g8, exact in integers).
+        if let bias {
+            for k in 0..<kk {
+                var sum: Float = 0
+                if precision == .int8 {
+                    sum = gq.scale * Float(gq.channelSums[k])
+                } else {
+                    gq.values.withUnsafeBufferPointer { vp in
+                        for i in 0..<n { sum += LayerBuffers.sum(vp.baseAddress! + (i * kk + k) * p, count: p) }
+                    }
+                }
+                bias.grad.data[k] += sum
+            }
+        }
         if quantized { addStraightThrough(dq, of: weightQuantizer, into: weight, channels: kk) }
     }
 
-    /// dQ(W)[k, (c, ki, kj)] += scale · acc[(c, ki, kj), k], acc zeroed after: the
-    /// integer weight gradient of the chunks summed so far, in the weights' layout.
-    private func addWeightGradient(_ acc: UnsafeMutablePointer<Int32>, scale: Float, rows r: Int,
+    /// dQ(W)[k, (c, ki, kj)] += scale · acc[(c, ki, kj), k]: the integer weight gradient
+    /// of the chunks summed so far, in the weights' layout (the next chunk's GEMM then
+    /// overwrites acc: no zeroing pass).
+    private func addWeightGradient(_ acc: UnsafePointer<Int32>, scale: Float, rows r: Int,
                                    into dst: UnsafeMutablePointer<Float>) {
         int32TransposedToFloat(acc, rows: r, columns: filters, scale: scale, accumulate: true, into: dst, ld: r)
-        acc.update(repeating: 0, count: r * filters)
     }
 
     /// The flipped weight codes of the transposed convolution (`flippedFilters` of

@@ -135,22 +135,49 @@ public final class GradientQuantizer {
     /// stream state. Without the vector kernel: the full gradient, then `quantizeNHWC`.
     public func quantizeNHWC(pooled g: UnsafePointer<Float>, routes: UnsafePointer<UInt8>, images n: Int, channels k: Int,
                              height h: Int, width w: Int) {
+        quantizeNHWC(pooled: g, routes: routes, images: n, channels: k, height: h, width: w, chunk: n) { _, _, _ in }
+    }
+
+    /// The same codes, chunk by chunk: `body(first image, images, codes)` gets the codes
+    /// [m·h·w, K] of images first ..< first + m (m ≤ `chunk`) as soon as they are written,
+    /// valid until `body` returns; after the last chunk `scale`, `channelSums` and the
+    /// stream stand as after the whole batch. The scale comes first (max |g| over the
+    /// routed values of the whole batch); each chunk's draws are those of its positions in
+    /// the whole gradient, so the codes do not depend on `chunk`. `codes` then holds only
+    /// the last chunk (the whole batch where the vector kernel does not run). A chunk's
+    /// codes stay in cache for the GEMMs that read them: written whole, they were a pass
+    /// through memory (3.5 MB a cifar3 step) that each chunk read back.
+    public func quantizeNHWC(pooled g: UnsafePointer<Float>, routes: UnsafePointer<UInt8>, images n: Int, channels k: Int,
+                             height h: Int, width w: Int, chunk: Int,
+                             _ body: (Int, Int, UnsafePointer<Int8>) -> Void) {
         precondition(precision == .int8, "quantizeNHWC: only 8-bit gradients have codes")
         precondition(h % 2 == 0 && w % 2 == 0, "quantizeNHWC(pooled:): \(h)×\(w) planes do not pool 2×2")
+        precondition(chunk > 0, "quantizeNHWC(pooled:): chunks of \(chunk) images")
         let p = h * w, count = n * k * p
         guard vectorKernel, 127 * n * p <= Int(Int32.max) else {
             var full = [Float](repeating: 0, count: count)
             full.withUnsafeMutableBufferPointer { Self.unpool2(g, routes: routes, planes: n * k, height: h, width: w, into: $0.baseAddress!) }
             quantizeNHWC(full, images: n, channels: k, plane: p, values: false)
+            codes.withUnsafeBufferPointer { cp in
+                for start in stride(from: 0, to: n, by: chunk) { body(start, min(chunk, n - start), cp.baseAddress! + start * p * k) }
+            }
             return
         }
-        if codes.count != count { codes = [Int8](repeating: 0, count: count); values = [Float](repeating: 0, count: count) }
+        let room = min(chunk, n) * k * p
+        if codes.count != room { codes = [Int8](repeating: 0, count: room); values = [Float](repeating: 0, count: room) }
         channelSums = [Int](repeating: 0, count: k)
+        let pp = p / 4
         vectorCodesNHWC(maximum: ql_routed_abs_max_avx512(g, routes, count / 4), count: count, channels: k) { inverse, state, codes, sums in
-            if Self.multipliesDQ {
-                ql_grad_codes_pool2_nhwc_avx512dq(g, routes, n, k, h, w, inverse, state, codes, sums)
-            } else {
-                ql_grad_codes_pool2_nhwc_avx512(g, routes, n, k, h, w, inverse, state, codes, sums)
+            for start in stride(from: 0, to: n, by: chunk) {
+                // Image `start` begins at draw start·K·P/4 of the stream (P is a multiple of 4).
+                let m = min(chunk, n - start), at = start * k * pp
+                let first = state &+ 0x9E37_79B9_7F4A_7C15 &* UInt64(start * k * p / 4)
+                if Self.multipliesDQ {
+                    ql_grad_codes_pool2_nhwc_avx512dq(g + at, routes + at, m, k, h, w, inverse, first, codes, sums)
+                } else {
+                    ql_grad_codes_pool2_nhwc_avx512(g + at, routes + at, m, k, h, w, inverse, first, codes, sums)
+                }
+                body(start, m, codes)
             }
         }
     }
