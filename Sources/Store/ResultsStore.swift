@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 
 /// The results database: configurations, runs and per-epoch metrics in one SQLite file.
@@ -29,32 +30,56 @@ public final class ResultsStore: Sendable {
         var configuration = Configuration()
         configuration.journalMode = .wal
         configuration.busyMode = .timeout(5)
-        let queue: DatabaseQueue
-        do {
-            queue = try DatabaseQueue(path: path, configuration: configuration)
-        } catch {
-            throw Self.openError(path, error)
+        let queue = try Self.retryingWhileBusy(path, seconds: 5) {
+            let queue = try DatabaseQueue(path: path, configuration: configuration)
+            try Self.prepare(queue, path: path)
+            return queue
         }
-        try self.init(queue: queue, path: path)
+        self.init(prepared: queue, path: path)
     }
 
     /// A fresh database in memory, for tests and throwaway notebooks.
     public static func inMemory() throws -> ResultsStore {
         do {
-            return try ResultsStore(queue: DatabaseQueue(), path: ":memory:")
+            let queue = try DatabaseQueue()
+            try prepare(queue, path: ":memory:")
+            return ResultsStore(prepared: queue, path: ":memory:")
         } catch {
             throw Self.openError("in-memory database", error)
         }
     }
 
-    private init(queue: DatabaseQueue, path: String) throws {
+    private init(prepared queue: DatabaseQueue, path: String) {
         self.dbQueue = queue
         self.path = path
-        do {
-            try Self.checkOwnership(queue, path: path)
-            try Schema.migrate(queue)
-        } catch {
-            throw Self.openError(path, error)
+    }
+
+    /// Checks that the file is ours and applies the pending migrations.
+    private static func prepare(_ queue: DatabaseQueue, path: String) throws {
+        try checkOwnership(queue, path: path)
+        try Schema.migrate(queue)
+    }
+
+    /// `open()`, run again while it fails with SQLITE_BUSY, up to `limit` seconds; other errors,
+    /// and the last one, become ``openError``. Two connections opening a new file at the
+    /// same moment: one's switch to WAL or GRDB's first write after it (a deferred
+    /// transaction) can fail at once with "database is locked", because SQLite does not
+    /// call the busy handler where waiting could deadlock (SQLITE_BUSY_SNAPSHOT; seen
+    /// about once in 100 runs of `ConcurrentMigrationTests` under load). Every step of an
+    /// open is safe to repeat: the journal mode is set, migrations are one transaction.
+    private static func retryingWhileBusy(_ path: String, seconds limit: Double,
+                                          _ open: () throws -> DatabaseQueue) throws -> DatabaseQueue {
+        let deadline = Date(timeIntervalSinceNow: limit)
+        var pause = 0.005
+        while true {
+            do {
+                return try open()
+            } catch let error as DatabaseError where error.resultCode.primaryResultCode == .SQLITE_BUSY && Date() < deadline {
+                Thread.sleep(forTimeInterval: pause)
+                pause = min(pause * 2, 0.1)
+            } catch {
+                throw openError(path, error)
+            }
         }
     }
 

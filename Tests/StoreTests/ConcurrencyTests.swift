@@ -77,9 +77,19 @@ import GRDB
         }
     }
 
-    private func openTwiceAtOnce(_ path: String, round: Int) throws {
+    /// Six at once: SQLite refuses some of them at once ("database is locked", without
+    /// waiting for the busy timeout) while another switches the new file to WAL; the
+    /// store retries those opens (`ResultsStore.retryingWhileBusy`).
+    @Test func sixConnectionsOpeningANewFileAtOnce() throws {
+        for round in 0..<30 {
+            let path = try makeTemporaryFolder().appendingPathComponent("quantlab.db").path
+            try openTwiceAtOnce(path, round: round, connections: 6)
+        }
+    }
+
+    private func openTwiceAtOnce(_ path: String, round: Int, connections: Int = 2) throws {
         let failures = Failures()
-        DispatchQueue.concurrentPerform(iterations: 2) { _ in
+        DispatchQueue.concurrentPerform(iterations: connections) { _ in
             do { _ = try ResultsStore(path: path) } catch { failures.add("\(error)") }
         }
         #expect(failures.all.isEmpty, "round \(round): \(failures.all)")
