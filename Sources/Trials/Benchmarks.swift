@@ -162,35 +162,28 @@ public enum Benchmarks {
         let count = batch * batches
         let (split, norm, settings) = syntheticData(net: net, batches: batches)
         func makeTrainer(_ seed: UInt64) -> Trainer { try! Trainer(configuration: config, settings: settings, seed: seed) }
-        // Warm-up epoch on a slice, then the timed epoch, on the same thread: oneDNN's
-        // primitives, packed weights and scratch are kept per thread (`Matmul`), and a
-        // trial keeps its thread for all its epochs, so a fresh thread for the timed
-        // epoch would time their creation (it did for two trials, never for one).
         let warm = split.subset(Array(0..<(batch * 2)))
-        for workers in [1, 2] {
-            // Lent to the workers: worker i uses trainers[i] only (see ForkJoinLoan).
-            let trainers = ForkJoinLoan((0..<workers).map { makeTrainer(UInt64($0)) })
-            let warmedUp = DispatchGroup()     // a barrier: every trial warmed up before any clock starts
-            for _ in 0..<workers { warmedUp.enter() }
-            let spans = Mutex([TrialSpan](repeating: TrialSpan(), count: workers))
-            parallelFor(workers, workers: workers) { i in
-                _ = trainers.value[i].trainEpoch(on: warm, normalization: norm)
-                warmedUp.leave()
-                warmedUp.wait()
-                let t0 = monotonicSeconds(), c0 = threadCPUSeconds(), w0 = runQueueSeconds()
-                _ = trainers.value[i].trainEpoch(on: split, normalization: norm)
-                let span = TrialSpan(start: t0, end: monotonicSeconds(), cpu: threadCPUSeconds() - c0,
-                                     waiting: w0.flatMap { w0 in runQueueSeconds().map { $0 - w0 } })
-                spans.withLock { $0[i] = span }
+        // One trial and two alternate for `rounds` rounds and the lines sum them: a single
+        // pair of short epochs put two trials at 1.44–2.03× one on this VM from one run to
+        // the next (each timing moves by ±15 %), alternating makes load changes fall on both.
+        let rounds = quick ? 1 : 3
+        var totals = [[TrialSpan]](repeating: [], count: 2)
+        var walls = [Double](repeating: 0, count: 2)
+        for _ in 0..<rounds {
+            for workers in [1, 2] {
+                let s = timedEpochs(workers: workers, makeTrainer: makeTrainer, warm: warm, split: split, normalization: norm)
+                walls[workers - 1] += s.map(\.end).max()! - s.map(\.start).min()!
+                totals[workers - 1] += s
             }
-            let s = spans.withLock { $0 }
-            let dt = s.map(\.end).max()! - s.map(\.start).min()!
+        }
+        for workers in [1, 2] {
+            let s = totals[workers - 1], images = Double(count * workers * rounds)
             let label = "train.\(net).\(precision).\(workers == 1 ? "1trial" : "2trials")"
-            output("\(label) \(format(Double(count * workers) / dt)) images/s")
+            output("\(label) \(format(images / walls[workers - 1])) images/s")
             // Per CPU second of the trial threads: what a trial costs when the machine
             // is shared. Two trials that contend for something (memory, a lock) show it
             // here as fewer images per CPU second than one.
-            output("\(label).cpu \(format(Double(count * workers) / s.map(\.cpu).reduce(0, +))) images/cpu-s")
+            output("\(label).cpu \(format(images / s.map(\.cpu).reduce(0, +))) images/cpu-s")
             // Time the trial threads were runnable but not running (other processes had
             // the CPU), as a share of their wall time: with it, a low 2-trial figure
             // tells the machine's load from contention between the trials.
@@ -199,6 +192,31 @@ public enum Benchmarks {
                 output("\(label).waiting \(format(100 * waits.reduce(0, +) / s.map { $0.end - $0.start }.reduce(0, +))) % of wall")
             }
         }
+    }
+
+    /// `workers` fresh trials side by side, each on its own thread: a warm-up epoch on
+    /// `warm`, a barrier, then the timed epoch on `split`. Warm-up and timed epoch share
+    /// the thread: oneDNN's primitives, packed weights and scratch are kept per thread
+    /// (`Matmul`), and a trial keeps its thread for all its epochs, so a fresh thread for
+    /// the timed epoch would time their creation (it did for two trials, never for one).
+    private static func timedEpochs(workers: Int, makeTrainer: (UInt64) -> Trainer, warm: Split, split: Split,
+                                    normalization norm: Normalization) -> [TrialSpan] {
+        // Lent to the workers: worker i uses trainers[i] only (see ForkJoinLoan).
+        let trainers = ForkJoinLoan((0..<workers).map { makeTrainer(UInt64($0)) })
+        let warmedUp = DispatchGroup()     // a barrier: every trial warmed up before any clock starts
+        for _ in 0..<workers { warmedUp.enter() }
+        let spans = Mutex([TrialSpan](repeating: TrialSpan(), count: workers))
+        parallelFor(workers, workers: workers) { i in
+            _ = trainers.value[i].trainEpoch(on: warm, normalization: norm)
+            warmedUp.leave()
+            warmedUp.wait()
+            let t0 = monotonicSeconds(), c0 = threadCPUSeconds(), w0 = runQueueSeconds()
+            _ = trainers.value[i].trainEpoch(on: split, normalization: norm)
+            let span = TrialSpan(start: t0, end: monotonicSeconds(), cpu: threadCPUSeconds() - c0,
+                                 waiting: w0.flatMap { w0 in runQueueSeconds().map { $0 - w0 } })
+            spans.withLock { $0[i] = span }
+        }
+        return spans.withLock { $0 }
     }
 
     /// Precisions of one network compared on one thread, interleaved: every round trains
