@@ -15,9 +15,19 @@ public struct SplitMix64: Sendable, Equatable {
 
     public init(seed: UInt64) { state = seed }
 
+    /// What each draw adds to the state (the golden-ratio increment).
+    public static let gamma: UInt64 = 0x9E37_79B9_7F4A_7C15
+
+    /// The generator `draws` draws on (the state after that many `next()`), in one step:
+    /// the vectorised stochastic rounding computes a stretch of the stream itself.
+    @inline(__always)
+    public func advanced(by draws: Int) -> SplitMix64 {
+        SplitMix64(seed: state &+ Self.gamma &* UInt64(draws))
+    }
+
     @inline(__always)
     public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
+        state &+= Self.gamma
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB

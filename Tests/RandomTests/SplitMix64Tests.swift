@@ -19,6 +19,15 @@ private struct StandardLibraryDraws: RandomNumberGenerator {
     /// Golden values from this Python transcription of Lemire's method over splitmix64:
     ///     t = (2**64 - n) % n
     ///     while True: x = next() * n; if x & (2**64 - 1) >= t: return x >> 64
+    /// `advanced(by:)` stands where that many `next()` calls leave the generator.
+    @Test func advancedEqualsRepeatedDraws() {
+        for (seed, draws) in [(UInt64(0), 0), (42, 1), (0xFFFF_FFFF_FFFF_FFFF, 7), (12345, 1000)] {
+            var g = SplitMix64(seed: seed)
+            for _ in 0..<draws { _ = g.next() }
+            #expect(SplitMix64(seed: seed).advanced(by: draws) == g)
+        }
+    }
+
     @Test func boundedIntegersMatchLemireReference() {
         var g = SplitMix64(seed: 42)
         #expect((0..<12).map { _ in g.nextInt(below: 10) } == [7, 1, 2, 3, 0, 8, 2, 8, 3, 6, 2, 4])

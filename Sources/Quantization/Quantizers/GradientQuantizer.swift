@@ -171,7 +171,7 @@ public final class GradientQuantizer {
             for start in stride(from: 0, to: n, by: chunk) {
                 // Image `start` begins at draw start·K·P/4 of the stream (P is a multiple of 4).
                 let m = min(chunk, n - start), at = start * k * pp
-                let first = state &+ 0x9E37_79B9_7F4A_7C15 &* UInt64(start * k * p / 4)
+                let first = SplitMix64(seed: state).advanced(by: start * k * p / 4).state
                 if Self.multipliesDQ {
                     ql_grad_codes_pool2_nhwc_avx512dq(g + at, routes + at, m, k, h, w, inverse, first, codes, sums)
                 } else {
@@ -201,7 +201,7 @@ public final class GradientQuantizer {
         codes.withUnsafeMutableBufferPointer { cp in
             sums.withUnsafeMutableBufferPointer { kernel(inverse, state, cp.baseAddress!, $0.baseAddress!) }
         }
-        rng = SplitMix64(seed: state &+ 0x9E37_79B9_7F4A_7C15 &* UInt64(words))
+        rng = rng.advanced(by: words)
         for c in 0..<k { channelSums[c] = Int(sums[c]) }
     }
 
