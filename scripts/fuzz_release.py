@@ -27,9 +27,19 @@ and the outcome is checked against what the mutation must give:
     load    (qlm) must load and evaluate: a changed weight, bias or normalisation value
     verify  (qlab) a changed '#=' result must make `replay --verify` fail (status 1)
 
+Structural mutants (fuzz_structure.py: one header field, tag, size, offset, dtype or
+layout choice at a time, from valid files of each format) run the same way as the formats
+idx-s, idx.gz-s, cifar10-s, cifar100-s, svhn-s, npy-s, npz-s, npz.z-s, csv-s and qlm-s:
+--structural N of each list (a seeded sample; 30 by default, about 300 in all), or all of
+them (about 4,500) with --structural all. Two more expectations: `nocrash` (a change that
+may load with other counts, or be refused) and, for a structural `refuse`, one error line
+naming the file and saying what was expected and what was found.
+
 A crash is an exit by signal or a status other than 0 and 1; a hang is a run over 30 s;
-a silent wrong load is a success where the mutation says refuse, or a success whose
-summary differs from the expected one. Wrongly refused valid files are failures too.
+every run is limited to --memory-gb of address space (4 by default), so an allocation a
+header asks for beyond it ends the run by a signal: a crash. A silent wrong load is a
+success where the mutation says refuse, or a success whose summary differs from the
+expected one. Wrongly refused valid files are failures too.
 
 Command lines. LINES random and mutated lines (command words from `help`, options,
 numbers, quotes, unicode, long arguments) are piped in chunks of 200 into the shell
@@ -46,6 +56,7 @@ import json
 import os
 import random
 import re
+import resource
 import shutil
 import struct
 import subprocess
@@ -53,9 +64,18 @@ import sys
 import time
 import zlib
 
+import fuzz_structure as fs
+
 TIMEOUT = 30
+# Address-space limit of every run (bytes; --memory-gb): a header that makes the binary
+# allocate beyond it ends the run by a signal, which counts as a crash.
+MEMORY = 4 << 30
 
 # ----------------------------------------------------------------------------- running
+
+
+def limit_memory():
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY, MEMORY))
 
 
 def run(cmd, cwd, stdin=None, timeout=TIMEOUT):
@@ -63,7 +83,7 @@ def run(cmd, cwd, stdin=None, timeout=TIMEOUT):
     t0 = time.time()
     try:
         p = subprocess.run(cmd, cwd=cwd, input=stdin, capture_output=True, timeout=timeout,
-                           env=dict(os.environ, OMP_NUM_THREADS="1"))
+                           env=dict(os.environ, OMP_NUM_THREADS="1"), preexec_fn=limit_memory)
     except subprocess.TimeoutExpired as e:
         return "hang", (e.stdout or b"").decode("utf-8", "replace"), "", time.time() - t0
     status = p.returncode
@@ -89,6 +109,12 @@ def summary(out):
     if hist:
         s["hist"] = [int(x) for x in re.findall(r"^\s*\S+ .*? (\d+) ", hist.group(2), re.M)]
     return s
+
+
+def clear_error(err):
+    """One error line that names a file and says what was expected and what was found."""
+    lines = [l for l in err.splitlines() if "error: " in l]
+    return len(lines) == 1 and re.search(r"error: \S+: .*expected .*found", lines[0]) is not None
 
 
 def expected_summary(classes, shape, train_labels, test_labels):
@@ -700,6 +726,9 @@ def random_line(r):
 
 # ----------------------------------------------------------------------------- main
 
+STRUCTURAL = ["idx-s", "idx.gz-s", "cifar10-s", "cifar100-s", "svhn-s", "npy-s", "npz-s", "npz.z-s", "csv-s", "qlm-s"]
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", required=True)
@@ -709,7 +738,12 @@ def main():
     ap.add_argument("--lines", type=int, default=10000)
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--only", default="")
+    ap.add_argument("--structural", default="30",
+                    help="structural mutants per format (fuzz_structure.py): a count sampled by the seed, or 'all'")
+    ap.add_argument("--memory-gb", type=float, default=4)
     args = ap.parse_args()
+    global MEMORY
+    MEMORY = int(args.memory_gb * (1 << 30))
     binary = os.path.abspath(args.bin)
     work = os.path.abspath(args.work)
     os.makedirs(work, exist_ok=True)
@@ -720,7 +754,7 @@ def main():
     toy_text, toy_labels = csv_text(60, random.Random(args.seed))
     cases = []          # (format, case dir, cmd, expectation, expected summary or None, note)
 
-    def dataset_cases(fmt, files, load, expect_fn, mutate):
+    def dataset_cases(fmt, files, load, expect_fn, mutate, count=args.mutations):
         base = os.path.join(work, fmt, "original")
         os.makedirs(os.path.join(base, "base"), exist_ok=True)
         for n, data in files.items():
@@ -728,18 +762,32 @@ def main():
         write(os.path.join(base, "load.qlab"), (load.format(dir="base") + " val=0\ndata info\ndata sample all\n").encode())
         cases.append((fmt, base, [binary, "run", "load.qlab"], "valid", None, "the valid files"))
         r = random.Random(f"{args.seed}-{fmt}")
-        for k in range(args.mutations):
-            name, data, expectation, labels = mutate(r)
+        for k in range(count):
+            name, data, expectation, labels, *kind = mutate(r)
             d = os.path.join(work, fmt, f"m{k:03d}")
             os.makedirs(os.path.join(d, "base"), exist_ok=True)
             for n, orig in files.items():
-                write(os.path.join(d, "base", n), data if n == name else orig)
+                if n != name:
+                    write(os.path.join(d, "base", n), orig)
+            write(os.path.join(d, "base", name), data)
             shutil.copy(os.path.join(base, "load.qlab"), d)
             cases.append((fmt, d, [binary, "run", "load.qlab"], expectation,
-                          expect_fn(labels) if labels else None, f"{name}"))
+                          expect_fn(labels) if labels else None, kind[0] if kind else f"{name}"))
+
+    def chosen(fmt, mutants):
+        """All of a structural list, or a sample of --structural of them (the seed picks)."""
+        if args.structural == "all":
+            return mutants
+        return random.Random(f"{args.seed}-{fmt}-pick").sample(mutants, min(int(args.structural), len(mutants)))
+
+    def structural_cases(fmt, files, load, expect_fn, mutants):
+        """dataset_cases over a fixed list (fuzz_structure's mutants of `files`)."""
+        mutants = chosen(fmt, mutants)
+        it = iter(mutants)
+        dataset_cases(fmt, files, load, expect_fn, lambda r: next(it), count=len(mutants))
 
     fmts = args.only.split(",") if args.only else ["idx", "idx.gz", "cifar10", "svhn", "svhn.z", "csv", "npy", "npz", "npz.z",
-                                                   "qlm", "qlab", "lines"]
+                                                   "qlm", "qlab", "lines"] + STRUCTURAL
     r_idx = random.Random(f"{args.seed}-files")
     if "idx" in fmts:
         files, labels, shape = idx_files(r_idx)
@@ -808,11 +856,43 @@ def main():
         dataset_cases(fmt, {"data.npz": f.getvalue()}, "data load npy {dir}/data.npz", npy_expect,
                       lambda r, a=arrays, t=train, e=test, c=compressed: npz_mutation(r, a, t, e, c))
 
+    # Structural mutants (fuzz_structure.py), from their own valid files.
+    r_s = random.Random(f"{args.seed}-structural")
+    for fmt, gz in (("idx-s", False), ("idx.gz-s", True)):
+        if fmt in fmts:
+            files, labels, shape = idx_files(r_s)
+            base = {n + ".gz": gzip.compress(d, mtime=0) for n, d in files.items()} if gz else files
+            structural_cases(fmt, base, "data load mnist {dir}", None, fs.idx_mutants(files, gz))
+    if "cifar10-s" in fmts:
+        files, _, _ = cifar_files(r_s)
+        structural_cases("cifar10-s", files, "data load cifar10 {dir}", None, fs.cifar_mutants(files, 1, [10]))
+    if "cifar100-s" in fmts:
+        files = fs.cifar100_files(r_s)
+        structural_cases("cifar100-s", files, "data load cifar100 {dir}", None, fs.cifar_mutants(files, 2, [20, 100]))
+    if "svhn-s" in fmts:
+        labels = {"train_32x32.mat": [1, 10, 5, 3, 2, 9], "test_32x32.mat": [10, 2, 7]}
+        files = {n: svhn_file(r_s, l, False) for n, l in labels.items()}
+        structural_cases("svhn-s", files, "data load svhn {dir}", None, fs.svhn_mutants(r_s, labels))
+    if "npy-s" in fmts:
+        arrays, _, _ = npy_dataset(r_s)
+        structural_cases("npy-s", {n + ".npy": npy_bytes(a) for n, a in arrays.items()}, "data load npy {dir}", None,
+                         fs.npy_mutants(arrays))
+    for fmt, compressed in (("npz-s", False), ("npz.z-s", True)):
+        if fmt in fmts:
+            arrays, _, _ = npy_dataset(r_s)
+            structural_cases(fmt, {"data.npz": fs.npz_bytes(arrays, compressed)}, "data load npy {dir}/data.npz", None,
+                             fs.npz_mutants(arrays, compressed))
+    if "csv-s" in fmts:
+        tr, _ = csv_text(30, r_s)
+        te, _ = csv_text(9, r_s, first_label=1)
+        files = {"train.csv": tr.encode(), "test.csv": te.encode()}
+        structural_cases("csv-s", files, "data load csv {dir} label=label", None, fs.csv_mutants(files))
+
     def setup_toy(d):
         os.makedirs(d, exist_ok=True)
         write(os.path.join(d, "toy.csv"), toy_text.encode())
 
-    if "qlm" in fmts:
+    if "qlm" in fmts or "qlm-s" in fmts:
         d = os.path.join(work, "qlm", "base")
         setup_toy(d)
         write(os.path.join(d, "make.qlab"), b"data load csv toy.csv label=label\nmodel define m = dense 8 | relu | dense 5 | relu | dense 3\n"
@@ -826,13 +906,15 @@ def main():
             shutil.copy(os.path.join(d, "base.qlm"), os.path.join(d, "m.qlm"))
             cases.append(("qlm", d, [binary, "run", "eval.qlab"], "load", None, "the valid model"))
             r = random.Random(f"{args.seed}-qlm")
-            for k in range(args.mutations):
-                data, expectation = qlm_mutation(r, base)
-                md = os.path.join(work, "qlm", f"m{k:03d}")
+            mutants = [qlm_mutation(r, base) + ("m.qlm",) for _ in range(args.mutations)] if "qlm" in fmts else []
+            structural = chosen("qlm-s", fs.qlm_structural(base, qlm_fields(base)[0], fix_crc, with_header)) if "qlm-s" in fmts else []
+            for k, (data, expectation, kind) in enumerate(mutants + structural):
+                fmt = "qlm" if k < len(mutants) else "qlm-s"
+                md = os.path.join(work, fmt, f"m{k:03d}")
                 setup_toy(md)
                 write(os.path.join(md, "m.qlm"), data)
                 shutil.copy(os.path.join(d, "eval.qlab"), md)
-                cases.append(("qlm", md, [binary, "run", "eval.qlab"], expectation, None, "m.qlm"))
+                cases.append((fmt, md, [binary, "run", "eval.qlab"], expectation, None, kind))
     if "qlab" in fmts:
         d = os.path.join(work, "qlab", "base")
         setup_toy(d)
@@ -894,18 +976,22 @@ def main():
             return None if st == 0 else f"{where}: the valid input failed: {err.strip()[:300]}"
         if expectation == "any-replay":
             return None
+        if expectation == "nocrash":
+            return None if st == 0 or "expected" in err else f"{where}: failed without an error message: {err.strip()[:300]}"
         if expectation == "verify":
             return None if st == 1 else f"{where}: a changed result line replayed with --verify and passed"
         if expectation == "refuse":
             if st == 0:
                 return f"{where}: silent wrong load (loaded although it must be refused)"
+            if fmt.endswith("-s"):
+                return None if clear_error(err) else f"{where}: not one clear error line (file, expected, found): {err.strip()[:400]}"
             return None if "error" in err.lower() or "expected" in err else f"{where}: failed without an error message"
         if expectation == "load":
             return None if st == 0 else f"{where}: a valid change was refused: {err.strip()[:300]}"
         if st == 1:
             return None if expectation == "any" else f"{where}: a valid file was refused: {err.strip()[:300]}"
         s = summary(out)
-        if fmt == "qlm":
+        if fmt.startswith("qlm"):
             return None
         orig = originals[fmt]
         if expectation == "same" and s != orig:
@@ -963,9 +1049,13 @@ def main():
                 passed += n
     for f in failures[:60]:
         print("FAIL", f)
-    counts = {}
+    counts, kinds = {}, {}
     for c in todo:
         counts[c[0]] = counts.get(c[0], 0) + 1
+        if c[0].endswith("-s"):
+            kinds[c[5]] = kinds.get(c[5], 0) + 1
+    if kinds:
+        print("structural kinds: " + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())))
     print(f"cases: {', '.join(f'{k} {v}' for k, v in counts.items())}, command lines {sum(n for _, n in line_chunks)} "
           f"({time.time() - t0:.0f} s)")
     print(f"fuzz: {passed} passed, {len(failures)} failed")
