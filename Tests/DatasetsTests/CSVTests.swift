@@ -110,4 +110,40 @@ import Testing
         #expect(error("a,label\n1,\"x\n").hasSuffix("expected a closing double quote, found the end of the line on line 2."))
         #expect(error("a,label\n1,x\n", options: ["test": "lots"]).contains("expected option test= as a count or a percentage"))
     }
+    /// A label column alone loaded as samples of 0 features ("samples 0 float32") that no
+    /// model can take; found by scripts/fuzz_structure.py (csv one column).
+    @Test func labelColumnAloneIsRefused() {
+        #expect(error("label\n0\n1\n0\n1\n").hasSuffix("data.csv: expected at least one feature column besides the label column 'label', found only the label column on line 1."))
+        #expect(error("\n\nkind\nx\ny\n", options: ["label": "kind"]).hasSuffix("found only the label column on line 3."))
+    }
+
+    /// Excel's "CSV UTF-8" starts with a byte-order mark: it made the first column
+    /// '\u{FEFF}a', so a test file without one had "other" feature columns, and a
+    /// `label=` naming the first column failed. Found by fuzz_structure.py (csv bom).
+    @Test func byteOrderMarkIsSkipped() throws {
+        let d = try load("\u{FEFF}a,b,label\n1,2,0\n3,4,1\n", options: ["test": "0"])
+        #expect(d.train.storage == .float([1, 2, 3, 4]) && d.train.labels == [0, 1])
+        let e = try load("\u{FEFF}kind,b\nx,2\ny,4\n", options: ["label": "kind", "test": "0"])
+        #expect(e.classNames == ["x", "y"])
+        #expect(error("\u{FEFF}").hasSuffix("expected a header row naming the columns, found an empty file on line 1."))
+    }
+
+    /// A test file whose 20,000 feature columns differ from the training file's: the
+    /// message listed both whole lists (149 kB), cut by the shell's renderer before its
+    /// "found"; now it names the first difference and a few names of each.
+    @Test func wideColumnMismatchNamesTheFirstDifference() throws {
+        let dir = TestFiles.directory(); defer { TestFiles.remove(dir) }
+        let names = (0..<20_000).map { "c\($0)" }
+        let row = Array(repeating: "0.5", count: 20_000).joined(separator: ",")
+        TestFiles.write(Array((names.joined(separator: ",") + ",label\n" + row + ",0\n").utf8), dir + "/train.csv")
+        var other = names
+        other[7] = "x7"
+        TestFiles.write(Array((other.joined(separator: ",") + ",label\n" + row + ",0\n").utf8), dir + "/test.csv")
+        let e = #expect(throws: DatasetError.self) { try DatasetLoader.load("csv", path: dir) }
+        #expect(e?.description == "\(dir)/test.csv: expected the 20000 feature columns of \(dir)/train.csv (c0, c1, c2, c3, c4, c5, …, c19999 (20000 in all)), "
+            + "found feature column 8 named 'x7' where it has 'c7' (20000 feature columns: c0, c1, c2, c3, c4, c5, …, c19999 (20000 in all)) on line 1.")
+        TestFiles.write(Array("c0,label\n0.5,0\n".utf8), dir + "/test.csv")
+        let f = #expect(throws: DatasetError.self) { try DatasetLoader.load("csv", path: dir) }
+        #expect(f?.found == "1 feature columns (c0)")
+    }
 }

@@ -23,8 +23,7 @@ public enum CSVLoader {
         let trainTable = try CSVTable(path: trainFile, label: options["label"])
         let testTable = try testFile.map { try CSVTable(path: $0, label: trainTable.labelColumn) }
         if let t = testTable, t.featureNames != trainTable.featureNames {
-            throw DatasetError(file: t.path, location: .line(1), expected: "the feature columns of \(trainFile) (\(trainTable.featureNames.joined(separator: ", ")))",
-                               found: t.featureNames.joined(separator: ", "))
+            throw columnMismatch(test: t, train: trainTable)
         }
         let (names, trainLabels, testLabels) = try classes(train: trainTable, test: testTable)
         func split(_ t: CSVTable, _ labels: [Int32]) -> Split {
@@ -46,6 +45,24 @@ public enum CSVLoader {
         let name = options["name"] ?? "csv"
         return Dataset(name: name, train: train, test: test, classNames: names, sampleShape: train.sampleShape,
                        files: files, fingerprint: try FNV1a64.ofFiles(files))
+    }
+
+    /// The test file's feature columns differ from the training file's: the first
+    /// difference and a few names of each, not both whole lists (a wide file has
+    /// thousands of columns, and the message must stay one readable line).
+    static func columnMismatch(test t: CSVTable, train: CSVTable) -> DatasetError {
+        func names(_ n: [String]) -> String {
+            n.count <= 8 ? n.joined(separator: ", ") : n.prefix(6).joined(separator: ", ") + ", …, \(n.last!) (\(n.count) in all)"
+        }
+        let a = train.featureNames, b = t.featureNames
+        let found: String
+        if let k = zip(a, b).enumerated().first(where: { $0.element.0 != $0.element.1 })?.offset {
+            found = "feature column \(k + 1) named '\(b[k])' where it has '\(a[k])' (\(b.count) feature columns: \(names(b)))"
+        } else {
+            found = "\(b.count) feature columns (\(names(b)))"
+        }
+        return DatasetError(file: t.path, location: .line(t.headerLine),
+                            expected: "the \(a.count) feature columns of \(train.path) (\(names(a)))", found: found)
     }
 
     /// Largest number of classes integer labels may ask for.

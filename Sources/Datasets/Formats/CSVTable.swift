@@ -2,9 +2,10 @@
 ///
 /// Format: UTF-8 text, one record per line (`\n`, `\r\n` or `\r`), fields separated by
 /// commas, optionally double-quoted (`"a, b"`, `""` for a quote; a quoted field may
-/// not span lines). The first non-blank line is the header naming the columns; blank
-/// lines are skipped. Every record has as many fields as the header; every field
-/// other than the label is a finite number.
+/// not span lines). A UTF-8 byte-order mark at the start (Excel's "CSV UTF-8") is
+/// skipped. The first non-blank line is the header naming the columns, at least one
+/// of them a feature besides the label; blank lines are skipped. Every record has as
+/// many fields as the header; every field other than the label is a finite number.
 struct CSVTable {
     let path: String
     var columns: [String]
@@ -17,6 +18,8 @@ struct CSVTable {
     var labels: [String]
     /// The 1-based line number of each row, for errors.
     var lines: [Int]
+    /// The 1-based line number of the header (blank lines may come first).
+    var headerLine = 1
 
     var rows: Int { labels.count }
 
@@ -30,8 +33,9 @@ struct CSVTable {
         columns = []; labelColumn = ""; featureNames = []; features = []; labels = []; lines = []
         var lineNumber = 0
         // Lines end at \n, \r\n or \r; each is checked to be UTF-8 on its own, so an
-        // error names the line.
-        var start = 0
+        // error names the line. A byte-order mark would otherwise become part of the
+        // first column's name.
+        var start = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
         while start < bytes.count || (start == bytes.count && lineNumber == 0) {
             var end = start
             while end < bytes.count && bytes[end] != 0x0A && bytes[end] != 0x0D { end += 1 }
@@ -55,7 +59,13 @@ struct CSVTable {
                 }
                 labelIndex = i
                 labelColumn = wanted
+                headerLine = lineNumber
                 featureNames = fields.enumerated().filter { $0.offset != i }.map(\.element)
+                guard !featureNames.isEmpty else {
+                    throw DatasetError(file: path, location: .line(lineNumber),
+                                       expected: "at least one feature column besides the label column '\(wanted)'",
+                                       found: "only the label column")
+                }
                 continue
             }
             guard fields.count == header.count else {
