@@ -203,4 +203,31 @@ import Testing
         }
         #expect(refused > original.count)
     }
+    /// A deflated member whose central-directory compressed size is larger than its
+    /// stream (+1 or +8: the bytes of the next header counted in) loaded as if whole;
+    /// the size is exact in a zip, so it is damage. Found by fuzz_structure.py (zip
+    /// entry compressed size, npz.z-s).
+    @Test(arguments: [1, 8])
+    func deflatedMemberLongerThanItsStreamIsRefused(extra: Int) throws {
+        let dir = TestFiles.directory(); defer { TestFiles.remove(dir) }
+        var z = TestFiles.read(Self.fixture("deflated.npz"))
+        func u16(_ o: Int) -> Int { Int(z[o]) | Int(z[o + 1]) << 8 }
+        func u32(_ o: Int) -> Int { u16(o) | u16(o + 2) << 16 }
+        let eocd = z.count - 22
+        #expect(u32(eocd) == 0x0605_4b50)
+        var at = u32(eocd + 16), entry = -1
+        for _ in 0..<u16(eocd + 10) {
+            if String(decoding: z[(at + 46)..<(at + 46 + u16(at + 28))], as: UTF8.self) == "x_train.npy" { entry = at }
+            at += 46 + u16(at + 28) + u16(at + 30) + u16(at + 32)
+        }
+        #expect(entry >= 0)
+        let size = u32(entry + 20) + extra
+        for k in 0..<4 { z[entry + 20 + k] = UInt8(truncatingIfNeeded: size >> (8 * k)) }
+        TestFiles.write(z, "\(dir)/d.npz")
+        let e = #expect(throws: DatasetError.self) { try DatasetLoader.load("npy", path: "\(dir)/d.npz") }
+        #expect(e?.file == "\(dir)/d.npz")
+        #expect(e?.expected == "the compressed stream to end with the \(size) compressed bytes the central directory gives")
+        #expect(e?.found == "it ends \(extra) bytes before them")
+        if case .member(let m, _)? = e?.location { #expect(m == "x_train.npy") } else { Issue.record("\(String(describing: e))") }
+    }
 }

@@ -162,7 +162,7 @@ struct ZipArchive {
             guard m.size <= m.compressedSize * GzipReader.maxDeflateRatio + 64, m.size < 1 << 31 else {
                 throw error(m.entryOffset + 24, "an uncompressed size below 2 GiB that deflate can reach from \(m.compressedSize) bytes", "\(m.size)")
             }
-            out = try inflateZlib(stored, raw: true, prefixCount: 1, sizeSource: "the central directory",
+            out = try inflateZlib(stored, raw: true, wholeInput: true, prefixCount: 1, sizeSource: "the central directory",
                                   size: { _ in m.size },
                                   fail: { e, f, o in DatasetError(file: self.path, location: .member(m.name, byte: o), expected: e, found: f) })
         default:

@@ -10,7 +10,10 @@ import CZlib
 /// allocated at once: a damaged tag costs at most about twice the real output.
 /// Returns exactly `size` bytes, or throws what `fail(expected, found, outOffset)`
 /// builds (corrupt data, a stream shorter or longer than the size, a bad checksum).
-func inflateZlib(_ input: ArraySlice<UInt8>, raw: Bool = false, prefixCount: Int,
+/// With `wholeInput` the stream must also end with the input: a zip member's compressed
+/// size is exact, so bytes after its stream mean a lying size (a MAT element is read as
+/// scipy reads it, where such bytes are ignored).
+func inflateZlib(_ input: ArraySlice<UInt8>, raw: Bool = false, wholeInput: Bool = false, prefixCount: Int,
                  sizeSource: String = "the element's tag", size: ([UInt8]) throws -> Int,
                  fail: (String, String, Int) -> DatasetError) throws -> [UInt8] {
     var strm = z_stream()
@@ -78,6 +81,10 @@ func inflateZlib(_ input: ArraySlice<UInt8>, raw: Bool = false, prefixCount: Int
                 throw fail("a complete zlib stream", "the stream is truncated", total)
             }
             throw corrupt(last, at: total)
+        }
+        if wholeInput && strm.avail_in > 0 {
+            throw fail("the compressed stream to end with the \(inp.count) compressed bytes \(sizeSource) gives",
+                       "it ends \(strm.avail_in) bytes before them", total)
         }
         return out
     }
