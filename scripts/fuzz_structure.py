@@ -145,6 +145,15 @@ def cifar_mutants(files, label_bytes, classes):
                 m = bytearray(b)
                 m[rec + lb] = v
                 out.append((name, bytes(m), "refuse", None, "cifar label"))
+    # The optional class-name file, written beside the batches.
+    meta = "batches.meta.txt" if label_bytes == 1 else "fine_label_names.txt"
+    names = ["c%d" % i for i in range(classes[-1])]
+    for text, expect in (("\n".join(names) + "\n", "same"), ("\r\n".join(names) + "\r\n", "same"),
+                         ("\n\n" + "\n \n".join(names), "same"), ("\ufeff" + "\n".join(names), "same"),
+                         ("\n".join(names[:-1]), "refuse"), ("\n".join(names + ["extra"]), "refuse"), ("", "refuse"),
+                         ("\n".join(names[:-1] + ["x" * (1 << 21)]), "refuse"), ("\n".join(names[:-1] + ["\x1b[2J"]), "same")):
+        out.append((meta, text.encode(), expect, None, "cifar class names"))
+    out.append((meta, b"\xff\xfe" + "\n".join(names).encode("utf-16-le"), "refuse", None, "cifar class names"))
     return out
 
 
