@@ -111,4 +111,15 @@ import Testing
         let e = #expect(throws: DatasetError.self) { try DatasetLoader.load("cifar10", path: dir) }
         #expect(e?.description.hasSuffix("batches.meta.txt: expected 10 class names, one per line, found 2.") == true)
     }
+
+    /// A names file saved with a byte-order mark (Notepad, Excel) gave a first class
+    /// '\u{FEFF}AIRPLANE', shown as AIRPLANE but not equal to it. Found by
+    /// fuzz_structure.py (cifar class names).
+    @Test func byteOrderMarkInClassNamesIsSkipped() throws {
+        let dir = TestFiles.directory(); defer { TestFiles.remove(dir) }
+        Self.writeCIFAR10(dir)
+        TestFiles.write([0xEF, 0xBB, 0xBF] + Array(CIFARLoader.cifar10ClassNames.joined(separator: "\r\n").utf8), dir + "/batches.meta.txt")
+        let d = try DatasetLoader.load("cifar10", path: dir)
+        #expect(d.classNames == CIFARLoader.cifar10ClassNames)
+    }
 }
