@@ -119,6 +119,41 @@ private final class Bench {
         #expect(out.text.split(separator: "\n").contains { $0.hasPrefix("d ") && $0.contains("trial") }, "\(out.text)")
     }
 
+    /// `data load` of other data or `data sample` again between runs: correlate, compare,
+    /// pareto and the plots mixed the results silently (found by the eleventh-pass audit:
+    /// trials on toy.csv correlated with finals on toy2.csv, n = 3, no word of it).
+    @Test func analysesRefuseResultsOfDifferentData() {
+        let s = Bench()
+        var other = "f1,f2,f3,f4,label\n"
+        for i in 0..<120 { let c = i % 3; other += "\(c == 0 ? 1 : 0).\(i % 5),\(c == 1 ? 1 : 0).\(i % 7),\(c == 2 ? 1 : 0).\(i % 3),0.\(i % 4),k\(c)\n" }
+        try! other.write(toFile: s.dir + "/toy2.csv", atomically: true, encoding: .utf8)
+        s.ok("model define m = dense 8 | relu | dense 3")
+        for c in ["a m w4a4", "b m w8a8", "c m w2a2"] { s.ok("config add " + c) }
+        s.ok("trial run all epochs=1 batch=16")
+        s.ok("search halving all eta=2 min=1 max=2 batch=16")
+        s.ok("data load csv toy2.csv label=label")
+        s.ok("trial final all epochs=1 batch=16")
+        let toy = "csv 38e8881332cb4afb, validation 9 (seed 42)", toy2 = "csv 755242c6558ab6d0, validation 9 (seed 42)"
+        let pairing = "would pair trial results on \(toy) with final results on \(toy2); run both on one dataset"
+        #expect(s.fails("correlate") == "error: correlate " + pairing + " (trial run …, trial final …), or remove the configurations you do not want (config remove …)")
+        #expect(s.fails("compare").hasPrefix("error: compare " + pairing))
+        #expect(s.fails("plot scatter").hasPrefix("error: plot scatter " + pairing))
+        // Trials again on the new data, but one of them on another sample.
+        s.ok("trial run a b epochs=1 batch=16")
+        s.ok("data sample 30")
+        s.ok("trial run c epochs=1 batch=16")
+        let mixed = "would mix trial results of different data: a, b on \(toy2), trained on the training split (87); "
+            + "c on \(toy2), trained on sample 30 (seed 42); run them again on the same data (trial run c), or remove those you do not want (config remove c)"
+        #expect(s.fails("correlate") == "error: correlate " + mixed)
+        #expect(s.fails("plot curves") == "error: plot curves " + mixed)
+        #expect(s.fails("pareto accuracy=trial") == "error: pareto " + mixed)
+        s.ok("pareto")   // the finals are all of toy2's training split
+        s.ok("config remove c")
+        #expect(s.ok("correlate").contains { $0.hasPrefix("correlate val_acc epoch 1 ") })
+        #expect(s.fails("search compare") == "error: search compare would compare the search 'search halving all eta=2 min=1 max=2 batch=16' on \(toy) "
+            + "with a ground truth on \(toy2); compare on one dataset (search again after data load, or train the ground truth on the search's data)")
+    }
+
     @Test func modelDefineOfANameConfigurationsUseIsRefused() {
         let s = Bench()
         s.ok("model define net = dense 8 | relu | dense 3")

@@ -26,6 +26,10 @@ struct DataState {
     var sample: Split         // the representative trial sample (train by default)
     var sampleText: String
     var normalization: Normalization
+    /// The dataset and its validation hold-out as results name them (``DataProvenance/dataset``).
+    var heldOut = ""
+    /// The seed the trial sample was drawn with (`data sample`).
+    var sampleSeed: UInt64 = 0
     var classes: Int { dataset.classNames.count }
     /// How the dataset was loaded, and which of its training samples make `train`,
     /// `validation` and (indices into `train`) `sample`: what a Slurm plan records so
@@ -158,6 +162,45 @@ public final class SessionState {
             results.earlierTrials[n] = nil
             results.earlierFinals[n] = nil
         }
+    }
+
+    /// Refuses an analysis over results of different data. `trials` and `finals` name the
+    /// configurations whose trial and final results `command` reads: the trials must share one
+    /// sample, the finals one training set, and both one dataset and validation hold-out (a
+    /// `data load` or `data sample` between runs changes them). Results of unknown data pass.
+    /// Returns their dataset and hold-out (``DataProvenance/dataset``), nil when none is known.
+    @discardableResult
+    func requireOneData(_ command: String, trials: [String], finals: [String]) throws -> String? {
+        let t = try oneData(command, "trial", trials, results.trials)
+        let f = try oneData(command, "final", finals, results.finals)
+        if let t, let f, t.dataset != f.dataset {
+            throw QuantlabError.runtime("""
+                \(command) would pair trial results on \(t.dataset) with final results on \(f.dataset); \
+                run both on one dataset (trial run …, trial final …), or remove the configurations you do not want (config remove …)
+                """)
+        }
+        return (t ?? f)?.dataset
+    }
+
+    /// The one data of the named configurations' `kind` results (nil: none known), or the
+    /// error naming each data and whose results it holds.
+    private func oneData(_ command: String, _ kind: String, _ names: [String], _ runs: [String: TrialOutcome]) throws -> DataProvenance? {
+        var groups: [(data: DataProvenance, names: [String])] = []
+        for n in names {
+            guard let d = runs[n]?.data else { continue }
+            if let i = groups.firstIndex(where: { $0.data == d }) { groups[i].names.append(n) } else { groups.append((d, [n])) }
+        }
+        guard groups.count > 1 else { return groups.first?.data }
+        func list(_ names: [String]) -> String {
+            names.prefix(5).joined(separator: ", ") + (names.count > 5 ? " and \(names.count - 5) more" : "")
+        }
+        let largest = groups.indices.max { groups[$0].names.count < groups[$1].names.count }!
+        let others = groups.indices.filter { $0 != largest }.flatMap { groups[$0].names }
+        let each = groups.map { "\(list($0.names)) on \($0.data.description)" }.joined(separator: "; ")
+        throw QuantlabError.runtime("""
+            \(command) would mix \(kind) results of different data: \(each); run them again on the same data \
+            (\(kind == "final" ? "trial final" : "trial run") \(list(others))), or remove those you do not want (config remove \(list(others)))
+            """)
     }
 
     /// Configurations built on the model named `name`.
