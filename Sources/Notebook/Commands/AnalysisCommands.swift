@@ -45,8 +45,8 @@ enum AnalysisCommands {
                 var table = TextTable(header: ["epoch", "n", "pearson r", "p", "spearman ρ", "p", "95% CI (ρ)", "kendall τ", "p"],
                                       alignments: Array(repeating: .right, count: 9))
                 let methods: [CorrelationMethod] = [.pearson, .spearman, .kendall]
-                let per = methods.map { EpochCorrelations(early: early, final: final, method: $0, resamples: resamples,
-                                                          seed: resamples > 0 ? ws.seed : nil) }
+                let per = try epochCorrelations(early: early, final: final, methods: methods, resamples: resamples,
+                                                seed: resamples > 0 ? ws.seed : nil, ws)
                 for e in per[0].rows.indices {
                     var row = [String(per[0].rows[e].epoch), String(pairs.count)]
                     var rtext = "correlate \(metric) epoch \(per[0].rows[e].epoch)"
@@ -287,6 +287,21 @@ enum AnalysisCommands {
         case "train_acc": return m.trainAccuracy
         case "train_loss": return m.trainLoss
         default: return m.validationAccuracy ?? .nan
+        }
+    }
+
+    /// ``EpochCorrelations`` of each method, one epoch at a time with a Ctrl-C check between:
+    /// `correlate bootstrap=100000` on 65 configurations took 11 s and did not stop (BCa
+    /// intervals grow with n). The same numbers: every epoch uses the same seed either way.
+    static func epochCorrelations(early: [[Double]], final: [Double], methods: [CorrelationMethod], resamples: Int,
+                                  seed: UInt64?, _ ws: Workspace) throws -> [EpochCorrelations] {
+        let count = early.map(\.count).min() ?? 0
+        return try methods.map { method in
+            EpochCorrelations(method: method, rows: try (0..<count).flatMap { e in
+                try ws.checkInterrupted()
+                return EpochCorrelations(early: early.map { [$0[e]] }, final: final, method: method, epochs: [e + 1],
+                                         resamples: resamples, seed: seed).rows
+            })
         }
     }
 
