@@ -140,6 +140,21 @@ import Testing
         #expect(Date().timeIntervalSince(started) < 3, "stopped after \(Date().timeIntervalSince(started)) s")
     }
 
+    /// `config perlayer` over 4,096 assignments prices each (3 s on a six-layer model), and
+    /// `compare` and `cost all` on them take seconds more, none stoppable; found by the
+    /// eleventh-pass audit. Stopped, the command leaves the set as it was (it is recorded as
+    /// failed, so replay must not find configurations it added).
+    @Test func ctrlCInterruptsPricingAWholePerLayerSpace() throws {
+        let d = Domain("perlayer-interrupt")
+        #expect(!d.run("data load csv toy.csv label=label").hasPrefix("error"))
+        #expect(!d.run("model define m = dense 64 | relu | dense 64 | relu | dense 64 | relu | dense 64 | relu | dense 64 | relu | dense 3").hasPrefix("error"))
+        let flag = d.ws.interrupt
+        let timer = Thread { usleep(200_000); flag.set() }
+        timer.start()
+        #expect(d.run("config perlayer m choices=w8a8,w4a4,w2a2,w1a1") == "error: interrupted")
+        #expect(d.ws.state.configs.isEmpty, "\(d.ws.state.configs.count) configurations added by a failed command")
+    }
+
     @Test func largeResultsAreCappedWithANote() throws {
         let d = Domain("sql-cap")
         let shown = d.run("sql \"with recursive c(x) as (select 1 union all select x+1 from c where x < 2500) select x from c\"")

@@ -60,6 +60,7 @@ enum CompareCommand {
                           alignments: [.left, .left, .right, .right, .right, .right, .right, .right, .right, .right])
         var results: [String] = []
         for c in configs {
+            try ws.checkInterrupted()
             let cost = try ws.state.cost(c)
             let trial = accuracy(r.trials[c.name]?.epochs.last?.validationAccuracy,
                                  seeds: (r.seedTrials[c.name] ?? []).compactMap { $0.epochs.last?.validationAccuracy })
