@@ -154,6 +154,29 @@ private final class Bench {
             + "with a ground truth on \(toy2); compare on one dataset (search again after data load, or train the ground truth on the search's data)")
     }
 
+    /// `trial run all seeds=3`, then `trial run all` (one seed): compare still showed the
+    /// seeds' mean ± sd as the trial accuracy; rename left the spread behind and remove kept it
+    /// for the next configuration of that name (found by the eleventh-pass audit).
+    @Test func seedSpreadsStayWithTheRunTheyCameFrom() {
+        let s = Bench()
+        func trialCell(_ name: String) -> String {
+            let row = s.ok("compare").first { $0.hasPrefix("compare row \(name) ") } ?? ""
+            return String(row.components(separatedBy: " trial ").last?.components(separatedBy: " final ").first ?? "")
+        }
+        s.ok("model define m = dense 8 | relu | dense 3")
+        s.ok("config add a m w4a4")
+        s.ok("trial run a epochs=1 batch=16 seeds=2")
+        s.ok("config rename a z")
+        #expect(trialCell("z").contains(" ± "), "\(trialCell("z"))")
+        s.ok("trial run z epochs=2 batch=16")
+        #expect(!trialCell("z").contains("±") && !trialCell("z").isEmpty, "\(trialCell("z"))")
+        s.ok("trial run z epochs=1 batch=16 seeds=2")
+        s.ok("config remove z")
+        s.ok("config add z m w2a2")
+        s.ok("trial run z epochs=1 batch=16")
+        #expect(!trialCell("z").contains("±") && !trialCell("z").isEmpty, "\(trialCell("z"))")
+    }
+
     @Test func modelDefineOfANameConfigurationsUseIsRefused() {
         let s = Bench()
         s.ok("model define net = dense 8 | relu | dense 3")

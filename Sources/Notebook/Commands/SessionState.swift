@@ -67,16 +67,31 @@ struct RunResults {
     var earlierTrials: [String: [TrialOutcome]] = [:]
     var earlierFinals: [String: [TrialOutcome]] = [:]
 
-    /// Sets the shown trial outcome of `name`, keeping the one it replaces.
+    /// Sets the shown trial outcome of `name`, keeping the one it replaces. Per-seed outcomes
+    /// of an earlier `seeds=K` run go: they belong to the outcome replaced (`compare` showed
+    /// their mean ± sd beside a later single run).
     mutating func setTrial(_ name: String, _ o: TrialOutcome) {
         if let old = trials[name] { earlierTrials[name, default: []].append(old) }
         trials[name] = o
+        seedTrials[name] = nil
     }
 
-    /// Sets the shown final outcome of `name`, keeping the one it replaces.
+    /// Sets the shown final outcome of `name`, keeping the one it replaces (see ``setTrial(_:_:)``).
     mutating func setFinal(_ name: String, _ o: TrialOutcome) {
         if let old = finals[name] { earlierFinals[name, default: []].append(old) }
         finals[name] = o
+        seedFinals[name] = nil
+    }
+
+    /// Moves every result of configuration `old` to `new` (`config rename`); `new` == nil
+    /// forgets them (`config remove`).
+    mutating func move(_ old: String, to new: String?) {
+        func rekey<V>(_ d: inout [String: V]) {
+            let value = d.removeValue(forKey: old)
+            if let new { d[new] = value }
+        }
+        rekey(&trials); rekey(&finals); rekey(&trainers); rekey(&trainedWith)
+        rekey(&seedTrials); rekey(&seedFinals); rekey(&earlierTrials); rekey(&earlierFinals)
     }
 }
 
@@ -143,11 +158,7 @@ public final class SessionState {
     func rename(configuration old: String, to new: String) {
         guard old != new, let i = configs.firstIndex(where: { $0.name == old }) else { return }
         configs[i].name = new
-        if let o = results.trials.removeValue(forKey: old) { results.trials[new] = o }
-        if let o = results.finals.removeValue(forKey: old) { results.finals[new] = o }
-        if let t = results.trainers.removeValue(forKey: old) { results.trainers[new] = t }
-        if let o = results.earlierTrials.removeValue(forKey: old) { results.earlierTrials[new] = o }
-        if let o = results.earlierFinals.removeValue(forKey: old) { results.earlierFinals[new] = o }
+        results.move(old, to: new)
     }
 
     /// Removes configurations and their session results: a name added again later may
@@ -155,13 +166,7 @@ public final class SessionState {
     /// the results store, with the configuration they trained).
     func remove(configurations names: Set<String>) {
         configs.removeAll { names.contains($0.name) }
-        for n in names {
-            results.trials[n] = nil
-            results.finals[n] = nil
-            results.trainers[n] = nil
-            results.earlierTrials[n] = nil
-            results.earlierFinals[n] = nil
-        }
+        for n in names { results.move(n, to: nil) }
     }
 
     /// Refuses an analysis over results of different data. `trials` and `finals` name the
