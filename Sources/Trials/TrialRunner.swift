@@ -52,7 +52,11 @@ public struct DataProvenance: Sendable, Equatable, Hashable {
     public var dataset: String
     /// The training images, e.g. `sample 100 (seed 42)` or `the training split (216)`.
     public var training: String
-    public init(dataset: String, training: String) { self.dataset = dataset; self.training = training }
+    /// How many training images (what an epoch costs).
+    public var images: Int
+    public init(dataset: String, training: String, images: Int) {
+        self.dataset = dataset; self.training = training; self.images = images
+    }
     public var description: String { "\(dataset), trained on \(training)" }
 }
 

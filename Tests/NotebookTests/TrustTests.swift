@@ -177,6 +177,21 @@ private final class Bench {
         #expect(!trialCell("z").contains("±") && !trialCell("z").isEmpty, "\(trialCell("z"))")
     }
 
+    /// `search compare` counted the ground truth's trial images on the current sample: after
+    /// `data sample 30`, trials that had trained on the 87-image split counted 30 images an
+    /// epoch, so every search's compute fraction was about three times too large.
+    @Test func searchCompareCountsTheImagesTheTrialsTrainedOn() {
+        let s = Bench()
+        s.ok("model define m = dense 8 | relu | dense 3")
+        for c in ["a m w4a4", "b m w8a8", "c m w2a2"] { s.ok("config add " + c) }
+        s.ok("trial run all epochs=1 batch=16")
+        s.ok("trial final all epochs=1 batch=16")
+        s.ok("data sample 30")
+        s.ok("search halving all eta=2 min=1 max=2 batch=16")
+        let ground = s.ok("search compare").first { $0.hasPrefix("compare ground ") } ?? ""
+        #expect(ground.hasSuffix(" trial_images 261"), "\(ground)")   // 3 configurations × 1 epoch × 87 images
+    }
+
     @Test func modelDefineOfANameConfigurationsUseIsRefused() {
         let s = Bench()
         s.ok("model define net = dense 8 | relu | dense 3")

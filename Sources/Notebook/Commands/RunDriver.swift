@@ -157,17 +157,17 @@ extension DataState {
     /// Trials train on the representative sample and validate on the hold-out.
     var trialData: TrialData {
         TrialData(train: sample, validation: validation.count > 0 ? validation : nil, test: nil, normalization: normalization,
-                  provenance: provenance(training: sampleText == "all" ? nil : "sample \(sample.count) (seed \(sampleSeed))"))
+                  provenance: provenance(training: sampleText == "all" ? nil : "sample \(sample.count) (seed \(sampleSeed))", images: sample.count))
     }
     /// Final runs train on the whole training split and are tested on the test split.
     var finalData: TrialData {
         TrialData(train: train, validation: validation.count > 0 ? validation : nil, test: dataset.test, normalization: normalization,
-                  provenance: provenance(training: nil))
+                  provenance: provenance(training: nil, images: train.count))
     }
 
     /// Results on this data: `training` names a subset of the training split (nil: all of it).
-    func provenance(training: String?) -> DataProvenance {
-        DataProvenance(dataset: heldOut, training: training ?? "the training split (\(train.count))")
+    func provenance(training: String?, images: Int) -> DataProvenance {
+        DataProvenance(dataset: heldOut, training: training ?? "the training split (\(train.count))", images: images)
     }
 
     /// `trial final … train=N`: final runs on a fixed stratified subset of N training
@@ -176,7 +176,7 @@ extension DataState {
         var d = finalData
         if let n = try inv.int("train", in: min(classes, train.count)...train.count), n < train.count {
             d.train = stratifiedSample(train, count: n, classes: classes, seed: SplitMix64(seed: seed).fork(0x7F1A1).state)
-            d.provenance = provenance(training: "\(n) of the training split (seed \(seed))")
+            d.provenance = provenance(training: "\(n) of the training split (seed \(seed))", images: n)
         }
         return d
     }

@@ -76,8 +76,12 @@ enum SearchComparison {
         }
         let finals = ground.map { ws.state.results.finals[$0.name]!.testAccuracy! }
         let best = finals.indices.max { finals[$0] < finals[$1] || (finals[$0] == finals[$1] && $0 > $1) }!
-        // One seed's trials of every ground-truth configuration (seed repeats are for the noise floor).
-        let trialImages = ground.reduce(0) { $0 + (ws.state.results.trials[$1.name]?.epochs.count ?? 0) * data.sample.count }
+        // One seed's trials of every ground-truth configuration (seed repeats are for the noise floor), on the
+        // images they trained on (the sample then: `data sample` may have changed it since).
+        let trialImages = ground.reduce(0) { total, c in
+            let trial = ws.state.results.trials[c.name]
+            return total + (trial?.epochs.count ?? 0) * (trial?.data?.images ?? data.sample.count)
+        }
         let floor = ws.state.results.noiseFloor ?? 0
         var out = "ground truth: \(ground.count) configurations with trial and final runs; best final \(ground[best].name) \(Quantity.accuracy.format(finals[best])); "
             + "their trials trained \(Quantity.grouped(trialImages)) images\n"
