@@ -148,6 +148,13 @@ private final class Bench {
         #expect(s.fails("plot curves") == "error: plot curves " + mixed)
         #expect(s.fails("pareto accuracy=trial") == "error: pareto " + mixed)
         s.ok("pareto")   // the finals are all of toy2's training split
+        guard case .success(let shown) = s.notebook.execute("trial show a c") else { Issue.record("trial show"); return }
+        #expect(shown.text.hasSuffix("""
+            runs on different data:
+              \(toy), trained on the training split (87): a trial 1, c trial 1
+              \(toy2), trained on the training split (87): a trial 2 (latest), a final, c final
+              \(toy2), trained on sample 30 (seed 42): c trial 2 (latest)
+            """), "\(shown.text)")
         s.ok("config remove c")
         #expect(s.ok("correlate").contains { $0.hasPrefix("correlate val_acc epoch 1 ") })
         #expect(s.fails("search compare") == "error: search compare would compare the search 'search halving all eta=2 min=1 max=2 batch=16' on \(toy) "
