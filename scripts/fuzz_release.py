@@ -12,6 +12,8 @@ header/label/pixel field changes. Each copy is loaded by the binary in a fresh p
         quantlab run load.qlab      (data load … val=0, data info, data sample all)
     qlm   quantlab run eval.qlab    (data load csv …, evaluate FILE.qlm)
     qlab  quantlab replay FILE.qlab --verify
+    foreign  quantlab replay s.qlab (a session whose last command writes or reads a file
+          outside the folder: absolute, `..`, `~`, a symbolic link; HOME is outside too)
 
 and the outcome is checked against what the mutation must give:
 
@@ -26,6 +28,8 @@ and the outcome is checked against what the mutation must give:
             flips where either is right, e.g. a flipped bit in a .mat padding byte)
     load    (qlm) must load and evaluate: a changed weight, bias or normalisation value
     verify  (qlab) a changed '#=' result must make `replay --verify` fail (status 1)
+    contained  (foreign) the command must be refused ("during replay"), and after every
+            case the folder outside must hold exactly what it held
 
 Structural mutants (fuzz_structure.py: one header field, tag, size, offset, dtype or
 layout choice at a time, from valid files of each format) run the same way as the formats
@@ -45,7 +49,9 @@ Command lines. LINES random and mutated lines (command words from `help`, option
 numbers, quotes, unicode, long arguments) are piped in chunks of 200 into the shell
 (`quantlab --no-record`: plain lines from a pipe, errors do not stop it) in a folder
 with a tiny CSV dataset; each chunk must end with status 0 (no crash) within 30 s,
-which bounds every command in it by 30 s.
+which bounds every command in it by 30 s. Some lines carry bytes no text holds (NUL,
+invalid UTF-8, a lone CR) or are made 1 MB long; numbers include ones a command could
+allocate from (1e12, 10^9, 100000x100000).
 
 Prints `fuzz: N passed, M failed` and exits 1 when M > 0.
 """
@@ -78,12 +84,15 @@ def limit_memory():
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY, MEMORY))
 
 
-def run(cmd, cwd, stdin=None, timeout=TIMEOUT):
+def run(cmd, cwd, stdin=None, timeout=TIMEOUT, home=None):
     """(status, stdout, stderr, seconds); status 'hang' on timeout, 'signal N' when killed."""
     t0 = time.time()
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    if home:
+        env["HOME"] = home
     try:
         p = subprocess.run(cmd, cwd=cwd, input=stdin, capture_output=True, timeout=timeout,
-                           env=dict(os.environ, OMP_NUM_THREADS="1"), preexec_fn=limit_memory)
+                           env=env, preexec_fn=limit_memory)
     except subprocess.TimeoutExpired as e:
         return "hang", (e.stdout or b"").decode("utf-8", "replace"), "", time.time() - t0
     status = p.returncode
@@ -661,9 +670,13 @@ WORDS = ["data", "load", "sample", "info", "show", "model", "define", "preset", 
          "conv*", "first=w8a8", "last=w8a8", "out.qlm", "a.qlm", "svg=p.svg", "csv=t.csv", "#", "\\", "'"]
 OPTIONS = ["epochs", "batch", "lr", "val", "label", "labels", "split", "eta", "max", "min", "n", "w", "a", "layers",
            "metric", "epoch", "cost", "limit", "objective", "final", "svg", "prefix", "bins", "perchannel", "pact",
-           "binary", "optimizer", "schedule", "augment", "momentum", "wd", "budget", "on", "input", "config", "layer"]
+           "binary", "optimizer", "schedule", "augment", "momentum", "wd", "budget", "on", "input", "config", "layer",
+           "size", "bootstrap", "seeds", "train", "images", "iterations", "population", "generations", "initial",
+           "rounds", "proposals", "k", "threshold", "noise", "channel", "choices"]
 NUMBERS = ["0", "1", "2", "3", "-1", "16", "0.5", "1e308", "-0", "nan", "inf", "9223372036854775807",
-           "9223372036854775808", "99999999999999999999", "0x10", "1.", ".5", "10%", "0.1%", "100%", "101%", "1e-9"]
+           "9223372036854775808", "99999999999999999999", "0x10", "1.", ".5", "10%", "0.1%", "100%", "101%", "1e-9",
+           # numbers a command could allocate from
+           "1e12", "10^9", "1000000000", "100000x100000", "4000x4000", "200x150", "1e400", "1000001"]
 ODD = ["\"", "\"\"", "\"a b\"", "é", "日本", "🙂", "\u202e", "\t", "x" * 3000, "=" * 5, "a=b=c", "%", "$HOME", "~",
        "../x", "*", "?", "\\n", "'", "`", ";", "&&", "-", "--", "--help"]
 VALID = [
@@ -679,6 +692,39 @@ VALID = [
     "evaluate out.qlm", "evaluate out.qlm split=validation", "help", "help trial", "help data sample", "seed 7",
     "threads 1", "session", "echo hello", "store export runs csv=runs.csv", "quantizer levels w3a2 perchannel=yes",
 ]
+
+
+# Bytes no typed text holds: NUL, invalid UTF-8 (a lone lead or continuation byte,
+# 0xFF), a lone CR.
+RAW = [b"\x00", b"\xff", b"\xc3", b"\x80", b"\xed\xa0\x80", b"\r"]
+
+
+def damaged_line(r, line):
+    """`line` as bytes, sometimes with RAW bytes put in or made 1 MB long."""
+    b = line.encode()
+    k = r.random()
+    if k < 0.08:
+        for _ in range(r.randint(1, 3)):
+            i = r.randrange(len(b) + 1)
+            b = b[:i] + r.choice(RAW) + b[i:]
+    elif k < 0.083:     # 0.3%: about 30 lines of 10,000, 0.25 s each
+        b += b" " + b"y" * (1 << 20)
+    return b
+
+
+# A session from someone else: each command that writes or reads a file, aimed outside
+# the replay folder (an absolute path, `..`, `~`, a symbolic link to outside).
+FOREIGN_COMMANDS = ["plot curves svg={p}", "plot curves png={p}", "pareto pdf={p}", "plot scatter svg={p}",
+                    "compare file={p}", "compare format=csv file={p}", "export a {p}", "store export runs csv={p}",
+                    "store open {p}", "config list csv={p}", "correlate csv={p}", "sql \"select 1\" csv={p}",
+                    "session save {p}", "source {p}", "quantizer histogram w4a4 config=a svg={p}",
+                    "plot panels curves,pareto svg={p}"]
+FOREIGN_PATHS = ["{outside}/f.out", "../outside/f.out", "link/f.out", "link", "~/f.out", "sub/../../outside/f.out",
+                 "./../outside/f.out", "sub/../link/f.out", "linkfile", "\"../outside/f out\"", "link/../../outside/f.out"]
+
+
+def foreign_line(r, outside):
+    return r.choice(FOREIGN_COMMANDS).format(p=r.choice(FOREIGN_PATHS).format(outside=outside))
 
 
 def random_line(r):
@@ -787,7 +833,7 @@ def main():
         dataset_cases(fmt, files, load, expect_fn, lambda r: next(it), count=len(mutants))
 
     fmts = args.only.split(",") if args.only else ["idx", "idx.gz", "cifar10", "svhn", "svhn.z", "csv", "npy", "npz", "npz.z",
-                                                   "qlm", "qlab", "lines"] + STRUCTURAL
+                                                   "qlm", "qlab", "foreign", "lines"] + STRUCTURAL
     r_idx = random.Random(f"{args.seed}-files")
     if "idx" in fmts:
         files, labels, shape = idx_files(r_idx)
@@ -961,12 +1007,30 @@ def main():
                 write(os.path.join(md, "sessions", "base.qlab"), data)
                 cases.append(("qlab", md, [binary, "replay", "sessions/base.qlab", "--verify"], expectation, None, kind))
 
+    if "foreign" in fmts:
+        # Replayed without --allow-writes-anywhere, no command may create or change a file
+        # outside the case's folder: `outside` (HOME too) must stay as it was.
+        outside = os.path.join(work, "foreign", "outside")
+        os.makedirs(outside, exist_ok=True)
+        write(os.path.join(outside, "victim.txt"), b"keep\n")
+        r = random.Random(f"{args.seed}-foreign")
+        setup = ("data load csv toy.csv label=label\nmodel define m = dense 6 | relu | dense 3\nconfig add a m w4a4\n"
+                 "config add b m w2a32\ntrial run all epochs=1 batch=16\ntrial final all epochs=1 batch=16\n")
+        for k in range(min(args.mutations, 100)):    # ~0.15 s each: 100 draws of 15 commands × 11 paths
+            md = os.path.join(work, "foreign", f"m{k:03d}")
+            setup_toy(md)
+            os.makedirs(os.path.join(md, "sub"), exist_ok=True)
+            os.symlink(outside, os.path.join(md, "link"))
+            os.symlink(os.path.join(outside, "victim.txt"), os.path.join(md, "linkfile"))
+            write(os.path.join(md, "s.qlab"), (setup + foreign_line(r, outside) + "\n").encode())
+            cases.append(("foreign", md, [binary, "replay", "s.qlab"], "contained", None, "s.qlab"))
+
     # The originals' summaries, for "same" and "any".
     originals = {}
 
     def check(case):
         fmt, d, cmd, expectation, expected, note = case
-        st, out, err, secs = run(cmd, d)
+        st, out, err, secs = run(cmd, d, home=os.path.join(work, "foreign", "outside") if fmt == "foreign" else None)
         where = f"{fmt} {os.path.relpath(d, work)} ({note}, expects {expectation})"
         if st == "hang":
             return f"{where}: hang (over {TIMEOUT} s)"
@@ -978,6 +1042,13 @@ def main():
             return None
         if expectation == "nocrash":
             return None if st == 0 or "expected" in err else f"{where}: failed without an error message: {err.strip()[:300]}"
+        if expectation == "contained":
+            line = open(os.path.join(d, "s.qlab")).read().strip().split("\n")[-1]
+            if st == 1 and "during replay" in err:
+                return None
+            if st == 0 and line.startswith("session save") and "not recording; nothing to save" in out:
+                return None     # replay records nothing, so there is nothing to move
+            return f"{where}: '{line}' was not refused: {st} {err.strip()[:300]}"
         if expectation == "verify":
             return None if st == 1 else f"{where}: a changed result line replayed with --verify and passed"
         if expectation == "refuse":
@@ -1020,8 +1091,8 @@ def main():
             d = os.path.join(work, "lines", f"c{k // chunk:03d}")
             setup_toy(d)
             ls = ["data load csv toy.csv label=label", "model define m = dense 8 | relu | dense 3", "config add a m w4a4"]
-            ls += [random_line(rl) for _ in range(min(chunk, args.lines - k))]
-            write(os.path.join(d, "lines.txt"), ("\n".join(ls) + "\n").encode())
+            raw = [l.encode() for l in ls] + [damaged_line(rl, random_line(rl)) for _ in range(min(chunk, args.lines - k))]
+            write(os.path.join(d, "lines.txt"), b"\n".join(raw) + b"\n")
             line_chunks.append((d, min(chunk, args.lines - k)))
 
     def check_lines(item):
@@ -1047,6 +1118,11 @@ def main():
                 failures.append(result)
             else:
                 passed += n
+    if "foreign" in fmts:
+        left = sorted(os.listdir(os.path.join(work, "foreign", "outside")))
+        victim = open(os.path.join(work, "foreign", "outside", "victim.txt"), "rb").read()
+        if left != ["victim.txt"] or victim != b"keep\n":
+            failures.append(f"foreign: replayed sessions wrote outside their folder: {left}, victim.txt {victim[:40]!r}")
     for f in failures[:60]:
         print("FAIL", f)
     counts, kinds = {}, {}

@@ -12,15 +12,16 @@
 # and `run`) · 8 a run stopped by Ctrl-C replays and verifies · 10 a foreign
 # session cannot write outside the folder · 2 two sessions reusing configuration
 # names keep their own runs · 4 a model whose input does not fit the data fails
-# with an error, not a crash.
+# with an error, not a crash · 11 a full disk leaves the session file at the last whole
+# command (mounts a 64 KiB tmpfs; skipped without root).
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BIN=${QUANTLAB_BIN:-$ROOT/.build/release/quantlab}
-CASES=${TRUST_CASES:-"1 6 8 10 2 4"}
+CASES=${TRUST_CASES:-"1 6 8 10 2 4 11"}
 [ -x "$BIN" ] || { echo "trust-e2e: no binary at $BIN; build with: swift build -c release --product quantlab" >&2; exit 2; }
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/quantlab-trust.XXXXXX")
-trap 'rm -rf "$TMP"' EXIT
+trap 'umount "$TMP"/full-disk/disk 2>/dev/null; rm -rf "$TMP"' EXIT
 failures=0
 
 pass() { echo "PASS  $1"; }
@@ -184,6 +185,34 @@ case_4() {   # A model whose input does not fit the data (another helper's fix)
     status=$?
     if [ "$status" = 1 ] && grep -q "^m.qlab:[0-9]*: error: " "$d/err"; then pass "4  a model that does not fit the data fails with $(head -c 100 "$d/err" | head -n 1)"
     else fail "4  no clear error for a model that does not fit the data (status $status)" "$(tail -n 3 "$d/err")"; fi
+}
+
+case_11() {  # A full disk cut the session file in the middle of a command
+    local d; d=$(fresh full-disk)
+    local disk="$d/disk"
+    mkdir -p "$disk"
+    if ! mount -t tmpfs -o size=64k tmpfs "$disk" 2>/dev/null; then
+        echo "SKIP  11 a full disk (mounting a small tmpfs needs root)"; return
+    fi
+    # One free page: the session file's first; its second write that crosses 4 KiB fails part-way.
+    head -c 4096 /dev/zero > "$disk/slack"
+    head -c 1048576 /dev/zero > "$disk/filler" 2>/dev/null
+    rm "$disk/slack"
+    local long; long=$(printf 'x%.0s' $(seq 1 100))
+    for i in $(seq 1 60); do echo "echo $i $long"; done > "$d/in"
+    (cd "$disk" && HOME="$d/home" "$BIN" --session s < "$d/in" > "$d/out" 2> "$d/err")
+    status=$?
+    cp "$disk/sessions/s.qlab" "$d/s.qlab"
+    umount "$disk"
+    local last; last=$(tail -c 1 "$d/s.qlab" | od -An -c | tr -d ' ')
+    (cd "$d" && "$BIN" replay s.qlab --verify > replay.out 2> replay.err)
+    local replayed=$?
+    if [ "$status" = 0 ] && grep -q "recording stopped: .*No space left on device; it ends with the last whole command" "$d/out" \
+        && [ "$last" = '\n' ] && [ "$replayed" = 0 ] && grep -q "^60 $long$" "$d/out"; then
+        pass "11 a full disk: recording stops with a warning, the file ends with the last whole command ($(grep -c '^echo' "$d/s.qlab") of 60) and replays"
+    else
+        fail "11 a full disk left a cut session file (status $status, replay $replayed, last byte '$last')" "$(grep "recording stopped" "$d/out")" "$(tail -c 120 "$d/s.qlab")"
+    fi
 }
 
 for c in $CASES; do "case_$c"; done

@@ -38,6 +38,7 @@ public struct LowModeOutcome: Sendable {
         var o = TrialOutcome(name: name, status: run.status, divergedEpoch: run.divergedEpoch, epochs: epochs,
                              testLoss: testLoss, testAccuracy: testAccuracy)
         o.trainedCost = run.trainedCost
+        o.data = run.data
         return o
     }
 }

@@ -33,6 +33,8 @@ public struct TrialOutcome: Sendable {
     public var lowMode: LowModeOutcome?
     /// What the run trained (mean BOPs per training image, mean bits); nil when unknown.
     public var trainedCost: TrainedCost?
+    /// The data it trained and was evaluated on (``TrialData/provenance``); nil when unknown.
+    public var data: DataProvenance?
     public var last: EpochMetrics? { epochs.last }
 
     public init(name: String, status: TrialStatus, divergedEpoch: Int? = nil, epochs: [EpochMetrics] = [],
@@ -42,14 +44,33 @@ public struct TrialOutcome: Sendable {
     }
 }
 
+/// Which data a run's results come from: the dataset with its validation hold-out
+/// (validation accuracy is measured there, test accuracy on its test split), and the
+/// training images. Results of different data must not be compared as one set.
+public struct DataProvenance: Sendable, Equatable, Hashable {
+    /// The dataset and its hold-out, e.g. `csv 8aca04877a2faa9f, validation 24 (seed 42)`.
+    public var dataset: String
+    /// The training images, e.g. `sample 100 (seed 42)` or `the training split (216)`.
+    public var training: String
+    /// How many training images (what an epoch costs).
+    public var images: Int
+    public init(dataset: String, training: String, images: Int) {
+        self.dataset = dataset; self.training = training; self.images = images
+    }
+    public var description: String { "\(dataset), trained on \(training)" }
+}
+
 /// The data a run trains and evaluates on.
 public struct TrialData: Sendable {
     public var train: Split
     public var validation: Split?
     public var test: Split?
     public var normalization: Normalization
-    public init(train: Split, validation: Split?, test: Split?, normalization: Normalization) {
+    /// What these splits are, for the outcomes' ``TrialOutcome/data``; nil when unknown.
+    public var provenance: DataProvenance?
+    public init(train: Split, validation: Split?, test: Split?, normalization: Normalization, provenance: DataProvenance? = nil) {
         self.train = train; self.validation = validation; self.test = test; self.normalization = normalization
+        self.provenance = provenance
     }
 }
 

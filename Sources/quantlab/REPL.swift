@@ -7,7 +7,8 @@ import Notebook
 /// `readLine()` otherwise; runs each line on the notebook; prints errors to
 /// stderr; never ends on a failed command. Ctrl-C abandons the line at the
 /// prompt and interrupts a running command; Ctrl-D (or `quit`) leaves and
-/// writes the session's end marker.
+/// writes the session's end marker, as SIGTERM and SIGHUP do after stopping a
+/// running command (``TerminationHandler``).
 final class REPL {
     let notebook: Notebook
     let reader: LineReader
@@ -30,6 +31,7 @@ final class REPL {
         }
         let workspace = notebook.workspace
         Startup.connect(workspace, progress: progress)
+        TerminationHandler.install()
         if interactive {
             let notebook = self.notebook
             reader = EditLineReader(historyPath: REPL.historyPath(), interrupt: workspace.interrupt,
@@ -62,7 +64,7 @@ final class REPL {
                 // Keys typed while a command runs are not echoed (they would break the
                 // progress region); they stay queued and appear at the next prompt.
                 let echo = EchoGuard()
-                let outcome = notebook.execute(line)
+                let outcome = TerminationHandler.whileBusy { notebook.execute(line) }
                 echo.restore()
                 if case .failure(let message) = outcome {
                     progress.clear()
@@ -70,6 +72,10 @@ final class REPL {
                     Console.err(notebook.workspace.interrupted ? "\n" + message : message)
                 }
                 progress.clear()
+                if let signal = TerminationHandler.received {
+                    finish(TerminationHandler.name(signal))
+                    exit(128 + signal)
+                }
                 if notebook.quitRequested {
                     finish(line.trimmingCharacters(in: .whitespaces))
                     return

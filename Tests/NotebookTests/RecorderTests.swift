@@ -58,6 +58,28 @@ func testHeader(seed: UInt64 = 42, threads: Int = 2, machine: MachineInfo = test
             """)
     }
 
+    /// A full disk writes what fits: the session file ended in `echo ` (half of `echo x`),
+    /// which replay would run as another command (found by the eleventh-pass audit on a
+    /// 200 KiB tmpfs). The cut group is taken back; the file ends at the last whole command.
+    @Test func aWriteThatFailsPartWayLeavesTheLastWholeCommand() throws {
+        let dir = temporaryDirectory("record-full")
+        let h = Harness(workingDirectory: dir)
+        let recorder = try SessionRecorder.start(directory: dir, name: "s", header: testHeader())
+        h.notebook.recorder = recorder
+        h.run("echo one")
+        var calls = 0
+        recorder.writeBytes = { fd, bytes, count in
+            calls += 1
+            if calls == 1 { return write(fd, bytes, min(count, 5)) }   // "echo " fits
+            errno = ENOSPC
+            return -1
+        }
+        let said = h.run("echo two")
+        #expect(said.hasSuffix("warning: recording stopped: error: cannot write '\(dir)/s.qlab': No space left on device; it ends with the last whole command"), "\(said)")
+        #expect(contents(dir + "/s.qlab") == header + "echo one\n#= one\n")
+        #expect(h.notebook.recorder == nil)
+    }
+
     /// Item 9 of "Trust": the session file alone replays, whatever happens to the sourced file.
     @Test func sourcedCommandsAreRecordedOneByOne() throws {
         let dir = temporaryDirectory("record-source")

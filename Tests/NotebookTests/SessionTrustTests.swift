@@ -119,6 +119,42 @@ import Testing
         #expect(d.run("sql \"select 42 as answer\"") == "answer\n------\n    42\n(1 row)")
     }
 
+    /// `correlate bootstrap=100000` ran to its end whatever Ctrl-C said: 11 s on 65
+    /// configurations (found by the eleventh-pass audit). It stops between epochs now.
+    @Test func ctrlCInterruptsALongBootstrap() throws {
+        let d = Domain("correlate-interrupt")
+        var csv = "a,b,c,d,label\n"
+        for i in 0..<6000 { let c = i % 3; csv += "\(c == 0 ? 1 : 0).\(i % 7),\(c == 1 ? 1 : 0).\(i % 5),\(c == 2 ? 1 : 0).\(i % 3),0.\(i % 9),k\(c)\n" }
+        write(csv, to: d.dir + "/big.csv")
+        for line in ["data load csv big.csv label=label", "model define m = dense 16 | relu | dense 3",
+                     "config grid m w=2,3,4,5,6,7,8,9,10,11,12,16,32 a=2,3,4,8,16", "trial run all epochs=2 batch=512",
+                     "trial final all epochs=1 batch=512"] {
+            let out = d.run(line)
+            #expect(!out.hasPrefix("error"), "\(line) → \(out)")
+        }
+        let flag = d.ws.interrupt
+        let timer = Thread { usleep(300_000); flag.set() }
+        let started = Date()
+        timer.start()
+        #expect(d.run("correlate bootstrap=100000") == "error: interrupted")
+        #expect(Date().timeIntervalSince(started) < 3, "stopped after \(Date().timeIntervalSince(started)) s")
+    }
+
+    /// `config perlayer` over 4,096 assignments prices each (3 s on a six-layer model), and
+    /// `compare` and `cost all` on them take seconds more, none stoppable; found by the
+    /// eleventh-pass audit. Stopped, the command leaves the set as it was (it is recorded as
+    /// failed, so replay must not find configurations it added).
+    @Test func ctrlCInterruptsPricingAWholePerLayerSpace() throws {
+        let d = Domain("perlayer-interrupt")
+        #expect(!d.run("data load csv toy.csv label=label").hasPrefix("error"))
+        #expect(!d.run("model define m = dense 64 | relu | dense 64 | relu | dense 64 | relu | dense 64 | relu | dense 64 | relu | dense 3").hasPrefix("error"))
+        let flag = d.ws.interrupt
+        let timer = Thread { usleep(200_000); flag.set() }
+        timer.start()
+        #expect(d.run("config perlayer m choices=w8a8,w4a4,w2a2,w1a1") == "error: interrupted")
+        #expect(d.ws.state.configs.isEmpty, "\(d.ws.state.configs.count) configurations added by a failed command")
+    }
+
     @Test func largeResultsAreCappedWithANote() throws {
         let d = Domain("sql-cap")
         let shown = d.run("sql \"with recursive c(x) as (select 1 union all select x+1 from c where x < 2500) select x from c\"")

@@ -70,6 +70,9 @@ import Testing
         #expect(syntaxError(#"echo "tab\t""#) == #"error: column 10: unknown escape '\t' in a string; only \" and \\ are escapes"#)
         #expect(syntaxError("trial run epochs=") == "error: column 11: option 'epochs' has no value; write epochs=VALUE")
         #expect(syntaxError(#"echo "trailing\"#) == "error: column 6: unterminated string; add a closing \"")
+        // A NUL cut the message printed through fputs after "unknown command 'ech" (eleventh-pass audit).
+        #expect(syntaxError("ech\0o c") == "error: column 4: expected text, found a NUL byte (0x00)")
+        #expect(syntaxError("echo a # note\0") == "error: column 14: expected text, found a NUL byte (0x00)")
     }
 
     @Test func unicodeColumnsCountCharacters() {

@@ -119,6 +119,86 @@ private final class Bench {
         #expect(out.text.split(separator: "\n").contains { $0.hasPrefix("d ") && $0.contains("trial") }, "\(out.text)")
     }
 
+    /// `data load` of other data or `data sample` again between runs: correlate, compare,
+    /// pareto and the plots mixed the results silently (found by the eleventh-pass audit:
+    /// trials on toy.csv correlated with finals on toy2.csv, n = 3, no word of it).
+    @Test func analysesRefuseResultsOfDifferentData() {
+        let s = Bench()
+        var other = "f1,f2,f3,f4,label\n"
+        for i in 0..<120 { let c = i % 3; other += "\(c == 0 ? 1 : 0).\(i % 5),\(c == 1 ? 1 : 0).\(i % 7),\(c == 2 ? 1 : 0).\(i % 3),0.\(i % 4),k\(c)\n" }
+        try! other.write(toFile: s.dir + "/toy2.csv", atomically: true, encoding: .utf8)
+        s.ok("model define m = dense 8 | relu | dense 3")
+        for c in ["a m w4a4", "b m w8a8", "c m w2a2"] { s.ok("config add " + c) }
+        s.ok("trial run all epochs=1 batch=16")
+        s.ok("search halving all eta=2 min=1 max=2 batch=16")
+        s.ok("data load csv toy2.csv label=label")
+        s.ok("trial final all epochs=1 batch=16")
+        let toy = "csv 38e8881332cb4afb, validation 9 (seed 42)", toy2 = "csv 755242c6558ab6d0, validation 9 (seed 42)"
+        let pairing = "would pair trial results on \(toy) with final results on \(toy2); run both on one dataset"
+        #expect(s.fails("correlate") == "error: correlate " + pairing + " (trial run …, trial final …), or remove the configurations you do not want (config remove …)")
+        #expect(s.fails("compare").hasPrefix("error: compare " + pairing))
+        #expect(s.fails("plot scatter").hasPrefix("error: plot scatter " + pairing))
+        // Trials again on the new data, but one of them on another sample.
+        s.ok("trial run a b epochs=1 batch=16")
+        s.ok("data sample 30")
+        s.ok("trial run c epochs=1 batch=16")
+        let mixed = "would mix trial results of different data: a, b on \(toy2), trained on the training split (87); "
+            + "c on \(toy2), trained on sample 30 (seed 42); run them again on the same data (trial run c), or remove those you do not want (config remove c)"
+        #expect(s.fails("correlate") == "error: correlate " + mixed)
+        #expect(s.fails("plot curves") == "error: plot curves " + mixed)
+        #expect(s.fails("pareto accuracy=trial") == "error: pareto " + mixed)
+        s.ok("pareto")   // the finals are all of toy2's training split
+        guard case .success(let shown) = s.notebook.execute("trial show a c") else { Issue.record("trial show"); return }
+        #expect(shown.text.hasSuffix("""
+            runs on different data:
+              \(toy), trained on the training split (87): a trial 1, c trial 1
+              \(toy2), trained on the training split (87): a trial 2 (latest), a final, c final
+              \(toy2), trained on sample 30 (seed 42): c trial 2 (latest)
+            """), "\(shown.text)")
+        s.ok("config remove c")
+        #expect(s.ok("correlate").contains { $0.hasPrefix("correlate val_acc epoch 1 ") })
+        #expect(s.fails("search compare") == "error: search compare would compare the search 'search halving all eta=2 min=1 max=2 batch=16' on \(toy) "
+            + "with a ground truth on \(toy2); compare on one dataset (search again after data load, or train the ground truth on the search's data)")
+    }
+
+    /// `trial run all seeds=3`, then `trial run all` (one seed): compare still showed the
+    /// seeds' mean ± sd as the trial accuracy; rename left the spread behind and remove kept it
+    /// for the next configuration of that name (found by the eleventh-pass audit).
+    @Test func seedSpreadsStayWithTheRunTheyCameFrom() {
+        let s = Bench()
+        func trialCell(_ name: String) -> String {
+            let row = s.ok("compare").first { $0.hasPrefix("compare row \(name) ") } ?? ""
+            return String(row.components(separatedBy: " trial ").last?.components(separatedBy: " final ").first ?? "")
+        }
+        s.ok("model define m = dense 8 | relu | dense 3")
+        s.ok("config add a m w4a4")
+        s.ok("trial run a epochs=1 batch=16 seeds=2")
+        s.ok("config rename a z")
+        #expect(trialCell("z").contains(" ± "), "\(trialCell("z"))")
+        s.ok("trial run z epochs=2 batch=16")
+        #expect(!trialCell("z").contains("±") && !trialCell("z").isEmpty, "\(trialCell("z"))")
+        s.ok("trial run z epochs=1 batch=16 seeds=2")
+        s.ok("config remove z")
+        s.ok("config add z m w2a2")
+        s.ok("trial run z epochs=1 batch=16")
+        #expect(!trialCell("z").contains("±") && !trialCell("z").isEmpty, "\(trialCell("z"))")
+    }
+
+    /// `search compare` counted the ground truth's trial images on the current sample: after
+    /// `data sample 30`, trials that had trained on the 87-image split counted 30 images an
+    /// epoch, so every search's compute fraction was about three times too large.
+    @Test func searchCompareCountsTheImagesTheTrialsTrainedOn() {
+        let s = Bench()
+        s.ok("model define m = dense 8 | relu | dense 3")
+        for c in ["a m w4a4", "b m w8a8", "c m w2a2"] { s.ok("config add " + c) }
+        s.ok("trial run all epochs=1 batch=16")
+        s.ok("trial final all epochs=1 batch=16")
+        s.ok("data sample 30")
+        s.ok("search halving all eta=2 min=1 max=2 batch=16")
+        let ground = s.ok("search compare").first { $0.hasPrefix("compare ground ") } ?? ""
+        #expect(ground.hasSuffix(" trial_images 261"), "\(ground)")   // 3 configurations × 1 epoch × 87 images
+    }
+
     @Test func modelDefineOfANameConfigurationsUseIsRefused() {
         let s = Bench()
         s.ok("model define net = dense 8 | relu | dense 3")

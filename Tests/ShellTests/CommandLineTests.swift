@@ -58,6 +58,19 @@ import Testing
         #expect(text.hasSuffix("seed 5\nhelp seed\n# failed: bogus\n# error: unknown command 'bogus'; type 'help' for the list of commands\n# end: end of input\n"))
     }
 
+    /// A NUL byte in a line, or quoted from a file into a message: fputs cut the message there,
+    /// its newline too (`error: unknown command 'ech` and the next output on the same line).
+    @Test func aNulByteNeverCutsAMessage() throws {
+        let dir = scratchDirectory("nul")
+        try "f1,f\u{0}2,label\n1,2,0\n3,4,1\n".write(toFile: dir + "/nul.csv", atomically: true, encoding: .utf8)
+        let result = try execute([binary(), "--no-record"], in: dir, input: "ech\u{0}o c\ndata load csv nul.csv label=x\necho after\n")
+        #expect(result.status == 0)
+        #expect(result.stdout == "after\n")
+        let errors = result.stderr.split(separator: "\n", omittingEmptySubsequences: false)
+        #expect(errors.count == 3 && errors[0] == "error: column 4: expected text, found a NUL byte (0x00)", "\(result.stderr)")
+        #expect(errors[1].hasPrefix("error: \(dir)/nul.csv: ") && errors[1].contains("'f\\02'"), "\(result.stderr)")
+    }
+
     @Test func noRecordWritesNothing() throws {
         let dir = scratchDirectory("norecord")
         let result = try execute([binary(), "--no-record"], in: dir, input: "echo x\n")

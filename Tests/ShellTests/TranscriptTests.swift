@@ -132,11 +132,10 @@ struct TranscriptTests {
         #expect(replay.stdout.hasSuffix("sessions/killed.qlab: 4 commands replayed, 2 results verified (exact comparison)\n"), "\(replay.stdout)")
     }
 
-    /// Killed in the middle of a trial: the session file holds every finished command
-    /// and replays; the results store keeps the finished epochs, and the next open
-    /// marks the run interrupted.
-    @Test func killedDuringATrialKeepsFinishedWork() throws {
-        let dir = scratchDirectory("killed-trial")
+    /// A shell recording `sessions/trial.qlab` in a fresh folder, in the middle of a long
+    /// trial of configuration q (at least two epochs stored).
+    func shellInATrial(_ name: String) throws -> (Tmux, String) {
+        let dir = scratchDirectory(name)
         var csv = "a,b,c,d,label\n"
         for i in 0..<3000 {
             let c = i % 3
@@ -152,6 +151,14 @@ struct TranscriptTests {
         // The progress line is redrawn in place: by the time the pane is read it may show
         // any later epoch, so wait for an epoch number ≥ 2 (two epochs stored), not "epoch 2".
         #expect(try shell.wait(timeout: 60) { Self.latestEpoch(in: $0) >= 2 }, "\(shell.shown)")
+        return (shell, dir)
+    }
+
+    /// Killed in the middle of a trial: the session file holds every finished command
+    /// and replays; the results store keeps the finished epochs, and the next open
+    /// marks the run interrupted.
+    @Test func killedDuringATrialKeepsFinishedWork() throws {
+        let (shell, dir) = try shellInATrial("killed-trial")
         kill(try shell.panePID(), SIGKILL)
         #expect(try shell.wait(timeout: 5) { _ in (try? shell.isRunning()) == false })
 
@@ -167,6 +174,28 @@ struct TranscriptTests {
         let check = try execute([binary, "run", "check.qlab"], in: dir)
         #expect(check.status == 0, "\(check.stderr)")
         #expect(check.stdout.contains("interrupted"), "\(check.stdout)")
+    }
+
+    /// SIGTERM, or SIGHUP from a closed terminal, during a trial: both killed the shell
+    /// outright, so the trial's stored epochs were missing from the session (found by the
+    /// eleventh-pass audit). Now the trial stops as after Ctrl-C, the session records
+    /// where it stopped and which signal ended it, and replays to the same epochs.
+    @Test(arguments: ["SIGTERM", "SIGHUP"]) func terminatedDuringATrialRecordsWhereItStopped(_ signal: String) throws {
+        let (shell, dir) = try shellInATrial("terminated-" + signal)
+        let pid = try shell.panePID()
+        if signal == "SIGTERM" { kill(pid, SIGTERM) } else { try shell.tmux(["kill-session", "-t", "t"]) }
+        let deadline = Date().addingTimeInterval(20)
+        while kill(pid, 0) == 0 && Date() < deadline { usleep(50_000) }
+        #expect(kill(pid, 0) != 0, "the shell did not end after \(signal)")
+
+        let session = contents(dir + "/sessions/trial.qlab")
+        #expect(session.contains("trial run all epochs=1000 batch=1\n#= trial q epoch 1 train_loss "), "\(session)")
+        #expect(session.contains("# stopped: Ctrl-C after epochs q="), "\(session)")
+        #expect(session.hasSuffix("\n# end: \(signal)\n"), "\(session)")
+        let binary = try #require(quantlabBinary())
+        let replay = try execute([binary, "replay", "sessions/trial.qlab", "--verify"], in: dir)
+        #expect(replay.status == 0, "\(replay.stdout)\(replay.stderr)")
+        #expect(replay.stdout.contains("results verified (exact comparison)"), "\(replay.stdout)")
     }
 
     /// The largest N of the "epoch N " progress lines in `screen` (0 if none).

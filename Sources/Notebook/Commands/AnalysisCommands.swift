@@ -45,8 +45,8 @@ enum AnalysisCommands {
                 var table = TextTable(header: ["epoch", "n", "pearson r", "p", "spearman ρ", "p", "95% CI (ρ)", "kendall τ", "p"],
                                       alignments: Array(repeating: .right, count: 9))
                 let methods: [CorrelationMethod] = [.pearson, .spearman, .kendall]
-                let per = methods.map { EpochCorrelations(early: early, final: final, method: $0, resamples: resamples,
-                                                          seed: resamples > 0 ? ws.seed : nil) }
+                let per = try epochCorrelations(early: early, final: final, methods: methods, resamples: resamples,
+                                                seed: resamples > 0 ? ws.seed : nil, ws)
                 for e in per[0].rows.indices {
                     var row = [String(per[0].rows[e].epoch), String(pairs.count)]
                     var rtext = "correlate \(metric) epoch \(per[0].rows[e].epoch)"
@@ -210,6 +210,7 @@ enum AnalysisCommands {
             return Series(name: c.name, x: o.epochs.map { Double($0.epoch) }, y: o.epochs.map { value($0, metric) })
         }
         guard !series.isEmpty else { throw QuantlabError.runtime("no \(kind) results to plot; try: trial \(kind == "final" ? "final" : "run") all") }
+        try ws.state.requireOneData(inv.command, trials: kind == "trial" ? series.map(\.name) : [], finals: kind == "final" ? series.map(\.name) : [])
         let split = metric.hasPrefix("val") ? "validation" : "training"
         let title = "\(metricName(metric)) per epoch (\(kind) runs, \(split) split)"
         return (TextPlot.lines(series, title: title, xLabel: "epoch", yLabel: metric),
@@ -219,7 +220,7 @@ enum AnalysisCommands {
     static func scatterPlot(_ inv: Invocation, _ ws: Workspace) throws -> (String, String) {
         let metric = try inv.choice("metric", metrics, default: "val_acc")
         let size = try PlotOutput.size(inv)
-        let pairs = try paired(ws, metric: metric)
+        let pairs = try paired(ws, metric: metric, command: "plot scatter")
         let maxEpoch = pairs.map(\.early.count).min() ?? 1
         let k = try inv.int("epoch", default: maxEpoch, in: 1...maxEpoch)
         let sign = metric.hasSuffix("loss") ? -1.0 : 1.0
@@ -267,6 +268,7 @@ enum AnalysisCommands {
             names.append(c.name); acc.append(a)
         }
         guard !names.isEmpty else { throw QuantlabError.runtime("no \(accKind) accuracies yet; try: trial \(accKind == "final" ? "final" : "run") all") }
+        try ws.state.requireOneData(inv.command, trials: accKind == "trial" ? names : [], finals: accKind == "final" ? names : [])
         let cost = raw.map(quantity.scaled)
         let accuracyName = accKind == "final" ? "final test accuracy"
             : "trial validation accuracy" + (epochs.count == 1 ? " (epoch \(epochs.first!))" : " (last epoch)")
@@ -288,11 +290,26 @@ enum AnalysisCommands {
         }
     }
 
+    /// ``EpochCorrelations`` of each method, one epoch at a time with a Ctrl-C check between:
+    /// `correlate bootstrap=100000` on 65 configurations took 11 s and did not stop (BCa
+    /// intervals grow with n). The same numbers: every epoch uses the same seed either way.
+    static func epochCorrelations(early: [[Double]], final: [Double], methods: [CorrelationMethod], resamples: Int,
+                                  seed: UInt64?, _ ws: Workspace) throws -> [EpochCorrelations] {
+        let count = early.map(\.count).min() ?? 0
+        return try methods.map { method in
+            EpochCorrelations(method: method, rows: try (0..<count).flatMap { e in
+                try ws.checkInterrupted()
+                return EpochCorrelations(early: early.map { [$0[e]] }, final: final, method: method, epochs: [e + 1],
+                                         resamples: resamples, seed: seed).rows
+            })
+        }
+    }
+
     struct Pair { var name: String; var family: String; var early: [Double]; var final: Double }
 
     /// Configurations with a trial and a final test accuracy, the early metric per epoch
     /// (losses negated so that higher predicts better).
-    static func paired(_ ws: Workspace, metric: String) throws -> [Pair] {
+    static func paired(_ ws: Workspace, metric: String, command: String = "correlate") throws -> [Pair] {
         let sign = metric.hasSuffix("loss") ? -1.0 : 1.0
         let pairs = ws.state.analysisConfigs.compactMap { c -> Pair? in
             guard let t = ws.state.results.trials[c.name], t.status == .done,
@@ -302,6 +319,7 @@ enum AnalysisCommands {
         guard pairs.count >= 2 else {
             throw QuantlabError.runtime("correlation needs at least 2 configurations with both a trial run and a final run; found \(pairs.count) (try: trial run all, then trial final all)")
         }
+        try ws.state.requireOneData(command, trials: pairs.map(\.name), finals: pairs.map(\.name))
         return pairs
     }
 }

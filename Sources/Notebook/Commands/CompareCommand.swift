@@ -53,12 +53,14 @@ enum CompareCommand {
     /// and the measured `~ compare row NAME train_ms_per_image X` (not compared on replay).
     static func table(_ configs: [Configuration], _ ws: Workspace) throws -> (TextTable, [String]) {
         let r = ws.state.results
+        try ws.state.requireOneData("compare", trials: configs.map(\.name), finals: configs.map(\.name))
         var t = TextTable(header: ["config", "precision", "trial val acc", "final test acc", Quantity.memory.header,
                                    Quantity.bops.header, "trained BOPs", Quantity.energy.header, Quantity.throughput.header,
                                    Quantity.trainingTime.header],
                           alignments: [.left, .left, .right, .right, .right, .right, .right, .right, .right, .right])
         var results: [String] = []
         for c in configs {
+            try ws.checkInterrupted()
             let cost = try ws.state.cost(c)
             let trial = accuracy(r.trials[c.name]?.epochs.last?.validationAccuracy,
                                  seeds: (r.seedTrials[c.name] ?? []).compactMap { $0.epochs.last?.validationAccuracy })

@@ -251,8 +251,9 @@ enum ConfigCommands {
         for c in made where !ws.state.configs.contains(where: { $0.name == c.name }) && !added.contains(where: { $0.name == c.name }) {
             added.append(c)
         }
-        ws.state.configs += added
+        // The table first: a Ctrl-C while it is computed fails the command, which must then leave the set as it was.
         let table = try costTable(made.filter { c in added.contains { $0.name == c.name } }, ws)
+        ws.state.configs += added
         let unchanged = made.count - added.count
         var text = added.isEmpty ? "" : table.render()
         if unchanged > 0 { text += (text.isEmpty ? "" : "\n") + "\(unchanged) already defined identically, unchanged" }
@@ -293,6 +294,7 @@ enum ConfigCommands {
                                   + (time ? [Quantity.trainingTime.header] : []),
                           alignments: [.left, .left] + Array(repeating: .right, count: time ? 9 : 8))
         for c in cs {
+            try ws.checkInterrupted()     // 4,096 per-layer configurations take seconds
             let r = try ws.state.cost(c)
             let v = [Double(r.parameters), Double(r.weightBits), r.compression, Double(r.macs), Double(r.bops)]
             var row = [c.name, c.precisionSummary] + zip(q, v).map { $0.format($1) }

@@ -77,6 +77,7 @@ enum DataCommands {
                     s.sampleIndices = stratifiedIndices(s.train, count: n, classes: s.classes, seed: ws.seed).chosen
                     s.sample = s.train.subset(s.sampleIndices)
                     s.sampleText = text
+                    s.sampleSeed = ws.seed
                 }
                 ws.state.data = s
                 let h = s.sample.classHistogram(classes: s.classes)
@@ -133,6 +134,7 @@ enum DataCommands {
         let train = holdOut > 0 ? d.train.subset(rest) : d.train
         return DataState(dataset: d, train: train, validation: holdOut > 0 ? d.train.subset(val) : Split.empty(sampleShape: d.sampleShape),
                          sample: train, sampleText: "all", normalization: Normalization.compute(train),
+                         heldOut: "\(d.name) \(d.fingerprint), validation \(holdOut) (seed \(seed))",
                          trainIndices: rest, validationIndices: val, sampleIndices: Array(rest.indices))
     }
 }

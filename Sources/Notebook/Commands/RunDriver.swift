@@ -124,7 +124,12 @@ struct RunDriver {
                 }
             }
         }
-        let outcomes = try body(events)
+        // Each outcome says which data it comes from, so analyses never mix data unawares.
+        let outcomes = try body(events).map { o in
+            var o = o
+            o.data = o.data ?? data.provenance
+            return o
+        }
         if let storeError { throw QuantlabError.runtime("\(storeError)") }
         return outcomes
     }
@@ -151,11 +156,18 @@ struct RunDriver {
 extension DataState {
     /// Trials train on the representative sample and validate on the hold-out.
     var trialData: TrialData {
-        TrialData(train: sample, validation: validation.count > 0 ? validation : nil, test: nil, normalization: normalization)
+        TrialData(train: sample, validation: validation.count > 0 ? validation : nil, test: nil, normalization: normalization,
+                  provenance: provenance(training: sampleText == "all" ? nil : "sample \(sample.count) (seed \(sampleSeed))", images: sample.count))
     }
     /// Final runs train on the whole training split and are tested on the test split.
     var finalData: TrialData {
-        TrialData(train: train, validation: validation.count > 0 ? validation : nil, test: dataset.test, normalization: normalization)
+        TrialData(train: train, validation: validation.count > 0 ? validation : nil, test: dataset.test, normalization: normalization,
+                  provenance: provenance(training: nil, images: train.count))
+    }
+
+    /// Results on this data: `training` names a subset of the training split (nil: all of it).
+    func provenance(training: String?, images: Int) -> DataProvenance {
+        DataProvenance(dataset: heldOut, training: training ?? "the training split (\(train.count))", images: images)
     }
 
     /// `trial final … train=N`: final runs on a fixed stratified subset of N training
@@ -164,6 +176,7 @@ extension DataState {
         var d = finalData
         if let n = try inv.int("train", in: min(classes, train.count)...train.count), n < train.count {
             d.train = stratifiedSample(train, count: n, classes: classes, seed: SplitMix64(seed: seed).fork(0x7F1A1).state)
+            d.provenance = provenance(training: "\(n) of the training split (seed \(seed))", images: n)
         }
         return d
     }

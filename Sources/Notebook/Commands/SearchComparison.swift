@@ -19,12 +19,16 @@ struct SearchSummary {
     var images: Int
     var cpuSeconds: Double
     var started: String
+    /// The dataset and hold-out it searched on (``DataProvenance/dataset``), set when recorded.
+    var dataset: String? = nil
 }
 
 /// `search compare`: every search of the session against an exhaustive ground truth.
 enum SearchComparison {
     /// Keeps the summary in the session and writes it to the store.
     static func record(_ s: SearchSummary, _ inv: Invocation, _ ws: Workspace) throws {
+        var s = s
+        s.dataset = ws.state.data?.heldOut
         ws.state.results.searches.append(s)
         try ws.state.store(ws).recordSearch(SearchRecord(
             kind: s.kind, command: s.command, chosen: s.chosen?.name, epochs: s.epochs, images: s.images,
@@ -63,12 +67,21 @@ enum SearchComparison {
         guard ground.count >= 2 else {
             throw QuantlabError.runtime("search compare needs a ground truth: at least 2 configurations with a trial and a final run; found \(ground.count) (try: config perlayer MODEL …, trial run all, trial final all)")
         }
+        let truth = try ws.state.requireOneData("search compare", trials: ground.map(\.name), finals: ground.map(\.name))
         let searches = ws.state.results.searches
         guard !searches.isEmpty else { throw QuantlabError.runtime("no search ran in this session yet; try: search greedy MODEL …") }
+        if let truth, let other = searches.first(where: { $0.dataset != nil && $0.dataset != truth }) {
+            throw QuantlabError.runtime("search compare would compare the search '\(other.command)' on \(other.dataset!) with a ground truth on \(truth); "
+                + "compare on one dataset (search again after data load, or train the ground truth on the search's data)")
+        }
         let finals = ground.map { ws.state.results.finals[$0.name]!.testAccuracy! }
         let best = finals.indices.max { finals[$0] < finals[$1] || (finals[$0] == finals[$1] && $0 > $1) }!
-        // One seed's trials of every ground-truth configuration (seed repeats are for the noise floor).
-        let trialImages = ground.reduce(0) { $0 + (ws.state.results.trials[$1.name]?.epochs.count ?? 0) * data.sample.count }
+        // One seed's trials of every ground-truth configuration (seed repeats are for the noise floor), on the
+        // images they trained on (the sample then: `data sample` may have changed it since).
+        let trialImages = ground.reduce(0) { total, c in
+            let trial = ws.state.results.trials[c.name]
+            return total + (trial?.epochs.count ?? 0) * (trial?.data?.images ?? data.sample.count)
+        }
         let floor = ws.state.results.noiseFloor ?? 0
         var out = "ground truth: \(ground.count) configurations with trial and final runs; best final \(ground[best].name) \(Quantity.accuracy.format(finals[best])); "
             + "their trials trained \(Quantity.grouped(trialImages)) images\n"

@@ -26,6 +26,10 @@ struct DataState {
     var sample: Split         // the representative trial sample (train by default)
     var sampleText: String
     var normalization: Normalization
+    /// The dataset and its validation hold-out as results name them (``DataProvenance/dataset``).
+    var heldOut = ""
+    /// The seed the trial sample was drawn with (`data sample`).
+    var sampleSeed: UInt64 = 0
     var classes: Int { dataset.classNames.count }
     /// How the dataset was loaded, and which of its training samples make `train`,
     /// `validation` and (indices into `train`) `sample`: what a Slurm plan records so
@@ -63,16 +67,31 @@ struct RunResults {
     var earlierTrials: [String: [TrialOutcome]] = [:]
     var earlierFinals: [String: [TrialOutcome]] = [:]
 
-    /// Sets the shown trial outcome of `name`, keeping the one it replaces.
+    /// Sets the shown trial outcome of `name`, keeping the one it replaces. Per-seed outcomes
+    /// of an earlier `seeds=K` run go: they belong to the outcome replaced (`compare` showed
+    /// their mean ± sd beside a later single run).
     mutating func setTrial(_ name: String, _ o: TrialOutcome) {
         if let old = trials[name] { earlierTrials[name, default: []].append(old) }
         trials[name] = o
+        seedTrials[name] = nil
     }
 
-    /// Sets the shown final outcome of `name`, keeping the one it replaces.
+    /// Sets the shown final outcome of `name`, keeping the one it replaces (see ``setTrial(_:_:)``).
     mutating func setFinal(_ name: String, _ o: TrialOutcome) {
         if let old = finals[name] { earlierFinals[name, default: []].append(old) }
         finals[name] = o
+        seedFinals[name] = nil
+    }
+
+    /// Moves every result of configuration `old` to `new` (`config rename`); `new` == nil
+    /// forgets them (`config remove`).
+    mutating func move(_ old: String, to new: String?) {
+        func rekey<V>(_ d: inout [String: V]) {
+            let value = d.removeValue(forKey: old)
+            if let new { d[new] = value }
+        }
+        rekey(&trials); rekey(&finals); rekey(&trainers); rekey(&trainedWith)
+        rekey(&seedTrials); rekey(&seedFinals); rekey(&earlierTrials); rekey(&earlierFinals)
     }
 }
 
@@ -139,11 +158,7 @@ public final class SessionState {
     func rename(configuration old: String, to new: String) {
         guard old != new, let i = configs.firstIndex(where: { $0.name == old }) else { return }
         configs[i].name = new
-        if let o = results.trials.removeValue(forKey: old) { results.trials[new] = o }
-        if let o = results.finals.removeValue(forKey: old) { results.finals[new] = o }
-        if let t = results.trainers.removeValue(forKey: old) { results.trainers[new] = t }
-        if let o = results.earlierTrials.removeValue(forKey: old) { results.earlierTrials[new] = o }
-        if let o = results.earlierFinals.removeValue(forKey: old) { results.earlierFinals[new] = o }
+        results.move(old, to: new)
     }
 
     /// Removes configurations and their session results: a name added again later may
@@ -151,13 +166,46 @@ public final class SessionState {
     /// the results store, with the configuration they trained).
     func remove(configurations names: Set<String>) {
         configs.removeAll { names.contains($0.name) }
-        for n in names {
-            results.trials[n] = nil
-            results.finals[n] = nil
-            results.trainers[n] = nil
-            results.earlierTrials[n] = nil
-            results.earlierFinals[n] = nil
+        for n in names { results.move(n, to: nil) }
+    }
+
+    /// Refuses an analysis over results of different data. `trials` and `finals` name the
+    /// configurations whose trial and final results `command` reads: the trials must share one
+    /// sample, the finals one training set, and both one dataset and validation hold-out (a
+    /// `data load` or `data sample` between runs changes them). Results of unknown data pass.
+    /// Returns their dataset and hold-out (``DataProvenance/dataset``), nil when none is known.
+    @discardableResult
+    func requireOneData(_ command: String, trials: [String], finals: [String]) throws -> String? {
+        let t = try oneData(command, "trial", trials, results.trials)
+        let f = try oneData(command, "final", finals, results.finals)
+        if let t, let f, t.dataset != f.dataset {
+            throw QuantlabError.runtime("""
+                \(command) would pair trial results on \(t.dataset) with final results on \(f.dataset); \
+                run both on one dataset (trial run …, trial final …), or remove the configurations you do not want (config remove …)
+                """)
         }
+        return (t ?? f)?.dataset
+    }
+
+    /// The one data of the named configurations' `kind` results (nil: none known), or the
+    /// error naming each data and whose results it holds.
+    private func oneData(_ command: String, _ kind: String, _ names: [String], _ runs: [String: TrialOutcome]) throws -> DataProvenance? {
+        var groups: [(data: DataProvenance, names: [String])] = []
+        for n in names {
+            guard let d = runs[n]?.data else { continue }
+            if let i = groups.firstIndex(where: { $0.data == d }) { groups[i].names.append(n) } else { groups.append((d, [n])) }
+        }
+        guard groups.count > 1 else { return groups.first?.data }
+        func list(_ names: [String]) -> String {
+            names.prefix(5).joined(separator: ", ") + (names.count > 5 ? " and \(names.count - 5) more" : "")
+        }
+        let largest = groups.indices.max { groups[$0].names.count < groups[$1].names.count }!
+        let others = groups.indices.filter { $0 != largest }.flatMap { groups[$0].names }
+        let each = groups.map { "\(list($0.names)) on \($0.data.description)" }.joined(separator: "; ")
+        throw QuantlabError.runtime("""
+            \(command) would mix \(kind) results of different data: \(each); run them again on the same data \
+            (\(kind == "final" ? "trial final" : "trial run") \(list(others))), or remove those you do not want (config remove \(list(others)))
+            """)
     }
 
     /// Configurations built on the model named `name`.

@@ -80,6 +80,7 @@ enum TrialCommands {
                 let names = ws.state.analysisConfigs.filter { a in chosen.contains { $0.name == a.name || $0.lowMode?.name == a.name } }.map(\.name)
                 var t = TextTable(header: ["config", "run", "epoch", "train loss", "train acc", "val acc", "test acc", "img/s", "status"],
                                   alignments: [.left, .left, .right, .right, .right, .right, .right, .right, .left])
+                var onData: [(data: DataProvenance, runs: [String])] = []
                 for n in names {
                     let history = [("trial", ws.state.results.earlierTrials[n] ?? [], ws.state.results.trials[n]),
                                    ("final", ws.state.results.earlierFinals[n] ?? [], ws.state.results.finals[n])]
@@ -88,6 +89,10 @@ enum TrialCommands {
                         let runs = earlier + [latest]
                         for (k, o) in runs.enumerated() {
                             let run = runs.count == 1 ? kind : "\(kind) \(k + 1)" + (k == runs.count - 1 ? " (latest)" : "")
+                            if let d = o.data {
+                                if let i = onData.firstIndex(where: { $0.data == d }) { onData[i].runs.append("\(n) \(run)") }
+                                else { onData.append((d, ["\(n) \(run)"])) }
+                            }
                             for m in o.epochs {
                                 t.add([n, run, String(m.epoch), Quantity.loss.format(m.trainLoss), Quantity.accuracy.format(m.trainAccuracy),
                                        m.validationAccuracy.map(Quantity.accuracy.format) ?? "", m.testAccuracy.map(Quantity.accuracy.format) ?? "",
@@ -103,7 +108,9 @@ enum TrialCommands {
                     }
                 }
                 let methods = trained.isEmpty ? "" : "\ntrained by the configurations' methods (latest runs):\n" + trained.joined(separator: "\n")
-                let text = t.rows.isEmpty ? "no results in this session yet; try: trial run all epochs=2" : t.render() + methods
+                // Runs of different data (a data load or data sample between them) say so: analyses refuse to mix them.
+                let data = onData.count < 2 ? "" : "\nruns on different data:\n" + onData.map { "  \($0.data.description): \($0.runs.joined(separator: ", "))" }.joined(separator: "\n")
+                let text = t.rows.isEmpty ? "no results in this session yet; try: trial run all epochs=2" : t.render() + methods + data
                 return CommandOutput(text + (OtherSessionRuns.note(ws, sessionHasResults: !t.rows.isEmpty).map { "\n" + $0 } ?? ""))
             },
         ]

@@ -16,6 +16,10 @@ public final class SessionRecorder {
     /// Lines in the file so far.
     public private(set) var lineCount = 0
 
+    /// The `write(2)` the recorder appends with; tests put a failing one here to
+    /// stand for a full disk.
+    var writeBytes: (Int32, UnsafeRawPointer?, Int) -> Int = { write($0, $1, $2) }
+
     /// The session's name: the file name without `.qlab` (stored with its runs).
     public var name: String {
         let file = (path as NSString).lastPathComponent
@@ -128,15 +132,21 @@ public final class SessionRecorder {
         line.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    /// One write for the whole group of lines, then fsync.
+    /// One write for the whole group of lines, then fsync. A write that fails part-way
+    /// (a full disk writes what fits) is cut back to where the group began, so the file
+    /// never ends in half a command that replay would run as another one.
     private func append(_ lines: [String]) throws {
         let bytes = Array((lines.joined(separator: "\n") + "\n").utf8)
+        let start = lseek(fd, 0, SEEK_END)
         var written = 0
         while written < bytes.count {
-            let n = bytes[written...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            let n = bytes[written...].withUnsafeBytes { writeBytes(fd, $0.baseAddress, $0.count) }
             if n < 0 {
                 if errno == EINTR { continue }
-                throw QuantlabError.runtime("cannot write '\(path)': \(String(cString: strerror(errno)))")
+                let reason = String(cString: strerror(errno))
+                let cut = start >= 0 && ftruncate(fd, start) == 0
+                throw QuantlabError.runtime("cannot write '\(path)': \(reason)"
+                    + (cut ? "; it ends with the last whole command" : "; its last line may be cut short"))
             }
             written += n
         }

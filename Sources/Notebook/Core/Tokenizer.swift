@@ -24,9 +24,14 @@ public struct Token: Equatable, Sendable {
 /// `"…"` quotes, with `\"` and `\\` as the only escapes; a word whose unquoted
 /// part before the first `=` is non-empty is an option `key=value` (the value
 /// may be quoted); `|` is always a token of its own. Errors name the column.
+/// A NUL byte anywhere is an error: printed through C strings, a message
+/// quoting it was cut there, newline and all.
 public enum Tokenizer {
     public static func tokenize(_ line: String) throws -> [Token] {
         let chars = Array(line)
+        if let nul = chars.firstIndex(of: "\0") {
+            throw QuantlabError.syntax(column: nul + 1, message: "expected text, found a NUL byte (0x00)")
+        }
         var tokens: [Token] = []
         var i = 0
         while i < chars.count {
