@@ -46,7 +46,8 @@ struct Epilogue {
                             scratch: v, into: sink) { return }
         scale.withUnsafeBufferPointer { sp in
         bias.withUnsafeBufferPointer { bp in
-            let s = sp.baseAddress, b = bp.baseAddress
+            // An empty array's buffer has a non-nil base address: test the count, not the pointer.
+            let s = sp.baseAddress, b = bp.isEmpty ? nil : bp.baseAddress
             for r in 0..<rows {
                 switch source {
                 case .int32(let acc):
