@@ -184,6 +184,28 @@ private final class Bench {
         #expect(!trialCell("z").contains("±") && !trialCell("z").isEmpty, "\(trialCell("z"))")
     }
 
+    /// A dual-precision network's low mode (`NAME@w2a2`) is a point of its own in the
+    /// analyses; `config rename` left its results under the old name, so the renamed
+    /// network's low mode showed none and `config remove` kept them for a later namesake.
+    @Test func lowModeResultsFollowRenameAndRemove() {
+        let s = Bench()
+        func rows() -> [String] { s.ok("compare").filter { $0.hasPrefix("compare row ") } }
+        s.ok("model define m = dense 8 | relu | dense 3")
+        s.ok("config add d m w8a8 dual=w2a2")
+        s.ok("trial run d epochs=1 batch=16")
+        let before = rows().first { $0.hasPrefix("compare row d@w2a2 ") }
+        #expect(before != nil, "\(rows())")
+        s.ok("config rename d e")
+        let after = rows()
+        #expect(!after.contains { $0.hasPrefix("compare row d@") }, "\(after)")
+        let renamed = after.first { $0.hasPrefix("compare row e@w2a2 ") }
+        #expect(renamed != nil && renamed!.dropFirst("compare row e".count) == before!.dropFirst("compare row d".count),
+                "\(String(describing: before)) → \(String(describing: renamed))")
+        s.ok("config remove e")
+        s.ok("config add e m w8a8 dual=w2a2")
+        #expect(!rows().contains { $0.hasPrefix("compare row e@w2a2 ") }, "\(rows())")
+    }
+
     /// `search compare` counted the ground truth's trial images on the current sample: after
     /// `data sample 30`, trials that had trained on the 87-image split counted 30 images an
     /// epoch, so every search's compute fraction was about three times too large.
