@@ -54,11 +54,14 @@ public struct PlanData: Codable, Sendable {
     /// The input normalisation, as Float bit patterns (exact).
     public var mean: [UInt32]
     public var std: [UInt32]
+    /// What the head's session calls this data (``DataProvenance``), so results merged by a
+    /// later `trial resume` say which data they came from; nil in plans written before it.
+    public var provenance: DataProvenance?
 
     public init(loader: String, path: String?, options: [String: String], fingerprint: String, train: [Int], validation: [Int]?,
-                test: Bool, normalization: Normalization) {
+                test: Bool, normalization: Normalization, provenance: DataProvenance? = nil) {
         self.loader = loader; self.path = path; self.options = options; self.fingerprint = fingerprint
-        self.train = train; self.validation = validation; self.test = test
+        self.train = train; self.validation = validation; self.test = test; self.provenance = provenance
         mean = normalization.mean.map(\.bitPattern); std = normalization.std.map(\.bitPattern)
     }
 

@@ -47,7 +47,7 @@ public struct TrialOutcome: Sendable {
 /// Which data a run's results come from: the dataset with its validation hold-out
 /// (validation accuracy is measured there, test accuracy on its test split), and the
 /// training images. Results of different data must not be compared as one set.
-public struct DataProvenance: Sendable, Equatable, Hashable {
+public struct DataProvenance: Sendable, Equatable, Hashable, Codable {
     /// The dataset and its hold-out, e.g. `csv 8aca04877a2faa9f, validation 24 (seed 42)`.
     public var dataset: String
     /// The training images, e.g. `sample 100 (seed 42)` or `the training split (216)`.

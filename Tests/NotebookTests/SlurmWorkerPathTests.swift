@@ -85,4 +85,20 @@ struct InProcessSlurm: SlurmScheduling {
         #expect(recorded["slurm.db"]!.contains { $0.hasPrefix("trained auto bops ") })
         #expect(recorded["slurm.db"]!.contains { $0.hasPrefix("final dual@w2a2 epoch 2 ") && $0.contains(" test_acc ") })
     }
+
+    /// Results merged by `trial resume` (a new head after the first was killed) say which
+    /// data they came from, as local ones do, so analyses can refuse to mix them; they
+    /// once came back with none and passed every such check.
+    @Test func resumedResultsKnowTheirData() throws {
+        let nb = try MethodCommandTests().notebook("slurm-resume")
+        _ = try execute(nb, "config add fixed m w4a4")
+        _ = try SlurmRun.$scheduler.withValue(InProcessSlurm()) { try execute(nb, "trial run all epochs=1 batch=16 on=slurm plans=plans") }
+        let state = nb.workspace.state
+        let expected = try #require(state.data?.trialData.provenance)
+        #expect(state.results.trials["fixed"]?.data == expected)
+        state.results.trials = [:]
+        _ = try SlurmRun.$scheduler.withValue(InProcessSlurm()) { try execute(nb, "trial resume plans=plans") }
+        #expect(state.results.trials["fixed"]?.data == expected,
+                "\(String(describing: state.results.trials["fixed"]?.data)) ≠ \(expected)")
+    }
 }

@@ -80,7 +80,8 @@ enum SlurmCommands {
             } catch let e as TrialError { throw QuantlabError.runtime(e.message) }
         }
         let kind = RunKind(rawValue: plan.kind) ?? .trial
-        let empty = TrialData(train: Split.empty(sampleShape: [1]), validation: nil, test: nil, normalization: .identity(channels: 1))
+        var empty = TrialData(train: Split.empty(sampleShape: [1]), validation: nil, test: nil, normalization: .identity(channels: 1))
+        empty.provenance = plan.data.provenance     // the merged outcomes say which data they came from
         let driver = RunDriver(ws: ws, kind: kind, data: empty, datasetName: plan.data.loader, fingerprint: plan.data.fingerprint)
         let outcomes = try driver.execute(names: plan.jobs.map(\.name), runIDs: head.runIDs, store: store) { events in
             try SlurmRun.wait(plan: plan, folder: folder, head: head, ws: ws, store: store, events: events)

@@ -49,7 +49,8 @@ enum SlurmRun {
         }
         let data = PlanData(loader: state.source.loader, path: state.source.path, options: state.source.options,
                             fingerprint: state.dataset.fingerprint, train: train, validation: validation,
-                            test: driver.data.test != nil, normalization: driver.data.normalization)
+                            test: driver.data.test != nil, normalization: driver.data.normalization,
+                            provenance: driver.data.provenance)
         let planJobs = jobs.map { PlanJob(trainer: $0.trainer, epochs: $0.epochs, evaluateTest: $0.evaluateTest, stopAfterEpochs: $0.stopAfterEpochs) }
         return Plan(id: id, kind: driver.kind.rawValue, data: data, jobs: planJobs,
                     tasks: Plan.pack(jobs: jobs.count, perTask: request.options.pack), slurm: request.options, executable: executable())
