@@ -143,7 +143,7 @@ private final class Bench {
         s.ok("data sample 30")
         s.ok("trial run c epochs=1 batch=16")
         let mixed = "would mix trial results of different data: a, b on \(toy2), trained on the training split (87); "
-            + "c on \(toy2), trained on sample 30 (seed 42); run them again on the same data (trial run c), or remove those you do not want (config remove c)"
+            + "c on \(toy2), trained on sample 30 (seed 42); run them again on the same data (trial run a b), or remove those you do not want (config remove a b)"
         #expect(s.fails("correlate") == "error: correlate " + mixed)
         #expect(s.fails("plot curves") == "error: plot curves " + mixed)
         #expect(s.fails("pareto accuracy=trial") == "error: pareto " + mixed)
@@ -155,6 +155,9 @@ private final class Bench {
               \(toy2), trained on the training split (87): a trial 2 (latest), a final, c final
               \(toy2), trained on sample 30 (seed 42): c trial 2 (latest)
             """), "\(shown.text)")
+        // The suggestion names the runs not on the current data: following it makes the set agree.
+        s.ok("trial run a b epochs=1 batch=16")
+        #expect(s.ok("correlate").contains { $0.hasPrefix("correlate val_acc epoch 1 ") })
         s.ok("config remove c")
         #expect(s.ok("correlate").contains { $0.hasPrefix("correlate val_acc epoch 1 ") })
         #expect(s.fails("search compare") == "error: search compare would compare the search 'search halving all eta=2 min=1 max=2 batch=16' on \(toy) "

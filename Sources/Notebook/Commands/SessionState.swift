@@ -181,8 +181,8 @@ public final class SessionState {
     /// Returns their dataset and hold-out (``DataProvenance/dataset``), nil when none is known.
     @discardableResult
     func requireOneData(_ command: String, trials: [String], finals: [String]) throws -> String? {
-        let t = try oneData(command, "trial", trials, results.trials)
-        let f = try oneData(command, "final", finals, results.finals)
+        let t = try oneData(command, "trial", trials, results.trials, current: data?.trialData.provenance)
+        let f = try oneData(command, "final", finals, results.finals, current: data?.finalData.provenance)
         if let t, let f, t.dataset != f.dataset {
             throw QuantlabError.runtime("""
                 \(command) would pair trial results on \(t.dataset) with final results on \(f.dataset); \
@@ -193,8 +193,11 @@ public final class SessionState {
     }
 
     /// The one data of the named configurations' `kind` results (nil: none known), or the
-    /// error naming each data and whose results it holds.
-    private func oneData(_ command: String, _ kind: String, _ names: [String], _ runs: [String: TrialOutcome]) throws -> DataProvenance? {
+    /// error naming each data and whose results it holds. The error suggests running again
+    /// the results not on `current` (what the same command would train on now), else those
+    /// outside the largest group.
+    private func oneData(_ command: String, _ kind: String, _ names: [String], _ runs: [String: TrialOutcome],
+                         current: DataProvenance?) throws -> DataProvenance? {
         var groups: [(data: DataProvenance, names: [String])] = []
         for n in names {
             guard let d = runs[n]?.data else { continue }
@@ -204,12 +207,14 @@ public final class SessionState {
         func list(_ names: [String]) -> String {
             names.prefix(5).joined(separator: ", ") + (names.count > 5 ? " and \(names.count - 5) more" : "")
         }
-        let largest = groups.indices.max { groups[$0].names.count < groups[$1].names.count }!
-        let others = groups.indices.filter { $0 != largest }.flatMap { groups[$0].names }
+        let kept = groups.firstIndex { $0.data == current } ?? groups.indices.max { groups[$0].names.count < groups[$1].names.count }!
+        let others = groups.indices.filter { $0 != kept }.flatMap { groups[$0].names }
+        // Commands to type: names separated by spaces (a comma list would not parse).
+        let words = others.prefix(8).joined(separator: " ") + (others.count > 8 ? " …" : "")
         let each = groups.map { "\(list($0.names)) on \($0.data.description)" }.joined(separator: "; ")
         throw QuantlabError.runtime("""
             \(command) would mix \(kind) results of different data: \(each); run them again on the same data \
-            (\(kind == "final" ? "trial final" : "trial run") \(list(others))), or remove those you do not want (config remove \(list(others)))
+            (\(kind == "final" ? "trial final" : "trial run") \(words)), or remove those you do not want (config remove \(words))
             """)
     }
 
