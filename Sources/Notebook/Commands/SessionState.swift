@@ -154,24 +154,27 @@ public final class SessionState {
         return try words.uniqued().map { try config($0) }
     }
 
-    /// Renames a configuration and moves its session results with it, the results of a
-    /// dual-precision network's low mode (`OLD@w2a2` → `NEW@w2a2`) too.
+    /// The names a configuration's session results are kept under: its own, and a
+    /// dual-precision network's low mode (`NAME@w2a2`).
+    private static func resultNames(_ c: Configuration) -> [String] {
+        [c.name] + (c.lowMode.map { [$0.name] } ?? [])
+    }
+
+    /// Renames a configuration and moves its session results with it.
     func rename(configuration old: String, to new: String) {
         guard old != new, let i = configs.firstIndex(where: { $0.name == old }) else { return }
-        let oldLow = configs[i].lowMode?.name
+        let before = Self.resultNames(configs[i])
         configs[i].name = new
-        results.move(old, to: new)
-        if let oldLow, let newLow = configs[i].lowMode?.name { results.move(oldLow, to: newLow) }
+        for (o, n) in zip(before, Self.resultNames(configs[i])) { results.move(o, to: n) }
     }
 
     /// Removes configurations and their session results: a name added again later may
     /// stand for another definition, and must not inherit these results (they stay in
     /// the results store, with the configuration they trained).
     func remove(configurations names: Set<String>) {
-        let lowModes = configs.filter { names.contains($0.name) }.compactMap { $0.lowMode?.name }
+        let removed = configs.filter { names.contains($0.name) }
         configs.removeAll { names.contains($0.name) }
-        for n in names { results.move(n, to: nil) }
-        for n in lowModes { results.move(n, to: nil) }
+        for n in removed.flatMap(Self.resultNames) { results.move(n, to: nil) }
     }
 
     /// Refuses an analysis over results of different data. `trials` and `finals` name the
