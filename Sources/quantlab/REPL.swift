@@ -21,6 +21,8 @@ final class REPL {
         self.progress = progress
         // The live progress region is erased before a command prints its result.
         notebook = Notebook(output: { progress.clear(); Console.out($0) })
+        notebook.warning = { progress.clear(); Console.err($0) }
+        notebook.interruptCause = { TerminationHandler.received.map(TerminationHandler.name) ?? "Ctrl-C" }
         if interactive {
             // Output taller than the terminal goes through $PAGER, at the prompt only.
             let pager = Pager(), shown = notebook

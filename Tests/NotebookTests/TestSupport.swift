@@ -6,11 +6,14 @@ import Foundation
 final class Harness {
     let notebook: Notebook
     private(set) var lines: [String] = []
+    /// What went to `Notebook.warning` (standard error in the shell).
+    private(set) var warnings: [String] = []
 
     init(workingDirectory: String = NSTemporaryDirectory()) {
         let workspace = Workspace(workingDirectory: workingDirectory)
         notebook = Notebook(workspace: workspace, domainCommands: false, output: { _ in })
         notebook.output = { [weak self] in self?.lines.append($0) }
+        notebook.warning = { [weak self] in self?.warnings.append($0) }
         notebook.register(TestCommands.specs)
     }
 

@@ -45,7 +45,7 @@ final class Tmux {
 
     /// Polls the screen until `condition` holds; false after `timeout` seconds.
     @discardableResult
-    func wait(timeout: Double = 10, until condition: (String) -> Bool) throws -> Bool {
+    func wait(timeout: Double = 30, until condition: (String) -> Bool) throws -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if condition(try screen()) { return true }

@@ -19,6 +19,12 @@ public final class Notebook {
     public var recorder: SessionRecorder?
     /// Receives the text of every command (one call per command, no trailing newline).
     public var output: (String) -> Void
+    /// Receives warnings that are not a command's result (the session file could not be
+    /// written); nil sends them to `output`. The shell sets standard error.
+    public var warning: ((String) -> Void)?
+    /// What stopped the last command when `Workspace.interrupted` is set, for its
+    /// `# stopped:` line: `Ctrl-C` unless the shell says it was SIGTERM or SIGHUP.
+    public var interruptCause: () -> String = { "Ctrl-C" }
     /// Nesting depth of `source`.
     var depth = 0
     /// 0 for a command typed at the prompt (or a script's own line), > 0 inside `source`.
@@ -80,7 +86,10 @@ public final class Notebook {
                 if depth > 0 { record { try $0.recordNote("quit: end of \(file ?? "the sourced file")") } }
             } else if !sourceRecorded {
                 record { try $0.record(line: line, results: result.results) }
-                if let stop = workspace.runStop { record { try $0.recordStop(stop) } }
+                if var stop = workspace.runStop {
+                    stop.cause = interruptCause()
+                    record { try $0.recordStop(stop) }
+                }
                 for note in workspace.notes { record { try $0.recordNote(note) } }
             }
             sourceRecorded = false
@@ -101,7 +110,7 @@ public final class Notebook {
         do {
             try body(recorder)
         } catch {
-            output("warning: recording stopped: " + QuantlabError.render(error))
+            (warning ?? output)("warning: recording stopped: " + QuantlabError.render(error))
             self.recorder = nil
         }
     }
