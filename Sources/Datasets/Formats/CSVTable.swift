@@ -24,10 +24,11 @@ struct CSVTable {
     var rows: Int { labels.count }
 
     /// Parses `path`, taking the column named `label` as the label (default: the
-    /// column named "label", else the last column).
-    init(path: String, label: String?) throws {
+    /// column named "label", else the last column). `check` is called while reading
+    /// and once per line (see `LoadCheck`).
+    init(path: String, label: String?, check: LoadCheck) throws {
         self.path = path
-        let bytes = try GzipReader(path: path).readToEnd(what: "CSV text")
+        let bytes = try GzipReader(path: path, check: check).readToEnd(what: "CSV text")
         var header: [String]? = nil
         var labelIndex = 0
         columns = []; labelColumn = ""; featureNames = []; features = []; labels = []; lines = []
@@ -37,6 +38,7 @@ struct CSVTable {
         // first column's name.
         var start = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
         while start < bytes.count || (start == bytes.count && lineNumber == 0) {
+            try check()
             var end = start
             while end < bytes.count && bytes[end] != 0x0A && bytes[end] != 0x0D { end += 1 }
             let next = end < bytes.count && bytes[end] == 0x0D && end + 1 < bytes.count && bytes[end + 1] == 0x0A ? end + 2 : end + 1
