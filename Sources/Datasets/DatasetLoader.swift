@@ -36,9 +36,11 @@ public enum DatasetLoader {
 
     /// Loads and checks the dataset: a training split with no samples is refused
     /// (naming the training file); an empty test split is allowed, and commands that
-    /// need test data say so.
-    public static func load(_ name: String, path: String? = nil, options: [String: String] = [:]) throws -> Dataset {
-        let d = try loadUnchecked(name, path: path, options: options)
+    /// need test data say so. `check` is called throughout the load; what it throws
+    /// ends the load and comes out of here unchanged (see `LoadCheck`).
+    public static func load(_ name: String, path: String? = nil, options: [String: String] = [:],
+                            check: LoadCheck = .none) throws -> Dataset {
+        let d = try loadUnchecked(name, path: path, options: options, check: check)
         if d.train.count == 0 {
             throw DatasetError(file: d.files.first ?? d.name, expected: "a training split of at least 1 sample",
                                found: "none (0 samples)")
@@ -46,7 +48,7 @@ public enum DatasetLoader {
         return d
     }
 
-    static func loadUnchecked(_ name: String, path: String?, options: [String: String]) throws -> Dataset {
+    static func loadUnchecked(_ name: String, path: String?, options: [String: String], check: LoadCheck) throws -> Dataset {
         guard let key = canonicalName(name) else {
             throw DatasetError(file: name, expected: "a dataset name (\(builtinNames.joined(separator: ", ")))", found: "'\(name)'")
         }
@@ -55,28 +57,28 @@ public enum DatasetLoader {
             throw DatasetError(file: key, expected: "an option \(key) takes (\(allowed))", found: "'\(bad)'")
         }
         if key == "fashion-mnist" {
-            return try IDXLoader.load(name: key, path: path ?? fashionMNISTPath, classNames: IDXLoader.fashionMNISTClassNames)
+            return try IDXLoader.load(name: key, path: path ?? fashionMNISTPath, classNames: IDXLoader.fashionMNISTClassNames, check: check)
         }
         guard let path else {
             throw DatasetError(file: key, expected: "a path to the \(key) files (only fashion-mnist is built in)", found: "no path")
         }
         switch key {
         case "mnist":
-            return try IDXLoader.load(name: key, path: path, classNames: IDXLoader.mnistClassNames)
+            return try IDXLoader.load(name: key, path: path, classNames: IDXLoader.mnistClassNames, check: check)
         case "cifar10":
-            return try CIFARLoader.loadCIFAR10(path: path)
+            return try CIFARLoader.loadCIFAR10(path: path, check: check)
         case "cifar100":
             let labels = options["labels"] ?? "fine"
             guard labels == "fine" || labels == "coarse" else {
                 throw DatasetError(file: path, expected: "labels=fine or labels=coarse", found: "labels=\(labels)")
             }
-            return try CIFARLoader.loadCIFAR100(path: path, coarse: labels == "coarse")
+            return try CIFARLoader.loadCIFAR100(path: path, coarse: labels == "coarse", check: check)
         case "svhn":
-            return try SVHNLoader.load(path: path)
+            return try SVHNLoader.load(path: path, check: check)
         case "npy":
-            return try NumPyLoader.load(path: path, options: options)
+            return try NumPyLoader.load(path: path, options: options, check: check)
         default:
-            return try CSVLoader.load(path: path, options: options)
+            return try CSVLoader.load(path: path, options: options, check: check)
         }
     }
 }

@@ -32,7 +32,8 @@ public struct FNV1a64: Sendable {
     }
 
     /// The hash of the raw bytes of `paths`, concatenated in order, as 16 hex digits.
-    public static func ofFiles(_ paths: [String]) throws -> String {
+    /// `check` is called before each 1 MiB read (see `LoadCheck`).
+    public static func ofFiles(_ paths: [String], check: LoadCheck) throws -> String {
         var h = FNV1a64()
         var chunk = [UInt8](repeating: 0, count: 1 << 20)
         for path in paths {
@@ -41,6 +42,7 @@ public struct FNV1a64: Sendable {
             }
             defer { fclose(f) }
             while true {
+                try check()
                 let n = chunk.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, f) }
                 chunk.withUnsafeBytes { h.update(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
                 if n < chunk.count { break }

@@ -60,6 +60,7 @@ import Testing
         ("1.0", "'1.0', a number that is not an integer"), ("NaN", "'NaN', a number that is not an integer"),
         ("10000", "'10000'"), ("a\u{0}b", "a label with a control character (U+0)"), ("", "an empty label"),
         ("cat", "'cat'"), ("-1", "'-1'"),
+        ("0x10", "'0x10', a number that is not decimal (class labels are decimal integers or names)"),
     ])
     func oddLabelIsRefusedWithItsLine(label: String, found: String) throws {
         let rows = (0..<9).map { "\($0).5,\($0 % 3)" } + ["7.5,\(label)"] + ["8.5,1"]
@@ -117,9 +118,29 @@ import Testing
     }
 
     @Test func notANumber() {
-        #expect(error("a,b,label\n1,2,x\n\n3,four,y\n").hasSuffix("data.csv: expected a finite number in column 'b', found 'four' on line 4."))
-        #expect(error("a,label\n,x\n").hasSuffix("expected a finite number in column 'a', found an empty field on line 2."))
-        #expect(error("a,label\nnan,x\n").hasSuffix("expected a finite number in column 'a', found 'nan' on line 2."))
+        #expect(error("a,b,label\n1,2,x\n\n3,four,y\n").hasSuffix("data.csv: expected a finite decimal number in column 'b', found 'four' on line 4."))
+        #expect(error("a,label\n,x\n").hasSuffix("expected a finite decimal number in column 'a', found an empty field on line 2."))
+        #expect(error("a,label\nnan,x\n").hasSuffix("expected a finite decimal number in column 'a', found 'nan' on line 2."))
+    }
+
+    /// Swift's Float parser reads hexadecimal, so "0x10" loaded as 16 and "0x1p3" as 8.
+    /// A feature is a decimal number only, on the byte-level path (a plain ASCII line)
+    /// and in the quoting parser (a line with a double quote) alike.
+    @Test(arguments: ["0x10", "0X1p3", "-0x1.8p1", "0x.8", "1e", "e5", ".", "+", "-", "1.2.3", "1e+", "++1",
+                      "1e5.5", "1_000", "\u{0C}5", "5\u{0B}"])
+    func nonDecimalNumberIsRefused(field: String) {
+        for label in ["x", "\"x\""] {
+            let message = error("a,b,label\n1,2,x\n3,\(field),\(label)\n")
+            #expect(message.hasSuffix("data.csv: expected a finite decimal number in column 'b', found '\(field)' on line 3."),
+                    "\(message.debugDescription)")
+        }
+    }
+
+    /// What stays a number: a sign, digits with or without a point on either side, an
+    /// exponent, blanks around an unquoted field.
+    @Test func decimalNumbersLoad() throws {
+        let d = try load("a,label\n+1.5,x\n-.5,x\n3.,y\n2E-3,y\n 7\t,x\n\"8e+1\",y\n-0,x\n0012,y\n", options: ["test": "0"])
+        #expect(d.train.storage == .float([1.5, -0.5, 3, 0.002, 7, 80, 0, 12]))
     }
 
     @Test func missingLabelColumnHeaderAndQuote() {

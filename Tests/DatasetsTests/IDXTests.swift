@@ -165,9 +165,9 @@ import Testing
     @Test func wholeFileReadsHaveALimit() throws {
         let dir = TestFiles.directory(); defer { TestFiles.remove(dir) }
         TestFiles.writeGzip([UInt8](repeating: 0, count: 5000), dir + "/z.csv.gz")
-        let e = #expect(throws: DatasetError.self) { try GzipReader(path: dir + "/z.csv.gz").readToEnd(limit: 1000, what: "CSV text") }
+        let e = #expect(throws: DatasetError.self) { try GzipReader(path: dir + "/z.csv.gz", check: .none).readToEnd(limit: 1000, what: "CSV text") }
         #expect(e?.description.hasSuffix("z.csv.gz: expected CSV text of at most 1000 bytes, found more when decompressed at byte offset 1000 of the decompressed data.") == true, "\(String(describing: e))")
-        #expect(try GzipReader(path: dir + "/z.csv.gz").readToEnd(limit: 5000).count == 5000)
+        #expect(try GzipReader(path: dir + "/z.csv.gz", check: .none).readToEnd(limit: 5000).count == 5000)
     }
 
     @Test func missingFile() throws {

@@ -19,7 +19,7 @@ public enum CIFARLoader {
     static let imageBytes = 3072
     static let shape = [3, 32, 32]
 
-    public static func loadCIFAR10(path: String) throws -> Dataset {
+    public static func loadCIFAR10(path: String, check: LoadCheck = .none) throws -> Dataset {
         let dir = try FileLocator.directory(path)
         let sub = ["cifar-10-batches-bin"]
         let trainFiles = try (1...5).map { try FileLocator.find(["data_batch_\($0).bin"], in: dir, subfolders: sub) }
@@ -30,16 +30,16 @@ public enum CIFARLoader {
             names = try classNames(meta, count: 10)
             files.append(meta)
         }
-        try checkSizes(trainFiles + [testFile], labelBytes: 1)
-        let train = try readBatches(trainFiles, labelBytes: 1, labelByte: 0, classes: [10])
-        let test = try readBatches([testFile], labelBytes: 1, labelByte: 0, classes: [10])
+        try checkSizes(trainFiles + [testFile], labelBytes: 1, check: check)
+        let train = try readBatches(trainFiles, labelBytes: 1, labelByte: 0, classes: [10], check: check)
+        let test = try readBatches([testFile], labelBytes: 1, labelByte: 0, classes: [10], check: check)
         return Dataset(name: "cifar10", train: train, test: test, classNames: names, sampleShape: shape,
-                       files: files, fingerprint: try FNV1a64.ofFiles(files))
+                       files: files, fingerprint: try FNV1a64.ofFiles(files, check: check))
     }
 
     /// CIFAR-100 with the 100 fine labels, or the 20 coarse (superclass) labels when
     /// `coarse` is true.
-    public static func loadCIFAR100(path: String, coarse: Bool = false) throws -> Dataset {
+    public static func loadCIFAR100(path: String, coarse: Bool = false, check: LoadCheck = .none) throws -> Dataset {
         let dir = try FileLocator.directory(path)
         let sub = ["cifar-100-binary"]
         let trainFile = try FileLocator.find(["train.bin"], in: dir, subfolders: sub)
@@ -52,19 +52,19 @@ public enum CIFARLoader {
             files.append(meta)
         }
         let which = coarse ? 0 : 1
-        try checkSizes([trainFile, testFile], labelBytes: 2)
-        let train = try readBatches([trainFile], labelBytes: 2, labelByte: which, classes: [20, 100])
-        let test = try readBatches([testFile], labelBytes: 2, labelByte: which, classes: [20, 100])
+        try checkSizes([trainFile, testFile], labelBytes: 2, check: check)
+        let train = try readBatches([trainFile], labelBytes: 2, labelByte: which, classes: [20, 100], check: check)
+        let test = try readBatches([testFile], labelBytes: 2, labelByte: which, classes: [20, 100], check: check)
         return Dataset(name: "cifar100", train: train, test: test, classNames: names, sampleShape: shape,
-                       files: files, fingerprint: try FNV1a64.ofFiles(files))
+                       files: files, fingerprint: try FNV1a64.ofFiles(files, check: check))
     }
 
     /// Checks every uncompressed batch file's length before any is read: a file that
     /// is not a whole number of records fails at once, not after gigabytes of reading.
     /// (A gzipped batch is checked as it is read; its memory grows only with its data.)
-    static func checkSizes(_ paths: [String], labelBytes: Int) throws {
+    static func checkSizes(_ paths: [String], labelBytes: Int, check: LoadCheck) throws {
         for path in paths {
-            let r = try GzipReader(path: path)
+            let r = try GzipReader(path: path, check: check)
             if !r.isCompressed { try checkRecords(path, size: r.fileSize, labelBytes: labelBytes) }
         }
     }
@@ -81,19 +81,21 @@ public enum CIFARLoader {
     }
 
     /// Reads the records of `paths` into one split. `classes[k]` bounds label byte k
-    /// (all label bytes are checked); `labelByte` is the one kept.
-    static func readBatches(_ paths: [String], labelBytes: Int, labelByte: Int, classes: [Int]) throws -> Split {
+    /// (all label bytes are checked); `labelByte` is the one kept. `check` is called
+    /// per chunk read and per record.
+    static func readBatches(_ paths: [String], labelBytes: Int, labelByte: Int, classes: [Int], check: LoadCheck) throws -> Split {
         let record = labelBytes + imageBytes
         var pixels: [UInt8] = []
         var labels: [Int32] = []
         for path in paths {
-            let bytes = try GzipReader(path: path).readToEnd(what: "CIFAR records")
+            let bytes = try GzipReader(path: path, check: check).readToEnd(what: "CIFAR records")
             try checkRecords(path, size: bytes.count, labelBytes: labelBytes)
             let n = bytes.count / record
             pixels.reserveCapacity(pixels.count + n * imageBytes)
             labels.reserveCapacity(labels.count + n)
             try bytes.withUnsafeBufferPointer { p in
                 for i in 0..<n {
+                    try check()
                     let base = i * record
                     for k in 0..<labelBytes where Int(p[base + k]) >= classes[k] {
                         throw DatasetError(file: path, location: .byte(base + k),

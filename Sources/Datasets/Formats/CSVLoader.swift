@@ -9,19 +9,20 @@
 ///   every class from 1 to the largest must occur in the training file, so a stray
 ///   `10000` is an error naming its line rather than 9990 empty classes;
 /// - names are the classes, sorted; a test-file name the training file lacks is an error.
-/// A number that is not an integer (`1.0`, `NaN`, `1e3`), an empty label or one with
-/// control characters (a NUL byte) is refused, naming the file and line: it would
-/// otherwise make an extra class and renumber the others.
+/// A number that is not an integer (`1.0`, `NaN`, `1e3`) or not decimal (`0x10`), an
+/// empty label or one with control characters (a NUL byte) is refused, naming the file
+/// and line: it would otherwise make an extra class and renumber the others.
 public enum CSVLoader {
     /// Options: `label` (column name), `test` (held-out share for a single file:
-    /// "20%" or a count), `seed` (for that hold-out, default 0).
-    public static func load(path: String, options: [String: String] = [:]) throws -> Dataset {
+    /// "20%" or a count), `seed` (for that hold-out, default 0). `check` is called
+    /// throughout (see `LoadCheck`).
+    public static func load(path: String, options: [String: String] = [:], check: LoadCheck = .none) throws -> Dataset {
         let dir = try FileLocator.directory(path)
         let isDir = FileLocator.isDirectory(path)
         let trainFile = isDir ? try FileLocator.find(["train.csv", "train.csv.gz"], in: dir) : path
         let testFile = isDir ? try FileLocator.find(["test.csv", "test.csv.gz"], in: dir) : nil
-        let trainTable = try CSVTable(path: trainFile, label: options["label"])
-        let testTable = try testFile.map { try CSVTable(path: $0, label: trainTable.labelColumn) }
+        let trainTable = try CSVTable(path: trainFile, label: options["label"], check: check)
+        let testTable = try testFile.map { try CSVTable(path: $0, label: trainTable.labelColumn, check: check) }
         if let t = testTable, t.featureNames != trainTable.featureNames {
             throw columnMismatch(test: t, train: trainTable)
         }
@@ -44,7 +45,7 @@ public enum CSVLoader {
         let files = [trainFile] + (testFile.map { [$0] } ?? [])
         let name = options["name"] ?? "csv"
         return Dataset(name: name, train: train, test: test, classNames: names, sampleShape: train.sampleShape,
-                       files: files, fingerprint: try FNV1a64.ofFiles(files))
+                       files: files, fingerprint: try FNV1a64.ofFiles(files, check: check))
     }
 
     /// The test file's feature columns differ from the training file's: the first
@@ -78,7 +79,10 @@ public enum CSVLoader {
             return .failure("a label with a control character (\(label.unicodeScalars.first { $0.properties.generalCategory == .control }.map { "U+" + String($0.value, radix: 16, uppercase: true) } ?? ""))")
         }
         if Int(label) != nil { return .success(.integer) }
-        if Double(label) != nil { return .failure("'\(label)', a number that is not an integer") }
+        if let d = Double(label) {
+            if !d.isFinite || CSVTable.isDecimalNumber(label) { return .failure("'\(label)', a number that is not an integer") }
+            return .failure("'\(label)', a number that is not decimal (class labels are decimal integers or names)")
+        }
         return .success(.name)
     }
 

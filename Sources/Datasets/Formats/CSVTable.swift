@@ -5,7 +5,8 @@
 /// not span lines). A UTF-8 byte-order mark at the start (Excel's "CSV UTF-8") is
 /// skipped. The first non-blank line is the header naming the columns, at least one
 /// of them a feature besides the label; blank lines are skipped. Every record has as
-/// many fields as the header; every field other than the label is a finite number.
+/// many fields as the header; every field other than the label is a finite decimal
+/// number (see ``isDecimalNumber(_:)``: not the hexadecimal `0x10` Swift's parser reads).
 struct CSVTable {
     let path: String
     var columns: [String]
@@ -24,10 +25,11 @@ struct CSVTable {
     var rows: Int { labels.count }
 
     /// Parses `path`, taking the column named `label` as the label (default: the
-    /// column named "label", else the last column).
-    init(path: String, label: String?) throws {
+    /// column named "label", else the last column). `check` is called while reading
+    /// and once per line (see `LoadCheck`).
+    init(path: String, label: String?, check: LoadCheck) throws {
         self.path = path
-        let bytes = try GzipReader(path: path).readToEnd(what: "CSV text")
+        let bytes = try GzipReader(path: path, check: check).readToEnd(what: "CSV text")
         var header: [String]? = nil
         var labelIndex = 0
         columns = []; labelColumn = ""; featureNames = []; features = []; labels = []; lines = []
@@ -37,6 +39,7 @@ struct CSVTable {
         // first column's name.
         var start = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
         while start < bytes.count || (start == bytes.count && lineNumber == 0) {
+            try check()
             var end = start
             while end < bytes.count && bytes[end] != 0x0A && bytes[end] != 0x0D { end += 1 }
             let next = end < bytes.count && bytes[end] == 0x0D && end + 1 < bytes.count && bytes[end + 1] == 0x0A ? end + 2 : end + 1
@@ -81,9 +84,9 @@ struct CSVTable {
                                    expected: "\(header.count) fields as in the header", found: "\(fields.count)")
             }
             for (k, field) in fields.enumerated() where k != labelIndex {
-                guard let v = Float(field), v.isFinite else {
+                guard Self.isDecimalNumber(field), let v = Float(field), v.isFinite else {
                     throw DatasetError(file: path, location: .line(lineNumber),
-                                       expected: "a finite number in column '\(header[k])'",
+                                       expected: "a finite decimal number in column '\(header[k])'",
                                        found: field.isEmpty ? "an empty field" : "'\(field)'")
                 }
                 features.append(v)
@@ -94,6 +97,38 @@ struct CSVTable {
         if header == nil {
             throw DatasetError(file: path, location: .line(1), expected: "a header row naming the columns", found: "an empty file")
         }
+    }
+
+    /// True when `text` is a decimal number: an optional sign, digits with at most one
+    /// point (at least one digit), and an optional exponent (`e` or `E`, an optional
+    /// sign, digits) — `-1.5`, `.5`, `3.`, `2e-3`. Float(_:) also reads hexadecimal
+    /// (`0x10` is 16, `0x1p3` is 8), `inf` and `nan`; a CSV field is checked here first.
+    static func isDecimalNumber(_ text: String) -> Bool {
+        var text = text
+        return text.withUTF8 { isDecimalNumber($0) }
+    }
+
+    static func isDecimalNumber(_ t: UnsafeBufferPointer<UInt8>) -> Bool {
+        var i = 0
+        func skipSign() { if i < t.count, t[i] == 0x2B || t[i] == 0x2D { i += 1 } }
+        func digits() -> Int {
+            let first = i
+            while i < t.count, t[i] &- 0x30 < 10 { i += 1 }
+            return i - first
+        }
+        skipSign()
+        var mantissa = digits()
+        if i < t.count, t[i] == 0x2E {
+            i += 1
+            mantissa += digits()
+        }
+        guard mantissa > 0 else { return false }
+        if i < t.count, t[i] | 0x20 == 0x65 {
+            i += 1
+            skipSign()
+            guard digits() > 0 else { return false }
+        }
+        return i == t.count
     }
 
     /// The fields of a line of ASCII bytes without a double quote, split at commas and

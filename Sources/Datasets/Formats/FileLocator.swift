@@ -38,8 +38,9 @@ enum FileLocator {
 
     /// Non-empty lines of a small text file (class names), trimmed; a UTF-8 byte-order
     /// mark at the start is skipped (it would otherwise begin the first class's name).
+    /// At most 1 MiB, read at once: no `LoadCheck` needed.
     static func lines(_ path: String) throws -> [String] {
-        var bytes = try GzipReader(path: path).readToEnd(limit: 1 << 20, what: "a text file of names")
+        var bytes = try GzipReader(path: path, check: .none).readToEnd(limit: 1 << 20, what: "a text file of names")
         if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }
         guard let text = String(validating: bytes, as: UTF8.self) else {
             throw DatasetError(file: path, expected: "UTF-8 text", found: "bytes that are not valid UTF-8")

@@ -26,13 +26,16 @@ final class GzipReader {
     /// The decompressed size the gzip trailer records (the file size when not gzip).
     let trailerSize: Int
     private let handle: gzFile
+    /// Called before each chunk read (see `LoadCheck`).
+    let check: LoadCheck
 
     /// The largest deflate expansion ratio is 1032:1; a claimed size beyond this
     /// bound cannot be in the file, whatever its header says.
     static let maxDeflateRatio = 1032
 
-    init(path: String) throws {
+    init(path: String, check: LoadCheck) throws {
         self.path = path
+        self.check = check
         var st = stat()
         guard stat(path, &st) == 0 else {
             throw DatasetError(file: path, expected: "a readable file", found: "no such file (\(String(cString: strerror(errno))))")
@@ -71,12 +74,13 @@ final class GzipReader {
     }
 
     /// Reads up to `buffer.count` bytes; returns how many were read (fewer only at the
-    /// end of the data).
+    /// end of the data). Reads in chunks of `LoadCheck.chunk` bytes, checking before each.
     func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         guard let base = buffer.baseAddress, buffer.count > 0 else { return 0 }
         var done = 0
         while done < buffer.count {
-            let want = min(buffer.count - done, 1 << 30)
+            try check()
+            let want = min(buffer.count - done, LoadCheck.chunk)
             let got = Int(gzread(handle, base + done, UInt32(want)))
             if got < 0 { throw zlibError(at: offset + done) }
             done += got

@@ -16,8 +16,8 @@ enum IDXFile {
     /// the file's length before anything else is read: exactly for an uncompressed
     /// file, against the largest possible inflation for a gzip file (whose reads then
     /// grow only as data arrives).
-    static func open(_ path: String, dimensions d: Int, what: String) throws -> (GzipReader, [Int]) {
-        let r = try GzipReader(path: path)
+    static func open(_ path: String, dimensions d: Int, what: String, check: LoadCheck) throws -> (GzipReader, [Int]) {
+        let r = try GzipReader(path: path, check: check)
         let dims = try readHeader(r, dimensions: d, what: what)
         if d == 3, dims[1] <= 0 || dims[2] <= 0 {
             throw DatasetError(file: path, location: r.location(8), expected: "image rows and columns above 0",
@@ -42,8 +42,8 @@ enum IDXFile {
     }
 
     /// Pixels of an `idx3-ubyte` image file: N images of rows × cols bytes.
-    static func readImages(_ path: String) throws -> (pixels: [UInt8], count: Int, rows: Int, cols: Int) {
-        let (r, dims) = try open(path, dimensions: 3, what: "images")
+    static func readImages(_ path: String, check: LoadCheck) throws -> (pixels: [UInt8], count: Int, rows: Int, cols: Int) {
+        let (r, dims) = try open(path, dimensions: 3, what: "images", check: check)
         let (n, rows, cols) = (dims[0], dims[1], dims[2])
         let pixels = try r.readBytes(n * rows * cols, what: "pixels (\(n) images of \(rows)×\(cols))")
         try expectEnd(r, after: "\(n) images")
@@ -51,8 +51,8 @@ enum IDXFile {
     }
 
     /// Labels of an `idx1-ubyte` file, each checked to be below `classes`.
-    static func readLabels(_ path: String, classes: Int) throws -> [Int32] {
-        let (r, dims) = try open(path, dimensions: 1, what: "labels")
+    static func readLabels(_ path: String, classes: Int, check: LoadCheck) throws -> [Int32] {
+        let (r, dims) = try open(path, dimensions: 1, what: "labels", check: check)
         let n = dims[0]
         let bytes = try r.readBytes(n, what: "labels (\(n))")
         try expectEnd(r, after: "\(n) labels")

@@ -9,7 +9,7 @@ public enum IDXLoader {
                                                 "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
 
     /// The dataset in `path` (a directory, or any file in it).
-    public static func load(name: String, path: String, classNames: [String]) throws -> Dataset {
+    public static func load(name: String, path: String, classNames: [String], check: LoadCheck = .none) throws -> Dataset {
         let dir = try FileLocator.directory(path)
         let trainImages = try locate("train-images", 3, in: dir)
         let trainLabels = try locate("train-labels", 1, in: dir)
@@ -17,12 +17,12 @@ public enum IDXLoader {
         let testLabels = try locate("t10k-labels", 1, in: dir)
         // Every header and file size is checked before any file's values are read.
         for (images, labels) in [(trainImages, trainLabels), (testImages, testLabels)] {
-            let n = try IDXFile.open(images, dimensions: 3, what: "images").1[0]
-            let m = try IDXFile.open(labels, dimensions: 1, what: "labels").1[0]
+            let n = try IDXFile.open(images, dimensions: 3, what: "images", check: check).1[0]
+            let m = try IDXFile.open(labels, dimensions: 1, what: "labels", check: check).1[0]
             if m != n { throw countMismatch(labels: labels, m, images: images, n) }
         }
-        let train = try split(images: trainImages, labels: trainLabels, classes: classNames.count)
-        let test = try split(images: testImages, labels: testLabels, classes: classNames.count)
+        let train = try split(images: trainImages, labels: trainLabels, classes: classNames.count, check: check)
+        let test = try split(images: testImages, labels: testLabels, classes: classNames.count, check: check)
         if train.sampleShape != test.sampleShape {
             throw DatasetError(file: testImages, location: headerLocation(testImages, 8),
                                expected: "images of \(shapeText(train.sampleShape)) as in the training set",
@@ -30,13 +30,13 @@ public enum IDXLoader {
         }
         let files = [trainImages, trainLabels, testImages, testLabels]
         return Dataset(name: name, train: train, test: test, classNames: classNames,
-                       sampleShape: train.sampleShape, files: files, fingerprint: try FNV1a64.ofFiles(files))
+                       sampleShape: train.sampleShape, files: files, fingerprint: try FNV1a64.ofFiles(files, check: check))
     }
 
     /// One split from an image file and its label file.
-    static func split(images: String, labels: String, classes: Int) throws -> Split {
-        let img = try IDXFile.readImages(images)
-        let lab = try IDXFile.readLabels(labels, classes: classes)
+    static func split(images: String, labels: String, classes: Int, check: LoadCheck) throws -> Split {
+        let img = try IDXFile.readImages(images, check: check)
+        let lab = try IDXFile.readLabels(labels, classes: classes, check: check)
         if lab.count != img.count { throw countMismatch(labels: labels, lab.count, images: images, img.count) }
         return Split(storage: .uint8(img.pixels), labels: lab, sampleShape: [1, img.rows, img.cols])
     }

@@ -44,20 +44,24 @@ struct MATArray {
     var count: Int { dims.reduce(1, *) }
 
     /// The values as bytes; nil when one is not an integer in 0…255. Converted one
-    /// value at a time (no Double copy of a whole SVHN X, which would be 8× its size).
-    func byteValues() -> [UInt8]? {
+    /// value at a time (no Double copy of a whole SVHN X, which would be 8× its size),
+    /// calling `check` per `LoadCheck.chunk` values.
+    func byteValues(check: LoadCheck) throws -> [UInt8]? {
         if storageType == .uint8 || storageType == .int8 && !buffer[range].contains(where: { $0 >= 128 }) {
             return Array(buffer[range])
         }
         let n = range.count / storageType.width
         var out = [UInt8](repeating: 0, count: n)
-        let ok = buffer.withUnsafeBufferPointer { p -> Bool in
-            for i in 0..<n {
-                let d = value(p, i)
-                guard d >= 0, d <= 255, d.rounded() == d else { return false }
-                out[i] = UInt8(d)
+        var ok = true
+        try buffer.withUnsafeBufferPointer { p in
+            try check.forEachChunk(of: n) { values in
+                guard ok else { return }
+                for i in values {
+                    let d = value(p, i)
+                    guard d >= 0, d <= 255, d.rounded() == d else { ok = false; return }
+                    out[i] = UInt8(d)
+                }
             }
-            return true
         }
         return ok ? out : nil
     }

@@ -24,9 +24,10 @@ struct MATFile {
 
     static let miMATRIX = 14, miCOMPRESSED = 15
 
-    init(path: String) throws {
+    /// Reads every array of `path`; `check` is called while reading and inflating (see `LoadCheck`).
+    init(path: String, check: LoadCheck) throws {
         self.path = path
-        let bytes = try GzipReader(path: path).readToEnd()
+        let bytes = try GzipReader(path: path, check: check).readToEnd()
         guard bytes.count >= 128 else {
             throw DatasetError(file: path, location: .byte(0), expected: "a 128-byte MAT-file header",
                                found: "a file of \(bytes.count) bytes")
@@ -58,7 +59,7 @@ struct MATFile {
                 r.align8(from: 128)
             case Self.miCOMPRESSED:
                 let data = try r.take(size, "compressed element data")
-                if let a = try inflated(bytes[data], element: start, bigEndian: r.bigEndian) { arrays.append(a) }
+                if let a = try inflated(bytes[data], element: start, bigEndian: r.bigEndian, check: check) { arrays.append(a) }
             default:
                 throw r.error(at: start, expected: "a miMATRIX (14) or miCOMPRESSED (15) element", found: "element type \(type)")
             }
@@ -145,9 +146,9 @@ struct MATFile {
     }
 
     /// Inflates a miCOMPRESSED element and reads the miMATRIX inside it.
-    private func inflated(_ data: ArraySlice<UInt8>, element: Int, bigEndian: Bool) throws -> MATArray? {
+    private func inflated(_ data: ArraySlice<UInt8>, element: Int, bigEndian: Bool, check: LoadCheck) throws -> MATArray? {
         let limit = data.count * GzipReader.maxDeflateRatio + 64
-        let out = try inflateZlib(data, prefixCount: 8, size: { prefix in
+        let out = try inflateZlib(data, prefixCount: 8, check: check, size: { prefix in
             var t = ByteReader(bytes: prefix, bigEndian: bigEndian, path: path, element: element)
             let (type, size, small) = try Self.tag(&t)
             guard type == Self.miMATRIX, !small else {

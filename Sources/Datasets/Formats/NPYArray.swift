@@ -41,8 +41,9 @@ struct NPYArray {
 
     /// The items reordered so that output axis j is the array's axis `axes[j]`, in C
     /// order: the identity for a C-order array read as it is, a transpose for Fortran
-    /// order or another layout. `convert(storageIndex)` reads one item.
-    func permuted<T>(axes: [Int], _ convert: (UnsafeRawBufferPointer, Int) -> T) -> [T] {
+    /// order or another layout. `convert(storageIndex)` reads one item. `check` is
+    /// called each time another `LoadCheck.chunk` items were written.
+    func permuted<T>(axes: [Int], check: LoadCheck, _ convert: (UnsafeRawBufferPointer, Int) -> T) throws -> [T] {
         let shape = header.shape
         let rank = shape.count
         precondition(axes.sorted() == Array(0..<rank), "NPYArray.permuted: \(axes) is not a permutation of \(rank) axes")
@@ -58,13 +59,18 @@ struct NPYArray {
         while outShape.count < 4 { outShape.insert(1, at: 0); outStrides.insert(0, at: 0) }
         precondition(outShape.count == 4, "NPYArray.permuted: at most 4 axes")
         let total = header.count
-        return bytes.withUnsafeBytes { raw -> [T] in
+        return try bytes.withUnsafeBytes { raw -> [T] in
             let data = UnsafeRawBufferPointer(rebasing: raw[header.dataOffset...])
             var out: [T] = []
             out.reserveCapacity(total)
+            var nextCheck = 0
             for i0 in 0..<outShape[0] {
                 for i1 in 0..<outShape[1] {
                     for i2 in 0..<outShape[2] {
+                        if out.count >= nextCheck {
+                            try check()
+                            nextCheck = out.count + LoadCheck.chunk
+                        }
                         let base = i0 * outStrides[0] + i1 * outStrides[1] + i2 * outStrides[2]
                         let s3 = outStrides[3]
                         for i3 in 0..<outShape[3] { out.append(convert(data, base + i3 * s3)) }

@@ -23,7 +23,7 @@ public enum NumPyLoader {
     public static let optionNames: Set<String> = ["x", "y", "x_train", "y_train", "x_test", "y_test", "layout"]
     static let maxClasses = 10_000
 
-    public static func load(path: String, options: [String: String] = [:]) throws -> Dataset {
+    public static func load(path: String, options: [String: String] = [:], check: LoadCheck = .none) throws -> Dataset {
         var names = ["x_train": "x_train", "y_train": "y_train", "x_test": "x_test", "y_test": "y_test"]
         for (short, long) in [("x", "x_train"), ("y", "y_train")] {
             if let v = options[short] { names[long] = v }
@@ -33,7 +33,7 @@ public enum NumPyLoader {
         guard layout == nil || layout == "nchw" || layout == "nhwc" else {
             throw DatasetError(file: path, expected: "layout=nchw or layout=nhwc", found: "layout=\(options["layout"]!)")
         }
-        let source = try Source(path: path)
+        let source = try Source(path: path, check: check)
         let xTrain = try source.array(names["x_train"]!)
         let yTrain = try source.array(names["y_train"]!)
         let testNamed = options["x_test"] != nil || options["y_test"] != nil
@@ -43,10 +43,10 @@ public enum NumPyLoader {
             let (has, lacks) = xTest != nil ? (names["x_test"]!, names["y_test"]!) : (names["y_test"]!, names["x_test"]!)
             throw DatasetError(file: path, expected: "\(lacks) beside \(has) (test images and labels, or neither)", found: "none")
         }
-        let train = try split(xTrain, yTrain, layout: layout)
+        let train = try split(xTrain, yTrain, layout: layout, check: check)
         var test = Split.empty(sampleShape: train.sampleShape, float: train.storage.typeName == "float32")
         if let xTest, let yTest {
-            test = try split(xTest, yTest, layout: layout)
+            test = try split(xTest, yTest, layout: layout, check: check)
             guard test.sampleShape == train.sampleShape, test.storage.typeName == train.storage.typeName else {
                 throw xTest.error(expected: "test samples of \(shapeText(train.sampleShape)) \(train.storage.typeName) as in \(xTrain.name)",
                                   found: "\(shapeText(test.sampleShape)) \(test.storage.typeName)")
@@ -61,7 +61,7 @@ public enum NumPyLoader {
                               expected: "every class from 1 to the largest label \(top) in the training labels", found: "no label \(missing)")
         }
         return Dataset(name: "npy", train: train, test: test, classNames: (0...top).map(String.init),
-                       sampleShape: train.sampleShape, files: source.files, fingerprint: try FNV1a64.ofFiles(source.files))
+                       sampleShape: train.sampleShape, files: source.files, fingerprint: try FNV1a64.ofFiles(source.files, check: check))
     }
 
     /// Where the arrays come from: one archive, or a directory of .npy files.
@@ -70,12 +70,14 @@ public enum NumPyLoader {
         var directory: String?
         /// The files read, in order (hashed into the fingerprint).
         var files: [String] = []
+        let check: LoadCheck
 
-        init(path: String) throws {
+        init(path: String, check: LoadCheck) throws {
+            self.check = check
             if FileLocator.isDirectory(path) {
                 directory = path
             } else {
-                let bytes = try GzipReader(path: path).readToEnd(what: "an .npz archive")
+                let bytes = try GzipReader(path: path, check: check).readToEnd(what: "an .npz archive")
                 if bytes.starts(with: NPYHeader.magic) {
                     throw DatasetError(file: path, expected: "an .npz archive or a directory of .npy files (x_train.npy, y_train.npy, …)",
                                        found: "a single .npy array (a dataset needs images and labels)")
@@ -103,16 +105,17 @@ public enum NumPyLoader {
                     throw DatasetError(file: archive.path, expected: "an array named \(name) (name others with x=, y=, x_test=, y_test=)",
                                        found: "arrays \(have.isEmpty ? "(none)" : have.joined(separator: ", "))")
                 }
-                return try NPYArray(bytes: archive.data(of: m), file: archive.path, member: m.name)
+                return try NPYArray(bytes: archive.data(of: m, check: check), file: archive.path, member: m.name)
             }
             let file = try FileLocator.find([name + ".npy", name], in: directory!)
             files.append(file)
-            return try NPYArray(bytes: GzipReader(path: file).readToEnd(what: "a .npy array"), file: file)
+            return try NPYArray(bytes: GzipReader(path: file, check: check).readToEnd(what: "a .npy array"), file: file)
         }
     }
 
-    /// Images `x` and labels `y` as a split, samples reordered to C×H×W.
-    static func split(_ x: NPYArray, _ y: NPYArray, layout: String?) throws -> Split {
+    /// Images `x` and labels `y` as a split, samples reordered to C×H×W; `check` is
+    /// called while reordering and checking values (see `LoadCheck`).
+    static func split(_ x: NPYArray, _ y: NPYArray, layout: String?, check: LoadCheck) throws -> Split {
         let shape = x.header.shape
         let dtype = x.header.dtype
         guard dtype.isUInt8 || dtype.isFloat32 else {
@@ -140,11 +143,13 @@ public enum NumPyLoader {
         }
         let labels = try self.labels(y, count: shape[0], images: x)
         if dtype.isUInt8 {
-            return Split(storage: .uint8(x.permuted(axes: axes) { d, i in d[i] }), labels: labels, sampleShape: sampleShape)
+            return Split(storage: .uint8(try x.permuted(axes: axes, check: check) { d, i in d[i] }), labels: labels, sampleShape: sampleShape)
         }
-        let values = x.permuted(axes: axes) { d, i in x.float32(d, i) }
-        if let bad = values.firstIndex(where: { !$0.isFinite }) {
-            throw x.error(expected: "finite float32 values", found: "\(values[bad]) (sample \(bad / sampleShape.reduce(1, *)))")
+        let values = try x.permuted(axes: axes, check: check) { d, i in x.float32(d, i) }
+        try check.forEachChunk(of: values.count, itemBytes: 4) { part in
+            if let bad = values[part].firstIndex(where: { !$0.isFinite }) {
+                throw x.error(expected: "finite float32 values", found: "\(values[bad]) (sample \(bad / sampleShape.reduce(1, *)))")
+            }
         }
         return Split(storage: .float(values), labels: labels, sampleShape: sampleShape)
     }

@@ -11,24 +11,24 @@
 public enum SVHNLoader {
     public static let classNames = (0..<10).map(String.init)
 
-    public static func load(path: String) throws -> Dataset {
+    public static func load(path: String, check: LoadCheck = .none) throws -> Dataset {
         let dir = try FileLocator.directory(path)
         let trainFile = try FileLocator.find(["train_32x32.mat"], in: dir)
         let testFile = try FileLocator.find(["test_32x32.mat"], in: dir)
-        let train = try split(trainFile)
-        let test = try split(testFile)
+        let train = try split(trainFile, check: check)
+        let test = try split(testFile, check: check)
         if train.sampleShape != test.sampleShape {
             throw DatasetError(file: testFile, expected: "images of \(shapeText(train.sampleShape)) as in \(trainFile)",
                                found: shapeText(test.sampleShape))
         }
         let files = [trainFile, testFile]
         return Dataset(name: "svhn", train: train, test: test, classNames: classNames, sampleShape: train.sampleShape,
-                       files: files, fingerprint: try FNV1a64.ofFiles(files))
+                       files: files, fingerprint: try FNV1a64.ofFiles(files, check: check))
     }
 
     /// The images and labels of one .mat file.
-    static func split(_ path: String) throws -> Split {
-        let mat = try MATFile(path: path)
+    static func split(_ path: String, check: LoadCheck) throws -> Split {
+        let mat = try MATFile(path: path, check: check)
         guard let x = mat.array("X") else {
             throw DatasetError(file: path, expected: "a variable named X (the images)", found: "variables \(names(mat))")
         }
@@ -47,7 +47,7 @@ public enum SVHNLoader {
             throw DatasetError(file: path, expected: "y as a real \(n)×1 array, one label per image in X",
                                found: "\(y.isComplex ? "a complex " : "")\(shapeText(y.dims))")
         }
-        guard let pixels = x.byteValues() else {
+        guard let pixels = try x.byteValues(check: check) else {
             throw DatasetError(file: path, expected: "X pixel values that are integers 0…255",
                                found: "other values (stored as \(x.storageType.name))")
         }
@@ -61,20 +61,24 @@ public enum SVHNLoader {
             }
             labels[i] = Int32(v) % 10
         }
-        return Split(storage: .uint8(columnMajorToNCHW(pixels, h: h, w: w, c: c, n: n)), labels: labels, sampleShape: [c, h, w])
+        return Split(storage: .uint8(try columnMajorToNCHW(pixels, h: h, w: w, c: c, n: n, check: check)), labels: labels, sampleShape: [c, h, w])
     }
 
-    /// X(h, w, c, n) column-major → out[n][c][h][w] row-major.
-    static func columnMajorToNCHW(_ src: [UInt8], h: Int, w: Int, c: Int, n: Int) -> [UInt8] {
+    /// X(h, w, c, n) column-major → out[n][c][h][w] row-major; `check` is called per
+    /// `LoadCheck.chunk` bytes of planes.
+    static func columnMajorToNCHW(_ src: [UInt8], h: Int, w: Int, c: Int, n: Int, check: LoadCheck) throws -> [UInt8] {
         let total = h * w * c * n
         if total == 0 { return [] }
-        return [UInt8](unsafeUninitializedCapacity: total) { out, initialized in
-            src.withUnsafeBufferPointer { s in
+        return try [UInt8](unsafeUninitializedCapacity: total) { out, initialized in
+            try src.withUnsafeBufferPointer { s in
                 let plane = h * w
-                for p in 0..<(n * c) {           // planes are in the same order in both layouts
-                    let sp = s.baseAddress! + p * plane, dp = out.baseAddress! + p * plane
-                    for col in 0..<w {
-                        for row in 0..<h { dp[row * w + col] = sp[col * h + row] }
+                // Planes are in the same order in both layouts.
+                try check.forEachChunk(of: n * c, itemBytes: plane) { planes in
+                    for p in planes {
+                        let sp = s.baseAddress! + p * plane, dp = out.baseAddress! + p * plane
+                        for col in 0..<w {
+                            for row in 0..<h { dp[row * w + col] = sp[col * h + row] }
+                        }
                     }
                 }
             }

@@ -133,8 +133,9 @@ struct ZipArchive {
     /// The member named `name`, or nil.
     func member(_ name: String) -> Member? { members.first { $0.name == name } }
 
-    /// The uncompressed bytes of `m`, checked against its size and CRC-32.
-    func data(of m: Member) throws -> [UInt8] {
+    /// The uncompressed bytes of `m`, checked against its size and CRC-32; `check` is
+    /// called while inflating and checksumming (see `LoadCheck`).
+    func data(of m: Member, check: LoadCheck) throws -> [UInt8] {
         let h = m.localHeaderOffset
         guard has(h, 30), u32(h) == 0x0403_4b50 else {
             throw error(m.entryOffset + 42, "the offset of \(m.name)'s local header (PK\\3\\4)",
@@ -163,14 +164,19 @@ struct ZipArchive {
                 throw error(m.entryOffset + 24, "an uncompressed size below 2 GiB that deflate can reach from \(m.compressedSize) bytes", "\(m.size)")
             }
             out = try inflateZlib(stored, raw: true, wholeInput: true, prefixCount: 1, sizeSource: "the central directory",
-                                  size: { _ in m.size },
+                                  check: check, size: { _ in m.size },
                                   fail: { e, f, o in DatasetError(file: self.path, location: .member(m.name, byte: o), expected: e, found: f) })
         default:
             let names: [UInt16: String] = [1: "shrink", 6: "implode", 9: "deflate64", 12: "bzip2", 14: "LZMA", 93: "zstd", 95: "xz"]
             throw error(m.entryOffset + 10, "compression method 0 (stored) or 8 (deflated) for \(m.name)",
                         "method \(m.method)\(names[m.method].map { " (\($0))" } ?? "")")
         }
-        let crc = out.withUnsafeBufferPointer { p in UInt32(crc32(0, p.baseAddress, UInt32(p.count))) }
+        var crc: UInt32 = 0
+        try out.withUnsafeBufferPointer { p in
+            try check.forEachChunk(of: p.count) { part in
+                crc = UInt32(crc32(uLong(crc), p.baseAddress! + part.lowerBound, UInt32(part.count)))
+            }
+        }
         guard crc == m.crc else {
             throw error(m.entryOffset + 16, String(format: "the CRC-32 0x%08x of %@ (as the central directory says)", m.crc, m.name),
                         String(format: "0x%08x for its data", crc))

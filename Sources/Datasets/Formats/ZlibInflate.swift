@@ -13,8 +13,9 @@ import CZlib
 /// With `wholeInput` the stream must also end with the input: a zip member's compressed
 /// size is exact, so bytes after its stream mean a lying size (a MAT element is read as
 /// scipy reads it, where such bytes are ignored).
+/// Inflates `LoadCheck.chunk` bytes at a time, calling `check` before each.
 func inflateZlib(_ input: ArraySlice<UInt8>, raw: Bool = false, wholeInput: Bool = false, prefixCount: Int,
-                 sizeSource: String = "the element's tag", size: ([UInt8]) throws -> Int,
+                 sizeSource: String = "the element's tag", check: LoadCheck, size: ([UInt8]) throws -> Int,
                  fail: (String, String, Int) -> DatasetError) throws -> [UInt8] {
     var strm = z_stream()
     guard inflateInit2_(&strm, raw ? -MAX_WBITS : MAX_WBITS, zlibVersion(), Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
@@ -26,17 +27,21 @@ func inflateZlib(_ input: ArraySlice<UInt8>, raw: Bool = false, wholeInput: Bool
         strm.next_in = UnsafeMutablePointer(mutating: base.assumingMemoryBound(to: Bytef.self))
         strm.avail_in = UInt32(clamping: inp.count)
 
-        /// Inflates into out[from..<to]; returns the new end of output and the last zlib code.
-        func run(_ out: inout [UInt8], from: Int, to: Int) -> (Int, Int32) {
-            out.withUnsafeMutableBufferPointer { p in
-                strm.next_out = p.baseAddress! + from
-                strm.avail_out = UInt32(to - from)
-                var code = Z_OK
-                while strm.avail_out > 0 {
+        /// Inflates into out[from..<to], a chunk at a time; returns the new end of output
+        /// and the last zlib code.
+        func run(_ out: inout [UInt8], from: Int, to: Int) throws -> (Int, Int32) {
+            try out.withUnsafeMutableBufferPointer { p in
+                var n = from, code = Z_OK
+                while n < to {
+                    try check()
+                    let step = min(to - n, LoadCheck.chunk)
+                    strm.next_out = p.baseAddress! + n
+                    strm.avail_out = UInt32(step)
                     code = inflate(&strm, Z_NO_FLUSH)
+                    n += step - Int(strm.avail_out)
                     if code != Z_OK { break }
                 }
-                return (to - Int(strm.avail_out), code)
+                return (n, code)
             }
         }
         func corrupt(_ code: Int32, at n: Int) -> DatasetError {
@@ -45,7 +50,7 @@ func inflateZlib(_ input: ArraySlice<UInt8>, raw: Bool = false, wholeInput: Bool
         }
 
         var out = [UInt8](repeating: 0, count: prefixCount)
-        var (n, code) = run(&out, from: 0, to: prefixCount)
+        var (n, code) = try run(&out, from: 0, to: prefixCount)
         if n < prefixCount {
             if code == Z_STREAM_END || code == Z_BUF_ERROR {
                 throw fail("at least \(prefixCount) bytes of decompressed data", "\(n) bytes", n)
@@ -56,7 +61,7 @@ func inflateZlib(_ input: ArraySlice<UInt8>, raw: Bool = false, wholeInput: Bool
         var capacity = min(total, max(8 * inp.count, 1 << 20))
         while n < total {
             out += repeatElement(0, count: capacity - out.count)
-            (n, code) = run(&out, from: n, to: capacity)
+            (n, code) = try run(&out, from: n, to: capacity)
             if n < capacity {
                 if code == Z_STREAM_END || code == Z_BUF_ERROR {
                     throw fail("\(total) bytes of decompressed data (as \(sizeSource) says)",

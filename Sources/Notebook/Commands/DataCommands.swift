@@ -34,10 +34,18 @@ enum DataCommands {
                 if let l = inv.string("labels") { options["labels"] = l }
                 if let l = inv.string("label") { options["label"] = l }
                 for key in NumPyLoader.optionNames.sorted() { if let v = inv.string(key) { options[key] = v } }
-                let d = try DatasetLoader.load(name, path: path, options: options)
-                let defaultVal = min(5000, d.train.count / 10)
-                let val = try inv.int("val", default: defaultVal, in: 0...max(0, d.train.count - d.classNames.count))
-                ws.state.data = makeDataState(d, holdOut: val, seed: ws.seed)
+                // Ctrl-C stops the load (see LoadCheck); the data loaded before stays in use.
+                let check = LoadCheck(ws.checkInterrupted)
+                let d: Dataset, loaded: DataState
+                do {
+                    d = try DatasetLoader.load(name, path: path, options: options, check: check)
+                    let defaultVal = min(5000, d.train.count / 10)
+                    let val = try inv.int("val", default: defaultVal, in: 0...max(0, d.train.count - d.classNames.count))
+                    loaded = try makeDataState(d, holdOut: val, seed: ws.seed, check: check)
+                } catch QuantlabError.interrupted {
+                    throw loadInterrupted(inv.words.dropFirst().first ?? name, previous: ws.state.data)
+                }
+                ws.state.data = loaded
                 ws.state.data?.source = DataSource(loader: name, path: path, options: options)
                 let s = ws.state.data!
                 return CommandOutput(text: summary(d) + "validation: \(s.validation.count) held out of train (stratified, seed \(ws.seed)); training on \(s.train.count)",
@@ -125,7 +133,16 @@ enum DataCommands {
         return String(format: "%g%%", p)
     }
 
-    static func makeDataState(_ d: Dataset, holdOut: Int, seed: UInt64) -> DataState {
+    /// The error of a `data load` stopped by Ctrl-C: none of the new data was kept, and
+    /// the dataset loaded before (if any) is still the one in use.
+    static func loadInterrupted(_ what: String, previous: DataState?) -> QuantlabError {
+        let kept = previous.map { s in
+            "the previous dataset, \(s.dataset.name)\(s.source.path.map { " from \($0)" } ?? "") (fingerprint \(s.dataset.fingerprint)), is still loaded and in use"
+        }
+        return .runtime("data load interrupted (Ctrl-C): nothing of \(what) was kept; \(kept ?? "no dataset is loaded")")
+    }
+
+    static func makeDataState(_ d: Dataset, holdOut: Int, seed: UInt64, check: LoadCheck) throws -> DataState {
         let classes = d.classNames.count
         // stratifiedSplit's indices, kept for Slurm plans.
         let (val, rest) = holdOut > 0
@@ -133,7 +150,7 @@ enum DataCommands {
             : ([], Array(0..<d.train.count))
         let train = holdOut > 0 ? d.train.subset(rest) : d.train
         return DataState(dataset: d, train: train, validation: holdOut > 0 ? d.train.subset(val) : Split.empty(sampleShape: d.sampleShape),
-                         sample: train, sampleText: "all", normalization: Normalization.compute(train),
+                         sample: train, sampleText: "all", normalization: try Normalization.compute(train, check: check),
                          heldOut: "\(d.name) \(d.fingerprint), validation \(holdOut) (seed \(seed))",
                          trainIndices: rest, validationIndices: val, sampleIndices: Array(rest.indices))
     }
