@@ -49,7 +49,8 @@ import Testing
 
     /// Each read command by an absolute path, by `..` and through a symbolic link is
     /// refused with the exact message (also when writes are allowed anywhere), and
-    /// replays with readsAnywhere (trial resume then reads the empty plan folder).
+    /// replays with readsAnywhere (trial resume then reads the empty plan folder);
+    /// store open and trial resume, which also write there, need writesAnywhere too.
     @Test func readsOutsideTheFolderAreRefusedUnlessAllowed() throws {
         let f = try Folders()
         let commands = [("data load csv ", "toy.csv", " label=label"), ("evaluate ", "model.qlm", ""), ("source ", "evil.qlab", ""),
@@ -60,6 +61,11 @@ import Testing
                 let line = command + path + options
                 let refused = f.replay(line, writesAnywhere: true)
                 #expect(refused.failure == "foreign.qlab:3: error: '\(path)' \(reason); \(Self.hint)", "\(line) → \(refused.summary)")
+                if command == "store open " || command == "trial resume " {     // they write there too: both flags are needed
+                    let writes = f.replay(line, readsAnywhere: true)
+                    #expect((writes.failure ?? "").hasSuffix("only below the current folder (replay --allow-writes-anywhere allows more)"),
+                            "\(line) → \(writes.summary)")
+                }
                 let allowed = f.replay(line, writesAnywhere: true, readsAnywhere: true)
                 if command == "trial resume " {
                     let failure = allowed.failure ?? ""

@@ -45,8 +45,8 @@ enum SlurmCommands {
             typed = (options.plans as NSString).appendingPathComponent(newest)
         }
         // Reads the plan and its results; writes resubmission scripts and head.json into it.
-        try ws.checkBelowWorkingDirectory(typed, purpose: "write")
         let folder = try ws.inputPath(typed)
+        try ws.checkBelowWorkingDirectory(typed, purpose: "write")
         let plan: Plan
         do { plan = try Plan.read(folder: folder) } catch let e as TrialError { throw QuantlabError.runtime(e.message) }
         var head = try SlurmRun.readHead(folder: folder)

@@ -49,8 +49,8 @@ enum StoreCommands {
                 completes: [.path]
             ) { inv, ws in
                 try inv.expectWords(1...1)
-                try ws.checkBelowWorkingDirectory(inv.words[0], purpose: "open results stores")
                 try ws.inputPath(inv.words[0])
+                try ws.checkBelowWorkingDirectory(inv.words[0], purpose: "open results stores")
                 let s = try ws.state.openStore(path: inv.words[0], ws)
                 return CommandOutput("results store \(s.path): \(try s.runs().count) runs")
             },
