@@ -718,7 +718,10 @@ FOREIGN_COMMANDS = ["plot curves svg={p}", "plot curves png={p}", "pareto pdf={p
                     "compare file={p}", "compare format=csv file={p}", "export a {p}", "store export runs csv={p}",
                     "store open {p}", "config list csv={p}", "correlate csv={p}", "sql \"select 1\" csv={p}",
                     "session save {p}", "source {p}", "quantizer histogram w4a4 config=a svg={p}",
-                    "plot panels curves,pareto svg={p}"]
+                    "plot panels curves,pareto svg={p}",
+                    # reads by a named path (replay --allow-reads-anywhere lifts the rule)
+                    "data load csv {p} label=label", "data load npy {p}", "data load mnist {p}", "evaluate {p}",
+                    "trial resume {p}"]
 FOREIGN_PATHS = ["{outside}/f.out", "../outside/f.out", "link/f.out", "link", "~/f.out", "sub/../../outside/f.out",
                  "./../outside/f.out", "sub/../link/f.out", "linkfile", "\"../outside/f out\"", "link/../../outside/f.out"]
 
@@ -1016,7 +1019,7 @@ def main():
         r = random.Random(f"{args.seed}-foreign")
         setup = ("data load csv toy.csv label=label\nmodel define m = dense 6 | relu | dense 3\nconfig add a m w4a4\n"
                  "config add b m w2a32\ntrial run all epochs=1 batch=16\ntrial final all epochs=1 batch=16\n")
-        for k in range(min(args.mutations, 100)):    # ~0.15 s each: 100 draws of 15 commands × 11 paths
+        for k in range(min(args.mutations, 100)):    # ~0.15 s each: 100 draws of 21 commands × 11 paths
             md = os.path.join(work, "foreign", f"m{k:03d}")
             setup_toy(md)
             os.makedirs(os.path.join(md, "sub"), exist_ok=True)

@@ -10,14 +10,14 @@
 #
 # Cases: 1 outputs never destroy the store · 6 Ctrl-C stops a runaway query (shell
 # and `run`) · 8 a run stopped by Ctrl-C replays and verifies · 10 a foreign
-# session cannot write outside the folder · 2 two sessions reusing configuration
-# names keep their own runs · 4 a model whose input does not fit the data fails
-# with an error, not a crash · 11 a full disk leaves the session file at the last whole
-# command (mounts a 64 KiB tmpfs; skipped without root).
+# session cannot write outside the folder · 12 nor read outside it · 2 two sessions
+# reusing configuration names keep their own runs · 4 a model whose input does not
+# fit the data fails with an error, not a crash · 11 a full disk leaves the session
+# file at the last whole command (mounts a 64 KiB tmpfs; skipped without root).
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BIN=${QUANTLAB_BIN:-$ROOT/.build/release/quantlab}
-CASES=${TRUST_CASES:-"1 6 8 10 2 4 11"}
+CASES=${TRUST_CASES:-"1 6 8 10 12 2 4 11"}
 [ -x "$BIN" ] || { echo "trust-e2e: no binary at $BIN; build with: swift build -c release --product quantlab" >&2; exit 2; }
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/quantlab-trust.XXXXXX")
@@ -155,6 +155,23 @@ case_10() {  # Replaying a foreign session can write anywhere
         else fail "10 --allow-writes-anywhere did not allow the write" "$(cat "$d/work/err")"; fi
     else
         fail "10 a replayed session wrote outside its folder (status $status)" "$(cat "$d/work/err")"
+    fi
+}
+
+case_12() {  # Replaying a foreign session can read (and show) any file
+    local d; d=$(fresh foreign-read)
+    mkdir -p "$d/work"
+    { echo "private_SECRET,f2,f3,f4,label"; tail -n +2 "$d/toy.csv"; } > "$d/private.csv"
+    printf '# quantlab session\necho shared\n#= shared\ndata load csv %s/private.csv label=x\n' "$d" > "$d/work/shared.qlab"
+    (cd "$d/work" && "$BIN" replay shared.qlab --verify > out 2> err)
+    status=$?
+    if [ "$status" = 1 ] && grep -q "is an absolute path; during replay, commands read files only below the current folder (replay --allow-reads-anywhere allows more)" "$d/work/err" \
+        && ! grep -q SECRET "$d/work/out" "$d/work/err"; then
+        (cd "$d/work" && "$BIN" replay shared.qlab --verify --allow-reads-anywhere > out 2> err)
+        if grep -q "private_SECRET" "$d/work/err"; then pass "12 replay refuses reads outside the folder; --allow-reads-anywhere allows them"
+        else fail "12 --allow-reads-anywhere did not allow the read" "$(cat "$d/work/err")"; fi
+    else
+        fail "12 a replayed session read a file outside its folder (status $status)" "$(cat "$d/work/out" "$d/work/err")"
     fi
 }
 

@@ -21,9 +21,14 @@ public final class Workspace {
     public let interrupt = InterruptFlag()
     /// Datasets, models, configurations and results of this session (Commands/).
     public let state = SessionState()
-    /// Where commands may write files: anywhere (the shell, `run`), or only
-    /// below `workingDirectory` (`replay`, unless `--allow-writes-anywhere`).
-    public var writePolicy: WritePolicy = .anywhere
+    /// Where commands may write files: anywhere (the shell, `run`, the kernel), or
+    /// only below `workingDirectory` (`replay`, unless `--allow-writes-anywhere`).
+    public var writePolicy: PathPolicy = .anywhere
+    /// Where commands may read files and folders named by a path in the command:
+    /// anywhere (the shell, `run`, the kernel), or only below `workingDirectory`
+    /// (`replay`, unless `--allow-reads-anywhere`). Data installed with the system
+    /// and read without a path (`data load fashion-mnist`) is always allowed.
+    public var readPolicy: PathPolicy = .anywhere
     /// The session file being recorded (set by `Notebook`), never an output.
     public var recordingPath: () -> String? = { nil }
     /// The session file being replayed, never an output.
@@ -104,23 +109,66 @@ public final class Workspace {
         try outputPath(typed).write(text)
     }
 
-    /// During replay (`writePolicy` restricted), throws unless `typed` is a
-    /// relative path without `..` whose resolved location stays below the
-    /// working directory. `purpose` names the access in the message.
+    /// During replay (`writePolicy` restricted), throws unless `typed`, a path a
+    /// command will write, is a relative path without `..` whose resolved location
+    /// stays below the working directory. `purpose` names the access in the message.
     public func checkBelowWorkingDirectory(_ typed: String, purpose: String) throws {
-        guard case .belowWorkingDirectory = writePolicy else { return }
+        try confine(typed, writePolicy, hint: "during replay, commands \(purpose) only below the current folder (replay --allow-writes-anywhere allows more)")
+    }
+
+    /// Checks a path a command will read (a file, or a folder and what it holds)
+    /// and returns it resolved against the working directory.
+    ///
+    /// During replay (`readPolicy` restricted) the path must stay below the
+    /// working directory by the rule of ``checkBelowWorkingDirectory(_:purpose:)``,
+    /// and so must every symbolic link a named folder holds (two levels down, what
+    /// the loaders read), so a shipped folder cannot lead a session to a private
+    /// file. Messages name the path, never what the file holds. Every command that
+    /// reads a file or folder by a path it was given goes through here.
+    @discardableResult
+    public func inputPath(_ typed: String) throws -> String {
+        let hint = "during replay, commands read files only below the current folder (replay --allow-reads-anywhere allows more)"
+        try confine(typed, readPolicy, hint: hint)
+        let path = resolve(path: typed)
+        if case .belowWorkingDirectory = readPolicy, let link = linkLeadingOutside(in: path) {
+            let shown = QuantlabError.clip((typed.hasSuffix("/") ? typed : typed + "/") + link)
+            throw QuantlabError.runtime("'\(shown)' leads outside through a symbolic link; \(hint)")
+        }
+        return path
+    }
+
+    /// Under `policy` `.belowWorkingDirectory`, throws unless `typed` is a relative
+    /// path without `..` whose resolved location stays below the working directory;
+    /// `hint` ends the message.
+    private func confine(_ typed: String, _ policy: PathPolicy, hint: String) throws {
+        guard case .belowWorkingDirectory = policy else { return }
         let shown = QuantlabError.clip(typed)
-        let hint = "during replay, commands \(purpose) only below the current folder (replay --allow-writes-anywhere allows more)"
         if typed.hasPrefix("/") || typed.hasPrefix("~") {
             throw QuantlabError.runtime("'\(shown)' is an absolute path; \(hint)")
         }
         if typed.split(separator: "/").contains("..") {
             throw QuantlabError.runtime("'\(shown)' leads outside with '..'; \(hint)")
         }
-        let folder = CanonicalPath.of(workingDirectory)
-        if !CanonicalPath.isBelow(CanonicalPath.of(resolve(path: typed)), folder) {
+        if !CanonicalPath.isBelow(CanonicalPath.of(resolve(path: typed)), CanonicalPath.of(workingDirectory)) {
             throw QuantlabError.runtime("'\(shown)' leads outside through a symbolic link; \(hint)")
         }
+    }
+
+    /// The first symbolic link in the folder at `path` (at most `depth` levels down,
+    /// named relative to it) whose target is not below the working directory; nil
+    /// when there is none or `path` is not a folder.
+    func linkLeadingOutside(in path: String, depth: Int = 2) -> String? {
+        let folder = CanonicalPath.of(path)
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue,
+              let walk = FileManager.default.enumerator(atPath: folder) else { return nil }
+        let below = CanonicalPath.of(workingDirectory)
+        for case let name as String in walk {
+            if walk.level >= depth { walk.skipDescendants() }
+            guard walk.fileAttributes?[.type] as? FileAttributeType == .typeSymbolicLink else { continue }
+            if !CanonicalPath.isBelow(CanonicalPath.of(folder + "/" + name), below) { return name }
+        }
+        return nil
     }
 
     /// Files no command may write over, with how messages name them.
@@ -140,8 +188,8 @@ public final class Workspace {
     }
 }
 
-/// Where commands may write files.
-public enum WritePolicy: Equatable, Sendable {
+/// Where commands may write, or read by a path they were given.
+public enum PathPolicy: Equatable, Sendable {
     case anywhere
     /// Replay of a session file: only below the working directory.
     case belowWorkingDirectory

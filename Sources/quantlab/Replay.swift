@@ -13,8 +13,12 @@ struct Replay: ParsableCommand {
             When the session was recorded on another cpu or BLAS kernel, numbers are
             compared within a relative tolerance instead of exactly; the summary says which.
             --verify fails when there was nothing to compare. Replaying runs someone's
-            script: commands may write files (and source files) only below the current
-            folder unless --allow-writes-anywhere is given.
+            script: commands may write files only below the current folder unless
+            --allow-writes-anywhere is given, and may read files and folders the session
+            names by a path (data load csv FILE, evaluate FILE, source FILE, store open
+            FILE, trial resume PLAN) only below it unless --allow-reads-anywhere is given.
+            Data installed with the system and loaded without a path (data load
+            fashion-mnist) is always allowed.
             """)
 
     @Argument(help: "The session file (.qlab) or notebook (.ipynb: its code cells).", completion: .file(extensions: ["qlab", "ipynb"]))
@@ -28,6 +32,9 @@ struct Replay: ParsableCommand {
 
     @Flag(name: .long, help: "Let the session write files outside the current folder.")
     var allowWritesAnywhere = false
+
+    @Flag(name: .long, help: "Let the session read files and folders outside the current folder.")
+    var allowReadsAnywhere = false
 
     @Option(name: .long, help: "Where runs recorded with on=slurm train: local (default) or slurm (submit them again).")
     var on: String = "local"
@@ -49,7 +56,8 @@ struct Replay: ParsableCommand {
             Console.err(QuantlabError.render(error))
             throw ExitCode(1)
         }
-        let report = Replayer(verify: verify, tolerance: tolerance, writesAnywhere: allowWritesAnywhere).replay(text, file: file, on: notebook)
+        let report = Replayer(verify: verify, tolerance: tolerance, writesAnywhere: allowWritesAnywhere,
+                              readsAnywhere: allowReadsAnywhere).replay(text, file: file, on: notebook)
         if let note = report.note { Console.err(note) }
         if report.passed {
             Console.out(report.summary)

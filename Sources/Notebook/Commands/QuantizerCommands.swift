@@ -144,8 +144,9 @@ enum QuantizerCommands {
                 guard which == "test" || which == "validation" || which == "val" else {
                     throw inv.usageError("option 'split' expects test or validation, found '\(which)'")
                 }
+                let file = try ws.inputPath(inv.words[0])
                 let packed: PackedModel, loaded: ModelArchive.Loaded
-                do { (packed, loaded) = try PackedModel.read(from: ws.resolve(path: inv.words[0])) }
+                do { (packed, loaded) = try PackedModel.read(from: file) }
                 catch { throw QuantlabError.runtime("\(error)") }
                 let split: Split
                 if which == "test" {

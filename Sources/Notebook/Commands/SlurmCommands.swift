@@ -36,16 +36,17 @@ enum SlurmCommands {
         try inv.expectWords(0...1)
         var options = ws.state.slurm
         try SlurmRequest.apply(inv, to: &options)
-        let folder: String
-        if let typed = inv.words.first {
-            folder = ws.resolve(path: typed)
-        } else {
-            let root = ws.resolve(path: options.plans)
+        var typed = inv.words.first ?? ""
+        if typed.isEmpty {
+            let root = try ws.inputPath(options.plans)
             let names = ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? [])
                 .filter { FileManager.default.fileExists(atPath: root + "/" + $0 + "/head.json") }.sorted()
             guard let newest = names.last else { throw QuantlabError.runtime("no submitted plan in \(root); give the plan folder: trial resume PLAN") }
-            folder = root + "/" + newest
+            typed = (options.plans as NSString).appendingPathComponent(newest)
         }
+        // Reads the plan and its results; writes resubmission scripts and head.json into it.
+        let folder = try ws.inputPath(typed)
+        try ws.checkBelowWorkingDirectory(typed, purpose: "write")
         let plan: Plan
         do { plan = try Plan.read(folder: folder) } catch let e as TrialError { throw QuantlabError.runtime(e.message) }
         var head = try SlurmRun.readHead(folder: folder)

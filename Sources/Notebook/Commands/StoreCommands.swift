@@ -45,10 +45,11 @@ enum StoreCommands {
             CommandSpec(
                 group: "store", verb: "open", synopsis: "store open PATH",
                 abstract: "Use another results database file (created and migrated when new).",
-                discussion: "During replay PATH must be below the current folder (replay --allow-writes-anywhere allows more).",
+                discussion: "During replay PATH must be below the current folder (replay --allow-writes-anywhere and --allow-reads-anywhere allow more).",
                 completes: [.path]
             ) { inv, ws in
                 try inv.expectWords(1...1)
+                try ws.inputPath(inv.words[0])
                 try ws.checkBelowWorkingDirectory(inv.words[0], purpose: "open results stores")
                 let s = try ws.state.openStore(path: inv.words[0], ws)
                 return CommandOutput("results store \(s.path): \(try s.runs().count) runs")

@@ -47,8 +47,7 @@ extension Notebook {
         guard depth < Notebook.maxSourceDepth else {
             throw QuantlabError.runtime("source: nested more than \(Notebook.maxSourceDepth) deep; does '\(path)' source itself?")
         }
-        try workspace.checkBelowWorkingDirectory(path, purpose: "source files")
-        let text = try Notebook.readScript(at: workspace.resolve(path: path), shownAs: path)
+        let text = try Notebook.readScript(at: workspace.inputPath(path), shownAs: path)
         let recording = recorder != nil
         record { try $0.recordNote("source \(path)") }
         depth += 1

@@ -12,7 +12,9 @@ import Foundation
 /// verification that compared nothing fails.
 ///
 /// Replaying a file is running someone's script: unless `writesAnywhere`,
-/// commands write (and `source` reads) only below the working directory.
+/// commands write only below the working directory, and unless `readsAnywhere`
+/// they read files and folders named in the session (`data load csv FILE`,
+/// `evaluate`, `source`, `store open`, `trial resume`) only below it too.
 /// A search recorded with a `# time budget: ran N rungs` line runs N rungs.
 /// A command recorded with a `# stopped:` line (Ctrl-C) stops its run after
 /// the recorded epochs; `quit` ends the replay.
@@ -23,12 +25,16 @@ public struct Replayer {
     public var tolerance: Double
     /// Lift the below-the-working-directory rule for writes.
     public var writesAnywhere: Bool
+    /// Lift the below-the-working-directory rule for reads by a named path.
+    public var readsAnywhere: Bool
 
-    public init(verify: Bool, machine: MachineInfo = .current, tolerance: Double = 1e-3, writesAnywhere: Bool = false) {
+    public init(verify: Bool, machine: MachineInfo = .current, tolerance: Double = 1e-3,
+                writesAnywhere: Bool = false, readsAnywhere: Bool = false) {
         self.verify = verify
         self.machine = machine
         self.tolerance = tolerance
         self.writesAnywhere = writesAnywhere
+        self.readsAnywhere = readsAnywhere
     }
 
     /// One command of the file with the `#=` lines recorded after it.
@@ -50,12 +56,13 @@ public struct Replayer {
         let header = SessionHeader.fields(of: lines)
         if let seed = header["seed"].flatMap(UInt64.init) { ws.seed = seed }
         if let threads = header["threads"].flatMap(Int.init), (1...2).contains(threads) { ws.threads = threads }
-        let previous = (ws.writePolicy, ws.replayingPath, ws.sessionName, ws.sessionLine)
+        let previous = (ws.writePolicy, ws.readPolicy, ws.replayingPath, ws.sessionName, ws.sessionLine)
         ws.writePolicy = writesAnywhere ? .anywhere : .belowWorkingDirectory
+        ws.readPolicy = readsAnywhere ? .anywhere : .belowWorkingDirectory
         ws.replayingPath = file
         ws.sessionName = ((file as NSString).lastPathComponent as NSString).deletingPathExtension
         defer {
-            (ws.writePolicy, ws.replayingPath, ws.sessionName, ws.sessionLine) = previous
+            (ws.writePolicy, ws.readPolicy, ws.replayingPath, ws.sessionName, ws.sessionLine) = previous
             ws.replayStop = nil
             ws.replayRungCap = nil
         }
