@@ -249,12 +249,18 @@ public final class ResultsStore: Sendable {
     /// training images summed over every epoch with a measured time, of every run of
     /// a configuration row with this `definition` (whatever its name). nil when no
     /// epoch of it has a measured time.
+    ///
+    /// The epoch a run diverged in is left out: it stopped at the first non-finite
+    /// batch, so its CPU seconds cover a batch or two, not the `train_count` images
+    /// an epoch counts here (one diverged final epoch made a definition's time
+    /// 0.000 ms per image, the cheapest point of `pareto cost=time`).
     public func trainingTime(definition: String) throws -> (cpuSeconds: Double, images: Int)? {
         try read("trainingTime") { db in
             let row = try Row.fetchOne(db, sql: """
                 SELECT sum(e.cpu_seconds) AS cpu, sum(r.train_count) AS images
                 FROM epochs e JOIN runs r ON r.id = e.run_id JOIN configurations c ON c.id = r.configuration_id
                 WHERE c.definition = ? AND e.cpu_seconds IS NOT NULL
+                  AND NOT (r.status = 'diverged' AND e.epoch IS r.diverged_epoch)
                 """, arguments: [definition])
             guard let row, let cpu = row["cpu"] as Double?, let images = row["images"] as Int?, images > 0 else { return nil }
             return (cpu, images)

@@ -97,10 +97,11 @@ public final class Trainer {
     public private(set) lazy var cost: CostReport = configuration.costReport(of: model)
 
     /// One epoch over `split` in a seeded random order. Returns nil when
-    /// `shouldStop` interrupted it (the epoch is then not counted).
+    /// `shouldStop` interrupted it (the epoch is then not counted). `images` is how
+    /// many it trained on: `split.count`, fewer when a non-finite loss ended it early.
     public func trainEpoch(on split: Split, normalization: Normalization,
                            shouldStop: () -> Bool = { false },
-                           onBatch: (BatchProgress) -> Void = { _ in }) -> (loss: Double, accuracy: Double, seconds: Double)? {
+                           onBatch: (BatchProgress) -> Void = { _ in }) -> (loss: Double, accuracy: Double, seconds: Double, images: Int)? {
         let epoch = epochsDone + 1
         let order = orderRNG.permutation(split.count)
         let batch = settings.batchSize
@@ -134,7 +135,7 @@ public final class Trainer {
                                   imagesPerSecond: Double(seen) / max(elapsed, 1e-9)))
         }
         epochsDone += 1
-        return (lossSum / Double(max(seen, 1)), Double(correct) / Double(max(seen, 1)), monotonicSeconds() - start)
+        return (lossSum / Double(max(seen, 1)), Double(correct) / Double(max(seen, 1)), monotonicSeconds() - start, seen)
     }
 
     /// Mean loss and accuracy on `split`, in evaluation mode.

@@ -19,17 +19,22 @@ public struct TrainingSettings: Hashable, Sendable, Codable {
     public static let optimizers = ["adam", "sgd"]
     public static let schedules = ["constant", "cosine", "step"]
 
+    /// What a positive number outside Float's range is told (lr=1e300, wd=1e-50).
+    static let floatRange = "a positive number between 1e-45 and 3.4e38 (training computes in 32-bit floats)"
+
     /// Applies `key=value` pairs; throws a message naming the key, expected and found.
     public mutating func apply(_ options: [String: String]) throws {
         for (key, value) in options.sorted(by: { $0.key < $1.key }) {
             func bad(_ expected: String) -> TrialError { TrialError("\(key)=\(value): expected \(expected)") }
+            // 1e300 is positive, but not as a Float: say why it was refused.
+            let outsideFloat = Double(value).map { $0 > 0 && $0.isFinite } == true && !(Float(value).map { $0 > 0 && $0.isFinite } ?? false)
             switch key {
             case "epochs": guard let v = Int(value), Self.epochRange.contains(v) else { throw bad("an integer 1…1000") }; epochs = v
             case "batch": guard let v = Int(value), Self.batchRange.contains(v) else { throw bad("an integer 1…65536") }; batchSize = v
             case "optimizer": guard Self.optimizers.contains(value) else { throw bad("adam or sgd") }; optimizer = value
-            case "lr": guard let v = Float(value), v > 0, v.isFinite else { throw bad("a positive number") }; learningRate = v
+            case "lr": guard let v = Float(value), v > 0, v.isFinite else { throw bad(outsideFloat ? Self.floatRange : "a positive number") }; learningRate = v
             case "momentum": guard let v = Float(value), (0..<1).contains(v) else { throw bad("a number in [0, 1)") }; momentum = v
-            case "wd": guard let v = Float(value), v >= 0, v.isFinite else { throw bad("a number ≥ 0") }; weightDecay = v
+            case "wd": guard let v = Float(value), v >= 0, v.isFinite else { throw bad(outsideFloat ? Self.floatRange : "a number ≥ 0") }; weightDecay = v
             case "schedule": guard Self.schedules.contains(value) else { throw bad("constant, cosine or step") }; schedule = value
             case "augment": guard let v = Bool(value) else { throw bad("true or false") }; augment = v
             default: throw TrialError("unknown setting '\(key)'; settings are \(Self.keys.joined(separator: ", "))")

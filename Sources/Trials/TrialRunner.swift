@@ -131,7 +131,7 @@ public enum TrialRunner {
                 break
             }
             var m = EpochMetrics(epoch: t.epochsDone, trainLoss: r.loss, trainAccuracy: r.accuracy,
-                                 seconds: r.seconds, imagesPerSecond: Double(data.train.count) / max(r.seconds, 1e-9),
+                                 seconds: r.seconds, imagesPerSecond: Double(r.images) / max(r.seconds, 1e-9),
                                  cpuSeconds: threadCPUSeconds() - cpuStart)
             if !r.loss.isFinite {
                 outcome.status = .diverged

@@ -96,6 +96,18 @@ import Testing
         #expect(scatter.contains("2 = * and o (2 points)"), "got:\n\(scatter)")
     }
 
+    /// `pareto cost=time` titled its chart "Pareto front: final test accuracy vs training time
+    /// (CPU ms per image, me": a title wider than the chart was cut (twelfth-pass audit). It
+    /// wraps at spaces, and the chart keeps its height.
+    @Test func longTitleWrapsAtSpaces() {
+        let title = "Pareto front: final test accuracy vs training time (CPU ms per image, measured)"
+        let text = TextPlot.pareto(accuracy: [0.9, 0.8], cost: [0.02, 0.01], title: title, width: 72, height: 24)
+        checkDimensions(text, width: 72, height: 24)
+        let lines = text.split(separator: "\n").map(String.init)
+        #expect(lines[0] == " Pareto front: final test accuracy vs training time (CPU ms per image,")
+        #expect(lines[1] == String(repeating: " ", count: 31) + "measured)")
+    }
+
     @Test func paretoHighlightsTheFront() {
         let text = TextPlot.pareto(accuracy: [0.9, 0.8, 0.7, 0.75], cost: [8, 2, 1, 4], title: "front")
         #expect(text.contains("* Pareto front (3)") && text.contains("o dominated (1)"))

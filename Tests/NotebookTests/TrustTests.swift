@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import Notebook
 import Store
+import Analysis
 
 /// A notebook with the domain commands in its own folder (its own quantlab.db),
 /// on a tiny CSV dataset: 4 features, 3 classes, 120 rows.
@@ -103,6 +104,78 @@ private final class Bench {
             == "error: 'all' cannot name a configuration: use letters, digits, '_', '-' or '.', and not 'all' (which means every configuration)")
         #expect(s.fails("config grid m w=4 prefix=a/b").hasPrefix("error: 'a/bw4a32' cannot name a configuration"))
         s.ok("config add c2-w4a4.v1 m w4a4")
+    }
+
+    /// Text of a command that must succeed.
+    private func text(_ s: Bench, _ line: String, sourceLocation: SourceLocation = #_sourceLocation) -> String {
+        guard case .success(let out) = s.notebook.execute(line) else { Issue.record("\(line) failed", sourceLocation: sourceLocation); return "" }
+        return out.text
+    }
+
+    /// Trials on the sample and finals on the training split of one dataset are the normal
+    /// pairing, which correlate accepts; trial show still ended every such session with
+    /// "runs on different data:" (found by the twelfth-pass audit). Another sample is a mix.
+    @Test func trialShowNotesDifferentDataOnlyWhenAnalysesWouldRefuse() {
+        let s = Bench()
+        s.ok("data sample 30")
+        s.ok("model define m = dense 8 | relu | dense 3")
+        s.ok("config add a m w4a4")
+        s.ok("config add b m w8a8")
+        s.ok("trial run all epochs=1 batch=16")
+        s.ok("trial final all epochs=1 batch=16")
+        s.ok("correlate")
+        let shown = text(s, "trial show")
+        #expect(shown.contains("b       final      1") && !shown.contains("runs on different data"), "\(shown)")
+        s.ok("data sample 40")
+        s.ok("trial run a epochs=1 batch=16")
+        let toy = "csv 38e8881332cb4afb, validation 9 (seed 42)"
+        #expect(text(s, "trial show").hasSuffix("""
+            runs on different data:
+              \(toy), trained on sample 30 (seed 42): a trial 1, b trial
+              \(toy), trained on sample 40 (seed 42): a trial 2 (latest)
+              \(toy), trained on the training split (87): a final, b final
+            """))
+    }
+
+    /// `config add c m w8a8 schedule=cpt:3-8` over `precision m first=w8a8 last=w8a8` noted
+    /// "w8a8 replaces the precision model m gives dense1=w8a8 dense2=w8a8; to keep it: config
+    /// add c-kept m w8a8 dense1=w8a8 dense2=w8a8", the same configuration: CPT's 8-bit
+    /// gradients were compared as a replaced precision (found by the twelfth-pass audit).
+    @Test func cptOverTheModelsOwnPrecisionNotesNothing() {
+        let s = Bench()
+        s.ok("model define m = dense 8 | relu | dense 8 | relu | dense 3")
+        s.ok("precision m first=w8a8 last=w8a8")
+        #expect(!text(s, "config add c m w8a8 schedule=cpt:3-8").contains("note:"))
+        #expect(text(s, "config add d m w4a4 schedule=cpt:3-8").hasSuffix(
+            "note: w4a4 replaces the precision model m gives dense1=w8a8 dense3=w8a8; to keep it: config add d-kept m w4a4 dense1=w8a8 dense3=w8a8"))
+    }
+
+    /// plot scatter with one configuration trained to the end said "correlation needs at
+    /// least 2 configurations", and so did plot panels (its scatter): name the command.
+    @Test func tooFewPairsNamesTheCommand() {
+        let s = Bench()
+        s.ok("model define m = dense 8 | relu | dense 3")
+        s.ok("config add a m w4a4")
+        s.ok("trial run a epochs=1 batch=16")
+        s.ok("trial final a epochs=1 batch=16")
+        let tail = " needs at least 2 configurations with both a trial run and a final run; found 1 (try: trial run all, then trial final all)"
+        #expect(s.fails("plot scatter") == "error: plot scatter" + tail)
+        #expect(s.fails("correlate") == "error: correlate" + tail)
+    }
+
+    /// Two configurations whose final accuracies tie (both diverged to 0.1000 in the audit):
+    /// every τ is undefined and the note read "kendall τ-b by — (exact without ties…)".
+    @Test func kendallNoteWhenNoTestRan() {
+        let per = CorrelationMethod.allCases.map {
+            EpochCorrelations(early: [[0.2], [0.1]], final: [0.1, 0.1], method: $0, epochs: [1], resamples: 0)
+        }
+        #expect(AnalysisCommands.testNote(per, n: 2, resamples: 0)
+            == "p-values: pearson and spearman by Student's t (n − 2 df); kendall τ-b: none (undefined at every epoch); two-sided\n")
+        let defined = CorrelationMethod.allCases.map {
+            EpochCorrelations(early: [[0.2], [0.1], [0.3]], final: [0.2, 0.1, 0.3], method: $0, epochs: [1], resamples: 0)
+        }
+        #expect(AnalysisCommands.testNote(defined, n: 3, resamples: 0)
+            == "p-values: pearson and spearman by Student's t (n − 2 df); kendall τ-b by exact permutation (exact without ties when n ≤ 33); two-sided\n")
     }
 
     @Test func configRenameMovesResults() {

@@ -206,6 +206,16 @@ import Testing
         let t = try #require(try store.trainingTime(definition: "D"))
         #expect(t.cpuSeconds == 4 && t.images == 5000)
         #expect(try store.trainingTime(definition: "E") == nil)
+        // A run that diverged in its second epoch: epoch 1 counts, epoch 2 (stopped after
+        // a batch, 0.01 s for a nominal 2000 images) does not.
+        let r3 = try store.beginRun(RunRecord(configurationID: a, kind: .final, dataset: "d", fingerprint: "f", trainCount: 2000, seed: 2))
+        try store.recordEpoch(EpochRecord(runID: r3, epoch: 1, trainLoss: 1, trainAcc: 0.5, valLoss: nil, valAcc: nil,
+                                          seconds: 9, imagesPerSecond: 222, cpuSeconds: 1))
+        try store.recordEpoch(EpochRecord(runID: r3, epoch: 2, trainLoss: nil, trainAcc: 0.1, valLoss: nil, valAcc: nil,
+                                          seconds: 0.01, imagesPerSecond: 1600, cpuSeconds: 0.01))
+        try store.finishRun(id: r3, status: .diverged, divergedEpoch: 2)
+        let withDiverged = try #require(try store.trainingTime(definition: "D"))
+        #expect(withDiverged.cpuSeconds == 5 && withDiverged.images == 7000)
         let id = try store.recordSearch(SearchRecord(kind: "tpe", command: "search tpe m", chosen: "tpe", epochs: 12,
                                                      images: 12_000, cpuSeconds: 3.5, started: "2026-12-01T00:00:00Z"))
         #expect(try store.searches().map(\.id) == [id])

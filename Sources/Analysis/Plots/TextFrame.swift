@@ -1,6 +1,6 @@
 /// Layout of a terminal chart within `width` × `height` characters:
 ///
-///     title                      (centred; omitted when empty)
+///     title                      (centred, wrapped at spaces to the width; omitted when empty)
 ///     y label                    (omitted when empty)
 ///     0.9 +          *           ← `rows` plot rows, y tick labels at the left
 ///         |     *
@@ -15,7 +15,7 @@
 /// `width`. Trailing spaces are trimmed.
 struct TextFrame {
     let width: Int
-    let title: String, xLabel: String, yLabel: String
+    let titleLines: [String], xLabel: String, yLabel: String
     let legendLines: [String]
     let xScale: AxisScale, yScale: AxisScale
     let rows: Int, columns: Int
@@ -36,12 +36,12 @@ struct TextFrame {
          xValues: [Double], yValues: [Double], logX: Bool, width: Int, height: Int, style: TextPlot.Style) {
         let width = max(width, 20), height = max(height, 5)  // smaller cannot hold the axes
         self.width = width
-        self.title = title
+        titleLines = TextFrame.wrapWords(title, width: width)
         self.xLabel = xLabel
         self.yLabel = yLabel
         self.glyphs = style == .ascii ? .ascii : .unicode
         legendLines = TextFrame.wrap(legend.map { "\($0.marker) \($0.name)" }, width: width)
-        let overhead = (title.isEmpty ? 0 : 1) + (yLabel.isEmpty ? 0 : 1) + 2
+        let overhead = titleLines.count + (yLabel.isEmpty ? 0 : 1) + 2
             + (xLabel.isEmpty ? 0 : 1) + legendLines.count
         rows = max(3, height - overhead)
         overflows = height - overhead < 3
@@ -85,7 +85,7 @@ struct TextFrame {
     /// The finished chart around a drawn canvas.
     func render(_ canvas: TextCanvas) -> String {
         var lines: [String] = []
-        if !title.isEmpty { lines.append(TextFrame.centred(title, in: width, offset: 0)) }
+        lines += titleLines.map { TextFrame.centred($0, in: width, offset: 0) }
         if !yLabel.isEmpty { lines.append(String(yLabel.prefix(width))) }
         for r in 0..<rows {
             let label = yTickLabels[r] ?? ""
@@ -111,6 +111,20 @@ struct TextFrame {
         if !xLabel.isEmpty { lines.append(TextFrame.centred(xLabel, in: columns, offset: labelWidth + 2)) }
         lines += legendLines
         return lines.map { String(TextFrame.trimmed($0).prefix(width)) }.joined(separator: "\n")
+    }
+
+    /// Greedy wrap of a title at its spaces, so a long one (`Pareto front: final test accuracy
+    /// vs training time (CPU ms per image, measured)`, 74 characters in a 72-wide chart) is
+    /// not cut mid-word; a word longer than the width is cut. No lines for an empty title.
+    static func wrapWords(_ text: String, width: Int) -> [String] {
+        var lines: [String] = [], current = ""
+        for word in text.split(separator: " ") {
+            if current.isEmpty { current = String(word) }
+            else if current.count + 1 + word.count <= width { current += " " + word }
+            else { lines.append(current); current = String(word) }
+        }
+        if !current.isEmpty { lines.append(current) }
+        return lines.map { String($0.prefix(width)) }
     }
 
     /// Greedy wrap of legend entries, three spaces apart.

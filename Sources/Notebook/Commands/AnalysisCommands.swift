@@ -317,7 +317,7 @@ enum AnalysisCommands {
             return Pair(name: c.name, family: c.family, early: t.epochs.map { sign * value($0, metric) }, final: acc)
         }
         guard pairs.count >= 2 else {
-            throw QuantlabError.runtime("correlation needs at least 2 configurations with both a trial run and a final run; found \(pairs.count) (try: trial run all, then trial final all)")
+            throw QuantlabError.runtime("\(command) needs at least 2 configurations with both a trial run and a final run; found \(pairs.count) (try: trial run all, then trial final all)")
         }
         try ws.state.requireOneData(command, trials: pairs.map(\.name), finals: pairs.map(\.name))
         return pairs

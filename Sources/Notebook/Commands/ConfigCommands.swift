@@ -60,7 +60,8 @@ enum ConfigCommands {
                     .map { ($0.key, $0.value) }
                 var check = TrainingSettings()
                 try check.apply(overrides)
-                var precisions = try PrecisionAssignment.resolve(layerPairs, layers: m.layerNames, base: base)
+                let resolved = try PrecisionAssignment.resolve(layerPairs, layers: m.layerNames, base: base)
+                var precisions = resolved
                 if case .cyclic? = schedule {
                     // CPT keeps gradients at a fixed 8 bits (g8) in the layers it drives.
                     precisions = precisions.map { p in
@@ -77,8 +78,9 @@ enum ConfigCommands {
                 }
                 var output = try add([c], ws)
                 // A bare wWaA replaces every layer, also those the model's precision set (first=/last=): say so.
+                // Compared before CPT's g8 gradients, which a bare w8a8 over first=w8a8 does not replace.
                 let replaced = m.layerNames.indices.filter { i in
-                    inv.words.count == 3 && m.precisions[i] != .float && precisions[i] != m.precisions[i]
+                    inv.words.count == 3 && m.precisions[i] != .float && resolved[i] != m.precisions[i]
                         && !layerPairs.contains { $0.0 == m.layerNames[i] || ($0.0 == "first" && i == 0) || ($0.0 == "last" && i == m.layerNames.count - 1) }
                 }
                 if !replaced.isEmpty {

@@ -21,8 +21,10 @@ extension AnalysisCommands {
     static func testNote(_ per: [EpochCorrelations], n: Int, resamples: Int) -> String {
         var tests = Set<String>()
         for row in per[2].rows { if case .success(let c) = row.result, !c.test.isEmpty { tests.insert(c.test) } }
-        var out = "p-values: pearson and spearman by Student's t (n − 2 df); kendall τ-b by "
-            + (tests.isEmpty ? "—" : tests.sorted().joined(separator: " and ")) + " (exact without ties when n ≤ 33); two-sided\n"
+        // No kendall test ran when every epoch's τ is undefined (a constant metric): "kendall τ-b by —" read as a typo.
+        let kendall = tests.isEmpty ? "kendall τ-b: none (undefined at every epoch)"
+            : "kendall τ-b by " + tests.sorted().joined(separator: " and ") + " (exact without ties when n ≤ 33)"
+        var out = "p-values: pearson and spearman by Student's t (n − 2 df); " + kendall + "; two-sided\n"
         if resamples > 0 {
             out += n < Statistics.bootstrapMinimumN
                 ? "no bootstrap interval: n = \(n) < \(Statistics.bootstrapMinimumN), too few distinct resamples for an interval that means anything\n"
