@@ -68,6 +68,33 @@ import Testing
         #expect(e.message.contains("train.csv: expected a training split of at least 1 sample, found none (0 samples)."), "\(e.message)")
     }
 
+    /// Files named for what they are not (twelfth-pass audit): `export a out/a.txt` wrote a
+    /// .qlm named .txt, `plot … pdf=out/x.svg` a PDF named .svg; `export nope …` said "has no
+    /// trained model" of a configuration that does not exist. Nothing is written.
+    @Test func outputsAreNamedForWhatTheyHold() throws {
+        let dir = temporaryDirectory("trust-names")
+        write(Self.toyCSV(), to: dir + "/toy.csv")
+        let nb = notebook(dir)
+        for line in ["data load csv toy.csv", "model define m = dense 8 | relu | dense 3", "config add a m w4a4",
+                     "trial run all epochs=1 batch=16", "trial final a epochs=1 batch=16"] {
+            _ = try run(nb, line).get()
+        }
+        func failure(_ line: String) -> String {
+            if case .failure(let e) = run(nb, line) { return e.message }
+            return "(succeeded)"
+        }
+        #expect(failure("export a out/a.txt").hasPrefix("error: export: expects FILE.qlm or FILE.onnx, found 'out/a.txt'"), "\(failure("export a out/a.txt"))")
+        #expect(failure("export nope out/n.qlm") == "error: no configuration named 'nope' (configurations: a)")
+        #expect(failure("plot curves pdf=out/x.svg").hasPrefix("error: plot curves: pdf=out/x.svg would write PDF into a .svg file; name it .pdf, or use svg="),
+                "\(failure("plot curves pdf=out/x.svg"))")
+        #expect(failure("plot curves svg=out/y.svg png=out/y.PDF").hasPrefix("error: plot curves: png=out/y.PDF would write PNG into a .pdf file"))
+        #expect(!FileManager.default.fileExists(atPath: dir + "/out/a.txt") && !FileManager.default.fileExists(atPath: dir + "/out/x.svg")
+                && !FileManager.default.fileExists(atPath: dir + "/out/y.svg") && !FileManager.default.fileExists(atPath: dir + "/out/n.qlm"))
+        _ = try run(nb, "export a out/a.qlm").get()
+        _ = try run(nb, "plot curves svg=out/c.svg pdf=out/c.pdf png=out/c").get()
+        #expect(FileManager.default.fileExists(atPath: dir + "/out/c"))
+    }
+
     /// `data sample 0.1%` gave a 1-image sample while `data sample 5` was refused.
     @Test func sampleHasOneMinimum() throws {
         let dir = temporaryDirectory("trust-sample")

@@ -46,6 +46,22 @@ import Testing
         assertClose(r.energyPJ, 274_765.0008)
     }
 
+    /// The total of a pruned network compares with the unpruned float network, as its layers
+    /// do: it divided the kept parameters (0.1× under layers of 6–30×, twelfth-pass audit).
+    /// conv1 keeps 9 of 36 weights with a 1-bit mask: 9·4 + (4 + 1)·32 + 36 = 232 bits;
+    /// dense1 keeps 40 of 400: 40·32 + 10·32 + 400 = 2000 bits. Unpruned float: 450·32 = 14 400.
+    @Test func prunedTotalCompressionIsAgainstTheUnprunedFloatNetwork() {
+        var inputs = Self.twoLayers
+        inputs[0].kept = 9; inputs[0].maskBits = 36
+        inputs[1].kept = 40; inputs[1].maskBits = 400
+        let r = CostReport(inputs)
+        #expect(r.layers[0].memoryBits == 232 && r.layers[1].memoryBits == 2000 && r.weightBits == 2232)
+        assertClose(r.layers[0].compression, 1280.0 / 232.0)
+        assertClose(r.layers[1].compression, 13_120.0 / 2000.0)
+        assertClose(r.compression, 14_400.0 / 2232.0)
+        assertClose(CostReport(Self.twoLayers).compression, 14_400.0 / 13_424.0)
+    }
+
     @Test func binaryTimesBinaryIsAnXor() {
         let l = LayerCost(LayerCostInput(name: "d", kind: "dense", weights: 8, biases: 0, scales: 1, macs: 8, fanIn: 8,
                                          weightPrecision: .binary, inputBits: 1))

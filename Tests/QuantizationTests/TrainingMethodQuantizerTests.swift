@@ -215,4 +215,17 @@ struct TrainingMethodQuantizerTests {
         #expect(throws: MethodOptionError.self) { try PruneSettings.parse("dmp:1.5").get() }
         #expect(throws: MethodOptionError.self) { try PruneSettings.parse("magnitude:0.5").get() }
     }
+
+    /// 1e40 is a number ≥ 0, but not as a 32-bit float: the message said "RHO0 ≥ 0"
+    /// (twelfth-pass audit); it now names the range.
+    @Test func valuesOutsideFloatSayTheRange() {
+        func message<T>(_ r: Result<T, MethodOptionError>) -> String? {
+            if case .failure(let e) = r { return e.message } else { return nil }
+        }
+        #expect(message(ProxSchedule.parse("prox:1e40:1"))
+                == "weights=prox:1e40:1: expected prox or prox:RHO0:GROWTH with RHO0 ≥ 0, GROWTH ≥ 0, not both 0, each at most 3.4e38 (32-bit floats)")
+        #expect(message(STQSettings.parse("1e39"))
+                == "stq=1e39: expected LAMBDA or LAMBDA:MU (LAMBDA > 0, MU ≥ 0, each at most 3.4e38: 32-bit floats), e.g. stq=0.5")
+        #expect(message(STQSettings.parse("0.5:1e39")) == "stq=0.5:1e39: MU must be a number from 0 to 3.4e38 (32-bit floats), found '1e39'")
+    }
 }

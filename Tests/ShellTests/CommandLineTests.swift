@@ -107,6 +107,23 @@ import Testing
         #expect(replay.stdout.hasSuffix("results verified (exact comparison)\n"))
     }
 
+    /// Ctrl-C while the shell waits at its prompt for more of a pipe: `readLine` retried the
+    /// interrupted read at full CPU and never read the lines that followed (found by the
+    /// twelfth-pass audit). Now the prompt's line is abandoned and the shell reads on.
+    @Test func ctrlCWhileWaitingForAPipeReadsOn() throws {
+        let dir = scratchDirectory("interrupt-prompt")
+        let script = """
+            (sleep 1; echo 'echo one'; sleep 4; echo 'echo two'; echo quit) | '\(try binary())' --session s > out 2> err & pid=$!
+            n=0; until grep -q 'echo one' sessions/s.qlab 2>/dev/null || [ $n -ge 600 ]; do sleep 0.1; n=$((n+1)); done
+            sleep 0.5; kill -INT $pid; wait $pid
+            """
+        let shell = try execute(["timeout", "60", "/bin/sh", "-c", script], in: dir, environment: ["HOME": dir + "/home"])
+        #expect(shell.status == 0, "\(shell.status) \(contents(dir + "/err"))")
+        #expect(contents(dir + "/out") == "one\ntwo\n", "\(contents(dir + "/out"))")
+        #expect(contents(dir + "/sessions/s.qlab").hasSuffix("echo one\n#= one\necho two\n#= two\n# end: quit\n"),
+                "\(contents(dir + "/sessions/s.qlab"))")
+    }
+
     /// Runs the shell recording `sessions/s.qlab` in `dir` on `input` (out and err to files
     /// there), and sends it SIGINT `seconds` after `marker` shows in the session file.
     func interrupt(in dir: String, seconds: String, after marker: String, input: String) throws -> Finished {

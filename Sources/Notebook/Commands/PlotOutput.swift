@@ -21,6 +21,7 @@ enum PlotOutput {
 
     /// Writes `svg` to every file the invocation names; one line per file written.
     static func write(_ svg: String, _ inv: Invocation, _ ws: Workspace) throws -> String {
+        try checkNames(inv)
         var lines: [String] = []
         for format in PlotRenderer.Format.allCases {
             guard let path = inv.string(format.rawValue) else { continue }
@@ -30,5 +31,17 @@ enum PlotOutput {
             lines.append(try ws.outputPath(path).write(bytes: bytes))
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// Refuses a file named for another of the formats (`pdf=out/x.svg` wrote a PDF named
+    /// .svg, found by the twelfth-pass audit) before anything is written; other names pass.
+    static func checkNames(_ inv: Invocation) throws {
+        for format in PlotRenderer.Format.allCases {
+            guard let path = inv.string(format.rawValue) else { continue }
+            let suffix = (path as NSString).pathExtension.lowercased()
+            if suffix != format.rawValue, let other = PlotRenderer.Format(rawValue: suffix) {
+                throw inv.usageError("\(format.rawValue)=\(QuantlabError.clip(path)) would write \(format.rawValue.uppercased()) into a .\(other.rawValue) file; name it .\(format.rawValue), or use \(other.rawValue)=")
+            }
+        }
     }
 }

@@ -99,8 +99,9 @@ enum QuantizerCommands {
                 options: ["reference"], completes: [.config, .path]
             ) { inv, ws in
                 try inv.expectWords(2...2)
-                let name = inv.words[0]
+                let name = inv.words[0], file = inv.words[1].lowercased()
                 guard let trainer = ws.state.results.trainers[name] else {
+                    _ = try ws.state.config(name)   // an unknown name says so, with the known ones
                     throw QuantlabError.runtime("configuration '\(name)' has no trained model in this session; run: trial final \(name)")
                 }
                 guard let norm = ws.state.results.trainedWith[name] ?? ws.state.data?.normalization else {
@@ -110,7 +111,11 @@ enum QuantizerCommands {
                     throw QuantlabError.runtime(why)
                 }
                 let target = try ws.outputPath(inv.words[1])
-                if inv.words[1].lowercased().hasSuffix(".onnx") {
+                // A .qlm written under another name (out/k4.txt) was not recognisable by its name.
+                guard file.hasSuffix(".qlm") || file.hasSuffix(".onnx") else {
+                    throw inv.usageError("expects FILE.qlm or FILE.onnx, found '\(QuantlabError.clip(inv.words[1]))'")
+                }
+                if file.hasSuffix(".onnx") {
                     return try exportQONNX(name, trainer, norm, target, inv, ws)
                 }
                 let wrote = try target.write { path in

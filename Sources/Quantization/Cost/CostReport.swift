@@ -33,7 +33,12 @@ public struct CostReport: Equatable, Sendable {
     /// Total memory bits (weights packed, biases and scales at 32 bits).
     public var weightBits: Int { layers.reduce(0) { $0 + $1.memoryBits } }
     public var weightBytes: Int { layers.reduce(0) { $0 + $1.memoryBytes } }
-    public var compression: Double { weightBits == 0 ? 1 : Double(parameters * 32) / Double(weightBits) }
+    /// Every layer's weights and biases as float32 over the memory bits: against the unpruned
+    /// float network, as each layer's is (dividing the kept parameters gave a pruned network
+    /// 0.1× while its layers said 6–30×).
+    public var compression: Double {
+        weightBits == 0 ? 1 : Double(layers.reduce(0) { $0 + $1.input.weights + $1.input.biases } * 32) / Double(weightBits)
+    }
     public var macs: Int { layers.reduce(0) { $0 + $1.macs } }
     public var bops: Int { layers.reduce(0) { $0 + $1.bops } }
     public var computePJ: Double { layers.reduce(0) { $0 + $1.computePJ } }

@@ -36,7 +36,7 @@ public struct ProxSchedule: Hashable, Sendable, Codable {
         guard parts.first == "prox" else { return .failure(MethodOptionError("weights=\(text): expected prox or prox:RHO0:GROWTH (RHO0 ≥ 0, GROWTH ≥ 0)")) }
         if parts.count == 1 { return .success(ProxSchedule()) }
         guard parts.count == 3, let r = Float(parts[1]), let g = Float(parts[2]), r >= 0, g >= 0, r.isFinite, g.isFinite, r + g > 0 else {
-            return .failure(MethodOptionError("weights=\(text): expected prox or prox:RHO0:GROWTH with RHO0 ≥ 0, GROWTH ≥ 0, not both 0"))
+            return .failure(MethodOptionError("weights=\(text): expected prox or prox:RHO0:GROWTH with RHO0 ≥ 0, GROWTH ≥ 0, not both 0, each at most 3.4e38 (32-bit floats)"))
         }
         return .success(ProxSchedule(rho0: r, growth: g))
     }
@@ -59,12 +59,12 @@ public struct STQSettings: Hashable, Sendable, Codable {
     public static func parse(_ text: String) -> Result<STQSettings, MethodOptionError> {
         let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
         guard (1...2).contains(parts.count), let l = Float(parts[0]), l > 0, l.isFinite else {
-            return .failure(MethodOptionError("stq=\(text): expected LAMBDA or LAMBDA:MU (LAMBDA > 0, MU ≥ 0), e.g. stq=0.5"))
+            return .failure(MethodOptionError("stq=\(text): expected LAMBDA or LAMBDA:MU (LAMBDA > 0, MU ≥ 0, each at most 3.4e38: 32-bit floats), e.g. stq=0.5"))
         }
         var s = STQSettings(lambda: l)
         if parts.count == 2 {
             guard let m = Float(parts[1]), m >= 0, m.isFinite else {
-                return .failure(MethodOptionError("stq=\(text): MU must be a number ≥ 0, found '\(parts[1])'"))
+                return .failure(MethodOptionError("stq=\(text): MU must be a number from 0 to 3.4e38 (32-bit floats), found '\(parts[1])'"))
             }
             s.mu = m
         }
