@@ -224,11 +224,11 @@ case_11() {  # A full disk cut the session file in the middle of a command
     local last; last=$(tail -c 1 "$d/s.qlab" | od -An -c | tr -d ' ')
     (cd "$d" && "$BIN" replay s.qlab --verify > replay.out 2> replay.err)
     local replayed=$?
-    if [ "$status" = 0 ] && grep -q "recording stopped: .*No space left on device; it ends with the last whole command" "$d/out" \
+    if [ "$status" = 0 ] && grep -q "recording stopped: .*No space left on device; it ends with the last whole command" "$d/err" \
         && [ "$last" = '\n' ] && [ "$replayed" = 0 ] && grep -q "^60 $long$" "$d/out"; then
-        pass "11 a full disk: recording stops with a warning, the file ends with the last whole command ($(grep -c '^echo' "$d/s.qlab") of 60) and replays"
+        pass "11 a full disk: recording stops with a warning on stderr, the file ends with the last whole command ($(grep -c '^echo' "$d/s.qlab") of 60) and replays"
     else
-        fail "11 a full disk left a cut session file (status $status, replay $replayed, last byte '$last')" "$(grep "recording stopped" "$d/out")" "$(tail -c 120 "$d/s.qlab")"
+        fail "11 a full disk left a cut session file (status $status, replay $replayed, last byte '$last')" "$(grep "recording stopped" "$d/err")" "$(tail -c 120 "$d/s.qlab")"
     fi
 }
 
