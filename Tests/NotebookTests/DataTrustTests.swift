@@ -22,6 +22,15 @@ import Testing
         return nb
     }
 
+    /// A notebook in a new folder holding toy.csv, after `lines` (each must succeed).
+    func toySession(_ name: String, _ lines: [String]) throws -> (Notebook, String) {
+        let dir = temporaryDirectory(name)
+        write(Self.toyCSV(), to: dir + "/toy.csv")
+        let nb = notebook(dir)
+        for line in lines { _ = try run(nb, line).get() }
+        return (nb, dir)
+    }
+
     func run(_ nb: Notebook, _ line: String) -> Result<CommandOutput, QuantlabTestError> {
         switch nb.execute(line) {
         case .success(let o): return .success(o)
@@ -32,13 +41,8 @@ import Testing
 
     /// `evaluate` used the loaded dataset's normalisation, which moves with `val=`.
     @Test func evaluateDoesNotDependOnTheValidationSplit() throws {
-        let dir = temporaryDirectory("trust-eval")
-        write(Self.toyCSV(), to: dir + "/toy.csv")
-        let nb = notebook(dir)
-        for line in ["data load csv toy.csv val=5", "model define m = dense 8 | relu | dense 3", "config add a m w3a4",
-                     "trial final a epochs=2 batch=16", "export a out/a.qlm"] {
-            _ = try run(nb, line).get()
-        }
+        let (nb, _) = try toySession("trust-eval", ["data load csv toy.csv val=5", "model define m = dense 8 | relu | dense 3",
+                                                    "config add a m w3a4", "trial final a epochs=2 batch=16", "export a out/a.qlm"])
         // The accuracy and loss lines (the speeds below them are measured, so they move).
         func accuracy(_ text: String) -> String { text.split(separator: "\n").prefix(2).joined(separator: "\n") }
         let first = accuracy(try run(nb, "evaluate out/a.qlm").get().text)
@@ -72,13 +76,8 @@ import Testing
     /// .qlm named .txt, `plot … pdf=out/x.svg` a PDF named .svg; `export nope …` said "has no
     /// trained model" of a configuration that does not exist. Nothing is written.
     @Test func outputsAreNamedForWhatTheyHold() throws {
-        let dir = temporaryDirectory("trust-names")
-        write(Self.toyCSV(), to: dir + "/toy.csv")
-        let nb = notebook(dir)
-        for line in ["data load csv toy.csv", "model define m = dense 8 | relu | dense 3", "config add a m w4a4",
-                     "trial run all epochs=1 batch=16", "trial final a epochs=1 batch=16"] {
-            _ = try run(nb, line).get()
-        }
+        let (nb, dir) = try toySession("trust-names", ["data load csv toy.csv", "model define m = dense 8 | relu | dense 3",
+                                                       "config add a m w4a4", "trial run all epochs=1 batch=16", "trial final a epochs=1 batch=16"])
         func failure(_ line: String) -> String {
             if case .failure(let e) = run(nb, line) { return e.message }
             return "(succeeded)"
