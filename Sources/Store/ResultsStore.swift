@@ -117,10 +117,23 @@ public final class ResultsStore: Sendable {
         case .SQLITE_CORRUPT:
             return StoreError("\(path): damaged database (\(reason))")
         case .SQLITE_CANTOPEN:
-            return StoreError("\(path): cannot open (\(reason); does the folder exist?)")
+            return StoreError("\(path): cannot open (\(reason); \(cannotOpenHint(path)))")
         default:
             return StoreError("\(path): \(reason)")
         }
+    }
+
+    /// Why SQLite could not open `path`, as far as the file system tells: a folder given for
+    /// the file (it asked "does the folder exist?" of a folder that did), a missing folder, or
+    /// permissions.
+    static func cannotOpenHint(_ path: String) -> String {
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue {
+            return "it is a folder; name a file, e.g. \((path as NSString).appendingPathComponent("quantlab.db"))"
+        }
+        let folder = (path as NSString).deletingLastPathComponent
+        if !folder.isEmpty, !FileManager.default.fileExists(atPath: folder) { return "the folder \(folder) does not exist" }
+        return "check the permissions of the file and its folder"
     }
 
     /// Runs `body` in one write transaction; errors name the operation.

@@ -119,9 +119,18 @@ import Testing
     }
 
     @Test func missingFolderSaysSo() throws {
-        let path = try makeTemporaryFolder().appendingPathComponent("no/such/dir/q.db").path
+        let folder = try makeTemporaryFolder().appendingPathComponent("no/such/dir").path
+        let path = folder + "/q.db"
         #expect(storeErrorMessage { _ = try ResultsStore(path: path) }
-            == "\(path): cannot open (unable to open database file; does the folder exist?)")
+            == "\(path): cannot open (unable to open database file; the folder \(folder) does not exist)")
+    }
+
+    /// `store open sessions` (a folder) asked "does the folder exist?" of a folder that did
+    /// (twelfth-pass audit).
+    @Test func aFolderGivenForTheFileSaysSo() throws {
+        let path = try makeTemporaryFolder().path
+        #expect(storeErrorMessage { _ = try ResultsStore(path: path) }
+            == "\(path): cannot open (unable to open database file; it is a folder; name a file, e.g. \(path)/quantlab.db)")
     }
 
     @Test func inMemoryStoreUsesMemoryJournal() throws {
