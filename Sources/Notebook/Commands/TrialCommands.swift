@@ -81,7 +81,6 @@ enum TrialCommands {
                 var t = TextTable(header: ["config", "run", "epoch", "train loss", "train acc", "val acc", "test acc", "img/s", "status"],
                                   alignments: [.left, .left, .right, .right, .right, .right, .right, .right, .left])
                 var onData: [(data: DataProvenance, runs: [String])] = []
-                var dataOf: [String: Set<DataProvenance>] = [:]      // per kind, trial or final
                 for n in names {
                     let history = [("trial", ws.state.results.earlierTrials[n] ?? [], ws.state.results.trials[n]),
                                    ("final", ws.state.results.earlierFinals[n] ?? [], ws.state.results.finals[n])]
@@ -91,7 +90,6 @@ enum TrialCommands {
                         for (k, o) in runs.enumerated() {
                             let run = runs.count == 1 ? kind : "\(kind) \(k + 1)" + (k == runs.count - 1 ? " (latest)" : "")
                             if let d = o.data {
-                                dataOf[kind, default: []].insert(d)
                                 if let i = onData.firstIndex(where: { $0.data == d }) { onData[i].runs.append("\(n) \(run)") }
                                 else { onData.append((d, ["\(n) \(run)"])) }
                             }
@@ -111,20 +109,14 @@ enum TrialCommands {
                 }
                 let methods = trained.isEmpty ? "" : "\ntrained by the configurations' methods (latest runs):\n" + trained.joined(separator: "\n")
                 // Runs of different data (a data load or data sample between them) say so: analyses refuse to mix them.
-                // Trials on the sample and finals on the training split are the normal pairing, not a mix.
-                let data = !TrialCommands.mixesData(dataOf) ? "" : "\nruns on different data:\n" + onData.map { "  \($0.data.description): \($0.runs.joined(separator: ", "))" }.joined(separator: "\n")
+                // Only when the analyses would refuse these results (trials on the sample beside
+                // finals on the training split are the normal pairing, not a mix).
+                let mixes = (try? ws.state.requireOneData("trial show", trials: names, finals: names)) == nil
+                let data = !mixes ? "" : "\nruns on different data:\n" + onData.map { "  \($0.data.description): \($0.runs.joined(separator: ", "))" }.joined(separator: "\n")
                 let text = t.rows.isEmpty ? "no results in this session yet; try: trial run all epochs=2" : t.render() + methods + data
                 return CommandOutput(text + (OtherSessionRuns.note(ws, sessionHasResults: !t.rows.isEmpty).map { "\n" + $0 } ?? ""))
             },
         ]
-    }
-
-    /// Whether results of one kind (`trial`, `final`) come from more than one data, or
-    /// the kinds from different datasets or hold-outs: what correlate, pareto and the
-    /// plots refuse (``SessionState/requireOneData(_:trials:finals:)``). Trials on the
-    /// sample beside finals on the training split of one dataset are not a mix.
-    static func mixesData(_ dataOf: [String: Set<DataProvenance>]) -> Bool {
-        dataOf.values.contains { $0.count > 1 } || Set(dataOf.values.flatMap { $0.map(\.dataset) }).count > 1
     }
 
     /// The invocation's training settings as canonical `key=value` text, through the one
