@@ -43,13 +43,13 @@ let package = Package(
         .target(name: "QONNX", dependencies: ["Networks", "Quantization", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
                 swiftSettings: [.swiftLanguageMode(.v6)]),    // QONNX export; onnx.pb.swift is generated and committed
         .target(name: "Datasets", dependencies: ["Tensors", "CZlib"], swiftSettings: [.swiftLanguageMode(.v6)]),
-        .target(name: "Store", dependencies: [.product(name: "GRDB", package: "GRDB.swift")], swiftSettings: [.swiftLanguageMode(.v6)]),
+        .target(name: "Store", dependencies: ["Formatting", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: [.swiftLanguageMode(.v6)]),
         .target(name: "Search", dependencies: ["Random"], swiftSettings: [.swiftLanguageMode(.v6)]),  // Random: the evolution's seeded draws
         .target(name: "Trials", dependencies: ["Tensors", "Quantization", "Networks", "Datasets", "Search"], swiftSettings: [.swiftLanguageMode(.v6)]),
         .target(name: "Analysis", dependencies: ["Random", "Formatting", "CCairo"], swiftSettings: [.swiftLanguageMode(.v6)]),
         .target(name: "Cluster", dependencies: ["Tensors", "Quantization", "Networks", "Datasets", "Trials"], swiftSettings: [.swiftLanguageMode(.v6)]),  // Slurm plans, workers, result files
         .target(name: "Notebook", dependencies: ["Formatting", "Tensors", "Quantization", "Networks", "QONNX", "Datasets", "Store", "Search", "Trials", "Analysis", "Cluster"], swiftSettings: [.swiftLanguageMode(.v6)]),
-        .target(name: "Kernel", dependencies: ["Notebook", "CZMQ", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: [.swiftLanguageMode(.v6)]),
+        .target(name: "Kernel", dependencies: ["Notebook", "Formatting", "CZMQ", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: [.swiftLanguageMode(.v6)]),
         .executableTarget(name: "quantlab", dependencies: [
             "Notebook", "CEditLine", "Kernel", "Cluster",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

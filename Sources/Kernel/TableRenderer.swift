@@ -1,4 +1,6 @@
 import Foundation
+import Formatting
+
 /// Finds the aligned tables in a command's text (as `TextTable.render()` lays
 /// them out: a header line, a rule of dash runs separated by two spaces, then
 /// rows) and renders the text as HTML and Markdown, tables as tables and
@@ -63,10 +65,10 @@ public enum TableRenderer {
         }
         while i < lines.count {
             if i + 1 < lines.count, let columns = ruleColumns(lines[i + 1]), columns.count >= 2,
-               lines[i].count <= (columns.last!.upperBound), !lines[i].allSatisfy(\.isWhitespace) {
+               DisplayWidth.columns(lines[i]) <= (columns.last!.upperBound), !lines[i].allSatisfy(\.isWhitespace) {
                 var rows: [[String]] = []
                 var j = i + 2
-                while j < lines.count, !lines[j].allSatisfy(\.isWhitespace), lines[j].count <= columns.last!.upperBound + 40 {
+                while j < lines.count, !lines[j].allSatisfy(\.isWhitespace), DisplayWidth.columns(lines[j]) <= columns.last!.upperBound + 40 {
                     rows.append(split(lines[j], columns))
                     j += 1
                 }
@@ -82,7 +84,7 @@ public enum TableRenderer {
         return blocks
     }
 
-    /// Column ranges (in characters) of a rule line like `------  ---  -----`.
+    /// Column ranges (in terminal columns: the rule is ASCII) of a rule line like `------  ---  -----`.
     static func ruleColumns(_ line: String) -> [Range<Int>]? {
         let chars = Array(line)
         guard !chars.isEmpty, chars.allSatisfy({ $0 == "-" || $0 == " " }), chars.first == "-" else { return nil }
@@ -102,13 +104,18 @@ public enum TableRenderer {
     }
 
     /// Cells of a row: each column's range, the last one running to the end of the line.
+    /// Positions are terminal columns (``DisplayWidth``), as `TextTable` pads: a
+    /// Character belongs to the column its first terminal column falls in (the gap
+    /// after a column counts as that column's).
     static func split(_ line: String, _ columns: [Range<Int>]) -> [String] {
-        let chars = Array(line)
-        return columns.enumerated().map { index, range in
-            let lower = min(range.lowerBound, chars.count)
-            let upper = index == columns.count - 1 ? chars.count : min(range.upperBound, chars.count)
-            return String(chars[lower..<max(lower, upper)]).trimmingSpaces()
+        var cells = [String](repeating: "", count: columns.count)
+        var position = 0, k = 0
+        for ch in line {
+            while k + 1 < columns.count, columns[k + 1].lowerBound <= position { k += 1 }
+            cells[k].append(ch)
+            position += DisplayWidth.columns(String(ch))
         }
+        return cells.map { $0.trimmingSpaces() }
     }
 
     static func escape(_ text: String) -> String {

@@ -1,4 +1,5 @@
 import Foundation
+import Formatting
 
 /// One value of a query result, as SQLite typed it.
 public enum QueryValue: Equatable, Sendable {
@@ -66,6 +67,7 @@ public struct QueryResult: Equatable, Sendable {
     ///  2  w4a4     NULL
     /// ```
     ///
+    /// Widths are terminal columns (a CJK character takes two, see `DisplayWidth`).
     /// Columns whose values are all numbers (or NULL) are right-aligned; NULL is
     /// shown as `NULL`; newlines and tabs inside text are shown as `\n` and `\t`.
     /// Lines carry no trailing spaces, and the last line no newline: a row count
@@ -84,14 +86,13 @@ public struct QueryResult: Equatable, Sendable {
                 && rows.allSatisfy { $0[column].isNumber || $0[column] == .null }
         }
         let widths = columns.indices.map { column in
-            cells.reduce(columns[column].count) { max($0, $1[column].count) }
+            cells.reduce(DisplayWidth.columns(columns[column])) { max($0, DisplayWidth.columns($1[column])) }
         }
         func line(_ fields: [String]) -> String {
             var parts: [String] = []
             for (column, field) in fields.enumerated() {
-                let pad = String(repeating: " ", count: widths[column] - field.count)
                 let isLast = column == fields.count - 1
-                parts.append(numeric[column] ? pad + field : (isLast ? field : field + pad))
+                parts.append(numeric[column] || !isLast ? DisplayWidth.padded(field, to: widths[column], right: numeric[column]) : field)
             }
             return parts.joined(separator: "  ")
         }

@@ -17,6 +17,23 @@ import Testing
         #expect(t.render() == expected, "got:\n\(t.render())")
     }
 
+    /// Columns are padded by terminal width: 量化网络 takes 8 columns, not 4 (before, its
+    /// row was 4 columns short and the numbers after it stood out of line).
+    @Test func wideCharactersLineUp() {
+        var t = TextTable(header: ["config", "val acc"])
+        t.add(["量化网络", "0.8712"])
+        t.add(["fp", "0.9001"])
+        t.add(["cafe\u{301}", "0.5"])
+        let expected = """
+            config    val acc
+            --------  -------
+            量化网络   0.8712
+            fp         0.9001
+            café          0.5
+            """
+        #expect(t.render() == expected, "got:\n\(t.render())")
+    }
+
     @Test func explicitAlignmentAndExtraColumns() {
         var t = TextTable(header: ["a"], alignments: [.right])
         t.add(["x", "1"])

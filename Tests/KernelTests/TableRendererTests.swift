@@ -19,6 +19,18 @@ import Testing
         #expect(TableRenderer.tables(in: "no table here\n---") == nil)
     }
 
+    /// TextTable pads by terminal columns (量化网络 is 8 wide in 4 Characters): the cells
+    /// are cut at the same columns, not at Character offsets (which gave "量化网络  w4", "0", "712").
+    @Test func wideCharactersSplitAtTheirColumns() throws {
+        let tables = try #require(TableRenderer.tables(in: """
+            config    precision  val acc
+            --------  ---------  -------
+            量化网络  w4a4        0.8712
+            fp        w32a32      0.9001
+            """))
+        #expect(tables[0].rows == [["量化网络", "w4a4", "0.8712"], ["fp", "w32a32", "0.9001"]])
+    }
+
     @Test func rendersHTMLAndMarkdown() throws {
         let rich = try #require(TableRenderer.render(text))
         #expect(rich.html == """

@@ -95,6 +95,17 @@ import Testing
         #expect(QueryResult(columns: [], rows: []).renderTable() == "")
     }
 
+    /// Padding counts terminal columns: 量化网络 is 8 wide (it was padded as 4 Characters).
+    @Test func renderTableLinesUpWideCharacters() {
+        let result = QueryResult(columns: ["name", "n"], rows: [[.text("量化网络"), .integer(1)], [.text("fp"), .integer(22)]])
+        #expect(result.renderTable() == """
+            name       n
+            --------  --
+            量化网络   1
+            fp        22
+            """)
+    }
+
     @Test func unknownTableIsNamed() throws {
         #expect(storeErrorMessage { _ = try tinyStore().exportCSV(table: "players") }
             == "export: no table named players (tables: configurations, runs, epochs)")

@@ -1,10 +1,12 @@
+import Formatting
+
 /// Places point labels so that no two overlap, none covers a marker and none leaves
 /// the plot area: the first free spot among 8 positions around the point, on rings
 /// of growing distance (a leader line joins a label placed away from its point).
 /// A label that finds no free spot is dropped, and the caller keys the point in its
 /// legend instead, so every point stays named.
 ///
-/// Boxes are estimated at `charWidth` px per character and `lineHeight` px high (0.62
+/// Boxes are estimated at `charWidth` px per terminal column (``DisplayWidth``) and `lineHeight` px high (0.62
 /// and 1.2 × the font size fit DejaVu Sans and Liberation Sans, what Chromium and
 /// cairo pick for `sans-serif` on Debian).
 struct LabelPlacer {
@@ -35,7 +37,7 @@ struct LabelPlacer {
 
     /// The estimated box of `text` with its start at `x` and baseline at `y`.
     func box(_ text: String, x: Double, y: Double) -> Box {
-        Box(x0: x - 1, y0: y - fontSize, x1: x + Double(text.count) * charWidth + 1, y1: y - fontSize + lineHeight)
+        Box(x0: x - 1, y0: y - fontSize, x1: x + Double(DisplayWidth.columns(text)) * charWidth + 1, y1: y - fontSize + lineHeight)
     }
 
     /// A free spot for `text` near (`px`, `py`), marking it taken; nil when none is free.

@@ -1,10 +1,12 @@
 import Foundation
+import Formatting
 
 /// A table of strings rendered as aligned text for the terminal or as CSV.
 ///
 /// Columns whose cells all look like numbers (ignoring empty cells and "-") are
 /// right-aligned, others left-aligned, unless `alignments` says otherwise. Widths
-/// count Characters (grapheme clusters), which is right for ASCII and most labels.
+/// are terminal columns (``DisplayWidth``): a name in CJK characters, two columns
+/// each, lines up with ASCII ones.
 public struct TextTable: Equatable, Sendable {
     public enum Alignment: Sendable { case left, right }
 
@@ -34,13 +36,11 @@ public struct TextTable: Equatable, Sendable {
         let n = columnCount
         let all = [header] + rows
         var widths = [Int](repeating: 0, count: n)
-        for row in all { for (c, cell) in row.enumerated() { widths[c] = max(widths[c], cell.count) } }
+        for row in all { for (c, cell) in row.enumerated() { widths[c] = max(widths[c], DisplayWidth.columns(cell)) } }
         let align = (0..<n).map { alignment(ofColumn: $0) }
         func line(_ cells: [String]) -> String {
-            let padded = (0..<n).map { c -> String in
-                let cell = c < cells.count ? cells[c] : ""
-                let pad = String(repeating: " ", count: widths[c] - cell.count)
-                return align[c] == .right ? pad + cell : cell + pad
+            let padded = (0..<n).map { c in
+                DisplayWidth.padded(c < cells.count ? cells[c] : "", to: widths[c], right: align[c] == .right)
             }
             return trimTrailing(padded.joined(separator: "  "))
         }
