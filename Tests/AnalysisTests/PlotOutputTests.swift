@@ -49,6 +49,38 @@ import FoundationXML
         #expect(svg.contains("c2-w4a8: final test accuracy 0.8942, weight memory (KiB) 395.5"))
     }
 
+    /// A 5,000-character configuration name made the SVG legend 35,000 px wide, and PNG and
+    /// PDF refused every plot ("the plot's <svg> has no usable width and height"): now the
+    /// legend cuts it with "…" (37 columns at 640 px: (640 / 2 − 60) / 7), tooltips keep it
+    /// whole, and each kind of plot, and their panels, renders at the size asked for.
+    @Test func aVeryLongNameIsShortenedInTheLegend() throws {
+        let long = "w4a4-" + String(repeating: "x", count: 4995)
+        let series = [Series(name: long, x: [1, 2], y: [0.5, 0.6]), Series(name: "fp", x: [1, 2], y: [0.7, 0.8])]
+        let plots = [
+            SVGPlot.lines(series, title: "curves", xLabel: "epoch", yLabel: "val acc"),
+            SVGPlot.scatter(series, title: "scatter", xLabel: "trial", yLabel: "final"),
+            SVGPlot.pareto(accuracy: [0.5, 0.7], cost: [10, 20], labels: [long, "fp"], title: "pareto", logCost: true),
+        ]
+        for svg in plots {
+            let root = try SVGElement.parse(svg)
+            #expect(root.attributes["width"] == "640" && root.attributes["height"] == "400")
+            #expect(svg.contains("<title>" + long), "the tooltip keeps the whole name")
+        }
+        #expect(plots[0].contains(">w4a4-" + String(repeating: "x", count: 31) + "…</text>"))
+        #expect(plots[1].contains(">w4a4-" + String(repeating: "x", count: 31) + "…</text>"))
+        #expect(plots[2].contains(">1 = w4a4-" + String(repeating: "x", count: 27) + "…</text>"))
+        for svg in plots + [SVGPlot.panels(plots)] {
+            for format in [PlotRenderer.Format.png, .pdf] {
+                #expect(throws: Never.self) { _ = try PlotRenderer.render(svg: svg, as: format) }
+            }
+        }
+        // The terminal chart's legend ends the name with "…" within its width.
+        let text = TextPlot.lines(series, title: "curves", xLabel: "epoch", yLabel: "val acc", width: 40, height: 12)
+        let lines = text.split(separator: "\n")
+        #expect(lines.allSatisfy { $0.count <= 40 })
+        #expect(lines.contains { $0.hasSuffix("w4a4-" + String(repeating: "x", count: 32) + "…") }, "\(text)")
+    }
+
     @Test func svgIsWellFormedXML() throws {
         #if canImport(FoundationXML)
         let parser = XMLParser(data: Data(Self.svg.utf8))

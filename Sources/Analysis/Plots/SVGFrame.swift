@@ -1,8 +1,11 @@
+import Formatting
+
 /// Layout of an SVG chart: title on top, plot area with grid, axes, 1-2-5 ticks and
 /// their labels, axis labels (y rotated), legend to the right of the plot.
 ///
-/// Text widths are estimated at 7 px per character of 12 px sans-serif, enough to
-/// keep labels clear of each other without measuring fonts.
+/// Text widths are estimated at 7 px per terminal column (``DisplayWidth``: a CJK
+/// character is two) of 12 px sans-serif, enough to keep labels clear of each other
+/// without measuring fonts.
 struct SVGFrame {
     struct LegendEntry {
         enum Kind { case line, point, hollowPoint, text }
@@ -27,13 +30,22 @@ struct SVGFrame {
         self.title = title
         self.xLabel = xLabel
         self.yLabel = yLabel
-        self.legend = legend
+        // A legend name wider than the legend may be (half the width asked for, at least
+        // 24 columns) ends in "…"; tooltips keep the whole name. Before, the image grew to
+        // fit any name, and a 5,000-character configuration name made a 35,000-px-wide plot
+        // that PNG and PDF refused ("no usable width and height").
+        let nameColumns = max(24, Int((Double(width) / 2 - 60) / SVGFrame.charWidth))
+        self.legend = legend.map { entry in
+            var entry = entry
+            entry.name = DisplayWidth.truncated(entry.name, to: nameColumns)
+            return entry
+        }
         let y = AxisScale.linear(yValues, targetTicks: 6)
         yScale = y
         let yLabelChars = y.ticks.map { y.label($0).count }.max() ?? 1
         left = 36 + Double(yLabelChars) * SVGFrame.charWidth
         top = title.isEmpty ? 20 : 46
-        let legendWidth = legend.isEmpty ? 0 : 44 + Double(legend.map(\.name.count).max() ?? 0) * SVGFrame.charWidth
+        let legendWidth = self.legend.isEmpty ? 0 : 44 + Double(self.legend.map { DisplayWidth.columns($0.name) }.max() ?? 0) * SVGFrame.charWidth
         let rightMargin = legend.isEmpty ? 24 : legendWidth + 16
         let fullWidth = max(Double(width), left + 120 + rightMargin)
         let fullHeight = max(Double(height), top + 20 + Double(legend.count) * SVGFrame.legendRow + 56)

@@ -1,3 +1,5 @@
+import Formatting
+
 /// Layout of a terminal chart within `width` × `height` characters:
 ///
 ///     title                      (centred, wrapped at spaces to the width; omitted when empty)
@@ -127,13 +129,14 @@ struct TextFrame {
         return lines.map { String($0.prefix(width)) }
     }
 
-    /// Greedy wrap of legend entries, three spaces apart.
+    /// Greedy wrap of legend entries, three spaces apart, measured in terminal columns
+    /// (a CJK name takes two a character); an entry wider than the chart ends in `…`.
     static func wrap(_ entries: [String], width: Int) -> [String] {
         var lines: [String] = [], current = ""
-        for entry in entries {
+        for entry in entries.map({ DisplayWidth.truncated($0, to: width) }) {
             if current.isEmpty {
                 current = entry
-            } else if current.count + 3 + entry.count <= width {
+            } else if DisplayWidth.columns(current) + 3 + DisplayWidth.columns(entry) <= width {
                 current += "   " + entry
             } else {
                 lines.append(current)
@@ -141,7 +144,7 @@ struct TextFrame {
             }
         }
         if !current.isEmpty { lines.append(current) }
-        return lines.map { String($0.prefix(width)) }
+        return lines
     }
 
     static func centred(_ text: String, in span: Int, offset: Int) -> String {
