@@ -125,8 +125,26 @@ public enum Quantity: String, CaseIterable, Sendable {
     /// A rate such as points lost per KiB saved: three significant digits, at least two
     /// decimals, never scientific notation (`46.30`, `0.0123`).
     public static func rate(_ v: Double) -> String {
-        guard v.isFinite else { return v.isNaN ? "—" : (v > 0 ? "∞" : "−∞") }
-        return significant(v, digits: 3, minimumDecimals: 2)
+        cellText(ifNotFinite: v) ?? significant(v, digits: 3, minimumDecimals: 2)
+    }
+
+    /// A table cell for a value that is not finite: `—` for NaN, `∞`, `−∞`; nil for a finite value.
+    static func cellText(ifNotFinite v: Double) -> String? {
+        v.isFinite ? nil : v.isNaN ? "—" : (v > 0 ? "∞" : "−∞")
+    }
+
+    /// A value that is not finite as a word people and programs read alike: `nan`
+    /// whatever its sign bit (printf writes `-nan` for the NaN that x86 arithmetic
+    /// makes, as if it were a negative number), `inf`, `-inf`; nil for a finite value.
+    public static func word(ifNotFinite v: Double) -> String? {
+        v.isFinite ? nil : v.isNaN ? "nan" : (v > 0 ? "inf" : "-inf")
+    }
+
+    /// Text for a progress line or a message: `format(v)`, but a value that is not
+    /// finite says so in a word (`train loss nan`, see `word(ifNotFinite:)`), where a
+    /// table cell shows `—`: a diverged run's loss is not a missing one.
+    public func prose(_ v: Double) -> String {
+        Quantity.word(ifNotFinite: v) ?? format(v)
     }
 
     /// `mean ± sd` of values in this quantity's format (sample sd, n − 1); one value alone;
@@ -146,7 +164,7 @@ public enum Quantity: String, CaseIterable, Sendable {
 
     /// Cell text for a value given in the input unit (see the table above).
     public func format(_ v: Double) -> String {
-        guard v.isFinite else { return v.isNaN ? "—" : (v > 0 ? "∞" : "−∞") }
+        if let text = Quantity.cellText(ifNotFinite: v) { return text }
         switch self {
         case .parameters, .macs, .bops: return Quantity.grouped(v)
         case .memory: return Quantity.significant(scaled(v), digits: 2, minimumDecimals: 1)

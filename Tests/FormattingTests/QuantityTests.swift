@@ -47,6 +47,18 @@ import Testing
         #expect(Quantity.bops.format(Double.infinity) == "∞")
     }
 
+    /// In prose and progress lines a value that is not finite is a word; printf wrote `-nan`
+    /// for the NaN x86 arithmetic makes (sign bit set), as `train loss -nan`.
+    @Test func nonFiniteValuesAreWordsInProse() {
+        #expect(Quantity.loss.prose(-.nan) == "nan")
+        #expect(Quantity.loss.prose(.nan) == "nan")
+        #expect(Quantity.accuracy.prose(.infinity) == "inf")
+        #expect(Quantity.accuracy.prose(-.infinity) == "-inf")
+        #expect(Quantity.loss.prose(0.31544) == "0.3154")
+        #expect(Quantity.throughput.prose(812.4) == "812")
+        #expect(Quantity.word(ifNotFinite: 1) == nil)
+    }
+
     @Test func noScientificNotationAnywhere() {
         for q in Quantity.allCases {
             for v in [1e-9, 1.5e7, 9.9e15] {

@@ -1,4 +1,5 @@
 import Foundation
+import Formatting
 import Tensors
 import Networks
 import Datasets
@@ -37,7 +38,7 @@ struct PackedEvaluation {
                      + String(format: "%.1f×", floatRate > 0 ? packedRate / floatRate : 0)
                      + " (images per CPU-second, one thread; \(CPUFeatures.summary))"]
         if float.accuracy != packed.accuracy {
-            lines.append("float forward accuracy \(f4(float.accuracy)) (float summation order moved a prediction)")
+            lines.append("float forward accuracy \(Quantity.accuracy.prose(float.accuracy)) (float summation order moved a prediction)")
         }
         lines.append("kernels:")
         lines += plan.map { "  " + $0 }

@@ -170,7 +170,7 @@ enum QuantizerCommands {
                     throw QuantlabError.runtime("\(inv.words[0]) has \(outputs) outputs, the loaded dataset '\(data.dataset.name)' has \(data.classes) classes")
                 }
                 let e = PackedEvaluation(packed: packed, float: loaded.model, split: split, normalization: loaded.header.normalization)
-                return CommandOutput(text: "\(inv.words[0]): \(loaded.model.spec.text)\naccuracy \(f4(e.packed.accuracy)), loss \(f4(e.packed.loss)) on \(split.count) images (\(which == "test" ? "test" : "validation") split, normalised as in training)\n" + e.report,
+                return CommandOutput(text: "\(inv.words[0]): \(loaded.model.spec.text)\naccuracy \(Quantity.accuracy.prose(e.packed.accuracy)), loss \(Quantity.loss.prose(e.packed.loss)) on \(split.count) images (\(which == "test" ? "test" : "validation") split, normalised as in training)\n" + e.report,
                                      results: ["evaluate \(inv.words[0]) acc \(f6(e.packed.accuracy))"])
             },
         ]

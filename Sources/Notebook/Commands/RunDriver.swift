@@ -1,4 +1,5 @@
 import Foundation
+import Formatting
 import Tensors
 import Datasets
 import Store
@@ -69,15 +70,26 @@ struct RunDriver {
         return outcomes
     }
 
+    /// The progress line of an ended epoch, `fp    epoch 2  train loss 0.3154  val acc 0.8712  1234 img/s`,
+    /// the name padded to `width`. A loss or accuracy that is not finite reads `nan` or `inf`
+    /// (a diverged run showed `train loss -nan`, printf's text for x86's NaN).
+    static func epochLine(_ name: String, width: Int, _ m: EpochMetrics) -> String {
+        DisplayWidth.padded(name, to: width)
+            + "  epoch \(m.epoch)  train loss \(Quantity.loss.prose(m.trainLoss))"
+            + (m.validationAccuracy.map { "  val acc \(Quantity.accuracy.prose($0))" } ?? "")
+            + (m.testAccuracy.map { "  test acc \(Quantity.accuracy.prose($0))" } ?? "")
+            + "  \(Quantity.throughput.prose(m.imagesPerSecond)) img/s"
+    }
+
     /// Runs the jobs named `names`, whose store runs are `runIDs`, through `body` (on this
     /// machine or on Slurm): the events it reports draw the live progress and write every
     /// epoch and each run's end to the store, the same way wherever the jobs train.
     func execute(names: [String], runIDs: [Int64], store: ResultsStore,
                  _ body: (@escaping (TrialEvent) -> Void) throws -> [TrialOutcome]) throws -> [TrialOutcome] {
-        let width = names.map(\.count).max() ?? 4
+        let width = names.map { DisplayWidth.columns($0) }.max() ?? 4   // terminal columns: names line up in CJK too
         // Live lines (redrawn on a terminal) and epoch summaries (final frames: a log
         // gets one line per finished epoch).
-        var lines = names.map { $0.padding(toLength: width, withPad: " ", startingAt: 0) + "  waiting" }
+        var lines = names.map { DisplayWidth.padded($0, to: width) + "  waiting" }
         var summaries = lines
         var lastDraw = 0.0
         var storeError: Error?
@@ -85,10 +97,10 @@ struct RunDriver {
         let events: (TrialEvent) -> Void = { e in
             switch e {
             case let .started(j, name, epochs):
-                lines[j] = name.padding(toLength: width, withPad: " ", startingAt: 0) + "  starting (\(epochs) epochs)"
+                lines[j] = DisplayWidth.padded(name, to: width) + "  starting (\(epochs) epochs)"
             case let .batch(j, b):
                 let left = Double(b.batches - b.batch) / max(b.imagesPerSecond, 1) * Double(data.train.count) / Double(max(b.batches, 1))
-                lines[j] = names[j].padding(toLength: width, withPad: " ", startingAt: 0)
+                lines[j] = DisplayWidth.padded(names[j], to: width)
                     + String(format: "  epoch %d  batch %d/%d  acc %.3f  %.0f img/s  %.0fs left in epoch",
                              b.epoch, b.batch, b.batches, b.runningAccuracy, b.imagesPerSecond, left)
                 let now = monotonicSeconds()
@@ -102,11 +114,7 @@ struct RunDriver {
                                                       seconds: m.seconds, imagesPerSecond: m.imagesPerSecond,
                                                       cpuSeconds: m.cpuSeconds))
                 } catch { storeError = error }
-                lines[j] = names[j].padding(toLength: width, withPad: " ", startingAt: 0)
-                    + "  epoch \(m.epoch)  train loss \(f4(m.trainLoss))"
-                    + (m.validationAccuracy.map { "  val acc \(f4($0))" } ?? "")
-                    + (m.testAccuracy.map { "  test acc \(f4($0))" } ?? "")
-                    + String(format: "  %.0f img/s", m.imagesPerSecond)
+                lines[j] = Self.epochLine(names[j], width: width, m)
                 summaries[j] = lines[j]
                 progress(ProgressFrame(lines: summaries, final: true))
             case let .finished(j, o):
@@ -117,7 +125,7 @@ struct RunDriver {
                                         trainedBOPs: o.trainedCost?.bopsPerImage)
                 } catch { storeError = error }
                 if o.status != .done {
-                    lines[j] = names[j].padding(toLength: width, withPad: " ", startingAt: 0) + "  \(o.status.rawValue)"
+                    lines[j] = DisplayWidth.padded(names[j], to: width) + "  \(o.status.rawValue)"
                         + (o.divergedEpoch.map { " at epoch \($0)" } ?? "")
                     summaries[j] = lines[j]
                     progress(ProgressFrame(lines: summaries, final: true))

@@ -1,4 +1,5 @@
 import Foundation
+import Formatting
 import Datasets
 import Store
 import Trials
@@ -113,8 +114,8 @@ enum SlurmCommands {
             if o.status != .interrupted, kind != .search, let c = try? plan.jobs[j].configuration.configuration() {
                 results += TrialCommands.methodResults(c, o, final: kind == .final, ws)
             }
-            table.add([name, String(o.epochs.count), o.last.map { f4($0.trainLoss) } ?? "", o.last?.validationAccuracy.map(f4) ?? "",
-                       o.testAccuracy.map(f4) ?? "", o.status.rawValue])
+            table.add([name, String(o.epochs.count), o.last.map { Quantity.loss.format($0.trainLoss) } ?? "",
+                       o.last?.validationAccuracy.map(Quantity.accuracy.format) ?? "", o.testAccuracy.map(Quantity.accuracy.format) ?? "", o.status.rawValue])
         }
         text += table.render() + "\nplan \(folder): \(outcomes.filter { $0.status != .interrupted }.count) of \(outcomes.count) configurations finished; merged into \(ws.state.storePath)"
         return CommandOutput(text: text, results: results)
