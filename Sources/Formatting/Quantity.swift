@@ -147,14 +147,31 @@ public enum Quantity: String, CaseIterable, Sendable {
         Quantity.word(ifNotFinite: v) ?? format(v)
     }
 
+    /// The value for a program (CSV) in the unit the tables show (KiB, µJ, …): every
+    /// digit the Double holds, in Swift's shortest round-trip form as `store export`
+    /// writes reals (`0.8952380952380952`, `1e-05`), an integer without `.0`
+    /// (`1106432`), no grouping, no unit; `nan`, `inf`, `-inf` when not finite.
+    public func plain(_ v: Double) -> String {
+        let shown = scaled(v)
+        if let word = Quantity.word(ifNotFinite: shown) { return word }
+        if shown == shown.rounded(), abs(shown) < 1e15 { return String(Int64(shown)) }
+        return "\(shown)"
+    }
+
+    /// Mean and sample standard deviation (n − 1) of values; sd nil for one value; nil for none.
+    public static func meanAndSD(_ values: [Double]) -> (mean: Double, sd: Double?)? {
+        guard let first = values.first else { return nil }
+        guard values.count >= 2 else { return (first, nil) }
+        let m = values.reduce(0, +) / Double(values.count)
+        let sd = (values.map { ($0 - m) * ($0 - m) }.reduce(0, +) / Double(values.count - 1)).squareRoot()
+        return (m, sd)
+    }
+
     /// `mean ± sd` of values in this quantity's format (sample sd, n − 1); one value alone;
     /// "" for none. Accuracies over seeds: `0.8952 ± 0.0031`.
     public func meanSD(_ values: [Double]) -> String {
-        guard let first = values.first else { return "" }
-        guard values.count >= 2 else { return format(first) }
-        let m = values.reduce(0, +) / Double(values.count)
-        let sd = (values.map { ($0 - m) * ($0 - m) }.reduce(0, +) / Double(values.count - 1)).squareRoot()
-        return format(m) + " ± " + format(sd)
+        guard let (m, sd) = Quantity.meanAndSD(values) else { return "" }
+        return format(m) + (sd.map { " ± " + format($0) } ?? "")
     }
 
     /// A confidence interval of this quantity: `[0.521, 0.970]`.

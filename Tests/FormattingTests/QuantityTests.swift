@@ -129,6 +129,22 @@ import Testing
         #expect(Quantity.accuracy.meanSD([]) == "")
     }
 
+    /// For programs (CSV): the shown unit, every digit, no grouping, integers without ".0".
+    @Test func plainNumbersForPrograms() {
+        #expect(Quantity.bops.plain(1_106_432) == "1106432")
+        #expect(Quantity.bops.plain(553_216.5) == "553216.5")
+        #expect(Quantity.memory.plain(3_258_400) == "397.75390625")      // bits → KiB (397.8 in a table)
+        #expect(Quantity.energy.plain(742) == "0.000742")                // pJ → µJ
+        #expect(Quantity.accuracy.plain(2.0 / 3) == "0.6666666666666666")
+        #expect(Quantity.accuracy.plain(0.00001234) == "1.234e-05")
+        #expect(Quantity.points.plain(0.074) == "7.3999999999999995")     // × 100, as the Double holds it
+        #expect(Quantity.loss.plain(-.nan) == "nan")
+        #expect(Quantity.energy.plain(-.infinity) == "-inf")
+        #expect(Quantity.meanAndSD([0.5, 0.75])! == (0.625, 0.03125.squareRoot()))
+        #expect(Quantity.meanAndSD([0.5])! == (0.5, nil))
+        #expect(Quantity.meanAndSD([]) == nil)
+    }
+
     @Test func shownValuesRoundTrip() {
         for q in Quantity.allCases {
             #expect(abs(q.unscaled(q.scaled(1234.5)) - 1234.5) < 1e-9, "\(q)")

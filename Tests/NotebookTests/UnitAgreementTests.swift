@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Formatting
 @testable import Notebook
 
 /// One formatting path: a small session prints every table (model show, config add/grid/list,
@@ -189,7 +190,8 @@ import Testing
         #expect(prose.contains("regret (points)") && prose.range(of: #"regret \d+\.\d{2} points"#, options: .regularExpression) != nil)
     }
 
-    /// compare's Markdown, LaTeX and CSV carry exactly the text table's cells.
+    /// compare's Markdown and LaTeX carry exactly the text table's cells; its CSV the same
+    /// values for a program: plain numbers that, in the table's formats, give its cells.
     @Test func compareFormatsCarryTheSameCells() throws {
         let transcript = try Self.transcript()
         let text = try #require(transcript.first { $0.command == "compare" }?.text)
@@ -209,8 +211,25 @@ import Testing
         #expect(latex.contains("\\toprule") && latex.contains("\\bottomrule"))
         let csv = try #require(transcript.first { $0.command == "compare format=csv" }?.text)
         let csvRows = csv.split(separator: "\n").map { Self.csvFields(String($0)) }
-        #expect(csvRows.first == table.header)
-        #expect(Array(csvRows.dropFirst()) == table.rows)
+        #expect(csvRows.first == ["config", "precision", "trial_val_acc", "trial_val_acc_sd", "final_test_acc", "final_test_acc_sd",
+                                  "weights_kib", "bops", "trained_bops", "energy_uj", "img_per_s", "train_ms_per_img"])
+        #expect(csvRows.count == table.rows.count + 1)
+        func shown(_ q: Quantity, _ field: String) -> String { Double(field).map(q.formatShown) ?? field }
+        func meanSD(_ mean: String, _ sd: String) -> String {
+            shown(.accuracy, mean) + (sd.isEmpty ? "" : " ± " + shown(.accuracy, sd))
+        }
+        for (cells, f) in zip(table.rows, csvRows.dropFirst()) {
+            #expect(f.count == 12)
+            guard f.count == 12 else { continue }
+            #expect([f[0], f[1], meanSD(f[2], f[3]), meanSD(f[4], f[5]), shown(.memory, f[6]), shown(.bops, f[7]), shown(.bops, f[8]),
+                     shown(.energy, f[9]), shown(.throughput, f[10]), shown(.trainingTime, f[11])] == cells, "\(f)")
+            for number in f.dropFirst(2) {
+                #expect(number.isEmpty || number.range(of: #"^-?\d+(\.\d+)?(e-\d+)?$"#, options: .regularExpression) != nil, "\(number)")
+            }
+        }
+        // The mean and sd over w4a4-ends8's two trial seeds are two fields.
+        let seeded = try #require(csvRows.first { $0.first == "w4a4-ends8" })
+        #expect(!seeded[2].isEmpty && !seeded[3].isEmpty, "\(seeded)")
     }
 
     /// RFC 4180 fields of one record (quoted fields may hold commas and doubled quotes).

@@ -1,0 +1,39 @@
+import Testing
+@testable import Notebook
+
+/// `compare format=csv` is for programs: plain numbers at full precision, a mean and its sd
+/// in two columns, empty fields for what is missing. (It wrote the text table's cells:
+/// "1,106,432" and "0.6250 ± 0.1768" in one field.)
+@Suite struct CompareCSVTests {
+    @Test func csvHasPlainNumbersAndSplitsMeanAndSD() {
+        let rows = [
+            // Two seeds: mean 0.625, sample sd √((0.125² + 0.125²) / 1) = √0.03125 = 0.1767766952966369 (Python repr).
+            CompareCommand.Row(name: "w4a4", precision: "w8a8, w4a4", trial: [0.5, 0.75], final: [0.8952380952380953],
+                               weightBits: 1_106_432, bops: 1_106_432, trainedBOPs: 553_216.5, energyPJ: 1_500_000,
+                               imagesPerSecond: 1234.5678, trainingMilliseconds: 0.0123),
+            CompareCommand.Row(name: "bin", precision: "w1a1", trial: [], final: [],
+                               weightBits: 4096, bops: 17, trainedBOPs: nil, energyPJ: 742,
+                               imagesPerSecond: nil, trainingMilliseconds: nil),
+        ]
+        #expect(CompareCommand.csv(rows).csv(lineEnding: "\n") == """
+            config,precision,trial_val_acc,trial_val_acc_sd,final_test_acc,final_test_acc_sd,weights_kib,bops,trained_bops,energy_uj,img_per_s,train_ms_per_img
+            w4a4,"w8a8, w4a4",0.625,0.1767766952966369,0.8952380952380953,,135.0625,1106432,553216.5,1.5,1234.5678,0.0123
+            bin,w1a1,,,,,0.5,17,,0.000742,,
+
+            """)
+        // The text table keeps the formats of every table.
+        #expect(CompareCommand.table(rows).render() == """
+            config  precision     trial val acc  final test acc  weights KiB       BOPs  trained BOPs  energy µJ  img/s  train ms/img
+            ------  ----------  ---------------  --------------  -----------  ---------  ------------  ---------  -----  ------------
+            w4a4    w8a8, w4a4  0.6250 ± 0.1768          0.8952        135.1  1,106,432       553,217      1.500   1235         0.012
+            bin     w1a1                                                0.50         17                 0.000742
+            """)
+    }
+
+    /// A value that is not a number is `nan` in the CSV, never printf's `-nan`.
+    @Test func notFiniteIsAWord() {
+        let row = CompareCommand.Row(name: "d", precision: "w2a2", trial: [-.nan], final: [.infinity], weightBits: 8192, bops: 1,
+                                     trainedBOPs: nil, energyPJ: 0, imagesPerSecond: nil, trainingMilliseconds: nil)
+        #expect(CompareCommand.csv([row]).csv(lineEnding: "\n").split(separator: "\n").last == "d,w2a2,nan,,inf,,1,1,,0,,")
+    }
+}
