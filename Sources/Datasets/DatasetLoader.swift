@@ -17,6 +17,10 @@ public enum DatasetLoader {
     public static let builtinNames = ["fashion-mnist", "mnist", "cifar10", "cifar100", "svhn", "csv", "npy"]
     /// Where Debian's `dataset-fashion-mnist` package installs Fashion-MNIST.
     public static let fashionMNISTPath = "/usr/share/datasets/fashion-mnist"
+    /// Where the system installs the dataset `name` (loaded when no path is given), or nil.
+    public static func installedPath(of name: String) -> String? {
+        canonicalName(name) == "fashion-mnist" ? fashionMNISTPath : nil
+    }
     /// The dataset loaded when none is named.
     public static let defaultName = "fashion-mnist"
 

@@ -125,8 +125,13 @@ public final class Workspace {
     /// the loaders read), so a shipped folder cannot lead a session to a private
     /// file. Messages name the path, never what the file holds. Every command that
     /// reads a file or folder by a path it was given goes through here.
+    ///
+    /// `installed` names a folder the system installed (a dataset's default
+    /// location): a path that leads exactly there reads what the command reads
+    /// without a path, so it is not confined either.
     @discardableResult
-    public func inputPath(_ typed: String) throws -> String {
+    public func inputPath(_ typed: String, installed: String? = nil) throws -> String {
+        if let installed, CanonicalPath.of(resolve(path: typed)) == CanonicalPath.of(installed) { return installed }
         let hint = "during replay, commands read files only below the current folder (replay --allow-reads-anywhere allows more)"
         try confine(typed, readPolicy, hint: hint)
         let path = resolve(path: typed)

@@ -100,6 +100,12 @@ import Testing
         if FileManager.default.fileExists(atPath: "/usr/share/datasets/fashion-mnist") {
             let installed = f.replay("data load fashion-mnist val=0")
             #expect(installed.passed, "\(installed.summary)")
+            // Named by its path, the installed folder is the same data: not confined.
+            let named = f.replay("data load fashion-mnist /usr/share/datasets/fashion-mnist/ val=0")
+            #expect(named.passed, "\(named.summary)")
+            // Another dataset kind's path there is confined as before.
+            let other = f.replay("data load mnist /usr/share/datasets/fashion-mnist val=0")
+            #expect(!other.passed && other.summary.contains("is an absolute path"), "\(other.summary)")
         }
     }
 

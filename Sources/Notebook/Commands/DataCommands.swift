@@ -29,7 +29,7 @@ enum DataCommands {
                         .map { "did you mean '\(DatasetLoader.canonicalName($0) ?? $0)'? " } ?? ""
                     throw inv.usageError("unknown dataset '\(name)'; \(hint)(datasets: \(DatasetLoader.builtinNames.joined(separator: ", ")))")
                 }
-                let path = try inv.words.count > 1 ? ws.inputPath(inv.words[1]) : nil
+                let path = try inv.words.count > 1 ? ws.inputPath(inv.words[1], installed: DatasetLoader.installedPath(of: name)) : nil
                 var options: [String: String] = [:]
                 if let l = inv.string("labels") { options["labels"] = l }
                 if let l = inv.string("label") { options["label"] = l }
