@@ -36,4 +36,23 @@ import Testing
                                      trainedBOPs: nil, energyPJ: 0, imagesPerSecond: nil, trainingMilliseconds: nil)
         #expect(CompareCommand.csv([row]).csv(lineEnding: "\n").split(separator: "\n").last == "d,w2a2,nan,,inf,,1,1,,0,,")
     }
+
+    /// `config list csv=` writes the same plain numbers (it wrote the text cells, "32,768").
+    /// The float configuration by hand: 4·8 + 8 + 8·3 + 3 = 67 parameters, 67 · 32 bits =
+    /// 2144 bits = 0.26171875 KiB, 4·8 + 8·3 = 56 MACs, BOPs 4·8 · 32 · 8 (the input counts at
+    /// its 8 bits) + 8·3 · 32 · 32 = 8192 + 24576 = 32768.
+    @Test func configListCSVHasPlainNumbers() throws {
+        let d = SessionTrustTests.Domain("config-list-csv")
+        for line in ["data load csv toy.csv label=label", "model define m = dense 8 | relu | dense 3",
+                     "config add a m w4a4", "config add b m w32a32"] {
+            #expect(!d.run(line).hasPrefix("error"), "\(line)")
+        }
+        let out = d.run("config list csv=c.csv")
+        #expect(out.contains("32,768"), "\(out)")
+        let csv = try String(contentsOfFile: d.dir + "/c.csv", encoding: .utf8).components(separatedBy: "\r\n").filter { !$0.isEmpty }
+        #expect(csv.first == "config,precision,params,weights_kib,compression,macs,bops,compute_uj,memory_uj,energy_uj")
+        let b = csv.first { $0.hasPrefix("b,") }?.split(separator: ",").map(String.init) ?? []
+        #expect(Array(b.prefix(7)) == ["b", "w32a32", "67", "0.26171875", "1", "56", "32768"], "\(csv)")
+        #expect(csv.count == 3 && !csv.joined().contains("µ") && !csv.joined().contains("×"), "\(csv)")
+    }
 }

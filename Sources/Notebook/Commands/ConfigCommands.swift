@@ -158,11 +158,15 @@ enum ConfigCommands {
             CommandSpec(
                 group: "config", verb: "list", synopsis: "config list [csv=FILE]",
                 abstract: "List the configurations with their cost per inference.",
+                discussion: """
+                csv=FILE also writes the table for programs: columns config, precision, params, weights_kib, compression,
+                macs, bops, compute_uj, memory_uj, energy_uj; numbers in full precision without grouping or units.
+                """,
                 options: ["csv"], optionValues: ["csv": .path]
             ) { inv, ws in
                 try inv.expectWords(0...0)
                 let table = try costTable(ws.state.configs, ws)
-                let wrote = try inv.string("csv").map { "\n" + (try ws.writeFile(table.csv(), to: $0)) } ?? ""
+                let wrote = try inv.string("csv").map { "\n" + (try ws.writeFile(try costTable(ws.state.configs, ws, plain: true).csv(), to: $0)) } ?? ""
                 return CommandOutput(table.render() + "\n" + footer + wrote)
             },
             CommandSpec(
@@ -290,18 +294,26 @@ enum ConfigCommands {
     }
 
     /// One line per configuration; `time` adds the measured training time (from the results store).
-    static func costTable(_ cs: [Configuration], _ ws: Workspace, time: Bool = false) throws -> TextTable {
+    /// The cost table of `cs` (and measured training time with `time`). `plain`: for a CSV,
+    /// read by programs: snake_case headers with their units (`weights_kib`, `energy_uj`) and
+    /// numbers in full precision without grouping (`Quantity.plain`), as `compare format=csv`.
+    static func costTable(_ cs: [Configuration], _ ws: Workspace, time: Bool = false, plain: Bool = false) throws -> TextTable {
         let q: [Quantity] = [.parameters, .memory, .compression, .macs, .bops]
-        var t = TextTable(header: ["config", "precision"] + q.map(\.header) + ["compute µJ", "memory µJ", Quantity.energy.header]
-                                  + (time ? [Quantity.trainingTime.header] : []),
+        let header = plain ? ["params", "weights_kib", "compression", "macs", "bops", "compute_uj", "memory_uj", "energy_uj"]
+                           : q.map(\.header) + ["compute µJ", "memory µJ", Quantity.energy.header]
+        var t = TextTable(header: ["config", "precision"] + header
+                                  + (time ? [plain ? "train_ms_per_img" : Quantity.trainingTime.header] : []),
                           alignments: [.left, .left] + Array(repeating: .right, count: time ? 9 : 8))
         for c in cs {
             try ws.checkInterrupted()     // 4,096 per-layer configurations take seconds
             let r = try ws.state.cost(c)
             let v = [Double(r.parameters), Double(r.weightBits), r.compression, Double(r.macs), Double(r.bops)]
-            var row = [c.name, c.precisionSummary] + zip(q, v).map { $0.format($1) }
-                + [r.computePJ, r.memoryPJ, r.energyPJ].map { Quantity.energy.format($0) }
-            if time { row.append(try ws.state.trainingMilliseconds(c, ws).map { Quantity.trainingTime.format($0) } ?? "—") }
+            var row = [c.name, c.precisionSummary] + zip(q, v).map { plain ? $0.plain($1) : $0.format($1) }
+                + [r.computePJ, r.memoryPJ, r.energyPJ].map { plain ? Quantity.energy.plain($0) : Quantity.energy.format($0) }
+            if time {
+                let ms = try ws.state.trainingMilliseconds(c, ws)
+                row.append(ms.map { plain ? Quantity.trainingTime.plain($0) : Quantity.trainingTime.format($0) } ?? (plain ? "" : "—"))
+            }
             t.add(row)
         }
         return t
