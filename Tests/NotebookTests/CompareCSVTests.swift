@@ -55,4 +55,43 @@ import Testing
         #expect(Array(b.prefix(7)) == ["b", "w32a32", "67", "0.26171875", "1", "56", "32768"], "\(csv)")
         #expect(csv.count == 3 && !csv.joined().contains("µ") && !csv.joined().contains("×"), "\(csv)")
     }
+
+    /// `correlate csv=` writes one number per column (it wrote the text table: two columns
+    /// both named "p", "< 0.0001", "[0.521, 0.970]" in one cell, "undefined"): each row's
+    /// coefficients are the recorded ones (6 decimals there), and an undefined one is empty.
+    @Test func correlateCSVHasOneNumberPerColumn() throws {
+        let d = SessionTrustTests.Domain("correlate-csv")
+        for line in ["data load csv toy.csv label=label", "model define m = dense 8 | relu | dense 3", "config grid m w=2,3,4,5,6,8",
+                     "trial run all epochs=2 batch=16", "trial final all epochs=2 batch=16"] {
+            #expect(!d.run(line).hasPrefix("error"), "\(line)")
+        }
+        guard case .success(let out) = d.notebook.execute("correlate bootstrap=200 csv=r.csv") else {
+            Issue.record("correlate failed"); return
+        }
+        let csv = try String(contentsOfFile: d.dir + "/r.csv", encoding: .utf8).components(separatedBy: "\r\n").filter { !$0.isEmpty }
+        #expect(csv.first == "epoch,n,pearson_r,pearson_p,spearman_rho,spearman_p,spearman_ci_low,spearman_ci_high,kendall_tau,kendall_p")
+        #expect(csv.count == 3, "\(csv)")
+        for (i, line) in csv.dropFirst().enumerated() {
+            let cells = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            #expect(cells.count == 10 && cells[0] == "\(i + 1)" && cells[1] == "6", "\(line)")
+            guard cells.count == 10, let recorded = out.results.first(where: { $0.hasPrefix("correlate val_acc epoch \(i + 1) ") }) else {
+                Issue.record("no recorded correlate line for epoch \(i + 1) in \(out.results)"); continue
+            }
+            let words = recorded.split(separator: " ").map(String.init)
+            for (method, column) in [("pearson", 2), ("spearman", 4), ("kendall", 8)] {
+                guard let at = words.firstIndex(of: method), at + 1 < words.count else { Issue.record("\(method) in \(recorded)"); continue }
+                if words[at + 1] == "undefined" {
+                    #expect(cells[column] == "" && cells[column + 1] == "", "\(line)")
+                } else {
+                    let csvValue = try #require(Double(cells[column]), "\(line)"), shown = try #require(Double(words[at + 1]))
+                    #expect(abs(csvValue - shown) <= 5e-7 && csvValue >= -1 && csvValue <= 1, "\(method): \(line) vs \(recorded)")
+                    #expect(cells[column + 1].isEmpty || Double(cells[column + 1]).map { (0...1).contains($0) } == true, "\(line)")
+                }
+            }
+            // Interval ends are numbers or empty together, low ≤ high.
+            let (low, high) = (Double(cells[6]), Double(cells[7]))
+            #expect((cells[6].isEmpty && cells[7].isEmpty) || (low != nil && high != nil && low! <= high!), "\(line)")
+            #expect(!line.contains("<") && !line.contains("[") && !line.contains("undefined") && !line.contains("—"), "\(line)")
+        }
+    }
 }

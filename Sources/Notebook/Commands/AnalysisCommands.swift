@@ -25,7 +25,9 @@ enum AnalysisCommands {
                 (raw val_acc, −val_loss, learning-curve extrapolation of val_acc to the final run's training in sample epochs:
                 power law, exponential, and the better-fitting of the two) by spearman ρ, kendall τ and regret;
                 regrets below the noise floor (noise=POINTS, or the seed-to-seed spread of trial run seeds=K) are
-                marked as ties.
+                marked as ties. csv=FILE writes the correlation table for programs: columns epoch, n, pearson_r,
+                pearson_p, spearman_rho, spearman_p, spearman_ci_low, spearman_ci_high, kendall_tau, kendall_p, in full
+                precision, empty where a figure is undefined.
                 """,
                 options: ["metric", "threshold", "k", "bootstrap", "predictors", "noise", "csv"],
                 optionValues: ["metric": .choice(metrics), "predictors": .choice(["yes", "no"]), "csv": .path]
@@ -44,11 +46,15 @@ enum AnalysisCommands {
                 var results: [String] = []
                 var table = TextTable(header: ["epoch", "n", "pearson r", "p", "spearman ρ", "p", "95% CI (ρ)", "kendall τ", "p"],
                                       alignments: Array(repeating: .right, count: 9))
+                // csv=: the same figures for programs, one column per number, full precision, empty where undefined.
+                var plain = TextTable(header: ["epoch", "n", "pearson_r", "pearson_p", "spearman_rho", "spearman_p", "spearman_ci_low",
+                                               "spearman_ci_high", "kendall_tau", "kendall_p"])
                 let methods: [CorrelationMethod] = [.pearson, .spearman, .kendall]
                 let per = try epochCorrelations(early: early, final: final, methods: methods, resamples: resamples,
                                                 seed: resamples > 0 ? ws.seed : nil, ws)
                 for e in per[0].rows.indices {
                     var row = [String(per[0].rows[e].epoch), String(pairs.count)]
+                    var plainRow = row
                     var rtext = "correlate \(metric) epoch \(per[0].rows[e].epoch)"
                     for (mi, m) in methods.enumerated() {
                         switch per[mi].rows[e].result {
@@ -56,14 +62,19 @@ enum AnalysisCommands {
                             row.append(Quantity.coefficient.format(c.r)); row.append(c.pValue.map(Quantity.pValue.format) ?? "—")
                             if m == .spearman { row.append(c.ci.map(Quantity.coefficient.interval) ?? "—") }
                             rtext += " \(m.rawValue) \(f6(c.r))"
+                            plainRow += [Quantity.coefficient.plain(c.r), c.pValue.map(Quantity.pValue.plain) ?? ""]
+                            if m == .spearman { plainRow += [c.ci.map { Quantity.coefficient.plain($0.lowerBound) } ?? "",
+                                                             c.ci.map { Quantity.coefficient.plain($0.upperBound) } ?? ""] }
                         case .failure(let why):
                             row.append("undefined"); row.append("—")
                             if m == .spearman { row.append("—") }
                             rtext += " \(m.rawValue) undefined"
+                            plainRow += Array(repeating: "", count: m == .spearman ? 4 : 2)
                             if mi == 0 { out += "epoch \(per[0].rows[e].epoch): \(why)\n" }
                         }
                     }
                     table.add(row)
+                    plain.add(plainRow)
                     results.append(rtext)
                 }
                 out += table.render() + "\n"
@@ -100,7 +111,7 @@ enum AnalysisCommands {
                     out += text
                     results += lines
                 }
-                if let path = inv.string("csv") { out += try ws.writeFile(table.csv(), to: path) + "\n" }
+                if let path = inv.string("csv") { out += try ws.writeFile(plain.csv(), to: path) + "\n" }
                 return CommandOutput(text: out, results: results)
             },
             CommandSpec(
