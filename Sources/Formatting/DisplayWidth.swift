@@ -45,6 +45,11 @@ public enum DisplayWidth {
         return lo > 0 && wide[lo - 1].contains(v) ? 2 : 1
     }
 
+    /// Columns of one Character: the sum over its code points (a base and its marks: the base's).
+    public static func columns(character: Character) -> Int {
+        character.unicodeScalars.reduce(0) { $0 + columns(scalar: $1) }
+    }
+
     /// Columns of `text`: the sum over its code points.
     public static func columns(_ text: some StringProtocol) -> Int {
         text.unicodeScalars.reduce(0) { $0 + columns(scalar: $1) }
@@ -58,7 +63,7 @@ public enum DisplayWidth {
         guard limit >= 1 else { return "" }
         var out = "", used = 0
         for ch in text {
-            let w = ch.unicodeScalars.reduce(0) { $0 + columns(scalar: $1) }
+            let w = columns(character: ch)
             if used + w > limit - 1 { break }
             out.append(ch)
             used += w

@@ -113,7 +113,7 @@ public enum TableRenderer {
         for ch in line {
             while k + 1 < columns.count, columns[k + 1].lowerBound <= position { k += 1 }
             cells[k].append(ch)
-            position += DisplayWidth.columns(String(ch))
+            position += DisplayWidth.columns(character: ch)
         }
         return cells.map { $0.trimmingSpaces() }
     }

@@ -17,6 +17,13 @@ import Testing
         #expect(DisplayWidth.columns("") == 0)
     }
 
+    @Test func aCharacterCountsItsCodePoints() {
+        #expect(DisplayWidth.columns(character: "量") == 2)
+        #expect(DisplayWidth.columns(character: "e\u{301}") == 1)     // one Character, a base and a mark
+        #expect(DisplayWidth.columns(character: "w") == 1)
+        #expect(DisplayWidth.columns(character: "\u{20DD}") == 0)
+    }
+
     @Test func truncatedEndsInAnEllipsisWithinTheLimit() {
         #expect(DisplayWidth.truncated("w4a4-ends8", to: 10) == "w4a4-ends8")
         #expect(DisplayWidth.truncated("w4a4-ends8", to: 8) == "w4a4-en…")

@@ -15,7 +15,7 @@ import Testing
                                weightBits: 4096, bops: 17, trainedBOPs: nil, energyPJ: 742,
                                imagesPerSecond: nil, trainingMilliseconds: nil),
         ]
-        #expect(CompareCommand.csv(rows).csv(lineEnding: "\n") == """
+        #expect(CompareCommand.csv(rows).csv() == """
             config,precision,trial_val_acc,trial_val_acc_sd,final_test_acc,final_test_acc_sd,weights_kib,bops,trained_bops,energy_uj,img_per_s,train_ms_per_img
             w4a4,"w8a8, w4a4",0.625,0.1767766952966369,0.8952380952380953,,135.0625,1106432,553216.5,1.5,1234.5678,0.0123
             bin,w1a1,,,,,0.5,17,,0.000742,,
@@ -34,7 +34,7 @@ import Testing
     @Test func notFiniteIsAWord() {
         let row = CompareCommand.Row(name: "d", precision: "w2a2", trial: [-.nan], final: [.infinity], weightBits: 8192, bops: 1,
                                      trainedBOPs: nil, energyPJ: 0, imagesPerSecond: nil, trainingMilliseconds: nil)
-        #expect(CompareCommand.csv([row]).csv(lineEnding: "\n").split(separator: "\n").last == "d,w2a2,nan,,inf,,1,1,,0,,")
+        #expect(CompareCommand.csv([row]).csv().split(separator: "\n").last == "d,w2a2,nan,,inf,,1,1,,0,,")
     }
 
     /// `config list csv=` writes the same plain numbers (it wrote the text cells, "32,768").
@@ -49,7 +49,9 @@ import Testing
         }
         let out = d.run("config list csv=c.csv")
         #expect(out.contains("32,768"), "\(out)")
-        let csv = try String(contentsOfFile: d.dir + "/c.csv", encoding: .utf8).components(separatedBy: "\r\n").filter { !$0.isEmpty }
+        let text = try String(contentsOfFile: d.dir + "/c.csv", encoding: .utf8)
+        #expect(!text.contains("\r"), "LF line ends, as store export and compare write")
+        let csv = text.components(separatedBy: "\n").filter { !$0.isEmpty }
         #expect(csv.first == "config,precision,params,weights_kib,compression,macs,bops,compute_uj,memory_uj,energy_uj")
         let b = csv.first { $0.hasPrefix("b,") }?.split(separator: ",").map(String.init) ?? []
         #expect(Array(b.prefix(7)) == ["b", "w32a32", "67", "0.26171875", "1", "56", "32768"], "\(csv)")
@@ -68,7 +70,9 @@ import Testing
         guard case .success(let out) = d.notebook.execute("correlate bootstrap=200 csv=r.csv") else {
             Issue.record("correlate failed"); return
         }
-        let csv = try String(contentsOfFile: d.dir + "/r.csv", encoding: .utf8).components(separatedBy: "\r\n").filter { !$0.isEmpty }
+        let text = try String(contentsOfFile: d.dir + "/r.csv", encoding: .utf8)
+        #expect(!text.contains("\r"), "LF line ends, as store export and compare write")
+        let csv = text.components(separatedBy: "\n").filter { !$0.isEmpty }
         #expect(csv.first == "epoch,n,pearson_r,pearson_p,spearman_rho,spearman_p,spearman_ci_low,spearman_ci_high,kendall_tau,kendall_p")
         #expect(csv.count == 3, "\(csv)")
         for (i, line) in csv.dropFirst().enumerated() {

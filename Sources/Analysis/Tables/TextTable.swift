@@ -49,9 +49,10 @@ public struct TextTable: Equatable, Sendable {
     }
 
     /// CSV per RFC 4180: a field is quoted when it contains a comma, a double quote,
-    /// CR or LF, and quotes inside are doubled. Records end with CRLF (as the RFC
-    /// says) unless `lineEnding` is given. Short rows are padded to the column count.
-    public func csv(lineEnding: String = "\r\n") -> String {
+    /// CR or LF, and quotes inside are doubled. Records end with LF, as every CSV file
+    /// quantlab writes (`store export`, `compare`, `config list`, `correlate`), unless
+    /// `lineEnding` is given. Short rows are padded to the column count.
+    public func csv(lineEnding: String = "\n") -> String {
         let n = columnCount
         return ([header] + rows).map { row in
             (0..<n).map { c in TextTable.csvField(c < row.count ? row[c] : "") }.joined(separator: ",")

@@ -39,7 +39,7 @@ enum CompareCommand {
                 switch format {
                 case "markdown": text = table(rows).markdown()
                 case "latex": text = table(rows).latex()
-                case "csv": text = csv(rows).csv(lineEnding: "\n")
+                case "csv": text = csv(rows).csv()
                 default: text = table(rows).render() + "\n" + ConfigCommands.footer
                 }
                 if let file = inv.string("file") { return CommandOutput(text: try ws.writeFile(text, to: file), results: results) }

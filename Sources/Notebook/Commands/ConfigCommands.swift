@@ -165,9 +165,10 @@ enum ConfigCommands {
                 options: ["csv"], optionValues: ["csv": .path]
             ) { inv, ws in
                 try inv.expectWords(0...0)
-                let table = try costTable(ws.state.configs, ws)
-                let wrote = try inv.string("csv").map { "\n" + (try ws.writeFile(try costTable(ws.state.configs, ws, plain: true).csv(), to: $0)) } ?? ""
-                return CommandOutput(table.render() + "\n" + footer + wrote)
+                // Each configuration's cost once (4,096 per-layer configurations take seconds), both tables from it.
+                let rows = try costRows(ws.state.configs, ws)
+                let wrote = try inv.string("csv").map { "\n" + (try ws.writeFile(costTable(rows, plain: true).csv(), to: $0)) } ?? ""
+                return CommandOutput(costTable(rows).render() + "\n" + footer + wrote)
             },
             CommandSpec(
                 group: "config", verb: "show", synopsis: "config show NAME",
@@ -293,28 +294,41 @@ enum ConfigCommands {
         !s.isEmpty && s != "all" && s.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" || $0 == "." }
     }
 
-    /// One line per configuration; `time` adds the measured training time (from the results store).
-    /// The cost table of `cs` (and measured training time with `time`). `plain`: for a CSV,
+    /// A configuration's cost, and with `time` its measured training time (nil: not trained yet).
+    struct CostRow { let config: Configuration; let cost: CostReport; let time: Double? }
+
+    /// The costs of `cs` (and with `time` their measured training times, from the results store).
+    static func costRows(_ cs: [Configuration], _ ws: Workspace, time: Bool = false) throws -> [CostRow] {
+        try cs.map { c in
+            try ws.checkInterrupted()     // 4,096 per-layer configurations take seconds
+            return CostRow(config: c, cost: try ws.state.cost(c), time: time ? try ws.state.trainingMilliseconds(c, ws) : nil)
+        }
+    }
+
+    /// The cost table of `cs` (and measured training time with `time`).
+    static func costTable(_ cs: [Configuration], _ ws: Workspace, time: Bool = false) throws -> TextTable {
+        costTable(try costRows(cs, ws, time: time), time: time)
+    }
+
+    /// One line per configuration; with `time` a column of measured training time. `plain`: for a CSV,
     /// read by programs: snake_case headers with their units (`weights_kib`, `energy_uj`) and
     /// numbers in full precision without grouping (`Quantity.plain`), as `compare format=csv`.
-    static func costTable(_ cs: [Configuration], _ ws: Workspace, time: Bool = false, plain: Bool = false) throws -> TextTable {
+    static func costTable(_ rows: [CostRow], time: Bool = false, plain: Bool = false) -> TextTable {
         let q: [Quantity] = [.parameters, .memory, .compression, .macs, .bops]
         let header = plain ? ["params", "weights_kib", "compression", "macs", "bops", "compute_uj", "memory_uj", "energy_uj"]
                            : q.map(\.header) + ["compute µJ", "memory µJ", Quantity.energy.header]
         var t = TextTable(header: ["config", "precision"] + header
                                   + (time ? [plain ? "train_ms_per_img" : Quantity.trainingTime.header] : []),
                           alignments: [.left, .left] + Array(repeating: .right, count: time ? 9 : 8))
-        for c in cs {
-            try ws.checkInterrupted()     // 4,096 per-layer configurations take seconds
-            let r = try ws.state.cost(c)
+        for row in rows {
+            let (c, r) = (row.config, row.cost)
             let v = [Double(r.parameters), Double(r.weightBits), r.compression, Double(r.macs), Double(r.bops)]
-            var row = [c.name, c.precisionSummary] + zip(q, v).map { plain ? $0.plain($1) : $0.format($1) }
+            var cells = [c.name, c.precisionSummary] + zip(q, v).map { plain ? $0.plain($1) : $0.format($1) }
                 + [r.computePJ, r.memoryPJ, r.energyPJ].map { plain ? Quantity.energy.plain($0) : Quantity.energy.format($0) }
             if time {
-                let ms = try ws.state.trainingMilliseconds(c, ws)
-                row.append(ms.map { plain ? Quantity.trainingTime.plain($0) : Quantity.trainingTime.format($0) } ?? (plain ? "" : "—"))
+                cells.append(row.time.map { plain ? Quantity.trainingTime.plain($0) : Quantity.trainingTime.format($0) } ?? (plain ? "" : "—"))
             }
-            t.add(row)
+            t.add(cells)
         }
         return t
     }
