@@ -113,6 +113,33 @@ import Testing
         #expect(ResultComparator.pieces("w8a8") == [.text("w"), .number(8), .text("a"), .number(8)])
     }
 
+    /// NaN is one value: `-nan` (the sign bit printf shows, which CPUs set differently) and
+    /// `nan` match, exactly and within a tolerance, and recorded results are written `nan`.
+    @Test func notANumberHasNoSign() throws {
+        #expect(ResultComparator.unsignedNaN("loss -nan acc 0.1 (-nan) x=-nan") == "loss nan acc 0.1 (nan) x=nan")
+        #expect(ResultComparator.unsignedNaN("non-nan a-nan -nanx -nan_1 -nan") == "non-nan a-nan -nanx -nan_1 nan")
+        #expect(ResultComparator.unsignedNaN("-inf -1.5") == "-inf -1.5")
+        for comparator in [ResultComparator(), ResultComparator(relative: 1e-3)] {
+            #expect(comparator.matches(expected: "loss -nan acc 0.1", found: "loss nan acc 0.1"))
+            #expect(comparator.matches(expected: "loss nan acc 0.1", found: "loss -nan acc 0.1"))
+            #expect(!comparator.matches(expected: "loss -nan acc 0.1", found: "loss nan acc 0.2"))
+            #expect(!comparator.matches(expected: "loss -nan", found: "loss -inf"))
+        }
+        #expect(SessionRecorder.resultLines(["mean -nan\ncount 1", "non-nan"]) == ["mean nan", "count 1", "non-nan"])
+
+        // Recorded: the file holds `nan`; a file that holds `-nan` (older sessions) replays too.
+        let dir = temporaryDirectory("replay-nan")
+        let h = Harness(workingDirectory: dir)
+        h.notebook.recorder = try SessionRecorder.start(directory: dir, name: "s", header: testHeader(seed: 9, threads: 1))
+        h.run("calc average -nan")
+        let text = contents(dir + "/s.qlab")
+        #expect(text.contains("#= mean nan\n") && !text.contains("#= mean -nan"), "\(text)")
+        for recorded in [text, text.replacingOccurrences(of: "#= mean nan", with: "#= mean -nan")] {
+            let (report, _) = replay(recorded)
+            #expect(report.passed && report.resultsChecked == 2, "\(report.failure ?? report.summary)")
+        }
+    }
+
     /// Measured time is recorded but never compared: `~X` numbers and `~ ` lines.
     @Test func measurementsAreNotCompared() {
         let exact = ResultComparator()

@@ -11,6 +11,10 @@ import Foundation
 /// Measurements (training time) are recorded for the reader, never compared: a
 /// number written `~X` matches any `~Y`, and a whole line starting `~ ` matches any
 /// line starting `~ ` (its content, e.g. a Pareto front by measured time, may differ).
+///
+/// Not-a-number is one value: `-nan` (printf's spelling of a NaN with its sign bit set,
+/// which CPUs set differently) matches `nan`, and recorded results are written `nan`
+/// (``unsignedNaN(_:)``), so older sessions holding `-nan` still replay.
 public struct ResultComparator: Sendable {
     /// nil: exact comparison.
     public var relative: Double?
@@ -20,6 +24,8 @@ public struct ResultComparator: Sendable {
     }
 
     public func matches(expected: String, found: String) -> Bool {
+        if expected == found { return true }
+        let expected = ResultComparator.unsignedNaN(expected), found = ResultComparator.unsignedNaN(found)
         if expected == found { return true }
         if expected.hasPrefix("~ ") && found.hasPrefix("~ ") { return true }
         // Exactly: only a line with measured numbers can differ from its record.
@@ -39,6 +45,27 @@ public struct ResultComparator: Sendable {
             }
         }
         return true
+    }
+
+    /// `text` with each word `-nan` (not part of a longer word: `non-nan` stays) written
+    /// `nan`. NaN has no sign to compare: printf writes the sign bit, which an operation
+    /// producing NaN sets differently from one CPU to another.
+    public static func unsignedNaN(_ text: String) -> String {
+        guard text.contains("-nan") else { return text }
+        let chars = Array(text)
+        func isWord(_ k: Int) -> Bool { k >= 0 && k < chars.count && (chars[k].isLetter || chars[k].isNumber || chars[k] == "_") }
+        var out = "", i = 0
+        while i < chars.count {
+            if chars[i] == "-", i + 3 < chars.count, chars[i + 1] == "n", chars[i + 2] == "a", chars[i + 3] == "n",
+               !isWord(i - 1), !isWord(i + 4) {
+                out += "nan"
+                i += 4
+            } else {
+                out.append(chars[i])
+                i += 1
+            }
+        }
+        return out
     }
 
     enum Piece: Equatable {

@@ -119,9 +119,10 @@ public final class SessionRecorder {
         path = target
     }
 
-    /// Results as file lines: a result with newlines becomes several lines.
+    /// Results as file lines: a result with newlines becomes several lines; NaN is written `nan`
+    /// (`ResultComparator.unsignedNaN`).
     public static func resultLines(_ results: [String]) -> [String] {
-        results.flatMap { $0.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) }
+        results.flatMap { $0.split(separator: "\n", omittingEmptySubsequences: false).map { ResultComparator.unsignedNaN(String($0)) } }
     }
 
     static func fileName(_ name: String) -> String {
