@@ -117,7 +117,8 @@ import Testing
     /// `nan` match, exactly and within a tolerance, and recorded results are written `nan`.
     @Test func notANumberHasNoSign() throws {
         #expect(ResultComparator.unsignedNaN("loss -nan acc 0.1 (-nan) x=-nan") == "loss nan acc 0.1 (nan) x=nan")
-        #expect(ResultComparator.unsignedNaN("non-nan a-nan -nanx -nan_1 -nan") == "non-nan a-nan -nanx -nan_1 nan")
+        #expect(ResultComparator.unsignedNaN("non-nan a-nan a.-nan -nanx -nan_1 -nan.1 -nan") == "non-nan a-nan a.-nan -nanx -nan_1 -nan.1 nan")
+        #expect(ResultComparator.unsignedNaN("[-nan, -nan] {-nan}") == "[nan, nan] {-nan}")
         #expect(ResultComparator.unsignedNaN("-inf -1.5") == "-inf -1.5")
         for comparator in [ResultComparator(), ResultComparator(relative: 1e-3)] {
             #expect(comparator.matches(expected: "loss -nan acc 0.1", found: "loss nan acc 0.1"))

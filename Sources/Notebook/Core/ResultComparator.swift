@@ -47,17 +47,21 @@ public struct ResultComparator: Sendable {
         return true
     }
 
-    /// `text` with each word `-nan` (not part of a longer word: `non-nan` stays) written
-    /// `nan`. NaN has no sign to compare: printf writes the sign bit, which an operation
-    /// producing NaN sets differently from one CPU to another.
+    /// `text` with each number `-nan` written `nan`: after the start, a space, `=`, `(`, `[`,
+    /// `,` or `:`, and before the end or a character that cannot continue a name (`non-nan`,
+    /// `a.-nan` and `-nan.1` stay). NaN has no sign to compare: printf writes the sign bit,
+    /// which an operation producing NaN sets differently from one CPU to another.
     public static func unsignedNaN(_ text: String) -> String {
         guard text.contains("-nan") else { return text }
         let chars = Array(text)
-        func isWord(_ k: Int) -> Bool { k >= 0 && k < chars.count && (chars[k].isLetter || chars[k].isNumber || chars[k] == "_") }
+        func opens(_ k: Int) -> Bool { k < 0 || " =([,:".contains(chars[k]) }
+        func closes(_ k: Int) -> Bool {
+            k >= chars.count || !(chars[k].isLetter || chars[k].isNumber || chars[k] == "_" || chars[k] == "-" || chars[k] == ".")
+        }
         var out = "", i = 0
         while i < chars.count {
             if chars[i] == "-", i + 3 < chars.count, chars[i + 1] == "n", chars[i + 2] == "a", chars[i + 3] == "n",
-               !isWord(i - 1), !isWord(i + 4) {
+               opens(i - 1), closes(i + 4) {
                 out += "nan"
                 i += 4
             } else {
