@@ -67,7 +67,7 @@ let package = Package(
         .testTarget(name: "StoreTests", dependencies: ["Store"]),
         .testTarget(name: "SearchTests", dependencies: ["Search"]),
         .testTarget(name: "TrialsTests", dependencies: ["Trials", "Networks", "Datasets", "Tensors"]),
-        .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Random"]),
+        .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Random", "Formatting"]),
         .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Trials", "Datasets", "Networks", "Tensors"]),
         .testTarget(name: "NotebookTests", dependencies: ["Notebook", "Store"], exclude: ["Golden"]),  // Golden: transcripts read by path
         .testTarget(name: "KernelTests", dependencies: ["Kernel", "Notebook", "CZMQ"]),

@@ -1,4 +1,5 @@
 import Testing
+import Formatting
 @testable import Analysis
 
 @Suite struct TextPlotTests {
@@ -106,6 +107,22 @@ import Testing
         let lines = text.split(separator: "\n").map(String.init)
         #expect(lines[0] == " Pareto front: final test accuracy vs training time (CPU ms per image,")
         #expect(lines[1] == String(repeating: " ", count: 31) + "measured)")
+    }
+
+    /// Titles and labels are measured in terminal columns: a title naming a CJK configuration
+    /// ("量化网络 conv2 activations …", as `quantizer histogram` and the activation probe write)
+    /// was centred by its Characters (2 columns right of centre for 4 of them), and a long one ran past the chart.
+    @Test func wideTitleIsCentredInColumns() {
+        let text = TextPlot.lines(Self.curves, title: "量化网络 activations", xLabel: "epoch", yLabel: "val_acc")
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        // 20 columns in 72: 26 spaces before it (16 Characters would have put it at 28).
+        #expect(lines[0] == String(repeating: " ", count: 26) + "量化网络 activations", "\(lines[0])")
+        let long = TextPlot.lines(Self.curves, title: String(repeating: "量化 ", count: 12), xLabel: "epoch",
+                                  yLabel: String(repeating: "网", count: 50), width: 40, height: 16)
+        let rows = long.split(separator: "\n", omittingEmptySubsequences: false)
+        #expect(rows.count == 16, "\(long)")
+        #expect(rows.allSatisfy { DisplayWidth.columns($0) <= 40 }, "a line is wider than 40 columns:\n\(long)")
+        #expect(rows.contains { $0.hasSuffix("网…") }, "the y label is cut at 40 columns with an ellipsis:\n\(long)")
     }
 
     @Test func paretoHighlightsTheFront() {

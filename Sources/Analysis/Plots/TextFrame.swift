@@ -88,7 +88,7 @@ struct TextFrame {
     func render(_ canvas: TextCanvas) -> String {
         var lines: [String] = []
         lines += titleLines.map { TextFrame.centred($0, in: width, offset: 0) }
-        if !yLabel.isEmpty { lines.append(String(yLabel.prefix(width))) }
+        if !yLabel.isEmpty { lines.append(DisplayWidth.truncated(yLabel, to: width)) }
         for r in 0..<rows {
             let label = yTickLabels[r] ?? ""
             let pad = String(repeating: " ", count: labelWidth - label.count)
@@ -112,21 +112,23 @@ struct TextFrame {
         lines.append(String(tickLine))
         if !xLabel.isEmpty { lines.append(TextFrame.centred(xLabel, in: columns, offset: labelWidth + 2)) }
         lines += legendLines
-        return lines.map { String(TextFrame.trimmed($0).prefix(width)) }.joined(separator: "\n")
+        return lines.map { DisplayWidth.truncated(TextFrame.trimmed($0), to: width) }.joined(separator: "\n")
     }
 
     /// Greedy wrap of a title at its spaces, so a long one (`Pareto front: final test accuracy
     /// vs training time (CPU ms per image, measured)`, 74 characters in a 72-wide chart) is
-    /// not cut mid-word; a word longer than the width is cut. No lines for an empty title.
+    /// not cut mid-word; a word wider than the chart ends in `…`. Measured in terminal
+    /// columns (a configuration name in a title may be CJK, two columns a character). No
+    /// lines for an empty title.
     static func wrapWords(_ text: String, width: Int) -> [String] {
         var lines: [String] = [], current = ""
         for word in text.split(separator: " ") {
             if current.isEmpty { current = String(word) }
-            else if current.count + 1 + word.count <= width { current += " " + word }
+            else if DisplayWidth.columns(current) + 1 + DisplayWidth.columns(word) <= width { current += " " + word }
             else { lines.append(current); current = String(word) }
         }
         if !current.isEmpty { lines.append(current) }
-        return lines.map { String($0.prefix(width)) }
+        return lines.map { DisplayWidth.truncated($0, to: width) }
     }
 
     /// Greedy wrap of legend entries, three spaces apart, measured in terminal columns
@@ -147,10 +149,11 @@ struct TextFrame {
         return lines
     }
 
+    /// `text` centred in the `span` columns after `offset` (terminal columns).
     static func centred(_ text: String, in span: Int, offset: Int) -> String {
-        let t = String(text.prefix(span + offset))
-        let start = offset + max(0, (span - t.count) / 2)
-        return String(repeating: " ", count: max(0, min(start, span + offset - t.count))) + t
+        let t = DisplayWidth.truncated(text, to: span + offset), w = DisplayWidth.columns(t)
+        let start = offset + max(0, (span - w) / 2)
+        return String(repeating: " ", count: max(0, min(start, span + offset - w))) + t
     }
 
     static func trimmed(_ s: String) -> String {
