@@ -49,6 +49,18 @@ import FoundationXML
         #expect(svg.contains("c2-w4a8: final test accuracy 0.8942, weight memory (KiB) 395.5"))
     }
 
+    /// The candidate spots around a point are laid out with the label's width in terminal
+    /// columns, as its box is measured: a CJK label (量化网络: 8 columns in 4 Characters) had
+    /// its spot left of the point computed half as wide, so that box covered the marker, and
+    /// the label went to a worse spot though the left side was free.
+    @Test func aWideLabelTakesTheFreeSpotLeftOfItsPoint() throws {
+        let point = (x: 290.0, y: 100.0)
+        var placer = LabelPlacer(area: .init(x0: 0, y0: 0, x1: 300, y1: 200), markers: [point])
+        let placed = placer.place("量化网络", near: point.x, point.y)
+        let spot = try #require(placed)
+        #expect(spot.box.x1 <= point.x - 5 && spot.box.y0 < point.y && spot.box.y1 > point.y && !spot.leader, "\(spot.box)")
+    }
+
     /// A 5,000-character configuration name made the SVG legend 35,000 px wide, and PNG and
     /// PDF refused every plot ("the plot's <svg> has no usable width and height"): now the
     /// legend cuts it with "…" (37 columns at 640 px: (640 / 2 − 60) / 7), tooltips keep it

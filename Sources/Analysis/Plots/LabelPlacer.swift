@@ -42,7 +42,7 @@ struct LabelPlacer {
 
     /// A free spot for `text` near (`px`, `py`), marking it taken; nil when none is free.
     mutating func place(_ text: String, near px: Double, _ py: Double) -> Placement? {
-        let w = Double(text.count) * charWidth, h = lineHeight
+        let w = Double(DisplayWidth.columns(text)) * charWidth, h = lineHeight   // as `box` measures it
         for ring in 0..<6 {
             let d = 7 + Double(ring) * 11
             // (dx, dy) of the box's top-left corner: right, upper right, above, …
