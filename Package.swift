@@ -42,7 +42,7 @@ let package = Package(
         .target(name: "Networks", dependencies: ["Tensors", "Quantization", "CBitKernels", "Formatting"], swiftSettings: [.swiftLanguageMode(.v6)]),
         .target(name: "QONNX", dependencies: ["Networks", "Quantization", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
                 swiftSettings: [.swiftLanguageMode(.v6)]),    // QONNX export; onnx.pb.swift is generated and committed
-        .target(name: "Datasets", dependencies: ["Tensors", "CZlib"], swiftSettings: [.swiftLanguageMode(.v6)]),
+        .target(name: "Datasets", dependencies: ["Tensors", "CZlib", "Formatting"], swiftSettings: [.swiftLanguageMode(.v6)]),
         .target(name: "Store", dependencies: ["Formatting", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: [.swiftLanguageMode(.v6)]),
         .target(name: "Search", dependencies: ["Random"], swiftSettings: [.swiftLanguageMode(.v6)]),  // Random: the evolution's seeded draws
         .target(name: "Trials", dependencies: ["Tensors", "Quantization", "Networks", "Datasets", "Search"], swiftSettings: [.swiftLanguageMode(.v6)]),

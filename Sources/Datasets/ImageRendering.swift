@@ -1,3 +1,5 @@
+import Formatting
+
 /// Text renderings of samples and class histograms, for `data show` and teaching.
 
 /// The grayscale ramp, darkest first: level = value · 10 / 256.
@@ -48,16 +50,17 @@ public func renderImage(_ split: Split, index: Int, classNames: [String]) -> Str
 }
 
 /// A class histogram as aligned text bars, one line per class:
-/// `   3 Dress        600 ██████████`.
+/// `   3 Dress        600 ██████████`. Names are padded to terminal columns (a CSV's
+/// class names may be CJK, two columns a character) and cut at 16 with `…`.
 public func renderHistogram(_ histogram: [Int], classNames: [String], width: Int = 30) -> String {
     let top = max(histogram.max() ?? 0, 1)
-    let nameWidth = min(classNames.map(\.count).max() ?? 0, 16)
+    let names = histogram.indices.map { k in k < classNames.count ? DisplayWidth.truncated(classNames[k], to: 16) : "" }
+    let nameWidth = names.map { DisplayWidth.columns($0) }.max() ?? 0
     let countWidth = String(top).count
     var out = ""
     for (k, n) in histogram.enumerated() {
-        let name = k < classNames.count ? String(classNames[k].prefix(16)) : ""
         let bar = String(repeating: "█", count: (n * width + top / 2) / top)
-        out += pad(String(k), 4) + " " + name + String(repeating: " ", count: nameWidth - name.count)
+        out += pad(String(k), 4) + " " + DisplayWidth.padded(names[k], to: nameWidth)
             + " " + pad(String(n), countWidth) + " " + bar + "\n"
     }
     return out

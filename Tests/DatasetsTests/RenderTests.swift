@@ -22,6 +22,17 @@ import Testing
         #expect(renderImage(s, index: 0, classNames: ["x"]).split(separator: "\n")[1] == "::++..@@")
     }
 
+    /// Class names are padded to terminal columns: a CSV's CJK class name (裙子, 4 columns in
+    /// 2 Characters) pushed its count 2 columns right of the others'.
+    @Test func classHistogramLinesUpWideNames() {
+        #expect(renderHistogram([30, 10, 20], classNames: ["裙子", "coat", "a-very-long-class-name"], width: 3) == """
+               0 裙子             30 ███
+               1 coat             10 █
+               2 a-very-long-cla… 20 ██
+
+            """)
+    }
+
     @Test func tabularSampleListsFeatures() {
         let s = Split(storage: .float([1, 2.5, 3]), labels: [0], sampleShape: [3])
         #expect(renderImage(s, index: 0, classNames: ["setosa"]) == "sample 0: class 0 (setosa), 3\n1 2.5 3\n")
