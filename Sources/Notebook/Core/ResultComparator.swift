@@ -13,8 +13,9 @@ import Foundation
 /// line starting `~ ` (its content, e.g. a Pareto front by measured time, may differ).
 ///
 /// Not-a-number is one value: `-nan` (printf's spelling of a NaN with its sign bit set,
-/// which CPUs set differently) matches `nan`, and recorded results are written `nan`
-/// (``unsignedNaN(_:)``), so older sessions holding `-nan` still replay.
+/// which CPUs set differently) matches `nan` (``unsignedNaN(_:)``), so a session that
+/// recorded a diverged run's `-nan` replays where the same NaN prints `nan`. Recorded
+/// lines stay as the command wrote them.
 public struct ResultComparator: Sendable {
     /// nil: exact comparison.
     public var relative: Double?

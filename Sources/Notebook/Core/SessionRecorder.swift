@@ -119,10 +119,9 @@ public final class SessionRecorder {
         path = target
     }
 
-    /// Results as file lines: a result with newlines becomes several lines; NaN is written `nan`
-    /// (`ResultComparator.unsignedNaN`).
+    /// Results as file lines: a result with newlines becomes several lines.
     public static func resultLines(_ results: [String]) -> [String] {
-        results.flatMap { $0.split(separator: "\n", omittingEmptySubsequences: false).map { ResultComparator.unsignedNaN(String($0)) } }
+        results.flatMap { $0.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) }
     }
 
     static func fileName(_ name: String) -> String {
