@@ -294,7 +294,7 @@ enum ConfigCommands {
         !s.isEmpty && s != "all" && s.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" || $0 == "." }
     }
 
-    /// A configuration's cost, and with `time` its measured training time (nil: not trained yet).
+    /// A configuration's cost and its measured training time (nil when not asked for or not trained yet).
     struct CostRow { let config: Configuration; let cost: CostReport; let time: Double? }
 
     /// The costs of `cs` (and with `time` their measured training times, from the results store).

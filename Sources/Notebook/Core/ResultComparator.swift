@@ -52,7 +52,7 @@ public struct ResultComparator: Sendable {
     /// `,` or `:`, and before the end or a character that cannot continue a name (`non-nan`,
     /// `a.-nan` and `-nan.1` stay). NaN has no sign to compare: printf writes the sign bit,
     /// which an operation producing NaN sets differently from one CPU to another.
-    public static func unsignedNaN(_ text: String) -> String {
+    static func unsignedNaN(_ text: String) -> String {
         guard text.contains("-nan") else { return text }
         let chars = Array(text)
         func opens(_ k: Int) -> Bool { k < 0 || " =([,:".contains(chars[k]) }
